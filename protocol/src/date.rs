@@ -1,0 +1,182 @@
+//! Calendar dates, as groups write them.
+//!
+//! Stored and printed as ISO `YYYY-MM-DD`. Parsing also accepts the British
+//! spreadsheet form `DD/MM/YYYY` (and `D/M/YYYY`), since that is what a UK
+//! Excel or LibreOffice export writes. The crate has no clock: callers pass
+//! "today" in.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A date in the proleptic Gregorian calendar.
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
+pub struct Date {
+    year: i32,
+    month: u8,
+    day: u8,
+}
+
+/// Why text is not a date.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("'{0}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)")]
+pub struct DateError(pub String);
+
+impl Date {
+    /// A date, if it exists in the calendar.
+    pub fn new(year: i32, month: u8, day: u8) -> Option<Self> {
+        if !(1..=9999).contains(&year) || !(1..=12).contains(&month) || day == 0 {
+            return None;
+        }
+        (day <= days_in_month(year, month)).then_some(Self { year, month, day })
+    }
+
+    /// The date `days` days after 1970-01-01 (negative for before).
+    pub fn from_unix_days(days: i64) -> Self {
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        Self { year, month, day }
+    }
+
+    /// Days since 1970-01-01.
+    pub fn unix_days(self) -> i64 {
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// The date `n` days later (earlier if negative).
+    pub fn add_days(self, n: i64) -> Self {
+        Self::from_unix_days(self.unix_days() + n)
+    }
+}
+
+fn days_in_month(year: i32, month: u8) -> u8 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+impl FromStr for Date {
+    type Err = DateError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let err = || DateError(s.to_owned());
+        let num = |p: &str, max_len: usize| -> Result<u32, DateError> {
+            if p.is_empty() || p.len() > max_len || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(err());
+            }
+            p.parse().map_err(|_| err())
+        };
+        let (y, m, d) = if let [y, m, d] = t.split('-').collect::<Vec<_>>()[..] {
+            if y.len() != 4 {
+                return Err(err());
+            }
+            (num(y, 4)?, num(m, 2)?, num(d, 2)?)
+        } else if let [d, m, y] = t.split('/').collect::<Vec<_>>()[..] {
+            if y.len() != 4 {
+                return Err(err());
+            }
+            (num(y, 4)?, num(m, 2)?, num(d, 2)?)
+        } else {
+            return Err(err());
+        };
+        let (Ok(y), Ok(m), Ok(d)) = (i32::try_from(y), u8::try_from(m), u8::try_from(d)) else {
+            return Err(err());
+        };
+        Date::new(y, m, d).ok_or_else(err)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl fmt::Debug for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Date({self})")
+    }
+}
+
+impl TryFrom<String> for Date {
+    type Error = DateError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Date> for String {
+    fn from(d: Date) -> String {
+        d.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_iso_and_british_forms() {
+        let d = Date::new(2019, 3, 7).expect("valid");
+        assert_eq!("2019-03-07".parse(), Ok(d));
+        assert_eq!("07/03/2019".parse(), Ok(d));
+        assert_eq!("7/3/2019".parse(), Ok(d));
+        assert_eq!(" 2019-03-07 ".parse(), Ok(d));
+        assert_eq!(d.to_string(), "2019-03-07");
+    }
+
+    #[test]
+    fn rejects_impossible_and_malformed_dates() {
+        for bad in [
+            "2019-02-29",
+            "2019-13-01",
+            "2019-00-10",
+            "31/04/2020",
+            "2019/03/07",
+            "19-03-07",
+            "next tuesday",
+            "",
+            "2019-3",
+            "+201-03-07",
+            "2019-03-07-01",
+        ] {
+            assert!(bad.parse::<Date>().is_err(), "{bad} parsed");
+        }
+        assert!("2020-02-29".parse::<Date>().is_ok());
+    }
+
+    #[test]
+    fn unix_days_known_values() {
+        assert_eq!(Date::from_unix_days(0).to_string(), "1970-01-01");
+        assert_eq!(Date::new(2000, 3, 1).map(Date::unix_days), Some(11_017));
+    }
+
+    proptest! {
+        #[test]
+        fn unix_days_round_trip(days in -700_000i64..2_900_000) {
+            let d = Date::from_unix_days(days);
+            prop_assert_eq!(d.unix_days(), days);
+            prop_assert_eq!(d.to_string().parse::<Date>(), Ok(d));
+        }
+    }
+}

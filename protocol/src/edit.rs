@@ -1,0 +1,127 @@
+//! Typed edits on Automerge documents. Pure functions: the caller loads the
+//! document, applies an edit, then commits, signs and stores the change.
+//!
+//! Whole-document edits hydrate, change and reconcile (autosurgeon diffs, so
+//! only what changed becomes operations). The roster and contacts can hold
+//! thousands of entries, so they also get keyed edits that touch one entry
+//! without walking the rest.
+
+use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, transaction::Transactable};
+use autosurgeon::{Reconcile, reconcile_prop};
+
+use crate::ids::ShortId;
+use crate::schema::{Contact, GroupDocument, Member};
+
+/// Why an edit could not be applied to a document.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EditError {
+    /// The document does not have the shape of its schema.
+    #[error("document does not match its schema: {0}")]
+    Hydrate(#[from] autosurgeon::HydrateError),
+    /// Writing the new value failed.
+    #[error("could not write to the document: {0}")]
+    Reconcile(#[from] autosurgeon::ReconcileError),
+    /// A low-level Automerge failure.
+    #[error("automerge: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+}
+
+/// Hydrates `T`, lets `f` change it, and reconciles the result back.
+pub fn update<T: GroupDocument, R>(
+    doc: &mut AutoCommit,
+    f: impl FnOnce(&mut T) -> R,
+) -> Result<R, EditError> {
+    let mut value: T = T::from_doc(doc)?;
+    let out = f(&mut value);
+    autosurgeon::reconcile(doc, &value)?;
+    Ok(out)
+}
+
+/// The keyed maps that hold per-person entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyedMap {
+    /// `roster.members`: member id to [`Member`].
+    RosterMembers,
+    /// `roster.action_owners`: action id to member id.
+    ActionOwners,
+    /// `contacts.contacts`: member id to [`Contact`].
+    Contacts,
+}
+
+impl KeyedMap {
+    fn field(self) -> &'static str {
+        match self {
+            KeyedMap::RosterMembers => "members",
+            KeyedMap::ActionOwners => "action_owners",
+            KeyedMap::Contacts => "contacts",
+        }
+    }
+}
+
+/// The object id of a keyed map, creating the map if the document lacks it.
+fn map_obj(doc: &mut AutoCommit, map: KeyedMap) -> Result<ObjId, EditError> {
+    match doc.get(ROOT, map.field())? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => Ok(doc.put_object(ROOT, map.field(), ObjType::Map)?),
+    }
+}
+
+/// Writes one entry of a keyed map, reconciling against what is there.
+pub fn put_entry<V: Reconcile>(
+    doc: &mut AutoCommit,
+    map: KeyedMap,
+    key: &str,
+    value: &V,
+) -> Result<(), EditError> {
+    let obj = map_obj(doc, map)?;
+    reconcile_prop(doc, obj, key, value)?;
+    Ok(())
+}
+
+/// Deletes one entry of a keyed map. Returns whether it was there.
+pub fn delete_entry(doc: &mut AutoCommit, map: KeyedMap, key: &str) -> Result<bool, EditError> {
+    let obj = map_obj(doc, map)?;
+    if doc.get(&obj, key)?.is_none() {
+        return Ok(false);
+    }
+    doc.delete(&obj, key)?;
+    Ok(true)
+}
+
+/// Reads one entry of a keyed map without hydrating the rest.
+pub fn get_entry<V: autosurgeon::Hydrate>(
+    doc: &AutoCommit,
+    map: KeyedMap,
+    key: &str,
+) -> Result<Option<V>, EditError> {
+    let Some((automerge::Value::Object(ObjType::Map), obj)) = doc.get(ROOT, map.field())? else {
+        return Ok(None);
+    };
+    if doc.get(&obj, key)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(autosurgeon::hydrate_prop(doc, &obj, key)?))
+}
+
+/// Whether a keyed map has an entry for `key`.
+pub fn has_entry(doc: &AutoCommit, map: KeyedMap, key: &str) -> Result<bool, EditError> {
+    let Some((automerge::Value::Object(ObjType::Map), obj)) = doc.get(ROOT, map.field())? else {
+        return Ok(false);
+    };
+    Ok(doc.get(&obj, key)?.is_some())
+}
+
+/// Adds or replaces a member in the roster.
+pub fn put_member(roster: &mut AutoCommit, id: &ShortId, member: &Member) -> Result<(), EditError> {
+    put_entry(roster, KeyedMap::RosterMembers, id.as_str(), member)
+}
+
+/// Adds or replaces a member's contact details.
+pub fn put_contact(
+    contacts: &mut AutoCommit,
+    id: &ShortId,
+    contact: &Contact,
+) -> Result<(), EditError> {
+    put_entry(contacts, KeyedMap::Contacts, id.as_str(), contact)
+}

@@ -1,0 +1,31 @@
+//! Groundwork's pure core: identities, typed group documents and signed
+//! changes. Nothing here does I/O: no tokio, no sockets, no filesystem, no
+//! clock. The node crate drives it.
+//!
+//! # Layout
+//!
+//! - [`keys`]: device and group keys; the public ids derived from them.
+//! - [`ids`]: document ids (derived from group id and kind) and the short ids
+//!   people type for members, meet-ups and actions.
+//! - [`date`]: calendar dates as groups write them.
+//! - [`schema`]: one typed schema per group document (autosurgeon).
+//! - [`signed`]: signing changes and verifying them before they are applied.
+//!
+//! # Data flow
+//!
+//! An edit hydrates a [`schema`] type from its Automerge document, changes it,
+//! reconciles it back as one Automerge change whose actor is the device key,
+//! and signs that change with [`signed::sign_change`]. The node stores change
+//! and signature together. Anything arriving from elsewhere goes through
+//! [`signed::verify_change`] before it touches a document.
+
+pub mod date;
+pub mod edit;
+pub mod ids;
+pub mod keys;
+pub mod schema;
+pub mod signed;
+
+pub use date::Date;
+pub use ids::{DocId, DocKind, ShortId};
+pub use keys::{DeviceId, GroupId, PublicKey, SecretKey};

@@ -1,0 +1,97 @@
+//! Contact details: readable by stewards and organisers only.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use super::roster::UnknownVariant;
+use super::scalars::string_scalar;
+use crate::date::Date;
+use crate::ids::ShortId;
+
+/// The UK GDPR lawful basis for holding someone's contact details.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LawfulBasis {
+    /// The member consented (the default for a membership group).
+    #[default]
+    Consent,
+    /// The group's legitimate interests.
+    LegitimateInterests,
+    /// Needed to perform a contract with the member.
+    Contract,
+}
+
+impl fmt::Display for LawfulBasis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LawfulBasis::Consent => "consent",
+            LawfulBasis::LegitimateInterests => "legitimate-interests",
+            LawfulBasis::Contract => "contract",
+        })
+    }
+}
+
+impl FromStr for LawfulBasis {
+    type Err = UnknownVariant;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t: String = s
+            .trim()
+            .to_lowercase()
+            .chars()
+            .map(|c| if c == ' ' || c == '_' { '-' } else { c })
+            .collect();
+        match t.as_str() {
+            "consent" => Ok(LawfulBasis::Consent),
+            "legitimate-interests" | "legitimate-interest" => Ok(LawfulBasis::LegitimateInterests),
+            "contract" => Ok(LawfulBasis::Contract),
+            _ => Err(UnknownVariant(
+                s.to_owned(),
+                "consent, legitimate-interests, contract",
+            )),
+        }
+    }
+}
+
+string_scalar!(LawfulBasis, "a lawful basis");
+
+/// How to reach one member, and on what basis we may.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+pub struct Contact {
+    /// Email address.
+    pub email: Option<String>,
+    /// Phone number as given.
+    pub phone: Option<String>,
+    /// Whether the member agreed to be contacted.
+    pub consent_to_contact: bool,
+    /// The lawful basis for holding these details.
+    pub lawful_basis: LawfulBasis,
+    /// When consent was given or last confirmed.
+    pub consent_date: Option<Date>,
+}
+
+impl Contact {
+    /// True when there is nothing worth storing.
+    pub fn is_empty(&self) -> bool {
+        self.email.is_none()
+            && self.phone.is_none()
+            && !self.consent_to_contact
+            && self.consent_date.is_none()
+    }
+}
+
+/// The contacts document.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Contacts {
+    /// Contact details keyed by member id text.
+    pub contacts: BTreeMap<String, Contact>,
+}
+
+impl Contacts {
+    /// The contact details of a member, if any are held.
+    pub fn get(&self, id: &ShortId) -> Option<&Contact> {
+        self.contacts.get(id.as_str())
+    }
+}
