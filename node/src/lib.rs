@@ -1,1 +1,2 @@
-pub fn x() {}
+//! The Groundwork node.
+pub mod store;

@@ -57,19 +57,38 @@ impl FromStr for LawfulBasis {
 
 string_scalar!(LawfulBasis, "a lawful basis");
 
-/// How to reach one member, and on what basis we may.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+/// How to reach one member, and on what basis we may. Stored as one
+/// Automerge value, like [`Member`](super::Member), for the same reason.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Contact {
     /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Phone number as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Whether the member agreed to be contacted.
+    #[serde(default)]
     pub consent_to_contact: bool,
     /// The lawful basis for holding these details.
+    #[serde(default)]
     pub lawful_basis: LawfulBasis,
     /// When consent was given or last confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent_date: Option<Date>,
+}
+
+impl Reconcile for Contact {
+    type Key<'a> = autosurgeon::reconcile::NoKey;
+    fn reconcile<R: autosurgeon::Reconciler>(&self, mut r: R) -> Result<(), R::Error> {
+        r.str(super::packed::encode(self))
+    }
+}
+
+impl Hydrate for Contact {
+    fn hydrate_string(s: &str) -> Result<Self, autosurgeon::HydrateError> {
+        super::packed::decode(s, "a contact record")
+    }
 }
 
 impl Contact {

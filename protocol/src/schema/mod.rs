@@ -19,6 +19,7 @@ mod constitution;
 mod contacts;
 mod devices;
 mod meetups;
+mod packed;
 mod plan;
 mod roster;
 mod scalars;

@@ -1,0 +1,68 @@
+//! Store errors. Each names the file or document and what is wrong with it.
+
+use std::path::PathBuf;
+
+use groundwork_protocol::DocId;
+use redb::DatabaseError;
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// There is no store at the path.
+    #[error("no store at {0}")]
+    Missing(PathBuf),
+    /// `create` found a file already there.
+    #[error("a store already exists at {0}")]
+    AlreadyExists(PathBuf),
+    /// Another process holds the store.
+    #[error("store {0} is in use by another groundwork process")]
+    Locked(PathBuf),
+    /// The file exists but cannot be read as a store. It has not been changed.
+    #[error("cannot read store {path}: {why} (the file has not been changed)")]
+    Unreadable {
+        /// The store file.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
+    /// A document's stored bytes do not load.
+    #[error("document {doc:?} in the store does not load: {why}")]
+    CorruptDocument {
+        /// The document.
+        doc: DocId,
+        /// Automerge's error.
+        why: String,
+    },
+    /// An I/O or database failure while working.
+    #[error("store failure: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    pub(super) fn from_open(path: &std::path::Path, e: DatabaseError) -> StoreError {
+        match e {
+            DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(path.to_owned()),
+            other => StoreError::Unreadable {
+                path: path.to_owned(),
+                why: other.to_string(),
+            },
+        }
+    }
+}
+
+macro_rules! backend_from {
+    ($($t:ty),*) => {
+        $(impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Backend(e.to_string())
+            }
+        })*
+    };
+}
+backend_from!(
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);

@@ -1,0 +1,322 @@
+//! The local store: one redb file in the data directory.
+//!
+//! Each document is kept as an Automerge snapshot plus the incremental
+//! changes made since it; [`Store::compact`] folds the changes into a new
+//! snapshot. Every change's signature is kept (forever: peers need it to
+//! verify the change). Writes use `Durability::Immediate`, so when
+//! [`Store::commit`] returns the edit survives a `kill -9` or a power cut.
+//!
+//! A file redb cannot read is never recreated or overwritten: opening fails
+//! with [`StoreError::Unreadable`] naming the file.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use automerge::AutoCommit;
+use groundwork_protocol::DocId;
+use redb::{Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+
+mod error;
+#[cfg(test)]
+mod tests;
+
+pub use error::StoreError;
+
+/// Small settings: key to JSON.
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Document id to its latest snapshot (`AutoCommit::save`).
+const SNAPSHOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("snapshots");
+/// (document id, sequence) to one change made since the snapshot.
+const CHANGES: TableDefinition<(&[u8], u64), &[u8]> = TableDefinition::new("changes");
+/// Change hash to the author's ed25519 signature of it.
+const SIGNATURES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("signatures");
+
+/// The store format this build writes. Older formats are migrated on open;
+/// a newer one is refused.
+pub const FORMAT_VERSION: u32 = 1;
+const FORMAT_KEY: &str = "format";
+
+/// Fold changes into a snapshot once a document has this many...
+pub const COMPACT_AFTER_CHANGES: usize = 256;
+/// ...or once its changes take this many bytes and more than half the snapshot.
+pub const COMPACT_AFTER_BYTES: usize = 256 * 1024;
+
+/// How long to wait for another groundwork process to release the store.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+/// redb's page cache. The store is small; keep cheap laptops' memory free.
+const CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+/// A change ready to be stored: its bytes, hash and signature.
+#[derive(Debug, Clone)]
+pub struct StoredChange {
+    /// The document it belongs to.
+    pub doc: DocId,
+    /// The change bytes, as Automerge encodes them.
+    pub bytes: Vec<u8>,
+    /// The change hash.
+    pub hash: [u8; 32],
+    /// The author's signature over (doc id, hash).
+    pub signature: [u8; 64],
+}
+
+/// Sizes, for `status` and the benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DocStats {
+    /// Bytes in the snapshot.
+    pub snapshot_bytes: usize,
+    /// Changes stored since the snapshot.
+    pub pending_changes: usize,
+    /// Bytes of those changes.
+    pub pending_bytes: usize,
+}
+
+/// The open store. One process at a time holds it.
+#[derive(Debug)]
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Creates a new store file. Fails if one exists already.
+    pub fn create(path: &Path) -> Result<Store, StoreError> {
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(path.to_owned()));
+        }
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| StoreError::from_open(path, e))?;
+        let store = Store {
+            db,
+            path: path.to_owned(),
+        };
+        let mut tx = store.write()?;
+        {
+            let mut meta = tx.open_table(META)?;
+            meta.insert(FORMAT_KEY, FORMAT_VERSION.to_string().as_bytes())?;
+            tx.open_table(SNAPSHOTS)?;
+            tx.open_table(CHANGES)?;
+            tx.open_table(SIGNATURES)?;
+        }
+        tx.set_durability(Durability::Immediate)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        tx.commit()?;
+        Ok(store)
+    }
+
+    /// Opens an existing store, waiting up to ten seconds if another
+    /// groundwork process has it open.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Missing(path.to_owned()));
+        }
+        let deadline = Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match Database::builder().set_cache_size(CACHE_BYTES).open(path) {
+                Ok(db) => break db,
+                Err(DatabaseError::DatabaseAlreadyOpen) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(StoreError::from_open(path, e)),
+            }
+        };
+        let store = Store {
+            db,
+            path: path.to_owned(),
+        };
+        store.check_format()?;
+        Ok(store)
+    }
+
+    fn check_format(&self) -> Result<(), StoreError> {
+        let unreadable = |why: String| StoreError::Unreadable {
+            path: self.path.clone(),
+            why,
+        };
+        let tx = self.db.begin_read()?;
+        let meta = tx
+            .open_table(META)
+            .map_err(|e| unreadable(format!("no meta table ({e})")))?;
+        let Some(v) = meta.get(FORMAT_KEY)? else {
+            return Err(unreadable("no format version".into()));
+        };
+        let version: u32 = std::str::from_utf8(v.value())
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| unreadable("format version is not a number".into()))?;
+        if version > FORMAT_VERSION {
+            return Err(unreadable(format!(
+                "written by a newer groundwork (store format {version}, this build reads up to {FORMAT_VERSION})"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The store file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write(&self) -> Result<redb::WriteTransaction, StoreError> {
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(Durability::Immediate)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(tx)
+    }
+
+    /// Reads a JSON value from the meta table.
+    pub fn get_meta<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let meta = tx.open_table(META)?;
+        let Some(v) = meta.get(key)? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(v.value())
+            .map(Some)
+            .map_err(|e| StoreError::Unreadable {
+                path: self.path.clone(),
+                why: format!("meta entry '{key}' is not valid: {e}"),
+            })
+    }
+
+    /// Loads a document: its snapshot, then every change since.
+    /// Returns `None` if the store has never held it.
+    pub fn load(&self, doc: &DocId) -> Result<Option<AutoCommit>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let snapshots = tx.open_table(SNAPSHOTS)?;
+        let changes = tx.open_table(CHANGES)?;
+        let key = &doc.as_bytes()[..];
+        let snapshot = snapshots.get(key)?;
+        let mut incremental = Vec::new();
+        for entry in changes.range((key, 0)..=(key, u64::MAX))? {
+            let (_, bytes) = entry?;
+            incremental.extend_from_slice(bytes.value());
+        }
+        if snapshot.is_none() && incremental.is_empty() {
+            return Ok(None);
+        }
+        let corrupt = |e: automerge::AutomergeError| StoreError::CorruptDocument {
+            doc: *doc,
+            why: e.to_string(),
+        };
+        let mut am = match snapshot {
+            Some(s) => AutoCommit::load(s.value()).map_err(corrupt)?,
+            None => AutoCommit::new(),
+        };
+        if !incremental.is_empty() {
+            am.load_incremental(&incremental).map_err(corrupt)?;
+        }
+        Ok(Some(am))
+    }
+
+    /// Durably stores changes (to one or several documents) and, in the same
+    /// transaction, any meta entries. When this returns `Ok` the changes
+    /// survive a crash.
+    pub fn commit(
+        &self,
+        changes: &[StoredChange],
+        meta: &[(&str, serde_json::Value)],
+    ) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        {
+            let mut table = tx.open_table(CHANGES)?;
+            let mut sigs = tx.open_table(SIGNATURES)?;
+            for c in changes {
+                let key = &c.doc.as_bytes()[..];
+                let next = match table.range((key, 0)..=(key, u64::MAX))?.next_back() {
+                    Some(last) => last?.0.value().1 + 1,
+                    None => 0,
+                };
+                table.insert((key, next), &c.bytes[..])?;
+                sigs.insert(&c.hash[..], &c.signature[..])?;
+            }
+            let mut m = tx.open_table(META)?;
+            for (k, v) in meta {
+                m.insert(
+                    *k,
+                    serde_json::to_vec(v)
+                        .map_err(|e| StoreError::Backend(e.to_string()))?
+                        .as_slice(),
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The signature stored for a change.
+    pub fn signature(&self, hash: &[u8; 32]) -> Result<Option<[u8; 64]>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let sigs = tx.open_table(SIGNATURES)?;
+        Ok(sigs.get(&hash[..])?.and_then(|v| v.value().try_into().ok()))
+    }
+
+    /// Sizes of a document's snapshot and pending changes.
+    pub fn doc_stats(&self, doc: &DocId) -> Result<DocStats, StoreError> {
+        let tx = self.db.begin_read()?;
+        let snapshots = tx.open_table(SNAPSHOTS)?;
+        let changes = tx.open_table(CHANGES)?;
+        let key = &doc.as_bytes()[..];
+        let mut stats = DocStats {
+            snapshot_bytes: snapshots.get(key)?.map_or(0, |s| s.value().len()),
+            ..DocStats::default()
+        };
+        for entry in changes.range((key, 0)..=(key, u64::MAX))? {
+            stats.pending_changes += 1;
+            stats.pending_bytes += entry?.1.value().len();
+        }
+        Ok(stats)
+    }
+
+    /// Whether a document has enough pending changes to be worth compacting.
+    pub fn wants_compaction(&self, doc: &DocId) -> Result<bool, StoreError> {
+        let s = self.doc_stats(doc)?;
+        Ok(s.pending_changes >= COMPACT_AFTER_CHANGES
+            || (s.pending_bytes >= COMPACT_AFTER_BYTES && s.pending_bytes > s.snapshot_bytes / 2))
+    }
+
+    /// Replaces a document's snapshot with `doc`'s saved state and drops the
+    /// changes it covers, in one transaction. `heads` are the heads `doc` was
+    /// loaded at; a change stored since then is kept.
+    pub fn compact(&self, id: &DocId, doc: &mut AutoCommit) -> Result<(), StoreError> {
+        let snapshot = doc.save();
+        let tx = self.write()?;
+        {
+            let mut snapshots = tx.open_table(SNAPSHOTS)?;
+            let mut changes = tx.open_table(CHANGES)?;
+            let key = &id.as_bytes()[..];
+            // Keep any change the snapshot does not contain (none when the
+            // caller holds the only handle, but be exact).
+            let mut keep = Vec::new();
+            for entry in changes.range((key, 0)..=(key, u64::MAX))? {
+                let (k, v) = entry?;
+                let bytes = v.value();
+                let contained = automerge::Change::try_from(bytes)
+                    .map(|c| doc.get_change_by_hash(&c.hash()).is_some())
+                    .unwrap_or(false);
+                if !contained {
+                    keep.push((k.value().1, bytes.to_vec()));
+                }
+            }
+            changes.retain_in((key, 0)..=(key, u64::MAX), |_, _| false)?;
+            for (seq, bytes) in keep {
+                changes.insert((key, seq), &bytes[..])?;
+            }
+            snapshots.insert(key, &snapshot[..])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Shrinks the file after compaction has freed pages.
+    pub fn shrink_file(&mut self) -> Result<(), StoreError> {
+        self.db
+            .compact()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(())
+    }
+}

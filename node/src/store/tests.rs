@@ -1,0 +1,97 @@
+use automerge::{AutoCommit, ROOT, ReadDoc, transaction::Transactable};
+use groundwork_protocol::{DocId, DocKind, SecretKey};
+
+use super::*;
+
+fn doc_id() -> DocId {
+    DocId::derive(&SecretKey::from_seed(&[1; 32]).public(), DocKind::Roster)
+}
+
+fn change(doc: &mut AutoCommit, id: DocId, key: &str, n: i64) -> StoredChange {
+    doc.put(ROOT, key, n).expect("put");
+    doc.commit();
+    let c = doc.get_last_local_change().expect("change");
+    StoredChange {
+        doc: id,
+        bytes: c.raw_bytes().to_vec(),
+        hash: c.hash().0,
+        signature: [7; 64],
+    }
+}
+
+#[test]
+fn changes_survive_reopen_and_compaction() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.redb");
+    let id = doc_id();
+    let mut doc = AutoCommit::new();
+    {
+        let store = Store::create(&path).expect("create");
+        for i in 0..10 {
+            let c = change(&mut doc, id, &format!("k{i}"), i);
+            store.commit(&[c], &[]).expect("commit");
+        }
+        assert_eq!(store.doc_stats(&id).expect("stats").pending_changes, 10);
+    }
+    let store = Store::open(&path).expect("reopen");
+    let mut loaded = store.load(&id).expect("load").expect("present");
+    assert_eq!(loaded.get_heads(), doc.get_heads());
+    store.compact(&id, &mut loaded).expect("compact");
+    let stats = store.doc_stats(&id).expect("stats");
+    assert_eq!(stats.pending_changes, 0);
+    assert!(stats.snapshot_bytes > 0);
+    let c = change(&mut doc, id, "after", 1);
+    let hash = c.hash;
+    store.commit(&[c], &[]).expect("commit after compaction");
+    let again = store.load(&id).expect("load").expect("present");
+    assert_eq!(
+        again
+            .get(ROOT, "after")
+            .expect("get")
+            .map(|(v, _)| v.to_string()),
+        Some("1".into())
+    );
+    assert_eq!(store.signature(&hash).expect("sig"), Some([7; 64]));
+}
+
+#[test]
+fn a_store_that_is_not_a_store_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.redb");
+    std::fs::write(&path, b"this is a shopping list, not a database").expect("write");
+    let err = Store::open(&path).expect_err("must refuse");
+    assert!(matches!(err, StoreError::Unreadable { .. }), "{err}");
+    assert!(err.to_string().contains("s.redb"), "{err}");
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        b"this is a shopping list, not a database"
+    );
+    assert!(matches!(
+        Store::create(&path),
+        Err(StoreError::AlreadyExists(_))
+    ));
+}
+
+#[test]
+fn a_newer_format_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.redb");
+    {
+        let store = Store::create(&path).expect("create");
+        let tx = store.write().expect("tx");
+        tx.open_table(META)
+            .expect("meta")
+            .insert(FORMAT_KEY, &b"99"[..])
+            .expect("insert");
+        tx.commit().expect("commit");
+    }
+    let err = Store::open(&path).expect_err("newer format");
+    assert!(err.to_string().contains("newer groundwork"), "{err}");
+}
+
+#[test]
+fn a_missing_document_is_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::create(&dir.path().join("s.redb")).expect("create");
+    assert!(store.load(&doc_id()).expect("load").is_none());
+}
