@@ -1,2 +1,26 @@
-//! The Groundwork node.
+//! The Groundwork node: the store, a group as this device holds it, and the
+//! `groundwork` command line.
+//!
+//! # Layout
+//!
+//! - [`datadir`]: the data directory and its key files (mode 0600).
+//! - [`store`]: the redb store: document snapshots, incremental changes,
+//!   signatures; durable commits and compaction.
+//! - [`group`]: a group opened on this device. Every edit goes through
+//!   [`group::Group::edit`]: check the device's role, load the documents,
+//!   apply typed edits (from `groundwork_protocol::edit`), sign one change
+//!   per document, commit durably, then compact.
+//! - [`roster_csv`]: spreadsheet import and export of the roster.
+//! - [`cli`]: the command line: argument parsing, output, exit codes.
+//!
+//! # Data flow of a command
+//!
+//! `main` parses arguments → [`cli::run`] opens the [`group::Group`] in the
+//! data directory → a group method edits or reads documents through the
+//! [`store::Store`] → `cli` prints the result as text or `--json`.
+
+pub mod cli;
+pub mod datadir;
+pub mod group;
+pub mod roster_csv;
 pub mod store;

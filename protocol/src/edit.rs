@@ -6,7 +6,9 @@
 //! thousands of entries, so they also get keyed edits that touch one entry
 //! without walking the rest.
 
-use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, transaction::Transactable};
+use automerge::{
+    AutoCommit, LoadOptions, ObjId, ObjType, ROOT, ReadDoc, TextEncoding, transaction::Transactable,
+};
 use autosurgeon::{Reconcile, reconcile_prop};
 
 use crate::ids::ShortId;
@@ -25,6 +27,26 @@ pub enum EditError {
     /// A low-level Automerge failure.
     #[error("automerge: {0}")]
     Automerge(#[from] automerge::AutomergeError),
+}
+
+/// How every Groundwork document counts text positions: in UTF-8 bytes.
+///
+/// autosurgeon's `Text` computes splice positions as byte offsets into a
+/// Rust `String`, while Automerge counts Unicode code points by default.
+/// With the default, any text containing a non-ASCII character ("café",
+/// "£5", an en dash) would be edited at the wrong place. Every document is
+/// therefore created and loaded with this encoding; use [`new_doc`] and
+/// [`load_doc`], never `AutoCommit::new` or `AutoCommit::load`.
+pub const TEXT_ENCODING: TextEncoding = TextEncoding::Utf8CodeUnit;
+
+/// A new, empty document.
+pub fn new_doc() -> AutoCommit {
+    AutoCommit::new_with_encoding(TEXT_ENCODING)
+}
+
+/// Loads a saved document (snapshot or concatenated changes).
+pub fn load_doc(bytes: &[u8]) -> Result<AutoCommit, automerge::AutomergeError> {
+    AutoCommit::load_with_options(bytes, LoadOptions::new().text_encoding(TEXT_ENCODING))
 }
 
 /// Hydrates `T`, lets `f` change it, and reconciles the result back.
@@ -124,4 +146,32 @@ pub fn put_contact(
     contact: &Contact,
 ) -> Result<(), EditError> {
     put_entry(contacts, KeyedMap::Contacts, id.as_str(), contact)
+}
+
+/// Finds the first entry of a keyed map of packed records (members,
+/// contacts) whose stored text passes `prefilter` and whose decoded record
+/// passes `matches`. Only entries passing the cheap text test are decoded,
+/// so a lookup by email in 10,000 contacts stays well under a millisecond.
+pub fn find_packed<V: autosurgeon::Hydrate>(
+    doc: &AutoCommit,
+    map: KeyedMap,
+    prefilter: impl Fn(&str) -> bool,
+    matches: impl Fn(&V) -> bool,
+) -> Result<Option<(String, V)>, EditError> {
+    let Some((automerge::Value::Object(ObjType::Map), obj)) = doc.get(ROOT, map.field())? else {
+        return Ok(None);
+    };
+    for item in doc.map_range(&obj, ..) {
+        let automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(text)) = &item.value else {
+            continue;
+        };
+        if !prefilter(text) {
+            continue;
+        }
+        let value: V = V::hydrate_string(text)?;
+        if matches(&value) {
+            return Ok(Some((item.key.into_owned(), value)));
+        }
+    }
+    Ok(None)
 }

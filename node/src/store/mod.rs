@@ -204,8 +204,8 @@ impl Store {
             why: e.to_string(),
         };
         let mut am = match snapshot {
-            Some(s) => AutoCommit::load(s.value()).map_err(corrupt)?,
-            None => AutoCommit::new(),
+            Some(s) => groundwork_protocol::edit::load_doc(s.value()).map_err(corrupt)?,
+            None => groundwork_protocol::edit::new_doc(),
         };
         if !incremental.is_empty() {
             am.load_incremental(&incremental).map_err(corrupt)?;

@@ -24,7 +24,7 @@ fn changes_survive_reopen_and_compaction() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("s.redb");
     let id = doc_id();
-    let mut doc = AutoCommit::new();
+    let mut doc = groundwork_protocol::edit::new_doc();
     {
         let store = Store::create(&path).expect("create");
         for i in 0..10 {

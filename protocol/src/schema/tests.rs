@@ -20,10 +20,10 @@ fn id(n: u32) -> ShortId {
 
 /// Reconciles `value` into a fresh document, saves, reloads and hydrates it.
 fn round_trip<T: GroupDocument + std::fmt::Debug + PartialEq>(value: &T) -> T {
-    let mut doc = AutoCommit::new();
+    let mut doc = edit::new_doc();
     reconcile(&mut doc, value).expect("reconcile");
     let bytes = doc.save();
-    let loaded = AutoCommit::load(&bytes).expect("load");
+    let loaded = edit::load_doc(&bytes).expect("load");
     T::from_doc(&loaded).expect("hydrate")
 }
 
@@ -127,9 +127,38 @@ fn every_document_round_trips() {
 }
 
 #[test]
+fn non_ascii_text_is_edited_where_intended() {
+    let mut doc = edit::new_doc();
+    reconcile(&mut doc, &Meetups { meetups: vec![] }).expect("init");
+    let m = Meetup {
+        id: id(1),
+        date: date("2020-01-01"),
+        place: "Café Nero".into(),
+        agenda: Text::with_value("Fees: £5 – agreed"),
+        notes: Text::with_value("naïve start"),
+        attendance: 3,
+        actions: vec![],
+    };
+    edit::update(&mut doc, |ms: &mut Meetups| ms.meetups.push(m)).expect("add");
+    doc.commit();
+    edit::update(&mut doc, |ms: &mut Meetups| {
+        let n = &mut ms.meetups[0].notes;
+        let end = n.as_str().len();
+        n.splice(end, 0, " — café");
+        ms.meetups[0].agenda.update("Fees: £6 – agreed by all");
+    })
+    .expect("edit");
+    doc.commit();
+    let reloaded = edit::load_doc(&doc.save()).expect("load");
+    let ms = Meetups::from_doc(&reloaded).expect("hydrate");
+    assert_eq!(ms.meetups[0].notes.as_str(), "naïve start — café");
+    assert_eq!(ms.meetups[0].agenda.as_str(), "Fees: £6 – agreed by all");
+}
+
+#[test]
 fn a_document_missing_a_later_field_still_hydrates() {
     // A roster written before `action_owners` existed.
-    let mut doc = AutoCommit::new();
+    let mut doc = edit::new_doc();
     edit::put_member(&mut doc, &id(1), &member("Bea")).expect("put");
     let roster = Roster::from_doc(&doc).expect("hydrate");
     assert_eq!(roster.members.len(), 1);
@@ -139,7 +168,7 @@ fn a_document_missing_a_later_field_still_hydrates() {
 #[test]
 fn a_malformed_record_is_a_hydrate_error_not_a_panic() {
     use automerge::transaction::Transactable;
-    let mut doc = AutoCommit::new();
+    let mut doc = edit::new_doc();
     edit::put_member(&mut doc, &id(1), &member("Bea")).expect("put");
     let members = match automerge::ReadDoc::get(&doc, automerge::ROOT, "members") {
         Ok(Some((_, obj))) => obj,
@@ -222,9 +251,9 @@ fn op() -> impl Strategy<Value = Op> {
         (0u8..6, any::<u8>()).prop_map(|(who, suffix)| Op::RenameMember { who, suffix }),
         (0u8..6).prop_map(|who| Op::RemoveMember { who }),
         (0u8..3).prop_map(|n| Op::AddMeetup { n }),
-        (0u8..3, "[a-z ]{1,8}").prop_map(|(n, text)| Op::AppendNote { n, text }),
+        (0u8..3, "[a-zé£– ]{1,8}").prop_map(|(n, text)| Op::AppendNote { n, text }),
         (1u8..5).prop_map(|by| Op::AddConversations { by }),
-        (any::<u8>(), "[a-z ]{0,6}").prop_map(|(at, text)| Op::ConstitutionEdit { at, text }),
+        (any::<u8>(), "[a-zé£– ]{0,6}").prop_map(|(at, text)| Op::ConstitutionEdit { at, text }),
     ]
 }
 
@@ -370,7 +399,7 @@ proptest! {
     #[test]
     fn concurrent_edits_on_replicas_converge(steps in proptest::collection::vec(step(), 1..40)) {
         // All replicas start from one founding state, as a joined device does.
-        let mut founder = Replica { roster: AutoCommit::new(), meetups: AutoCommit::new(), plan: AutoCommit::new(), constitution: AutoCommit::new() };
+        let mut founder = Replica { roster: edit::new_doc(), meetups: edit::new_doc(), plan: edit::new_doc(), constitution: edit::new_doc() };
         reconcile(&mut founder.roster, &Roster::default()).expect("init");
         reconcile(&mut founder.meetups, &Meetups::default()).expect("init");
         reconcile(&mut founder.plan, &Plan::default()).expect("init");

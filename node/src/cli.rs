@@ -1,0 +1,2 @@
+//! CLI
+pub fn run() {}

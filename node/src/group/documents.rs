@@ -1,0 +1,341 @@
+//! The constitution, the plan and meet-ups.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::Text;
+use groundwork_protocol::edit::{self, KeyedMap};
+use groundwork_protocol::schema::{
+    Action, ActionStatus, Amendment, Constitution, Goal, Meetup, Meetups, Member, Plan, Roster,
+};
+use groundwork_protocol::{Date, DocKind, ShortId};
+
+use super::{FromDocChecked, Group, GroupError};
+
+/// A change to the constitution.
+#[derive(Clone, Debug, Default)]
+pub struct ConstitutionUpdate {
+    /// The new text, if it changes.
+    pub text: Option<String>,
+    /// One line saying what changed, for the amendment log.
+    pub summary: Option<String>,
+    /// The date the group adopted it, if that is being recorded.
+    pub adopted: Option<Date>,
+}
+
+/// A new meet-up.
+#[derive(Clone, Debug)]
+pub struct MeetupInput {
+    /// When.
+    pub date: Date,
+    /// Where.
+    pub place: String,
+    /// The agenda.
+    pub agenda: Option<String>,
+    /// How many came, if known.
+    pub attendance: Option<u64>,
+}
+
+/// The plan with each action's owner resolved, where this device may read the roster.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PlanView {
+    /// The plan document.
+    #[serde(flatten)]
+    pub plan: Plan,
+    /// Action id to (member id, name) of its owner.
+    pub owners: BTreeMap<String, (String, String)>,
+}
+
+fn not_found(what: &'static str, id: &ShortId) -> GroupError {
+    GroupError::NotFound {
+        what,
+        id: id.to_string(),
+    }
+}
+
+impl Group {
+    /// Amends the constitution: new text and/or an adoption date. Returns the
+    /// new version, or `None` if nothing changed.
+    pub fn amend_constitution(
+        &self,
+        update: &ConstitutionUpdate,
+        today: Date,
+    ) -> Result<Option<u64>, GroupError> {
+        let by = self.device_id().fmt_short();
+        self.edit(&[DocKind::Constitution], |ed| {
+            edit::update(ed.doc(DocKind::Constitution)?, |c: &mut Constitution| {
+                let text_changed = update.text.as_deref().is_some_and(|t| t != c.body.as_str());
+                let adopted_changed = update.adopted.is_some_and(|d| Some(d) != c.adopted);
+                if !text_changed && !adopted_changed {
+                    return None;
+                }
+                if let Some(t) = update.text.as_deref().filter(|_| text_changed) {
+                    c.body.update(t);
+                }
+                if adopted_changed {
+                    c.adopted = update.adopted;
+                }
+                let version = c
+                    .amendments
+                    .iter()
+                    .map(|a| a.version)
+                    .max()
+                    .unwrap_or(0)
+                    .max(c.version)
+                    + 1;
+                c.version = version;
+                let summary = update.summary.clone().unwrap_or_else(|| {
+                    match (text_changed, update.adopted) {
+                        (true, _) => "text amended".to_owned(),
+                        (false, Some(d)) => format!("adopted on {d}"),
+                        (false, None) => "amended".to_owned(),
+                    }
+                });
+                c.amendments.push(Amendment {
+                    version,
+                    date: today,
+                    summary,
+                    by: by.clone(),
+                });
+                Some(version)
+            })
+            .map_err(GroupError::from)
+        })
+    }
+
+    /// The plan, with action owners resolved where the roster is readable.
+    pub fn plan_view(&self) -> Result<PlanView, GroupError> {
+        let plan: Plan = self.read()?;
+        let mut owners = BTreeMap::new();
+        if self.role()?.may_read(DocKind::Roster) {
+            let roster: Roster = self.read()?;
+            for (action, member) in &roster.action_owners {
+                if let Some(m) = roster.members.get(member) {
+                    owners.insert(action.clone(), (member.clone(), m.name.clone()));
+                }
+            }
+        }
+        Ok(PlanView { plan, owners })
+    }
+
+    /// Sets the plan's vision.
+    pub fn set_vision(&self, vision: &str) -> Result<bool, GroupError> {
+        self.edit(&[DocKind::Plan], |ed| {
+            Ok(edit::update(ed.doc(DocKind::Plan)?, |p: &mut Plan| {
+                let changed = p.vision.as_str() != vision;
+                p.vision.update(vision);
+                changed
+            })?)
+        })
+    }
+
+    /// Adds a goal to the plan.
+    pub fn add_goal(&self, text: &str) -> Result<ShortId, GroupError> {
+        let text = non_empty("goal", text)?;
+        self.edit(&[DocKind::Plan], |ed| {
+            Ok(edit::update(ed.doc(DocKind::Plan)?, |p: &mut Plan| {
+                let id = Group::new_short_id(|id| p.goals.iter().any(|g| &g.id == id));
+                p.goals.push(Goal {
+                    id: id.clone(),
+                    text,
+                });
+                id
+            })?)
+        })
+    }
+
+    /// Adds an action. `owner` is a member id or a member's exact name.
+    pub fn add_action(
+        &self,
+        title: &str,
+        owner: Option<&str>,
+        due: Option<Date>,
+    ) -> Result<ShortId, GroupError> {
+        let title = non_empty("title", title)?;
+        let kinds: &[DocKind] = if owner.is_some() {
+            &[DocKind::Plan, DocKind::Roster]
+        } else {
+            &[DocKind::Plan]
+        };
+        self.edit(kinds, |ed| {
+            let owner_id = match owner {
+                Some(o) => Some(resolve_member(ed.doc(DocKind::Roster)?, o)?),
+                None => None,
+            };
+            let id = edit::update(ed.doc(DocKind::Plan)?, |p: &mut Plan| {
+                let id = Group::new_short_id(|id| p.action(id).is_some());
+                p.actions.push(Action {
+                    id: id.clone(),
+                    title,
+                    due,
+                    status: ActionStatus::Open,
+                    done_on: None,
+                });
+                id
+            })?;
+            if let Some(m) = owner_id {
+                edit::put_entry(
+                    ed.doc(DocKind::Roster)?,
+                    KeyedMap::ActionOwners,
+                    id.as_str(),
+                    &m.to_string(),
+                )?;
+            }
+            Ok(id)
+        })
+    }
+
+    /// Marks an action done. Returns false if it already was.
+    pub fn action_done(&self, id: &ShortId, today: Date) -> Result<bool, GroupError> {
+        self.edit(&[DocKind::Plan], |ed| {
+            edit::update(ed.doc(DocKind::Plan)?, |p: &mut Plan| {
+                let a = p
+                    .actions
+                    .iter_mut()
+                    .find(|a| &a.id == id)
+                    .ok_or_else(|| not_found("action", id))?;
+                if a.status == ActionStatus::Done {
+                    return Ok(false);
+                }
+                a.status = ActionStatus::Done;
+                a.done_on = Some(today);
+                Ok(true)
+            })?
+        })
+    }
+
+    /// Records listening conversations held, and any themes they raised.
+    pub fn add_conversations(&self, count: u32, themes: &[String]) -> Result<i64, GroupError> {
+        self.edit(&[DocKind::Plan], |ed| {
+            Ok(edit::update(ed.doc(DocKind::Plan)?, |p: &mut Plan| {
+                p.listening.conversations_held.increment(i64::from(count));
+                for t in themes.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+                    if !p.listening.themes.iter().any(|x| x.eq_ignore_ascii_case(t)) {
+                        p.listening.themes.push(t.to_owned());
+                    }
+                }
+                p.listening.conversations_held.value()
+            })?)
+        })
+    }
+
+    /// Adds a meet-up.
+    pub fn add_meetup(&self, input: &MeetupInput) -> Result<ShortId, GroupError> {
+        let place = non_empty("place", &input.place)?;
+        self.edit(&[DocKind::Meetups], |ed| {
+            Ok(edit::update(
+                ed.doc(DocKind::Meetups)?,
+                |ms: &mut Meetups| {
+                    let id = Group::new_short_id(|id| ms.get(id).is_some());
+                    ms.meetups.push(Meetup {
+                        id: id.clone(),
+                        date: input.date,
+                        place,
+                        agenda: Text::with_value(input.agenda.as_deref().unwrap_or_default()),
+                        notes: Text::with_value(""),
+                        attendance: input.attendance.unwrap_or(0),
+                        actions: vec![],
+                    });
+                    id
+                },
+            )?)
+        })
+    }
+
+    /// Meet-ups, newest first.
+    pub fn meetups(&self) -> Result<Vec<Meetup>, GroupError> {
+        let mut ms = self.read::<Meetups>()?.meetups;
+        ms.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
+        Ok(ms)
+    }
+
+    /// One meet-up.
+    pub fn meetup(&self, id: &ShortId) -> Result<Meetup, GroupError> {
+        self.read::<Meetups>()?
+            .get(id)
+            .cloned()
+            .ok_or_else(|| not_found("meet-up", id))
+    }
+
+    /// Appends a paragraph to a meet-up's notes.
+    pub fn append_meetup_note(&self, id: &ShortId, text: &str) -> Result<(), GroupError> {
+        let text = non_empty("note", text)?;
+        self.edit_meetup(id, |m| {
+            let notes = m.notes.as_str();
+            let sep = if notes.is_empty() || notes.ends_with('\n') {
+                ""
+            } else {
+                "\n"
+            };
+            let end = notes.len();
+            m.notes.splice(end, 0, format!("{sep}{text}\n"));
+        })
+    }
+
+    /// Replaces a meet-up's notes (as a diff, so concurrent edits merge).
+    pub fn set_meetup_notes(&self, id: &ShortId, text: &str) -> Result<(), GroupError> {
+        self.edit_meetup(id, |m| m.notes.update(text))
+    }
+
+    /// Records how many came to a meet-up.
+    pub fn set_attendance(&self, id: &ShortId, count: u64) -> Result<(), GroupError> {
+        self.edit_meetup(id, |m| m.attendance = count)
+    }
+
+    fn edit_meetup(&self, id: &ShortId, f: impl FnOnce(&mut Meetup)) -> Result<(), GroupError> {
+        self.edit(&[DocKind::Meetups], |ed| {
+            edit::update(ed.doc(DocKind::Meetups)?, |ms: &mut Meetups| {
+                let m = ms
+                    .meetups
+                    .iter_mut()
+                    .find(|m| &m.id == id)
+                    .ok_or_else(|| not_found("meet-up", id))?;
+                f(m);
+                Ok(())
+            })?
+        })
+    }
+}
+
+fn non_empty(field: &'static str, s: &str) -> Result<String, GroupError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(GroupError::Invalid {
+            field,
+            why: "must not be empty".into(),
+        });
+    }
+    Ok(t.to_owned())
+}
+
+/// A member id, or the id of the one member with exactly this name (any case).
+fn resolve_member(roster: &automerge::AutoCommit, who: &str) -> Result<ShortId, GroupError> {
+    if let Ok(id) = who.parse::<ShortId>()
+        && edit::has_entry(roster, KeyedMap::RosterMembers, id.as_str())?
+    {
+        return Ok(id);
+    }
+    let roster = Roster::from_doc_checked(roster)?;
+    let matches: Vec<(ShortId, &Member)> = roster
+        .iter()
+        .filter(|(_, m)| m.name.eq_ignore_ascii_case(who.trim()))
+        .collect();
+    match matches.as_slice() {
+        [(id, _)] => Ok(id.clone()),
+        [] => Err(GroupError::Invalid {
+            field: "owner",
+            why: format!("no member has the id or name '{who}'"),
+        }),
+        _ => Err(GroupError::Invalid {
+            field: "owner",
+            why: format!(
+                "{} members are called '{who}'; give a member id ({})",
+                matches.len(),
+                matches
+                    .iter()
+                    .map(|(id, _)| id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+    }
+}

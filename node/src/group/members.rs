@@ -1,0 +1,443 @@
+//! The roster and contacts: adding, editing, removing, listing, importing.
+
+use std::collections::HashMap;
+
+use groundwork_protocol::edit::{self, KeyedMap};
+use groundwork_protocol::schema::{
+    Contact, Contacts, Course, LawfulBasis, Member, MemberKind, MemberStatus, Roster,
+};
+use groundwork_protocol::{Date, DocKind, ShortId};
+
+use super::{FromDocChecked, Group, GroupError};
+
+/// A member as the user gave it: every field optional, validated on use.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemberInput {
+    /// A stable id to keep (from an exported spreadsheet).
+    pub id: Option<ShortId>,
+    /// Full name.
+    pub name: Option<String>,
+    /// Email address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Professional, activist or observer.
+    pub kind: Option<MemberKind>,
+    /// When they joined.
+    pub joined: Option<Date>,
+    /// Active or lapsed.
+    pub status: Option<MemberStatus>,
+    /// When they agreed to the Principles of Practice.
+    pub principles_agreed: Option<Date>,
+    /// Courses attended (added to any already recorded).
+    pub courses: Vec<Course>,
+    /// Whether they agreed to be contacted.
+    pub consent_to_contact: Option<bool>,
+    /// Lawful basis for holding contact details.
+    pub lawful_basis: Option<LawfulBasis>,
+    /// When consent was given.
+    pub consent_date: Option<Date>,
+}
+
+/// A member with their id and, where this device may read them, contact details.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MemberView {
+    /// The member's id.
+    pub id: ShortId,
+    /// The roster record.
+    #[serde(flatten)]
+    pub member: Member,
+    /// Contact details, if held and readable.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    /// Ids of the members added, in file order.
+    pub added: Vec<ShortId>,
+    /// Rows that matched a member already on the roster (or earlier in the file).
+    pub already_present: usize,
+}
+
+/// Checks an email address has the shape `local@domain.tld`. Returns it trimmed.
+pub fn validate_email(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let ok = match t.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains("..")
+                && !t
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == ',' || c == ';' || c == '<' || c == '>')
+        }
+        None => false,
+    };
+    if ok {
+        Ok(t.to_owned())
+    } else {
+        Err(format!("'{s}' is not an email address"))
+    }
+}
+
+/// Checks a phone number is digits with the usual punctuation. Returns it trimmed.
+pub fn validate_phone(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    let allowed = t
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    if allowed && (6..=20).contains(&digits) {
+        Ok(t.to_owned())
+    } else {
+        Err(format!("'{s}' is not a phone number"))
+    }
+}
+
+fn phone_key(p: Option<&str>) -> String {
+    p.map(|p| p.chars().filter(char::is_ascii_digit).collect())
+        .unwrap_or_default()
+}
+
+impl MemberInput {
+    /// Builds the roster record and contact details for a new member.
+    pub fn build(&self, today: Date) -> Result<(Member, Option<Contact>), GroupError> {
+        let name = self.name.as_deref().map(str::trim).unwrap_or_default();
+        if name.is_empty() {
+            return Err(GroupError::Invalid {
+                field: "name",
+                why: "a member needs a name".into(),
+            });
+        }
+        let mut member = Member {
+            name: name.to_owned(),
+            kind: self.kind.unwrap_or_default(),
+            joined: self.joined.unwrap_or(today),
+            status: self.status.unwrap_or_default(),
+            principles_agreed: self.principles_agreed,
+            courses: self.courses.clone(),
+        };
+        member.normalise();
+        let contact = self.contact_patch(Contact::default())?;
+        Ok((member, (!contact.is_empty()).then_some(contact)))
+    }
+
+    fn contact_patch(&self, mut c: Contact) -> Result<Contact, GroupError> {
+        if let Some(e) = &self.email {
+            c.email = Some(validate_email(e).map_err(|why| GroupError::Invalid {
+                field: "email",
+                why,
+            })?);
+        }
+        if let Some(p) = &self.phone {
+            c.phone = Some(validate_phone(p).map_err(|why| GroupError::Invalid {
+                field: "phone",
+                why,
+            })?);
+        }
+        if let Some(v) = self.consent_to_contact {
+            c.consent_to_contact = v;
+        }
+        if let Some(v) = self.lawful_basis {
+            c.lawful_basis = v;
+        }
+        if let Some(v) = self.consent_date {
+            c.consent_date = Some(v);
+        }
+        Ok(c)
+    }
+
+    fn touches_contacts(&self) -> bool {
+        self.email.is_some()
+            || self.phone.is_some()
+            || self.consent_to_contact.is_some()
+            || self.lawful_basis.is_some()
+            || self.consent_date.is_some()
+    }
+}
+
+impl Group {
+    /// Adds a member. Refuses a second member with the same email.
+    pub fn add_member(
+        &self,
+        input: &MemberInput,
+        today: Date,
+    ) -> Result<(ShortId, Member), GroupError> {
+        let (member, contact) = input.build(today)?;
+        let kinds: &[DocKind] = if contact.is_some() {
+            &[DocKind::Roster, DocKind::Contacts]
+        } else {
+            &[DocKind::Roster]
+        };
+        self.edit(kinds, |ed| {
+            if let Some(email) = contact.as_ref().and_then(|c| c.email.as_deref()) {
+                let lower = email.to_lowercase();
+                let found = edit::find_packed(
+                    ed.doc(DocKind::Contacts)?,
+                    KeyedMap::Contacts,
+                    |raw| raw.to_lowercase().contains(&lower),
+                    |c: &Contact| {
+                        c.email
+                            .as_deref()
+                            .is_some_and(|e| e.eq_ignore_ascii_case(email))
+                    },
+                )?;
+                if let Some((id, _)) = found {
+                    return Err(GroupError::Invalid {
+                        field: "email",
+                        why: format!("member {id} already has the email {email}"),
+                    });
+                }
+            }
+            let roster = ed.doc(DocKind::Roster)?;
+            let id = match &input.id {
+                Some(id) if edit::has_entry(roster, KeyedMap::RosterMembers, id.as_str())? => {
+                    return Err(GroupError::Invalid {
+                        field: "id",
+                        why: format!("{id} is already taken"),
+                    });
+                }
+                Some(id) => id.clone(),
+                None => Group::new_short_id(|id| {
+                    edit::has_entry(roster, KeyedMap::RosterMembers, id.as_str()).unwrap_or(true)
+                }),
+            };
+            edit::put_member(roster, &id, &member)?;
+            if let Some(c) = &contact {
+                edit::put_contact(ed.doc(DocKind::Contacts)?, &id, c)?;
+            }
+            Ok((id, member.clone()))
+        })
+    }
+
+    /// Changes the fields given in `patch`; adds its courses to those recorded.
+    pub fn edit_member(&self, id: &ShortId, patch: &MemberInput) -> Result<MemberView, GroupError> {
+        let kinds: &[DocKind] = if patch.touches_contacts() {
+            &[DocKind::Roster, DocKind::Contacts]
+        } else {
+            &[DocKind::Roster]
+        };
+        self.edit(kinds, |ed| {
+            let roster = ed.doc(DocKind::Roster)?;
+            let mut member: Member = edit::get_entry(roster, KeyedMap::RosterMembers, id.as_str())?
+                .ok_or_else(|| GroupError::NotFound {
+                    what: "member",
+                    id: id.to_string(),
+                })?;
+            if let Some(n) = &patch.name {
+                let n = n.trim();
+                if n.is_empty() {
+                    return Err(GroupError::Invalid {
+                        field: "name",
+                        why: "a member needs a name".into(),
+                    });
+                }
+                member.name = n.to_owned();
+            }
+            member.kind = patch.kind.unwrap_or(member.kind);
+            member.joined = patch.joined.unwrap_or(member.joined);
+            member.status = patch.status.unwrap_or(member.status);
+            member.principles_agreed = patch.principles_agreed.or(member.principles_agreed);
+            member.courses.extend(patch.courses.iter().cloned());
+            member.normalise();
+            edit::put_member(roster, id, &member)?;
+            let contact = if patch.touches_contacts() {
+                let contacts = ed.doc(DocKind::Contacts)?;
+                let old: Contact =
+                    edit::get_entry(contacts, KeyedMap::Contacts, id.as_str())?.unwrap_or_default();
+                let new = patch.contact_patch(old)?;
+                edit::put_contact(contacts, id, &new)?;
+                Some(new)
+            } else {
+                None
+            };
+            Ok(MemberView {
+                id: id.clone(),
+                member,
+                contact,
+            })
+        })
+    }
+
+    /// Removes a member, their contact details and any action they owned.
+    pub fn remove_member(&self, id: &ShortId) -> Result<Member, GroupError> {
+        self.edit(&[DocKind::Roster, DocKind::Contacts], |ed| {
+            let roster = ed.doc(DocKind::Roster)?;
+            let member: Member = edit::get_entry(roster, KeyedMap::RosterMembers, id.as_str())?
+                .ok_or_else(|| GroupError::NotFound {
+                    what: "member",
+                    id: id.to_string(),
+                })?;
+            edit::delete_entry(roster, KeyedMap::RosterMembers, id.as_str())?;
+            let owned: Vec<String> = Roster::from_doc_checked(roster)?
+                .action_owners
+                .into_iter()
+                .filter(|(_, owner)| owner == id.as_str())
+                .map(|(action, _)| action)
+                .collect();
+            for action in owned {
+                edit::delete_entry(roster, KeyedMap::ActionOwners, &action)?;
+            }
+            edit::delete_entry(ed.doc(DocKind::Contacts)?, KeyedMap::Contacts, id.as_str())?;
+            Ok(member)
+        })
+    }
+
+    /// One member, with contact details if this device may read them.
+    pub fn member(&self, id: &ShortId) -> Result<MemberView, GroupError> {
+        let role = self.require_read(DocKind::Roster)?;
+        let roster = self.load(DocKind::Roster)?;
+        let member: Member = edit::get_entry(&roster, KeyedMap::RosterMembers, id.as_str())?
+            .ok_or_else(|| GroupError::NotFound {
+                what: "member",
+                id: id.to_string(),
+            })?;
+        let contact = if role.may_read(DocKind::Contacts) {
+            edit::get_entry(
+                &self.load(DocKind::Contacts)?,
+                KeyedMap::Contacts,
+                id.as_str(),
+            )?
+        } else {
+            None
+        };
+        Ok(MemberView {
+            id: id.clone(),
+            member,
+            contact,
+        })
+    }
+
+    /// Every member, sorted by name, with contact details if `with_contacts`
+    /// and this device may read them.
+    pub fn members(&self, with_contacts: bool) -> Result<Vec<MemberView>, GroupError> {
+        let role = self.require_read(DocKind::Roster)?;
+        let roster: Roster = self.read()?;
+        let contacts: Option<Contacts> = if with_contacts && role.may_read(DocKind::Contacts) {
+            Some(self.read()?)
+        } else {
+            None
+        };
+        let mut out: Vec<MemberView> = roster
+            .iter()
+            .map(|(id, m)| MemberView {
+                contact: contacts.as_ref().and_then(|c| c.get(&id).cloned()),
+                id,
+                member: m.clone(),
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            a.member
+                .name
+                .to_lowercase()
+                .cmp(&b.member.name.to_lowercase())
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(out)
+    }
+
+    /// Adds the rows that are not already members, all in one durable edit.
+    ///
+    /// A row matches an existing member (or an earlier row) by id, else by
+    /// email (ignoring case), else by exact name and phone digits. Rows must
+    /// already be validated; a row that fails to build aborts the whole import.
+    pub fn import_members(
+        &self,
+        rows: &[MemberInput],
+        today: Date,
+        mut progress: impl FnMut(u64),
+    ) -> Result<ImportOutcome, GroupError> {
+        self.edit(&[DocKind::Roster, DocKind::Contacts], |ed| {
+            let roster = Roster::from_doc_checked(ed.doc(DocKind::Roster)?)?;
+            let contacts = Contacts::from_doc_checked(ed.doc(DocKind::Contacts)?)?;
+            let mut by_email: HashMap<String, ShortId> = HashMap::new();
+            let mut by_name_phone: HashMap<(String, String), ShortId> = HashMap::new();
+            for (id, m) in roster.iter() {
+                let c = contacts.get(&id);
+                if let Some(e) = c.and_then(|c| c.email.as_deref()) {
+                    by_email.insert(e.to_lowercase(), id.clone());
+                }
+                by_name_phone.insert(
+                    (
+                        m.name.clone(),
+                        phone_key(c.and_then(|c| c.phone.as_deref())),
+                    ),
+                    id,
+                );
+            }
+            let mut taken: std::collections::HashSet<ShortId> =
+                roster.iter().map(|(id, _)| id).collect();
+            let mut outcome = ImportOutcome::default();
+            for (n, row) in rows.iter().enumerate() {
+                let (member, contact) = row.build(today)?;
+                let email = contact
+                    .as_ref()
+                    .and_then(|c| c.email.as_deref())
+                    .map(str::to_lowercase);
+                let np = (
+                    member.name.clone(),
+                    phone_key(contact.as_ref().and_then(|c| c.phone.as_deref())),
+                );
+                let known = row.id.as_ref().is_some_and(|id| taken.contains(id))
+                    || email.as_ref().is_some_and(|e| by_email.contains_key(e))
+                    || (email.is_none() && by_name_phone.contains_key(&np));
+                if known {
+                    outcome.already_present += 1;
+                    continue;
+                }
+                let id = match &row.id {
+                    Some(id) => id.clone(),
+                    None => Group::new_short_id(|id| taken.contains(id)),
+                };
+                edit::put_member(ed.doc(DocKind::Roster)?, &id, &member)?;
+                if let Some(c) = &contact {
+                    edit::put_contact(ed.doc(DocKind::Contacts)?, &id, c)?;
+                }
+                if let Some(e) = email {
+                    by_email.insert(e, id.clone());
+                }
+                by_name_phone.insert(np, id.clone());
+                taken.insert(id.clone());
+                outcome.added.push(id);
+                progress(n as u64 + 1);
+            }
+            Ok(outcome)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_and_phone_validation() {
+        for good in ["a@b.co", " ada.obi+log@example.org.uk "] {
+            assert!(validate_email(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@b.co",
+            "a@b",
+            "a@@b.co",
+            "a b@c.org",
+            "a@b..co",
+            "a@.b.co",
+        ] {
+            assert!(validate_email(bad).is_err(), "{bad}");
+        }
+        for good in ["07700 900123", "+44 (0)1782 123456", "0161-496-0000"] {
+            assert!(validate_phone(good).is_ok(), "{good}");
+        }
+        for bad in ["", "12", "call me", "0770090012x"] {
+            assert!(validate_phone(bad).is_err(), "{bad}");
+        }
+    }
+}

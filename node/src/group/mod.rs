@@ -1,0 +1,348 @@
+//! A group as this device holds it: the store, the device key and the
+//! group's profile, with the edit machinery every command uses.
+//!
+//! An edit names the documents it touches. [`Group::edit`] checks this
+//! device may write each of them, loads them, lets the caller change them
+//! through typed edits, then commits one Automerge change per document,
+//! signs each with the device key and stores them all in one durable
+//! transaction. Only then does it return: an edit reported done is on disk.
+
+use std::collections::BTreeMap;
+
+use automerge::AutoCommit;
+use groundwork_protocol::schema::{DeviceEntry, Devices, GroupDocument, Role};
+use groundwork_protocol::signed::{actor_id, sign_change};
+use groundwork_protocol::{Date, DeviceId, DocId, DocKind, GroupId, SecretKey, ShortId};
+
+use crate::datadir::{DataDir, KeyKind};
+use crate::store::{Store, StoreError, StoredChange};
+
+mod documents;
+mod error;
+mod members;
+
+pub use documents::{ConstitutionUpdate, MeetupInput, PlanView};
+pub use error::GroupError;
+pub use members::{ImportOutcome, MemberInput, MemberView};
+
+/// What the group is called and where it is. Stored in the store's meta table.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GroupProfile {
+    /// The group id (its public key).
+    pub id: GroupId,
+    /// The group's name.
+    pub name: String,
+    /// The area it organises in.
+    pub area: Option<String>,
+    /// When it was founded on this device.
+    pub founded: Date,
+}
+
+const PROFILE_KEY: &str = "group";
+
+/// A group opened on this device.
+#[derive(Debug)]
+pub struct Group {
+    dir: DataDir,
+    store: Store,
+    device: SecretKey,
+    profile: GroupProfile,
+}
+
+/// Today's date (UTC).
+pub fn today() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Date::from_unix_days((secs / 86_400) as i64)
+}
+
+impl Group {
+    /// Founds a new group in `dir`: keys, store and the six documents.
+    pub fn found(
+        dir: &DataDir,
+        name: &str,
+        area: Option<&str>,
+        today: Date,
+    ) -> Result<Group, GroupError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(GroupError::Invalid {
+                field: "name",
+                why: "a group needs a name".into(),
+            });
+        }
+        let store_path = dir.store_path();
+        if store_path.exists() {
+            // A store exists. If it holds a group, refuse; if a previous init
+            // was cut off before writing the group, carry on with it.
+            let store = Store::open(&store_path)?;
+            if let Some(p) = store.get_meta::<GroupProfile>(PROFILE_KEY)? {
+                return Err(GroupError::AlreadyFounded {
+                    name: p.name,
+                    dir: dir.root().to_owned(),
+                });
+            }
+        }
+        dir.create().map_err(|e| GroupError::Io {
+            path: dir.root().to_owned(),
+            source: e,
+        })?;
+        let device = dir.read_or_create_key(KeyKind::Device)?;
+        let group_key = dir.read_or_create_key(KeyKind::Group)?;
+        let store = if store_path.exists() {
+            Store::open(&store_path)?
+        } else {
+            Store::create(&store_path)?
+        };
+        let profile = GroupProfile {
+            id: group_key.public(),
+            name: name.to_owned(),
+            area: area
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned),
+            founded: today,
+        };
+        let group = Group {
+            dir: dir.clone(),
+            store,
+            device,
+            profile,
+        };
+        group.write_founding_documents(today)?;
+        Ok(group)
+    }
+
+    fn write_founding_documents(&self, today: Date) -> Result<(), GroupError> {
+        use groundwork_protocol::schema::{Constitution, Contacts, Meetups, Plan, Roster};
+        let me = self.device_id();
+        let mut devices = Devices::default();
+        devices.devices.insert(
+            me.to_string(),
+            DeviceEntry {
+                role: Role::Steward,
+                label: "founding device".into(),
+                added_by: me,
+                added: today,
+                revoked: None,
+            },
+        );
+        let constitution = Constitution {
+            body: autosurgeon::Text::with_value(Constitution::template(&self.profile.name)),
+            version: 1,
+            ..Constitution::default()
+        };
+        let mut changes = Vec::new();
+        changes.push(self.initial_change(&devices)?);
+        changes.push(self.initial_change(&constitution)?);
+        changes.push(self.initial_change(&Plan::default())?);
+        changes.push(self.initial_change(&Meetups::default())?);
+        changes.push(self.initial_change(&Roster::default())?);
+        changes.push(self.initial_change(&Contacts::default())?);
+        let profile =
+            serde_json::to_value(&self.profile).map_err(|e| GroupError::Internal(e.to_string()))?;
+        self.store.commit(&changes, &[(PROFILE_KEY, profile)])?;
+        Ok(())
+    }
+
+    fn initial_change<T: GroupDocument>(&self, value: &T) -> Result<StoredChange, GroupError> {
+        let mut doc = groundwork_protocol::edit::new_doc().with_actor(actor_id(&self.device_id()));
+        autosurgeon::reconcile(&mut doc, value)
+            .map_err(groundwork_protocol::edit::EditError::from)?;
+        self.signed_change(T::KIND, &mut doc)?
+            .ok_or_else(|| GroupError::Internal("founding change was empty".into()))
+    }
+
+    /// Opens the group held in `dir`.
+    pub fn open(dir: &DataDir) -> Result<Group, GroupError> {
+        let store_path = dir.store_path();
+        if !store_path.exists() {
+            return Err(GroupError::NotFounded(dir.root().to_owned()));
+        }
+        let device = dir.read_key(KeyKind::Device)?;
+        let store = Store::open(&store_path)?;
+        let profile = store
+            .get_meta::<GroupProfile>(PROFILE_KEY)?
+            .ok_or_else(|| GroupError::NotFounded(dir.root().to_owned()))?;
+        Ok(Group {
+            dir: dir.clone(),
+            store,
+            device,
+            profile,
+        })
+    }
+
+    /// The group's profile.
+    pub fn profile(&self) -> &GroupProfile {
+        &self.profile
+    }
+
+    /// This device's id.
+    pub fn device_id(&self) -> DeviceId {
+        self.device.public()
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &DataDir {
+        &self.dir
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The id of one of this group's documents.
+    pub fn doc_id(&self, kind: DocKind) -> DocId {
+        DocId::derive(&self.profile.id, kind)
+    }
+
+    /// Loads a document with this device as its actor.
+    pub fn load(&self, kind: DocKind) -> Result<AutoCommit, GroupError> {
+        let doc = self
+            .store
+            .load(&self.doc_id(kind))?
+            .ok_or(GroupError::MissingDocument(kind))?;
+        Ok(doc.with_actor(actor_id(&self.device_id())))
+    }
+
+    /// Reads a whole document as its typed value.
+    pub fn read<T: GroupDocument>(&self) -> Result<T, GroupError> {
+        T::from_doc_checked(&self.load(T::KIND)?)
+    }
+
+    /// This device's role, from the devices document.
+    pub fn role(&self) -> Result<Role, GroupError> {
+        let devices: Devices = self.read()?;
+        devices
+            .active_role(&self.device_id())
+            .ok_or(GroupError::NotAGroupDevice)
+    }
+
+    /// Refuses unless this device may read `kind`.
+    pub fn require_read(&self, kind: DocKind) -> Result<Role, GroupError> {
+        let role = self.role()?;
+        if role.may_read(kind) {
+            Ok(role)
+        } else {
+            Err(GroupError::Forbidden {
+                role,
+                kind,
+                verb: "read",
+            })
+        }
+    }
+
+    /// Loads `kinds`, runs `f` on them, and durably stores a signed change
+    /// for each document `f` changed. Nothing is stored if `f` fails.
+    pub fn edit<R>(
+        &self,
+        kinds: &[DocKind],
+        f: impl FnOnce(&mut Editing) -> Result<R, GroupError>,
+    ) -> Result<R, GroupError> {
+        let role = self.role()?;
+        if let Some(kind) = kinds.iter().find(|k| !role.may_write(**k)) {
+            return Err(GroupError::Forbidden {
+                role,
+                kind: *kind,
+                verb: "edit",
+            });
+        }
+        let mut editing = Editing {
+            docs: BTreeMap::new(),
+        };
+        for kind in kinds {
+            editing.docs.insert(*kind, self.load(*kind)?);
+        }
+        let out = f(&mut editing)?;
+        let mut changes = Vec::new();
+        for (kind, doc) in &mut editing.docs {
+            if let Some(c) = self.signed_change(*kind, doc)? {
+                changes.push(c);
+            }
+        }
+        if !changes.is_empty() {
+            self.store.commit(&changes, &[])?;
+        }
+        // The edit is durable. Fold long change runs into a snapshot now;
+        // a failure here loses nothing, so it is only logged.
+        for (kind, doc) in &mut editing.docs {
+            let id = self.doc_id(*kind);
+            match self.store.wants_compaction(&id) {
+                Ok(true) => {
+                    if let Err(e) = self.store.compact(&id, doc) {
+                        tracing::warn!(doc = %kind, "compaction failed: {e:#}");
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(doc = %kind, "compaction check failed: {e:#}"),
+            }
+        }
+        Ok(out)
+    }
+
+    fn signed_change(
+        &self,
+        kind: DocKind,
+        doc: &mut AutoCommit,
+    ) -> Result<Option<StoredChange>, GroupError> {
+        if doc.commit().is_none() {
+            return Ok(None);
+        }
+        let change = doc
+            .get_last_local_change()
+            .ok_or_else(|| GroupError::Internal("commit produced no change".into()))?;
+        let id = self.doc_id(kind);
+        let signature = sign_change(&self.device, &id, &change)
+            .map_err(|e| GroupError::Internal(e.to_string()))?;
+        Ok(Some(StoredChange {
+            doc: id,
+            bytes: change.raw_bytes().to_vec(),
+            hash: change.hash().0,
+            signature,
+        }))
+    }
+
+    /// A fresh short id not in `taken`.
+    pub fn new_short_id(taken: impl Fn(&ShortId) -> bool) -> ShortId {
+        loop {
+            let id = ShortId::from_entropy(rand::random::<u32>());
+            if !taken(&id) {
+                return id;
+            }
+        }
+    }
+}
+
+/// The documents loaded for one edit.
+#[derive(Debug)]
+pub struct Editing {
+    docs: BTreeMap<DocKind, AutoCommit>,
+}
+
+impl Editing {
+    /// A document named in the edit.
+    pub fn doc(&mut self, kind: DocKind) -> Result<&mut AutoCommit, GroupError> {
+        self.docs
+            .get_mut(&kind)
+            .ok_or_else(|| GroupError::Internal(format!("edit did not load the {kind} document")))
+    }
+}
+
+impl From<StoreError> for GroupError {
+    fn from(e: StoreError) -> Self {
+        GroupError::Store(e)
+    }
+}
+
+/// Hydrating with the error naming the document.
+pub(crate) trait FromDocChecked: GroupDocument {
+    fn from_doc_checked(doc: &AutoCommit) -> Result<Self, GroupError> {
+        Self::from_doc(doc).map_err(|e| GroupError::Schema {
+            kind: Self::KIND,
+            why: e.to_string(),
+        })
+    }
+}
+impl<T: GroupDocument> FromDocChecked for T {}
