@@ -23,7 +23,7 @@ mod members;
 
 pub use documents::{ConstitutionUpdate, MeetupInput, PlanView};
 pub use error::GroupError;
-pub use members::{ImportOutcome, MemberInput, MemberView};
+pub use members::{ImportOutcome, MemberInput, MemberView, validate_email, validate_phone};
 
 /// What the group is called and where it is. Stored in the store's meta table.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

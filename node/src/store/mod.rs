@@ -80,8 +80,25 @@ pub struct Store {
 impl Store {
     /// Creates a new store file. Fails if one exists already.
     pub fn create(path: &Path) -> Result<Store, StoreError> {
-        if path.exists() {
-            return Err(StoreError::AlreadyExists(path.to_owned()));
+        use std::os::unix::fs::OpenOptionsExt;
+        // The store holds personal data: only this user may read it.
+        // Make the empty file first, with its mode; redb initialises an empty file.
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(StoreError::AlreadyExists(path.to_owned()));
+            }
+            Err(e) => {
+                return Err(StoreError::Unreadable {
+                    path: path.to_owned(),
+                    why: e.to_string(),
+                });
+            }
         }
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)

@@ -1,2 +1,0 @@
-//! CLI
-pub fn run() {}

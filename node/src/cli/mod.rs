@@ -1,0 +1,335 @@
+//! The `groundwork` command line: arguments (clap derive; the doc comments
+//! are the help text), dispatch, and output.
+//!
+//! Errors: a usage error (unknown flag, malformed value) exits 2; any other
+//! failure exits 1. Either way the user sees one line naming the problem.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use groundwork_protocol::schema::{Course, LawfulBasis, MemberKind, MemberStatus};
+use groundwork_protocol::{Date, ShortId};
+
+mod commands;
+mod output;
+
+pub use commands::run;
+
+/// Groundwork: a peer-to-peer member network for community organising.
+///
+/// Each Local Organising Group keeps its constitution, organising plan,
+/// meet-up notes and roster on its own devices.
+#[derive(Debug, Parser)]
+#[command(name = "groundwork", version, max_term_width = 100)]
+pub struct Cli {
+    /// The data directory [default: the platform's data directory, e.g. ~/.local/share/groundwork]
+    #[arg(long, global = true, env = "GROUNDWORK_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Turn off relays and public address lookup (loopback and LAN only)
+    #[arg(long, global = true)]
+    pub offline: bool,
+    /// What to do
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Found a group on this device
+    Init {
+        /// The group's name
+        #[arg(long)]
+        name: String,
+        /// The area it organises in
+        #[arg(long)]
+        area: Option<String>,
+    },
+    /// The roster: add, list, show, edit, remove, import and export members
+    #[command(subcommand)]
+    Member(MemberCmd),
+    /// The group's constitution
+    #[command(subcommand)]
+    Constitution(ConstitutionCmd),
+    /// The Local Organising Plan
+    #[command(subcommand)]
+    Plan(PlanCmd),
+    /// Meet-ups and their notes
+    #[command(subcommand)]
+    Meetup(MeetupCmd),
+}
+
+/// Print as JSON instead of text.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct Json {
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Member fields, shared by `member add` and `member edit`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct MemberFields {
+    /// Email address
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Phone number
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// professional, activist or observer [add's default: activist]
+    #[arg(long)]
+    pub kind: Option<MemberKind>,
+    /// When they joined, YYYY-MM-DD or DD/MM/YYYY [add's default: today]
+    #[arg(long)]
+    pub joined: Option<Date>,
+    /// active or lapsed
+    #[arg(long)]
+    pub status: Option<MemberStatus>,
+    /// When they agreed to the Principles of Practice
+    #[arg(long, value_name = "DATE")]
+    pub principles: Option<Date>,
+    /// A course attended, by title or slug (repeat for several)
+    #[arg(long = "course", value_name = "COURSE", value_parser = parse_course)]
+    pub courses: Vec<Course>,
+    /// Whether they agreed to be contacted
+    #[arg(long, value_name = "yes|no", value_parser = parse_yes_no)]
+    pub consent: Option<bool>,
+    /// consent, legitimate-interests or contract
+    #[arg(long)]
+    pub lawful_basis: Option<LawfulBasis>,
+    /// When consent was given
+    #[arg(long, value_name = "DATE")]
+    pub consent_date: Option<Date>,
+}
+
+fn parse_course(s: &str) -> Result<Course, String> {
+    Course::parse_known(s).ok_or_else(|| {
+        format!(
+            "not a known course; known: {}",
+            Course::KNOWN
+                .iter()
+                .map(Course::slug)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+fn parse_yes_no(s: &str) -> Result<bool, String> {
+    match s.to_lowercase().as_str() {
+        "yes" | "y" | "true" => Ok(true),
+        "no" | "n" | "false" => Ok(false),
+        _ => Err("expected yes or no".into()),
+    }
+}
+
+/// `member ...`
+#[derive(Debug, Subcommand)]
+pub enum MemberCmd {
+    /// Add a member
+    Add {
+        /// Full name
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        fields: MemberFields,
+    },
+    /// List members
+    List {
+        /// Only members of this kind
+        #[arg(long)]
+        kind: Option<MemberKind>,
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Show one member, with contact details where this device may read them
+    Show {
+        /// The member's id
+        id: ShortId,
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Change a member's details (courses given are added)
+    Edit {
+        /// The member's id
+        id: ShortId,
+        /// Full name
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        fields: MemberFields,
+    },
+    /// Remove a member and their contact details
+    Remove {
+        /// The member's id
+        id: ShortId,
+    },
+    /// Import members from a CSV file (all or nothing)
+    Import {
+        /// The CSV file
+        file: PathBuf,
+        /// Import the valid rows and list the invalid ones
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Export the roster as CSV, to FILE or standard output
+    Export {
+        /// Where to write (mode 0600: it holds personal data)
+        file: Option<PathBuf>,
+    },
+}
+
+/// `constitution ...`
+#[derive(Debug, Subcommand)]
+pub enum ConstitutionCmd {
+    /// Show the constitution
+    Show {
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Replace the text with a file's contents
+    Set {
+        /// A UTF-8 text file
+        #[arg(long)]
+        file: PathBuf,
+        /// One line for the amendment log
+        #[arg(long)]
+        summary: Option<String>,
+    },
+    /// Edit the text in $VISUAL or $EDITOR
+    Edit {
+        /// One line for the amendment log
+        #[arg(long)]
+        summary: Option<String>,
+    },
+    /// Record the date the group adopted the constitution
+    Adopt {
+        /// The date [default: today]
+        #[arg(long)]
+        date: Option<Date>,
+    },
+}
+
+/// `plan ...`
+#[derive(Debug, Subcommand)]
+pub enum PlanCmd {
+    /// Show the plan
+    Show {
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Set the plan's vision
+    Vision {
+        /// The vision
+        #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+        text: Option<String>,
+        /// Read the vision from a file
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Goals
+    #[command(subcommand)]
+    Goal(GoalCmd),
+    /// Actions
+    #[command(subcommand)]
+    Action(ActionCmd),
+    /// The listening campaign
+    #[command(subcommand)]
+    Conversations(ConversationsCmd),
+}
+
+/// `plan goal ...`
+#[derive(Debug, Subcommand)]
+pub enum GoalCmd {
+    /// Add a goal
+    Add {
+        /// The goal
+        text: String,
+    },
+}
+
+/// `plan action ...`
+#[derive(Debug, Subcommand)]
+pub enum ActionCmd {
+    /// Add an action
+    Add {
+        /// What is to be done
+        #[arg(long)]
+        title: String,
+        /// Who will do it: a member id or a member's exact name
+        #[arg(long)]
+        owner: Option<String>,
+        /// When it is due
+        #[arg(long)]
+        due: Option<Date>,
+    },
+    /// Mark an action done
+    Done {
+        /// The action's id
+        id: ShortId,
+    },
+}
+
+/// `plan conversations ...`
+#[derive(Debug, Subcommand)]
+pub enum ConversationsCmd {
+    /// Record listening conversations (one-to-ones) held
+    Add {
+        /// How many
+        #[arg(value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        count: u32,
+        /// A theme they raised (repeat for several)
+        #[arg(long = "theme")]
+        themes: Vec<String>,
+    },
+}
+
+/// `meetup ...`
+#[derive(Debug, Subcommand)]
+pub enum MeetupCmd {
+    /// Add a meet-up
+    Add {
+        /// When, YYYY-MM-DD or DD/MM/YYYY
+        #[arg(long)]
+        date: Date,
+        /// Where
+        #[arg(long)]
+        place: String,
+        /// The agenda
+        #[arg(long)]
+        agenda: Option<String>,
+        /// How many came
+        #[arg(long)]
+        attendance: Option<u64>,
+    },
+    /// List meet-ups, newest first
+    List {
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Show a meet-up with its agenda and notes
+    Show {
+        /// The meet-up's id
+        id: ShortId,
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Add to a meet-up's notes, or replace them from a file
+    Note {
+        /// The meet-up's id
+        id: ShortId,
+        /// Text to append as a new paragraph
+        #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+        append: Option<String>,
+        /// Replace the notes with this file's contents
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Record how many came
+    Attendance {
+        /// The meet-up's id
+        id: ShortId,
+        /// How many came
+        count: u64,
+    },
+}
