@@ -291,7 +291,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Parsed, CsvError> {
         columns.push(field);
     }
     let has = |f: Field| columns.contains(&Some(f));
-    if !has(Field::Name) && !(has(Field::FirstName) || has(Field::LastName)) {
+    if !(has(Field::Name) || has(Field::FirstName) || has(Field::LastName)) {
         return Err(CsvError::NoNameColumn {
             file: file.to_owned(),
         });

@@ -49,9 +49,9 @@ pub enum GroupError {
         /// What is wrong.
         why: String,
     },
-    /// Applying a typed edit failed.
+    /// Applying a typed edit failed (boxed: Automerge's errors are large).
     #[error(transparent)]
-    Edit(#[from] EditError),
+    Edit(Box<EditError>),
     /// This device is not (or no longer) one of the group's devices.
     #[error("this device is not an active device of the group")]
     NotAGroupDevice,
@@ -84,4 +84,10 @@ pub enum GroupError {
     /// A bug: an invariant did not hold.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<EditError> for GroupError {
+    fn from(e: EditError) -> Self {
+        GroupError::Edit(Box::new(e))
+    }
 }

@@ -133,13 +133,14 @@ impl Group {
             version: 1,
             ..Constitution::default()
         };
-        let mut changes = Vec::new();
-        changes.push(self.initial_change(&devices)?);
-        changes.push(self.initial_change(&constitution)?);
-        changes.push(self.initial_change(&Plan::default())?);
-        changes.push(self.initial_change(&Meetups::default())?);
-        changes.push(self.initial_change(&Roster::default())?);
-        changes.push(self.initial_change(&Contacts::default())?);
+        let changes = vec![
+            self.initial_change(&devices)?,
+            self.initial_change(&constitution)?,
+            self.initial_change(&Plan::default())?,
+            self.initial_change(&Meetups::default())?,
+            self.initial_change(&Roster::default())?,
+            self.initial_change(&Contacts::default())?,
+        ];
         let profile =
             serde_json::to_value(&self.profile).map_err(|e| GroupError::Internal(e.to_string()))?;
         self.store.commit(&changes, &[(PROFILE_KEY, profile)])?;

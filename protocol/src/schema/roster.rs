@@ -12,22 +12,27 @@ use crate::ids::ShortId;
 
 /// The three kinds of member in the programme.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum MemberKind {
     /// A professional working with the community (a councillor, a nurse, a teacher...).
     Professional,
     /// A community activist: the default.
+    #[default]
     Activist,
     /// Follows the group without taking an active part.
     Observer,
-}
-
-impl Default for MemberKind {
-    fn default() -> Self {
-        MemberKind::Activist
-    }
 }
 
 /// Whether a member is still active.

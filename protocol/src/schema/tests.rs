@@ -400,9 +400,9 @@ proptest! {
     fn concurrent_edits_on_replicas_converge(steps in proptest::collection::vec(step(), 1..40)) {
         // All replicas start from one founding state, as a joined device does.
         let mut founder = Replica { roster: edit::new_doc(), meetups: edit::new_doc(), plan: edit::new_doc(), constitution: edit::new_doc() };
-        reconcile(&mut founder.roster, &Roster::default()).expect("init");
-        reconcile(&mut founder.meetups, &Meetups::default()).expect("init");
-        reconcile(&mut founder.plan, &Plan::default()).expect("init");
+        reconcile(&mut founder.roster, Roster::default()).expect("init");
+        reconcile(&mut founder.meetups, Meetups::default()).expect("init");
+        reconcile(&mut founder.plan, Plan::default()).expect("init");
         reconcile(&mut founder.constitution, &Constitution { body: Text::with_value("Our constitution."), ..Constitution::default() }).expect("init");
         let mut replicas: Vec<Replica> = (0..REPLICAS)
             .map(|i| {
