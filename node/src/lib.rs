@@ -11,6 +11,7 @@
 //!   apply typed edits (from `groundwork_protocol::edit`), sign one change
 //!   per document, commit durably, then compact.
 //! - [`roster_csv`]: spreadsheet import and export of the roster.
+//! - [`demo`]: sample groups for `groundwork demo`.
 //! - [`cli`]: the command line: argument parsing, output, exit codes.
 //!
 //! # Data flow of a command
@@ -21,6 +22,7 @@
 
 pub mod cli;
 pub mod datadir;
+pub mod demo;
 pub mod group;
 pub mod roster_csv;
 pub mod store;

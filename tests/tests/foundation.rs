@@ -671,3 +671,48 @@ fn member_edit_and_remove() {
         "export still lists the removed member"
     );
 }
+
+#[test]
+fn the_demo_founds_sample_groups_that_the_other_commands_can_read() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let n = Node::new();
+    let out = n.ok(&[
+        "--data-dir",
+        root.path().to_str().expect("utf-8"),
+        "demo",
+        "--groups",
+        "3",
+        "--headless",
+    ]);
+    assert!(out.contains("3 groups"), "{out}");
+    for name in [
+        "Community Organisers Birkenhead",
+        "Community Organisers Staffordshire",
+        "Latin American Parents Association",
+    ] {
+        assert!(out.contains(name), "{name} missing from:\n{out}");
+    }
+    let birkenhead = root.path().join("community-organisers-birkenhead");
+    let list = n.ok(&[
+        "--data-dir",
+        birkenhead.to_str().expect("utf-8"),
+        "member",
+        "list",
+        "--json",
+    ]);
+    let members: Value = serde_json::from_str(&list).expect("json");
+    assert!(members.as_array().is_some_and(|m| m.len() >= 8), "{list}");
+    let meetups = n.ok(&[
+        "--data-dir",
+        birkenhead.to_str().expect("utf-8"),
+        "meetup",
+        "list",
+        "--json",
+    ]);
+    assert!(
+        serde_json::from_str::<Value>(&meetups)
+            .expect("json")
+            .as_array()
+            .is_some_and(|m| !m.is_empty())
+    );
+}

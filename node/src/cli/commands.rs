@@ -17,15 +17,20 @@ use crate::roster_csv;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    let dir = match &cli.data_dir {
-        Some(d) => DataDir::new(d),
-        None => DataDir::platform_default()
-            .ok_or_else(|| anyhow!("no home directory to keep data in; pass --data-dir"))?,
-    };
     let mut out = Out::stdout();
+    let data_dir = || match &cli.data_dir {
+        Some(d) => Ok(DataDir::new(d)),
+        None => DataDir::platform_default()
+            .ok_or_else(|| anyhow!("no home directory to keep data in; pass --data-dir")),
+    };
     match cli.command {
-        Command::Init { name, area } => {
-            let g = Group::found(&dir, &name, area.as_deref(), today())?;
+        Command::Demo {
+            groups,
+            headless: _,
+        } => demo(cli.data_dir.as_deref(), groups.into(), &mut out)?,
+        Command::Init { name, area, kind } => {
+            let dir = data_dir()?;
+            let g = Group::found(&dir, &name, area.as_deref(), kind, today())?;
             out.line(format!(
                 "founded {} in {}",
                 g.profile().name,
@@ -33,12 +38,85 @@ pub fn run(cli: Cli) -> Result<()> {
             ))?;
             out.line(format!("group id: {}", g.profile().id))?;
         }
-        Command::Member(cmd) => member(&Group::open(&dir)?, cmd, &mut out)?,
-        Command::Constitution(cmd) => constitution(&Group::open(&dir)?, cmd, &mut out)?,
-        Command::Plan(cmd) => plan(&Group::open(&dir)?, cmd, &mut out)?,
-        Command::Meetup(cmd) => meetup(&Group::open(&dir)?, cmd, &mut out)?,
+        Command::Member(cmd) => member(&Group::open(&data_dir()?)?, cmd, &mut out)?,
+        Command::Constitution(cmd) => constitution(&Group::open(&data_dir()?)?, cmd, &mut out)?,
+        Command::Plan(cmd) => plan(&Group::open(&data_dir()?)?, cmd, &mut out)?,
+        Command::Meetup(cmd) => meetup(&Group::open(&data_dir()?)?, cmd, &mut out)?,
     }
     out.flush()?;
+    Ok(())
+}
+
+fn demo(data_dir: Option<&Path>, groups: usize, out: &mut Out) -> Result<()> {
+    // Sample data lives in a temporary directory unless --data-dir is given.
+    let temp;
+    let root = match data_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+            d.to_owned()
+        }
+        None => {
+            temp = tempfile::tempdir().context("creating a temporary directory")?;
+            temp.path().to_owned()
+        }
+    };
+    out.line(format!(
+        "Founding {groups} sample groups of the {} network in {}",
+        crate::demo::sample::NATIONAL_NAME,
+        root.display()
+    ))?;
+    out.flush()?;
+    let built = crate::demo::build(&root, groups, |g| {
+        let _ = out.line(format!(
+            "  founded {} ({}): {} members",
+            g.name, g.area, g.members
+        ));
+        let _ = out.flush();
+    })?;
+    out.line("")?;
+    let rows: Vec<Vec<String>> = built
+        .iter()
+        .map(|g| {
+            vec![
+                g.name.clone(),
+                g.area.clone(),
+                g.members.to_string(),
+                if g.established {
+                    "yes".into()
+                } else {
+                    "forming".into()
+                },
+                g.trained.to_string(),
+                g.meetups.to_string(),
+            ]
+        })
+        .collect();
+    out.table(
+        &[
+            "GROUP",
+            "AREA",
+            "MEMBERS",
+            "ESTABLISHED",
+            "TRAINED",
+            "MEET-UPS",
+        ],
+        &rows,
+    )?;
+    let total: usize = built.iter().map(|g| g.members).sum();
+    let established = built.iter().filter(|g| g.established).count();
+    out.line(format!(
+        "{} groups, {established} established, {total} members",
+        built.len()
+    ))?;
+    out.line("")?;
+    match data_dir {
+        Some(d) => out.line(format!(
+            "Explore a group: groundwork --data-dir {} member list",
+            built.first().map_or_else(|| d.display().to_string(), |g| g.data_dir.display().to_string())
+        ))?,
+        None => out.line("The sample data was temporary; pass --data-dir DIR to keep it and explore it with the other commands.")?,
+    }
+    out.line("Syncing the groups over iroh and the network-wide report come with `groundwork up` (not built yet).")?;
     Ok(())
 }
 

@@ -7,6 +7,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::group::GroupKind;
 use groundwork_protocol::schema::{Course, LawfulBasis, MemberKind, MemberStatus};
 use groundwork_protocol::{Date, ShortId};
 
@@ -44,6 +46,9 @@ pub enum Command {
         /// The area it organises in
         #[arg(long)]
         area: Option<String>,
+        /// What sort of group it is
+        #[arg(long, value_enum, default_value_t = GroupKind::LocalOrganisingGroup)]
+        kind: GroupKind,
     },
     /// The roster: add, list, show, edit, remove, import and export members
     #[command(subcommand)]
@@ -57,6 +62,15 @@ pub enum Command {
     /// Meet-ups and their notes
     #[command(subcommand)]
     Meetup(MeetupCmd),
+    /// Build a sample network of groups on this machine and show it
+    Demo {
+        /// How many groups
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=500))]
+        groups: u16,
+        /// Print the result and exit (no terminal UI)
+        #[arg(long)]
+        headless: bool,
+    },
 }
 
 /// Print as JSON instead of text.

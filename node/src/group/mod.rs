@@ -25,6 +25,36 @@ pub use documents::{ConstitutionUpdate, MeetupInput, PlanView};
 pub use error::GroupError;
 pub use members::{ImportOutcome, MemberInput, MemberView, validate_email, validate_phone};
 
+/// What sort of group this is (from the programme).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupKind {
+    /// A Local Organising Group.
+    #[default]
+    LocalOrganisingGroup,
+    /// A Social Action Hub.
+    SocialActionHub,
+}
+
+impl std::fmt::Display for GroupKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GroupKind::LocalOrganisingGroup => "local organising group",
+            GroupKind::SocialActionHub => "social action hub",
+        })
+    }
+}
+
 /// What the group is called and where it is. Stored in the store's meta table.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GroupProfile {
@@ -34,6 +64,9 @@ pub struct GroupProfile {
     pub name: String,
     /// The area it organises in.
     pub area: Option<String>,
+    /// Local organising group or social action hub.
+    #[serde(default)]
+    pub kind: GroupKind,
     /// When it was founded on this device.
     pub founded: Date,
 }
@@ -63,6 +96,7 @@ impl Group {
         dir: &DataDir,
         name: &str,
         area: Option<&str>,
+        kind: GroupKind,
         today: Date,
     ) -> Result<Group, GroupError> {
         let name = name.trim();
@@ -102,6 +136,7 @@ impl Group {
                 .map(str::trim)
                 .filter(|a| !a.is_empty())
                 .map(str::to_owned),
+            kind,
             founded: today,
         };
         let group = Group {
