@@ -716,3 +716,29 @@ fn the_demo_founds_sample_groups_that_the_other_commands_can_read() {
             .is_some_and(|m| !m.is_empty())
     );
 }
+
+#[test]
+fn adds_from_several_processes_at_once_all_land() {
+    let n = Node::founded("Community Roots CIC");
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            n.std_cmd(&["member", "add", "--name", &format!("Parallel {i}")])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        n.json(&["member", "list"]).as_array().map(Vec::len),
+        Some(6)
+    );
+}

@@ -382,3 +382,6 @@ pub(crate) trait FromDocChecked: GroupDocument {
     }
 }
 impl<T: GroupDocument> FromDocChecked for T {}
+
+#[cfg(test)]
+mod tests;
