@@ -9,7 +9,7 @@
 //!
 //! Key files are text: a header line naming what the key is, then 64 hex
 //! digits. A key file is never overwritten, and one that is unreadable,
-//! malformed or readable by other users stops the node with an error naming
+//! malformed or open to other users stops the node with an error naming
 //! the file.
 
 use std::fs::{self, OpenOptions};
@@ -63,8 +63,8 @@ pub enum KeyFileError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// Other users could read the key.
-    #[error("key file {path} is readable by other users (mode {mode:04o}); run: chmod 600 {path}")]
+    /// Other users could read or change the key.
+    #[error("key file {path} is open to other users (mode {mode:04o}); run: chmod 600 {path}")]
     Permissions {
         /// The file.
         path: PathBuf,
@@ -120,8 +120,12 @@ impl DataDir {
         self.root.join(kind.file_name())
     }
 
-    /// Creates the directory (mode 0700) if it does not exist.
+    /// Creates the directory with mode 0700 if it does not exist. An
+    /// existing directory's mode is left alone (it may be the user's own).
     pub fn create(&self) -> std::io::Result<()> {
+        if self.root.is_dir() {
+            return Ok(());
+        }
         fs::create_dir_all(&self.root)?;
         fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700))
     }
@@ -263,11 +267,7 @@ mod tests {
             (b"groundwork group key v1\n0011\n", 0o600, "2 bytes"),
             (b"groundwork device key v1\n", 0o600, "first line"),
             (b"groundwork group key v1\nzz\n", 0o600, "hexadecimal"),
-            (
-                b"groundwork group key v1\n",
-                0o644,
-                "readable by other users",
-            ),
+            (b"groundwork group key v1\n", 0o644, "open to other users"),
         ];
         for (content, mode, expect) in cases {
             fs::write(&path, content).expect("write");

@@ -33,7 +33,12 @@ fn main() -> ExitCode {
         )
         .without_time()
         .init();
-    match cli::run(cli) {
+    // A panic has already printed its one line (the hook above); exit 1.
+    let Ok(result) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cli::run(cli)))
+    else {
+        return ExitCode::from(1);
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {

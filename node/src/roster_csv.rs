@@ -175,6 +175,8 @@ pub struct Parsed {
     pub invalid: Vec<RowError>,
     /// Header names that were not recognised and so ignored.
     pub ignored_columns: Vec<String>,
+    /// Course names not in the programme's list, kept as written.
+    pub unknown_courses: std::collections::BTreeSet<String>,
 }
 
 /// Why a file could not be read at all.
@@ -325,7 +327,14 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Parsed, CsvError> {
             continue; // a blank row
         }
         match row(&cells) {
-            Ok(input) => parsed.rows.push((line, input)),
+            Ok(input) => {
+                for c in &input.courses {
+                    if let Course::Other(name) = c {
+                        parsed.unknown_courses.insert(name.clone());
+                    }
+                }
+                parsed.rows.push((line, input));
+            }
             Err((field, why)) => parsed.invalid.push(RowError {
                 line,
                 field: field.label(),
@@ -401,16 +410,9 @@ fn row(cells: &[(Field, &str)]) -> Result<MemberInput, (Field, String)> {
                     .map(str::trim)
                     .filter(|c| !c.is_empty())
                 {
-                    let course = Course::parse_known(c).ok_or_else(|| {
-                        err(format!(
-                            "'{c}' is not a known course (known: {})",
-                            Course::KNOWN
-                                .iter()
-                                .map(Course::title)
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        ))
-                    })?;
+                    // A course outside the programme's list is kept as written
+                    // (and reported), so exports from newer versions round-trip.
+                    let course = Course::from(c.to_owned());
                     input.courses.push(course);
                 }
             }
@@ -484,7 +486,11 @@ pub fn write(members: &[MemberView], out: impl Write) -> Result<(), csv::Error> 
                 .map(Course::title)
                 .collect::<Vec<_>>()
                 .join("; "),
-            if c.consent_to_contact { "yes" } else { "no" }.to_owned(),
+            match &m.contact {
+                Some(c) if c.consent_to_contact => "yes".to_owned(),
+                Some(_) => "no".to_owned(),
+                None => String::new(),
+            },
             if m.contact.is_some() {
                 c.lawful_basis.to_string()
             } else {
@@ -558,5 +564,31 @@ mod tests {
         ));
         let err = parse(b"Name\n\xff\xfe\n", "e.csv").expect_err("latin-1");
         assert!(err.to_string().contains("e.csv line 2"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod course_tests {
+    use super::*;
+
+    #[test]
+    fn courses_by_title_or_slug_and_unknown_ones_kept_as_written() {
+        let p = parse(
+            b"Name,Courses\nAda,Listening Skills; building-power; First Aid\n",
+            "c.csv",
+        )
+        .expect("parse");
+        assert_eq!(
+            p.rows[0].1.courses,
+            vec![
+                Course::ListeningSkills,
+                Course::BuildingPower,
+                Course::Other("First Aid".into())
+            ]
+        );
+        assert_eq!(
+            p.unknown_courses.iter().collect::<Vec<_>>(),
+            vec!["First Aid"]
+        );
     }
 }

@@ -81,11 +81,16 @@ impl KeyedMap {
     }
 }
 
-/// The object id of a keyed map, creating the map if the document lacks it.
+/// The object id of a keyed map. Every group document is founded with its
+/// maps, so a missing or non-map value means the document is not ours to
+/// repair: creating a map here could hide a concurrent one's entries.
 fn map_obj(doc: &mut AutoCommit, map: KeyedMap) -> Result<ObjId, EditError> {
     match doc.get(ROOT, map.field())? {
         Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
-        _ => Ok(doc.put_object(ROOT, map.field(), ObjType::Map)?),
+        _ => Err(EditError::Hydrate(autosurgeon::HydrateError::unexpected(
+            "a map",
+            format!("no map at '{}'", map.field()),
+        ))),
     }
 }
 

@@ -363,16 +363,16 @@ fn bad_input_to_each_command_is_one_line_and_changes_nothing() {
             "course",
         ),
         (
-            1,
+            2,
             vec!["member", "add", "--name", "X", "--email", "nope"],
             "email",
         ),
         (
-            1,
+            2,
             vec!["member", "add", "--name", "X", "--phone", "call me"],
             "phone",
         ),
-        (1, vec!["member", "add", "--name", "   "], "name"),
+        (2, vec!["member", "add", "--name", "   "], "name"),
         (
             1,
             vec![
@@ -393,7 +393,7 @@ fn bad_input_to_each_command_is_one_line_and_changes_nothing() {
             vec!["member", "edit", "zzzzzz", "--name", "Y"],
             "no member",
         ),
-        (1, vec!["member", "edit", &id, "--email", "bad@"], "email"),
+        (2, vec!["member", "edit", &id, "--email", "bad@"], "email"),
         (1, vec!["member", "import", &missing], "missing.csv"),
         (1, vec!["member", "import", &empty], "empty"),
         (1, vec!["member", "import", &no_name], "no name column"),
@@ -542,7 +542,7 @@ fn an_unreadable_store_or_key_file_is_named_and_never_overwritten() {
     .expect("chmod");
     let line = n.fails(1, &["member", "list"]);
     assert!(
-        line.contains("readable by other users") && line.contains("chmod 600"),
+        line.contains("open to other users") && line.contains("chmod 600"),
         "{line}"
     );
 }

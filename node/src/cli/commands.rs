@@ -286,6 +286,13 @@ fn import(g: &Group, file: &Path, skip_invalid: bool, out: &mut Out) -> Result<(
             parsed.ignored_columns.join(", ")
         ))?;
     }
+    if !parsed.unknown_courses.is_empty() {
+        let names: Vec<&str> = parsed.unknown_courses.iter().map(String::as_str).collect();
+        out.line(format!(
+            "courses not in the programme's list, kept as written: {}",
+            names.join("; ")
+        ))?;
+    }
     if !parsed.invalid.is_empty() {
         out.line(format!(
             "skipped {} invalid row{}:",
@@ -321,15 +328,24 @@ fn write_private_file(path: &Path, f: impl FnOnce(&mut std::fs::File) -> Result<
     tmp_name.push(".partial");
     let tmp = PathBuf::from(tmp_name);
     let result = (|| -> Result<()> {
+        // A stale partial file from a crash may have other permissions: start afresh.
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
         let mut file = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .open(&tmp)?;
         f(&mut file)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)?;
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::File::open(parent)?.sync_all()?;
         Ok(())
     })();
     if result.is_err() {

@@ -85,10 +85,10 @@ pub struct Json {
 #[derive(Debug, Args, Clone, Default)]
 pub struct MemberFields {
     /// Email address
-    #[arg(long)]
+    #[arg(long, value_parser = crate::group::validate_email)]
     pub email: Option<String>,
     /// Phone number
-    #[arg(long)]
+    #[arg(long, value_parser = crate::group::validate_phone)]
     pub phone: Option<String>,
     /// professional, activist or observer [add's default: activist]
     #[arg(long)]
@@ -129,6 +129,15 @@ fn parse_course(s: &str) -> Result<Course, String> {
     })
 }
 
+fn non_empty(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(t.to_owned())
+    }
+}
+
 fn parse_yes_no(s: &str) -> Result<bool, String> {
     match s.to_lowercase().as_str() {
         "yes" | "y" | "true" => Ok(true),
@@ -143,7 +152,7 @@ pub enum MemberCmd {
     /// Add a member
     Add {
         /// Full name
-        #[arg(long)]
+        #[arg(long, value_parser = non_empty)]
         name: String,
         #[command(flatten)]
         fields: MemberFields,
@@ -168,7 +177,7 @@ pub enum MemberCmd {
         /// The member's id
         id: ShortId,
         /// Full name
-        #[arg(long)]
+        #[arg(long, value_parser = non_empty)]
         name: Option<String>,
         #[command(flatten)]
         fields: MemberFields,

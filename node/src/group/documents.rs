@@ -317,7 +317,7 @@ fn resolve_member(roster: &automerge::AutoCommit, who: &str) -> Result<ShortId, 
     let roster = Roster::from_doc_checked(roster)?;
     let matches: Vec<(ShortId, &Member)> = roster
         .iter()
-        .filter(|(_, m)| m.name.eq_ignore_ascii_case(who.trim()))
+        .filter(|(_, m)| m.name.to_lowercase() == who.trim().to_lowercase())
         .collect();
     match matches.as_slice() {
         [(id, _)] => Ok(id.clone()),

@@ -186,7 +186,8 @@ impl Group {
         let mut doc = groundwork_protocol::edit::new_doc().with_actor(actor_id(&self.device_id()));
         autosurgeon::reconcile(&mut doc, value)
             .map_err(groundwork_protocol::edit::EditError::from)?;
-        self.signed_change(T::KIND, &mut doc)?
+        self.signed_changes(T::KIND, &mut doc, &[])?
+            .pop()
             .ok_or_else(|| GroupError::Internal("founding change was empty".into()))
     }
 
@@ -196,8 +197,8 @@ impl Group {
         if !store_path.exists() {
             return Err(GroupError::NotFounded(dir.root().to_owned()));
         }
-        let device = dir.read_key(KeyKind::Device)?;
         let store = Store::open(&store_path)?;
+        let device = dir.read_key(KeyKind::Device)?;
         let profile = store
             .get_meta::<GroupProfile>(PROFILE_KEY)?
             .ok_or_else(|| GroupError::NotFounded(dir.root().to_owned()))?;
@@ -288,15 +289,17 @@ impl Group {
         let mut editing = Editing {
             docs: BTreeMap::new(),
         };
+        let mut loaded_at = BTreeMap::new();
         for kind in kinds {
-            editing.docs.insert(*kind, self.load(*kind)?);
+            let mut doc = self.load(*kind)?;
+            loaded_at.insert(*kind, doc.get_heads());
+            editing.docs.insert(*kind, doc);
         }
         let out = f(&mut editing)?;
         let mut changes = Vec::new();
         for (kind, doc) in &mut editing.docs {
-            if let Some(c) = self.signed_change(*kind, doc)? {
-                changes.push(c);
-            }
+            let since = loaded_at.get(kind).map_or(&[][..], Vec::as_slice);
+            changes.extend(self.signed_changes(*kind, doc, since)?);
         }
         if !changes.is_empty() {
             self.store.commit(&changes, &[])?;
@@ -318,26 +321,29 @@ impl Group {
         Ok(out)
     }
 
-    fn signed_change(
+    /// Commits `doc` and signs every change made since `since` (normally
+    /// one, but an implicit commit inside an edit would make more).
+    fn signed_changes(
         &self,
         kind: DocKind,
         doc: &mut AutoCommit,
-    ) -> Result<Option<StoredChange>, GroupError> {
-        if doc.commit().is_none() {
-            return Ok(None);
-        }
-        let change = doc
-            .get_last_local_change()
-            .ok_or_else(|| GroupError::Internal("commit produced no change".into()))?;
+        since: &[automerge::ChangeHash],
+    ) -> Result<Vec<StoredChange>, GroupError> {
+        doc.commit();
         let id = self.doc_id(kind);
-        let signature = sign_change(&self.device, &id, &change)
-            .map_err(|e| GroupError::Internal(e.to_string()))?;
-        Ok(Some(StoredChange {
-            doc: id,
-            bytes: change.raw_bytes().to_vec(),
-            hash: change.hash().0,
-            signature,
-        }))
+        doc.get_changes(since)
+            .into_iter()
+            .map(|change| {
+                let signature = sign_change(&self.device, &id, &change)
+                    .map_err(|e| GroupError::Internal(e.to_string()))?;
+                Ok(StoredChange {
+                    doc: id,
+                    bytes: change.raw_bytes().to_vec(),
+                    hash: change.hash().0,
+                    signature,
+                })
+            })
+            .collect()
     }
 
     /// A fresh short id not in `taken`.

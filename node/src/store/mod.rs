@@ -31,8 +31,8 @@ const CHANGES: TableDefinition<(&[u8], u64), &[u8]> = TableDefinition::new("chan
 /// Change hash to the author's ed25519 signature of it.
 const SIGNATURES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("signatures");
 
-/// The store format this build writes. Older formats are migrated on open;
-/// a newer one is refused.
+/// The store format this build writes and reads. A store of any other
+/// format is refused (there is no older format to migrate yet).
 pub const FORMAT_VERSION: u32 = 1;
 const FORMAT_KEY: &str = "format";
 
@@ -167,6 +167,9 @@ impl Store {
                 "written by a newer groundwork (store format {version}, this build reads up to {FORMAT_VERSION})"
             )));
         }
+        if version < FORMAT_VERSION {
+            return Err(unreadable(format!("unknown store format {version}")));
+        }
         Ok(())
     }
 
@@ -297,8 +300,8 @@ impl Store {
     }
 
     /// Replaces a document's snapshot with `doc`'s saved state and drops the
-    /// changes it covers, in one transaction. `heads` are the heads `doc` was
-    /// loaded at; a change stored since then is kept.
+    /// stored changes `doc` contains, in one transaction. A stored change
+    /// `doc` lacks (made by another handle since `doc` was loaded) is kept.
     pub fn compact(&self, id: &DocId, doc: &mut AutoCommit) -> Result<(), StoreError> {
         let snapshot = doc.save();
         let tx = self.write()?;

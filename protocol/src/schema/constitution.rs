@@ -14,7 +14,7 @@ pub struct Amendment {
     pub date: Date,
     /// What changed, in a line.
     pub summary: String,
-    /// Short id of the device that made it.
+    /// The first ten hex digits of the key of the device that made it.
     pub by: String,
 }
 

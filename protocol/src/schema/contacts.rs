@@ -94,10 +94,7 @@ impl Hydrate for Contact {
 impl Contact {
     /// True when there is nothing worth storing.
     pub fn is_empty(&self) -> bool {
-        self.email.is_none()
-            && self.phone.is_none()
-            && !self.consent_to_contact
-            && self.consent_date.is_none()
+        *self == Contact::default()
     }
 }
 

@@ -159,6 +159,13 @@ fn non_ascii_text_is_edited_where_intended() {
 fn a_document_missing_a_later_field_still_hydrates() {
     // A roster written before `action_owners` existed.
     let mut doc = edit::new_doc();
+    automerge::transaction::Transactable::put_object(
+        &mut doc,
+        automerge::ROOT,
+        "members",
+        automerge::ObjType::Map,
+    )
+    .expect("members map");
     edit::put_member(&mut doc, &id(1), &member("Bea")).expect("put");
     let roster = Roster::from_doc(&doc).expect("hydrate");
     assert_eq!(roster.members.len(), 1);
@@ -169,6 +176,13 @@ fn a_document_missing_a_later_field_still_hydrates() {
 fn a_malformed_record_is_a_hydrate_error_not_a_panic() {
     use automerge::transaction::Transactable;
     let mut doc = edit::new_doc();
+    automerge::transaction::Transactable::put_object(
+        &mut doc,
+        automerge::ROOT,
+        "members",
+        automerge::ObjType::Map,
+    )
+    .expect("members map");
     edit::put_member(&mut doc, &id(1), &member("Bea")).expect("put");
     let members = match automerge::ReadDoc::get(&doc, automerge::ROOT, "members") {
         Ok(Some((_, obj))) => obj,
