@@ -38,12 +38,20 @@ pub fn run(cli: Cli) -> Result<()> {
             ))?;
             out.line(format!("group id: {}", g.profile().id))?;
         }
-        Command::Member(cmd) => member(&Group::open(&data_dir()?)?, cmd, &mut out)?,
-        Command::Constitution(cmd) => constitution(&Group::open(&data_dir()?)?, cmd, &mut out)?,
-        Command::Plan(cmd) => plan(&Group::open(&data_dir()?)?, cmd, &mut out)?,
-        Command::Meetup(cmd) => meetup(&Group::open(&data_dir()?)?, cmd, &mut out)?,
+        Command::Member(cmd) => with_group(data_dir()?, |g| member(g, cmd, &mut out))?,
+        Command::Constitution(cmd) => with_group(data_dir()?, |g| constitution(g, cmd, &mut out))?,
+        Command::Plan(cmd) => with_group(data_dir()?, |g| plan(g, cmd, &mut out))?,
+        Command::Meetup(cmd) => with_group(data_dir()?, |g| meetup(g, cmd, &mut out))?,
     }
     out.flush()?;
+    Ok(())
+}
+
+/// Opens the group, runs a command on it, then does the store's housekeeping.
+fn with_group(dir: DataDir, f: impl FnOnce(&Group) -> Result<()>) -> Result<()> {
+    let mut g = Group::open(&dir)?;
+    f(&g)?;
+    g.maintain();
     Ok(())
 }
 

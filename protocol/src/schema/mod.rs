@@ -25,7 +25,7 @@ mod roster;
 mod scalars;
 
 pub use constitution::{Amendment, Constitution};
-pub use contacts::{Contact, Contacts, LawfulBasis};
+pub use contacts::{Contact, Contacts, LawfulBasis, packed_email_may_be, same_email};
 pub use devices::{DeviceEntry, Devices, Role};
 pub use meetups::{Meetup, Meetups};
 pub use plan::{Action, ActionStatus, Goal, Listening, Plan};

@@ -454,3 +454,34 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_packed_email_precheck_never_misses_a_match() {
+    let with = |email: &str| {
+        super::packed::encode(&Contact {
+            email: Some(email.into()),
+            ..Contact::default()
+        })
+    };
+    assert!(packed_email_may_be(
+        &with("Ada@Example.org"),
+        "ada@example.ORG"
+    ));
+    assert!(packed_email_may_be(
+        &with("ÉLODIE@example.org"),
+        "élodie@example.org"
+    ));
+    assert!(!packed_email_may_be(
+        &with("ada@example.org"),
+        "bea@example.org"
+    ));
+    assert!(!packed_email_may_be(
+        &super::packed::encode(&Contact::default()),
+        "ada@example.org"
+    ));
+    // JSON escapes make the raw text differ from the value: the check must defer to a decode.
+    assert!(packed_email_may_be(
+        &with("a\"b@example.org"),
+        "a\"b@example.org"
+    ));
+}
