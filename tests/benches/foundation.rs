@@ -26,12 +26,13 @@
 //! Scratch directories live under `target/bench-tmp` (on the same disk as
 //! the build, so fsync costs what it costs there) and are removed at the end.
 //!
-//! `member add` is timed over `COMPACT_AFTER_CHANGES` (256) consecutive adds:
-//! an add's cost grows with the changes stored since the roster's last
-//! snapshot, so that many adds see each point of the compaction cycle once.
+//! `member add` is timed over 8 × `COMPACT_AFTER_CHANGES` (8 × 16 = 128)
+//! consecutive adds: an add's cost grows with the changes stored since the
+//! roster's last snapshot, so that many adds see each point of the
+//! compaction cycle eight times.
 //!
 //! Sizes can be shrunk for a quick try with environment variables:
-//! `GW_BENCH_MEMBERS` (10000), `GW_BENCH_ADDS` (256), `GW_BENCH_LIST_RUNS`
+//! `GW_BENCH_MEMBERS` (10000), `GW_BENCH_ADDS` (128), `GW_BENCH_LIST_RUNS`
 //! (10), `GW_BENCH_IMPORT_RUNS` (5) and `GW_BENCH_LIBRARY_ADDS` (as many as
 //! `GW_BENCH_MEMBERS`; 0 skips the separate-adds size variant, which takes
 //! most of the bench's five minutes).
@@ -98,7 +99,7 @@ impl Config {
         let members = get("GW_BENCH_MEMBERS", 10_000)?;
         let config = Config {
             members,
-            adds: get("GW_BENCH_ADDS", COMPACT_AFTER_CHANGES)?,
+            adds: get("GW_BENCH_ADDS", 8 * COMPACT_AFTER_CHANGES)?,
             list_runs: get("GW_BENCH_LIST_RUNS", 10)?,
             import_runs: get("GW_BENCH_IMPORT_RUNS", 5)?,
             library_adds: get("GW_BENCH_LIBRARY_ADDS", members)?,
@@ -729,8 +730,8 @@ fn run() -> Result<()> {
 
     // 1. member add on the 10,000-member roster. An add's cost grows with
     // the changes stored since the last snapshot, which compaction folds in
-    // every COMPACT_AFTER_CHANGES adds; that many consecutive adds see each
-    // point of the cycle once. Each add's starting point is read (untimed)
+    // every COMPACT_AFTER_CHANGES adds; 8 × that many consecutive adds see
+    // each point of the cycle eight times. Each add's starting point is read (untimed)
     // from the store before it runs.
     eprintln!("member add: {WARM_UP} warm-up + {} timed", config.adds);
     let mut rng = Rng(SEED ^ 0xadd);

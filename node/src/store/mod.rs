@@ -355,11 +355,14 @@ impl Store {
         let file_len = std::fs::metadata(&self.path)
             .map_err(|e| StoreError::Backend(format!("{}: {e}", self.path.display())))?
             .len();
+        if file_len <= SPARSE_SLACK_BYTES {
+            return Ok(false); // the common case: no transaction needed
+        }
         let tx = self.db.begin_write()?;
         let stats = tx.stats()?;
         let in_use = stats.allocated_pages() * stats.page_size() as u64;
         tx.abort()?;
-        if file_len <= SPARSE_SLACK_BYTES || file_len <= 2 * in_use {
+        if file_len <= 2 * in_use {
             return Ok(false);
         }
         self.shrink_file()?;
