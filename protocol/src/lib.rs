@@ -10,6 +10,7 @@
 //! - [`date`]: calendar dates as groups write them.
 //! - [`schema`]: one typed schema per group document (autosurgeon).
 //! - [`signed`]: signing changes and verifying them before they are applied.
+//! - [`wire`]: frames and the checks on peer-supplied sync messages.
 //!
 //! # Data flow
 //!
@@ -25,6 +26,7 @@ pub mod ids;
 pub mod keys;
 pub mod schema;
 pub mod signed;
+pub mod wire;
 
 pub use date::Date;
 pub use ids::{DocId, DocKind, ShortId};

@@ -1,0 +1,11 @@
+//! The wire: frames and the checks every peer-supplied byte passes before
+//! anything else sees it. Pure code: the node feeds it bytes from iroh
+//! streams.
+//!
+//! - [`frame`]: length-prefixed, capped frames, decoded incrementally.
+//! - [`sync_message`]: validating an Automerge sync message before Automerge
+//!   touches it (its decoder accepts messages that later panic or allocate
+//!   without bound).
+
+pub mod frame;
+pub mod sync_message;
