@@ -2,10 +2,12 @@
 //! anything else sees it. Pure code: the node feeds it bytes from iroh
 //! streams.
 //!
+//! - [`digest`]: one digest of the heads of every shared document.
 //! - [`frame`]: length-prefixed, capped frames, decoded incrementally.
 //! - [`sync_message`]: validating an Automerge sync message before Automerge
 //!   touches it (its decoder accepts messages that later panic or allocate
 //!   without bound).
 
+pub mod digest;
 pub mod frame;
 pub mod sync_message;
