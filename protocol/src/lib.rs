@@ -10,6 +10,7 @@
 //! - [`date`]: calendar dates as groups write them.
 //! - [`schema`]: one typed schema per group document (autosurgeon).
 //! - [`signed`]: signing changes and verifying them before they are applied.
+//! - [`sync`]: syncing a document with a peer, verifying every change.
 //! - [`wire`]: frames and the checks on peer-supplied sync messages.
 //!
 //! # Data flow
@@ -26,6 +27,7 @@ pub mod ids;
 pub mod keys;
 pub mod schema;
 pub mod signed;
+pub mod sync;
 pub mod wire;
 
 pub use date::Date;

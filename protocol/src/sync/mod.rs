@@ -1,0 +1,136 @@
+//! Syncing one document with a peer, with every change's author verified.
+//!
+//! Automerge's sync protocol decides what to send; this module adds the
+//! signatures. The sender attaches the signature of every change its sync
+//! message carries (found from the hashes Automerge records as sent). The
+//! receiver validates the message ([`crate::wire::sync_message::validate`]),
+//! applies it to a *staged copy* of the document, checks the signature and
+//! write permission of every change the copy gained, and only then swaps
+//! the copy in. A message with one bad change is rejected whole: the
+//! document and the sync state are left exactly as they were.
+
+use std::collections::HashMap;
+
+use automerge::sync::{State, SyncDoc};
+use automerge::{AutoCommit, ChangeHash};
+
+use crate::ids::DocId;
+use crate::keys::DeviceId;
+use crate::signed::{ChangeRejected, SIGNATURE_LEN, verify_change};
+use crate::wire::sync_message::{SyncMessageRejected, validate};
+
+/// A sync message and the signatures of the changes it carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedSyncMessage {
+    /// The encoded Automerge sync message.
+    pub message: Vec<u8>,
+    /// (change hash, author's signature) for each change in the message.
+    pub signatures: Vec<(ChangeHash, [u8; SIGNATURE_LEN])>,
+}
+
+/// A change that arrived from a peer and passed verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedChange {
+    /// The change bytes.
+    pub bytes: Vec<u8>,
+    /// Its hash.
+    pub hash: ChangeHash,
+    /// The author's signature.
+    pub signature: [u8; SIGNATURE_LEN],
+}
+
+/// Why a sync step failed. Receiving errors end the peer's session.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The message failed validation.
+    #[error(transparent)]
+    Message(#[from] SyncMessageRejected),
+    /// Automerge refused the message.
+    #[error("automerge refused the sync message: {0}")]
+    Refused(String),
+    /// A change in the message came without a signature.
+    #[error("change {0} arrived without a signature")]
+    MissingSignature(String),
+    /// A change failed verification.
+    #[error(transparent)]
+    Change(#[from] ChangeRejected),
+    /// More signatures than a message can need.
+    #[error("{0} signatures attached to one message")]
+    TooManySignatures(usize),
+    /// Our own store lacks the signature of a change we were about to send.
+    #[error("no stored signature for our change {0}; refusing to send it unsigned")]
+    UnsignedLocalChange(String),
+}
+
+/// The next message for the peer, if there is anything to say, with the
+/// signatures of the changes it carries. `signature_of` looks signatures up
+/// in the local store.
+pub fn generate(
+    doc: &mut AutoCommit,
+    state: &mut State,
+    signature_of: impl Fn(&ChangeHash) -> Option<[u8; SIGNATURE_LEN]>,
+) -> Result<Option<SignedSyncMessage>, SyncError> {
+    let before = state.sent_hashes.clone();
+    let Some(message) = doc.sync().generate_sync_message(state) else {
+        return Ok(None);
+    };
+    let signatures = state
+        .sent_hashes
+        .difference(&before)
+        .map(|h| {
+            signature_of(h)
+                .map(|s| (*h, s))
+                .ok_or_else(|| SyncError::UnsignedLocalChange(h.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(SignedSyncMessage {
+        message: message.encode(),
+        signatures,
+    }))
+}
+
+/// Receives a peer's message for document `doc_id`: validate, stage,
+/// verify every new change (signature, then `may_write(author)`), commit.
+/// Returns the verified changes for the caller to store, in causal order.
+pub fn receive_verified(
+    doc_id: &DocId,
+    doc: &mut AutoCommit,
+    state: &mut State,
+    incoming: &SignedSyncMessage,
+    may_write: impl Fn(&DeviceId) -> bool,
+) -> Result<Vec<VerifiedChange>, SyncError> {
+    let message = validate(&incoming.message)?;
+    if incoming.signatures.len() > crate::wire::sync_message::MAX_CHANGE_CHUNKS {
+        return Err(SyncError::TooManySignatures(incoming.signatures.len()));
+    }
+    let signatures: HashMap<ChangeHash, [u8; SIGNATURE_LEN]> =
+        incoming.signatures.iter().copied().collect();
+    let before = doc.get_heads();
+    let actor = doc.get_actor().clone();
+    let mut staged = doc.fork().with_actor(actor);
+    let mut staged_state = state.clone();
+    staged
+        .sync()
+        .receive_sync_message(&mut staged_state, message)
+        .map_err(|e| SyncError::Refused(e.to_string()))?;
+    let mut verified = Vec::new();
+    for change in staged.get_changes(&before) {
+        let hash = change.hash();
+        let signature = signatures
+            .get(&hash)
+            .ok_or_else(|| SyncError::MissingSignature(hash.to_string()))?;
+        verify_change(doc_id, change.raw_bytes(), signature, &may_write)?;
+        verified.push(VerifiedChange {
+            bytes: change.raw_bytes().to_vec(),
+            hash,
+            signature: *signature,
+        });
+    }
+    *doc = staged;
+    *state = staged_state;
+    Ok(verified)
+}
+
+#[cfg(test)]
+mod tests;
