@@ -11,6 +11,9 @@
 
 use std::collections::HashMap;
 
+pub mod messages;
+pub mod session;
+
 use automerge::sync::{State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 

@@ -1,0 +1,365 @@
+//! The messages of the sync protocol (ALPN `/groundwork/sync/1`), one per
+//! frame, and their binary encoding. The frame kind is the message type.
+//!
+//! ```text
+//! Hello  (1): version u16 | group 32 | digest 32
+//! Heads  (2): count u32 | count × (doc 32 | n u16 | n × hash 32)
+//! Sync   (3): doc 32 | n u32 | n × (hash 32 | signature 64) | automerge sync message (rest)
+//! Bye    (4): reason, UTF-8 (rest)
+//! ```
+//!
+//! All integers are big-endian. New message types are only ever added with
+//! new kind numbers.
+
+use automerge::ChangeHash;
+
+use crate::ids::DocId;
+use crate::keys::GroupId;
+use crate::signed::SIGNATURE_LEN;
+use crate::wire::frame::Frame;
+
+/// The protocol version in `Hello`.
+pub const VERSION: u16 = 1;
+/// At most this many documents in one `Heads` (a group has six).
+pub const MAX_DOCS: usize = 64;
+/// At most this many heads per document in `Heads`.
+pub const MAX_DOC_HEADS: usize = 1024;
+/// At most this many signatures in one `Sync`.
+pub const MAX_SIGNATURES: usize = 100_000;
+/// The longest `Bye` reason.
+pub const MAX_REASON: usize = 1024;
+
+/// One message between peers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// Opens a session: the sender's view of the documents both share.
+    Hello {
+        /// Protocol version.
+        version: u16,
+        /// The group the sender belongs to.
+        group: GroupId,
+        /// [`crate::wire::digest::heads_digest`] of the shared documents.
+        digest: [u8; 32],
+    },
+    /// Per-document heads, sent when the digests differed.
+    Heads(Vec<(DocId, Vec<ChangeHash>)>),
+    /// An Automerge sync message for one document, with signatures.
+    Sync {
+        /// The document.
+        doc: DocId,
+        /// The message and the signatures of the changes it carries.
+        body: super::SignedSyncMessage,
+    },
+    /// The sender is ending the session, and why.
+    Bye(String),
+}
+
+/// Why a frame is not a valid message.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MessageError {
+    /// A frame kind this version does not know.
+    #[error("unknown message type {0}")]
+    UnknownKind(u8),
+    /// The payload ends early or has bytes left over.
+    #[error("malformed {0} message")]
+    Malformed(&'static str),
+    /// A count over its cap.
+    #[error("{what}: {count} is over the cap of {cap}")]
+    TooMany {
+        /// What was counted.
+        what: &'static str,
+        /// The count.
+        count: usize,
+        /// The cap.
+        cap: usize,
+    },
+    /// A group id that is not a valid key.
+    #[error("hello names an invalid group id")]
+    BadGroup,
+}
+
+const HELLO: u8 = 1;
+const HEADS: u8 = 2;
+const SYNC: u8 = 3;
+const BYE: u8 = 4;
+
+impl Message {
+    /// The frame for this message.
+    pub fn encode(&self) -> Frame {
+        let mut p = Vec::new();
+        let kind = match self {
+            Message::Hello {
+                version,
+                group,
+                digest,
+            } => {
+                p.extend_from_slice(&version.to_be_bytes());
+                p.extend_from_slice(group.as_bytes());
+                p.extend_from_slice(digest);
+                HELLO
+            }
+            Message::Heads(docs) => {
+                p.extend_from_slice(&(docs.len() as u32).to_be_bytes());
+                for (doc, heads) in docs {
+                    p.extend_from_slice(doc.as_bytes());
+                    p.extend_from_slice(&(heads.len() as u16).to_be_bytes());
+                    for h in heads {
+                        p.extend_from_slice(&h.0);
+                    }
+                }
+                HEADS
+            }
+            Message::Sync { doc, body } => {
+                p.extend_from_slice(doc.as_bytes());
+                p.extend_from_slice(&(body.signatures.len() as u32).to_be_bytes());
+                for (h, s) in &body.signatures {
+                    p.extend_from_slice(&h.0);
+                    p.extend_from_slice(s);
+                }
+                p.extend_from_slice(&body.message);
+                SYNC
+            }
+            Message::Bye(reason) => {
+                let mut end = reason.len().min(MAX_REASON);
+                while !reason.is_char_boundary(end) {
+                    end -= 1;
+                }
+                p.extend_from_slice(&reason.as_bytes()[..end]);
+                BYE
+            }
+        };
+        Frame { kind, payload: p }
+    }
+
+    /// Decodes a frame, checking every count against its cap first.
+    pub fn decode(frame: &Frame) -> Result<Message, MessageError> {
+        let mut r = Reader(&frame.payload);
+        match frame.kind {
+            HELLO => {
+                let m = "hello";
+                let version = u16::from_be_bytes(r.array(m)?);
+                let group =
+                    GroupId::from_bytes(&r.array(m)?).map_err(|_| MessageError::BadGroup)?;
+                let digest = r.array(m)?;
+                r.end(m)?;
+                Ok(Message::Hello {
+                    version,
+                    group,
+                    digest,
+                })
+            }
+            HEADS => {
+                let m = "heads";
+                let count = u32::from_be_bytes(r.array(m)?) as usize;
+                cap("documents", count, MAX_DOCS)?;
+                let mut docs = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let doc = DocId::from_bytes(r.array(m)?);
+                    let n = u16::from_be_bytes(r.array(m)?) as usize;
+                    cap("heads", n, MAX_DOC_HEADS)?;
+                    let mut heads = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        heads.push(ChangeHash(r.array(m)?));
+                    }
+                    docs.push((doc, heads));
+                }
+                r.end(m)?;
+                Ok(Message::Heads(docs))
+            }
+            SYNC => {
+                let m = "sync";
+                let doc = DocId::from_bytes(r.array(m)?);
+                let n = u32::from_be_bytes(r.array(m)?) as usize;
+                cap("signatures", n, MAX_SIGNATURES)?;
+                if r.0.len() < n * (32 + SIGNATURE_LEN) {
+                    return Err(MessageError::Malformed(m));
+                }
+                let mut signatures = Vec::with_capacity(n);
+                for _ in 0..n {
+                    signatures.push((ChangeHash(r.array(m)?), r.array(m)?));
+                }
+                let message = r.0.to_vec();
+                Ok(Message::Sync {
+                    doc,
+                    body: super::SignedSyncMessage {
+                        message,
+                        signatures,
+                    },
+                })
+            }
+            BYE => {
+                cap("reason bytes", frame.payload.len(), MAX_REASON)?;
+                Ok(Message::Bye(
+                    String::from_utf8_lossy(&frame.payload).into_owned(),
+                ))
+            }
+            other => Err(MessageError::UnknownKind(other)),
+        }
+    }
+}
+
+fn cap(what: &'static str, count: usize, cap: usize) -> Result<(), MessageError> {
+    if count > cap {
+        Err(MessageError::TooMany { what, count, cap })
+    } else {
+        Ok(())
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], MessageError> {
+        let (head, rest) = self
+            .0
+            .split_at_checked(N)
+            .ok_or(MessageError::Malformed(what))?;
+        self.0 = rest;
+        head.try_into().map_err(|_| MessageError::Malformed(what))
+    }
+
+    fn end(&self, what: &'static str) -> Result<(), MessageError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(MessageError::Malformed(what))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::SecretKey;
+    use proptest::prelude::*;
+
+    fn group() -> GroupId {
+        SecretKey::from_seed(&[1; 32]).public()
+    }
+
+    #[test]
+    fn the_format_is_locked() {
+        let hello = Message::Hello {
+            version: 1,
+            group: group(),
+            digest: [0xab; 32],
+        }
+        .encode();
+        assert_eq!(hello.kind, 1);
+        assert_eq!(data_encoding::HEXLOWER.encode(&hello.payload[..2]), "0001");
+        assert_eq!(&hello.payload[2..34], group().as_bytes());
+        let doc = DocId::from_bytes([7; 32]);
+        let heads = Message::Heads(vec![(doc, vec![ChangeHash([9; 32])])]).encode();
+        assert_eq!(
+            data_encoding::HEXLOWER.encode(&heads.payload),
+            format!("00000001{}0001{}", "07".repeat(32), "09".repeat(32))
+        );
+        let sync = Message::Sync {
+            doc,
+            body: super::super::SignedSyncMessage {
+                message: vec![0x42, 0x00],
+                signatures: vec![(ChangeHash([3; 32]), [4; 64])],
+            },
+        }
+        .encode();
+        assert_eq!(
+            data_encoding::HEXLOWER.encode(&sync.payload),
+            format!(
+                "{}00000001{}{}4200",
+                "07".repeat(32),
+                "03".repeat(32),
+                "04".repeat(64)
+            )
+        );
+        assert_eq!(
+            Message::Bye("done".into()).encode(),
+            Frame {
+                kind: 4,
+                payload: b"done".to_vec()
+            }
+        );
+    }
+
+    #[test]
+    fn lies_about_counts_are_caught_before_allocating() {
+        let f = Frame {
+            kind: 2,
+            payload: u32::MAX.to_be_bytes().to_vec(),
+        };
+        assert!(matches!(
+            Message::decode(&f),
+            Err(MessageError::TooMany { .. })
+        ));
+        let mut p = vec![0; 32];
+        p.extend_from_slice(&50_000u32.to_be_bytes());
+        assert_eq!(
+            Message::decode(&Frame {
+                kind: 3,
+                payload: p
+            }),
+            Err(MessageError::Malformed("sync"))
+        );
+        assert_eq!(
+            Message::decode(&Frame {
+                kind: 99,
+                payload: vec![]
+            }),
+            Err(MessageError::UnknownKind(99))
+        );
+        assert_eq!(
+            Message::decode(&Frame {
+                kind: 1,
+                payload: vec![0; 10]
+            }),
+            Err(MessageError::Malformed("hello"))
+        );
+    }
+
+    fn message() -> impl Strategy<Value = Message> {
+        let hash = any::<[u8; 32]>().prop_map(ChangeHash);
+        prop_oneof![
+            any::<[u8; 32]>().prop_map(|digest| Message::Hello {
+                version: VERSION,
+                group: group(),
+                digest
+            }),
+            proptest::collection::vec(
+                (
+                    any::<[u8; 32]>().prop_map(DocId::from_bytes),
+                    proptest::collection::vec(hash.clone(), 0..4)
+                ),
+                0..6
+            )
+            .prop_map(Message::Heads),
+            (
+                any::<[u8; 32]>(),
+                proptest::collection::vec((hash, proptest::collection::vec(any::<u8>(), 64)), 0..4),
+                proptest::collection::vec(any::<u8>(), 0..100)
+            )
+                .prop_map(|(d, sigs, message)| Message::Sync {
+                    doc: DocId::from_bytes(d),
+                    body: super::super::SignedSyncMessage {
+                        message,
+                        signatures: sigs
+                            .into_iter()
+                            .map(|(h, s)| (h, s.try_into().unwrap_or([0; 64])))
+                            .collect(),
+                    },
+                }),
+            "[a-z ]{0,40}".prop_map(Message::Bye),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(m in message()) {
+            prop_assert_eq!(Message::decode(&m.encode()), Ok(m));
+        }
+
+        #[test]
+        fn garbage_never_panics(kind in 0u8..8, payload in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = Message::decode(&Frame { kind, payload });
+        }
+    }
+}

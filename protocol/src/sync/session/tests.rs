@@ -1,0 +1,275 @@
+//! Two in-memory nodes running sessions against each other.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use automerge::transaction::Transactable;
+use automerge::{ChangeHash, ROOT};
+
+use super::*;
+use crate::edit;
+use crate::ids::DocKind;
+use crate::keys::SecretKey;
+use crate::signed::{actor_id, sign_change};
+
+struct Node {
+    key: SecretKey,
+    docs: Docs,
+    store: MemStore,
+}
+
+#[derive(Default)]
+struct MemStore {
+    sigs: HashMap<ChangeHash, [u8; 64]>,
+    writers: Vec<DeviceId>,
+    stored: usize,
+}
+
+impl SessionStore for MemStore {
+    fn signature(&self, hash: &ChangeHash) -> Option<[u8; 64]> {
+        self.sigs.get(hash).copied()
+    }
+    fn may_write(&self, _doc: &DocId, author: &DeviceId) -> bool {
+        self.writers.contains(author)
+    }
+    fn store(&mut self, _doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String> {
+        for c in changes {
+            self.sigs.insert(c.hash, c.signature);
+            self.stored += 1;
+        }
+        Ok(())
+    }
+}
+
+fn group() -> GroupId {
+    SecretKey::from_seed(&[1; 32]).public()
+}
+
+fn ids() -> Vec<DocId> {
+    [DocKind::Constitution, DocKind::Plan, DocKind::Meetups]
+        .iter()
+        .map(|k| DocId::derive(&group(), *k))
+        .collect()
+}
+
+impl Node {
+    fn new(seed: u8, writers: &[DeviceId]) -> Self {
+        let key = SecretKey::from_seed(&[seed; 32]);
+        let docs = ids()
+            .into_iter()
+            .map(|d| (d, edit::new_doc().with_actor(actor_id(&key.public()))))
+            .collect();
+        Node {
+            key,
+            docs,
+            store: MemStore {
+                writers: writers.to_vec(),
+                ..MemStore::default()
+            },
+        }
+    }
+
+    fn edit(&mut self, doc: &DocId, k: &str) {
+        let d = self.docs.get_mut(doc).expect("doc");
+        let before = d.get_heads();
+        d.put(ROOT, k, "v").expect("put");
+        d.commit();
+        for c in d.get_changes(&before) {
+            self.store
+                .sigs
+                .insert(c.hash(), sign_change(&self.key, doc, &c).expect("sign"));
+        }
+    }
+
+    fn heads(&mut self) -> Vec<Vec<ChangeHash>> {
+        self.docs
+            .values_mut()
+            .map(|d| {
+                let mut h = d.get_heads();
+                h.sort();
+                h
+            })
+            .collect()
+    }
+}
+
+/// Runs two sessions to quiescence, returning (messages, payload bytes) sent.
+fn run(
+    a: &mut Node,
+    sa: &mut Session,
+    b: &mut Node,
+    sb: &mut Session,
+    first_a: Vec<Message>,
+    first_b: Vec<Message>,
+) -> (usize, usize) {
+    let (mut to_b, mut to_a) = (first_a, first_b);
+    let (mut count, mut bytes) = (0, 0);
+    for _ in 0..50 {
+        if to_a.is_empty() && to_b.is_empty() {
+            return (count, bytes);
+        }
+        let mut next_to_a = Vec::new();
+        for m in to_b.drain(..) {
+            count += 1;
+            bytes += m.encode().payload.len();
+            let decoded = Message::decode(&m.encode()).expect("own encoding");
+            next_to_a.extend(
+                sb.handle(decoded, &mut b.docs, &mut b.store)
+                    .expect("b handles"),
+            );
+        }
+        let mut next_to_b = Vec::new();
+        for m in to_a.drain(..).chain(next_to_a) {
+            count += 1;
+            bytes += m.encode().payload.len();
+            let decoded = Message::decode(&m.encode()).expect("own encoding");
+            next_to_b.extend(
+                sa.handle(decoded, &mut a.docs, &mut a.store)
+                    .expect("a handles"),
+            );
+        }
+        to_b = next_to_b;
+    }
+    panic!("sessions did not go quiet");
+}
+
+fn session(states: BTreeMap<DocId, automerge::sync::State>) -> Session {
+    Session::new(group(), ids().into_iter().collect::<BTreeSet<_>>(), states)
+}
+
+#[test]
+fn two_nodes_converge_then_an_unchanged_reconnect_costs_only_the_hellos() {
+    let (ka, kb) = (
+        SecretKey::from_seed(&[10; 32]).public(),
+        SecretKey::from_seed(&[11; 32]).public(),
+    );
+    let (mut a, mut b) = (Node::new(10, &[ka, kb]), Node::new(11, &[ka, kb]));
+    let d = ids();
+    a.edit(&d[0], "a0");
+    a.edit(&d[1], "a1");
+    b.edit(&d[2], "b2");
+    let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (ha, hb) = (
+        sa.start(&mut a.docs).expect("start"),
+        sb.start(&mut b.docs).expect("start"),
+    );
+    run(&mut a, &mut sa, &mut b, &mut sb, ha, hb);
+    assert_eq!(a.heads(), b.heads());
+    assert_eq!(
+        (a.store.stored, b.store.stored),
+        (1, 2),
+        "each side stored exactly what it lacked"
+    );
+
+    // Reconnect with nothing changed: two hellos, no heads, no sync.
+    let (mut sa2, mut sb2) = (session(sa.states().clone()), session(sb.states().clone()));
+    let (ha, hb) = (
+        sa2.start(&mut a.docs).expect("start"),
+        sb2.start(&mut b.docs).expect("start"),
+    );
+    let (messages, bytes) = run(&mut a, &mut sa2, &mut b, &mut sb2, ha, hb);
+    assert_eq!(messages, 2);
+    assert!(bytes <= 2 * 66, "{bytes} bytes for an unchanged reconnect");
+
+    // One document changed offline: only it is synced.
+    a.edit(&d[1], "offline");
+    let (mut sa3, mut sb3) = (session(sa2.states().clone()), session(sb2.states().clone()));
+    let (ha, hb) = (
+        sa3.start(&mut a.docs).expect("start"),
+        sb3.start(&mut b.docs).expect("start"),
+    );
+    let before = b.store.stored;
+    run(&mut a, &mut sa3, &mut b, &mut sb3, ha, hb);
+    assert_eq!(a.heads(), b.heads());
+    assert_eq!(b.store.stored, before + 1);
+}
+
+#[test]
+fn a_live_edit_goes_out_at_once() {
+    let (ka, kb) = (
+        SecretKey::from_seed(&[20; 32]).public(),
+        SecretKey::from_seed(&[21; 32]).public(),
+    );
+    let (mut a, mut b) = (Node::new(20, &[ka, kb]), Node::new(21, &[ka, kb]));
+    let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (ha, hb) = (
+        sa.start(&mut a.docs).expect("start"),
+        sb.start(&mut b.docs).expect("start"),
+    );
+    run(&mut a, &mut sa, &mut b, &mut sb, ha, hb);
+    let d = ids();
+    a.edit(&d[2], "live");
+    let out = sa
+        .local_change(&d[2], &mut a.docs, &a.store)
+        .expect("local change");
+    assert_eq!(out.len(), 1, "the edit is sent straight away");
+    run(&mut a, &mut sa, &mut b, &mut sb, out, vec![]);
+    assert_eq!(a.heads(), b.heads());
+}
+
+#[test]
+fn a_sync_for_a_document_not_shared_ends_the_session() {
+    let mut b = Node::new(31, &[]);
+    let mut sb = Session::new(group(), [ids()[0]].into_iter().collect(), BTreeMap::new());
+    let hello = Message::Hello {
+        version: super::super::messages::VERSION,
+        group: group(),
+        digest: [0; 32],
+    };
+    sb.handle(hello, &mut b.docs, &mut b.store).expect("hello");
+    let stray = Message::Sync {
+        doc: ids()[2],
+        body: super::super::SignedSyncMessage {
+            message: vec![],
+            signatures: vec![],
+        },
+    };
+    assert_eq!(
+        sb.handle(stray, &mut b.docs, &mut b.store),
+        Err(SessionError::NotShared)
+    );
+}
+
+#[test]
+fn heads_for_unshared_documents_are_ignored_and_never_answered() {
+    let mut b = Node::new(41, &[]);
+    let mut sb = Session::new(group(), [ids()[0]].into_iter().collect(), BTreeMap::new());
+    let hello = Message::Hello {
+        version: super::super::messages::VERSION,
+        group: group(),
+        digest: [0; 32],
+    };
+    let replies = sb.handle(hello, &mut b.docs, &mut b.store).expect("hello");
+    // b names only the one document it shares.
+    assert!(matches!(&replies[..], [Message::Heads(h)] if h.len() == 1 && h[0].0 == ids()[0]));
+    let probe = Message::Heads(vec![(ids()[2], vec![ChangeHash([5; 32])])]);
+    assert_eq!(sb.handle(probe, &mut b.docs, &mut b.store), Ok(vec![]));
+}
+
+#[test]
+fn messages_before_hello_or_from_another_group_end_the_session() {
+    let mut b = Node::new(51, &[]);
+    let mut sb = session(BTreeMap::new());
+    assert_eq!(
+        sb.handle(Message::Heads(vec![]), &mut b.docs, &mut b.store),
+        Err(SessionError::Unexpected("pre-hello"))
+    );
+    let other = SecretKey::from_seed(&[99; 32]).public();
+    let hello = Message::Hello {
+        version: super::super::messages::VERSION,
+        group: other,
+        digest: [0; 32],
+    };
+    assert!(matches!(
+        sb.handle(hello, &mut b.docs, &mut b.store),
+        Err(SessionError::WrongGroup(_))
+    ));
+    let v2 = Message::Hello {
+        version: 2,
+        group: group(),
+        digest: [0; 32],
+    };
+    assert_eq!(
+        sb.handle(v2, &mut b.docs, &mut b.store),
+        Err(SessionError::Version(2))
+    );
+}
