@@ -8,7 +8,9 @@
 //! - [`ids`]: document ids (derived from group id and kind) and the short ids
 //!   people type for members, meet-ups and actions.
 //! - [`date`]: calendar dates as groups write them.
+//! - [`invite`]: one-time, expiring device invites.
 //! - [`schema`]: one typed schema per group document (autosurgeon).
+//! - [`share`]: which documents a peer may receive; the write rule.
 //! - [`signed`]: signing changes and verifying them before they are applied.
 //! - [`sync`]: syncing a document with a peer, verifying every change.
 //! - [`wire`]: frames and the checks on peer-supplied sync messages.
@@ -24,8 +26,10 @@
 pub mod date;
 pub mod edit;
 pub mod ids;
+pub mod invite;
 pub mod keys;
 pub mod schema;
+pub mod share;
 pub mod signed;
 pub mod sync;
 pub mod wire;
