@@ -10,6 +10,7 @@
 //!   [`group::Group::edit`]: check the device's role, load the documents,
 //!   apply typed edits (from `groundwork_protocol::edit`), sign one change
 //!   per document, commit durably, then compact.
+//! - [`net`]: the iroh endpoint and the Router serving Groundwork's ALPNs.
 //! - [`roster_csv`]: spreadsheet import and export of the roster.
 //! - [`demo`]: sample groups for `groundwork demo`.
 //! - [`cli`]: the command line: argument parsing, output, exit codes.
@@ -24,5 +25,6 @@ pub mod cli;
 pub mod datadir;
 pub mod demo;
 pub mod group;
+pub mod net;
 pub mod roster_csv;
 pub mod store;

@@ -12,31 +12,63 @@ use std::sync::OnceLock;
 use assert_cmd::Command;
 use tempfile::TempDir;
 
-/// The `groundwork` binary under test: `target/<profile>/groundwork`, built
-/// once per test run so the tests always drive the current code.
+/// The `groundwork` binary under test, `target/debug/groundwork`.
+///
+/// `cargo test --workspace` builds it (the node package has an integration
+/// test). When it is missing, or older than any source file of the node or
+/// protocol crates (as after `cargo test -p groundwork-tests` alone), it is
+/// built here first, so the tests never drive stale code.
 pub fn bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "groundwork-node",
-                "--bin",
-                "groundwork",
-            ])
-            .current_dir(workspace_root())
-            .status()
-            .expect("run cargo build for the groundwork binary");
-        assert!(status.success(), "building the groundwork binary failed");
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map_or_else(|| workspace_root().join("target"), PathBuf::from);
         let path = target.join("debug").join("groundwork");
+        if !is_fresh(&path) {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = std::process::Command::new(cargo)
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "groundwork-node",
+                    "--bin",
+                    "groundwork",
+                ])
+                .current_dir(workspace_root())
+                .status()
+                .expect("run cargo build for the groundwork binary");
+            assert!(status.success(), "building the groundwork binary failed");
+        }
         assert!(path.exists(), "no binary at {}", path.display());
         path
     })
+}
+
+/// Whether `bin` exists and is newer than every source file it is built from.
+fn is_fresh(bin: &Path) -> bool {
+    let Ok(built) = std::fs::metadata(bin).and_then(|m| m.modified()) else {
+        return false;
+    };
+    let root = workspace_root();
+    let mut stack = vec![
+        root.join("node/src"),
+        root.join("protocol/src"),
+        root.join("Cargo.lock"),
+    ];
+    while let Some(p) = stack.pop() {
+        let Ok(meta) = std::fs::metadata(&p) else {
+            continue;
+        };
+        if meta.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&p) {
+                stack.extend(entries.filter_map(Result::ok).map(|e| e.path()));
+            }
+        } else if meta.modified().is_ok_and(|m| m > built) {
+            return false;
+        }
+    }
+    true
 }
 
 fn workspace_root() -> PathBuf {
@@ -228,4 +260,109 @@ pub fn fake_names(seed: u64, n: usize) -> Vec<String> {
             format!("{first} {last}{i}")
         })
         .collect()
+}
+
+/// A running `groundwork up`, stopped (SIGTERM) when dropped.
+#[derive(Debug)]
+pub struct Running {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    /// Everything read from stdout so far.
+    pub stdout: Vec<String>,
+}
+
+impl Node {
+    /// Starts `groundwork --offline up --listen 127.0.0.1:0` and waits (at
+    /// most 30 s) for its `ticket:` line.
+    pub fn up(&self) -> (Running, String) {
+        let mut child = self
+            .std_cmd(&["--offline", "up", "--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("spawn groundwork up");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut running = Running {
+            child,
+            lines: rx,
+            stdout: Vec::new(),
+        };
+        let line = running.wait_for_line(
+            |l| l.starts_with("ticket: "),
+            std::time::Duration::from_secs(30),
+        );
+        let ticket = line.trim_start_matches("ticket: ").to_owned();
+        (running, ticket)
+    }
+}
+
+impl Running {
+    /// Waits for a stdout line matching `want`, failing the test after `limit`.
+    pub fn wait_for_line(
+        &mut self,
+        want: impl Fn(&str) -> bool,
+        limit: std::time::Duration,
+    ) -> String {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.stdout.push(line.clone());
+                    if want(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no matching line from `groundwork up` within {limit:?}; got {:?}",
+                    self.stdout
+                ),
+            }
+        }
+    }
+
+    /// Sends `signal` (e.g. "TERM", "INT") and waits (at most 30 s) for the exit code.
+    pub fn stop(&mut self, signal: &str) -> i32 {
+        let status = std::process::Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                // Read to the end of its output: the reader thread ends at EOF.
+                while let Ok(line) = self.lines.recv_timeout(std::time::Duration::from_secs(10)) {
+                    self.stdout.push(line);
+                }
+                return s.code().unwrap_or(-1);
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "`groundwork up` did not stop within 30 s of SIGTERM"
+            );
+            std::thread::yield_now();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }

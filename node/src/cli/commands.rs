@@ -24,6 +24,14 @@ pub fn run(cli: Cli) -> Result<()> {
             .ok_or_else(|| anyhow!("no home directory to keep data in; pass --data-dir")),
     };
     match cli.command {
+        Command::Up { listen } => up(data_dir()?, cli.offline, listen, &mut out)?,
+        Command::Ticket => {
+            let g = Group::open(&data_dir()?)?;
+            match g.meta::<String>(TICKET_KEY)? {
+                Some(t) => out.line(format!("ticket: {t}"))?,
+                None => bail!("no ticket yet: run `groundwork up` once to get one"),
+            }
+        }
         Command::Demo {
             groups,
             headless: _,
@@ -45,6 +53,78 @@ pub fn run(cli: Cli) -> Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// The meta entry holding the ticket of the last `up`.
+const TICKET_KEY: &str = "ticket";
+
+/// `groundwork up`: bind the endpoint, serve, print the ticket, and run until
+/// Ctrl-C or SIGTERM, then shut down cleanly.
+fn up(
+    dir: DataDir,
+    offline: bool,
+    listen: Option<std::net::SocketAddr>,
+    out: &mut Out,
+) -> Result<()> {
+    let (device, name) = {
+        let g = Group::open(&dir)?;
+        (g.device_key().clone(), g.profile().name.clone())
+    };
+    let listen = match listen {
+        Some(l) => l,
+        None => crate::net::DEFAULT_LISTEN
+            .parse()
+            .context("default listen address")?,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        // Handle signals before saying we are ready, so a stop request that
+        // follows the ticket line at once is never missed.
+        let mut shutdown = ShutdownSignals::install()?;
+        let connectivity = crate::net::Connectivity { offline, listen };
+        let endpoint = crate::net::bind(&device, &connectivity).await?;
+        let router = crate::net::serve(endpoint.clone());
+        let ticket = crate::net::ticket(&endpoint);
+        Group::open(&dir)?.set_meta(TICKET_KEY, serde_json::Value::String(ticket.clone()))?;
+        out.line(format!(
+            "{name}: node {} up on {:?}",
+            endpoint.id().fmt_short(),
+            endpoint.bound_sockets()
+        ))?;
+        out.line(format!("ticket: {ticket}"))?;
+        out.flush()?;
+        shutdown.wait().await;
+        router.shutdown().await.context("shutting down")?;
+        out.line("node stopped")?;
+        anyhow::Ok(())
+    })
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM, caught from the moment of `install`.
+struct ShutdownSignals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            int: signal(SignalKind::interrupt()).context("listening for Ctrl-C")?,
+            term: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+        })
+    }
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+    }
 }
 
 /// Opens the group, runs a command on it, then does the store's housekeeping.

@@ -62,6 +62,14 @@ pub enum Command {
     /// Meet-ups and their notes
     #[command(subcommand)]
     Meetup(MeetupCmd),
+    /// Run the node in the foreground; prints `ticket: <TICKET>` when ready
+    Up {
+        /// Where to listen, e.g. 127.0.0.1:0 [default: 0.0.0.0:0]
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Print this node's ticket (from the last time it ran)
+    Ticket,
     /// Build a sample network of groups on this machine and show it
     Demo {
         /// How many groups

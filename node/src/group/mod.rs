@@ -215,6 +215,22 @@ impl Group {
         &self.profile
     }
 
+    /// This device's secret key, for the network endpoint (the endpoint id
+    /// is the device id). Never printed.
+    pub fn device_key(&self) -> &SecretKey {
+        &self.device
+    }
+
+    /// Records a meta entry durably.
+    pub fn set_meta(&self, key: &str, value: serde_json::Value) -> Result<(), GroupError> {
+        Ok(self.store.commit(&[], &[(key, value)])?)
+    }
+
+    /// Reads a meta entry.
+    pub fn meta<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, GroupError> {
+        Ok(self.store.get_meta(key)?)
+    }
+
     /// This device's id.
     pub fn device_id(&self) -> DeviceId {
         self.device.public()

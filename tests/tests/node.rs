@@ -1,0 +1,42 @@
+//! `groundwork up`: the node starts, prints its ticket, and stops cleanly.
+
+use groundwork_tests::Node;
+
+#[test]
+fn up_prints_a_ticket_and_stops_cleanly_on_sigterm_and_ctrl_c() {
+    let n = Node::founded("Moorlands Climate Action");
+    for signal in ["TERM", "INT"] {
+        let (mut running, ticket) = n.up();
+        assert!(ticket.starts_with("endpoint"), "{ticket}");
+        assert_eq!(
+            running.stop(signal),
+            0,
+            "exit after SIG{signal}; stdout {:?}",
+            running.stdout
+        );
+        assert!(
+            running.stdout.iter().any(|l| l == "node stopped"),
+            "{:?}",
+            running.stdout
+        );
+        // The ticket is remembered for `groundwork ticket`, and the store is free again.
+        assert_eq!(n.ok(&["ticket"]).trim(), format!("ticket: {ticket}"));
+        n.add_member(&["--name", &format!("after SIG{signal}")]);
+    }
+}
+
+#[test]
+fn up_outside_a_group_fails_with_one_line() {
+    let n = Node::new();
+    let line = n.fails(1, &["--offline", "up", "--listen", "127.0.0.1:0"]);
+    assert!(line.contains("no group is founded"), "{line}");
+    let line = n.fails(2, &["up", "--listen", "not-an-address"]);
+    assert!(line.contains("not-an-address"), "{line}");
+}
+
+#[test]
+fn ticket_before_the_node_ever_ran_says_so() {
+    let n = Node::founded("Rotherfed");
+    let line = n.fails(1, &["ticket"]);
+    assert!(line.contains("run `groundwork up`"), "{line}");
+}
