@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //!
+//! - [`config`]: `config.toml`, resolved with the flags into one value.
 //! - [`datadir`]: the data directory and its key files (mode 0600).
 //! - [`store`]: the redb store: document snapshots, incremental changes,
 //!   signatures; durable commits and compaction.
@@ -22,6 +23,7 @@
 //! [`store::Store`] → `cli` prints the result as text or `--json`.
 
 pub mod cli;
+pub mod config;
 pub mod datadir;
 pub mod demo;
 pub mod group;

@@ -275,8 +275,13 @@ impl Node {
     /// Starts `groundwork --offline up --listen 127.0.0.1:0` and waits (at
     /// most 30 s) for its `ticket:` line.
     pub fn up(&self) -> (Running, String) {
+        self.up_with(&["--offline", "up", "--listen", "127.0.0.1:0"])
+    }
+
+    /// Starts `groundwork ARGS` (an `up` command line) and waits for its ticket.
+    pub fn up_with(&self, args: &[&str]) -> (Running, String) {
         let mut child = self
-            .std_cmd(&["--offline", "up", "--listen", "127.0.0.1:0"])
+            .std_cmd(args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .spawn()

@@ -40,3 +40,31 @@ fn ticket_before_the_node_ever_ran_says_so() {
     let line = n.fails(1, &["ticket"]);
     assert!(line.contains("run `groundwork up`"), "{line}");
 }
+
+#[test]
+fn config_toml_sets_relays_and_listening_and_a_bad_one_is_named() {
+    let n = Node::founded("Grapevine");
+    let config = n.path().join("config.toml");
+    std::fs::write(&config, "relay = \"disabled\"\nlisten = \"127.0.0.1:0\"\n")
+        .expect("write config");
+    let (mut running, _ticket) = n.up_with(&["up"]);
+    assert!(
+        running.stdout.iter().any(|l| l.contains("127.0.0.1:")),
+        "{:?}",
+        running.stdout
+    );
+    assert_eq!(running.stop("TERM"), 0);
+
+    std::fs::write(&config, "relay = \"sometimes\"\n").expect("write config");
+    let line = n.fails(1, &["up"]);
+    assert!(
+        line.contains("config.toml") && line.contains("sometimes"),
+        "{line}"
+    );
+    std::fs::write(&config, "relai = \"default\"\n").expect("write config");
+    let line = n.fails(1, &["up"]);
+    assert!(
+        line.contains("config.toml") && line.contains("relai"),
+        "{line}"
+    );
+}

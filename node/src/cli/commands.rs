@@ -70,12 +70,7 @@ fn up(
         let g = Group::open(&dir)?;
         (g.device_key().clone(), g.profile().name.clone())
     };
-    let listen = match listen {
-        Some(l) => l,
-        None => crate::net::DEFAULT_LISTEN
-            .parse()
-            .context("default listen address")?,
-    };
+    let config = crate::config::resolve(&dir, offline, listen)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -85,8 +80,7 @@ fn up(
         // Handle signals before saying we are ready, so a stop request that
         // follows the ticket line at once is never missed.
         let mut shutdown = ShutdownSignals::install()?;
-        let connectivity = crate::net::Connectivity { offline, listen };
-        let endpoint = crate::net::bind(&device, &connectivity).await?;
+        let endpoint = crate::net::bind(&device, &config).await?;
         let router = crate::net::serve(endpoint.clone());
         let ticket = crate::net::ticket(&endpoint);
         Group::open(&dir)?.set_meta(TICKET_KEY, serde_json::Value::String(ticket.clone()))?;

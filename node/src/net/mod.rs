@@ -1,12 +1,11 @@
 //! The node on the network: an iroh endpoint whose key is the device key,
 //! and a Router serving Groundwork's versioned ALPNs.
 //!
-//! Connectivity: with `--offline` (or `relay = "disabled"`), the endpoint
-//! uses no relay and no public address lookup (`presets::Minimal`, relays
-//! and port mapping off), so it works on a LAN or loopback with no
-//! internet. Only the sockets asked for are bound (`clear_ip_transports`).
-
-use std::net::SocketAddr;
+//! Connectivity comes from [`crate::config`]: with `--offline` (or
+//! `relay = "disabled"`) the endpoint uses no relay and no public address
+//! lookup (`presets::Minimal`), so it works on a LAN or loopback with no
+//! internet. Port mapping is off, and only the socket asked for is bound
+//! (`clear_ip_transports`).
 
 use anyhow::{Context, Result};
 use groundwork_protocol::SecretKey;
@@ -15,39 +14,32 @@ use iroh::protocol::{AcceptError, ProtocolHandler, Router};
 use iroh::{Endpoint, RelayMode};
 use iroh_tickets::endpoint::EndpointTicket;
 
+use crate::config::{Config, Relay};
+
 /// Syncing a group's documents (the protocol in docs/protocol.md).
 pub const SYNC_ALPN: &[u8] = b"/groundwork/sync/1";
 
-/// The default listening address: every interface, a port chosen by the OS.
-pub const DEFAULT_LISTEN: &str = "0.0.0.0:0";
-
-/// How the endpoint reaches peers.
-#[derive(Clone, Debug)]
-pub struct Connectivity {
-    /// No relays, no public address lookup.
-    pub offline: bool,
-    /// Where to listen.
-    pub listen: SocketAddr,
-}
-
-/// Binds the endpoint for this device.
-pub async fn bind(device: &SecretKey, c: &Connectivity) -> Result<Endpoint> {
+/// Binds the endpoint for this device. With relays disabled there is no
+/// public address lookup either; with n0's relays the endpoint also
+/// publishes and looks up addresses through n0's DNS (`presets::N0`).
+pub async fn bind(device: &SecretKey, config: &Config) -> Result<Endpoint> {
     let secret = iroh::SecretKey::from_bytes(&device.to_seed());
-    let mut builder = Endpoint::builder(presets::Minimal)
+    let builder = match &config.relay {
+        Relay::Default => Endpoint::builder(presets::N0),
+        Relay::Disabled => Endpoint::builder(presets::Minimal).relay_mode(RelayMode::Disabled),
+        Relay::Custom(url) => {
+            Endpoint::builder(presets::Minimal).relay_mode(RelayMode::Custom(url.clone().into()))
+        }
+    };
+    builder
         .secret_key(secret)
         .portmapper_config(PortmapperConfig::Disabled)
         .clear_ip_transports()
-        .bind_addr(c.listen)
-        .with_context(|| format!("cannot listen on {}", c.listen))?;
-    builder = if c.offline {
-        builder.relay_mode(RelayMode::Disabled)
-    } else {
-        builder.relay_mode(RelayMode::Default)
-    };
-    builder
+        .bind_addr(config.listen)
+        .with_context(|| format!("cannot listen on {}", config.listen))?
         .bind()
         .await
-        .with_context(|| format!("cannot bind the endpoint on {}", c.listen))
+        .with_context(|| format!("cannot bind the endpoint on {}", config.listen))
 }
 
 /// This node's ticket: its id and current addresses, as text.
