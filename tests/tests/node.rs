@@ -68,3 +68,29 @@ fn config_toml_sets_relays_and_listening_and_a_bad_one_is_named() {
         "{line}"
     );
 }
+
+#[test]
+fn the_endpoint_id_is_the_device_key_listed_by_device_list() {
+    let n = Node::founded("Barton Hill Settlement");
+    let devices = n.json(&["device", "list"]);
+    let list = devices.as_array().expect("array");
+    assert_eq!(list.len(), 1, "{devices}");
+    assert_eq!(
+        (list[0]["role"].as_str(), list[0]["this_device"].as_bool()),
+        (Some("steward"), Some(true))
+    );
+    let id = list[0]["id"].as_str().expect("id");
+    assert_eq!(id.len(), 64);
+    let (mut running, _ticket) = n.up();
+    let announced = running
+        .stdout
+        .iter()
+        .find(|l| l.contains(": node "))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        announced.contains(&format!("node {} up", &id[..10])),
+        "{announced}"
+    );
+    assert_eq!(running.stop("TERM"), 0);
+}

@@ -8,8 +8,8 @@ use groundwork_protocol::schema::{Constitution, Meetup};
 
 use super::output::Out;
 use super::{
-    ActionCmd, Cli, Command, ConstitutionCmd, ConversationsCmd, GoalCmd, MeetupCmd, MemberCmd,
-    MemberFields, PlanCmd,
+    ActionCmd, Cli, Command, ConstitutionCmd, ConversationsCmd, DeviceCmd, GoalCmd, MeetupCmd,
+    MemberCmd, MemberFields, PlanCmd,
 };
 use crate::datadir::DataDir;
 use crate::group::{ConstitutionUpdate, Group, MeetupInput, MemberInput, MemberView, today};
@@ -50,6 +50,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Constitution(cmd) => with_group(data_dir()?, |g| constitution(g, cmd, &mut out))?,
         Command::Plan(cmd) => with_group(data_dir()?, |g| plan(g, cmd, &mut out))?,
         Command::Meetup(cmd) => with_group(data_dir()?, |g| meetup(g, cmd, &mut out))?,
+        Command::Device(DeviceCmd::List { json }) => {
+            with_group(data_dir()?, |g| device_list(g, json.json, &mut out))?
+        }
     }
     out.flush()?;
     Ok(())
@@ -733,5 +736,52 @@ fn show_meetup(m: &Meetup, out: &mut Out) -> Result<()> {
             out.line(format!("  - {a}"))?;
         }
     }
+    Ok(())
+}
+
+/// One row of `device list`.
+#[derive(Debug, serde::Serialize)]
+struct DeviceRow {
+    id: String,
+    #[serde(flatten)]
+    entry: groundwork_protocol::schema::DeviceEntry,
+    this_device: bool,
+}
+
+fn device_list(g: &Group, json: bool, out: &mut Out) -> Result<()> {
+    let devices: groundwork_protocol::schema::Devices = g.read()?;
+    let me = g.device_id().to_string();
+    let rows: Vec<DeviceRow> = devices
+        .devices
+        .into_iter()
+        .map(|(id, entry)| DeviceRow {
+            this_device: id == me,
+            id,
+            entry,
+        })
+        .collect();
+    if json {
+        out.json(&rows)?;
+        return Ok(());
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.chars().take(10).collect(),
+                r.entry.role.to_string(),
+                r.entry.added.to_string(),
+                r.entry
+                    .revoked
+                    .map_or_else(|| "-".to_owned(), |d| d.to_string()),
+                format!(
+                    "{}{}",
+                    r.entry.label,
+                    if r.this_device { " (this device)" } else { "" }
+                ),
+            ]
+        })
+        .collect();
+    out.table(&["DEVICE", "ROLE", "ADDED", "REVOKED", "LABEL"], &table)?;
     Ok(())
 }

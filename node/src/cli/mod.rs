@@ -62,6 +62,9 @@ pub enum Command {
     /// Meet-ups and their notes
     #[command(subcommand)]
     Meetup(MeetupCmd),
+    /// The group's devices
+    #[command(subcommand)]
+    Device(DeviceCmd),
     /// Run the node in the foreground; prints `ticket: <TICKET>` when ready
     Up {
         /// Where to listen, e.g. 127.0.0.1:0 [default: 0.0.0.0:0]
@@ -362,5 +365,15 @@ pub enum MeetupCmd {
         id: ShortId,
         /// How many came
         count: u64,
+    },
+}
+
+/// `device ...`
+#[derive(Debug, Subcommand)]
+pub enum DeviceCmd {
+    /// List the group's devices, their roles and whether they are revoked
+    List {
+        #[command(flatten)]
+        json: Json,
     },
 }
