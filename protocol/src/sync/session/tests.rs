@@ -206,15 +206,20 @@ fn a_live_edit_goes_out_at_once() {
     assert_eq!(a.heads(), b.heads());
 }
 
+/// A peer's opening message with a digest that matches nothing.
+fn hello_from(group: GroupId, version: u16) -> Message {
+    Message::Hello {
+        version,
+        group,
+        digest: [0; 32],
+    }
+}
+
 #[test]
 fn a_sync_for_a_document_not_shared_ends_the_session() {
     let mut b = Node::new(31, &[]);
     let mut sb = Session::new(group(), [ids()[0]].into_iter().collect(), BTreeMap::new());
-    let hello = Message::Hello {
-        version: super::super::messages::VERSION,
-        group: group(),
-        digest: [0; 32],
-    };
+    let hello = hello_from(group(), super::super::messages::VERSION);
     sb.handle(hello, &mut b.docs, &mut b.store).expect("hello");
     let stray = Message::Sync {
         doc: ids()[2],
@@ -233,11 +238,7 @@ fn a_sync_for_a_document_not_shared_ends_the_session() {
 fn heads_for_unshared_documents_are_ignored_and_never_answered() {
     let mut b = Node::new(41, &[]);
     let mut sb = Session::new(group(), [ids()[0]].into_iter().collect(), BTreeMap::new());
-    let hello = Message::Hello {
-        version: super::super::messages::VERSION,
-        group: group(),
-        digest: [0; 32],
-    };
+    let hello = hello_from(group(), super::super::messages::VERSION);
     let replies = sb.handle(hello, &mut b.docs, &mut b.store).expect("hello");
     // b names only the one document it shares.
     assert!(matches!(&replies[..], [Message::Heads(h)] if h.len() == 1 && h[0].0 == ids()[0]));
@@ -254,20 +255,12 @@ fn messages_before_hello_or_from_another_group_end_the_session() {
         Err(SessionError::Unexpected("pre-hello"))
     );
     let other = SecretKey::from_seed(&[99; 32]).public();
-    let hello = Message::Hello {
-        version: super::super::messages::VERSION,
-        group: other,
-        digest: [0; 32],
-    };
+    let hello = hello_from(other, super::super::messages::VERSION);
     assert!(matches!(
         sb.handle(hello, &mut b.docs, &mut b.store),
         Err(SessionError::WrongGroup(_))
     ));
-    let v2 = Message::Hello {
-        version: 2,
-        group: group(),
-        digest: [0; 32],
-    };
+    let v2 = hello_from(group(), 2);
     assert_eq!(
         sb.handle(v2, &mut b.docs, &mut b.store),
         Err(SessionError::Version(2))
