@@ -7,8 +7,10 @@
 //! - [`keys`]: device and group keys; the public ids derived from them.
 //! - [`ids`]: document ids (derived from group id and kind) and the short ids
 //!   people type for members, meet-ups and actions.
+//! - [`card`]: group cards, the signed public record of who may write a group's public documents.
 //! - [`date`]: calendar dates as groups write them.
 //! - [`invite`]: one-time, expiring device invites.
+//! - [`join`]: redeeming an invite with the inviting device.
 //! - [`schema`]: one typed schema per group document (autosurgeon).
 //! - [`share`]: which documents a peer may receive; the write rule.
 //! - [`signed`]: signing changes and verifying them before they are applied.
@@ -23,10 +25,12 @@
 //! and signature together. Anything arriving from elsewhere goes through
 //! [`signed::verify_change`] before it touches a document.
 
+pub mod card;
 pub mod date;
 pub mod edit;
 pub mod ids;
 pub mod invite;
+pub mod join;
 pub mod keys;
 pub mod schema;
 pub mod share;

@@ -6,6 +6,7 @@
 //! Heads  (2): count u32 | count × (doc 32 | n u16 | n × hash 32)
 //! Sync   (3): doc 32 | n u32 | n × (hash 32 | signature 64) | automerge sync message (rest)
 //! Bye    (4): reason, UTF-8 (rest)
+//! Cards  (5): count u32 | count × (len u32 | signed group card)
 //! ```
 //!
 //! All integers are big-endian. New message types are only ever added with
@@ -20,8 +21,11 @@ use crate::wire::frame::Frame;
 
 /// The protocol version in `Hello`.
 pub const VERSION: u16 = 1;
-/// At most this many documents in one `Heads` (a group has six).
-pub const MAX_DOCS: usize = 64;
+/// At most this many documents in one `Heads`: a group's six, plus the
+/// constitution and plan of every group it knows.
+pub const MAX_DOCS: usize = 4096;
+/// At most this many cards in one `Cards`.
+pub const MAX_CARDS: usize = 2048;
 /// At most this many heads per document in `Heads`.
 pub const MAX_DOC_HEADS: usize = 1024;
 /// At most this many signatures in one `Sync`.
@@ -52,6 +56,9 @@ pub enum Message {
     },
     /// The sender is ending the session, and why.
     Bye(String),
+    /// Signed group cards the sender holds ([`crate::card`]), sent when
+    /// the digests differed and before `Heads`.
+    Cards(Vec<Vec<u8>>),
 }
 
 /// Why a frame is not a valid message.
@@ -83,6 +90,7 @@ const HELLO: u8 = 1;
 const HEADS: u8 = 2;
 const SYNC: u8 = 3;
 const BYE: u8 = 4;
+const CARDS: u8 = 5;
 
 impl Message {
     /// The frame for this message.
@@ -127,6 +135,14 @@ impl Message {
                 }
                 p.extend_from_slice(&reason.as_bytes()[..end]);
                 BYE
+            }
+            Message::Cards(cards) => {
+                p.extend_from_slice(&(cards.len() as u32).to_be_bytes());
+                for c in cards {
+                    p.extend_from_slice(&(c.len() as u32).to_be_bytes());
+                    p.extend_from_slice(c);
+                }
+                CARDS
             }
         };
         Frame { kind, payload: p }
@@ -193,6 +209,23 @@ impl Message {
                 Ok(Message::Bye(
                     String::from_utf8_lossy(&frame.payload).into_owned(),
                 ))
+            }
+            CARDS => {
+                let m = "cards";
+                let count = u32::from_be_bytes(r.array(m)?) as usize;
+                cap("cards", count, MAX_CARDS)?;
+                let mut cards = Vec::with_capacity(count.min(64));
+                for _ in 0..count {
+                    let len = u32::from_be_bytes(r.array(m)?) as usize;
+                    cap("card bytes", len, crate::card::MAX_CARD_BYTES)?;
+                    let (card, rest) =
+                        r.0.split_at_checked(len)
+                            .ok_or(MessageError::Malformed(m))?;
+                    cards.push(card.to_vec());
+                    r.0 = rest;
+                }
+                r.end(m)?;
+                Ok(Message::Cards(cards))
             }
             other => Err(MessageError::UnknownKind(other)),
         }
@@ -348,6 +381,8 @@ mod tests {
                     },
                 }),
             "[a-z ]{0,40}".prop_map(Message::Bye),
+            proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..50), 0..4)
+                .prop_map(Message::Cards),
         ]
     }
 

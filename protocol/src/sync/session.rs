@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use automerge::sync::State;
+use automerge::sync::{BloomFilter, Have, State};
 use automerge::{AutoCommit, ChangeHash};
 
 use super::messages::{Message, VERSION};
@@ -38,6 +38,18 @@ pub trait SessionStore {
     fn may_write(&self, doc: &DocId, author: &DeviceId) -> bool;
     /// Durably stores verified changes a document has just gained.
     fn store(&mut self, doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String>;
+    /// The signed group cards this node holds, encoded, to offer the peer.
+    fn cards(&self) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+    /// Cards the peer offered: verify each, keep those newer than the ones
+    /// held, and return the public documents of groups not known before
+    /// (the session then shares them). A card that fails verification is
+    /// an error and ends the session.
+    fn receive_cards(&mut self, cards: Vec<Vec<u8>>) -> Result<Vec<DocId>, String> {
+        let _ = cards;
+        Ok(Vec::new())
+    }
 }
 
 /// Why a session ended badly.
@@ -62,6 +74,9 @@ pub enum SessionError {
     /// Storing verified changes failed.
     #[error("storing changes failed: {0}")]
     Store(String),
+    /// The peer offered a card that failed verification.
+    #[error("peer offered a bad group card: {0}")]
+    Card(String),
     /// The node lost a document it said it shares.
     #[error("a shared document is not loaded")]
     MissingDoc,
@@ -71,25 +86,64 @@ pub enum SessionError {
 #[derive(Debug)]
 pub struct Session {
     group: GroupId,
+    same_group: bool,
     shared: BTreeSet<DocId>,
     states: BTreeMap<DocId, State>,
     peer_said_hello: bool,
+    peer_group: Option<GroupId>,
+    /// The peer's heads per document as last heard (from `Heads`, a
+    /// matching digest, or a sync message).
+    their_heads: BTreeMap<DocId, Vec<ChangeHash>>,
+}
+
+fn sorted(mut h: Vec<ChangeHash>) -> Vec<ChangeHash> {
+    h.sort();
+    h
+}
+
+/// Records in `state` that the peer has exactly `heads`, so the next local
+/// change goes out in one message instead of a round of negotiation.
+fn prime(state: &mut State, heads: &[ChangeHash]) {
+    state.shared_heads = heads.to_vec();
+    state.last_sent_heads = heads.to_vec();
+    state.their_heads = Some(heads.to_vec());
+    state.their_need = Some(Vec::new());
+    state.their_have = Some(vec![Have {
+        last_sync: heads.to_vec(),
+        bloom: BloomFilter::default(),
+    }]);
+    state.have_responded = true;
+    state.in_flight = false;
 }
 
 impl Session {
-    /// A session sharing `shared` with a peer of `group`. `states` are the
-    /// sync states persisted from the last session with this peer.
-    pub fn new(
+    /// A session with another device of `group`, sharing `shared`. `states`
+    /// are the sync states persisted from the last session with this peer.
+    pub fn new(group: GroupId, shared: BTreeSet<DocId>, states: BTreeMap<DocId, State>) -> Self {
+        Self::build(group, true, shared, states)
+    }
+
+    /// A session with a device of another group (a linked group or the
+    /// national body): only public documents are in `shared`.
+    pub fn linked(group: GroupId, shared: BTreeSet<DocId>, states: BTreeMap<DocId, State>) -> Self {
+        Self::build(group, false, shared, states)
+    }
+
+    fn build(
         group: GroupId,
+        same_group: bool,
         shared: BTreeSet<DocId>,
         mut states: BTreeMap<DocId, State>,
     ) -> Self {
         states.retain(|d, _| shared.contains(d));
         Session {
             group,
+            same_group,
             shared,
             states,
             peer_said_hello: false,
+            peer_group: None,
+            their_heads: BTreeMap::new(),
         }
     }
 
@@ -98,25 +152,88 @@ impl Session {
         &self.states
     }
 
+    /// The documents this session shares.
+    pub fn shared(&self) -> &BTreeSet<DocId> {
+        &self.shared
+    }
+
+    /// The group the peer said it belongs to, once it has said hello.
+    pub fn peer_group(&self) -> Option<GroupId> {
+        self.peer_group
+    }
+
+    /// Starts sharing more documents (the node learned of a group from
+    /// another peer). They are synced from the next message on.
+    pub fn share_more(
+        &mut self,
+        docs_to_add: impl IntoIterator<Item = DocId>,
+        docs: &mut Docs,
+        store: &impl SessionStore,
+    ) -> Result<Vec<Message>, SessionError> {
+        let mut out = Vec::new();
+        for d in docs_to_add {
+            if self.shared.insert(d) && self.peer_said_hello {
+                docs.entry(d).or_insert_with(crate::edit::new_doc);
+                out.extend(self.next_for(&d, docs, store)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether, as far as this session knows, the peer holds exactly what
+    /// this node holds for every shared document.
+    pub fn is_synced(&self, docs: &mut Docs) -> bool {
+        self.peer_said_hello
+            && self.shared.iter().all(|d| {
+                let ours = docs.get_mut(d).map(|doc| sorted(doc.get_heads()));
+                ours.is_some() && self.their_heads.get(d) == ours.as_ref()
+            })
+    }
+
     fn heads(&self, docs: &mut Docs) -> Result<Vec<(DocId, Vec<ChangeHash>)>, SessionError> {
         self.shared
             .iter()
             .map(|d| {
-                let mut h = docs.get_mut(d).ok_or(SessionError::MissingDoc)?.get_heads();
-                h.sort();
-                Ok((*d, h))
+                let h = docs.get_mut(d).ok_or(SessionError::MissingDoc)?.get_heads();
+                Ok((*d, sorted(h)))
             })
             .collect()
     }
 
+    fn digest(&self, heads: &[(DocId, Vec<ChangeHash>)], store: &impl SessionStore) -> [u8; 32] {
+        let docs = heads_digest(heads.iter().map(|(d, h)| (d, h.as_slice())));
+        let mut cards: Vec<[u8; 32]> = store
+            .cards()
+            .iter()
+            .map(|c| *blake3::hash(c).as_bytes())
+            .collect();
+        if cards.is_empty() {
+            return docs;
+        }
+        cards.sort();
+        let mut h = blake3::Hasher::new();
+        h.update(b"groundwork/session-digest/v1");
+        h.update(&docs);
+        for c in cards {
+            h.update(&c);
+        }
+        *h.finalize().as_bytes()
+    }
+
     /// The opening message.
-    pub fn start(&mut self, docs: &mut Docs) -> Result<Vec<Message>, SessionError> {
+    pub fn start(
+        &mut self,
+        docs: &mut Docs,
+        store: &impl SessionStore,
+    ) -> Result<Vec<Message>, SessionError> {
+        for d in &self.shared {
+            docs.entry(*d).or_insert_with(crate::edit::new_doc);
+        }
         let heads = self.heads(docs)?;
-        let digest = heads_digest(heads.iter().map(|(d, h)| (d, h.as_slice())));
         Ok(vec![Message::Hello {
             version: VERSION,
             group: self.group,
-            digest,
+            digest: self.digest(&heads, store),
         }])
     }
 
@@ -139,32 +256,61 @@ impl Session {
                 if version != VERSION {
                     return Err(SessionError::Version(version));
                 }
-                if group != self.group {
+                if self.same_group && group != self.group {
                     return Err(SessionError::WrongGroup(group.fmt_short()));
                 }
                 self.peer_said_hello = true;
+                self.peer_group = Some(group);
                 let heads = self.heads(docs)?;
-                let ours = heads_digest(heads.iter().map(|(d, h)| (d, h.as_slice())));
-                Ok(if ours == digest {
-                    vec![]
-                } else {
-                    vec![Message::Heads(heads)]
-                })
+                if self.digest(&heads, store) == digest {
+                    for (d, h) in heads {
+                        prime(self.states.entry(d).or_default(), &h);
+                        self.their_heads.insert(d, h);
+                    }
+                    return Ok(vec![]);
+                }
+                let cards = store.cards();
+                let mut out = Vec::new();
+                if !cards.is_empty() {
+                    out.push(Message::Cards(cards));
+                }
+                out.push(Message::Heads(heads));
+                Ok(out)
             }
             _ if !self.peer_said_hello => Err(SessionError::Unexpected("pre-hello")),
+            Message::Cards(cards) => {
+                let new = store.receive_cards(cards).map_err(SessionError::Card)?;
+                for d in new {
+                    if self.shared.insert(d) {
+                        docs.entry(d).or_insert_with(crate::edit::new_doc);
+                    }
+                }
+                Ok(vec![])
+            }
             Message::Heads(theirs) => {
                 let mut out = Vec::new();
                 let ours: BTreeMap<DocId, Vec<ChangeHash>> =
                     self.heads(docs)?.into_iter().collect();
-                for (doc, mut their_heads) in theirs {
+                let mut named = BTreeSet::new();
+                for (doc, their_heads) in theirs {
                     // A document we do not share is ignored, not acknowledged.
                     let Some(our_heads) = ours.get(&doc) else {
                         continue;
                     };
-                    their_heads.sort();
-                    if &their_heads != our_heads {
+                    named.insert(doc);
+                    let their_heads = sorted(their_heads);
+                    if &their_heads == our_heads {
+                        prime(self.states.entry(doc).or_default(), our_heads);
+                        self.their_heads.insert(doc, their_heads);
+                    } else {
+                        self.their_heads.insert(doc, their_heads);
                         out.extend(self.next_for(&doc, docs, store)?);
                     }
+                }
+                // Documents the peer did not name (it learns of their group
+                // from our cards, sent before this): offer them too.
+                for doc in ours.keys().filter(|d| !named.contains(*d)) {
+                    out.extend(self.next_for(doc, docs, store)?);
                 }
                 Ok(out)
             }
@@ -176,6 +322,9 @@ impl Session {
                 let d = docs.get_mut(&doc).ok_or(SessionError::MissingDoc)?;
                 let verified =
                     receive_verified(&doc, d, state, &body, |a| store.may_write(&doc, a))?;
+                if let Some(h) = &state.their_heads {
+                    self.their_heads.insert(doc, sorted(h.clone()));
+                }
                 if !verified.is_empty() {
                     store.store(&doc, verified).map_err(SessionError::Store)?;
                 }
@@ -185,7 +334,8 @@ impl Session {
         }
     }
 
-    /// After a local edit of `doc`: the message that carries it, if any.
+    /// After a local edit of `doc` (or changes to it from another peer):
+    /// the message that carries it to this peer, if any.
     pub fn local_change(
         &mut self,
         doc: &DocId,

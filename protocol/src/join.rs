@@ -1,0 +1,196 @@
+//! The join protocol (ALPN `/groundwork/join/1`): a new device redeems an
+//! invite with the inviting device and learns which group it joined.
+//!
+//! ```text
+//! joiner  → inviter:  JoinRequest  (frame kind 16, JSON)
+//! inviter → joiner:   JoinReply    (frame kind 17, JSON)
+//! ```
+//!
+//! The inviter checks the token against the invites it made (one use,
+//! not expired), adds the joiner's device key to the `devices` document
+//! with the invited role, durably, and only then replies. The group's
+//! secret key travels only to a device joining as steward, and only over
+//! the encrypted, authenticated iroh connection. The joiner then syncs over
+//! the sync protocol like any other group device.
+
+use zeroize::Zeroizing;
+
+use crate::date::Date;
+use crate::keys::GroupId;
+use crate::schema::Role;
+use crate::wire::frame::Frame;
+
+/// Frame kind of a [`JoinRequest`].
+pub const REQUEST: u8 = 16;
+/// Frame kind of a [`JoinReply`].
+pub const REPLY: u8 = 17;
+/// The largest join frame payload.
+pub const MAX_JOIN_BYTES: usize = 16 * 1024;
+/// The longest device label.
+pub const MAX_LABEL: usize = 200;
+
+/// What the joining device sends.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinRequest {
+    /// The invite's one-time secret.
+    pub token: [u8; 16],
+    /// A label for people ("Amina's laptop").
+    pub label: String,
+}
+
+/// What the joining device learns about the group. `Debug` never shows
+/// the group secret.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Joined {
+    /// The group id.
+    pub group: GroupId,
+    /// Its name.
+    pub name: String,
+    /// Its area.
+    pub area: Option<String>,
+    /// Its kind ("local-organising-group" or "social-action-hub").
+    pub kind: String,
+    /// When it was founded.
+    pub founded: Date,
+    /// The role this device now has.
+    pub role: Role,
+    /// The group secret key, for a steward device only.
+    pub group_secret: Option<Zeroizing<[u8; 32]>>,
+}
+
+impl std::fmt::Debug for Joined {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Joined")
+            .field("group", &self.group)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field(
+                "group_secret",
+                &self.group_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// The inviting device's answer.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum JoinReply {
+    /// Welcome.
+    Accepted(Box<Joined>),
+    /// Refused, and why (one line for the person joining).
+    Refused(String),
+}
+
+/// Why a join frame is not valid.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JoinMessageError {
+    /// Not the frame kind expected.
+    #[error("expected a join message of kind {expected}, found kind {found}")]
+    Kind {
+        /// The kind expected.
+        expected: u8,
+        /// The kind found.
+        found: u8,
+    },
+    /// Over the size cap.
+    #[error("join message of {0} bytes is over the cap")]
+    TooLarge(usize),
+    /// Not the JSON expected.
+    #[error("malformed join message: {0}")]
+    Malformed(String),
+}
+
+fn decode<T: serde::de::DeserializeOwned>(frame: &Frame, kind: u8) -> Result<T, JoinMessageError> {
+    if frame.kind != kind {
+        return Err(JoinMessageError::Kind {
+            expected: kind,
+            found: frame.kind,
+        });
+    }
+    if frame.payload.len() > MAX_JOIN_BYTES {
+        return Err(JoinMessageError::TooLarge(frame.payload.len()));
+    }
+    serde_json::from_slice(&frame.payload).map_err(|e| JoinMessageError::Malformed(e.to_string()))
+}
+
+fn encode<T: serde::Serialize>(value: &T, kind: u8) -> Frame {
+    Frame {
+        kind,
+        // Serialising these plain structs cannot fail.
+        payload: serde_json::to_vec(value).unwrap_or_default(),
+    }
+}
+
+impl JoinRequest {
+    /// The frame.
+    pub fn encode(&self) -> Frame {
+        encode(self, REQUEST)
+    }
+
+    /// Decodes and checks a request frame.
+    pub fn decode(frame: &Frame) -> Result<Self, JoinMessageError> {
+        let r: JoinRequest = decode(frame, REQUEST)?;
+        if r.label.chars().count() > MAX_LABEL {
+            return Err(JoinMessageError::Malformed("label too long".into()));
+        }
+        Ok(r)
+    }
+}
+
+impl JoinReply {
+    /// The frame.
+    pub fn encode(&self) -> Frame {
+        encode(self, REPLY)
+    }
+
+    /// Decodes a reply frame.
+    pub fn decode(frame: &Frame) -> Result<Self, JoinMessageError> {
+        decode(frame, REPLY)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::SecretKey;
+
+    #[test]
+    fn round_trip_and_refusals() {
+        let req = JoinRequest {
+            token: [7; 16],
+            label: "Amina's laptop".into(),
+        };
+        assert_eq!(JoinRequest::decode(&req.encode()), Ok(req.clone()));
+        let reply = JoinReply::Accepted(Box::new(Joined {
+            group: SecretKey::from_seed(&[1; 32]).public(),
+            name: "ACORN Bristol".into(),
+            area: Some("Bristol".into()),
+            kind: "social-action-hub".into(),
+            founded: Date::new(2019, 5, 1).expect("date"),
+            role: Role::Member,
+            group_secret: None,
+        }));
+        assert_eq!(JoinReply::decode(&reply.encode()), Ok(reply));
+        assert!(matches!(
+            JoinReply::decode(&req.encode()),
+            Err(JoinMessageError::Kind { .. })
+        ));
+        let junk = Frame {
+            kind: REQUEST,
+            payload: b"{\"token\":1}".to_vec(),
+        };
+        assert!(matches!(
+            JoinRequest::decode(&junk),
+            Err(JoinMessageError::Malformed(_))
+        ));
+        let long = JoinRequest {
+            token: [0; 16],
+            label: "x".repeat(MAX_LABEL + 1),
+        };
+        assert!(JoinRequest::decode(&long.encode()).is_err());
+    }
+}
