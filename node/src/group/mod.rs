@@ -17,6 +17,7 @@ use groundwork_protocol::{Date, DeviceId, DocId, DocKind, GroupId, SecretKey, Sh
 use crate::datadir::{DataDir, KeyKind};
 use crate::store::{Store, StoreError, StoredChange};
 
+mod devices;
 mod documents;
 mod error;
 mod members;
@@ -80,6 +81,8 @@ pub struct Group {
     store: Store,
     device: SecretKey,
     profile: GroupProfile,
+    /// Changes committed by edits, for a running node to send to peers.
+    committed: std::sync::Mutex<Vec<StoredChange>>,
 }
 
 /// Today's date (UTC).
@@ -144,6 +147,7 @@ impl Group {
             store,
             device,
             profile,
+            committed: Default::default(),
         };
         group.write_founding_documents(today)?;
         Ok(group)
@@ -207,7 +211,54 @@ impl Group {
             store,
             device,
             profile,
+            committed: Default::default(),
         })
+    }
+
+    /// Sets up a group this device has just joined (from the inviting
+    /// device's reply): the group key if it came (steward devices only),
+    /// then a store holding the profile. The documents arrive by sync.
+    pub fn joined(
+        dir: &DataDir,
+        device: SecretKey,
+        profile: GroupProfile,
+        group_key: Option<&SecretKey>,
+    ) -> Result<Group, GroupError> {
+        if let Some(k) = group_key {
+            if k.public() != profile.id {
+                return Err(GroupError::Internal(
+                    "the group key sent does not match the group id".into(),
+                ));
+            }
+            dir.write_key(KeyKind::Group, k)?;
+        }
+        let store = Store::create(&dir.store_path())?;
+        let value =
+            serde_json::to_value(&profile).map_err(|e| GroupError::Internal(e.to_string()))?;
+        store.commit(&[], &[(PROFILE_KEY, value)])?;
+        Ok(Group {
+            dir: dir.clone(),
+            store,
+            device,
+            profile,
+            committed: Default::default(),
+        })
+    }
+
+    /// The group secret key, on a steward device that holds it.
+    pub fn group_key(&self) -> Result<Option<SecretKey>, GroupError> {
+        if !self.dir.key_path(KeyKind::Group).exists() {
+            return Ok(None);
+        }
+        Ok(Some(self.dir.read_key(KeyKind::Group)?))
+    }
+
+    /// Takes the changes edits have committed since the last call.
+    pub fn take_committed(&self) -> Vec<StoredChange> {
+        match self.committed.lock() {
+            Ok(mut c) => std::mem::take(&mut *c),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        }
     }
 
     /// The group's profile.
@@ -342,6 +393,10 @@ impl Group {
         }
         if !changes.is_empty() {
             self.store.commit(&changes, &[])?;
+            match self.committed.lock() {
+                Ok(mut c) => c.extend(changes),
+                Err(poisoned) => poisoned.into_inner().extend(changes),
+            }
         }
         // The edit is durable. Fold long change runs into a snapshot now;
         // a failure here loses nothing, so it is only logged.

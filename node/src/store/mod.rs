@@ -31,6 +31,15 @@ const CHANGES: TableDefinition<(&[u8], u64), &[u8]> = TableDefinition::new("chan
 /// Change hash to the author's ed25519 signature of it.
 const SIGNATURES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("signatures");
 
+/// (peer device id, document id) to the Automerge sync state with that
+/// peer (`State::encode`), so a reconnect resumes where the last session left off.
+const PEER_STATES: TableDefinition<(&[u8], &[u8]), &[u8]> = TableDefinition::new("peer_states");
+/// Peer device id to what this node remembers of it (JSON: addresses,
+/// group, whether linked, last seen).
+const PEERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("peers");
+/// Group id to the newest signed group card held.
+const CARDS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("cards");
+
 /// The store format this build writes and reads. A store of any other
 /// format is refused (there is no older format to migrate yet).
 pub const FORMAT_VERSION: u32 = 1;
@@ -123,6 +132,9 @@ impl Store {
             tx.open_table(SNAPSHOTS)?;
             tx.open_table(CHANGES)?;
             tx.open_table(SIGNATURES)?;
+            tx.open_table(PEER_STATES)?;
+            tx.open_table(PEERS)?;
+            tx.open_table(CARDS)?;
         }
         tx.set_durability(Durability::Immediate)
             .map_err(|e| StoreError::Backend(e.to_string()))?;
@@ -367,5 +379,113 @@ impl Store {
         }
         self.shrink_file()?;
         Ok(true)
+    }
+
+    /// The sync states saved for a peer, by document.
+    pub fn peer_states(&self, peer: &[u8; 32]) -> Result<Vec<([u8; 32], Vec<u8>)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = match tx.open_table(PEER_STATES) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        let lo = [0u8; 32];
+        let hi = [0xffu8; 32];
+        for entry in table.range((&peer[..], &lo[..])..=(&peer[..], &hi[..]))? {
+            let (k, v) = entry?;
+            if let Ok(doc) = <[u8; 32]>::try_from(k.value().1) {
+                out.push((doc, v.value().to_vec()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Durably replaces the sync states saved for a peer.
+    pub fn save_peer_states(
+        &self,
+        peer: &[u8; 32],
+        states: &[([u8; 32], Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        {
+            let mut table = tx.open_table(PEER_STATES)?;
+            for (doc, state) in states {
+                table.insert((&peer[..], &doc[..]), &state[..])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Everything remembered about peers: (device id, JSON record).
+    pub fn peers(&self) -> Result<Vec<([u8; 32], Vec<u8>)>, StoreError> {
+        self.all(PEERS)
+    }
+
+    /// Durably remembers a peer.
+    pub fn put_peer(&self, device: &[u8; 32], record: &[u8]) -> Result<(), StoreError> {
+        self.put(PEERS, device, record)
+    }
+
+    /// Every group card held: (group id, encoded signed card).
+    pub fn cards(&self) -> Result<Vec<([u8; 32], Vec<u8>)>, StoreError> {
+        self.all(CARDS)
+    }
+
+    /// Durably keeps a group card (the caller has verified it is newer).
+    pub fn put_card(&self, group: &[u8; 32], card: &[u8]) -> Result<(), StoreError> {
+        self.put(CARDS, group, card)
+    }
+
+    fn all(
+        &self,
+        def: TableDefinition<&[u8], &[u8]>,
+    ) -> Result<Vec<([u8; 32], Vec<u8>)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = match tx.open_table(def) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            if let Ok(key) = <[u8; 32]>::try_from(k.value()) {
+                out.push((key, v.value().to_vec()));
+            }
+        }
+        Ok(out)
+    }
+
+    fn put(
+        &self,
+        def: TableDefinition<&[u8], &[u8]>,
+        key: &[u8; 32],
+        value: &[u8],
+    ) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        tx.open_table(def)?.insert(&key[..], value)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every document id the store holds.
+    pub fn doc_ids(&self) -> Result<Vec<DocId>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let snapshots = tx.open_table(SNAPSHOTS)?;
+        let changes = tx.open_table(CHANGES)?;
+        let mut ids = std::collections::BTreeSet::new();
+        for entry in snapshots.iter()? {
+            if let Ok(b) = <[u8; 32]>::try_from(entry?.0.value()) {
+                ids.insert(b);
+            }
+        }
+        for entry in changes.iter()? {
+            if let Ok(b) = <[u8; 32]>::try_from(entry?.0.value().0) {
+                ids.insert(b);
+            }
+        }
+        Ok(ids.into_iter().map(DocId::from_bytes).collect())
     }
 }

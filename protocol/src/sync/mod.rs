@@ -93,15 +93,39 @@ pub fn generate(
     }))
 }
 
+/// Who may write a document, as a receiver applies it.
+///
+/// For most documents the rule is fixed for the length of a message. The
+/// `devices` document decides its own writers: a message may carry a change
+/// adding a steward and then changes that steward made. So changes are
+/// accepted in rounds: those whose authors the rule allows are applied to a
+/// scratch copy, [`WriteRule::learn`] sees that copy, and the rest are
+/// tried again. A change is accepted only once an accepted change made its
+/// author a writer; anything left over rejects the whole message.
+pub trait WriteRule {
+    /// Whether `author` may write the document.
+    fn may_write(&self, author: &DeviceId) -> bool;
+    /// The document with the changes accepted so far applied.
+    fn learn(&mut self, accepted: &AutoCommit) {
+        let _ = accepted;
+    }
+}
+
+impl<F: Fn(&DeviceId) -> bool> WriteRule for F {
+    fn may_write(&self, author: &DeviceId) -> bool {
+        self(author)
+    }
+}
+
 /// Receives a peer's message for document `doc_id`: validate, stage,
-/// verify every new change (signature, then `may_write(author)`), commit.
+/// verify every new change (signature, then the write rule), commit.
 /// Returns the verified changes for the caller to store, in causal order.
 pub fn receive_verified(
     doc_id: &DocId,
     doc: &mut AutoCommit,
     state: &mut State,
     incoming: &SignedSyncMessage,
-    may_write: impl Fn(&DeviceId) -> bool,
+    mut rule: impl WriteRule,
 ) -> Result<Vec<VerifiedChange>, SyncError> {
     let message = validate(&incoming.message)?;
     if incoming.signatures.len() > crate::wire::sync_message::MAX_CHANGE_CHUNKS {
@@ -117,19 +141,55 @@ pub fn receive_verified(
         .sync()
         .receive_sync_message(&mut staged_state, message)
         .map_err(|e| SyncError::Refused(e.to_string()))?;
-    let mut verified = Vec::new();
+    // Every signature first: a forged change fails here whoever its author.
+    let mut pending = Vec::new();
     for change in staged.get_changes(&before) {
         let hash = change.hash();
         let signature = signatures
             .get(&hash)
             .ok_or_else(|| SyncError::MissingSignature(hash.to_string()))?;
-        verify_change(doc_id, change.raw_bytes(), signature, &may_write)?;
-        verified.push(VerifiedChange {
-            bytes: change.raw_bytes().to_vec(),
-            hash,
-            signature: *signature,
-        });
+        let checked = verify_change(doc_id, change.raw_bytes(), signature, |_| true)?;
+        let author = crate::keys::PublicKey::from_slice(&checked.actor_id().to_bytes())
+            .map_err(|_| ChangeRejected::ActorNotAPoint)?;
+        pending.push((author, checked, *signature));
     }
+    // Then the write rule, in rounds (see [`WriteRule`]).
+    let mut verified = Vec::with_capacity(pending.len());
+    let mut accepted: Option<AutoCommit> = None;
+    loop {
+        let (ok, rest): (Vec<_>, Vec<_>) = pending
+            .into_iter()
+            .partition(|(author, _, _)| rule.may_write(author));
+        pending = rest;
+        if ok.is_empty() {
+            break;
+        }
+        if !pending.is_empty() {
+            let copy = accepted.get_or_insert_with(|| doc.fork());
+            copy.apply_changes(ok.iter().map(|(_, c, _)| c.clone()))
+                .map_err(|e| SyncError::Refused(e.to_string()))?;
+            rule.learn(copy);
+        }
+        verified.extend(ok.into_iter().map(|(_, c, signature)| VerifiedChange {
+            bytes: c.raw_bytes().to_vec(),
+            hash: c.hash(),
+            signature,
+        }));
+    }
+    if let Some((author, _, _)) = pending.first() {
+        return Err(ChangeRejected::NotAWriter {
+            author: author.fmt_short(),
+        }
+        .into());
+    }
+    // Causal order for the caller: as the staged document lists them.
+    let order: HashMap<ChangeHash, usize> = staged
+        .get_changes(&before)
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.hash(), i))
+        .collect();
+    verified.sort_by_key(|v| order.get(&v.hash).copied().unwrap_or(usize::MAX));
     *doc = staged;
     *state = staged_state;
     Ok(verified)

@@ -38,6 +38,14 @@ pub trait SessionStore {
     fn may_write(&self, doc: &DocId, author: &DeviceId) -> bool;
     /// Durably stores verified changes a document has just gained.
     fn store(&mut self, doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String>;
+    /// While a message is checked: `doc` with the changes accepted so far,
+    /// for documents whose content decides their writers (the group's
+    /// `devices`). See [`super::WriteRule`].
+    fn learn(&mut self, doc: &DocId, accepted: &AutoCommit) {
+        let _ = (doc, accepted);
+    }
+    /// The message has been accepted or rejected: drop what `learn` saw.
+    fn forget_learned(&mut self) {}
     /// The signed group cards this node holds, encoded, to offer the peer.
     fn cards(&self) -> Vec<Vec<u8>> {
         Vec::new()
@@ -49,6 +57,21 @@ pub trait SessionStore {
     fn receive_cards(&mut self, cards: Vec<Vec<u8>>) -> Result<Vec<DocId>, String> {
         let _ = cards;
         Ok(Vec::new())
+    }
+}
+
+/// The write rule of one document, from the store.
+struct StoreRule<'a, S> {
+    doc: &'a DocId,
+    store: &'a mut S,
+}
+
+impl<S: SessionStore> super::WriteRule for StoreRule<'_, S> {
+    fn may_write(&self, author: &DeviceId) -> bool {
+        self.store.may_write(self.doc, author)
+    }
+    fn learn(&mut self, accepted: &AutoCommit) {
+        self.store.learn(self.doc, accepted);
     }
 }
 
@@ -320,8 +343,13 @@ impl Session {
                 }
                 let state = self.states.entry(doc).or_default();
                 let d = docs.get_mut(&doc).ok_or(SessionError::MissingDoc)?;
-                let verified =
-                    receive_verified(&doc, d, state, &body, |a| store.may_write(&doc, a))?;
+                let rule = StoreRule {
+                    doc: &doc,
+                    store: &mut *store,
+                };
+                let verified = receive_verified(&doc, d, state, &body, rule);
+                store.forget_learned();
+                let verified = verified?;
                 if let Some(h) = &state.their_heads {
                     self.their_heads.insert(doc, sorted(h.clone()));
                 }

@@ -162,11 +162,12 @@ fn a_node_refuses_to_send_a_change_it_holds_no_signature_for() {
         .expect("no changes yet")
         .expect("a message");
     assert!(hello.signatures.is_empty());
-    receive_verified(&doc_id(), &mut b.doc, &mut sb, &hello, |_| true).expect("heads only");
+    receive_verified(&doc_id(), &mut b.doc, &mut sb, &hello, |_: &DeviceId| true)
+        .expect("heads only");
     let reply = generate(&mut b.doc, &mut sb, |_| None)
         .expect("b has nothing to sign")
         .expect("a reply");
-    receive_verified(&doc_id(), &mut a.doc, &mut sa, &reply, |_| true).expect("reply");
+    receive_verified(&doc_id(), &mut a.doc, &mut sa, &reply, |_: &DeviceId| true).expect("reply");
     let err = generate(&mut a.doc, &mut sa, |_| None).expect_err("unsigned local change");
     assert!(matches!(err, SyncError::UnsignedLocalChange(_)), "{err}");
 }
@@ -179,8 +180,90 @@ fn a_garbage_message_is_rejected_before_automerge_sees_it() {
         message: vec![0x42, 0x00, 0x00, 0x01, 0x00, 0x03, 0x01, 0x00, 0x01, 0x00],
         signatures: vec![],
     };
-    let err =
-        receive_verified(&doc_id(), &mut b.doc, &mut state, &bad, |_| true).expect_err("crasher");
+    let err = receive_verified(&doc_id(), &mut b.doc, &mut state, &bad, |_: &DeviceId| true)
+        .expect_err("crasher");
     assert!(matches!(err, SyncError::Message(_)), "{err}");
     assert_eq!(state, State::new());
+}
+
+/// A rule like the devices document's: S1 may write, and so may any key
+/// an accepted change listed under "writers".
+struct Listed {
+    first: DeviceId,
+    learned: Vec<String>,
+}
+
+impl WriteRule for Listed {
+    fn may_write(&self, author: &DeviceId) -> bool {
+        *author == self.first || self.learned.contains(&author.to_string())
+    }
+    fn learn(&mut self, accepted: &AutoCommit) {
+        use automerge::ReadDoc;
+        self.learned = accepted.keys(ROOT).collect();
+    }
+}
+
+#[test]
+fn a_writer_added_earlier_in_the_same_message_is_accepted_but_a_self_added_one_is_not() {
+    let (mut s1, mut s2, mut b) = (Replica::new(61), Replica::new(62), Replica::new(63));
+    let s2_id = s2.key.public();
+    // S1 lists S2 as a writer; S2 (having synced) then writes.
+    s1.edit(&s2_id.to_string(), "writer");
+    s2.doc.merge(&mut s1.doc).expect("merge");
+    s2.sigs.extend(s1.sigs.clone());
+    s2.edit("by-s2", "hello");
+    let rule = || Listed {
+        first: s1.key.public(),
+        learned: Vec::new(),
+    };
+    // Everything reaches b in one message, S2's change after S1's.
+    let mut sb = State::new();
+    let mut s2_state = State::new();
+    for _ in 0..6 {
+        let sigs = s2.sigs.clone();
+        if let Some(m) =
+            generate(&mut s2.doc, &mut s2_state, |h| sigs.get(h).copied()).expect("gen")
+        {
+            receive_verified(&doc_id(), &mut b.doc, &mut sb, &m, rule())
+                .expect("accepted in rounds");
+        }
+        let bsigs = b.sigs.clone();
+        if let Some(m) = generate(&mut b.doc, &mut sb, |h| bsigs.get(h).copied()).expect("gen") {
+            receive_verified(&doc_id(), &mut s2.doc, &mut s2_state, &m, rule()).expect("reply");
+        }
+    }
+    assert_eq!(b.get("by-s2").as_deref(), Some("hello"));
+
+    // A stranger listing itself as a writer is refused, whole.
+    let (mut x, mut c) = (Replica::new(64), Replica::new(65));
+    let x_id = x.key.public();
+    x.edit(&x_id.to_string(), "writer");
+    x.edit("by-x", "forged");
+    let mut sc = State::new();
+    let mut sx = State::new();
+    let mut refused = false;
+    for _ in 0..4 {
+        let sigs = x.sigs.clone();
+        if let Some(m) = generate(&mut x.doc, &mut sx, |h| sigs.get(h).copied()).expect("gen") {
+            if let Err(e) = receive_verified(&doc_id(), &mut c.doc, &mut sc, &m, rule()) {
+                assert!(
+                    matches!(e, SyncError::Change(ChangeRejected::NotAWriter { .. })),
+                    "{e}"
+                );
+                refused = true;
+                break;
+            }
+        }
+        let csigs = c.sigs.clone();
+        if let Some(m) = generate(&mut c.doc, &mut sc, |h| csigs.get(h).copied()).expect("gen") {
+            receive_verified(&doc_id(), &mut x.doc, &mut sx, &m, |_: &DeviceId| true)
+                .expect("reply");
+        }
+    }
+    assert!(refused, "the self-listed writer was never refused");
+    assert_eq!(
+        c.get("by-x"),
+        None,
+        "nothing from the refused message was applied"
+    );
 }

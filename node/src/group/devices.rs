@@ -1,0 +1,201 @@
+//! The group's devices: invites, redeeming them, revoking devices, and the
+//! group card a steward device signs from the devices history.
+
+use std::net::SocketAddr;
+
+use groundwork_protocol::card::{GroupCard, SignedCard};
+use groundwork_protocol::edit::update;
+use groundwork_protocol::invite::{Invite, InviteRefused, Pending, token_hash};
+use groundwork_protocol::schema::{DeviceEntry, Devices, Role};
+use groundwork_protocol::{Date, DeviceId, DocKind};
+
+use super::{Group, GroupError, GroupKind};
+
+fn invite_key(hash: &[u8; 32]) -> String {
+    format!("invite:{}", data_encoding::HEXLOWER.encode(hash))
+}
+
+/// The meta entry holding this group's own newest signed card.
+const OWN_CARD_KEY: &str = "own-card-seq";
+
+impl Group {
+    /// Makes a one-time invite for a new device with `role`, valid until
+    /// `now + ttl_secs`. Only the token's hash is stored. Only a steward
+    /// device may invite, since only it may write the devices document.
+    pub fn create_invite(
+        &self,
+        role: Role,
+        now: u64,
+        ttl_secs: u64,
+        addrs: Vec<SocketAddr>,
+    ) -> Result<Invite, GroupError> {
+        let mine = self.role()?;
+        if !mine.may_write(DocKind::Devices) {
+            return Err(GroupError::Forbidden {
+                role: mine,
+                kind: DocKind::Devices,
+                verb: "edit",
+            });
+        }
+        let token: [u8; 16] = rand::random();
+        let expires = now.saturating_add(ttl_secs);
+        let pending = Pending {
+            role,
+            expires,
+            used: false,
+        };
+        let value =
+            serde_json::to_value(&pending).map_err(|e| GroupError::Internal(e.to_string()))?;
+        self.set_meta(&invite_key(&token_hash(&token)), value)?;
+        Ok(Invite {
+            group: self.profile().id,
+            inviter: self.device_id(),
+            addrs,
+            role,
+            token,
+            expires,
+        })
+    }
+
+    /// Redeems an invite token for `device`: marks the invite used
+    /// (durably, first, so it can never be used twice), then adds the
+    /// device to the devices document with the invited role.
+    pub fn redeem_invite(
+        &self,
+        token: &[u8; 16],
+        device: &DeviceId,
+        label: &str,
+        now: u64,
+        today: Date,
+    ) -> Result<Result<Role, InviteRefused>, GroupError> {
+        let key = invite_key(&token_hash(token));
+        let Some(mut pending) = self.meta::<Pending>(&key)? else {
+            return Ok(Err(InviteRefused::Unknown));
+        };
+        let role = match pending.redeem(now) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        };
+        let value =
+            serde_json::to_value(&pending).map_err(|e| GroupError::Internal(e.to_string()))?;
+        self.set_meta(&key, value)?;
+        let me = self.device_id();
+        let label = label.trim();
+        self.edit(&[DocKind::Devices], |e| {
+            update::<Devices, _>(e.doc(DocKind::Devices)?, |d| {
+                d.devices.insert(
+                    device.to_string(),
+                    DeviceEntry {
+                        role,
+                        label: if label.is_empty() {
+                            format!("{role} device")
+                        } else {
+                            label.to_owned()
+                        },
+                        added_by: me,
+                        added: today,
+                        revoked: None,
+                    },
+                );
+            })?;
+            Ok(())
+        })?;
+        Ok(Ok(role))
+    }
+
+    /// Revokes a device, found by its id or an unambiguous prefix of it.
+    /// Returns the full id. Refuses this device itself.
+    pub fn revoke_device(&self, id: &str, today: Date) -> Result<DeviceId, GroupError> {
+        let devices: Devices = self.read()?;
+        let wanted = id.trim().to_lowercase();
+        let matches: Vec<&String> = devices
+            .devices
+            .keys()
+            .filter(|k| !wanted.is_empty() && k.starts_with(&wanted))
+            .collect();
+        let key = match matches.as_slice() {
+            [one] => (*one).clone(),
+            [] => {
+                return Err(GroupError::Invalid {
+                    field: "device",
+                    why: format!("no device of this group has an id starting {id}"),
+                });
+            }
+            _ => {
+                return Err(GroupError::Invalid {
+                    field: "device",
+                    why: format!(
+                        "{id} matches {} devices; give more of the id",
+                        matches.len()
+                    ),
+                });
+            }
+        };
+        let device: DeviceId = key.parse().map_err(|_| GroupError::Schema {
+            kind: DocKind::Devices,
+            why: format!("device key {key} is not a key"),
+        })?;
+        if device == self.device_id() {
+            return Err(GroupError::Invalid {
+                field: "device",
+                why: "this is the device you are using; revoke it from another steward device"
+                    .into(),
+            });
+        }
+        if devices.get(&device).is_some_and(|d| d.revoked.is_some()) {
+            return Ok(device);
+        }
+        self.edit(&[DocKind::Devices], |e| {
+            update::<Devices, _>(e.doc(DocKind::Devices)?, |d| {
+                if let Some(entry) = d.devices.get_mut(&key) {
+                    entry.revoked = Some(today);
+                }
+            })?;
+            Ok(())
+        })?;
+        Ok(device)
+    }
+
+    /// On a steward device (which holds the group key): the group's card,
+    /// re-signed with the next sequence number if the profile or the write
+    /// keys changed since the last one. `None` on other devices.
+    pub fn refresh_own_card(
+        &self,
+        held: Option<&SignedCard>,
+        now: u64,
+    ) -> Result<Option<SignedCard>, GroupError> {
+        let Some(key) = self.group_key()? else {
+            return Ok(None);
+        };
+        let devices: Devices = self.read()?;
+        let p = self.profile();
+        let card = GroupCard {
+            group: p.id,
+            seq: 0,
+            name: p.name.clone(),
+            area: p.area.clone(),
+            kind: match p.kind {
+                GroupKind::LocalOrganisingGroup => "local-organising-group",
+                GroupKind::SocialActionHub => "social-action-hub",
+            }
+            .into(),
+            write_keys: GroupCard::write_keys_from(&devices),
+        };
+        if let Some(h) = held
+            && h.card().same_content(&card)
+        {
+            return Ok(Some(h.clone()));
+        }
+        let last = held
+            .map(|h| h.card().seq)
+            .max(self.meta::<u64>(OWN_CARD_KEY)?)
+            .unwrap_or(0);
+        // Never reuse a sequence number, even if the store lost the last card.
+        let seq = (last + 1).max(now);
+        let signed = GroupCard { seq, ..card }
+            .sign(&key)
+            .map_err(|e| GroupError::Internal(e.to_string()))?;
+        self.set_meta(OWN_CARD_KEY, serde_json::Value::from(seq))?;
+        Ok(Some(signed))
+    }
+}
