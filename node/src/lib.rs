@@ -24,9 +24,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod datadir;
 pub mod demo;
 pub mod group;
 pub mod net;
 pub mod roster_csv;
+pub mod runtime;
 pub mod store;

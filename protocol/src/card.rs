@@ -44,6 +44,10 @@ pub struct GroupCard {
     pub kind: String,
     /// Device keys that may write the constitution and plan.
     pub write_keys: Vec<DeviceId>,
+    /// Steward device keys: the roots a new device of the group trusts to
+    /// write its `devices` document before it has synced it.
+    #[serde(default)]
+    pub stewards: Vec<DeviceId>,
 }
 
 impl GroupCard {
@@ -60,6 +64,18 @@ impl GroupCard {
             .collect();
         keys.sort();
         keys.dedup();
+        keys
+    }
+
+    /// Every device ever made a steward, from the devices history.
+    pub fn stewards_from(devices: &Devices) -> Vec<DeviceId> {
+        let mut keys: Vec<DeviceId> = devices
+            .devices
+            .iter()
+            .filter(|(_, d)| d.role.may_write(DocKind::Devices))
+            .filter_map(|(k, _)| k.parse().ok())
+            .collect();
+        keys.sort();
         keys
     }
 
@@ -154,7 +170,7 @@ impl SignedCard {
         if card.group != issuer {
             return Err(CardRejected::WrongIssuer);
         }
-        if card.write_keys.len() > MAX_WRITE_KEYS {
+        if card.write_keys.len() > MAX_WRITE_KEYS || card.stewards.len() > MAX_WRITE_KEYS {
             return Err(CardRejected::TooManyKeys);
         }
         Ok(SignedCard {
@@ -194,6 +210,7 @@ mod tests {
             area: Some("Staffordshire Moorlands".into()),
             kind: "local-organising-group".into(),
             write_keys: vec![writer],
+            stewards: vec![writer],
         };
         (key, c)
     }

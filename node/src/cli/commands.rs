@@ -9,7 +9,7 @@ use groundwork_protocol::schema::{Constitution, Meetup};
 use super::output::Out;
 use super::{
     ActionCmd, Cli, Command, ConstitutionCmd, ConversationsCmd, DeviceCmd, GoalCmd, MeetupCmd,
-    MemberCmd, MemberFields, PlanCmd,
+    MemberCmd, MemberFields, PeerCmd, PlanCmd,
 };
 use crate::datadir::DataDir;
 use crate::group::{ConstitutionUpdate, Group, MeetupInput, MemberInput, MemberView, today};
@@ -24,7 +24,34 @@ pub fn run(cli: Cli) -> Result<()> {
             .ok_or_else(|| anyhow!("no home directory to keep data in; pass --data-dir")),
     };
     match cli.command {
-        Command::Up { listen } => up(data_dir()?, cli.offline, listen, &mut out)?,
+        Command::Up { listen } => super::network::up(data_dir()?, cli.offline, listen, &mut out)?,
+        Command::Invite { role, hours } => {
+            let text = with_group_value(data_dir()?, |g| super::network::invite(g, role, hours))?;
+            out.line(text)?;
+        }
+        Command::Join { invite, label } => {
+            super::network::join(data_dir()?, cli.offline, &invite, &label, &mut out)?
+        }
+        Command::Peer(PeerCmd::Add { ticket }) => {
+            let offline = cli.offline;
+            let rec = with_group_value(data_dir()?, |g| {
+                super::network::peer_add(g, offline, &ticket)
+            })?;
+            out.line(format!(
+                "linked with node {} of group {}",
+                rec.device.fmt_short(),
+                rec.group.map_or_else(|| "?".to_owned(), |g| g.fmt_short())
+            ))?;
+        }
+        Command::Peer(PeerCmd::List { json }) => {
+            let rows = with_group_value(data_dir()?, super::network::peer_rows)?;
+            super::network::print_peers(&rows, json.json, &mut out)?;
+        }
+        Command::Device(DeviceCmd::Revoke { id }) => {
+            let line = with_group_value(data_dir()?, |g| super::network::revoke(g, &id))?;
+            out.line(line)?;
+        }
+        Command::Status { json: _ } => bail!("status needs a running node (`groundwork up`)"),
         Command::Ticket => {
             let g = Group::open(&data_dir()?)?;
             match g.meta::<String>(TICKET_KEY)? {
@@ -58,73 +85,16 @@ pub fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-/// The meta entry holding the ticket of the last `up`.
-const TICKET_KEY: &str = "ticket";
-
-/// `groundwork up`: bind the endpoint, serve, print the ticket, and run until
-/// Ctrl-C or SIGTERM, then shut down cleanly.
-fn up(
-    dir: DataDir,
-    offline: bool,
-    listen: Option<std::net::SocketAddr>,
-    out: &mut Out,
-) -> Result<()> {
-    let (device, name) = {
-        let g = Group::open(&dir)?;
-        (g.device_key().clone(), g.profile().name.clone())
-    };
-    let config = crate::config::resolve(&dir, offline, listen)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
-        // Handle signals before saying we are ready, so a stop request that
-        // follows the ticket line at once is never missed.
-        let mut shutdown = ShutdownSignals::install()?;
-        let endpoint = crate::net::bind(&device, &config).await?;
-        let router = crate::net::serve(endpoint.clone());
-        let ticket = crate::net::ticket(&endpoint);
-        Group::open(&dir)?.set_meta(TICKET_KEY, serde_json::Value::String(ticket.clone()))?;
-        out.line(format!(
-            "{name}: node {} up on {:?}",
-            endpoint.id().fmt_short(),
-            endpoint.bound_sockets()
-        ))?;
-        out.line(format!("ticket: {ticket}"))?;
-        out.flush()?;
-        shutdown.wait().await;
-        router.shutdown().await.context("shutting down")?;
-        out.line("node stopped")?;
-        anyhow::Ok(())
-    })
-}
-
-/// Ctrl-C (SIGINT) and SIGTERM, caught from the moment of `install`.
-struct ShutdownSignals {
-    int: tokio::signal::unix::Signal,
-    term: tokio::signal::unix::Signal,
-}
-
-impl ShutdownSignals {
-    fn install() -> Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Self {
-            int: signal(SignalKind::interrupt()).context("listening for Ctrl-C")?,
-            term: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
-        })
-    }
-
-    async fn wait(&mut self) {
-        tokio::select! {
-            _ = self.int.recv() => {}
-            _ = self.term.recv() => {}
-        }
-    }
-}
+use crate::daemon::TICKET_KEY;
 
 /// Opens the group, runs a command on it, then does the store's housekeeping.
+fn with_group_value<R>(dir: DataDir, f: impl FnOnce(&Group) -> Result<R>) -> Result<R> {
+    let mut g = Group::open(&dir)?;
+    let r = f(&g)?;
+    g.maintain();
+    Ok(r)
+}
+
 fn with_group(dir: DataDir, f: impl FnOnce(&Group) -> Result<()>) -> Result<()> {
     let mut g = Group::open(&dir)?;
     f(&g)?;

@@ -13,6 +13,7 @@ use groundwork_protocol::schema::{Course, LawfulBasis, MemberKind, MemberStatus}
 use groundwork_protocol::{Date, ShortId};
 
 mod commands;
+mod network;
 mod output;
 
 pub use commands::run;
@@ -73,6 +74,31 @@ pub enum Command {
     },
     /// Print this node's ticket (from the last time it ran)
     Ticket,
+    /// Print a one-time invite for a new device of this group
+    Invite {
+        /// The role the new device gets
+        #[arg(long, default_value = "member")]
+        role: groundwork_protocol::schema::Role,
+        /// How long the invite lasts, in hours
+        #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=24 * 30))]
+        hours: u64,
+    },
+    /// Join a group with an invite (on a fresh data directory), then sync
+    Join {
+        /// The invite text from `groundwork invite`
+        invite: String,
+        /// A name for this device that other devices see
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Link with other groups' nodes
+    #[command(subcommand)]
+    Peer(PeerCmd),
+    /// This node, its peers and the sync state of each document
+    Status {
+        #[command(flatten)]
+        json: Json,
+    },
     /// Build a sample network of groups on this machine and show it
     Demo {
         /// How many groups
@@ -372,6 +398,26 @@ pub enum MeetupCmd {
 #[derive(Debug, Subcommand)]
 pub enum DeviceCmd {
     /// List the group's devices, their roles and whether they are revoked
+    List {
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Revoke a device: every device that learns of it refuses it from then on
+    Revoke {
+        /// The device id (or enough of its start to be unambiguous)
+        id: String,
+    },
+}
+
+/// `peer ...`
+#[derive(Debug, Subcommand)]
+pub enum PeerCmd {
+    /// Link with another group's node (or the national node) by its ticket
+    Add {
+        /// The other node's ticket (from its `groundwork ticket`)
+        ticket: String,
+    },
+    /// The peers this node knows: the group's devices and linked groups
     List {
         #[command(flatten)]
         json: Json,

@@ -180,6 +180,7 @@ impl Group {
             }
             .into(),
             write_keys: GroupCard::write_keys_from(&devices),
+            stewards: GroupCard::stewards_from(&devices),
         };
         if let Some(h) = held
             && h.card().same_content(&card)

@@ -1,28 +1,144 @@
 //! The node on the network: an iroh endpoint whose key is the device key,
-//! and a Router serving Groundwork's versioned ALPNs.
+//! a Router serving Groundwork's versioned ALPNs, and the tasks that keep
+//! connections to known peers open.
 //!
 //! Connectivity comes from [`crate::config`]: with `--offline` (or
 //! `relay = "disabled"`) the endpoint uses no relay and no public address
 //! lookup (`presets::Minimal`), so it works on a LAN or loopback with no
 //! internet. Port mapping is off, and only the socket asked for is bound
 //! (`clear_ip_transports`).
+//!
+//! | ALPN | who is admitted at the handshake | what it does |
+//! |---|---|---|
+//! | `/groundwork/sync/1` | the group's devices (not revoked), linked groups' devices | one sync session per connection |
+//! | `/groundwork/join/1` | anyone (the invite token is checked inside) | redeem an invite |
+//! | `/groundwork/link/1` | anyone but a revoked device | exchange group cards, become linked |
 
-use anyhow::{Context, Result};
-use groundwork_protocol::SecretKey;
-use iroh::endpoint::{PortmapperConfig, presets};
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use groundwork_protocol::join::{JoinReply, JoinRequest};
+use groundwork_protocol::sync::messages::Message;
+use groundwork_protocol::wire::frame::{self, Decoder, Frame, MAX_FRAME_LEN};
+use groundwork_protocol::{DeviceId, SecretKey};
+use iroh::endpoint::{
+    AfterHandshakeOutcome, Connection, EndpointHooks, PortmapperConfig, RecvStream, SendStream,
+    presets,
+};
 use iroh::protocol::{AcceptError, ProtocolHandler, Router};
-use iroh::{Endpoint, RelayMode};
+use iroh::{Endpoint, EndpointAddr, RelayMode, TransportAddr};
 use iroh_tickets::endpoint::EndpointTicket;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{Config, Relay};
+use crate::runtime::{Admission, Cmd, Outgoing, PeerRecord};
 
-/// Syncing a group's documents (the protocol in docs/protocol.md).
+/// Syncing documents (the protocol in docs/protocol.md).
 pub const SYNC_ALPN: &[u8] = b"/groundwork/sync/1";
+/// Redeeming a device invite.
+pub const JOIN_ALPN: &[u8] = b"/groundwork/join/1";
+/// Linking with another group's node.
+pub const LINK_ALPN: &[u8] = b"/groundwork/link/1";
+
+/// Frame kinds of the link protocol.
+const LINK_CARD: u8 = 32;
+const LINK_REFUSED: u8 = 33;
+/// Join and link frames are small.
+const SMALL_FRAME: u32 = 128 * 1024;
+/// How long a join or link exchange may take.
+const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Messages queued for one peer before it counts as not keeping up.
+const OUTBOX: usize = 4096;
+
+/// The handle network tasks use to reach the actor.
+#[derive(Clone, Debug)]
+pub struct NodeHandle {
+    tx: mpsc::Sender<Cmd>,
+}
+
+impl NodeHandle {
+    /// Wraps the actor's command channel.
+    pub fn new(tx: mpsc::Sender<Cmd>) -> Self {
+        NodeHandle { tx }
+    }
+
+    /// Sends a command; fails only when the node is stopping.
+    pub async fn send(&self, cmd: Cmd) -> Result<()> {
+        self.tx
+            .send(cmd)
+            .await
+            .map_err(|_| anyhow!("the node is shutting down"))
+    }
+
+    /// Runs `f` on the actor thread and returns its result.
+    pub async fn with<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut crate::runtime::Actor) -> R + Send + 'static,
+    ) -> Result<R> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Cmd::With(Box::new(move |a| {
+            let _ = tx.send(f(a));
+        })))
+        .await?;
+        rx.await.map_err(|_| anyhow!("the node is shutting down"))
+    }
+}
+
+/// Refuses, right after the TLS handshake, any device the sync protocol
+/// must not serve: revoked devices and devices that are neither the
+/// group's nor a linked group's.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    admission: Arc<RwLock<Admission>>,
+}
+
+impl Gate {
+    /// A gate reading `admission`.
+    pub fn new(admission: Arc<RwLock<Admission>>) -> Self {
+        Gate { admission }
+    }
+
+    fn check(&self, device: &DeviceId, alpn: &[u8]) -> Result<(), &'static str> {
+        let a = match self.admission.read() {
+            Ok(a) => a,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match alpn {
+            SYNC_ALPN => a.may_sync(device),
+            LINK_ALPN if a.revoked.contains(device) => Err("this device has been revoked"),
+            LINK_ALPN | JOIN_ALPN => Ok(()),
+            _ => Err("unknown protocol"),
+        }
+    }
+}
+
+impl EndpointHooks for Gate {
+    async fn after_handshake<'a>(&'a self, conn: &'a Connection) -> AfterHandshakeOutcome {
+        let Ok(device) = DeviceId::from_bytes(conn.remote_id().as_bytes()) else {
+            return AfterHandshakeOutcome::Reject {
+                error_code: 2u32.into(),
+                reason: b"bad device key".to_vec(),
+            };
+        };
+        match self.check(&device, conn.alpn()) {
+            Ok(()) => AfterHandshakeOutcome::Accept,
+            Err(why) => {
+                tracing::info!(peer = %device.fmt_short(), "refused at the handshake: {why}");
+                AfterHandshakeOutcome::Reject {
+                    error_code: 2u32.into(),
+                    reason: why.as_bytes().to_vec(),
+                }
+            }
+        }
+    }
+}
 
 /// Binds the endpoint for this device. With relays disabled there is no
 /// public address lookup either; with n0's relays the endpoint also
 /// publishes and looks up addresses through n0's DNS (`presets::N0`).
-pub async fn bind(device: &SecretKey, config: &Config) -> Result<Endpoint> {
+pub async fn bind(device: &SecretKey, config: &Config, gate: Option<Gate>) -> Result<Endpoint> {
     let secret = iroh::SecretKey::from_bytes(&device.to_seed());
     let builder = match &config.relay {
         Relay::Default => Endpoint::builder(presets::N0),
@@ -31,12 +147,16 @@ pub async fn bind(device: &SecretKey, config: &Config) -> Result<Endpoint> {
             Endpoint::builder(presets::Minimal).relay_mode(RelayMode::Custom(url.clone().into()))
         }
     };
-    builder
+    let mut builder = builder
         .secret_key(secret)
         .portmapper_config(PortmapperConfig::Disabled)
         .clear_ip_transports()
         .bind_addr(config.listen)
-        .with_context(|| format!("cannot listen on {}", config.listen))?
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    if let Some(g) = gate {
+        builder = builder.hooks(g);
+    }
+    builder
         .bind()
         .await
         .with_context(|| format!("cannot bind the endpoint on {}", config.listen))
@@ -47,23 +167,428 @@ pub fn ticket(ep: &Endpoint) -> String {
     EndpointTicket::new(ep.addr()).to_string()
 }
 
-/// The sync protocol's connection handler. Sessions are being built; until
-/// they are, a connection is closed with a reason the peer can log.
-#[derive(Debug, Clone, Default)]
-pub struct SyncHandler;
+/// Parses a ticket into the address to dial.
+pub fn parse_ticket(text: &str) -> Result<(DeviceId, Vec<SocketAddr>)> {
+    let t: EndpointTicket = text
+        .trim()
+        .parse()
+        .map_err(|e| anyhow!("not a groundwork ticket ({e}); copy the whole `ticket:` value"))?;
+    let addr = t.endpoint_addr();
+    let device = DeviceId::from_bytes(addr.id.as_bytes())
+        .map_err(|_| anyhow!("the ticket names an invalid device key"))?;
+    Ok((device, addr.ip_addrs().copied().collect()))
+}
+
+fn endpoint_addr(device: &DeviceId, addrs: &[SocketAddr]) -> Result<EndpointAddr> {
+    let id = iroh::PublicKey::from_bytes(device.as_bytes())
+        .map_err(|_| anyhow!("invalid device key"))?;
+    Ok(EndpointAddr::from_parts(
+        id,
+        addrs.iter().map(|a| TransportAddr::Ip(*a)),
+    ))
+}
+
+fn remote_device(conn: &Connection) -> Result<DeviceId> {
+    DeviceId::from_bytes(conn.remote_id().as_bytes()).map_err(|_| anyhow!("bad device key"))
+}
+
+fn remote_addrs(conn: &Connection) -> Vec<SocketAddr> {
+    conn.paths()
+        .iter()
+        .filter_map(|p| match p.remote_addr() {
+            TransportAddr::Ip(a) => Some(*a),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Writes one frame.
+async fn write_frame(send: &mut SendStream, f: &Frame) -> Result<()> {
+    let bytes = frame::encode(f.kind, &f.payload, MAX_FRAME_LEN)?;
+    send.write_all(&bytes).await.context("sending")?;
+    Ok(())
+}
+
+/// Reads frames from a stream into a decoder.
+struct FrameReader {
+    recv: RecvStream,
+    decoder: Decoder,
+    buf: Vec<u8>,
+}
+
+impl FrameReader {
+    fn new(recv: RecvStream, cap: u32) -> Self {
+        FrameReader {
+            recv,
+            decoder: Decoder::new(cap),
+            buf: vec![0; 64 * 1024],
+        }
+    }
+
+    /// The next frame, or `None` at a clean end of the stream.
+    async fn next(&mut self) -> Result<Option<Frame>> {
+        loop {
+            if let Some(f) = self.decoder.next_frame()? {
+                return Ok(Some(f));
+            }
+            match self.recv.read(&mut self.buf).await.context("receiving")? {
+                Some(n) => self.decoder.push(&self.buf[..n]),
+                None if self.decoder.buffered() == 0 => return Ok(None),
+                None => bail!("the stream ended inside a frame"),
+            }
+        }
+    }
+}
+
+/// Runs one sync session over a connection until either side ends it.
+pub async fn drive(node: NodeHandle, conn: Connection, outbound: bool) -> Result<()> {
+    let peer = remote_device(&conn)?;
+    let addrs = remote_addrs(&conn);
+    let (mut send, recv) = if outbound {
+        conn.open_bi().await.context("opening a stream")?
+    } else {
+        conn.accept_bi().await.context("accepting a stream")?
+    };
+    let (out_tx, mut out_rx) = mpsc::channel(OUTBOX);
+    let (reply, opened) = oneshot::channel();
+    node.send(Cmd::Open {
+        peer,
+        outbound,
+        out: out_tx,
+        reply,
+    })
+    .await?;
+    let (session, first) = match opened.await.map_err(|_| anyhow!("node stopping"))? {
+        Ok(v) => v,
+        Err(why) => {
+            let _ = write_frame(&mut send, &Message::Bye(why.clone()).encode()).await;
+            let _ = send.finish();
+            conn.close(1u32.into(), why.as_bytes());
+            return Ok(());
+        }
+    };
+    if outbound || !addrs.is_empty() {
+        node.send(Cmd::SawAddrs {
+            device: peer,
+            addrs,
+        })
+        .await?;
+    }
+    let result = run_session(&node, &conn, session, &mut send, recv, &mut out_rx, first).await;
+    let why = result.as_ref().err().map(|e| format!("{e:#}"));
+    if let Some(w) = &why {
+        tracing::info!(peer = %peer.fmt_short(), "session ended: {w}");
+        let _ = write_frame(&mut send, &Message::Bye(w.clone()).encode()).await;
+        conn.close(1u32.into(), w.as_bytes());
+    }
+    let _ = node.send(Cmd::Closed { session, why }).await;
+    Ok(())
+}
+
+async fn run_session(
+    node: &NodeHandle,
+    conn: &Connection,
+    session: u64,
+    send: &mut SendStream,
+    recv: RecvStream,
+    out_rx: &mut mpsc::Receiver<Outgoing>,
+    first: Vec<Message>,
+) -> Result<()> {
+    for m in first {
+        write_frame(send, &m.encode()).await?;
+    }
+    let mut reader = FrameReader::new(recv, MAX_FRAME_LEN);
+    loop {
+        tokio::select! {
+            frame = reader.next() => {
+                let Some(frame) = frame? else {
+                    return Ok(());
+                };
+                let msg = Message::decode(&frame).map_err(|e| anyhow!("bad message from peer: {e}"))?;
+                if let Message::Bye(reason) = &msg {
+                    tracing::info!("peer ended the session: {reason}");
+                    return Ok(());
+                }
+                node.send(Cmd::Incoming { session, msg }).await?;
+            }
+            out = out_rx.recv() => match out {
+                Some(Outgoing::Msg(m)) => write_frame(send, &m.encode()).await?,
+                Some(Outgoing::Close(why)) => {
+                    let _ = write_frame(send, &Message::Bye(why.clone()).encode()).await;
+                    let _ = send.finish();
+                    conn.close(0u32.into(), why.as_bytes());
+                    return Ok(());
+                }
+                None => return Ok(()),
+            },
+            _ = conn.closed() => return Ok(()),
+        }
+    }
+}
+
+/// The sync protocol's connection handler.
+#[derive(Debug, Clone)]
+pub struct SyncHandler {
+    node: NodeHandle,
+}
 
 impl ProtocolHandler for SyncHandler {
-    async fn accept(&self, conn: iroh::endpoint::Connection) -> Result<(), AcceptError> {
-        tracing::info!(peer = %conn.remote_id().fmt_short(), "sync connection");
-        conn.close(
-            1u32.into(),
-            b"sync sessions are not served by this version yet",
-        );
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        if let Err(e) = drive(self.node.clone(), conn, false).await {
+            tracing::info!("sync connection ended: {e:#}");
+        }
+        Ok(())
+    }
+}
+
+/// The join protocol's handler: redeems an invite.
+#[derive(Debug, Clone)]
+pub struct JoinHandler {
+    node: NodeHandle,
+}
+
+impl ProtocolHandler for JoinHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let node = self.node.clone();
+        let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async move {
+            let device = remote_device(&conn)?;
+            let addrs = remote_addrs(&conn);
+            let (mut send, recv) = conn.accept_bi().await?;
+            let mut reader = FrameReader::new(recv, SMALL_FRAME);
+            let frame = reader
+                .next()
+                .await?
+                .ok_or_else(|| anyhow!("no join request"))?;
+            let reply = match JoinRequest::decode(&frame) {
+                Ok(req) => {
+                    let (tx, rx) = oneshot::channel();
+                    node.send(Cmd::Join {
+                        device,
+                        req,
+                        addrs,
+                        reply: tx,
+                    })
+                    .await?;
+                    rx.await.map_err(|_| anyhow!("node stopping"))?
+                }
+                Err(e) => JoinReply::Refused(e.to_string()),
+            };
+            write_frame(&mut send, &reply.encode()).await?;
+            send.finish()?;
+            // Wait for the joiner to read the reply and close.
+            conn.closed().await;
+            anyhow::Ok(())
+        })
+        .await;
+        match r {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::info!("join failed: {e:#}"),
+            Err(_) => tracing::info!("join timed out"),
+        }
+        Ok(())
+    }
+}
+
+/// The link protocol's handler: exchanges group cards with a linking node.
+#[derive(Debug, Clone)]
+pub struct LinkHandler {
+    node: NodeHandle,
+}
+
+impl ProtocolHandler for LinkHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let node = self.node.clone();
+        let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async move {
+            let device = remote_device(&conn)?;
+            let addrs = remote_addrs(&conn);
+            let (mut send, recv) = conn.accept_bi().await?;
+            let mut reader = FrameReader::new(recv, SMALL_FRAME);
+            let frame = reader.next().await?.ok_or_else(|| anyhow!("no card"))?;
+            if frame.kind != LINK_CARD {
+                bail!("expected a card, got frame kind {}", frame.kind);
+            }
+            let (tx, rx) = oneshot::channel();
+            node.send(Cmd::Link {
+                device,
+                card: frame.payload,
+                addrs,
+                reply: tx,
+            })
+            .await?;
+            let reply = match rx.await.map_err(|_| anyhow!("node stopping"))? {
+                Ok(card) => Frame {
+                    kind: LINK_CARD,
+                    payload: card,
+                },
+                Err(why) => Frame {
+                    kind: LINK_REFUSED,
+                    payload: why.into_bytes(),
+                },
+            };
+            write_frame(&mut send, &reply).await?;
+            send.finish()?;
+            conn.closed().await;
+            anyhow::Ok(())
+        })
+        .await;
+        match r {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::info!("link failed: {e:#}"),
+            Err(_) => tracing::info!("link timed out"),
+        }
         Ok(())
     }
 }
 
 /// Starts the Router with every ALPN this node serves.
-pub fn serve(ep: Endpoint) -> Router {
-    Router::builder(ep).accept(SYNC_ALPN, SyncHandler).spawn()
+pub fn serve(ep: Endpoint, node: NodeHandle) -> Router {
+    Router::builder(ep)
+        .accept(SYNC_ALPN, SyncHandler { node: node.clone() })
+        .accept(JOIN_ALPN, JoinHandler { node: node.clone() })
+        .accept(LINK_ALPN, LinkHandler { node })
+        .spawn()
+}
+
+/// One small request/response exchange on a fresh connection.
+async fn exchange(
+    ep: &Endpoint,
+    device: &DeviceId,
+    addrs: &[SocketAddr],
+    alpn: &[u8],
+    request: &Frame,
+) -> Result<Frame> {
+    let addr = endpoint_addr(device, addrs)?;
+    let conn = tokio::time::timeout(EXCHANGE_TIMEOUT, ep.connect(addr, alpn))
+        .await
+        .map_err(|_| anyhow!("timed out reaching {}", device.fmt_short()))?
+        .map_err(|e| anyhow!("cannot reach {}: {e}", device.fmt_short()))?;
+    let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
+        let (mut send, recv) = conn.open_bi().await?;
+        write_frame(&mut send, request).await?;
+        send.finish()?;
+        let mut reader = FrameReader::new(recv, SMALL_FRAME);
+        reader
+            .next()
+            .await?
+            .ok_or_else(|| anyhow!("the other node closed without answering"))
+    })
+    .await
+    .map_err(|_| anyhow!("timed out waiting for {}", device.fmt_short()))?;
+    conn.close(0u32.into(), b"done");
+    r
+}
+
+/// Redeems an invite with the inviting device.
+pub async fn request_join(
+    ep: &Endpoint,
+    inviter: &DeviceId,
+    addrs: &[SocketAddr],
+    req: &JoinRequest,
+) -> Result<JoinReply> {
+    let f = exchange(ep, inviter, addrs, JOIN_ALPN, &req.encode()).await?;
+    JoinReply::decode(&f).map_err(|e| anyhow!("the inviting device sent a bad reply: {e}"))
+}
+
+/// Offers our group card to a node and returns its card.
+pub async fn request_link(
+    ep: &Endpoint,
+    device: &DeviceId,
+    addrs: &[SocketAddr],
+    card: Vec<u8>,
+) -> Result<Vec<u8>> {
+    let f = exchange(
+        ep,
+        device,
+        addrs,
+        LINK_ALPN,
+        &Frame {
+            kind: LINK_CARD,
+            payload: card,
+        },
+    )
+    .await?;
+    match f.kind {
+        LINK_CARD => Ok(f.payload),
+        LINK_REFUSED => bail!(
+            "the other node refused to link: {}",
+            String::from_utf8_lossy(&f.payload)
+        ),
+        k => bail!("the other node sent an unexpected answer (kind {k})"),
+    }
+}
+
+/// Keeps a sync connection to each peer it is given, redialing with
+/// backoff after failures. A peer already connected (either direction) is
+/// not dialed again until that session ends.
+pub fn spawn_dialer(
+    ep: Endpoint,
+    node: NodeHandle,
+    mut targets: mpsc::UnboundedReceiver<PeerRecord>,
+) {
+    tokio::spawn(async move {
+        let mut dialing = std::collections::BTreeSet::new();
+        while let Some(rec) = targets.recv().await {
+            if !dialing.insert(rec.device) {
+                continue;
+            }
+            let (ep, node) = (ep.clone(), node.clone());
+            tokio::spawn(keep_connected(ep, node, rec));
+        }
+    });
+}
+
+async fn keep_connected(ep: Endpoint, node: NodeHandle, rec: PeerRecord) {
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        if ep.is_closed() {
+            return;
+        }
+        let device = rec.device;
+        let state = node
+            .with(move |a| {
+                let connected = a.connected().contains_key(&device);
+                let addrs = a.peers().get(&device).map(|p| p.addrs.clone());
+                let revoked = a
+                    .group()
+                    .read::<groundwork_protocol::schema::Devices>()
+                    .ok()
+                    .and_then(|d| d.get(&device).map(|e| e.revoked.is_some()))
+                    .unwrap_or(false);
+                (connected, addrs, revoked)
+            })
+            .await;
+        let Ok((connected, addrs, revoked)) = state else {
+            return; // the node is stopping
+        };
+        if revoked {
+            return;
+        }
+        if !connected {
+            let addrs = addrs.unwrap_or_else(|| rec.addrs.clone());
+            match endpoint_addr(&device, &addrs) {
+                Ok(addr) => match ep.connect(addr, SYNC_ALPN).await {
+                    Ok(conn) => {
+                        let began = std::time::Instant::now();
+                        if let Err(e) = drive(node.clone(), conn, true).await {
+                            tracing::debug!(peer = %device.fmt_short(), "session: {e:#}");
+                        }
+                        // A session that lasted resets the backoff; one
+                        // that failed at once (refused, bad data) does not.
+                        if began.elapsed() > Duration::from_secs(10) {
+                            backoff = Duration::from_millis(250);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(peer = %device.fmt_short(), "cannot connect: {e}");
+                    }
+                },
+                Err(e) => {
+                    tracing::warn!("cannot dial a peer: {e}");
+                    return;
+                }
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+    }
 }

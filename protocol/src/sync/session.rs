@@ -117,6 +117,8 @@ pub struct Session {
     /// The peer's heads per document as last heard (from `Heads`, a
     /// matching digest, or a sync message).
     their_heads: BTreeMap<DocId, Vec<ChangeHash>>,
+    /// A document to name and sync before the others.
+    first: Option<DocId>,
 }
 
 fn sorted(mut h: Vec<ChangeHash>) -> Vec<ChangeHash> {
@@ -167,7 +169,14 @@ impl Session {
             peer_said_hello: false,
             peer_group: None,
             their_heads: BTreeMap::new(),
+            first: None,
         }
+    }
+
+    /// Names and syncs `doc` before the other documents (the node puts the
+    /// `devices` document first: it decides who may write the rest).
+    pub fn put_first(&mut self, doc: DocId) {
+        self.first = Some(doc);
     }
 
     /// The sync states to persist for this peer.
@@ -214,8 +223,10 @@ impl Session {
     }
 
     fn heads(&self, docs: &mut Docs) -> Result<Vec<(DocId, Vec<ChangeHash>)>, SessionError> {
-        self.shared
+        let first = self.first.filter(|f| self.shared.contains(f));
+        first
             .iter()
+            .chain(self.shared.iter().filter(|d| Some(**d) != first))
             .map(|d| {
                 let h = docs.get_mut(d).ok_or(SessionError::MissingDoc)?.get_heads();
                 Ok((*d, sorted(h)))
@@ -312,8 +323,9 @@ impl Session {
             }
             Message::Heads(theirs) => {
                 let mut out = Vec::new();
+                let ours_in_order = self.heads(docs)?;
                 let ours: BTreeMap<DocId, Vec<ChangeHash>> =
-                    self.heads(docs)?.into_iter().collect();
+                    ours_in_order.iter().cloned().collect();
                 let mut named = BTreeSet::new();
                 for (doc, their_heads) in theirs {
                     // A document we do not share is ignored, not acknowledged.
@@ -332,7 +344,7 @@ impl Session {
                 }
                 // Documents the peer did not name (it learns of their group
                 // from our cards, sent before this): offer them too.
-                for doc in ours.keys().filter(|d| !named.contains(*d)) {
+                for (doc, _) in ours_in_order.iter().filter(|(d, _)| !named.contains(d)) {
                     out.extend(self.next_for(doc, docs, store)?);
                 }
                 Ok(out)

@@ -1,0 +1,319 @@
+//! Commands that run the node or talk to other nodes: `up`, `invite`,
+//! `join`, `device revoke`, `peer add`, `peer list` and `status`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use groundwork_protocol::invite::Invite;
+use groundwork_protocol::join::{JoinReply, JoinRequest};
+use groundwork_protocol::schema::Role;
+use groundwork_protocol::{DeviceId, SecretKey};
+
+use super::output::Out;
+use crate::daemon::{Daemon, TICKET_KEY};
+use crate::datadir::{DataDir, KeyKind};
+use crate::group::{Group, GroupKind, GroupProfile, today};
+use crate::runtime::{JOINED_ROLE_KEY, PeerRecord};
+
+/// How long `join` waits for the first sync.
+const FIRST_SYNC_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `groundwork up`: run the node, print the ticket, and run until Ctrl-C or
+/// SIGTERM, then shut down cleanly.
+pub fn up(dir: DataDir, offline: bool, listen: Option<SocketAddr>, out: &mut Out) -> Result<()> {
+    let config = crate::config::resolve(&dir, offline, listen)?;
+    runtime()?.block_on(async {
+        // Handle signals before saying we are ready, so a stop request that
+        // follows the ticket line at once is never missed.
+        let mut shutdown = ShutdownSignals::install()?;
+        let daemon = Daemon::start(&dir, &config).await?;
+        let name = daemon
+            .handle()
+            .with(|a| a.group().profile().name.clone())
+            .await?;
+        out.line(format!(
+            "{name}: node {} up on {:?}",
+            daemon.endpoint().id().fmt_short(),
+            daemon.endpoint().bound_sockets()
+        ))?;
+        out.line(format!("ticket: {}", daemon.ticket()))?;
+        out.flush()?;
+        shutdown.wait().await;
+        daemon.shutdown().await?;
+        out.line("node stopped")?;
+        anyhow::Ok(())
+    })
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM, caught from the moment of `install`.
+struct ShutdownSignals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            int: signal(SignalKind::interrupt()).context("listening for Ctrl-C")?,
+            term: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+        })
+    }
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+    }
+}
+
+/// The addresses in this node's last ticket.
+fn ticket_addrs(g: &Group) -> Result<Vec<SocketAddr>> {
+    let ticket: String = g.meta(TICKET_KEY)?.ok_or_else(|| {
+        anyhow!("run `groundwork up` once first, so the invite can say where to find this device")
+    })?;
+    Ok(crate::net::parse_ticket(&ticket)?.1)
+}
+
+/// `groundwork invite`: the invite text.
+pub fn invite(g: &Group, role: Role, hours: u64) -> Result<String> {
+    let addrs = ticket_addrs(g)?;
+    let invite = g.create_invite(role, now_secs(), hours * 3600, addrs)?;
+    Ok(invite.to_text())
+}
+
+/// `groundwork join INVITE`: redeem the invite, then do the first sync.
+pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out) -> Result<()> {
+    let invite = Invite::from_text(text)?;
+    if dir.store_path().exists() {
+        bail!(
+            "{} already holds a group; join from a fresh data directory (--data-dir)",
+            dir.root().display()
+        );
+    }
+    if invite.expires <= now_secs() {
+        bail!("this invite expired; ask for a new one");
+    }
+    dir.create()
+        .with_context(|| format!("creating {}", dir.root().display()))?;
+    let device = dir.read_or_create_key(KeyKind::Device)?;
+    let config = crate::config::resolve(&dir, offline, None)?;
+    let label = if label.trim().is_empty() {
+        format!("{} device", invite.role)
+    } else {
+        label.trim().to_owned()
+    };
+    runtime()?.block_on(async {
+        let ep = crate::net::bind(&device, &config, None).await?;
+        let reply = crate::net::request_join(
+            &ep,
+            &invite.inviter,
+            &invite.addrs,
+            &JoinRequest {
+                token: invite.token,
+                label,
+            },
+        )
+        .await;
+        ep.close().await;
+        let joined = match reply? {
+            JoinReply::Accepted(j) => j,
+            JoinReply::Refused(why) => bail!("the invite was refused: {why}"),
+        };
+        if joined.group != invite.group {
+            bail!("the inviting device answered for a different group; not joining");
+        }
+        let group_key = joined
+            .group_secret
+            .as_ref()
+            .map(|s| SecretKey::from_seed(s));
+        let profile = GroupProfile {
+            id: joined.group,
+            name: joined.name.clone(),
+            area: joined.area.clone(),
+            kind: if joined.kind == "social-action-hub" {
+                GroupKind::SocialActionHub
+            } else {
+                GroupKind::LocalOrganisingGroup
+            },
+            founded: joined.founded,
+        };
+        {
+            let g = Group::joined(&dir, device, profile, group_key.as_ref())?;
+            g.set_meta(JOINED_ROLE_KEY, serde_json::to_value(joined.role)?)?;
+            let rec = PeerRecord {
+                device: invite.inviter,
+                group: Some(invite.group),
+                addrs: invite.addrs.clone(),
+                linked: false,
+                last_seen: now_secs(),
+            };
+            g.store()
+                .put_peer(rec.device.as_bytes(), &serde_json::to_vec(&rec)?)?;
+        }
+        out.line(format!(
+            "joined {}; this device is a group {}; syncing...",
+            joined.name, joined.role
+        ))?;
+        out.flush()?;
+        let daemon = Daemon::start(&dir, &config).await?;
+        let synced = daemon.wait_synced(invite.inviter, FIRST_SYNC_TIMEOUT).await;
+        daemon.shutdown().await?;
+        synced.context("the first sync did not finish; run `groundwork up` to carry on")?;
+        out.line("first sync done")?;
+        anyhow::Ok(())
+    })
+}
+
+/// `groundwork peer add TICKET` without a running node: link over a
+/// temporary endpoint, then remember the peer for the next `up`.
+pub fn peer_add(g: &Group, offline: bool, ticket: &str) -> Result<PeerRecord> {
+    let (device, addrs) = crate::net::parse_ticket(ticket)?;
+    if device == g.device_id() {
+        bail!("that is this node's own ticket");
+    }
+    let own = g.profile().id;
+    let held = g
+        .store()
+        .cards()?
+        .into_iter()
+        .find(|(k, _)| k == own.as_bytes())
+        .and_then(|(_, b)| groundwork_protocol::card::SignedCard::from_bytes(&b).ok());
+    let card = g
+        .refresh_own_card(held.as_ref(), now_secs())?
+        .or(held)
+        .ok_or_else(|| {
+            anyhow!("only a steward device (which holds the group key) can link groups")
+        })?;
+    g.store().put_card(own.as_bytes(), card.bytes())?;
+    let config = crate::config::resolve(g.dir(), offline, None)?;
+    let device_key = SecretKey::from_seed(&g.device_key().to_seed());
+    let theirs = runtime()?.block_on(async {
+        let ep = crate::net::bind(&device_key, &config, None).await?;
+        let r = crate::net::request_link(&ep, &device, &addrs, card.bytes().to_vec()).await;
+        ep.close().await;
+        r
+    })?;
+    let their_card = groundwork_protocol::card::SignedCard::from_bytes(&theirs)
+        .map_err(|e| anyhow!("the other node's group card is invalid: {e}"))?;
+    let group = their_card.card().group;
+    if group == own {
+        bail!("that node belongs to this group; use invite and join for its devices");
+    }
+    g.store().put_card(group.as_bytes(), their_card.bytes())?;
+    let rec = PeerRecord {
+        device,
+        group: Some(group),
+        addrs,
+        linked: true,
+        last_seen: now_secs(),
+    };
+    g.store()
+        .put_peer(device.as_bytes(), &serde_json::to_vec(&rec)?)?;
+    Ok(rec)
+}
+
+/// One row of `peer list`.
+#[derive(Debug, serde::Serialize)]
+pub struct PeerRow {
+    /// The peer's device id.
+    pub device: DeviceId,
+    /// Its group's id.
+    pub group: Option<String>,
+    /// Its group's name, from its card.
+    pub name: Option<String>,
+    /// Linked group (true) or this group's device (false).
+    pub linked: bool,
+    /// Addresses last seen.
+    pub addrs: Vec<SocketAddr>,
+    /// When last seen (seconds since 1970).
+    pub last_seen: u64,
+}
+
+/// The peers remembered in the store.
+pub fn peer_rows(g: &Group) -> Result<Vec<PeerRow>> {
+    let cards: std::collections::BTreeMap<[u8; 32], String> = g
+        .store()
+        .cards()?
+        .into_iter()
+        .filter_map(|(k, b)| {
+            groundwork_protocol::card::SignedCard::from_bytes(&b)
+                .ok()
+                .map(|c| (k, c.card().name.clone()))
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for (_, bytes) in g.store().peers()? {
+        let Ok(p) = serde_json::from_slice::<PeerRecord>(&bytes) else {
+            continue;
+        };
+        rows.push(PeerRow {
+            device: p.device,
+            name: p.group.and_then(|gid| cards.get(gid.as_bytes()).cloned()),
+            group: p.group.map(|gid| gid.to_string()),
+            linked: p.linked,
+            addrs: p.addrs,
+            last_seen: p.last_seen,
+        });
+    }
+    Ok(rows)
+}
+
+/// Prints peer rows.
+pub fn print_peers(rows: &[PeerRow], json: bool, out: &mut Out) -> Result<()> {
+    if json {
+        out.json(&rows)?;
+        return Ok(());
+    }
+    if rows.is_empty() {
+        out.line("no peers yet (link a group with `groundwork peer add TICKET`)")?;
+        return Ok(());
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.device.fmt_short(),
+                if r.linked {
+                    "linked group"
+                } else {
+                    "this group"
+                }
+                .to_owned(),
+                r.name.clone().unwrap_or_else(|| "-".into()),
+                r.addrs
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ]
+        })
+        .collect();
+    out.table(&["DEVICE", "KIND", "GROUP", "ADDRESSES"], &table)?;
+    Ok(())
+}
+
+/// `device revoke`: revoke and say so.
+pub fn revoke(g: &Group, id: &str) -> Result<String> {
+    let device = g.revoke_device(id, today())?;
+    Ok(format!(
+        "revoked device {}; devices that sync with this one will refuse it",
+        device.fmt_short()
+    ))
+}

@@ -1,0 +1,1089 @@
+//! The running node's state, owned by one thread (the actor).
+//!
+//! Everything that touches the store or an Automerge document happens on
+//! the actor thread, one command at a time: network tasks and the control
+//! socket send it [`Cmd`]s over a bounded channel and get answers on
+//! oneshot channels. So there are no locks around documents, the store has
+//! one writer, and async tasks never block on disk or CPU work.
+//!
+//! The actor holds every document this device may read (its group's, and
+//! the public documents of every group it holds a card for) loaded in
+//! memory, one [`Session`] per connected peer, and the write rules. A local
+//! edit (through the control API) is committed by [`Group`], then applied
+//! to the loaded document and offered to every session at once. Changes
+//! from a peer are verified, durably stored, then offered to every other
+//! session (so a device relays between peers that never meet).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use automerge::sync::State;
+use automerge::{AutoCommit, ChangeHash};
+use groundwork_protocol::card::SignedCard;
+use groundwork_protocol::join::{JoinReply, JoinRequest, Joined};
+use groundwork_protocol::schema::{Devices, GroupDocument, Role};
+use groundwork_protocol::share::{Peer, shared_docs};
+use groundwork_protocol::sync::VerifiedChange;
+use groundwork_protocol::sync::messages::Message;
+use groundwork_protocol::sync::session::{Docs, Session, SessionStore};
+use groundwork_protocol::{DeviceId, DocId, DocKind, GroupId};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::group::{Group, GroupError, GroupKind, today};
+use crate::store::StoredChange;
+
+mod peers;
+
+pub use peers::PeerRecord;
+
+/// What a connection task sends to its peer.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// A message.
+    Msg(Message),
+    /// End the session with this reason (sent as `Bye`, then the
+    /// connection is closed).
+    Close(String),
+}
+
+/// Who may connect, kept current by the actor and read by the endpoint's
+/// handshake hook without waiting for the actor.
+#[derive(Debug, Default)]
+pub struct Admission {
+    /// This group's devices that are not revoked.
+    pub group_devices: BTreeSet<DeviceId>,
+    /// Revoked devices of this group.
+    pub revoked: BTreeSet<DeviceId>,
+    /// Devices of linked groups (and the national body).
+    pub outside: BTreeSet<DeviceId>,
+}
+
+impl Admission {
+    /// Whether `device` may open a sync session; `Err` says why not.
+    pub fn may_sync(&self, device: &DeviceId) -> Result<(), &'static str> {
+        if self.revoked.contains(device) {
+            Err("this device has been revoked")
+        } else if self.group_devices.contains(device) || self.outside.contains(device) {
+            Ok(())
+        } else {
+            Err("unknown device")
+        }
+    }
+}
+
+/// A request to the actor.
+pub enum Cmd {
+    /// A connection to `peer` is ready: start a session.
+    Open {
+        /// The peer's device id (authenticated by the TLS handshake).
+        peer: DeviceId,
+        /// Whether this node dialed.
+        outbound: bool,
+        /// Where the session's messages go.
+        out: mpsc::Sender<Outgoing>,
+        /// The session id and the opening messages, or a refusal.
+        reply: oneshot::Sender<Result<(u64, Vec<Message>), String>>,
+    },
+    /// A message arrived on a session.
+    Incoming {
+        /// The session.
+        session: u64,
+        /// The message.
+        msg: Message,
+    },
+    /// A session's connection ended.
+    Closed {
+        /// The session.
+        session: u64,
+        /// Why, if it ended badly.
+        why: Option<String>,
+    },
+    /// A device redeems an invite.
+    Join {
+        /// The joining device.
+        device: DeviceId,
+        /// Its request.
+        req: JoinRequest,
+        /// Where it connected from.
+        addrs: Vec<SocketAddr>,
+        /// The answer to send.
+        reply: oneshot::Sender<JoinReply>,
+    },
+    /// A device of another group links with this node.
+    Link {
+        /// The device.
+        device: DeviceId,
+        /// Its group's signed card.
+        card: Vec<u8>,
+        /// Where it connected from.
+        addrs: Vec<SocketAddr>,
+        /// This group's card, or a refusal.
+        reply: oneshot::Sender<Result<Vec<u8>, String>>,
+    },
+    /// This node linked with a device of another group (`peer add`).
+    Linked {
+        /// The device.
+        device: DeviceId,
+        /// Its group's card.
+        card: Vec<u8>,
+        /// Its addresses.
+        addrs: Vec<SocketAddr>,
+        /// Done, or why not.
+        reply: oneshot::Sender<Result<PeerRecord, String>>,
+    },
+    /// Addresses a peer was reached at, to remember.
+    SawAddrs {
+        /// The device.
+        device: DeviceId,
+        /// Its addresses.
+        addrs: Vec<SocketAddr>,
+    },
+    /// Run a closure on the actor thread with the node state.
+    With(Box<dyn FnOnce(&mut Actor) + Send>),
+    /// Save everything and stop.
+    Shutdown(oneshot::Sender<()>),
+}
+
+impl std::fmt::Debug for Cmd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Cmd::Open { .. } => "Open",
+            Cmd::Incoming { .. } => "Incoming",
+            Cmd::Closed { .. } => "Closed",
+            Cmd::Join { .. } => "Join",
+            Cmd::Link { .. } => "Link",
+            Cmd::Linked { .. } => "Linked",
+            Cmd::SawAddrs { .. } => "SawAddrs",
+            Cmd::With(_) => "With",
+            Cmd::Shutdown(_) => "Shutdown",
+        })
+    }
+}
+
+/// A live session.
+struct Live {
+    peer: DeviceId,
+    /// The device that dialed this connection (to keep one per peer).
+    dialer: DeviceId,
+    session: Session,
+    out: mpsc::Sender<Outgoing>,
+}
+
+/// What the actor tells the rest of the node about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeEvent {
+    /// A document changed (locally or from a peer).
+    DocChanged {
+        /// Its group.
+        group: GroupId,
+        /// Its kind.
+        kind: DocKind,
+    },
+    /// A session with a peer started.
+    PeerConnected {
+        /// The peer.
+        device: DeviceId,
+        /// Its group, once known.
+        group: Option<GroupId>,
+    },
+    /// A session with a peer ended.
+    PeerDisconnected {
+        /// The peer.
+        device: DeviceId,
+        /// Why, if badly.
+        reason: Option<String>,
+    },
+    /// A group card arrived.
+    CardReceived {
+        /// The group.
+        group: GroupId,
+        /// Its name.
+        name: String,
+    },
+}
+
+/// The node state, owned by the actor thread.
+pub struct Actor {
+    group: Group,
+    me: DeviceId,
+    role: Role,
+    docs: Docs,
+    /// Every loaded document: its group and kind.
+    index: BTreeMap<DocId, (GroupId, DocKind)>,
+    devices: Devices,
+    cards: BTreeMap<GroupId, SignedCard>,
+    peers: BTreeMap<DeviceId, PeerRecord>,
+    sessions: BTreeMap<u64, Live>,
+    next_session: u64,
+    admission: Arc<RwLock<Admission>>,
+    events: tokio::sync::broadcast::Sender<NodeEvent>,
+    /// Peers to dial, for the network side.
+    dial: mpsc::UnboundedSender<PeerRecord>,
+    /// The last error per peer, for `status`.
+    last_error: BTreeMap<DeviceId, String>,
+}
+
+impl std::fmt::Debug for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Actor")
+            .field("me", &self.me)
+            .field("sessions", &self.sessions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The meta entry holding the role a joined device was given, used until
+/// its devices document has synced.
+pub const JOINED_ROLE_KEY: &str = "joined-role";
+
+impl Actor {
+    /// Loads the node state from the group's store.
+    pub fn load(
+        group: Group,
+        admission: Arc<RwLock<Admission>>,
+        events: tokio::sync::broadcast::Sender<NodeEvent>,
+        dial: mpsc::UnboundedSender<PeerRecord>,
+    ) -> Result<Actor, GroupError> {
+        let me = group.device_id();
+        let mut cards = BTreeMap::new();
+        for (_, bytes) in group.store().cards()? {
+            match SignedCard::from_bytes(&bytes) {
+                Ok(c) => {
+                    cards.insert(c.card().group, c);
+                }
+                Err(e) => tracing::warn!("a stored group card does not verify: {e}"),
+            }
+        }
+        let peers = peers::load(&group)?;
+        let mut actor = Actor {
+            me,
+            role: Role::Member,
+            docs: Docs::new(),
+            index: BTreeMap::new(),
+            devices: Devices::default(),
+            cards,
+            peers,
+            sessions: BTreeMap::new(),
+            next_session: 1,
+            admission,
+            events,
+            dial,
+            last_error: BTreeMap::new(),
+            group,
+        };
+        actor.refresh_devices()?;
+        let own = actor.group.profile().id;
+        for kind in DocKind::ALL {
+            if actor.role.may_read(kind) {
+                actor.hold(own, kind)?;
+            }
+        }
+        let foreign: Vec<GroupId> = actor.cards.keys().copied().filter(|g| *g != own).collect();
+        for g in foreign {
+            actor.hold(g, DocKind::Constitution)?;
+            actor.hold(g, DocKind::Plan)?;
+        }
+        actor.refresh_card()?;
+        actor.refresh_admission();
+        Ok(actor)
+    }
+
+    /// Loads a document (empty if the store does not have it yet).
+    fn hold(&mut self, group: GroupId, kind: DocKind) -> Result<DocId, GroupError> {
+        let id = DocId::derive(&group, kind);
+        if !self.docs.contains_key(&id) {
+            let doc = self
+                .group
+                .store()
+                .load(&id)?
+                .unwrap_or_else(groundwork_protocol::edit::new_doc);
+            self.docs.insert(id, doc);
+            self.index.insert(id, (group, kind));
+        }
+        Ok(id)
+    }
+
+    /// The group this node belongs to.
+    pub fn group(&self) -> &Group {
+        &self.group
+    }
+
+    /// This device's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Peers this node remembers.
+    pub fn peers(&self) -> &BTreeMap<DeviceId, PeerRecord> {
+        &self.peers
+    }
+
+    /// Peers with a live session: device → (session id, peer's group).
+    pub fn connected(&self) -> BTreeMap<DeviceId, Option<GroupId>> {
+        self.sessions
+            .values()
+            .map(|l| (l.peer, l.session.peer_group()))
+            .collect()
+    }
+
+    /// Whether the session with `peer` has synced every shared document.
+    pub fn is_synced_with(&mut self, peer: &DeviceId) -> bool {
+        let docs = &mut self.docs;
+        self.sessions
+            .values()
+            .any(|l| l.peer == *peer && l.session.is_synced(docs))
+    }
+
+    /// The last error seen with each peer.
+    pub fn last_errors(&self) -> &BTreeMap<DeviceId, String> {
+        &self.last_error
+    }
+
+    /// The group cards held.
+    pub fn cards(&self) -> &BTreeMap<GroupId, SignedCard> {
+        &self.cards
+    }
+
+    /// Heads of every loaded document, by (group, kind).
+    pub fn doc_heads(&mut self) -> Vec<(GroupId, DocKind, Vec<ChangeHash>)> {
+        let index = &self.index;
+        self.docs
+            .iter_mut()
+            .filter_map(|(id, d)| index.get(id).map(|(g, k)| (*g, *k, d.get_heads())))
+            .collect()
+    }
+
+    fn refresh_devices(&mut self) -> Result<(), GroupError> {
+        let id = self.group.doc_id(DocKind::Devices);
+        let devices = match self.docs.get(&id) {
+            Some(d) => Devices::from_doc(d).unwrap_or_default(),
+            None => match self.group.store().load(&id)? {
+                Some(d) => Devices::from_doc(&d).unwrap_or_default(),
+                None => Devices::default(),
+            },
+        };
+        self.devices = devices;
+        let before = self.role;
+        self.role = match self.devices.active_role(&self.me) {
+            Some(r) => r,
+            None => self
+                .group
+                .meta::<Role>(JOINED_ROLE_KEY)?
+                .filter(|_| self.devices.get(&self.me).is_none())
+                .unwrap_or(Role::Member),
+        };
+        if self.role != before && self.role.may_read(DocKind::Contacts) {
+            let own = self.group.profile().id;
+            self.hold(own, DocKind::Contacts)?;
+        }
+        Ok(())
+    }
+
+    /// On a steward device: re-sign the group card if the devices changed.
+    fn refresh_card(&mut self) -> Result<(), GroupError> {
+        let own = self.group.profile().id;
+        if let Some(card) = self
+            .group
+            .refresh_own_card(self.cards.get(&own), now_secs())?
+        {
+            let fresh = self.cards.get(&own) != Some(&card);
+            if fresh {
+                self.group.store().put_card(own.as_bytes(), card.bytes())?;
+                self.cards.insert(own, card);
+            }
+        }
+        Ok(())
+    }
+
+    fn refresh_admission(&mut self) {
+        let mut a = Admission::default();
+        for (key, entry) in &self.devices.devices {
+            let Ok(id) = key.parse::<DeviceId>() else {
+                continue;
+            };
+            if entry.revoked.is_some() {
+                a.revoked.insert(id);
+            } else if id != self.me {
+                a.group_devices.insert(id);
+            }
+        }
+        let own = self.group.profile().id;
+        for p in self.peers.values() {
+            if p.group.is_some_and(|g| g != own) {
+                a.outside.insert(p.device);
+            } else if p.group == Some(own) && !a.revoked.contains(&p.device) {
+                // The device that invited this one, before the devices
+                // document has arrived.
+                a.group_devices.insert(p.device);
+            }
+        }
+        for (g, c) in &self.cards {
+            if *g != own {
+                a.outside.extend(c.card().write_keys.iter().copied());
+            }
+        }
+        match self.admission.write() {
+            Ok(mut w) => *w = a,
+            Err(poisoned) => *poisoned.into_inner() = a,
+        }
+        // Revoked devices get nothing more: end their sessions now.
+        let revoked: Vec<u64> = self
+            .sessions
+            .iter()
+            .filter(|(_, l)| {
+                self.devices
+                    .get(&l.peer)
+                    .is_some_and(|d| d.revoked.is_some())
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in revoked {
+            self.end(id, "this device has been revoked".into());
+        }
+    }
+
+    /// The peer as far as sharing goes.
+    fn peer_kind(&self, peer: &DeviceId) -> Option<Peer> {
+        if let Some(role) = self.devices.active_role(peer) {
+            return Some(Peer::GroupDevice(role));
+        }
+        if self.devices.get(peer).is_some() {
+            return None; // revoked
+        }
+        let own = self.group.profile().id;
+        match self.peers.get(peer).and_then(|p| p.group) {
+            // The inviting device before the devices document arrives: it
+            // is a steward (only stewards invite).
+            Some(g) if g == own => Some(Peer::GroupDevice(Role::Steward)),
+            Some(_) => Some(Peer::Outside),
+            None if self
+                .cards
+                .iter()
+                .any(|(g, c)| *g != own && c.card().write_keys.contains(peer)) =>
+            {
+                Some(Peer::Outside)
+            }
+            None => None,
+        }
+    }
+
+    fn shared_with(&self, peer: Peer) -> BTreeSet<DocId> {
+        let own = self.group.profile().id;
+        let mut set = shared_docs(&own, self.role, peer);
+        for (id, (g, _)) in &self.index {
+            if *g != own {
+                set.insert(*id);
+            }
+        }
+        set
+    }
+
+    /// Handles one command. Returns false to stop.
+    pub fn handle(&mut self, cmd: Cmd) -> bool {
+        match cmd {
+            Cmd::Open {
+                peer,
+                outbound,
+                out,
+                reply,
+            } => {
+                let r = self.open(peer, outbound, out);
+                let _ = reply.send(r);
+            }
+            Cmd::Incoming { session, msg } => self.incoming(session, msg),
+            Cmd::Closed { session, why } => self.closed(session, why),
+            Cmd::Join {
+                device,
+                req,
+                addrs,
+                reply,
+            } => {
+                let r = self.join(device, req, addrs);
+                let _ = reply.send(r);
+            }
+            Cmd::Link {
+                device,
+                card,
+                addrs,
+                reply,
+            } => {
+                let r = self
+                    .link(device, &card, addrs)
+                    .and_then(|_| self.own_card_bytes());
+                let _ = reply.send(r);
+            }
+            Cmd::Linked {
+                device,
+                card,
+                addrs,
+                reply,
+            } => {
+                let r = self.link(device, &card, addrs);
+                let _ = reply.send(r);
+            }
+            Cmd::SawAddrs { device, addrs } => self.saw(device, addrs),
+            Cmd::With(f) => f(self),
+            Cmd::Shutdown(done) => {
+                let ids: Vec<u64> = self.sessions.keys().copied().collect();
+                for id in ids {
+                    self.end(id, "node shutting down".into());
+                }
+                let _ = done.send(());
+                return false;
+            }
+        }
+        true
+    }
+
+    fn open(
+        &mut self,
+        peer: DeviceId,
+        outbound: bool,
+        out: mpsc::Sender<Outgoing>,
+    ) -> Result<(u64, Vec<Message>), String> {
+        let Some(kind) = self.peer_kind(&peer) else {
+            return Err("unknown or revoked device".into());
+        };
+        let dialer = if outbound { self.me } else { peer };
+        // One session per peer: keep the connection the lower id dialed.
+        if let Some((&old, live)) = self.sessions.iter().find(|(_, l)| l.peer == peer) {
+            if dialer < live.dialer {
+                self.end(old, "replaced by another connection".into());
+            } else {
+                return Err("already connected".into());
+            }
+        }
+        let shared = self.shared_with(kind);
+        let own = self.group.profile().id;
+        let states = peers::load_states(&self.group, &peer);
+        let mut session = match kind {
+            Peer::GroupDevice(_) => Session::new(own, shared, states),
+            Peer::Outside => Session::linked(own, shared, states),
+        };
+        // The devices document decides who may write the others: sync it first.
+        session.put_first(self.group.doc_id(DocKind::Devices));
+        let (host, docs, _) = self.split();
+        let first = session.start(docs, &host).map_err(|e| e.to_string())?;
+        let id = self.next_session;
+        self.next_session += 1;
+        self.sessions.insert(
+            id,
+            Live {
+                peer,
+                dialer,
+                session,
+                out,
+            },
+        );
+        let _ = self.events.send(NodeEvent::PeerConnected {
+            device: peer,
+            group: self.peers.get(&peer).and_then(|p| p.group),
+        });
+        tracing::info!(peer = %peer.fmt_short(), outbound, "session started");
+        Ok((id, first))
+    }
+
+    fn incoming(&mut self, session: u64, msg: Message) {
+        let (mut host, docs, sessions) = self.split();
+        let Some(live) = sessions.get_mut(&session) else {
+            return;
+        };
+        let result = live.session.handle(msg, docs, &mut host);
+        let peer = live.peer;
+        let changed = std::mem::take(&mut host.changed);
+        let new_cards = std::mem::take(&mut host.new_cards);
+        match result {
+            Ok(replies) => {
+                for m in replies {
+                    self.send(session, m);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(peer = %peer.fmt_short(), "session ended: {e}");
+                self.last_error.insert(peer, e.to_string());
+                self.end(session, e.to_string());
+            }
+        }
+        if !new_cards.is_empty() {
+            self.after_cards(new_cards, session);
+        }
+        self.after_changes(&changed, Some(session));
+    }
+
+    /// Sends a message on a session; a peer too slow to keep up is dropped.
+    fn send(&mut self, session: u64, msg: Message) {
+        let Some(live) = self.sessions.get(&session) else {
+            return;
+        };
+        match live.out.try_send(Outgoing::Msg(msg)) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                let peer = live.peer;
+                tracing::warn!(peer = %peer.fmt_short(), "peer is not keeping up; ending its session");
+                self.end(session, "not keeping up".into());
+            }
+            // The connection is already gone; its Closed command follows.
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+
+    /// Ends a session: saves its sync states and tells the connection.
+    fn end(&mut self, session: u64, why: String) {
+        if let Some(live) = self.sessions.remove(&session) {
+            self.save_states(&live);
+            let _ = live.out.try_send(Outgoing::Close(why.clone()));
+            let _ = self.events.send(NodeEvent::PeerDisconnected {
+                device: live.peer,
+                reason: Some(why),
+            });
+        }
+    }
+
+    fn closed(&mut self, session: u64, why: Option<String>) {
+        if let Some(live) = self.sessions.remove(&session) {
+            self.save_states(&live);
+            if let Some(w) = &why {
+                self.last_error.insert(live.peer, w.clone());
+            }
+            tracing::info!(peer = %live.peer.fmt_short(), "session closed");
+            let _ = self.events.send(NodeEvent::PeerDisconnected {
+                device: live.peer,
+                reason: why,
+            });
+        }
+    }
+
+    fn save_states(&self, live: &Live) {
+        if let Err(e) = peers::save_states(&self.group, &live.peer, live.session.states()) {
+            tracing::warn!("could not save sync states: {e}");
+        }
+    }
+
+    /// After documents changed (from a peer or a local edit): refresh what
+    /// depends on them and offer the changes to every other session.
+    fn after_changes(&mut self, changed: &BTreeSet<DocId>, except: Option<u64>) {
+        if changed.is_empty() {
+            return;
+        }
+        let own = self.group.profile().id;
+        let devices_id = self.group.doc_id(DocKind::Devices);
+        if changed.contains(&devices_id) {
+            if let Err(e) = self.refresh_devices().and_then(|_| self.refresh_card()) {
+                tracing::warn!("could not refresh devices: {e}");
+            }
+            self.refresh_admission();
+        }
+        for doc in changed {
+            if let Some((g, k)) = self.index.get(doc) {
+                let _ = self.events.send(NodeEvent::DocChanged {
+                    group: *g,
+                    kind: *k,
+                });
+            }
+            self.compact_if_due(doc);
+        }
+        let ids: Vec<u64> = self
+            .sessions
+            .keys()
+            .copied()
+            .filter(|s| Some(*s) != except)
+            .collect();
+        for s in ids {
+            for doc in changed {
+                self.push(s, doc);
+            }
+        }
+        let _ = own;
+    }
+
+    fn push(&mut self, session: u64, doc: &DocId) {
+        let (host, docs, sessions) = self.split();
+        let Some(live) = sessions.get_mut(&session) else {
+            return;
+        };
+        match live.session.local_change(doc, docs, &host) {
+            Ok(msgs) => {
+                for m in msgs {
+                    self.send(session, m);
+                }
+            }
+            Err(e) => self.end(session, e.to_string()),
+        }
+    }
+
+    fn compact_if_due(&mut self, doc: &DocId) {
+        let store = self.group.store();
+        if let (Ok(true), Some(d)) = (store.wants_compaction(doc), self.docs.get_mut(doc))
+            && let Err(e) = store.compact(doc, d)
+        {
+            tracing::warn!("compaction failed: {e}");
+        }
+    }
+
+    /// New groups became known from cards: hold their public documents and
+    /// share them with every session.
+    fn after_cards(&mut self, groups: Vec<GroupId>, except: u64) {
+        let own = self.group.profile().id;
+        let mut new_docs = Vec::new();
+        for g in groups {
+            if g == own {
+                continue;
+            }
+            for kind in [DocKind::Constitution, DocKind::Plan] {
+                match self.hold(g, kind) {
+                    Ok(id) => new_docs.push(id),
+                    Err(e) => tracing::warn!("could not hold a document: {e}"),
+                }
+            }
+        }
+        self.refresh_admission();
+        let ids: Vec<u64> = self
+            .sessions
+            .keys()
+            .copied()
+            .filter(|s| *s != except)
+            .collect();
+        for s in ids {
+            let (host, docs, sessions) = self.split();
+            let Some(live) = sessions.get_mut(&s) else {
+                continue;
+            };
+            match live
+                .session
+                .share_more(new_docs.iter().copied(), docs, &host)
+            {
+                Ok(msgs) => msgs.into_iter().for_each(|m| self.send(s, m)),
+                Err(e) => self.end(s, e.to_string()),
+            }
+        }
+    }
+
+    /// After a local edit through [`Group`]: apply what it committed to the
+    /// loaded documents and send it out.
+    pub fn after_local_edit(&mut self) {
+        let committed = self.group.take_committed();
+        let mut changed = BTreeSet::new();
+        for c in committed {
+            let Some(doc) = self.docs.get_mut(&c.doc) else {
+                continue;
+            };
+            match automerge::Change::try_from(&c.bytes[..]) {
+                Ok(change) => {
+                    if let Err(e) = doc.apply_changes([change]) {
+                        tracing::warn!("could not apply a local change: {e}");
+                    }
+                    changed.insert(c.doc);
+                }
+                Err(e) => tracing::warn!("a local change does not decode: {e}"),
+            }
+        }
+        self.after_changes(&changed, None);
+    }
+
+    fn join(&mut self, device: DeviceId, req: JoinRequest, addrs: Vec<SocketAddr>) -> JoinReply {
+        let result = self
+            .group
+            .redeem_invite(&req.token, &device, &req.label, now_secs(), today());
+        let role = match result {
+            Ok(Ok(role)) => role,
+            Ok(Err(refused)) => return JoinReply::Refused(refused.to_string()),
+            Err(e) => {
+                tracing::warn!("join failed: {e}");
+                return JoinReply::Refused(
+                    "the inviting device could not add you; try again".into(),
+                );
+            }
+        };
+        self.after_local_edit();
+        let own = self.group.profile().id;
+        self.remember(device, Some(own), addrs, false);
+        let group_secret = if role == Role::Steward {
+            match self.group.group_key() {
+                Ok(Some(k)) => Some(k.to_seed()),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let p = self.group.profile();
+        tracing::info!(device = %device.fmt_short(), %role, "device joined");
+        JoinReply::Accepted(Box::new(Joined {
+            group: p.id,
+            name: p.name.clone(),
+            area: p.area.clone(),
+            kind: match p.kind {
+                GroupKind::LocalOrganisingGroup => "local-organising-group",
+                GroupKind::SocialActionHub => "social-action-hub",
+            }
+            .into(),
+            founded: p.founded,
+            role,
+            group_secret,
+        }))
+    }
+
+    fn own_card_bytes(&self) -> Result<Vec<u8>, String> {
+        self.cards
+            .get(&self.group.profile().id)
+            .map(|c| c.bytes().to_vec())
+            .ok_or_else(|| "this node has no group card yet (start a steward device once)".into())
+    }
+
+    fn link(
+        &mut self,
+        device: DeviceId,
+        card: &[u8],
+        addrs: Vec<SocketAddr>,
+    ) -> Result<PeerRecord, String> {
+        let card = SignedCard::from_bytes(card).map_err(|e| e.to_string())?;
+        let g = card.card().group;
+        if g == self.group.profile().id {
+            return Err(
+                "that node belongs to this group; use invite and join for its devices".into(),
+            );
+        }
+        if !card.card().write_keys.contains(&device) {
+            return Err("the linking device is not a steward or organiser of its group".into());
+        }
+        let (mut host, _, _) = self.split();
+        let new = host.keep_card(card);
+        let rec = self.remember(device, Some(g), addrs, true);
+        if new {
+            self.after_cards(vec![g], 0);
+        } else {
+            self.refresh_admission();
+        }
+        Ok(rec)
+    }
+
+    fn saw(&mut self, device: DeviceId, addrs: Vec<SocketAddr>) {
+        let known = self.peers.get(&device).cloned();
+        let group = known
+            .as_ref()
+            .and_then(|p| p.group)
+            .or_else(|| self.devices.get(&device).map(|_| self.group.profile().id));
+        let linked = known.as_ref().is_some_and(|p| p.linked);
+        if known.as_ref().is_some_and(|p| p.addrs == addrs) {
+            return;
+        }
+        self.remember(device, group, addrs, linked);
+    }
+
+    fn remember(
+        &mut self,
+        device: DeviceId,
+        group: Option<GroupId>,
+        addrs: Vec<SocketAddr>,
+        linked: bool,
+    ) -> PeerRecord {
+        let rec = PeerRecord {
+            device,
+            group,
+            addrs,
+            linked,
+            last_seen: now_secs(),
+        };
+        if let Err(e) = peers::save(&self.group, &rec) {
+            tracing::warn!("could not remember a peer: {e}");
+        }
+        let new = self.peers.insert(device, rec.clone()).is_none();
+        if new {
+            self.refresh_admission();
+            let _ = self.dial.send(rec.clone());
+        }
+        rec
+    }
+
+    /// The peers to dial at start: the group's other devices and linked
+    /// nodes, with the addresses last seen.
+    pub fn dial_targets(&self) -> Vec<PeerRecord> {
+        let mut out: Vec<PeerRecord> = self.peers.values().cloned().collect();
+        for (key, entry) in &self.devices.devices {
+            if entry.revoked.is_some() {
+                continue;
+            }
+            if let Ok(id) = key.parse::<DeviceId>()
+                && id != self.me
+                && !self.peers.contains_key(&id)
+            {
+                out.push(PeerRecord {
+                    device: id,
+                    group: Some(self.group.profile().id),
+                    addrs: Vec::new(),
+                    linked: false,
+                    last_seen: 0,
+                });
+            }
+        }
+        out.retain(|p| {
+            !self
+                .devices
+                .get(&p.device)
+                .is_some_and(|d| d.revoked.is_some())
+        });
+        out
+    }
+}
+
+/// The actor's state as a session sees it (everything but the documents
+/// and the sessions, which are borrowed alongside).
+struct Host<'a> {
+    group: &'a Group,
+    index: &'a mut BTreeMap<DocId, (GroupId, DocKind)>,
+    devices: &'a Devices,
+    cards: &'a mut BTreeMap<GroupId, SignedCard>,
+    events: &'a tokio::sync::broadcast::Sender<NodeEvent>,
+    changed: BTreeSet<DocId>,
+    new_cards: Vec<GroupId>,
+    staged_devices: Option<Devices>,
+}
+
+impl Actor {
+    fn split(&mut self) -> (Host<'_>, &mut Docs, &mut BTreeMap<u64, Live>) {
+        let Actor {
+            group,
+            index,
+            devices,
+            cards,
+            events,
+            docs,
+            sessions,
+            ..
+        } = self;
+        (
+            Host {
+                group,
+                index,
+                devices,
+                cards,
+                events,
+                changed: BTreeSet::new(),
+                new_cards: Vec::new(),
+                staged_devices: None,
+            },
+            docs,
+            sessions,
+        )
+    }
+}
+
+impl Host<'_> {
+    /// Keeps a verified card if it is newer than the one held. Returns
+    /// whether the group was not known before.
+    fn keep_card(&mut self, card: SignedCard) -> bool {
+        let g = card.card().group;
+        let held = self.cards.get(&g);
+        if held.is_some_and(|h| h.card().seq >= card.card().seq) {
+            return false;
+        }
+        let new = held.is_none();
+        if let Err(e) = self.group.store().put_card(g.as_bytes(), card.bytes()) {
+            tracing::warn!("could not store a group card: {e}");
+            return false;
+        }
+        let _ = self.events.send(NodeEvent::CardReceived {
+            group: g,
+            name: card.card().name.clone(),
+        });
+        self.cards.insert(g, card);
+        new
+    }
+}
+
+impl SessionStore for Host<'_> {
+    fn signature(&self, hash: &ChangeHash) -> Option<[u8; 64]> {
+        self.group.store().signature(&hash.0).ok().flatten()
+    }
+
+    fn may_write(&self, doc: &DocId, author: &DeviceId) -> bool {
+        let own = self.group.profile().id;
+        let Some((g, kind)) = self.index.get(doc) else {
+            return false;
+        };
+        if *g == own {
+            let devices = self.staged_devices.as_ref().unwrap_or(self.devices);
+            // The group's card (signed by the group key) is the root of
+            // trust: its stewards may write the devices document, and its
+            // writers the documents stewards and organisers keep, even
+            // before this device has synced the devices document.
+            let by_card = self.cards.get(&own).is_some_and(|c| {
+                let card = c.card();
+                match kind {
+                    DocKind::Devices => card.stewards.contains(author),
+                    DocKind::Meetups => card.write_keys.contains(author),
+                    _ => Role::Organiser.may_write(*kind) && card.write_keys.contains(author),
+                }
+            });
+            by_card || devices.may_write(author, *kind)
+        } else {
+            self.cards
+                .get(g)
+                .is_some_and(|c| c.may_write(author, *kind))
+        }
+    }
+
+    fn store(&mut self, doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String> {
+        let stored: Vec<StoredChange> = changes
+            .into_iter()
+            .map(|c| StoredChange {
+                doc: *doc,
+                bytes: c.bytes,
+                hash: c.hash.0,
+                signature: c.signature,
+            })
+            .collect();
+        self.group
+            .store()
+            .commit(&stored, &[])
+            .map_err(|e| e.to_string())?;
+        self.changed.insert(*doc);
+        Ok(())
+    }
+
+    fn learn(&mut self, doc: &DocId, accepted: &AutoCommit) {
+        if *doc == self.group.doc_id(DocKind::Devices) {
+            self.staged_devices = Devices::from_doc(accepted).ok();
+        }
+    }
+
+    fn forget_learned(&mut self) {
+        self.staged_devices = None;
+    }
+
+    fn cards(&self) -> Vec<Vec<u8>> {
+        self.cards.values().map(|c| c.bytes().to_vec()).collect()
+    }
+
+    fn receive_cards(&mut self, cards: Vec<Vec<u8>>) -> Result<Vec<DocId>, String> {
+        let own = self.group.profile().id;
+        let mut new_docs = Vec::new();
+        for bytes in cards {
+            let card = SignedCard::from_bytes(&bytes).map_err(|e| e.to_string())?;
+            let g = card.card().group;
+            if self.keep_card(card) {
+                self.new_cards.push(g);
+                if g != own {
+                    new_docs.push(DocId::derive(&g, DocKind::Constitution));
+                    new_docs.push(DocId::derive(&g, DocKind::Plan));
+                    for kind in [DocKind::Constitution, DocKind::Plan] {
+                        self.index.insert(DocId::derive(&g, kind), (g, kind));
+                    }
+                }
+            }
+        }
+        Ok(new_docs)
+    }
+}
+
+/// Decodes a persisted sync state; a bad one is dropped (the next sync
+/// just costs a little more).
+fn decode_state(bytes: &[u8]) -> Option<State> {
+    State::decode(bytes).ok()
+}
