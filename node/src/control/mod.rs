@@ -12,6 +12,8 @@
 //!   `Subscribe` it streams the handler's [`Event`]s.
 //! - `client.rs`: [`connect`] and the blocking [`Client`] the command line
 //!   uses.
+//! - `handler.rs`: [`GroupHandler`], a handler for a group held in this
+//!   process: [`execute`] one request at a time, `DocChanged` after edits.
 //!
 //! # Wire
 //!
@@ -25,11 +27,14 @@
 
 mod client;
 mod execute;
+mod handler;
 mod server;
 
+pub(crate) use client::variant_name;
 pub use client::{Client, Events, connect};
 pub use execute::{execute, execute_with_progress};
 pub use groundwork_protocol::control::{Event, MAX_LINE_LEN, Request, Response};
+pub use handler::{EVENT_CAPACITY, GroupHandler};
 pub use server::{ControlHandler, ControlServer, serve};
 
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 
 use groundwork_protocol::DocKind;
 use groundwork_protocol::control::MemberInput;
@@ -9,45 +9,6 @@ use tokio::sync::broadcast;
 
 use super::*;
 use crate::group::{Group, GroupKind, today};
-
-/// A handler as a node would have one: `execute` on a real group, run where
-/// blocking is allowed, with `DocChanged` broadcast after each edit.
-struct GroupHandler {
-    group: Arc<Mutex<Group>>,
-    events: broadcast::Sender<Event>,
-}
-
-impl ControlHandler for GroupHandler {
-    fn request(
-        &self,
-        req: Request,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send + '_>> {
-        let group = self.group.clone();
-        let events = self.events.clone();
-        Box::pin(async move {
-            let run = tokio::task::spawn_blocking(move || {
-                let g = group.lock().unwrap_or_else(PoisonError::into_inner);
-                let writes = req.writes();
-                let response = execute(&g, req);
-                if !matches!(response, Response::Error { .. }) {
-                    for kind in writes {
-                        let _ = events.send(Event::DocChanged {
-                            group: g.profile().id,
-                            kind: *kind,
-                        });
-                    }
-                }
-                response
-            });
-            run.await
-                .unwrap_or_else(|e| Response::error(format!("internal error: {e}")))
-        })
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
-    }
-}
 
 /// A handler whose every request is a bug.
 struct PanickingHandler;
@@ -90,10 +51,7 @@ impl Fixture {
             .enable_all()
             .build()
             .expect("runtime");
-        let handler = Arc::new(GroupHandler {
-            group: Arc::new(Mutex::new(group)),
-            events: broadcast::channel(64).0,
-        });
+        let handler = Arc::new(GroupHandler::new(group));
         Fixture {
             _tmp: tmp,
             dir,
@@ -341,7 +299,7 @@ fn subscribers_receive_events_until_the_server_stops() {
     let mut events = f.client().events();
     let group = f
         .handler
-        .group
+        .group()
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .profile()
@@ -351,7 +309,7 @@ fn subscribers_receive_events_until_the_server_stops() {
         group,
         what: "group card".into(),
     };
-    f.handler.events.send(sent.clone()).expect("a subscriber");
+    f.handler.events().send(sent.clone()).expect("a subscriber");
     assert_eq!(events.next().expect("an event").expect("event"), sent);
 
     // An edit by another client is reported.
@@ -376,7 +334,7 @@ fn status_and_events_need_a_running_node() {
     let f = Fixture::new();
     let g = f
         .handler
-        .group
+        .group()
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
     for req in [Request::Status, Request::Subscribe] {
