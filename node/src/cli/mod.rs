@@ -14,6 +14,7 @@ use groundwork_protocol::{Date, ShortId};
 
 mod commands;
 mod output;
+mod target;
 
 pub use commands::run;
 
