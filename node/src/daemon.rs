@@ -1,6 +1,9 @@
 //! Starting and stopping a node: the actor thread, the endpoint with its
 //! handshake gate, the Router and the dialer.
 
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -10,7 +13,10 @@ use iroh::Endpoint;
 use iroh::protocol::Router;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use groundwork_protocol::control::{Request, Response};
+
 use crate::config::Config;
+use crate::control::{ControlHandler, ControlServer};
 use crate::datadir::DataDir;
 use crate::group::Group;
 use crate::net::{self, Gate, NodeHandle};
@@ -26,6 +32,7 @@ pub struct Daemon {
     router: Router,
     events: broadcast::Sender<NodeEvent>,
     actor: Option<std::thread::JoinHandle<()>>,
+    control: Option<ControlServer>,
 }
 
 impl Daemon {
@@ -66,12 +73,13 @@ impl Daemon {
             .context("starting the node thread")?;
         let handle = NodeHandle::new(tx);
         let router = net::serve(endpoint.clone(), handle.clone());
-        net::spawn_dialer(endpoint, handle.clone(), dial_rx);
+        net::spawn_dialer(endpoint.clone(), handle.clone(), dial_rx);
         Ok(Daemon {
             handle,
             router,
             events,
             actor: Some(thread),
+            control: None,
         })
     }
 
@@ -118,8 +126,22 @@ impl Daemon {
         }
     }
 
+    /// Serves the control API on the data directory's socket.
+    pub async fn serve_control(&mut self, dir: &DataDir) -> Result<()> {
+        let handler = NodeControl {
+            handle: self.handle.clone(),
+            endpoint: self.endpoint().clone(),
+            events: self.events.clone(),
+        };
+        self.control = Some(crate::control::serve(dir, Arc::new(handler)).await?);
+        Ok(())
+    }
+
     /// Saves every session's state and stops.
     pub async fn shutdown(mut self) -> Result<()> {
+        if let Some(c) = self.control.take() {
+            c.shutdown().await;
+        }
         let (tx, rx) = oneshot::channel();
         if self.handle.send(Cmd::Shutdown(tx)).await.is_ok() {
             let _ = rx.await;
@@ -129,5 +151,191 @@ impl Daemon {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
         }
         Ok(())
+    }
+}
+
+/// The control API of a running node: group requests run on the actor
+/// thread (then go out to peers at once); network requests use the node's
+/// endpoint.
+#[derive(Debug, Clone)]
+pub struct NodeControl {
+    handle: NodeHandle,
+    endpoint: Endpoint,
+    events: broadcast::Sender<NodeEvent>,
+}
+
+impl NodeControl {
+    async fn answer(&self, req: Request) -> Result<Response> {
+        use groundwork_protocol::control::{DocStatus, NodeStatus};
+        Ok(match req {
+            Request::Status => {
+                let device = self.handle.with(|a| a.group().device_id()).await?;
+                let status = self
+                    .handle
+                    .with(move |a| -> Result<NodeStatus> {
+                        let live = live_peers(a);
+                        let peers = crate::runtime::peer_statuses(a.group(), &live)?;
+                        let own = a.group().profile().id;
+                        let documents = a
+                            .doc_heads()
+                            .into_iter()
+                            .filter(|(g, _, _)| *g == own)
+                            .map(|(_, kind, heads)| {
+                                let stats =
+                                    a.group().store().doc_stats(&a.group().doc_id(kind)).ok();
+                                DocStatus {
+                                    kind,
+                                    heads: heads.len() as u64,
+                                    changes: stats.map(|s| s.pending_changes as u64),
+                                    bytes: stats
+                                        .map(|s| (s.snapshot_bytes + s.pending_bytes) as u64),
+                                }
+                            })
+                            .collect();
+                        Ok(NodeStatus {
+                            device,
+                            group: own,
+                            group_name: a.group().profile().name.clone(),
+                            role: Some(a.role()),
+                            peers,
+                            documents,
+                        })
+                    })
+                    .await??;
+                Response::Status(status)
+            }
+            Request::Invite { role, ttl_secs } => {
+                let addrs = advertised_addrs(&self.endpoint);
+                self.handle
+                    .with(move |a| {
+                        match a.group().create_invite(
+                            role,
+                            crate::runtime::now_secs(),
+                            ttl_secs,
+                            addrs,
+                        ) {
+                            Ok(i) => Response::Invite { text: i.to_text() },
+                            Err(e) => Response::error(format!("{:#}", anyhow::Error::from(e))),
+                        }
+                    })
+                    .await?
+            }
+            Request::PeerList => {
+                self.handle
+                    .with(|a| {
+                        let live = live_peers(a);
+                        match crate::runtime::peer_statuses(a.group(), &live) {
+                            Ok(p) => Response::Peers(p),
+                            Err(e) => Response::error(format!("{:#}", anyhow::Error::from(e))),
+                        }
+                    })
+                    .await?
+            }
+            Request::PeerAdd { ticket } => match self.link(&ticket).await {
+                Ok(r) => r,
+                Err(e) => Response::error(format!("{e:#}")),
+            },
+            other => {
+                self.handle
+                    .with(move |a| {
+                        let r = crate::control::execute(a.group(), other);
+                        a.after_local_edit();
+                        r
+                    })
+                    .await?
+            }
+        })
+    }
+
+    async fn link(&self, ticket: &str) -> Result<Response> {
+        let (device, addrs) = net::parse_ticket(ticket)?;
+        let card = self
+            .handle
+            .with(move |a| {
+                if device == a.group().device_id() {
+                    return Err(anyhow!("that is this node's own ticket"));
+                }
+                a.cards()
+                    .get(&a.group().profile().id)
+                    .map(|c| c.bytes().to_vec())
+                    .ok_or_else(|| {
+                        anyhow!("only a steward device (which holds the group key) can link groups")
+                    })
+            })
+            .await??;
+        let theirs = net::request_link(&self.endpoint, &device, &addrs, card).await?;
+        let (reply, rx) = oneshot::channel();
+        self.handle
+            .send(Cmd::Linked {
+                device,
+                card: theirs,
+                addrs,
+                reply,
+            })
+            .await?;
+        let rec = rx
+            .await
+            .map_err(|_| anyhow!("node stopping"))?
+            .map_err(|e| anyhow!(e))?;
+        let name = self
+            .handle
+            .with(move |a| {
+                rec.group
+                    .and_then(|g| a.cards().get(&g).map(|c| c.card().name.clone()))
+            })
+            .await?;
+        Ok(Response::Peers(vec![
+            groundwork_protocol::control::PeerStatus {
+                device: rec.device,
+                group: rec.group,
+                name,
+                connected: false,
+                last_seen: Some(rec.last_seen),
+                last_error: None,
+            },
+        ]))
+    }
+}
+
+/// Connected peers and last errors, for status.
+fn live_peers(a: &crate::runtime::Actor) -> BTreeMap<DeviceId, (bool, Option<String>)> {
+    let connected = a.connected();
+    let mut live: BTreeMap<DeviceId, (bool, Option<String>)> = a
+        .last_errors()
+        .iter()
+        .map(|(d, e)| (*d, (false, Some(e.clone()))))
+        .collect();
+    for d in connected.keys() {
+        live.entry(*d).or_default().0 = true;
+    }
+    live
+}
+
+/// The addresses to put in an invite: the sockets the endpoint is bound to,
+/// with a wildcard bind replaced by the interface addresses it found.
+pub fn advertised_addrs(ep: &Endpoint) -> Vec<std::net::SocketAddr> {
+    let mut addrs: Vec<std::net::SocketAddr> = ep
+        .bound_sockets()
+        .into_iter()
+        .filter(|a| !a.ip().is_unspecified())
+        .collect();
+    addrs.extend(ep.addr().ip_addrs().copied());
+    addrs.sort();
+    addrs.dedup();
+    addrs
+}
+
+impl ControlHandler for NodeControl {
+    fn request(&self, req: Request) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
+        Box::pin(async move {
+            match self.answer(req).await {
+                Ok(r) => r,
+                Err(e) => Response::error(format!("{e:#}")),
+            }
+        })
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.events.subscribe()
     }
 }

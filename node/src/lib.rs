@@ -11,6 +11,9 @@
 //!   [`group::Group::edit`]: check the device's role, load the documents,
 //!   apply typed edits (from `groundwork_protocol::edit`), sign one change
 //!   per document, commit durably, then compact.
+//! - [`control`]: the local control API: [`control::execute`] runs every
+//!   group operation; a running node serves it on `control.sock` in the data
+//!   directory, and the command line sends requests there when a node runs.
 //! - [`net`]: the iroh endpoint and the Router serving Groundwork's ALPNs.
 //! - [`roster_csv`]: spreadsheet import and export of the roster.
 //! - [`demo`]: sample groups for `groundwork demo`.
@@ -24,6 +27,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod daemon;
 pub mod datadir;
 pub mod demo;

@@ -4,6 +4,8 @@
 //!
 //! # Layout
 //!
+//! - [`control`]: the local control API's requests, responses and events
+//!   (serde types; the node serves them on a Unix socket).
 //! - [`keys`]: device and group keys; the public ids derived from them.
 //! - [`ids`]: document ids (derived from group id and kind) and the short ids
 //!   people type for members, meet-ups and actions.
@@ -26,6 +28,7 @@
 //! [`signed::verify_change`] before it touches a document.
 
 pub mod card;
+pub mod control;
 pub mod date;
 pub mod edit;
 pub mod ids;

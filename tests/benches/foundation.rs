@@ -44,7 +44,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use groundwork_node::datadir::{DataDir, KeyKind};
-use groundwork_node::group::{Group, GroupKind, MemberInput, today};
+use groundwork_node::group::{Group, GroupKind, MemberInput, MemberInputExt, today};
 use groundwork_node::store::{COMPACT_AFTER_CHANGES, Store};
 use groundwork_protocol::DocKind;
 use groundwork_protocol::edit::{self, KeyedMap};

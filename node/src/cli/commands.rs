@@ -4,9 +4,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use groundwork_protocol::schema::{Constitution, Meetup};
+use groundwork_protocol::control::{DeviceView, Request, Response};
+use groundwork_protocol::schema::Meetup;
 
 use super::output::Out;
+use super::target::{Target, unexpected};
 use super::{
     ActionCmd, Cli, Command, ConstitutionCmd, ConversationsCmd, DeviceCmd, GoalCmd, MeetupCmd,
     MemberCmd, MemberFields, PeerCmd, PlanCmd,
@@ -25,33 +27,75 @@ pub fn run(cli: Cli) -> Result<()> {
     };
     match cli.command {
         Command::Up { listen } => super::network::up(data_dir()?, cli.offline, listen, &mut out)?,
-        Command::Invite { role, hours } => {
-            let text = with_group_value(data_dir()?, |g| super::network::invite(g, role, hours))?;
-            out.line(text)?;
-        }
+        Command::Invite { role, hours } => with_target(data_dir()?, |t| {
+            match t.send(Request::Invite {
+                role,
+                ttl_secs: hours * 3600,
+            })? {
+                Response::Invite { text } => out.line(text)?,
+                r => return Err(unexpected(&r)),
+            }
+            Ok(())
+        })?,
         Command::Join { invite, label } => {
             super::network::join(data_dir()?, cli.offline, &invite, &label, &mut out)?
         }
         Command::Peer(PeerCmd::Add { ticket }) => {
-            let offline = cli.offline;
-            let rec = with_group_value(data_dir()?, |g| {
-                super::network::peer_add(g, offline, &ticket)
-            })?;
-            out.line(format!(
-                "linked with node {} of group {}",
-                rec.device.fmt_short(),
-                rec.group.map_or_else(|| "?".to_owned(), |g| g.fmt_short())
-            ))?;
+            let dir = data_dir()?;
+            let peers = match crate::control::connect(&dir)? {
+                Some(mut client) => match client.request(Request::PeerAdd { ticket })? {
+                    Response::Peers(p) => p,
+                    Response::Error { message } => bail!(message),
+                    r => return Err(unexpected(&r)),
+                },
+                None => {
+                    let offline = cli.offline;
+                    let rec =
+                        with_group_value(dir, |g| super::network::peer_add(g, offline, &ticket))?;
+                    vec![groundwork_protocol::control::PeerStatus {
+                        device: rec.device,
+                        group: rec.group,
+                        name: None,
+                        connected: false,
+                        last_seen: Some(rec.last_seen),
+                        last_error: None,
+                    }]
+                }
+            };
+            for p in peers {
+                out.line(format!(
+                    "linked with node {} of {}",
+                    p.device.fmt_short(),
+                    p.name.unwrap_or_else(|| p
+                        .group
+                        .map_or_else(|| "?".to_owned(), |g| format!("group {}", g.fmt_short())))
+                ))?;
+            }
         }
-        Command::Peer(PeerCmd::List { json }) => {
-            let rows = with_group_value(data_dir()?, super::network::peer_rows)?;
-            super::network::print_peers(&rows, json.json, &mut out)?;
-        }
-        Command::Device(DeviceCmd::Revoke { id }) => {
-            let line = with_group_value(data_dir()?, |g| super::network::revoke(g, &id))?;
-            out.line(line)?;
-        }
-        Command::Status { json: _ } => bail!("status needs a running node (`groundwork up`)"),
+        Command::Peer(PeerCmd::List { json }) => with_target(data_dir()?, |t| {
+            match t.send(Request::PeerList)? {
+                Response::Peers(p) => super::network::print_peers(&p, json.json, &mut out)?,
+                r => return Err(unexpected(&r)),
+            }
+            Ok(())
+        })?,
+        Command::Device(DeviceCmd::Revoke { id }) => with_target(data_dir()?, |t| {
+            match t.send(Request::DeviceRevoke { id })? {
+                Response::Revoked { device } => out.line(format!(
+                    "revoked device {}; devices that sync with this one refuse it from now on",
+                    device.fmt_short()
+                ))?,
+                r => return Err(unexpected(&r)),
+            }
+            Ok(())
+        })?,
+        Command::Status { json } => with_target(data_dir()?, |t| {
+            match t.send(Request::Status)? {
+                Response::Status(s) => super::network::print_status(&s, json.json, &mut out)?,
+                r => return Err(unexpected(&r)),
+            }
+            Ok(())
+        })?,
         Command::Ticket => {
             let g = Group::open(&data_dir()?)?;
             match g.meta::<String>(TICKET_KEY)? {
@@ -73,12 +117,12 @@ pub fn run(cli: Cli) -> Result<()> {
             ))?;
             out.line(format!("group id: {}", g.profile().id))?;
         }
-        Command::Member(cmd) => with_group(data_dir()?, |g| member(g, cmd, &mut out))?,
-        Command::Constitution(cmd) => with_group(data_dir()?, |g| constitution(g, cmd, &mut out))?,
-        Command::Plan(cmd) => with_group(data_dir()?, |g| plan(g, cmd, &mut out))?,
-        Command::Meetup(cmd) => with_group(data_dir()?, |g| meetup(g, cmd, &mut out))?,
+        Command::Member(cmd) => with_target(data_dir()?, |t| member(t, cmd, &mut out))?,
+        Command::Constitution(cmd) => with_target(data_dir()?, |t| constitution(t, cmd, &mut out))?,
+        Command::Plan(cmd) => with_target(data_dir()?, |t| plan(t, cmd, &mut out))?,
+        Command::Meetup(cmd) => with_target(data_dir()?, |t| meetup(t, cmd, &mut out))?,
         Command::Device(DeviceCmd::List { json }) => {
-            with_group(data_dir()?, |g| device_list(g, json.json, &mut out))?
+            with_target(data_dir()?, |t| device_list(t, json.json, &mut out))?
         }
     }
     out.flush()?;
@@ -95,10 +139,12 @@ fn with_group_value<R>(dir: DataDir, f: impl FnOnce(&Group) -> Result<R>) -> Res
     Ok(r)
 }
 
-fn with_group(dir: DataDir, f: impl FnOnce(&Group) -> Result<()>) -> Result<()> {
-    let mut g = Group::open(&dir)?;
-    f(&g)?;
-    g.maintain();
+/// Runs a group command through the node running on `dir`, or on the group
+/// opened here when none runs (then does the store's housekeeping).
+fn with_target(dir: DataDir, f: impl FnOnce(&mut Target) -> Result<()>) -> Result<()> {
+    let mut t = Target::open(dir)?;
+    f(&mut t)?;
+    t.finish();
     Ok(())
 }
 
@@ -192,18 +238,19 @@ fn input(name: Option<String>, f: MemberFields) -> MemberInput {
     }
 }
 
-fn member(g: &Group, cmd: MemberCmd, out: &mut Out) -> Result<()> {
+fn member(t: &mut Target, cmd: MemberCmd, out: &mut Out) -> Result<()> {
     match cmd {
         MemberCmd::Add { name, fields } => {
-            let (id, m) = g.add_member(&input(Some(name), fields), today())?;
-            out.line(format!("added member {id}: {}", m.name))?;
+            let input = input(Some(name), fields);
+            match t.send(Request::MemberAdd { input })? {
+                Response::MemberAdded { id, member } => {
+                    out.line(format!("added member {id}: {}", member.name))?;
+                }
+                other => return Err(unexpected(&other)),
+            }
         }
         MemberCmd::List { kind, json } => {
-            let members: Vec<MemberView> = g
-                .members(false)?
-                .into_iter()
-                .filter(|m| kind.is_none_or(|k| m.member.kind == k))
-                .collect();
+            let members = members(t, kind, false)?;
             if json.json {
                 out.json(&members)?;
             } else if members.is_empty() {
@@ -230,7 +277,10 @@ fn member(g: &Group, cmd: MemberCmd, out: &mut Out) -> Result<()> {
             }
         }
         MemberCmd::Show { id, json } => {
-            let m = g.member(&id)?;
+            let m = match t.send(Request::MemberShow { id })? {
+                Response::Member(m) => m,
+                other => return Err(unexpected(&other)),
+            };
             if json.json {
                 out.json(&m)?;
             } else {
@@ -240,16 +290,22 @@ fn member(g: &Group, cmd: MemberCmd, out: &mut Out) -> Result<()> {
         MemberCmd::Edit { id, name, fields } => {
             let mut patch = input(name, fields);
             patch.id = None;
-            let m = g.edit_member(&id, &patch)?;
-            out.line(format!("updated member {}: {}", m.id, m.member.name))?;
+            match t.send(Request::MemberEdit { id, patch })? {
+                Response::Member(m) => {
+                    out.line(format!("updated member {}: {}", m.id, m.member.name))?;
+                }
+                other => return Err(unexpected(&other)),
+            }
         }
-        MemberCmd::Remove { id } => {
-            let m = g.remove_member(&id)?;
-            out.line(format!("removed member {id}: {}", m.name))?;
-        }
-        MemberCmd::Import { file, skip_invalid } => import(g, &file, skip_invalid, out)?,
+        MemberCmd::Remove { id } => match t.send(Request::MemberRemove { id })? {
+            Response::MemberRemoved { id, member } => {
+                out.line(format!("removed member {id}: {}", member.name))?;
+            }
+            other => return Err(unexpected(&other)),
+        },
+        MemberCmd::Import { file, skip_invalid } => import(t, &file, skip_invalid, out)?,
         MemberCmd::Export { file } => {
-            let members = g.members(true)?;
+            let members = members(t, None, true)?;
             match file {
                 Some(path) => {
                     write_private_file(&path, |w| {
@@ -266,6 +322,22 @@ fn member(g: &Group, cmd: MemberCmd, out: &mut Out) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Members sorted by name, of one kind or all, with contact details if
+/// `with_contacts` and this device may read them.
+fn members(
+    t: &mut Target,
+    kind: Option<groundwork_protocol::schema::MemberKind>,
+    with_contacts: bool,
+) -> Result<Vec<MemberView>> {
+    match t.send(Request::MemberList {
+        kind,
+        with_contacts,
+    })? {
+        Response::Members(ms) => Ok(ms),
+        other => Err(unexpected(&other)),
+    }
 }
 
 fn show_member(m: &MemberView, out: &mut Out) -> Result<()> {
@@ -304,8 +376,8 @@ fn show_member(m: &MemberView, out: &mut Out) -> Result<()> {
     Ok(())
 }
 
-fn import(g: &Group, file: &Path, skip_invalid: bool, out: &mut Out) -> Result<()> {
-    let parsed = roster_csv::read_file(file)?;
+fn import(t: &mut Target, file: &Path, skip_invalid: bool, out: &mut Out) -> Result<()> {
+    let mut parsed = roster_csv::read_file(file)?;
     let name = file.display();
     if !parsed.invalid.is_empty() && !skip_invalid {
         let first = &parsed.invalid[0];
@@ -323,12 +395,23 @@ fn import(g: &Group, file: &Path, skip_invalid: bool, out: &mut Out) -> Result<(
             first.why
         );
     }
-    let rows: Vec<MemberInput> = parsed.rows.iter().map(|(_, r)| r.clone()).collect();
-    let bar = progress_bar(rows.len() as u64);
-    let outcome = g
-        .import_members(&rows, today(), |n| bar.set_position(n))
-        .with_context(|| format!("{name}: nothing was imported"))?;
+    let rows: Vec<MemberInput> = std::mem::take(&mut parsed.rows)
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    // Progress is only seen where the store is open: a node answers once.
+    let bar = if t.is_direct() {
+        progress_bar(rows.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let answer = t.answer(Request::MemberImport { rows }, |n| bar.set_position(n));
     bar.finish_and_clear();
+    let outcome = match answer? {
+        Response::Imported(outcome) => outcome,
+        Response::Error { message } => bail!("{name}: nothing was imported: {message}"),
+        other => return Err(unexpected(&other)),
+    };
     out.line(format!(
         "imported {} member{} from {name}; {} already on the roster",
         outcome.added.len(),
@@ -419,14 +502,10 @@ fn read_text(path: &Path) -> Result<String> {
         .unwrap_or(text))
 }
 
-fn constitution(g: &Group, cmd: ConstitutionCmd, out: &mut Out) -> Result<()> {
-    let report = |out: &mut Out, v: Option<u64>| match v {
-        Some(v) => out.line(format!("constitution is now version {v}")),
-        None => out.line("no changes"),
-    };
+fn constitution(t: &mut Target, cmd: ConstitutionCmd, out: &mut Out) -> Result<()> {
     match cmd {
         ConstitutionCmd::Show { json } => {
-            let c: Constitution = g.read()?;
+            let c = constitution_text(t)?;
             if json.json {
                 out.json(&c)?;
             } else {
@@ -446,44 +525,53 @@ fn constitution(g: &Group, cmd: ConstitutionCmd, out: &mut Out) -> Result<()> {
             if text.trim().is_empty() {
                 bail!("{} is empty; a constitution needs text", file.display());
             }
-            let v = g.amend_constitution(
-                &ConstitutionUpdate {
-                    text: Some(text),
-                    summary,
-                    adopted: None,
-                },
-                today(),
-            )?;
-            report(out, v)?;
+            let update = ConstitutionUpdate {
+                text: Some(text),
+                summary,
+                adopted: None,
+            };
+            amend(t, update, out)?;
         }
         ConstitutionCmd::Edit { summary } => {
-            let c: Constitution = g.read()?;
-            let edited = edit_in_editor(g.dir(), c.body.as_str())?;
+            let c = constitution_text(t)?;
+            let edited = edit_in_editor(t.dir(), c.body.as_str())?;
             if edited.trim().is_empty() {
                 bail!("the edited constitution is empty; nothing changed");
             }
-            let v = g.amend_constitution(
-                &ConstitutionUpdate {
-                    text: Some(edited),
-                    summary,
-                    adopted: None,
-                },
-                today(),
-            )?;
-            report(out, v)?;
+            let update = ConstitutionUpdate {
+                text: Some(edited),
+                summary,
+                adopted: None,
+            };
+            amend(t, update, out)?;
         }
         ConstitutionCmd::Adopt { date } => {
-            let date = date.unwrap_or_else(today);
-            let v = g.amend_constitution(
-                &ConstitutionUpdate {
-                    text: None,
-                    summary: None,
-                    adopted: Some(date),
-                },
-                today(),
-            )?;
-            report(out, v)?;
+            let update = ConstitutionUpdate {
+                text: None,
+                summary: None,
+                adopted: Some(date.unwrap_or_else(today)),
+            };
+            amend(t, update, out)?;
         }
+    }
+    Ok(())
+}
+
+fn constitution_text(t: &mut Target) -> Result<groundwork_protocol::schema::Constitution> {
+    match t.send(Request::ConstitutionShow)? {
+        Response::Constitution(c) => Ok(c),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Amends the constitution and says which version it is now.
+fn amend(t: &mut Target, update: ConstitutionUpdate, out: &mut Out) -> Result<()> {
+    match t.send(Request::ConstitutionAmend { update })? {
+        Response::Amended { version: Some(v) } => {
+            out.line(format!("constitution is now version {v}"))?;
+        }
+        Response::Amended { version: None } => out.line("no changes")?,
+        other => return Err(unexpected(&other)),
     }
     Ok(())
 }
@@ -524,10 +612,13 @@ fn edit_in_editor(dir: &DataDir, text: &str) -> Result<String> {
     result
 }
 
-fn plan(g: &Group, cmd: PlanCmd, out: &mut Out) -> Result<()> {
+fn plan(t: &mut Target, cmd: PlanCmd, out: &mut Out) -> Result<()> {
     match cmd {
         PlanCmd::Show { json } => {
-            let v = g.plan_view()?;
+            let v = match t.send(Request::PlanShow)? {
+                Response::Plan(v) => v,
+                other => return Err(unexpected(&other)),
+            };
             if json.json {
                 out.json(&v)?;
                 return Ok(());
@@ -590,7 +681,7 @@ fn plan(g: &Group, cmd: PlanCmd, out: &mut Out) -> Result<()> {
                 (None, Some(f)) => read_text(&f)?,
                 (None, None) => bail!("give --text or --file"),
             };
-            let changed = g.set_vision(text.trim())?;
+            let changed = changed(t.send(Request::PlanVision { text })?)?;
             out.line(if changed {
                 "vision updated"
             } else {
@@ -598,15 +689,15 @@ fn plan(g: &Group, cmd: PlanCmd, out: &mut Out) -> Result<()> {
             })?;
         }
         PlanCmd::Goal(GoalCmd::Add { text }) => {
-            let id = g.add_goal(&text)?;
+            let id = created(t.send(Request::PlanGoalAdd { text })?)?;
             out.line(format!("added goal {id}"))?;
         }
         PlanCmd::Action(ActionCmd::Add { title, owner, due }) => {
-            let id = g.add_action(&title, owner.as_deref(), due)?;
+            let id = created(t.send(Request::PlanActionAdd { title, owner, due })?)?;
             out.line(format!("added action {id}"))?;
         }
         PlanCmd::Action(ActionCmd::Done { id }) => {
-            let changed = g.action_done(&id, today())?;
+            let changed = changed(t.send(Request::PlanActionDone { id: id.clone() })?)?;
             out.line(if changed {
                 format!("action {id} done")
             } else {
@@ -614,7 +705,10 @@ fn plan(g: &Group, cmd: PlanCmd, out: &mut Out) -> Result<()> {
             })?;
         }
         PlanCmd::Conversations(ConversationsCmd::Add { count, themes }) => {
-            let total = g.add_conversations(count, &themes)?;
+            let total = match t.send(Request::PlanConversationsAdd { count, themes })? {
+                Response::Conversations { total } => total,
+                other => return Err(unexpected(&other)),
+            };
             out.line(format!(
                 "recorded {count} conversation{}; {total} held in all",
                 if count == 1 { "" } else { "s" }
@@ -624,7 +718,31 @@ fn plan(g: &Group, cmd: PlanCmd, out: &mut Out) -> Result<()> {
     Ok(())
 }
 
-fn meetup(g: &Group, cmd: MeetupCmd, out: &mut Out) -> Result<()> {
+/// The id in a `Created` answer.
+fn created(r: Response) -> Result<groundwork_protocol::ShortId> {
+    match r {
+        Response::Created { id } => Ok(id),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Whether a `Changed` answer says something changed.
+fn changed(r: Response) -> Result<bool> {
+    match r {
+        Response::Changed { changed } => Ok(changed),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Checks the answer is `Saved`.
+fn saved(r: Response) -> Result<()> {
+    match r {
+        Response::Saved => Ok(()),
+        other => Err(unexpected(&other)),
+    }
+}
+
+fn meetup(t: &mut Target, cmd: MeetupCmd, out: &mut Out) -> Result<()> {
     match cmd {
         MeetupCmd::Add {
             date,
@@ -632,16 +750,20 @@ fn meetup(g: &Group, cmd: MeetupCmd, out: &mut Out) -> Result<()> {
             agenda,
             attendance,
         } => {
-            let id = g.add_meetup(&MeetupInput {
+            let input = MeetupInput {
                 date,
                 place,
                 agenda,
                 attendance,
-            })?;
+            };
+            let id = created(t.send(Request::MeetupAdd { input })?)?;
             out.line(format!("added meet-up {id}"))?;
         }
         MeetupCmd::List { json } => {
-            let ms = g.meetups()?;
+            let ms = match t.send(Request::MeetupList)? {
+                Response::Meetups(ms) => ms,
+                other => return Err(unexpected(&other)),
+            };
             if json.json {
                 out.json(&ms)?;
             } else if ms.is_empty() {
@@ -663,7 +785,10 @@ fn meetup(g: &Group, cmd: MeetupCmd, out: &mut Out) -> Result<()> {
             }
         }
         MeetupCmd::Show { id, json } => {
-            let m = g.meetup(&id)?;
+            let m = match t.send(Request::MeetupShow { id })? {
+                Response::Meetup(m) => m,
+                other => return Err(unexpected(&other)),
+            };
             if json.json {
                 out.json(&m)?;
             } else {
@@ -671,15 +796,25 @@ fn meetup(g: &Group, cmd: MeetupCmd, out: &mut Out) -> Result<()> {
             }
         }
         MeetupCmd::Note { id, append, file } => {
-            match (append, file) {
-                (Some(text), _) => g.append_meetup_note(&id, &text)?,
-                (None, Some(f)) => g.set_meetup_notes(&id, &read_text(&f)?)?,
+            let req = match (append, file) {
+                (Some(text), _) => Request::MeetupNoteAppend {
+                    id: id.clone(),
+                    text,
+                },
+                (None, Some(f)) => Request::MeetupNoteSet {
+                    id: id.clone(),
+                    text: read_text(&f)?,
+                },
                 (None, None) => bail!("give --append or --file"),
-            }
+            };
+            saved(t.send(req)?)?;
             out.line(format!("notes of meet-up {id} saved"))?;
         }
         MeetupCmd::Attendance { id, count } => {
-            g.set_attendance(&id, count)?;
+            saved(t.send(Request::MeetupAttendance {
+                id: id.clone(),
+                count,
+            })?)?;
             out.line(format!("meet-up {id}: {count} came"))?;
         }
     }
@@ -709,27 +844,11 @@ fn show_meetup(m: &Meetup, out: &mut Out) -> Result<()> {
     Ok(())
 }
 
-/// One row of `device list`.
-#[derive(Debug, serde::Serialize)]
-struct DeviceRow {
-    id: String,
-    #[serde(flatten)]
-    entry: groundwork_protocol::schema::DeviceEntry,
-    this_device: bool,
-}
-
-fn device_list(g: &Group, json: bool, out: &mut Out) -> Result<()> {
-    let devices: groundwork_protocol::schema::Devices = g.read()?;
-    let me = g.device_id().to_string();
-    let rows: Vec<DeviceRow> = devices
-        .devices
-        .into_iter()
-        .map(|(id, entry)| DeviceRow {
-            this_device: id == me,
-            id,
-            entry,
-        })
-        .collect();
+fn device_list(t: &mut Target, json: bool, out: &mut Out) -> Result<()> {
+    let rows: Vec<DeviceView> = match t.send(Request::DeviceList)? {
+        Response::Devices(rows) => rows,
+        other => return Err(unexpected(&other)),
+    };
     if json {
         out.json(&rows)?;
         return Ok(());

@@ -15,6 +15,7 @@ use groundwork_protocol::{Date, ShortId};
 mod commands;
 mod network;
 mod output;
+mod target;
 
 pub use commands::run;
 

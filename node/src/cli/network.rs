@@ -5,15 +5,15 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
+use groundwork_protocol::SecretKey;
+use groundwork_protocol::control::{NodeStatus, PeerStatus};
 use groundwork_protocol::invite::Invite;
 use groundwork_protocol::join::{JoinReply, JoinRequest};
-use groundwork_protocol::schema::Role;
-use groundwork_protocol::{DeviceId, SecretKey};
 
 use super::output::Out;
-use crate::daemon::{Daemon, TICKET_KEY};
+use crate::daemon::Daemon;
 use crate::datadir::{DataDir, KeyKind};
-use crate::group::{Group, GroupKind, GroupProfile, today};
+use crate::group::{Group, GroupKind, GroupProfile};
 use crate::runtime::{JOINED_ROLE_KEY, PeerRecord};
 
 /// How long `join` waits for the first sync.
@@ -41,7 +41,8 @@ pub fn up(dir: DataDir, offline: bool, listen: Option<SocketAddr>, out: &mut Out
         // Handle signals before saying we are ready, so a stop request that
         // follows the ticket line at once is never missed.
         let mut shutdown = ShutdownSignals::install()?;
-        let daemon = Daemon::start(&dir, &config).await?;
+        let mut daemon = Daemon::start(&dir, &config).await?;
+        daemon.serve_control(&dir).await?;
         let name = daemon
             .handle()
             .with(|a| a.group().profile().name.clone())
@@ -81,21 +82,6 @@ impl ShutdownSignals {
             _ = self.term.recv() => {}
         }
     }
-}
-
-/// The addresses in this node's last ticket.
-fn ticket_addrs(g: &Group) -> Result<Vec<SocketAddr>> {
-    let ticket: String = g.meta(TICKET_KEY)?.ok_or_else(|| {
-        anyhow!("run `groundwork up` once first, so the invite can say where to find this device")
-    })?;
-    Ok(crate::net::parse_ticket(&ticket)?.1)
-}
-
-/// `groundwork invite`: the invite text.
-pub fn invite(g: &Group, role: Role, hours: u64) -> Result<String> {
-    let addrs = ticket_addrs(g)?;
-    let invite = g.create_invite(role, now_secs(), hours * 3600, addrs)?;
-    Ok(invite.to_text())
 }
 
 /// `groundwork join INVITE`: redeem the invite, then do the first sync.
@@ -229,60 +215,14 @@ pub fn peer_add(g: &Group, offline: bool, ticket: &str) -> Result<PeerRecord> {
     Ok(rec)
 }
 
-/// One row of `peer list`.
-#[derive(Debug, serde::Serialize)]
-pub struct PeerRow {
-    /// The peer's device id.
-    pub device: DeviceId,
-    /// Its group's id.
-    pub group: Option<String>,
-    /// Its group's name, from its card.
-    pub name: Option<String>,
-    /// Linked group (true) or this group's device (false).
-    pub linked: bool,
-    /// Addresses last seen.
-    pub addrs: Vec<SocketAddr>,
-    /// When last seen (seconds since 1970).
-    pub last_seen: u64,
-}
-
-/// The peers remembered in the store.
-pub fn peer_rows(g: &Group) -> Result<Vec<PeerRow>> {
-    let cards: std::collections::BTreeMap<[u8; 32], String> = g
-        .store()
-        .cards()?
-        .into_iter()
-        .filter_map(|(k, b)| {
-            groundwork_protocol::card::SignedCard::from_bytes(&b)
-                .ok()
-                .map(|c| (k, c.card().name.clone()))
-        })
-        .collect();
-    let mut rows = Vec::new();
-    for (_, bytes) in g.store().peers()? {
-        let Ok(p) = serde_json::from_slice::<PeerRecord>(&bytes) else {
-            continue;
-        };
-        rows.push(PeerRow {
-            device: p.device,
-            name: p.group.and_then(|gid| cards.get(gid.as_bytes()).cloned()),
-            group: p.group.map(|gid| gid.to_string()),
-            linked: p.linked,
-            addrs: p.addrs,
-            last_seen: p.last_seen,
-        });
-    }
-    Ok(rows)
-}
-
-/// Prints peer rows.
-pub fn print_peers(rows: &[PeerRow], json: bool, out: &mut Out) -> Result<()> {
+/// Prints peers.
+pub fn print_peers(rows: &[PeerStatus], json: bool, out: &mut Out) -> Result<()> {
     if json {
         out.json(&rows)?;
         return Ok(());
     }
     if rows.is_empty() {
-        out.line("no peers yet (link a group with `groundwork peer add TICKET`)")?;
+        out.line("no peers yet (invite a device with `groundwork invite`, or link a group with `groundwork peer add TICKET`)")?;
         return Ok(());
     }
     let table: Vec<Vec<String>> = rows
@@ -290,30 +230,43 @@ pub fn print_peers(rows: &[PeerRow], json: bool, out: &mut Out) -> Result<()> {
         .map(|r| {
             vec![
                 r.device.fmt_short(),
-                if r.linked {
-                    "linked group"
-                } else {
-                    "this group"
-                }
-                .to_owned(),
                 r.name.clone().unwrap_or_else(|| "-".into()),
-                r.addrs
-                    .iter()
-                    .map(|a| a.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                if r.connected { "connected" } else { "-" }.to_owned(),
+                r.last_error.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    out.table(&["DEVICE", "KIND", "GROUP", "ADDRESSES"], &table)?;
+    out.table(&["DEVICE", "GROUP", "LINK", "LAST ERROR"], &table)?;
     Ok(())
 }
 
-/// `device revoke`: revoke and say so.
-pub fn revoke(g: &Group, id: &str) -> Result<String> {
-    let device = g.revoke_device(id, today())?;
-    Ok(format!(
-        "revoked device {}; devices that sync with this one will refuse it",
-        device.fmt_short()
-    ))
+/// Prints a running node's status.
+pub fn print_status(s: &NodeStatus, json: bool, out: &mut Out) -> Result<()> {
+    if json {
+        out.json(s)?;
+        return Ok(());
+    }
+    out.line(format!(
+        "{} ({}), this device {} ({})",
+        s.group_name,
+        s.group.fmt_short(),
+        s.device.fmt_short(),
+        s.role.map_or_else(|| "-".to_owned(), |r| r.to_string())
+    ))?;
+    out.line("")?;
+    let docs: Vec<Vec<String>> = s
+        .documents
+        .iter()
+        .map(|d| {
+            vec![
+                d.kind.to_string(),
+                d.heads.to_string(),
+                d.changes.map_or_else(|| "-".into(), |c| c.to_string()),
+                d.bytes.map_or_else(|| "-".into(), |b| b.to_string()),
+            ]
+        })
+        .collect();
+    out.table(&["DOCUMENT", "HEADS", "PENDING", "BYTES"], &docs)?;
+    out.line("")?;
+    print_peers(&s.peers, false, out)
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use autosurgeon::Text;
+use groundwork_protocol::control::{ConstitutionUpdate, MeetupInput, PlanView};
 use groundwork_protocol::edit::{self, KeyedMap};
 use groundwork_protocol::schema::{
     Action, ActionStatus, Amendment, Constitution, Goal, Meetup, Meetups, Member, Plan, Roster,
@@ -10,40 +11,6 @@ use groundwork_protocol::schema::{
 use groundwork_protocol::{Date, DocKind, ShortId};
 
 use super::{FromDocChecked, Group, GroupError};
-
-/// A change to the constitution.
-#[derive(Clone, Debug, Default)]
-pub struct ConstitutionUpdate {
-    /// The new text, if it changes.
-    pub text: Option<String>,
-    /// One line saying what changed, for the amendment log.
-    pub summary: Option<String>,
-    /// The date the group adopted it, if that is being recorded.
-    pub adopted: Option<Date>,
-}
-
-/// A new meet-up.
-#[derive(Clone, Debug)]
-pub struct MeetupInput {
-    /// When.
-    pub date: Date,
-    /// Where.
-    pub place: String,
-    /// The agenda.
-    pub agenda: Option<String>,
-    /// How many came, if known.
-    pub attendance: Option<u64>,
-}
-
-/// The plan with each action's owner resolved, where this device may read the roster.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct PlanView {
-    /// The plan document.
-    #[serde(flatten)]
-    pub plan: Plan,
-    /// Action id to (member id, name) of its owner.
-    pub owners: BTreeMap<String, (String, String)>,
-}
 
 fn not_found(what: &'static str, id: &ShortId) -> GroupError {
     GroupError::NotFound {

@@ -2,65 +2,14 @@
 
 use std::collections::HashMap;
 
+use groundwork_protocol::control::{ImportOutcome, MemberInput, MemberView};
 use groundwork_protocol::edit::{self, KeyedMap};
 use groundwork_protocol::schema::{
-    Contact, Contacts, Course, LawfulBasis, Member, MemberKind, MemberStatus, Roster,
-    packed_email_may_be, same_email,
+    Contact, Contacts, Member, Roster, packed_email_may_be, same_email,
 };
 use groundwork_protocol::{Date, DocKind, ShortId};
 
 use super::{FromDocChecked, Group, GroupError};
-
-/// A member as the user gave it: every field optional, validated on use.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MemberInput {
-    /// A stable id to keep (from an exported spreadsheet).
-    pub id: Option<ShortId>,
-    /// Full name.
-    pub name: Option<String>,
-    /// Email address.
-    pub email: Option<String>,
-    /// Phone number.
-    pub phone: Option<String>,
-    /// Professional, activist or observer.
-    pub kind: Option<MemberKind>,
-    /// When they joined.
-    pub joined: Option<Date>,
-    /// Active or lapsed.
-    pub status: Option<MemberStatus>,
-    /// When they agreed to the Principles of Practice.
-    pub principles_agreed: Option<Date>,
-    /// Courses attended (added to any already recorded).
-    pub courses: Vec<Course>,
-    /// Whether they agreed to be contacted.
-    pub consent_to_contact: Option<bool>,
-    /// Lawful basis for holding contact details.
-    pub lawful_basis: Option<LawfulBasis>,
-    /// When consent was given.
-    pub consent_date: Option<Date>,
-}
-
-/// A member with their id and, where this device may read them, contact details.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct MemberView {
-    /// The member's id.
-    pub id: ShortId,
-    /// The roster record.
-    #[serde(flatten)]
-    pub member: Member,
-    /// Contact details, if held and readable.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub contact: Option<Contact>,
-}
-
-/// What an import did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ImportOutcome {
-    /// Ids of the members added, in file order.
-    pub added: Vec<ShortId>,
-    /// Rows that matched a member already on the roster (or earlier in the file).
-    pub already_present: usize,
-}
 
 /// Checks an email address has the shape `local@domain.tld`. Returns it trimmed.
 pub fn validate_email(s: &str) -> Result<String, String> {
@@ -105,9 +54,15 @@ fn phone_key(p: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-impl MemberInput {
+/// Validation of a [`MemberInput`] (the type is in `groundwork_protocol`
+/// so it can cross the control socket; the rules stay here).
+pub trait MemberInputExt {
     /// Builds the roster record and contact details for a new member.
-    pub fn build(&self, today: Date) -> Result<(Member, Option<Contact>), GroupError> {
+    fn build(&self, today: Date) -> Result<(Member, Option<Contact>), GroupError>;
+}
+
+impl MemberInputExt for MemberInput {
+    fn build(&self, today: Date) -> Result<(Member, Option<Contact>), GroupError> {
         let name = self.name.as_deref().map(str::trim).unwrap_or_default();
         if name.is_empty() {
             return Err(GroupError::Invalid {
@@ -124,42 +79,44 @@ impl MemberInput {
             courses: self.courses.clone(),
         };
         member.normalise();
-        let contact = self.contact_patch(Contact::default())?;
+        let contact = contact_patch(self, Contact::default())?;
         Ok((member, (!contact.is_empty()).then_some(contact)))
     }
+}
 
-    fn contact_patch(&self, mut c: Contact) -> Result<Contact, GroupError> {
-        if let Some(e) = &self.email {
-            c.email = Some(validate_email(e).map_err(|why| GroupError::Invalid {
-                field: "email",
-                why,
-            })?);
-        }
-        if let Some(p) = &self.phone {
-            c.phone = Some(validate_phone(p).map_err(|why| GroupError::Invalid {
-                field: "phone",
-                why,
-            })?);
-        }
-        if let Some(v) = self.consent_to_contact {
-            c.consent_to_contact = v;
-        }
-        if let Some(v) = self.lawful_basis {
-            c.lawful_basis = v;
-        }
-        if let Some(v) = self.consent_date {
-            c.consent_date = Some(v);
-        }
-        Ok(c)
+/// `c` with the contact fields `input` gives, validated.
+fn contact_patch(input: &MemberInput, mut c: Contact) -> Result<Contact, GroupError> {
+    if let Some(e) = &input.email {
+        c.email = Some(validate_email(e).map_err(|why| GroupError::Invalid {
+            field: "email",
+            why,
+        })?);
     }
+    if let Some(p) = &input.phone {
+        c.phone = Some(validate_phone(p).map_err(|why| GroupError::Invalid {
+            field: "phone",
+            why,
+        })?);
+    }
+    if let Some(v) = input.consent_to_contact {
+        c.consent_to_contact = v;
+    }
+    if let Some(v) = input.lawful_basis {
+        c.lawful_basis = v;
+    }
+    if let Some(v) = input.consent_date {
+        c.consent_date = Some(v);
+    }
+    Ok(c)
+}
 
-    fn touches_contacts(&self) -> bool {
-        self.email.is_some()
-            || self.phone.is_some()
-            || self.consent_to_contact.is_some()
-            || self.lawful_basis.is_some()
-            || self.consent_date.is_some()
-    }
+/// Whether `input` gives any contact field.
+fn touches_contacts(input: &MemberInput) -> bool {
+    input.email.is_some()
+        || input.phone.is_some()
+        || input.consent_to_contact.is_some()
+        || input.lawful_basis.is_some()
+        || input.consent_date.is_some()
 }
 
 impl Group {
@@ -213,7 +170,7 @@ impl Group {
 
     /// Changes the fields given in `patch`; adds its courses to those recorded.
     pub fn edit_member(&self, id: &ShortId, patch: &MemberInput) -> Result<MemberView, GroupError> {
-        let kinds: &[DocKind] = if patch.touches_contacts() {
+        let kinds: &[DocKind] = if touches_contacts(patch) {
             &[DocKind::Roster, DocKind::Contacts]
         } else {
             &[DocKind::Roster]
@@ -242,11 +199,11 @@ impl Group {
             member.courses.extend(patch.courses.iter().cloned());
             member.normalise();
             edit::put_member(roster, id, &member)?;
-            let contact = if patch.touches_contacts() {
+            let contact = if touches_contacts(patch) {
                 let contacts = ed.doc(DocKind::Contacts)?;
                 let old: Contact =
                     edit::get_entry(contacts, KeyedMap::Contacts, id.as_str())?.unwrap_or_default();
-                let new = patch.contact_patch(old)?;
+                let new = contact_patch(patch, old)?;
                 edit::put_contact(contacts, id, &new)?;
                 Some(new)
             } else {

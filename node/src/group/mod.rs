@@ -22,9 +22,11 @@ mod documents;
 mod error;
 mod members;
 
-pub use documents::{ConstitutionUpdate, MeetupInput, PlanView};
 pub use error::GroupError;
-pub use members::{ImportOutcome, MemberInput, MemberView, validate_email, validate_phone};
+pub use groundwork_protocol::control::{
+    ConstitutionUpdate, ImportOutcome, MeetupInput, MemberInput, MemberView, PlanView,
+};
+pub use members::{MemberInputExt, validate_email, validate_phone};
 
 /// What sort of group this is (from the programme).
 #[derive(

@@ -275,7 +275,17 @@ pub async fn drive(node: NodeHandle, conn: Connection, outbound: bool) -> Result
         .await?;
     }
     let result = run_session(&node, &conn, session, &mut send, recv, &mut out_rx, first).await;
-    let why = result.as_ref().err().map(|e| format!("{e:#}"));
+    // The peer closing with code 0 (it stopped, or ended the session
+    // cleanly) is not an error.
+    let clean_close = matches!(
+        conn.close_reason(),
+        Some(iroh::endpoint::ConnectionError::ApplicationClosed(c)) if c.error_code == 0u32.into()
+    );
+    let why = result
+        .as_ref()
+        .err()
+        .filter(|_| !clean_close)
+        .map(|e| format!("{e:#}"));
     if let Some(w) = &why {
         tracing::info!(peer = %peer.fmt_short(), "session ended: {w}");
         let _ = write_frame(&mut send, &Message::Bye(w.clone()).encode()).await;

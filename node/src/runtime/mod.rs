@@ -170,38 +170,7 @@ struct Live {
     out: mpsc::Sender<Outgoing>,
 }
 
-/// What the actor tells the rest of the node about.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NodeEvent {
-    /// A document changed (locally or from a peer).
-    DocChanged {
-        /// Its group.
-        group: GroupId,
-        /// Its kind.
-        kind: DocKind,
-    },
-    /// A session with a peer started.
-    PeerConnected {
-        /// The peer.
-        device: DeviceId,
-        /// Its group, once known.
-        group: Option<GroupId>,
-    },
-    /// A session with a peer ended.
-    PeerDisconnected {
-        /// The peer.
-        device: DeviceId,
-        /// Why, if badly.
-        reason: Option<String>,
-    },
-    /// A group card arrived.
-    CardReceived {
-        /// The group.
-        group: GroupId,
-        /// Its name.
-        name: String,
-    },
-}
+pub use groundwork_protocol::control::Event as NodeEvent;
 
 /// The node state, owned by the actor thread.
 pub struct Actor {
@@ -233,7 +202,8 @@ impl std::fmt::Debug for Actor {
     }
 }
 
-fn now_secs() -> u64 {
+/// Seconds since 1970.
+pub fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -988,9 +958,9 @@ impl Host<'_> {
             tracing::warn!("could not store a group card: {e}");
             return false;
         }
-        let _ = self.events.send(NodeEvent::CardReceived {
+        let _ = self.events.send(NodeEvent::RecordReceived {
             group: g,
-            name: card.card().name.clone(),
+            what: "group card".into(),
         });
         self.cards.insert(g, card);
         new
@@ -1080,6 +1050,38 @@ impl SessionStore for Host<'_> {
         }
         Ok(new_docs)
     }
+}
+
+/// What this node knows of its peers, for `peer list` and `status`:
+/// remembered peers, with `live` (device → last error, connected) applied.
+pub fn peer_statuses(
+    group: &Group,
+    live: &BTreeMap<DeviceId, (bool, Option<String>)>,
+) -> Result<Vec<groundwork_protocol::control::PeerStatus>, GroupError> {
+    let names: BTreeMap<[u8; 32], String> = group
+        .store()
+        .cards()?
+        .into_iter()
+        .filter_map(|(k, b)| {
+            SignedCard::from_bytes(&b)
+                .ok()
+                .map(|c| (k, c.card().name.clone()))
+        })
+        .collect();
+    Ok(peers::load(group)?
+        .into_values()
+        .map(|p| {
+            let (connected, last_error) = live.get(&p.device).cloned().unwrap_or((false, None));
+            groundwork_protocol::control::PeerStatus {
+                device: p.device,
+                group: p.group,
+                name: p.group.and_then(|g| names.get(g.as_bytes()).cloned()),
+                connected,
+                last_seen: Some(p.last_seen).filter(|s| *s > 0),
+                last_error,
+            }
+        })
+        .collect())
 }
 
 /// Decodes a persisted sync state; a bad one is dropped (the next sync

@@ -5,7 +5,7 @@ use autosurgeon::{Hydrate, Reconcile, Text};
 use crate::date::Date;
 
 /// One amendment in the log.
-#[derive(Clone, Debug, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct Amendment {
     /// The version this amendment produced.
     #[key]
@@ -19,10 +19,15 @@ pub struct Amendment {
 }
 
 /// The constitution document.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize,
+)]
 pub struct Constitution {
     /// The text, edited collaboratively.
-    #[serde(serialize_with = "super::text_as_str")]
+    #[serde(
+        serialize_with = "super::text_as_str",
+        deserialize_with = "super::text_from_str"
+    )]
     pub body: Text,
     /// When the group adopted it.
     pub adopted: Option<Date>,

@@ -70,7 +70,7 @@ impl FromStr for Role {
 string_scalar!(Role, "a device role");
 
 /// One device of the group.
-#[derive(Clone, Debug, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct DeviceEntry {
     /// What the device may do.
     pub role: Role,

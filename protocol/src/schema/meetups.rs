@@ -6,7 +6,7 @@ use crate::date::Date;
 use crate::ids::ShortId;
 
 /// One meet-up.
-#[derive(Clone, Debug, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct Meetup {
     /// Stable id.
     #[key]
@@ -16,10 +16,16 @@ pub struct Meetup {
     /// Where.
     pub place: String,
     /// The agenda members set, edited collaboratively.
-    #[serde(serialize_with = "super::text_as_str")]
+    #[serde(
+        serialize_with = "super::text_as_str",
+        deserialize_with = "super::text_from_str"
+    )]
     pub agenda: Text,
     /// Notes, edited collaboratively.
-    #[serde(serialize_with = "super::text_as_str")]
+    #[serde(
+        serialize_with = "super::text_as_str",
+        deserialize_with = "super::text_from_str"
+    )]
     pub notes: Text,
     /// How many came.
     pub attendance: u64,

@@ -73,5 +73,13 @@ pub(crate) fn text_as_str<S: serde::Serializer>(
     s.serialize_str(t.as_str())
 }
 
+/// Reads a plain string back as an autosurgeon [`Text`](autosurgeon::Text),
+/// the inverse of [`text_as_str`] (for the control API).
+pub(crate) fn text_from_str<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<autosurgeon::Text, D::Error> {
+    <String as serde::Deserialize>::deserialize(d).map(autosurgeon::Text::with_value)
+}
+
 #[cfg(test)]
 mod tests;

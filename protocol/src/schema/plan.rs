@@ -44,7 +44,7 @@ impl FromStr for ActionStatus {
 string_scalar!(ActionStatus, "an action status");
 
 /// A goal of the plan.
-#[derive(Clone, Debug, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct Goal {
     /// Stable id.
     #[key]
@@ -54,7 +54,7 @@ pub struct Goal {
 }
 
 /// An action of the plan. Its owner is kept in the roster (personal data).
-#[derive(Clone, Debug, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct Action {
     /// Stable id.
     #[key]
@@ -70,10 +70,13 @@ pub struct Action {
 }
 
 /// The listening campaign: one-to-one conversations and what they surfaced.
-#[derive(Clone, Debug, Default, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Clone, Debug, Default, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct Listening {
     /// Conversations held; a counter, so concurrent additions add up.
-    #[serde(serialize_with = "counter_value")]
+    #[serde(
+        serialize_with = "counter_value",
+        deserialize_with = "counter_from_value"
+    )]
     pub conversations_held: Counter,
     /// Themes heard.
     pub themes: Vec<String>,
@@ -91,11 +94,20 @@ fn counter_value<S: serde::Serializer>(c: &Counter, s: S) -> Result<S::Ok, S::Er
     s.serialize_i64(c.value())
 }
 
+fn counter_from_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Counter, D::Error> {
+    <i64 as serde::Deserialize>::deserialize(d).map(Counter::with_value)
+}
+
 /// The plan document.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize,
+)]
 pub struct Plan {
     /// The group's vision, edited collaboratively.
-    #[serde(serialize_with = "super::text_as_str")]
+    #[serde(
+        serialize_with = "super::text_as_str",
+        deserialize_with = "super::text_from_str"
+    )]
     pub vision: Text,
     /// Goals.
     pub goals: Vec<Goal>,

@@ -1,0 +1,82 @@
+//! Where a group command goes: the node running on the data directory,
+//! through its control socket, or, when none runs, the store opened here.
+//! Either way the request is answered by [`control::execute`], so both
+//! paths give the same answers and the same error lines.
+
+use anyhow::{Result, anyhow};
+use groundwork_protocol::control::{Request, Response};
+
+use crate::control;
+use crate::datadir::DataDir;
+use crate::group::Group;
+
+/// The node's control connection, or the group opened directly.
+#[derive(Debug)]
+pub(super) enum Target {
+    /// A node runs on the data directory and owns the store.
+    Node {
+        /// The control connection.
+        client: control::Client,
+        /// The data directory.
+        dir: DataDir,
+    },
+    /// No node runs: the store is opened in this process (boxed: a group is
+    /// much larger than a connection).
+    Direct(Box<Group>),
+}
+
+impl Target {
+    /// Connects to the node running on `dir`, or opens the group there.
+    pub(super) fn open(dir: DataDir) -> Result<Self> {
+        Ok(match control::connect(&dir)? {
+            Some(client) => Target::Node { client, dir },
+            None => Target::Direct(Box::new(Group::open(&dir)?)),
+        })
+    }
+
+    /// The data directory.
+    pub(super) fn dir(&self) -> &DataDir {
+        match self {
+            Target::Node { dir, .. } => dir,
+            Target::Direct(g) => g.dir(),
+        }
+    }
+
+    /// Whether the store is open here (so progress can be shown).
+    pub(super) fn is_direct(&self) -> bool {
+        matches!(self, Target::Direct(_))
+    }
+
+    /// Sends a request; an error answer becomes the error, as one line.
+    pub(super) fn send(&mut self, req: Request) -> Result<Response> {
+        match self.answer(req, |_| {})? {
+            Response::Error { message } => Err(anyhow!(message)),
+            response => Ok(response),
+        }
+    }
+
+    /// The answer to a request, error answers included. `progress` hears
+    /// an import's progress when the store is open here.
+    pub(super) fn answer(&mut self, req: Request, progress: impl FnMut(u64)) -> Result<Response> {
+        match self {
+            Target::Node { client, .. } => client.request(req),
+            Target::Direct(g) => Ok(control::execute_with_progress(g, req, progress)),
+        }
+    }
+
+    /// The store's housekeeping after a command run here; a running node
+    /// does its own.
+    pub(super) fn finish(self) {
+        if let Target::Direct(mut g) = self {
+            g.maintain();
+        }
+    }
+}
+
+/// An answer of the wrong kind for the request (a node of another version).
+pub(super) fn unexpected(r: &Response) -> anyhow::Error {
+    anyhow!(
+        "the node gave an unexpected answer ({})",
+        control::variant_name(r)
+    )
+}

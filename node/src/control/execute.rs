@@ -1,0 +1,154 @@
+//! Every group operation, from a [`Request`] to a [`Response`].
+
+use groundwork_protocol::control::{DeviceView, Request, Response};
+use groundwork_protocol::schema::{Constitution, Devices};
+
+use crate::group::{Group, GroupError, today};
+
+/// The most listening conversations one request records (as the command
+/// line allows).
+const MAX_CONVERSATIONS: u32 = 100_000;
+
+/// Runs `req` on `group`. A failure is a [`Response::Error`] whose message
+/// is the line the command line prints after `error: `. `Status` and
+/// `Subscribe` need a running node and are refused here.
+pub fn execute(group: &Group, req: Request) -> Response {
+    execute_with_progress(group, req, |_| {})
+}
+
+/// [`execute`], reporting an import's progress (rows done) to `progress`.
+pub fn execute_with_progress(group: &Group, req: Request, progress: impl FnMut(u64)) -> Response {
+    match run(group, req, progress) {
+        Ok(response) => response,
+        // The same text as the command line's `error: {e:#}`: the error and
+        // its sources, joined by ": ".
+        Err(e) => Response::error(format!("{:#}", anyhow::Error::from(e))),
+    }
+}
+
+fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, GroupError> {
+    Ok(match req {
+        Request::MemberAdd { input } => {
+            let (id, member) = g.add_member(&input, today())?;
+            Response::MemberAdded { id, member }
+        }
+        Request::MemberList {
+            kind,
+            with_contacts,
+        } => Response::Members(
+            g.members(with_contacts)?
+                .into_iter()
+                .filter(|m| kind.is_none_or(|k| m.member.kind == k))
+                .collect(),
+        ),
+        Request::MemberShow { id } => Response::Member(g.member(&id)?),
+        Request::MemberEdit { id, mut patch } => {
+            patch.id = None;
+            Response::Member(g.edit_member(&id, &patch)?)
+        }
+        Request::MemberRemove { id } => {
+            let member = g.remove_member(&id)?;
+            Response::MemberRemoved { id, member }
+        }
+        Request::MemberImport { rows } => {
+            Response::Imported(g.import_members(&rows, today(), progress)?)
+        }
+        Request::ConstitutionShow => Response::Constitution(g.read::<Constitution>()?),
+        Request::ConstitutionAmend { update } => {
+            if update.text.as_deref().is_some_and(|t| t.trim().is_empty()) {
+                return Err(GroupError::Invalid {
+                    field: "text",
+                    why: "a constitution needs text".into(),
+                });
+            }
+            Response::Amended {
+                version: g.amend_constitution(&update, today())?,
+            }
+        }
+        Request::PlanShow => Response::Plan(g.plan_view()?),
+        Request::PlanVision { text } => Response::Changed {
+            changed: g.set_vision(text.trim())?,
+        },
+        Request::PlanGoalAdd { text } => Response::Created {
+            id: g.add_goal(&text)?,
+        },
+        Request::PlanActionAdd { title, owner, due } => Response::Created {
+            id: g.add_action(&title, owner.as_deref(), due)?,
+        },
+        Request::PlanActionDone { id } => Response::Changed {
+            changed: g.action_done(&id, today())?,
+        },
+        Request::PlanConversationsAdd { count, themes } => {
+            if !(1..=MAX_CONVERSATIONS).contains(&count) {
+                return Err(GroupError::Invalid {
+                    field: "count",
+                    why: format!("must be from 1 to {MAX_CONVERSATIONS}, not {count}"),
+                });
+            }
+            Response::Conversations {
+                total: g.add_conversations(count, &themes)?,
+            }
+        }
+        Request::MeetupAdd { input } => Response::Created {
+            id: g.add_meetup(&input)?,
+        },
+        Request::MeetupList => Response::Meetups(g.meetups()?),
+        Request::MeetupShow { id } => Response::Meetup(g.meetup(&id)?),
+        Request::MeetupNoteAppend { id, text } => {
+            g.append_meetup_note(&id, &text)?;
+            Response::Saved
+        }
+        Request::MeetupNoteSet { id, text } => {
+            g.set_meetup_notes(&id, &text)?;
+            Response::Saved
+        }
+        Request::MeetupAttendance { id, count } => {
+            g.set_attendance(&id, count)?;
+            Response::Saved
+        }
+        Request::DeviceList => Response::Devices(devices(g)?),
+        Request::Status => {
+            Response::error("status needs a running node (start one with `groundwork up`)")
+        }
+        Request::Subscribe => {
+            Response::error("events need a running node (start one with `groundwork up`)")
+        }
+        Request::Invite { role, ttl_secs } => {
+            // No node runs: the invite names the addresses of the last `up`.
+            let ticket: Option<String> = g.meta(crate::daemon::TICKET_KEY)?;
+            let Some(addrs) = ticket.and_then(|t| crate::net::parse_ticket(&t).ok()) else {
+                return Ok(Response::error(
+                    "run `groundwork up` once first, so the invite can say where to find this device",
+                ));
+            };
+            let invite = g.create_invite(role, crate::runtime::now_secs(), ttl_secs, addrs.1)?;
+            Response::Invite {
+                text: invite.to_text(),
+            }
+        }
+        Request::DeviceRevoke { id } => Response::Revoked {
+            device: g.revoke_device(&id, today())?,
+        },
+        Request::PeerList => {
+            Response::Peers(crate::runtime::peer_statuses(g, &Default::default())?)
+        }
+        Request::PeerAdd { .. } => Response::error(
+            "linking goes through the running node here (start one with `groundwork up`)",
+        ),
+    })
+}
+
+/// The group's devices, marking this one.
+fn devices(g: &Group) -> Result<Vec<DeviceView>, GroupError> {
+    let devices: Devices = g.read()?;
+    let me = g.device_id().to_string();
+    Ok(devices
+        .devices
+        .into_iter()
+        .map(|(id, entry)| DeviceView {
+            this_device: id == me,
+            id,
+            entry,
+        })
+        .collect())
+}

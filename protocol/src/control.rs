@@ -1,0 +1,578 @@
+//! The local control API: what the command line and the terminal UI ask a
+//! running node over its Unix socket, what it answers, and the events it
+//! streams. The socket itself lives in the node (`node::control`); this
+//! module holds only the types, so every client encodes them one way.
+//!
+//! # Wire
+//!
+//! Newline-delimited JSON. A client writes one [`Request`] per line and
+//! reads one [`Response`] line back. After [`Request::Subscribe`] the node
+//! answers [`Response::Subscribed`] and then writes one [`Event`] per line
+//! until the client goes away. A line is at most [`MAX_LINE_LEN`] bytes.
+//!
+//! Enums use serde's externally tagged form with snake_case names: a
+//! variant without fields is a string (`"plan_show"`), one with fields is a
+//! one-key object (`{"member_show":{"id":"abc123"}}`). Requests refuse
+//! unknown fields, so a misspelt option is an error, not a silent default.
+//! New variants are only ever added at the end.
+//!
+//! # Types shared with the node
+//!
+//! [`MemberInput`], [`MemberView`], [`ImportOutcome`],
+//! [`ConstitutionUpdate`], [`MeetupInput`] and [`PlanView`] are the group
+//! operations' own inputs and results; the node re-exports them from
+//! `node::group` and keeps their validation.
+
+use std::collections::BTreeMap;
+
+use crate::date::Date;
+use crate::ids::{DocKind, ShortId};
+use crate::keys::{DeviceId, GroupId};
+use crate::schema::{
+    Constitution, Contact, Course, DeviceEntry, LawfulBasis, Meetup, Member, MemberKind,
+    MemberStatus, Plan, Role,
+};
+
+/// The longest line either side accepts, newline excluded: 64 MiB. An
+/// import of 10,000 rows is about 3 MB.
+pub const MAX_LINE_LEN: usize = 64 * 1024 * 1024;
+
+/// A member as the user gave it: every field optional, validated on use.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MemberInput {
+    /// A stable id to keep (from an exported spreadsheet).
+    pub id: Option<ShortId>,
+    /// Full name.
+    pub name: Option<String>,
+    /// Email address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Professional, activist or observer.
+    pub kind: Option<MemberKind>,
+    /// When they joined.
+    pub joined: Option<Date>,
+    /// Active or lapsed.
+    pub status: Option<MemberStatus>,
+    /// When they agreed to the Principles of Practice.
+    pub principles_agreed: Option<Date>,
+    /// Courses attended (added to any already recorded).
+    pub courses: Vec<Course>,
+    /// Whether they agreed to be contacted.
+    pub consent_to_contact: Option<bool>,
+    /// Lawful basis for holding contact details.
+    pub lawful_basis: Option<LawfulBasis>,
+    /// When consent was given.
+    pub consent_date: Option<Date>,
+}
+
+/// A member with their id and, where this device may read them, contact
+/// details.
+///
+/// Serialised flat, as `member list --json` prints it: the id, the roster
+/// fields, then the contact fields when there is a contact. Reading it back
+/// gives the same value (a contact always writes `consent_to_contact`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "MemberViewWire")]
+pub struct MemberView {
+    /// The member's id.
+    pub id: ShortId,
+    /// The roster record.
+    #[serde(flatten)]
+    pub member: Member,
+    /// Contact details, if held and readable.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+}
+
+/// [`MemberView`] as read from JSON: a flattened `Option<Contact>` cannot
+/// tell "no contact" from "a contact with default fields", so the contact
+/// fields are read one by one and a contact exists if any is present.
+#[derive(serde::Deserialize)]
+struct MemberViewWire {
+    id: ShortId,
+    #[serde(flatten)]
+    member: Member,
+    #[serde(flatten)]
+    contact: ContactWire,
+}
+
+/// The contact fields of a [`MemberViewWire`], each optional.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct ContactWire {
+    email: Option<String>,
+    phone: Option<String>,
+    consent_to_contact: Option<bool>,
+    lawful_basis: Option<LawfulBasis>,
+    consent_date: Option<Date>,
+}
+
+impl From<MemberViewWire> for MemberView {
+    fn from(w: MemberViewWire) -> Self {
+        let c = w.contact;
+        let present = c.email.is_some()
+            || c.phone.is_some()
+            || c.consent_to_contact.is_some()
+            || c.lawful_basis.is_some()
+            || c.consent_date.is_some();
+        MemberView {
+            id: w.id,
+            member: w.member,
+            contact: present.then(|| Contact {
+                email: c.email,
+                phone: c.phone,
+                consent_to_contact: c.consent_to_contact.unwrap_or_default(),
+                lawful_basis: c.lawful_basis.unwrap_or_default(),
+                consent_date: c.consent_date,
+            }),
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImportOutcome {
+    /// Ids of the members added, in file order.
+    pub added: Vec<ShortId>,
+    /// Rows that matched a member already on the roster (or earlier in the file).
+    pub already_present: usize,
+}
+
+/// A change to the constitution: new text, an adoption date, or both.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConstitutionUpdate {
+    /// The new text, if it changes.
+    pub text: Option<String>,
+    /// One line saying what changed, for the amendment log.
+    pub summary: Option<String>,
+    /// The date the group adopted it, if that is being recorded.
+    pub adopted: Option<Date>,
+}
+
+/// A new meet-up.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeetupInput {
+    /// When.
+    pub date: Date,
+    /// Where.
+    pub place: String,
+    /// The agenda.
+    #[serde(default)]
+    pub agenda: Option<String>,
+    /// How many came, if known.
+    #[serde(default)]
+    pub attendance: Option<u64>,
+}
+
+/// The plan with each action's owner resolved, where this device may read
+/// the roster.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PlanView {
+    /// The plan document.
+    #[serde(flatten)]
+    pub plan: Plan,
+    /// Action id to (member id, name) of its owner.
+    pub owners: BTreeMap<String, (String, String)>,
+}
+
+/// One of the group's devices, as `device list --json` prints it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeviceView {
+    /// The device id, as the devices document keys it (64 hex digits).
+    pub id: String,
+    /// Its role, label, who added it and when, and any revocation.
+    #[serde(flatten)]
+    pub entry: DeviceEntry,
+    /// Whether it is the device answering.
+    pub this_device: bool,
+}
+
+/// Something to do to the group, or to the node. Each is answered by one
+/// [`Response`]; every group operation of the command line is one request.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// Add a member (`member add`). Answer: [`Response::MemberAdded`].
+    MemberAdd {
+        /// The new member; a name is required.
+        input: MemberInput,
+    },
+    /// List members sorted by name (`member list`, and `member export` with
+    /// contacts). Answer: [`Response::Members`].
+    MemberList {
+        /// Only members of this kind.
+        #[serde(default)]
+        kind: Option<MemberKind>,
+        /// Include contact details where this device may read them.
+        #[serde(default)]
+        with_contacts: bool,
+    },
+    /// One member with contact details where readable (`member show`).
+    /// Answer: [`Response::Member`].
+    MemberShow {
+        /// The member's id.
+        id: ShortId,
+    },
+    /// Change the fields given; courses given are added (`member edit`).
+    /// Answer: [`Response::Member`].
+    MemberEdit {
+        /// The member's id.
+        id: ShortId,
+        /// The fields to change; its `id` is ignored.
+        patch: MemberInput,
+    },
+    /// Remove a member and their contact details (`member remove`).
+    /// Answer: [`Response::MemberRemoved`].
+    MemberRemove {
+        /// The member's id.
+        id: ShortId,
+    },
+    /// Add the rows not already on the roster, all or nothing (`member
+    /// import`; the client parses the file). Answer: [`Response::Imported`].
+    MemberImport {
+        /// The rows, in file order.
+        rows: Vec<MemberInput>,
+    },
+    /// The constitution (`constitution show`, and the text `constitution
+    /// edit` opens). Answer: [`Response::Constitution`].
+    ConstitutionShow,
+    /// Amend the constitution (`constitution set`, `edit` and `adopt`).
+    /// Answer: [`Response::Amended`].
+    ConstitutionAmend {
+        /// New text and/or an adoption date.
+        update: ConstitutionUpdate,
+    },
+    /// The plan with action owners (`plan show`). Answer: [`Response::Plan`].
+    PlanShow,
+    /// Set the plan's vision, trimmed (`plan vision`). Answer:
+    /// [`Response::Changed`].
+    PlanVision {
+        /// The vision.
+        text: String,
+    },
+    /// Add a goal (`plan goal add`). Answer: [`Response::Created`].
+    PlanGoalAdd {
+        /// The goal.
+        text: String,
+    },
+    /// Add an action (`plan action add`). Answer: [`Response::Created`].
+    PlanActionAdd {
+        /// What is to be done.
+        title: String,
+        /// A member id or a member's exact name.
+        #[serde(default)]
+        owner: Option<String>,
+        /// When it is due.
+        #[serde(default)]
+        due: Option<Date>,
+    },
+    /// Mark an action done (`plan action done`). Answer:
+    /// [`Response::Changed`], false if it already was.
+    PlanActionDone {
+        /// The action's id.
+        id: ShortId,
+    },
+    /// Record listening conversations and their themes (`plan conversations
+    /// add`). Answer: [`Response::Conversations`].
+    PlanConversationsAdd {
+        /// How many were held, 1 to 100,000.
+        count: u32,
+        /// Themes they raised.
+        #[serde(default)]
+        themes: Vec<String>,
+    },
+    /// Add a meet-up (`meetup add`). Answer: [`Response::Created`].
+    MeetupAdd {
+        /// The meet-up.
+        input: MeetupInput,
+    },
+    /// Meet-ups, newest first (`meetup list`). Answer: [`Response::Meetups`].
+    MeetupList,
+    /// One meet-up (`meetup show`). Answer: [`Response::Meetup`].
+    MeetupShow {
+        /// The meet-up's id.
+        id: ShortId,
+    },
+    /// Append a paragraph to a meet-up's notes (`meetup note --append`).
+    /// Answer: [`Response::Saved`].
+    MeetupNoteAppend {
+        /// The meet-up's id.
+        id: ShortId,
+        /// The paragraph.
+        text: String,
+    },
+    /// Replace a meet-up's notes (`meetup note --file`). Answer:
+    /// [`Response::Saved`].
+    MeetupNoteSet {
+        /// The meet-up's id.
+        id: ShortId,
+        /// The new notes.
+        text: String,
+    },
+    /// Record how many came (`meetup attendance`). Answer: [`Response::Saved`].
+    MeetupAttendance {
+        /// The meet-up's id.
+        id: ShortId,
+        /// How many came.
+        count: u64,
+    },
+    /// The group's devices (`device list`). Answer: [`Response::Devices`].
+    DeviceList,
+    /// The node's state: only a running node answers it. Answer:
+    /// [`Response::Status`].
+    Status,
+    /// Turn this connection into a stream of [`Event`]s. Only a running node
+    /// answers it. Answer: [`Response::Subscribed`], then events.
+    Subscribe,
+    /// A one-time invite for a new device (`invite`). Answer:
+    /// [`Response::Invite`].
+    Invite {
+        /// The role the new device gets.
+        role: Role,
+        /// How long it lasts, in seconds.
+        ttl_secs: u64,
+    },
+    /// Revoke a device (`device revoke`). Answer: [`Response::Revoked`].
+    DeviceRevoke {
+        /// The device id, or an unambiguous start of it.
+        id: String,
+    },
+    /// Link with another group's node (`peer add`). Answer:
+    /// [`Response::Peers`] with the new peer.
+    PeerAdd {
+        /// The other node's ticket.
+        ticket: String,
+    },
+    /// The peers this node knows (`peer list`). Answer: [`Response::Peers`].
+    PeerList,
+}
+
+impl Request {
+    /// The documents a successful request may change: the kinds a node
+    /// reports in [`Event::DocChanged`] afterwards. Empty for reads.
+    pub fn writes(&self) -> &'static [DocKind] {
+        use DocKind::{Constitution, Contacts, Meetups, Plan, Roster};
+        match self {
+            Request::MemberAdd { .. }
+            | Request::MemberEdit { .. }
+            | Request::MemberRemove { .. }
+            | Request::MemberImport { .. } => &[Roster, Contacts],
+            Request::ConstitutionAmend { .. } => &[Constitution],
+            Request::PlanVision { .. }
+            | Request::PlanGoalAdd { .. }
+            | Request::PlanActionDone { .. }
+            | Request::PlanConversationsAdd { .. } => &[Plan],
+            Request::PlanActionAdd { .. } => &[Plan, Roster],
+            Request::MeetupAdd { .. }
+            | Request::MeetupNoteAppend { .. }
+            | Request::MeetupNoteSet { .. }
+            | Request::MeetupAttendance { .. } => &[Meetups],
+            Request::MemberList { .. }
+            | Request::MemberShow { .. }
+            | Request::ConstitutionShow
+            | Request::PlanShow
+            | Request::MeetupList
+            | Request::MeetupShow { .. }
+            | Request::DeviceList
+            | Request::Status
+            | Request::Subscribe
+            | Request::Invite { .. }
+            | Request::PeerAdd { .. }
+            | Request::PeerList => &[],
+            Request::DeviceRevoke { .. } => &[DocKind::Devices],
+        }
+    }
+}
+
+/// The answer to one [`Request`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Response {
+    /// A member was added.
+    MemberAdded {
+        /// Their new (or kept) id.
+        id: ShortId,
+        /// The roster record as stored.
+        member: Member,
+    },
+    /// Members, sorted by name.
+    Members(Vec<MemberView>),
+    /// One member, as it now is.
+    Member(MemberView),
+    /// A member was removed.
+    MemberRemoved {
+        /// Their id.
+        id: ShortId,
+        /// The roster record they had.
+        member: Member,
+    },
+    /// What an import did.
+    Imported(ImportOutcome),
+    /// The constitution.
+    Constitution(Constitution),
+    /// The constitution was amended.
+    Amended {
+        /// The new version, or `None` when nothing changed.
+        version: Option<u64>,
+    },
+    /// The plan.
+    Plan(PlanView),
+    /// Whether a change changed anything.
+    Changed {
+        /// False when it was already so.
+        changed: bool,
+    },
+    /// A goal, action or meet-up was added.
+    Created {
+        /// Its id.
+        id: ShortId,
+    },
+    /// Conversations were recorded.
+    Conversations {
+        /// How many have been held in all.
+        total: i64,
+    },
+    /// Meet-ups, newest first.
+    Meetups(Vec<Meetup>),
+    /// One meet-up.
+    Meetup(Meetup),
+    /// A change was stored.
+    Saved,
+    /// The group's devices.
+    Devices(Vec<DeviceView>),
+    /// The node's state.
+    Status(NodeStatus),
+    /// The connection is now an event stream.
+    Subscribed,
+    /// An invite's text.
+    Invite {
+        /// The text to give the invited person.
+        text: String,
+    },
+    /// A device was revoked.
+    Revoked {
+        /// Its full id.
+        device: DeviceId,
+    },
+    /// Peers.
+    Peers(Vec<PeerStatus>),
+    /// The request failed; nothing was changed.
+    Error {
+        /// One line, as the command line prints it after `error: `.
+        message: String,
+    },
+}
+
+impl Response {
+    /// An error response; line breaks in `message` become `; ` so it stays
+    /// one line.
+    pub fn error(message: impl Into<String>) -> Self {
+        let message: String = message.into();
+        let message = if message.contains(['\n', '\r']) {
+            message
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join("; ")
+        } else {
+            message
+        };
+        Response::Error { message }
+    }
+}
+
+/// Something that happened in a running node, sent to subscribers.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// One of a group's documents changed, by a local edit or from a peer.
+    DocChanged {
+        /// The group.
+        group: GroupId,
+        /// The document.
+        kind: DocKind,
+    },
+    /// A peer connected.
+    PeerConnected {
+        /// The peer's device id.
+        device: DeviceId,
+        /// Its group, once it has said.
+        group: Option<GroupId>,
+    },
+    /// A peer disconnected.
+    PeerDisconnected {
+        /// The peer's device id.
+        device: DeviceId,
+        /// Why, if known.
+        reason: Option<String>,
+    },
+    /// A network record arrived (a group card, an affiliation, a summary).
+    RecordReceived {
+        /// The group it is about.
+        group: GroupId,
+        /// What it is, in a few words.
+        what: String,
+    },
+    /// This subscriber fell behind and `missed` events were dropped:
+    /// re-read whatever it shows.
+    Lagged {
+        /// How many events were dropped.
+        missed: u64,
+    },
+}
+
+/// A running node's state, for `groundwork status`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NodeStatus {
+    /// This device's id (also its endpoint id).
+    pub device: DeviceId,
+    /// The group this device belongs to.
+    pub group: GroupId,
+    /// The group's name.
+    pub group_name: String,
+    /// This device's role; `None` if it is not (or no longer) an active device.
+    pub role: Option<Role>,
+    /// Peers this node knows.
+    pub peers: Vec<PeerStatus>,
+    /// The group's documents.
+    pub documents: Vec<DocStatus>,
+}
+
+/// One peer of a running node.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PeerStatus {
+    /// The peer's device id.
+    pub device: DeviceId,
+    /// The peer's group, once known.
+    pub group: Option<GroupId>,
+    /// The group's name, if known.
+    pub name: Option<String>,
+    /// Whether a connection is open now.
+    pub connected: bool,
+    /// When it was last heard from, in seconds since the Unix epoch.
+    pub last_seen: Option<u64>,
+    /// The last failure talking to it, if any.
+    pub last_error: Option<String>,
+}
+
+/// One document of a running node's group.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DocStatus {
+    /// Which document.
+    pub kind: DocKind,
+    /// How many heads it has (more than one: concurrent edits not yet merged
+    /// by a later change).
+    pub heads: u64,
+    /// Changes stored since its snapshot, if counted.
+    pub changes: Option<u64>,
+    /// Bytes stored for it, if counted.
+    pub bytes: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,490 @@
+use autosurgeon::{Counter, Text};
+
+use super::*;
+use crate::keys::SecretKey;
+use crate::schema::{Action, ActionStatus, Amendment, Goal, Listening};
+
+fn key(seed: u8) -> crate::PublicKey {
+    SecretKey::from_seed(&[seed; 32]).public()
+}
+
+fn id(s: &str) -> ShortId {
+    s.parse().expect("a valid short id")
+}
+
+fn date(s: &str) -> Date {
+    s.parse().expect("a valid date")
+}
+
+fn member() -> Member {
+    Member {
+        name: "Ada Obi".into(),
+        kind: MemberKind::Professional,
+        joined: date("2024-03-01"),
+        status: MemberStatus::Active,
+        principles_agreed: Some(date("2024-03-02")),
+        courses: vec![Course::parse_known("building-power").expect("a known course")],
+    }
+}
+
+fn full_input() -> MemberInput {
+    MemberInput {
+        id: Some(id("abc123")),
+        name: Some("Ada Obi".into()),
+        email: Some("ada@example.org".into()),
+        phone: Some("07700 900123".into()),
+        kind: Some(MemberKind::Activist),
+        joined: Some(date("2024-01-02")),
+        status: Some(MemberStatus::Lapsed),
+        principles_agreed: Some(date("2024-01-03")),
+        courses: vec![Course::Other("Bread making".into())],
+        consent_to_contact: Some(true),
+        lawful_basis: Some(LawfulBasis::LegitimateInterests),
+        consent_date: Some(date("2024-01-04")),
+    }
+}
+
+fn view(contact: Option<Contact>) -> MemberView {
+    MemberView {
+        id: id("abc123"),
+        member: member(),
+        contact,
+    }
+}
+
+fn meetup() -> Meetup {
+    Meetup {
+        id: id("m00001"),
+        date: date("2024-05-06"),
+        place: "The library".into(),
+        agenda: Text::with_value("1. Welcome\n2. Housing\n"),
+        notes: Text::with_value(""),
+        attendance: 12,
+        actions: vec!["Write to the council".into()],
+    }
+}
+
+fn plan() -> PlanView {
+    PlanView {
+        plan: Plan {
+            vision: Text::with_value("Homes people can afford"),
+            goals: vec![Goal {
+                id: id("g00001"),
+                text: "A tenants' union".into(),
+            }],
+            actions: vec![Action {
+                id: id("a00001"),
+                title: "Book a room".into(),
+                due: Some(date("2024-06-01")),
+                status: ActionStatus::Done,
+                done_on: Some(date("2024-05-30")),
+            }],
+            listening: Listening {
+                conversations_held: Counter::with_value(42),
+                themes: vec!["rent".into(), "repairs".into()],
+            },
+        },
+        owners: [("a00001".into(), ("abc123".into(), "Ada Obi".into()))].into(),
+    }
+}
+
+/// One of each request. `request_index` fails to compile when a variant is
+/// added, so this list cannot silently miss one.
+fn every_request() -> Vec<Request> {
+    vec![
+        Request::MemberAdd {
+            input: full_input(),
+        },
+        Request::MemberList {
+            kind: Some(MemberKind::Observer),
+            with_contacts: true,
+        },
+        Request::MemberShow { id: id("abc123") },
+        Request::MemberEdit {
+            id: id("abc123"),
+            patch: MemberInput {
+                name: Some("Ada".into()),
+                ..MemberInput::default()
+            },
+        },
+        Request::MemberRemove { id: id("abc123") },
+        Request::MemberImport {
+            rows: vec![full_input(), MemberInput::default()],
+        },
+        Request::ConstitutionShow,
+        Request::ConstitutionAmend {
+            update: ConstitutionUpdate {
+                text: Some("Constitution\n\n1. Name.\n".into()),
+                summary: Some("renamed".into()),
+                adopted: Some(date("2024-02-02")),
+            },
+        },
+        Request::PlanShow,
+        Request::PlanVision {
+            text: "Homes for all".into(),
+        },
+        Request::PlanGoalAdd {
+            text: "A union".into(),
+        },
+        Request::PlanActionAdd {
+            title: "Book a room".into(),
+            owner: Some("Ada Obi".into()),
+            due: Some(date("2024-06-01")),
+        },
+        Request::PlanActionDone { id: id("a00001") },
+        Request::PlanConversationsAdd {
+            count: 3,
+            themes: vec!["rent".into()],
+        },
+        Request::MeetupAdd {
+            input: MeetupInput {
+                date: date("2024-05-06"),
+                place: "The library".into(),
+                agenda: Some("Welcome".into()),
+                attendance: Some(4),
+            },
+        },
+        Request::MeetupList,
+        Request::MeetupShow { id: id("m00001") },
+        Request::MeetupNoteAppend {
+            id: id("m00001"),
+            text: "We agreed.".into(),
+        },
+        Request::MeetupNoteSet {
+            id: id("m00001"),
+            text: "New notes\n".into(),
+        },
+        Request::MeetupAttendance {
+            id: id("m00001"),
+            count: 9,
+        },
+        Request::DeviceList,
+        Request::Status,
+        Request::Subscribe,
+    ]
+}
+
+fn request_index(r: &Request) -> usize {
+    match r {
+        Request::MemberAdd { .. } => 0,
+        Request::MemberList { .. } => 1,
+        Request::MemberShow { .. } => 2,
+        Request::MemberEdit { .. } => 3,
+        Request::MemberRemove { .. } => 4,
+        Request::MemberImport { .. } => 5,
+        Request::ConstitutionShow => 6,
+        Request::ConstitutionAmend { .. } => 7,
+        Request::PlanShow => 8,
+        Request::PlanVision { .. } => 9,
+        Request::PlanGoalAdd { .. } => 10,
+        Request::PlanActionAdd { .. } => 11,
+        Request::PlanActionDone { .. } => 12,
+        Request::PlanConversationsAdd { .. } => 13,
+        Request::MeetupAdd { .. } => 14,
+        Request::MeetupList => 15,
+        Request::MeetupShow { .. } => 16,
+        Request::MeetupNoteAppend { .. } => 17,
+        Request::MeetupNoteSet { .. } => 18,
+        Request::MeetupAttendance { .. } => 19,
+        Request::DeviceList => 20,
+        Request::Status => 21,
+        Request::Subscribe => 22,
+    }
+}
+
+fn every_response() -> Vec<Response> {
+    let devices = DeviceView {
+        id: key(1).to_string(),
+        entry: DeviceEntry {
+            role: Role::Steward,
+            label: "founding device".into(),
+            added_by: key(1),
+            added: date("2024-01-01"),
+            revoked: None,
+        },
+        this_device: true,
+    };
+    vec![
+        Response::MemberAdded {
+            id: id("abc123"),
+            member: member(),
+        },
+        Response::Members(vec![view(None), view(Some(Contact::default()))]),
+        Response::Member(view(Some(Contact {
+            email: Some("ada@example.org".into()),
+            phone: None,
+            consent_to_contact: true,
+            lawful_basis: LawfulBasis::Contract,
+            consent_date: Some(date("2024-01-04")),
+        }))),
+        Response::MemberRemoved {
+            id: id("abc123"),
+            member: member(),
+        },
+        Response::Imported(ImportOutcome {
+            added: vec![id("abc123"), id("abc124")],
+            already_present: 3,
+        }),
+        Response::Constitution(Constitution {
+            body: Text::with_value("Constitution of X\n"),
+            adopted: Some(date("2024-02-02")),
+            version: 2,
+            amendments: vec![Amendment {
+                version: 2,
+                date: date("2024-02-02"),
+                summary: "adopted".into(),
+                by: "0123456789".into(),
+            }],
+        }),
+        Response::Amended { version: Some(3) },
+        Response::Amended { version: None },
+        Response::Plan(plan()),
+        Response::Changed { changed: false },
+        Response::Created { id: id("g00002") },
+        Response::Conversations { total: 45 },
+        Response::Meetups(vec![meetup()]),
+        Response::Meetup(meetup()),
+        Response::Saved,
+        Response::Devices(vec![devices]),
+        Response::Status(NodeStatus {
+            device: key(1),
+            group: key(2),
+            group_name: "Moorlands Climate Action".into(),
+            role: Some(Role::Organiser),
+            peers: vec![PeerStatus {
+                device: key(3),
+                group: Some(key(4)),
+                name: Some("ACORN Bristol".into()),
+                connected: false,
+                last_seen: Some(1_717_000_000),
+                last_error: Some("timed out".into()),
+            }],
+            documents: vec![DocStatus {
+                kind: DocKind::Roster,
+                heads: 1,
+                changes: Some(4),
+                bytes: None,
+            }],
+        }),
+        Response::Subscribed,
+        Response::error("no member with id 'abc123'"),
+    ]
+}
+
+fn response_index(r: &Response) -> usize {
+    match r {
+        Response::MemberAdded { .. } => 0,
+        Response::Members(_) => 1,
+        Response::Member(_) => 2,
+        Response::MemberRemoved { .. } => 3,
+        Response::Imported(_) => 4,
+        Response::Constitution(_) => 5,
+        Response::Amended { .. } => 6,
+        Response::Plan(_) => 7,
+        Response::Changed { .. } => 8,
+        Response::Created { .. } => 9,
+        Response::Conversations { .. } => 10,
+        Response::Meetups(_) => 11,
+        Response::Meetup(_) => 12,
+        Response::Saved => 13,
+        Response::Devices(_) => 14,
+        Response::Status(_) => 15,
+        Response::Subscribed => 16,
+        Response::Error { .. } => 17,
+    }
+}
+
+fn every_event() -> Vec<Event> {
+    vec![
+        Event::DocChanged {
+            group: key(2),
+            kind: DocKind::Meetups,
+        },
+        Event::PeerConnected {
+            device: key(3),
+            group: None,
+        },
+        Event::PeerDisconnected {
+            device: key(3),
+            reason: Some("closed by peer".into()),
+        },
+        Event::RecordReceived {
+            group: key(4),
+            what: "group card".into(),
+        },
+        Event::Lagged { missed: 7 },
+    ]
+}
+
+fn event_index(e: &Event) -> usize {
+    match e {
+        Event::DocChanged { .. } => 0,
+        Event::PeerConnected { .. } => 1,
+        Event::PeerDisconnected { .. } => 2,
+        Event::RecordReceived { .. } => 3,
+        Event::Lagged { .. } => 4,
+    }
+}
+
+/// Encodes `value` as one line, decodes it, and checks the value and the
+/// bytes survive (the command line prints what it decodes, so a second
+/// encoding must be identical).
+fn round_trip<T>(value: &T) -> T
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let line = serde_json::to_string(value).expect("encode");
+    assert!(!line.contains('\n'), "one line: {line}");
+    let back: T = serde_json::from_str(&line).unwrap_or_else(|e| panic!("decode {line}: {e}"));
+    assert_eq!(&back, value, "{line}");
+    assert_eq!(serde_json::to_string(&back).expect("encode"), line);
+    back
+}
+
+fn covers_all(indices: impl Iterator<Item = usize>, n: usize, what: &str) {
+    let seen: std::collections::BTreeSet<usize> = indices.collect();
+    assert_eq!(seen, (0..n).collect(), "every {what} variant is sampled");
+}
+
+#[test]
+fn every_request_round_trips() {
+    let all = every_request();
+    covers_all(all.iter().map(request_index), 23, "request");
+    for r in &all {
+        round_trip(r);
+    }
+}
+
+#[test]
+fn every_response_round_trips() {
+    let all = every_response();
+    covers_all(all.iter().map(response_index), 18, "response");
+    for r in &all {
+        round_trip(r);
+    }
+}
+
+#[test]
+fn every_event_round_trips() {
+    let all = every_event();
+    covers_all(all.iter().map(event_index), 5, "event");
+    for e in &all {
+        round_trip(e);
+    }
+}
+
+#[test]
+fn the_json_form_is_fixed() {
+    let show = Request::MemberShow { id: id("abc123") };
+    assert_eq!(
+        serde_json::to_string(&show).expect("encode"),
+        r#"{"member_show":{"id":"abc123"}}"#
+    );
+    assert_eq!(
+        serde_json::to_string(&Request::Status).expect("encode"),
+        r#""status""#
+    );
+    let changed = Event::DocChanged {
+        group: key(2),
+        kind: DocKind::Roster,
+    };
+    assert_eq!(
+        serde_json::to_string(&changed).expect("encode"),
+        format!(
+            r#"{{"doc_changed":{{"group":"{}","kind":"roster"}}}}"#,
+            key(2)
+        )
+    );
+    assert_eq!(
+        serde_json::to_string(&Response::error("a\nb")).expect("encode"),
+        r#"{"error":{"message":"a; b"}}"#
+    );
+}
+
+#[test]
+fn optional_request_fields_may_be_left_out() {
+    let r: Request = serde_json::from_str(r#"{"member_add":{"input":{"name":"Ada"}}}"#)
+        .expect("a request with only a name");
+    assert_eq!(
+        r,
+        Request::MemberAdd {
+            input: MemberInput {
+                name: Some("Ada".into()),
+                ..MemberInput::default()
+            }
+        }
+    );
+    let r: Request = serde_json::from_str(r#"{"member_list":{}}"#).expect("a bare list");
+    assert_eq!(
+        r,
+        Request::MemberList {
+            kind: None,
+            with_contacts: false
+        }
+    );
+}
+
+#[test]
+fn malformed_or_unknown_fields_are_refused_with_a_clear_error() {
+    let refused = |line: &str, says: &str| {
+        let e = serde_json::from_str::<Request>(line)
+            .expect_err(line)
+            .to_string();
+        assert!(e.contains(says), "{line}: {e}");
+    };
+    refused(
+        r#"{"member_add":{"input":{"name":"Ada","nickname":"A"}}}"#,
+        "unknown field `nickname`",
+    );
+    refused(
+        r#"{"member_show":{"id":"abc123","verbose":true}}"#,
+        "unknown field `verbose`",
+    );
+    refused(r#"{"member_show":{"id":"abc"}}"#, "an id has 6 characters");
+    refused(r#"{"frobnicate":{}}"#, "unknown variant `frobnicate`");
+    refused(
+        r#"{"meetup_add":{"input":{"place":"Hall"}}}"#,
+        "missing field `date`",
+    );
+    refused(
+        r#"{"meetup_add":{"input":{"date":"31/02/2024","place":"Hall"}}}"#,
+        "31/02/2024",
+    );
+    refused(r#"{"member_list":{"kind":"astronaut"}}"#, "astronaut");
+    refused(
+        r#"{"plan_conversations_add":{"count":-1}}"#,
+        "invalid value",
+    );
+    refused(r#"{"member_show":"#, "EOF");
+}
+
+#[test]
+fn a_member_view_without_a_contact_reads_back_without_one() {
+    let plain = view(None);
+    let json = serde_json::to_value(&plain).expect("encode");
+    assert!(json.get("consent_to_contact").is_none(), "{json}");
+    assert_eq!(round_trip(&plain).contact, None);
+    let defaulted = view(Some(Contact::default()));
+    assert_eq!(round_trip(&defaulted).contact, Some(Contact::default()));
+}
+
+#[test]
+fn writes_names_the_documents_each_edit_changes() {
+    for r in every_request() {
+        let writes = r.writes();
+        let read_only = matches!(
+            r,
+            Request::MemberList { .. }
+                | Request::MemberShow { .. }
+                | Request::ConstitutionShow
+                | Request::PlanShow
+                | Request::MeetupList
+                | Request::MeetupShow { .. }
+                | Request::DeviceList
+                | Request::Status
+                | Request::Subscribe
+        );
+        assert_eq!(writes.is_empty(), read_only, "{r:?}");
+        assert!(!writes.contains(&DocKind::Devices), "{r:?}");
+    }
+}
