@@ -22,6 +22,9 @@ use crate::group::Group;
 use crate::net::{self, Gate, NodeHandle};
 use crate::runtime::{Actor, Admission, Cmd, NodeEvent};
 
+/// The meta entry holding the port of the last `up`.
+const PORT_KEY: &str = "listen-port";
+
 /// The meta entry holding the ticket of the last `up`.
 pub const TICKET_KEY: &str = "ticket";
 
@@ -45,7 +48,31 @@ impl Daemon {
         let (events, _) = broadcast::channel(1024);
         let (dial_tx, dial_rx) = mpsc::unbounded_channel();
         let mut actor = Actor::load(group, admission.clone(), events.clone(), dial_tx.clone())?;
-        let endpoint = net::bind(&device, config, Some(Gate::new(admission))).await?;
+        // Listen on the port of the last run when no port was asked for, so
+        // peers' remembered addresses (and invites) stay good after a restart.
+        let gate = Gate::new(admission);
+        let last_port: Option<u16> = actor.group().meta(PORT_KEY)?;
+        let endpoint = match last_port.filter(|p| config.listen.port() == 0 && *p != 0) {
+            Some(port) => {
+                let mut again = config.clone();
+                again.listen.set_port(port);
+                match net::bind(&device, &again, Some(gate.clone())).await {
+                    Ok(ep) => ep,
+                    Err(e) => {
+                        tracing::info!(
+                            "port {port} of the last run is taken ({e:#}); using another"
+                        );
+                        net::bind(&device, config, Some(gate)).await?
+                    }
+                }
+            }
+            None => net::bind(&device, config, Some(gate)).await?,
+        };
+        if let Some(port) = endpoint.bound_sockets().first().map(|a| a.port()) {
+            actor
+                .group()
+                .set_meta(PORT_KEY, serde_json::Value::from(port))?;
+        }
         let ticket = net::ticket(&endpoint);
         actor
             .group()
@@ -179,11 +206,11 @@ impl NodeControl {
                         let documents = a
                             .doc_heads()
                             .into_iter()
-                            .filter(|(g, _, _)| *g == own)
-                            .map(|(_, kind, heads)| {
-                                let stats =
-                                    a.group().store().doc_stats(&a.group().doc_id(kind)).ok();
+                            .map(|(g, kind, heads)| {
+                                let id = groundwork_protocol::DocId::derive(&g, kind);
+                                let stats = a.group().store().doc_stats(&id).ok();
                                 DocStatus {
+                                    group: Some(g),
                                     kind,
                                     heads: heads.len() as u64,
                                     changes: stats.map(|s| s.pending_changes as u64),

@@ -563,6 +563,10 @@ pub struct PeerStatus {
 /// One document of a running node's group.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DocStatus {
+    /// The group whose document it is: this group's, or (for a constitution
+    /// or plan) a linked group's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupId>,
     /// Which document.
     pub kind: DocKind,
     /// How many heads it has (more than one: concurrent edits not yet merged

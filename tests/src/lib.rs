@@ -371,3 +371,83 @@ impl Drop for Running {
         }
     }
 }
+
+/// Checks `check` until it gives a value, failing the test with `what` and
+/// the last thing seen after `limit`. Each check is a full CLI round trip;
+/// between checks the thread yields briefly.
+pub fn eventually<T>(
+    what: &str,
+    limit: std::time::Duration,
+    mut check: impl FnMut() -> Result<T, String>,
+) -> T {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        match check() {
+            Ok(v) => return v,
+            Err(last) => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "timed out after {limit:?} waiting for {what}; last: {last}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// How long a sync between nodes on loopback may take in a test.
+pub const SYNC_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Node {
+    /// The names on the roster (through the running node if there is one).
+    pub fn member_names(&self) -> Vec<String> {
+        let v = self.json(&["member", "list"]);
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Waits until the roster names `name`.
+    pub fn wait_for_member(&self, name: &str) {
+        eventually(&format!("{name} on the roster"), SYNC_LIMIT, || {
+            let names = self.member_names();
+            if names.iter().any(|n| n == name) {
+                Ok(())
+            } else {
+                Err(format!("{names:?}"))
+            }
+        });
+    }
+
+    /// A one-time invite for `role`, made by this node (running or not).
+    pub fn invite(&self, role: &str) -> String {
+        let out = self.ok(&["invite", "--role", role]);
+        out.trim().to_owned()
+    }
+
+    /// A new data directory that joins with `invite` (and does the first sync).
+    pub fn join(invite: &str, label: &str) -> Node {
+        let n = Node::new();
+        n.ok(&["--offline", "join", invite, "--label", label]);
+        n
+    }
+
+    /// `status --json` of the running node.
+    pub fn status(&self) -> serde_json::Value {
+        self.json(&["status"])
+    }
+
+    /// This node's device id (from `device list`).
+    pub fn device_id(&self) -> String {
+        let v = self.json(&["device", "list"]);
+        v.as_array()
+            .and_then(|a| a.iter().find(|d| d["this_device"] == true))
+            .and_then(|d| d["id"].as_str())
+            .expect("this device in device list")
+            .to_owned()
+    }
+}

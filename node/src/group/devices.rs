@@ -167,7 +167,16 @@ impl Group {
         let Some(key) = self.group_key()? else {
             return Ok(None);
         };
-        let devices: Devices = self.read()?;
+        // A device that has just joined has no devices document until its
+        // first sync: keep whatever card it holds until then.
+        let devices: Devices = match self.read() {
+            Ok(d) => d,
+            Err(GroupError::MissingDocument(_)) => return Ok(held.cloned()),
+            Err(e) => return Err(e),
+        };
+        if devices.devices.is_empty() {
+            return Ok(held.cloned());
+        }
         let p = self.profile();
         let card = GroupCard {
             group: p.id,

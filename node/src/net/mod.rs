@@ -42,6 +42,9 @@ pub const JOIN_ALPN: &[u8] = b"/groundwork/join/1";
 /// Linking with another group's node.
 pub const LINK_ALPN: &[u8] = b"/groundwork/link/1";
 
+/// The `Bye` reason of a node that is stopping (a clean end, not an error).
+pub const SHUTTING_DOWN: &str = "node shutting down";
+
 /// Frame kinds of the link protocol.
 const LINK_CARD: u8 = 32;
 const LINK_REFUSED: u8 = 33;
@@ -316,8 +319,10 @@ async fn run_session(
                 };
                 let msg = Message::decode(&frame).map_err(|e| anyhow!("bad message from peer: {e}"))?;
                 if let Message::Bye(reason) = &msg {
-                    tracing::info!("peer ended the session: {reason}");
-                    return Ok(());
+                    if reason == SHUTTING_DOWN {
+                        return Ok(());
+                    }
+                    bail!("the peer ended the session: {reason}");
                 }
                 node.send(Cmd::Incoming { session, msg }).await?;
             }
@@ -326,7 +331,9 @@ async fn run_session(
                 Some(Outgoing::Close(why)) => {
                     let _ = write_frame(send, &Message::Bye(why.clone()).encode()).await;
                     let _ = send.finish();
-                    conn.close(0u32.into(), why.as_bytes());
+                    // Code 0 is a clean stop; anything else is a refusal.
+                    let code: u32 = if why == SHUTTING_DOWN { 0 } else { 1 };
+                    conn.close(code.into(), why.as_bytes());
                     return Ok(());
                 }
                 None => return Ok(()),
@@ -581,6 +588,8 @@ async fn keep_connected(ep: Endpoint, node: NodeHandle, rec: PeerRecord) {
                         let began = std::time::Instant::now();
                         if let Err(e) = drive(node.clone(), conn, true).await {
                             tracing::debug!(peer = %device.fmt_short(), "session: {e:#}");
+                            let msg = format!("{e:#}");
+                            let _ = node.with(move |a| a.note_error(device, msg)).await;
                         }
                         // A session that lasted resets the backoff; one
                         // that failed at once (refused, bad data) does not.
@@ -590,6 +599,8 @@ async fn keep_connected(ep: Endpoint, node: NodeHandle, rec: PeerRecord) {
                     }
                     Err(e) => {
                         tracing::debug!(peer = %device.fmt_short(), "cannot connect: {e}");
+                        let msg = format!("cannot connect: {e}");
+                        let _ = node.with(move |a| a.note_error(device, msg)).await;
                     }
                 },
                 Err(e) => {

@@ -311,6 +311,11 @@ impl Actor {
             .any(|l| l.peer == *peer && l.session.is_synced(docs))
     }
 
+    /// Records a failure talking to a peer, for `status`.
+    pub fn note_error(&mut self, device: DeviceId, error: String) {
+        self.last_error.insert(device, error);
+    }
+
     /// The last error seen with each peer.
     pub fn last_errors(&self) -> &BTreeMap<DeviceId, String> {
         &self.last_error
@@ -503,7 +508,7 @@ impl Actor {
             Cmd::Shutdown(done) => {
                 let ids: Vec<u64> = self.sessions.keys().copied().collect();
                 for id in ids {
-                    self.end(id, "node shutting down".into());
+                    self.end(id, crate::net::SHUTTING_DOWN.into());
                 }
                 let _ = done.send(());
                 return false;

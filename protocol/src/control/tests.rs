@@ -260,6 +260,7 @@ fn every_response() -> Vec<Response> {
                 last_error: Some("timed out".into()),
             }],
             documents: vec![DocStatus {
+                group: None,
                 kind: DocKind::Roster,
                 heads: 1,
                 changes: Some(4),

@@ -1,0 +1,324 @@
+//! Devices and groups syncing over iroh (loopback, relays off), driven
+//! through the real binary: each test starts `groundwork up` processes and
+//! checks what the other side ends up holding.
+
+use groundwork_tests::{Node, SYNC_LIMIT, eventually};
+
+/// The documents a running node holds, as (group id, kind, heads).
+fn held(n: &Node) -> Vec<(String, String, u64)> {
+    let s = n.status();
+    s["documents"]
+        .as_array()
+        .map(|docs| {
+            docs.iter()
+                .map(|d| {
+                    (
+                        d["group"].as_str().unwrap_or_default().to_owned(),
+                        d["kind"].as_str().unwrap_or_default().to_owned(),
+                        d["heads"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn group_id(n: &Node) -> String {
+    n.status()["group"].as_str().expect("group id").to_owned()
+}
+
+/// Whether `n`'s status shows `peer` connected, and its last error.
+fn peer_state(n: &Node, peer: &str) -> (bool, String) {
+    let s = n.status();
+    let p = s["peers"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["device"] == peer).cloned())
+        .unwrap_or_default();
+    (
+        p["connected"] == true,
+        p["last_error"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[test]
+fn live_sync_between_two_devices() {
+    let a = Node::founded("Community Organisers Birkenhead");
+    let (_ra, _) = a.up();
+    let b = Node::join(&a.invite("organiser"), "second laptop");
+    let (_rb, _) = b.up();
+    a.add_member(&["--name", "Live From A"]);
+    b.wait_for_member("Live From A");
+    // And the other way, a meet-up written on B.
+    b.ok(&[
+        "meetup",
+        "add",
+        "--date",
+        "2026-11-20",
+        "--place",
+        "Library",
+    ]);
+    eventually("B's meet-up on A", SYNC_LIMIT, || {
+        let out = a.ok(&["meetup", "list"]);
+        if out.contains("Library") {
+            Ok(())
+        } else {
+            Err(out)
+        }
+    });
+}
+
+#[test]
+fn offline_edits_on_both_sides_merge_after_reconnect() {
+    let a = Node::founded("Community Organisers Staffordshire");
+    let (mut ra, _) = a.up();
+    let b = Node::join(&a.invite("organiser"), "b");
+    let (mut rb, _) = b.up();
+    a.add_member(&["--name", "Before Both"]);
+    b.wait_for_member("Before Both");
+    assert_eq!(rb.stop("TERM"), 0);
+    assert_eq!(ra.stop("TERM"), 0);
+    // Both edit while apart: the same document, different members.
+    a.add_member(&["--name", "Offline On A"]);
+    b.add_member(&["--name", "Offline On B"]);
+    let (_ra, _) = a.up();
+    let (_rb, _) = b.up();
+    for n in [&a, &b] {
+        n.wait_for_member("Offline On A");
+        n.wait_for_member("Offline On B");
+    }
+    assert_eq!(a.member_names().len(), 3);
+    assert_eq!(b.member_names().len(), 3);
+}
+
+#[test]
+fn a_chain_relays_edits_between_devices_that_never_connect() {
+    let a = Node::founded("Latin American Parents Association");
+    let (_ra, _) = a.up();
+    let b = Node::join(&a.invite("steward"), "relay");
+    let (_rb, _) = b.up();
+    // C is invited by B and only ever knows B's address.
+    let c = Node::join(&b.invite("member"), "far end");
+    let (_rc, _) = c.up();
+    a.add_member(&["--name", "Relayed Through B"]);
+    c.wait_for_member("Relayed Through B");
+    let a_id = a.device_id();
+    let c_id = c.device_id();
+    assert!(!peer_state(&c, &a_id).0, "C must not be connected to A");
+    assert!(!peer_state(&a, &c_id).0, "A must not be connected to C");
+    // And back: C's meet-up reaches A through B.
+    c.ok(&[
+        "meetup",
+        "add",
+        "--date",
+        "2026-11-21",
+        "--place",
+        "Far Hall",
+    ]);
+    eventually("C's meet-up on A", SYNC_LIMIT, || {
+        let out = a.ok(&["meetup", "list"]);
+        if out.contains("Far Hall") {
+            Ok(())
+        } else {
+            Err(out)
+        }
+    });
+}
+
+#[test]
+fn a_revoked_device_is_refused() {
+    let a = Node::founded("Moorlands Climate Action");
+    let (_ra, _) = a.up();
+    let b = Node::join(&a.invite("member"), "lost laptop");
+    let (mut rb, _) = b.up();
+    a.add_member(&["--name", "Before Revocation"]);
+    b.wait_for_member("Before Revocation");
+    let b_id = b.device_id();
+    let a_id = a.device_id();
+    let out = a.ok(&["device", "revoke", &b_id[..12]]);
+    assert!(out.contains("revoked device"), "{out}");
+    // A ends B's session at once, saying why.
+    eventually("B told it is revoked", SYNC_LIMIT, || {
+        let (connected, err) = peer_state(&b, &a_id);
+        if !connected && err.contains("revoked") {
+            Ok(())
+        } else {
+            Err(format!("connected {connected}, last error {err:?}"))
+        }
+    });
+    a.add_member(&["--name", "After Revocation"]);
+    b.ok(&[
+        "meetup",
+        "add",
+        "--date",
+        "2026-11-22",
+        "--place",
+        "Written After",
+    ]);
+    // B restarts and dials A: refused at the handshake.
+    assert_eq!(rb.stop("TERM"), 0);
+    let (_rb, _) = b.up();
+    eventually("B refused at the handshake", SYNC_LIMIT, || {
+        let (connected, err) = peer_state(&b, &a_id);
+        if !connected && err.contains("revoked") {
+            Ok(())
+        } else {
+            Err(format!("connected {connected}, last error {err:?}"))
+        }
+    });
+    assert!(!b.member_names().iter().any(|n| n == "After Revocation"));
+    assert!(!a.ok(&["meetup", "list"]).contains("Written After"));
+    let devices = a.json(&["device", "list"]);
+    let entry = devices
+        .as_array()
+        .and_then(|d| d.iter().find(|e| e["id"] == b_id.as_str()))
+        .expect("B listed");
+    assert!(entry["revoked"].is_string(), "{entry}");
+}
+
+#[test]
+fn a_linked_group_gets_the_constitution_and_plan_and_nothing_else() {
+    let a = Node::founded("Cancer Support Salisbury");
+    a.add_member(&[
+        "--name",
+        "Private Person",
+        "--email",
+        "private.person@example.org",
+    ]);
+    a.ok(&[
+        "plan",
+        "vision",
+        "--text",
+        "A town where no one faces cancer alone",
+    ]);
+    let (_ra, ticket_a) = a.up();
+    let c = Node::founded("ACORN Bristol");
+    let (_rc, _) = c.up();
+    let out = c.ok(&["peer", "add", &ticket_a]);
+    assert!(out.contains("Cancer Support Salisbury"), "{out}");
+    let ga = group_id(&a);
+    let from_a = eventually("A's public documents on C", SYNC_LIMIT, || {
+        let docs: Vec<(String, u64)> = held(&c)
+            .into_iter()
+            .filter(|(g, _, _)| *g == ga)
+            .map(|(_, k, h)| (k, h))
+            .collect();
+        if docs.len() == 2 && docs.iter().all(|(_, h)| *h > 0) {
+            Ok(docs)
+        } else {
+            Err(format!("{docs:?}"))
+        }
+    });
+    let mut kinds: Vec<&str> = from_a.iter().map(|(k, _)| k.as_str()).collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        ["constitution", "plan"],
+        "C holds only A's public documents"
+    );
+    // A holds C's public documents too (linking is mutual).
+    let gc = group_id(&c);
+    eventually("C's public documents on A", SYNC_LIMIT, || {
+        let mut docs: Vec<String> = held(&a)
+            .into_iter()
+            .filter(|(g, _, h)| *g == gc && *h > 0)
+            .map(|(_, k, _)| k)
+            .collect();
+        docs.sort();
+        if docs == ["constitution", "plan"] {
+            Ok(())
+        } else {
+            Err(format!("{docs:?}"))
+        }
+    });
+    // Nothing personal reached C: the name and email are in A's store and
+    // nowhere in C's.
+    let (a_bytes, c_bytes) = (a.all_bytes(), c.all_bytes());
+    for secret in ["Private Person", "private.person@example.org"] {
+        let s = secret.as_bytes();
+        assert!(
+            a_bytes.windows(s.len()).any(|w| w == s),
+            "{secret} not in A's store"
+        );
+        assert!(
+            !c_bytes.windows(s.len()).any(|w| w == s),
+            "{secret} reached C"
+        );
+    }
+    let peers = c.json(&["peer", "list"]);
+    assert!(
+        peers
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["name"] == "Cancer Support Salisbury")),
+        "{peers}"
+    );
+}
+
+#[test]
+fn a_member_device_does_not_get_contacts() {
+    let a = Node::founded("Starting Point");
+    a.add_member(&[
+        "--name",
+        "Has Email",
+        "--email",
+        "has.email@example.org",
+        "--phone",
+        "07700 900123",
+    ]);
+    let (_ra, _) = a.up();
+    let m = Node::join(&a.invite("member"), "member laptop");
+    let (_rm, _) = m.up();
+    m.wait_for_member("Has Email");
+    let ga = group_id(&a);
+    let kinds: Vec<String> = held(&m)
+        .into_iter()
+        .filter(|(g, _, _)| *g == ga)
+        .map(|(_, k, _)| k)
+        .collect();
+    assert!(!kinds.iter().any(|k| k == "contacts"), "{kinds:?}");
+    assert!(kinds.iter().any(|k| k == "roster"), "{kinds:?}");
+    let bytes = m.all_bytes();
+    for secret in ["has.email@example.org", "07700 900123"] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} reached a member device"
+        );
+    }
+    let shown = m.json(&["member", "list"]);
+    assert!(!shown.to_string().contains("has.email"), "{shown}");
+}
+
+#[test]
+fn a_restart_resumes_sync_both_ways() {
+    let a = Node::founded("The Wharton Trust");
+    let (mut ra, _) = a.up();
+    let b = Node::join(&a.invite("organiser"), "b");
+    let (mut rb, _) = b.up();
+    a.add_member(&["--name", "First"]);
+    b.wait_for_member("First");
+    // B away: A's edit reaches it when it comes back.
+    assert_eq!(rb.stop("TERM"), 0);
+    a.add_member(&["--name", "While B Was Away"]);
+    let (_rb, _) = b.up();
+    b.wait_for_member("While B Was Away");
+    // A away: B's edit reaches A when it comes back.
+    assert_eq!(ra.stop("TERM"), 0);
+    b.add_member(&["--name", "While A Was Away"]);
+    let (_ra, _) = a.up();
+    a.wait_for_member("While A Was Away");
+}
+
+#[test]
+fn join_with_a_used_invite_fails_cleanly() {
+    let a = Node::founded("Sneinton Alchemy");
+    let (_ra, _) = a.up();
+    let invite = a.invite("member");
+    let _b = Node::join(&invite, "first");
+    let c = Node::new();
+    let line = c.fails(1, &["--offline", "join", &invite]);
+    assert!(line.contains("already been used"), "{line}");
+    // Nothing was set up in C's directory but its device key.
+    assert!(!c.path().join("groundwork.redb").exists());
+    // Damaged invite text is named too.
+    let line = c.fails(1, &["--offline", "join", "gwinvitexyz"]);
+    assert!(line.contains("invite"), "{line}");
+}
