@@ -466,6 +466,21 @@ pub fn serve(ep: Endpoint, node: NodeHandle) -> Router {
         .spawn()
 }
 
+/// Connects to a device at `addrs` on `alpn` (tests and tools use this to
+/// speak the wire protocol directly).
+pub async fn connect(
+    ep: &Endpoint,
+    device: &DeviceId,
+    addrs: &[SocketAddr],
+    alpn: &[u8],
+) -> Result<Connection> {
+    let addr = endpoint_addr(device, addrs)?;
+    tokio::time::timeout(EXCHANGE_TIMEOUT, ep.connect(addr, alpn))
+        .await
+        .map_err(|_| anyhow!("timed out reaching {}", device.fmt_short()))?
+        .map_err(|e| anyhow!("cannot reach {}: {e}", device.fmt_short()))
+}
+
 /// One small request/response exchange on a fresh connection.
 async fn exchange(
     ep: &Endpoint,
@@ -474,11 +489,7 @@ async fn exchange(
     alpn: &[u8],
     request: &Frame,
 ) -> Result<Frame> {
-    let addr = endpoint_addr(device, addrs)?;
-    let conn = tokio::time::timeout(EXCHANGE_TIMEOUT, ep.connect(addr, alpn))
-        .await
-        .map_err(|_| anyhow!("timed out reaching {}", device.fmt_short()))?
-        .map_err(|e| anyhow!("cannot reach {}: {e}", device.fmt_short()))?;
+    let conn = connect(ep, device, addrs, alpn).await?;
     let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
         let (mut send, recv) = conn.open_bi().await?;
         write_frame(&mut send, request).await?;

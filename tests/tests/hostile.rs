@@ -1,0 +1,287 @@
+//! Hostile peers. A device the group admitted speaks the sync protocol
+//! directly (in this process) to a running node: garbage, oversized
+//! frames, changes with forged signatures and changes by a device that may
+//! not write. The node ends that session with a reason, applies nothing
+//! from it, and goes on serving everyone else.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ChangeHash, ROOT};
+use groundwork_node::config::{Config, Relay};
+use groundwork_node::datadir::{DataDir, KeyKind};
+use groundwork_node::net::{SYNC_ALPN, connect, parse_ticket};
+use groundwork_protocol::signed::{actor_id, sign_change};
+use groundwork_protocol::sync::VerifiedChange;
+use groundwork_protocol::sync::messages::Message;
+use groundwork_protocol::sync::session::{Docs, Session, SessionStore};
+use groundwork_protocol::wire::frame::{Decoder, MAX_FRAME_LEN, encode};
+use groundwork_protocol::{DeviceId, DocId, DocKind, GroupId, SecretKey};
+use groundwork_tests::{Node, SYNC_LIMIT};
+use rand::{Rng, SeedableRng};
+
+fn offline() -> Config {
+    Config {
+        relay: Relay::Disabled,
+        listen: "127.0.0.1:0".parse().expect("addr"),
+    }
+}
+
+/// A group node running `up`, and a member device whose key the attacker
+/// uses (so it passes the handshake, like a stolen or buggy laptop).
+struct Setup {
+    a: Node,
+    _running: groundwork_tests::Running,
+    ticket: String,
+    member: Node,
+}
+
+fn setup(name: &str) -> Setup {
+    let a = Node::founded(name);
+    let (running, ticket) = a.up();
+    let member = Node::join(&a.invite("member"), "member laptop");
+    Setup {
+        a,
+        _running: running,
+        ticket,
+        member,
+    }
+}
+
+fn member_key(member: &Node) -> SecretKey {
+    DataDir::new(member.path())
+        .read_key(KeyKind::Device)
+        .expect("member device key")
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Sends `bytes` on a sync stream and returns how the node answered: the
+/// `Bye` reason if it sent one, and whether it closed the connection.
+async fn send_raw(key: &SecretKey, ticket: &str, bytes: Vec<u8>) -> (Option<String>, bool) {
+    let ep = groundwork_node::net::bind(key, &offline(), None)
+        .await
+        .expect("bind");
+    let (device, addrs) = parse_ticket(ticket).expect("ticket");
+    let conn = connect(&ep, &device, &addrs, SYNC_ALPN)
+        .await
+        .expect("connect");
+    let (mut send, mut recv) = conn.open_bi().await.expect("stream");
+    let _ = send.write_all(&bytes).await;
+    let mut dec = Decoder::new(MAX_FRAME_LEN);
+    let mut bye = None;
+    let mut buf = vec![0; 64 * 1024];
+    let closed = tokio::time::timeout(SYNC_LIMIT, async {
+        loop {
+            match recv.read(&mut buf).await {
+                Ok(Some(n)) => {
+                    dec.push(&buf[..n]);
+                    while let Ok(Some(f)) = dec.next_frame() {
+                        if let Ok(Message::Bye(r)) = Message::decode(&f) {
+                            bye = Some(r);
+                        }
+                    }
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+        // The reason also travels in the connection close.
+        let closed = conn.closed().await.to_string();
+        if bye.is_none() {
+            bye = Some(closed);
+        }
+    })
+    .await
+    .is_ok();
+    ep.close().await;
+    (bye, closed)
+}
+
+#[test]
+fn garbage_and_oversized_frames_end_that_session_and_the_node_serves_on() {
+    let s = setup("Marsh Farm Outreach");
+    let key = member_key(&s.member);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let garbage: Vec<u8> = {
+        // A plausible small header, then noise.
+        let mut g = vec![0, 0, 0, 200, 1];
+        g.extend((0..2000).map(|_| rng.random::<u8>()));
+        g
+    };
+    let oversized = {
+        let mut h = (MAX_FRAME_LEN + 1).to_be_bytes().to_vec();
+        h.push(3);
+        h
+    };
+    let unknown_kind = encode(99, b"what is this", MAX_FRAME_LEN).expect("frame");
+    let runtime = rt();
+    for (what, bytes) in [
+        ("garbage", garbage),
+        ("oversized frame", oversized),
+        ("unknown message type", unknown_kind),
+    ] {
+        let (bye, closed) = runtime.block_on(send_raw(&key, &s.ticket, bytes));
+        assert!(closed, "{what}: the node did not close the connection");
+        let bye = bye.unwrap_or_default();
+        assert!(!bye.is_empty(), "{what}: no reason given");
+    }
+    // The node is still up and serving: its own CLI and a real device.
+    s.a.add_member(&["--name", "Still Serving"]);
+    let (_rm, _) = s.member.up();
+    s.member.wait_for_member("Still Serving");
+}
+
+/// The attacker's side of a session: signatures come from `sigs`, or are
+/// forged when missing.
+struct Attacker {
+    sigs: HashMap<ChangeHash, [u8; 64]>,
+}
+
+impl SessionStore for Attacker {
+    fn signature(&self, hash: &ChangeHash) -> Option<[u8; 64]> {
+        Some(self.sigs.get(hash).copied().unwrap_or([7; 64]))
+    }
+    fn may_write(&self, _doc: &DocId, _author: &DeviceId) -> bool {
+        true
+    }
+    fn store(&mut self, _doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String> {
+        for c in changes {
+            self.sigs.insert(c.hash, c.signature);
+        }
+        Ok(())
+    }
+}
+
+/// Runs a session that offers one doctored document; returns the node's
+/// `Bye` reason.
+async fn offer(
+    key: &SecretKey,
+    ticket: &str,
+    group: GroupId,
+    doc: DocId,
+    mut docs: Docs,
+    mut store: Attacker,
+) -> String {
+    let ep = groundwork_node::net::bind(key, &offline(), None)
+        .await
+        .expect("bind");
+    let (device, addrs) = parse_ticket(ticket).expect("ticket");
+    let conn = connect(&ep, &device, &addrs, SYNC_ALPN)
+        .await
+        .expect("connect");
+    let (mut send, mut recv) = conn.open_bi().await.expect("stream");
+    let mut session = Session::new(group, BTreeSet::from([doc]), BTreeMap::new());
+    let write = |m: &Message| {
+        let f = m.encode();
+        encode(f.kind, &f.payload, MAX_FRAME_LEN).expect("frame")
+    };
+    for m in session.start(&mut docs, &store).expect("start") {
+        send.write_all(&write(&m)).await.expect("send");
+    }
+    let mut dec = Decoder::new(MAX_FRAME_LEN);
+    let mut buf = vec![0; 64 * 1024];
+    let r = tokio::time::timeout(SYNC_LIMIT, async {
+        loop {
+            let Ok(Some(n)) = recv.read(&mut buf).await else {
+                // The reason also travels in the connection close.
+                return conn.closed().await.to_string();
+            };
+            dec.push(&buf[..n]);
+            while let Ok(Some(f)) = dec.next_frame() {
+                let msg = Message::decode(&f).expect("the node's own messages decode");
+                match &msg {
+                    Message::Bye(reason) => return reason.clone(),
+                    // Only the doctored document is played; the rest is ignored.
+                    Message::Sync { doc: d, .. } if *d != doc => continue,
+                    _ => {}
+                }
+                for reply in session.handle(msg, &mut docs, &mut store).expect("handle") {
+                    let _ = send.write_all(&write(&reply)).await;
+                }
+            }
+        }
+    })
+    .await
+    .unwrap_or_default();
+    ep.close().await;
+    r
+}
+
+fn heads_of(n: &Node, kind: &str) -> u64 {
+    let s = n.status();
+    s["documents"]
+        .as_array()
+        .and_then(|d| {
+            d.iter()
+                .find(|d| d["kind"] == kind && d["group"] == s["group"])
+                .and_then(|d| d["heads"].as_u64())
+        })
+        .expect("document in status")
+}
+
+#[test]
+fn changes_with_a_forged_signature_or_a_wrong_author_are_rejected_whole() {
+    let s = setup("Rotherfed");
+    let key = member_key(&s.member);
+    let group: GroupId = s.a.status()["group"]
+        .as_str()
+        .expect("group")
+        .parse()
+        .expect("group id");
+    let runtime = rt();
+    let meetups_before = s.a.ok(&["meetup", "list"]);
+    let roster_heads = heads_of(&s.a, "roster");
+
+    // 1. A meet-up change by the member device (which may write meet-ups)
+    //    whose signature is forged.
+    let meetups = DocId::derive(&group, DocKind::Meetups);
+    let mut doc = groundwork_protocol::edit::new_doc().with_actor(actor_id(&key.public()));
+    doc.put(ROOT, "forged", "not really signed").expect("put");
+    doc.commit();
+    let reason = runtime.block_on(offer(
+        &key,
+        &s.ticket,
+        group,
+        meetups,
+        Docs::from([(meetups, doc)]),
+        Attacker {
+            sigs: HashMap::new(),
+        },
+    ));
+    assert!(reason.contains("bad signature"), "{reason:?}");
+
+    // 2. A roster change properly signed by the member device, which may
+    //    not write the roster.
+    let roster = DocId::derive(&group, DocKind::Roster);
+    let mut doc: AutoCommit =
+        groundwork_protocol::edit::new_doc().with_actor(actor_id(&key.public()));
+    doc.put(ROOT, "sneaked", "in").expect("put");
+    doc.commit();
+    let mut sigs = HashMap::new();
+    for c in doc.get_changes(&[]) {
+        sigs.insert(c.hash(), sign_change(&key, &roster, &c).expect("sign"));
+    }
+    let reason = runtime.block_on(offer(
+        &key,
+        &s.ticket,
+        group,
+        roster,
+        Docs::from([(roster, doc)]),
+        Attacker { sigs },
+    ));
+    assert!(reason.contains("may not write"), "{reason:?}");
+
+    // Nothing from either message was applied.
+    assert_eq!(s.a.ok(&["meetup", "list"]), meetups_before);
+    assert_eq!(heads_of(&s.a, "roster"), roster_heads);
+    // And the node still syncs with the honest device.
+    s.a.add_member(&["--name", "After The Attack"]);
+    let (_rm, _) = s.member.up();
+    s.member.wait_for_member("After The Attack");
+}
