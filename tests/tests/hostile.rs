@@ -78,17 +78,12 @@ async fn send_raw(key: &SecretKey, ticket: &str, bytes: Vec<u8>) -> (Option<Stri
     let mut bye = None;
     let mut buf = vec![0; 64 * 1024];
     let closed = tokio::time::timeout(SYNC_LIMIT, async {
-        loop {
-            match recv.read(&mut buf).await {
-                Ok(Some(n)) => {
-                    dec.push(&buf[..n]);
-                    while let Ok(Some(f)) = dec.next_frame() {
-                        if let Ok(Message::Bye(r)) = Message::decode(&f) {
-                            bye = Some(r);
-                        }
-                    }
+        while let Ok(Some(n)) = recv.read(&mut buf).await {
+            dec.push(&buf[..n]);
+            while let Ok(Some(f)) = dec.next_frame() {
+                if let Ok(Message::Bye(r)) = Message::decode(&f) {
+                    bye = Some(r);
                 }
-                Ok(None) | Err(_) => break,
             }
         }
         // The reason also travels in the connection close.

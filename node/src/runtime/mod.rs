@@ -898,10 +898,9 @@ impl Actor {
             }
         }
         out.retain(|p| {
-            !self
-                .devices
+            self.devices
                 .get(&p.device)
-                .is_some_and(|d| d.revoked.is_some())
+                .is_none_or(|d| d.revoked.is_none())
         });
         out
     }

@@ -63,6 +63,9 @@ const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// redb's page cache. The store is small; keep cheap laptops' memory free.
 const CACHE_BYTES: usize = 32 * 1024 * 1024;
 
+/// A keyed entry: a 32-byte id (peer, group or document) and its bytes.
+pub type Entry = ([u8; 32], Vec<u8>);
+
 /// A change ready to be stored: its bytes, hash and signature.
 #[derive(Debug, Clone)]
 pub struct StoredChange {
@@ -382,7 +385,7 @@ impl Store {
     }
 
     /// The sync states saved for a peer, by document.
-    pub fn peer_states(&self, peer: &[u8; 32]) -> Result<Vec<([u8; 32], Vec<u8>)>, StoreError> {
+    pub fn peer_states(&self, peer: &[u8; 32]) -> Result<Vec<Entry>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = match tx.open_table(PEER_STATES) {
             Ok(t) => t,
@@ -419,7 +422,7 @@ impl Store {
     }
 
     /// Everything remembered about peers: (device id, JSON record).
-    pub fn peers(&self) -> Result<Vec<([u8; 32], Vec<u8>)>, StoreError> {
+    pub fn peers(&self) -> Result<Vec<Entry>, StoreError> {
         self.all(PEERS)
     }
 
@@ -429,7 +432,7 @@ impl Store {
     }
 
     /// Every group card held: (group id, encoded signed card).
-    pub fn cards(&self) -> Result<Vec<([u8; 32], Vec<u8>)>, StoreError> {
+    pub fn cards(&self) -> Result<Vec<Entry>, StoreError> {
         self.all(CARDS)
     }
 
@@ -438,10 +441,7 @@ impl Store {
         self.put(CARDS, group, card)
     }
 
-    fn all(
-        &self,
-        def: TableDefinition<&[u8], &[u8]>,
-    ) -> Result<Vec<([u8; 32], Vec<u8>)>, StoreError> {
+    fn all(&self, def: TableDefinition<&[u8], &[u8]>) -> Result<Vec<Entry>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = match tx.open_table(def) {
             Ok(t) => t,

@@ -161,6 +161,15 @@ fn every_request() -> Vec<Request> {
         Request::DeviceList,
         Request::Status,
         Request::Subscribe,
+        Request::Invite {
+            role: Role::Member,
+            ttl_secs: 3600,
+        },
+        Request::DeviceRevoke { id: "ab12".into() },
+        Request::PeerAdd {
+            ticket: "endpointabc".into(),
+        },
+        Request::PeerList,
     ]
 }
 
@@ -189,6 +198,10 @@ fn request_index(r: &Request) -> usize {
         Request::DeviceList => 20,
         Request::Status => 21,
         Request::Subscribe => 22,
+        Request::Invite { .. } => 23,
+        Request::DeviceRevoke { .. } => 24,
+        Request::PeerAdd { .. } => 25,
+        Request::PeerList => 26,
     }
 }
 
@@ -269,6 +282,11 @@ fn every_response() -> Vec<Response> {
         }),
         Response::Subscribed,
         Response::error("no member with id 'abc123'"),
+        Response::Invite {
+            text: "gwinviteabc".into(),
+        },
+        Response::Revoked { device: key(5) },
+        Response::Peers(vec![]),
     ]
 }
 
@@ -292,6 +310,9 @@ fn response_index(r: &Response) -> usize {
         Response::Status(_) => 15,
         Response::Subscribed => 16,
         Response::Error { .. } => 17,
+        Response::Invite { .. } => 18,
+        Response::Revoked { .. } => 19,
+        Response::Peers(_) => 20,
     }
 }
 
@@ -350,7 +371,7 @@ fn covers_all(indices: impl Iterator<Item = usize>, n: usize, what: &str) {
 #[test]
 fn every_request_round_trips() {
     let all = every_request();
-    covers_all(all.iter().map(request_index), 23, "request");
+    covers_all(all.iter().map(request_index), 27, "request");
     for r in &all {
         round_trip(r);
     }
@@ -359,7 +380,7 @@ fn every_request_round_trips() {
 #[test]
 fn every_response_round_trips() {
     let all = every_response();
-    covers_all(all.iter().map(response_index), 18, "response");
+    covers_all(all.iter().map(response_index), 21, "response");
     for r in &all {
         round_trip(r);
     }

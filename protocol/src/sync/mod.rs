@@ -149,7 +149,7 @@ pub fn receive_verified(
             .get(&hash)
             .ok_or_else(|| SyncError::MissingSignature(hash.to_string()))?;
         let checked = verify_change(doc_id, change.raw_bytes(), signature, |_| true)?;
-        let author = crate::keys::PublicKey::from_slice(&checked.actor_id().to_bytes())
+        let author = crate::keys::PublicKey::from_slice(checked.actor_id().to_bytes())
             .map_err(|_| ChangeRejected::ActorNotAPoint)?;
         pending.push((author, checked, *signature));
     }

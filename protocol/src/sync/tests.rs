@@ -244,15 +244,15 @@ fn a_writer_added_earlier_in_the_same_message_is_accepted_but_a_self_added_one_i
     let mut refused = false;
     for _ in 0..4 {
         let sigs = x.sigs.clone();
-        if let Some(m) = generate(&mut x.doc, &mut sx, |h| sigs.get(h).copied()).expect("gen") {
-            if let Err(e) = receive_verified(&doc_id(), &mut c.doc, &mut sc, &m, rule()) {
-                assert!(
-                    matches!(e, SyncError::Change(ChangeRejected::NotAWriter { .. })),
-                    "{e}"
-                );
-                refused = true;
-                break;
-            }
+        if let Some(m) = generate(&mut x.doc, &mut sx, |h| sigs.get(h).copied()).expect("gen")
+            && let Err(e) = receive_verified(&doc_id(), &mut c.doc, &mut sc, &m, rule())
+        {
+            assert!(
+                matches!(e, SyncError::Change(ChangeRejected::NotAWriter { .. })),
+                "{e}"
+            );
+            refused = true;
+            break;
         }
         let csigs = c.sigs.clone();
         if let Some(m) = generate(&mut c.doc, &mut sc, |h| csigs.get(h).copied()).expect("gen") {
