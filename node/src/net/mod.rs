@@ -55,16 +55,48 @@ const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Messages queued for one peer before it counts as not keeping up.
 const OUTBOX: usize = 4096;
 
+/// Bytes of sync frames sent and received, over all sessions.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    /// Bytes written (frame headers included).
+    pub sent: std::sync::atomic::AtomicU64,
+    /// Bytes read.
+    pub received: std::sync::atomic::AtomicU64,
+    /// Frames written.
+    pub frames_sent: std::sync::atomic::AtomicU64,
+}
+
+impl Traffic {
+    /// (bytes sent, bytes received, frames sent) so far.
+    pub fn totals(&self) -> (u64, u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.sent.load(Relaxed),
+            self.received.load(Relaxed),
+            self.frames_sent.load(Relaxed),
+        )
+    }
+}
+
 /// The handle network tasks use to reach the actor.
 #[derive(Clone, Debug)]
 pub struct NodeHandle {
     tx: mpsc::Sender<Cmd>,
+    traffic: Arc<Traffic>,
 }
 
 impl NodeHandle {
     /// Wraps the actor's command channel.
     pub fn new(tx: mpsc::Sender<Cmd>) -> Self {
-        NodeHandle { tx }
+        NodeHandle {
+            tx,
+            traffic: Arc::default(),
+        }
+    }
+
+    /// The sync traffic counters.
+    pub fn traffic(&self) -> &Traffic {
+        &self.traffic
     }
 
     /// Sends a command; fails only when the node is stopping.
@@ -298,6 +330,16 @@ pub async fn drive(node: NodeHandle, conn: Connection, outbound: bool) -> Result
     Ok(())
 }
 
+async fn write_counted(node: &NodeHandle, send: &mut SendStream, m: &Message) -> Result<()> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let f = m.encode();
+    let bytes = frame::encode(f.kind, &f.payload, MAX_FRAME_LEN)?;
+    send.write_all(&bytes).await.context("sending")?;
+    node.traffic.sent.fetch_add(bytes.len() as u64, Relaxed);
+    node.traffic.frames_sent.fetch_add(1, Relaxed);
+    Ok(())
+}
+
 async fn run_session(
     node: &NodeHandle,
     conn: &Connection,
@@ -308,7 +350,7 @@ async fn run_session(
     first: Vec<Message>,
 ) -> Result<()> {
     for m in first {
-        write_frame(send, &m.encode()).await?;
+        write_counted(node, send, &m).await?;
     }
     let mut reader = FrameReader::new(recv, MAX_FRAME_LEN);
     loop {
@@ -317,6 +359,10 @@ async fn run_session(
                 let Some(frame) = frame? else {
                     return Ok(());
                 };
+                node.traffic.received.fetch_add(
+                    (frame.payload.len() + frame::HEADER_LEN) as u64,
+                    std::sync::atomic::Ordering::Relaxed,
+                );
                 let msg = Message::decode(&frame).map_err(|e| anyhow!("bad message from peer: {e}"))?;
                 if let Message::Bye(reason) = &msg {
                     if reason == SHUTTING_DOWN {
@@ -327,7 +373,7 @@ async fn run_session(
                 node.send(Cmd::Incoming { session, msg }).await?;
             }
             out = out_rx.recv() => match out {
-                Some(Outgoing::Msg(m)) => write_frame(send, &m.encode()).await?,
+                Some(Outgoing::Msg(m)) => write_counted(node, send, &m).await?,
                 Some(Outgoing::Close(why)) => {
                     let _ = write_frame(send, &Message::Bye(why.clone()).encode()).await;
                     let _ = send.finish();

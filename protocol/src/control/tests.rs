@@ -505,8 +505,15 @@ fn writes_names_the_documents_each_edit_changes() {
                 | Request::DeviceList
                 | Request::Status
                 | Request::Subscribe
+                | Request::Invite { .. }
+                | Request::PeerAdd { .. }
+                | Request::PeerList
         );
         assert_eq!(writes.is_empty(), read_only, "{r:?}");
-        assert!(!writes.contains(&DocKind::Devices), "{r:?}");
+        assert_eq!(
+            writes.contains(&DocKind::Devices),
+            matches!(r, Request::DeviceRevoke { .. }),
+            "{r:?}"
+        );
     }
 }
