@@ -13,6 +13,12 @@
 //! # Where `groundwork up` listens: an IP address and port; port 0 lets the
 //! # system choose. Overridden by `up --listen`.
 //! listen = "0.0.0.0:0"
+//!
+//! # LAN discovery (mDNS): find the group's other devices on the same
+//! # network, e.g. two laptops in a meeting hall with no internet. Only
+//! # devices this node already knows (from the group's devices document or
+//! # `peer add`) are connected to; others are ignored.
+//! mdns = true
 //! ```
 
 use std::net::SocketAddr;
@@ -32,6 +38,8 @@ pub struct ConfigFile {
     pub relay: Option<String>,
     /// Where `up` listens.
     pub listen: Option<SocketAddr>,
+    /// LAN discovery on or off.
+    pub mdns: Option<bool>,
 }
 
 /// Which relays the endpoint uses.
@@ -52,6 +60,8 @@ pub struct Config {
     pub relay: Relay,
     /// Where `up` listens.
     pub listen: SocketAddr,
+    /// LAN discovery (mDNS).
+    pub mdns: bool,
 }
 
 /// Why the configuration could not be used.
@@ -115,7 +125,11 @@ pub fn resolve(
     let listen = listen
         .or(file.listen)
         .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
-    Ok(Config { relay, listen })
+    Ok(Config {
+        relay,
+        listen,
+        mdns: file.mdns.unwrap_or(true),
+    })
 }
 
 fn read(path: &Path) -> Result<ConfigFile, ConfigError> {
@@ -161,7 +175,8 @@ mod tests {
             resolve(&d, false, None).expect("ok"),
             Config {
                 relay: Relay::Default,
-                listen: "0.0.0.0:0".parse().expect("addr")
+                listen: "0.0.0.0:0".parse().expect("addr"),
+                mdns: true,
             }
         );
         let (_t, d) = with(Some(
@@ -177,11 +192,13 @@ mod tests {
             c,
             Config {
                 relay: Relay::Disabled,
-                listen: "127.0.0.1:0".parse().expect("addr")
+                listen: "127.0.0.1:0".parse().expect("addr"),
+                mdns: true,
             }
         );
-        let (_t, d) = with(Some("relay = \"disabled\"\n"));
-        assert_eq!(resolve(&d, false, None).expect("ok").relay, Relay::Disabled);
+        let (_t, d) = with(Some("relay = \"disabled\"\nmdns = false\n"));
+        let c = resolve(&d, false, None).expect("ok");
+        assert_eq!((c.relay, c.mdns), (Relay::Disabled, false));
     }
 
     #[test]

@@ -100,6 +100,12 @@ impl Daemon {
             .context("starting the node thread")?;
         let handle = NodeHandle::new(tx);
         let router = net::serve(endpoint.clone(), handle.clone());
+        if config.mdns
+            && let Err(e) = net::lan::start(&endpoint, handle.clone())
+        {
+            // A network without multicast still syncs by address.
+            tracing::warn!("LAN discovery is off: {e:#}");
+        }
         net::spawn_dialer(endpoint.clone(), handle.clone(), dial_rx);
         Ok(Daemon {
             handle,

@@ -143,6 +143,10 @@ impl Node {
             .env("NO_COLOR", "1")
             .env_remove("GROUNDWORK_LOG")
             .args(args);
+        // GW_TEST_LOG=debug shows the nodes' logs when a test needs explaining.
+        if let Some(level) = std::env::var_os("GW_TEST_LOG") {
+            c.env("GROUNDWORK_LOG", level);
+        }
         c
     }
 

@@ -24,6 +24,7 @@ fn offline() -> Config {
     Config {
         relay: Relay::Disabled,
         listen: "127.0.0.1:0".parse().expect("addr"),
+        mdns: false,
     }
 }
 

@@ -40,6 +40,38 @@ fn peer_state(n: &Node, peer: &str) -> (bool, String) {
     )
 }
 
+fn no_mdns(n: &Node) {
+    std::fs::write(n.path().join("config.toml"), "mdns = false\n").expect("write config");
+}
+
+/// A loopback port nothing listens on (bound, then released).
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+#[test]
+fn lan_discovery_finds_devices_whose_addresses_changed() {
+    let a = Node::founded("Grapevine");
+    let (mut ra, _) = a.up();
+    let b = Node::join(&a.invite("organiser"), "b");
+    let (mut rb, _) = b.up();
+    a.add_member(&["--name", "Before Moving"]);
+    b.wait_for_member("Before Moving");
+    assert_eq!(rb.stop("TERM"), 0);
+    assert_eq!(ra.stop("TERM"), 0);
+    // Both come back on new ports: every address either remembers is stale,
+    // so only mDNS can bring them together.
+    let listen = |p: u16| format!("127.0.0.1:{p}");
+    let (pa, pb) = (listen(free_port()), listen(free_port()));
+    let (_ra, _) = a.up_with(&["--offline", "up", "--listen", &pa]);
+    let (_rb, _) = b.up_with(&["--offline", "up", "--listen", &pb]);
+    a.add_member(&["--name", "Found On The LAN"]);
+    b.wait_for_member("Found On The LAN");
+}
+
 #[test]
 fn live_sync_between_two_devices() {
     let a = Node::founded("Community Organisers Birkenhead");
@@ -93,11 +125,15 @@ fn offline_edits_on_both_sides_merge_after_reconnect() {
 #[test]
 fn a_chain_relays_edits_between_devices_that_never_connect() {
     let a = Node::founded("Latin American Parents Association");
+    // No LAN discovery here: it would let A find C by id.
+    no_mdns(&a);
     let (_ra, _) = a.up();
     let b = Node::join(&a.invite("steward"), "relay");
+    no_mdns(&b);
     let (_rb, _) = b.up();
     // C is invited by B and only ever knows B's address.
     let c = Node::join(&b.invite("member"), "far end");
+    no_mdns(&c);
     let (_rc, _) = c.up();
     a.add_member(&["--name", "Relayed Through B"]);
     c.wait_for_member("Relayed Through B");

@@ -32,6 +32,8 @@ use iroh::{Endpoint, EndpointAddr, RelayMode, TransportAddr};
 use iroh_tickets::endpoint::EndpointTicket;
 use tokio::sync::{mpsc, oneshot};
 
+pub mod lan;
+
 use crate::config::{Config, Relay};
 use crate::runtime::{Admission, Cmd, Outgoing, PeerRecord};
 
@@ -52,6 +54,8 @@ const LINK_REFUSED: u8 = 33;
 const SMALL_FRAME: u32 = 128 * 1024;
 /// How long a join or link exchange may take.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(20);
+/// The longest wait between attempts to reach a known peer.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Messages queued for one peer before it counts as not keeping up.
 const OUTBOX: usize = 4096;
 
@@ -667,6 +671,6 @@ async fn keep_connected(ep: Endpoint, node: NodeHandle, rec: PeerRecord) {
             }
         }
         tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(30));
+        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }

@@ -139,6 +139,13 @@ pub enum Cmd {
         /// Its addresses.
         addrs: Vec<SocketAddr>,
     },
+    /// LAN discovery saw a device at these addresses.
+    Discovered {
+        /// The device.
+        device: DeviceId,
+        /// Its addresses.
+        addrs: Vec<SocketAddr>,
+    },
     /// Run a closure on the actor thread with the node state.
     With(Box<dyn FnOnce(&mut Actor) + Send>),
     /// Save everything and stop.
@@ -155,6 +162,7 @@ impl std::fmt::Debug for Cmd {
             Cmd::Link { .. } => "Link",
             Cmd::Linked { .. } => "Linked",
             Cmd::SawAddrs { .. } => "SawAddrs",
+            Cmd::Discovered { .. } => "Discovered",
             Cmd::With(_) => "With",
             Cmd::Shutdown(_) => "Shutdown",
         })
@@ -504,6 +512,7 @@ impl Actor {
                 let _ = reply.send(r);
             }
             Cmd::SawAddrs { device, addrs } => self.saw(device, addrs),
+            Cmd::Discovered { device, addrs } => self.discovered(device, addrs),
             Cmd::With(f) => f(self),
             Cmd::Shutdown(done) => {
                 let ids: Vec<u64> = self.sessions.keys().copied().collect();
@@ -836,6 +845,21 @@ impl Actor {
             self.refresh_admission();
         }
         Ok(rec)
+    }
+
+    /// A device announced itself on the LAN: if it is one this node knows
+    /// (a group device or a linked peer), remember where it is and dial it.
+    fn discovered(&mut self, device: DeviceId, addrs: Vec<SocketAddr>) {
+        if device == self.me || self.peer_kind(&device).is_none() {
+            return;
+        }
+        let known = self.peers.contains_key(&device);
+        self.saw(device, addrs);
+        if known && let Some(rec) = self.peers.get(&device) {
+            // New records are dialed by `remember`; a known one may have
+            // moved, so nudge the dialer (it ignores devices it already dials).
+            let _ = self.dial.send(rec.clone());
+        }
     }
 
     fn saw(&mut self, device: DeviceId, addrs: Vec<SocketAddr>) {

@@ -119,6 +119,8 @@ pub struct Session {
     their_heads: BTreeMap<DocId, Vec<ChangeHash>>,
     /// A document to name and sync before the others.
     first: Option<DocId>,
+    /// Whether this side has sent its `Heads`.
+    sent_heads: bool,
 }
 
 fn sorted(mut h: Vec<ChangeHash>) -> Vec<ChangeHash> {
@@ -170,6 +172,7 @@ impl Session {
             peer_group: None,
             their_heads: BTreeMap::new(),
             first: None,
+            sent_heads: false,
         }
     }
 
@@ -309,6 +312,7 @@ impl Session {
                     out.push(Message::Cards(cards));
                 }
                 out.push(Message::Heads(heads));
+                self.sent_heads = true;
                 Ok(out)
             }
             _ if !self.peer_said_hello => Err(SessionError::Unexpected("pre-hello")),
@@ -324,6 +328,13 @@ impl Session {
             Message::Heads(theirs) => {
                 let mut out = Vec::new();
                 let ours_in_order = self.heads(docs)?;
+                // The peer saw a difference our hello did not (it changed
+                // after we compared): tell it our heads too, so each side
+                // knows where the other stands.
+                if !self.sent_heads {
+                    self.sent_heads = true;
+                    out.push(Message::Heads(ours_in_order.clone()));
+                }
                 let ours: BTreeMap<DocId, Vec<ChangeHash>> =
                     ours_in_order.iter().cloned().collect();
                 let mut named = BTreeSet::new();
@@ -338,6 +349,17 @@ impl Session {
                         prime(self.states.entry(doc).or_default(), our_heads);
                         self.their_heads.insert(doc, their_heads);
                     } else {
+                        // We may have primed this document from a hello
+                        // that was already stale (the peer edited after
+                        // sending it): start the negotiation afresh from
+                        // what the peer says it has.
+                        let state = self.states.entry(doc).or_default();
+                        state.their_heads = Some(their_heads.clone());
+                        state.their_have = None;
+                        state.their_need = None;
+                        state.have_responded = false;
+                        state.last_sent_heads.clear();
+                        state.in_flight = false;
                         self.their_heads.insert(doc, their_heads);
                         out.extend(self.next_for(&doc, docs, store)?);
                     }

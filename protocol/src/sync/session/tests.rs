@@ -274,3 +274,39 @@ fn messages_before_hello_or_from_another_group_end_the_session() {
         Err(SessionError::Version(2))
     );
 }
+
+#[test]
+fn an_edit_between_sending_hello_and_reading_the_peers_hello_still_syncs() {
+    let (ka, kb) = (
+        SecretKey::from_seed(&[60; 32]).public(),
+        SecretKey::from_seed(&[61; 32]).public(),
+    );
+    let (mut a, mut b) = (Node::new(60, &[ka, kb]), Node::new(61, &[ka, kb]));
+    let d = ids();
+    a.edit(&d[0], "before");
+    let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (ha, hb) = (
+        sa.start(&mut a.docs, &a.store).expect("start"),
+        sb.start(&mut b.docs, &b.store).expect("start"),
+    );
+    run(&mut a, &mut sa, &mut b, &mut sb, ha, hb);
+    assert_eq!(a.heads(), b.heads());
+
+    // Reconnect: both hellos carry equal digests, but A edits after sending
+    // its hello and before reading B's. B primes its state from A's stale
+    // hello; A's heads must still get through.
+    let (mut sa2, mut sb2) = (session(sa.states().clone()), session(sb.states().clone()));
+    let ha = sa2.start(&mut a.docs, &a.store).expect("start");
+    let hb = sb2.start(&mut b.docs, &b.store).expect("start");
+    a.edit(&d[1], "in the gap");
+    let early = sa2
+        .local_change(&d[1], &mut a.docs, &a.store)
+        .expect("local");
+    assert!(
+        early.is_empty(),
+        "nothing is pushed before the peer's hello"
+    );
+    run(&mut a, &mut sa2, &mut b, &mut sb2, ha, hb);
+    assert_eq!(a.heads(), b.heads(), "the edit made in the gap arrived");
+    assert!(sa2.is_synced(&mut a.docs) && sb2.is_synced(&mut b.docs));
+}
