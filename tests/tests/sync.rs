@@ -358,3 +358,71 @@ fn join_with_a_used_invite_fails_cleanly() {
     let line = c.fails(1, &["--offline", "join", "gwinvitexyz"]);
     assert!(line.contains("invite"), "{line}");
 }
+
+#[test]
+fn a_linked_group_relays_another_groups_public_documents_verified_by_its_card() {
+    // A — B — C: A and C are never linked, and never connect.
+    let a = Node::founded("English for Action");
+    no_mdns(&a);
+    a.ok(&["plan", "vision", "--text", "Every learner a leader"]);
+    let (_ra, ticket_a) = a.up();
+    let b = Node::founded("Barton Hill Settlement");
+    no_mdns(&b);
+    let (_rb, ticket_b) = b.up();
+    let c = Node::founded("ACORN Sheffield");
+    no_mdns(&c);
+    let (_rc, _) = c.up();
+    b.ok(&["peer", "add", &ticket_a]);
+    c.ok(&["peer", "add", &ticket_b]);
+    let ga = group_id(&a);
+    eventually(
+        "A's constitution and plan on C, through B",
+        SYNC_LIMIT,
+        || {
+            let mut docs: Vec<String> = held(&c)
+                .into_iter()
+                .filter(|(g, _, h)| *g == ga && *h > 0)
+                .map(|(_, k, _)| k)
+                .collect();
+            docs.sort();
+            if docs == ["constitution", "plan"] {
+                Ok(())
+            } else {
+                Err(format!("{docs:?}"))
+            }
+        },
+    );
+    // A later edit on A travels the same way.
+    let before: u64 = held(&c)
+        .iter()
+        .filter(|(g, k, _)| *g == ga && k == "plan")
+        .map(|(_, _, h)| *h)
+        .sum();
+    assert!(before > 0);
+    let plan_status = |n: &Node| -> Option<u64> {
+        n.status()["documents"].as_array().and_then(|d| {
+            d.iter()
+                .find(|d| d["group"] == ga.as_str() && d["kind"] == "plan")
+                .and_then(|d| d["bytes"].as_u64())
+        })
+    };
+    let bytes_before = plan_status(&c);
+    a.ok(&["plan", "goal", "add", "A class in every ward"]);
+    eventually("A's new goal on C", SYNC_LIMIT, || {
+        let now = plan_status(&c);
+        if now != bytes_before {
+            Ok(())
+        } else {
+            Err(format!("{now:?}"))
+        }
+    });
+    // C never connected to A.
+    let a_id = a.device_id();
+    let peers = c.json(&["peer", "list"]);
+    assert!(
+        !peers
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["device"] == a_id.as_str())),
+        "C knows A only through B: {peers}"
+    );
+}

@@ -217,7 +217,7 @@ fn demo(data_dir: Option<&Path>, groups: usize, out: &mut Out) -> Result<()> {
         ))?,
         None => out.line("The sample data was temporary; pass --data-dir DIR to keep it and explore it with the other commands.")?,
     }
-    out.line("Syncing the groups over iroh and the network-wide report come with `groundwork up` (not built yet).")?;
+    out.line("Linking these groups over iroh and the network-wide report come with the network issue; two devices of one group already sync (see README).")?;
     Ok(())
 }
 
