@@ -325,21 +325,33 @@ impl NodeControl {
                 connected: false,
                 last_seen: Some(rec.last_seen),
                 last_error: None,
+                in_sync: None,
             },
         ]))
     }
 }
 
-/// Connected peers and last errors, for status.
-fn live_peers(a: &crate::runtime::Actor) -> BTreeMap<DeviceId, (bool, Option<String>)> {
+/// Connected peers (and whether each is in sync) and last errors, for status.
+fn live_peers(a: &mut crate::runtime::Actor) -> BTreeMap<DeviceId, crate::runtime::PeerNow> {
     let connected = a.connected();
-    let mut live: BTreeMap<DeviceId, (bool, Option<String>)> = a
+    let mut live: BTreeMap<DeviceId, crate::runtime::PeerNow> = a
         .last_errors()
         .iter()
-        .map(|(d, e)| (*d, (false, Some(e.clone()))))
+        .map(|(d, e)| {
+            (
+                *d,
+                crate::runtime::PeerNow {
+                    last_error: Some(e.clone()),
+                    ..Default::default()
+                },
+            )
+        })
         .collect();
     for d in connected.keys() {
-        live.entry(*d).or_default().0 = true;
+        let synced = a.is_synced_with(d);
+        let entry = live.entry(*d).or_default();
+        entry.connected = true;
+        entry.in_sync = Some(synced);
     }
     live
 }

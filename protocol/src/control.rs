@@ -558,6 +558,10 @@ pub struct PeerStatus {
     pub last_seen: Option<u64>,
     /// The last failure talking to it, if any.
     pub last_error: Option<String>,
+    /// While connected: whether every document the session shares is in
+    /// sync (both sides hold the same heads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_sync: Option<bool>,
 }
 
 /// One document of a running node's group.

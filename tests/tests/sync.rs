@@ -97,6 +97,20 @@ fn live_sync_between_two_devices() {
             Err(out)
         }
     });
+    // Status says the link is up and every shared document is in sync.
+    let b_id = b.device_id();
+    eventually("A's status showing B in sync", SYNC_LIMIT, || {
+        let s = a.status();
+        let p = s["peers"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["device"] == b_id.as_str()).cloned())
+            .unwrap_or_default();
+        if p["connected"] == true && p["in_sync"] == true {
+            Ok(())
+        } else {
+            Err(p.to_string())
+        }
+    });
 }
 
 #[test]

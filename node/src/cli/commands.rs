@@ -59,6 +59,7 @@ pub fn run(cli: Cli) -> Result<()> {
                         connected: false,
                         last_seen: Some(rec.last_seen),
                         last_error: None,
+                        in_sync: None,
                     }]
                 }
             };

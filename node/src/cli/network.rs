@@ -231,7 +231,12 @@ pub fn print_peers(rows: &[PeerStatus], json: bool, out: &mut Out) -> Result<()>
             vec![
                 r.device.fmt_short(),
                 r.name.clone().unwrap_or_else(|| "-".into()),
-                if r.connected { "connected" } else { "-" }.to_owned(),
+                match (r.connected, r.in_sync) {
+                    (true, Some(true)) => "connected, in sync",
+                    (true, _) => "connected, syncing",
+                    (false, _) => "-",
+                }
+                .to_owned(),
                 r.last_error.clone().unwrap_or_default(),
             ]
         })

@@ -1080,11 +1080,22 @@ impl SessionStore for Host<'_> {
     }
 }
 
+/// What the node knows of a peer right now.
+#[derive(Clone, Debug, Default)]
+pub struct PeerNow {
+    /// A session is open.
+    pub connected: bool,
+    /// The last failure talking to it.
+    pub last_error: Option<String>,
+    /// While connected: every shared document in sync.
+    pub in_sync: Option<bool>,
+}
+
 /// What this node knows of its peers, for `peer list` and `status`:
-/// remembered peers, with `live` (device → last error, connected) applied.
+/// remembered peers, with `live` applied.
 pub fn peer_statuses(
     group: &Group,
-    live: &BTreeMap<DeviceId, (bool, Option<String>)>,
+    live: &BTreeMap<DeviceId, PeerNow>,
 ) -> Result<Vec<groundwork_protocol::control::PeerStatus>, GroupError> {
     let names: BTreeMap<[u8; 32], String> = group
         .store()
@@ -1099,14 +1110,15 @@ pub fn peer_statuses(
     Ok(peers::load(group)?
         .into_values()
         .map(|p| {
-            let (connected, last_error) = live.get(&p.device).cloned().unwrap_or((false, None));
+            let l = live.get(&p.device).cloned().unwrap_or_default();
             groundwork_protocol::control::PeerStatus {
                 device: p.device,
                 group: p.group,
                 name: p.group.and_then(|g| names.get(g.as_bytes()).cloned()),
-                connected,
+                connected: l.connected,
                 last_seen: Some(p.last_seen).filter(|s| *s > 0),
-                last_error,
+                last_error: l.last_error,
+                in_sync: l.in_sync,
             }
         })
         .collect())

@@ -271,6 +271,7 @@ fn every_response() -> Vec<Response> {
                 connected: false,
                 last_seen: Some(1_717_000_000),
                 last_error: Some("timed out".into()),
+                in_sync: None,
             }],
             documents: vec![DocStatus {
                 group: None,
