@@ -1037,6 +1037,7 @@ fn replay_first_sync(template: &Path) -> Result<Replay> {
     }
     let gid = group.profile().id;
     let none = BTreeSet::new();
+    let t = Instant::now();
     let (cost, sb, sa) = session_reconnect(
         gid,
         &mut b,
@@ -1044,11 +1045,43 @@ fn replay_first_sync(template: &Path) -> Result<Replay> {
         (&BTreeMap::new(), &BTreeMap::new()),
         &none,
     )?;
+    let took = t.elapsed();
     ensure!(a.heads() == b.heads(), "the replay did not converge");
+
+    // Plain Automerge sync of the same documents in memory, for scale: per
+    // document, the holder speaks first, then each answers until quiet.
+    let mut plain_took = Duration::ZERO;
+    for kind in DocKind::ALL {
+        let id = group.doc_id(kind);
+        let mut holder = a.docs.get_mut(&id).ok_or_else(|| anyhow!("no doc"))?.fork();
+        let mut empty = groundwork_protocol::edit::new_doc();
+        let (mut sh, mut se) = (State::new(), State::new());
+        let t = Instant::now();
+        let mut next = holder.sync().generate_sync_message(&mut sh);
+        let mut to_empty = true;
+        while let Some(m) = next.take() {
+            let m = automerge::sync::Message::decode(&m.encode())?;
+            next = if to_empty {
+                empty.sync().receive_sync_message(&mut se, m)?;
+                empty.sync().generate_sync_message(&mut se)
+            } else {
+                holder.sync().receive_sync_message(&mut sh, m)?;
+                holder.sync().generate_sync_message(&mut sh)
+            };
+            to_empty = !to_empty;
+        }
+        plain_took += t.elapsed();
+        ensure!(
+            holder.get_heads() == empty.get_heads(),
+            "plain in-memory sync did not converge"
+        );
+    }
 
     // Live edits of the roster over sessions resumed from those states.
     let mut out = Replay {
         cost,
+        took,
+        plain_took,
         ..Replay::default()
     };
     let shared: BTreeSet<DocId> = a.docs.keys().copied().collect();
@@ -1101,6 +1134,10 @@ fn replay_first_sync(template: &Path) -> Result<Replay> {
 #[derive(Debug, Default)]
 struct Replay {
     cost: Cost,
+    /// How long the replayed first sync took (CPU only: no disk, no network).
+    took: Duration,
+    /// Plain Automerge sync of the same documents in memory.
+    plain_took: Duration,
     /// A: one roster edit, committed and signed.
     edit: Vec<f64>,
     /// A: `Session::local_change` for it (the sync message).
@@ -2002,6 +2039,13 @@ fn run() -> Result<()> {
             rp.round_trips(),
             rp.carrying,
             fmt_bytes(rp.carrying_bytes)
+        );
+        let _ = writeln!(
+            r,
+            "It took {} in memory (verification included, no disk, no network); plain Automerge sync of the same six documents in memory took {} ({:.1}×).",
+            fmt_ms(ms(f.replay.took)),
+            fmt_ms(ms(f.replay.plain_took)),
+            ms(f.replay.took) / ms(f.replay.plain_took)
         );
         let _ = writeln!(r, "\nWhere the groundwork time went (per run):\n");
         let _ = writeln!(
