@@ -2042,7 +2042,7 @@ fn run() -> Result<()> {
         );
         let _ = writeln!(
             r,
-            "It took {} in memory (verification included, no disk, no network); plain Automerge sync of the same six documents in memory took {} ({:.1}×).",
+            "\nIt took {} in memory (verification included, no disk, no network); plain Automerge sync of the same six documents in memory took {} ({:.1}×).",
             fmt_ms(ms(f.replay.took)),
             fmt_ms(ms(f.replay.plain_took)),
             ms(f.replay.took) / ms(f.replay.plain_took)
