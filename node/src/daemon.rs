@@ -95,6 +95,10 @@ impl Daemon {
                     if !keep_going {
                         break;
                     }
+                    // Housekeeping only while nothing else is waiting.
+                    while rx.is_empty() && actor.has_idle_work() {
+                        actor.idle_work();
+                    }
                 }
             })
             .context("starting the node thread")?;

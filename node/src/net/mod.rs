@@ -379,7 +379,7 @@ async fn run_session(
             out = out_rx.recv() => match out {
                 Some(Outgoing::Msg(m)) => write_counted(node, send, &m).await?,
                 Some(Outgoing::Close(why)) => {
-                    let _ = write_frame(send, &Message::Bye(why.clone()).encode()).await;
+                    let _ = write_counted(node, send, &Message::Bye(why.clone())).await;
                     let _ = send.finish();
                     // Code 0 is a clean stop; anything else is a refusal.
                     let code: u32 = if why == SHUTTING_DOWN { 0 } else { 1 };

@@ -199,6 +199,8 @@ pub struct Actor {
     dial: mpsc::UnboundedSender<PeerRecord>,
     /// The last error per peer, for `status`.
     last_error: BTreeMap<DeviceId, String>,
+    /// Documents that may want compacting, done when the node is idle.
+    compact_due: BTreeSet<DocId>,
 }
 
 impl std::fmt::Debug for Actor {
@@ -254,6 +256,7 @@ impl Actor {
             events,
             dial,
             last_error: BTreeMap::new(),
+            compact_due: BTreeSet::new(),
             group,
         };
         actor.refresh_devices()?;
@@ -566,6 +569,7 @@ impl Actor {
                 out,
             },
         );
+        self.last_error.remove(&peer);
         let _ = self.events.send(NodeEvent::PeerConnected {
             device: peer,
             group: self.peers.get(&peer).and_then(|p| p.group),
@@ -671,7 +675,7 @@ impl Actor {
                     kind: *k,
                 });
             }
-            self.compact_if_due(doc);
+            self.compact_due.insert(*doc);
         }
         let ids: Vec<u64> = self
             .sessions
@@ -699,6 +703,20 @@ impl Actor {
                 }
             }
             Err(e) => self.end(session, e.to_string()),
+        }
+    }
+
+    /// Whether housekeeping is waiting for an idle moment.
+    pub fn has_idle_work(&self) -> bool {
+        !self.compact_due.is_empty()
+    }
+
+    /// One piece of housekeeping (compacting one document that gained
+    /// changes), run when no command is waiting: a compaction of a large
+    /// document takes milliseconds and must not delay sync messages.
+    pub fn idle_work(&mut self) {
+        if let Some(doc) = self.compact_due.pop_first() {
+            self.compact_if_due(&doc);
         }
     }
 
@@ -787,7 +805,11 @@ impl Actor {
         };
         self.after_local_edit();
         let own = self.group.profile().id;
-        self.remember(device, Some(own), addrs, false);
+        // Not the join connection's address: that endpoint closes once the
+        // joiner has its answer. Its node's address is learned when it
+        // connects to sync.
+        let _ = addrs;
+        self.remember(device, Some(own), Vec::new(), false);
         let group_secret = if role == Role::Steward {
             match self.group.group_key() {
                 Ok(Some(k)) => Some(k.to_seed()),

@@ -7,6 +7,7 @@
 //! Sync   (3): doc 32 | n u32 | n × (hash 32 | signature 64) | automerge sync message (rest)
 //! Bye    (4): reason, UTF-8 (rest)
 //! Cards  (5): count u32 | count × (len u32 | signed group card)
+//! Prints (6): count u32 | count × fingerprint 8
 //! ```
 //!
 //! All integers are big-endian. New message types are only ever added with
@@ -59,6 +60,27 @@ pub enum Message {
     /// Signed group cards the sender holds ([`crate::card`]), sent when
     /// the digests differed and before `Heads`.
     Cards(Vec<Vec<u8>>),
+    /// One 8-byte fingerprint of (document, heads) per shared document
+    /// ([`fingerprint`]), sent when the digests differed: a document whose
+    /// fingerprint the peer also has is unchanged and costs nothing more.
+    Prints(Vec<[u8; 8]>),
+}
+
+/// The fingerprint of a document's heads: the first 8 bytes of
+/// blake3(domain ‖ document id ‖ sorted heads).
+pub fn fingerprint(doc: &DocId, heads: &[ChangeHash]) -> [u8; 8] {
+    let mut sorted: Vec<&ChangeHash> = heads.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    let mut h = blake3::Hasher::new();
+    h.update(b"groundwork/heads-fingerprint/v1");
+    h.update(doc.as_bytes());
+    for head in sorted {
+        h.update(&head.0);
+    }
+    let mut out = [0; 8];
+    out.copy_from_slice(&h.finalize().as_bytes()[..8]);
+    out
 }
 
 /// Why a frame is not a valid message.
@@ -91,6 +113,7 @@ const HEADS: u8 = 2;
 const SYNC: u8 = 3;
 const BYE: u8 = 4;
 const CARDS: u8 = 5;
+const PRINTS: u8 = 6;
 
 impl Message {
     /// The frame for this message.
@@ -143,6 +166,13 @@ impl Message {
                     p.extend_from_slice(c);
                 }
                 CARDS
+            }
+            Message::Prints(prints) => {
+                p.extend_from_slice(&(prints.len() as u32).to_be_bytes());
+                for f in prints {
+                    p.extend_from_slice(f);
+                }
+                PRINTS
             }
         };
         Frame { kind, payload: p }
@@ -226,6 +256,19 @@ impl Message {
                 }
                 r.end(m)?;
                 Ok(Message::Cards(cards))
+            }
+            PRINTS => {
+                let m = "prints";
+                let count = u32::from_be_bytes(r.array(m)?) as usize;
+                cap("documents", count, MAX_DOCS)?;
+                if r.0.len() != count * 8 {
+                    return Err(MessageError::Malformed(m));
+                }
+                let mut prints = Vec::with_capacity(count);
+                for _ in 0..count {
+                    prints.push(r.array(m)?);
+                }
+                Ok(Message::Prints(prints))
             }
             other => Err(MessageError::UnknownKind(other)),
         }
@@ -383,6 +426,7 @@ mod tests {
             "[a-z ]{0,40}".prop_map(Message::Bye),
             proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..50), 0..4)
                 .prop_map(Message::Cards),
+            proptest::collection::vec(any::<[u8; 8]>(), 0..6).prop_map(Message::Prints),
         ]
     }
 

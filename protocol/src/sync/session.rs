@@ -5,7 +5,7 @@
 //! ```text
 //! both:  Hello(digest of the shared documents' heads)
 //!        equal digests        → nothing more (unchanged documents cost nothing)
-//!        different digests    → Heads(per-document heads)
+//!        different digests    → Cards, Prints(8-byte fingerprint per document)
 //! both:  for each document whose heads differ → Sync messages until quiet
 //! later: a local edit         → Sync for that document at once
 //! ```
@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use automerge::sync::{BloomFilter, Have, State};
 use automerge::{AutoCommit, ChangeHash};
 
-use super::messages::{Message, VERSION};
+use super::messages::{Message, VERSION, fingerprint};
 use super::{SyncError, VerifiedChange, generate, receive_verified};
 use crate::ids::DocId;
 use crate::keys::{DeviceId, GroupId};
@@ -126,6 +126,10 @@ pub struct Session {
 fn sorted(mut h: Vec<ChangeHash>) -> Vec<ChangeHash> {
     h.sort();
     h
+}
+
+fn prints(heads: &[(DocId, Vec<ChangeHash>)]) -> Vec<[u8; 8]> {
+    heads.iter().map(|(d, h)| fingerprint(d, h)).collect()
 }
 
 /// Records in `state` that the peer has exactly `heads`, so the next local
@@ -311,7 +315,7 @@ impl Session {
                 if !cards.is_empty() {
                     out.push(Message::Cards(cards));
                 }
-                out.push(Message::Heads(heads));
+                out.push(Message::Prints(prints(&heads)));
                 self.sent_heads = true;
                 Ok(out)
             }
@@ -324,6 +328,38 @@ impl Session {
                     }
                 }
                 Ok(vec![])
+            }
+            Message::Prints(theirs) => {
+                let mut out = Vec::new();
+                let ours = self.heads(docs)?;
+                if !self.sent_heads {
+                    self.sent_heads = true;
+                    out.push(Message::Prints(prints(&ours)));
+                }
+                let theirs: BTreeSet<[u8; 8]> = theirs.into_iter().collect();
+                for (doc, heads) in ours {
+                    if theirs.contains(&fingerprint(&doc, &heads)) {
+                        prime(self.states.entry(doc).or_default(), &heads);
+                        self.their_heads.insert(doc, heads);
+                        continue;
+                    }
+                    // Different (or the peer does not hold it yet). Start
+                    // afresh from the saved state; the side that holds
+                    // something speaks first, so a device with nothing
+                    // never makes the holder send the document twice.
+                    let state = self.states.entry(doc).or_default();
+                    state.their_heads = None;
+                    state.their_have = None;
+                    state.their_need = None;
+                    state.have_responded = false;
+                    state.last_sent_heads.clear();
+                    state.in_flight = false;
+                    self.their_heads.remove(&doc);
+                    if !heads.is_empty() {
+                        out.extend(self.next_for(&doc, docs, store)?);
+                    }
+                }
+                Ok(out)
             }
             Message::Heads(theirs) => {
                 let mut out = Vec::new();

@@ -235,23 +235,70 @@ fn a_sync_for_a_document_not_shared_ends_the_session() {
 }
 
 #[test]
-fn heads_for_unshared_documents_are_ignored_and_never_answered() {
+fn only_shared_documents_are_fingerprinted_and_unknown_ones_never_answered() {
     let mut b = Node::new(41, &[]);
+    b.edit(&ids()[0], "x");
     let mut sb = Session::new(group(), [ids()[0]].into_iter().collect(), BTreeMap::new());
     let hello = hello_from(group(), super::super::messages::VERSION);
     let replies = sb.handle(hello, &mut b.docs, &mut b.store).expect("hello");
-    // b names only the one document it shares.
-    assert!(matches!(&replies[..], [Message::Heads(h)] if h.len() == 1 && h[0].0 == ids()[0]));
-    let probe = Message::Heads(vec![(ids()[2], vec![ChangeHash([5; 32])])]);
-    let replies = sb.handle(probe, &mut b.docs, &mut b.store).expect("heads");
-    // b offers the document it shares (the peer did not name it) and
-    // never answers about the one it does not.
+    // b fingerprints only the one document it shares.
+    let heads = b.docs.get_mut(&ids()[0]).expect("doc").get_heads();
+    let mine = super::super::messages::fingerprint(&ids()[0], &heads);
+    assert_eq!(replies, vec![Message::Prints(vec![mine])]);
+    // A peer's fingerprints of other documents are ignored; b offers the
+    // document it shares, since the peer's prints do not match it.
+    let other = super::super::messages::fingerprint(&ids()[2], &[ChangeHash([5; 32])]);
+    let replies = sb
+        .handle(Message::Prints(vec![other]), &mut b.docs, &mut b.store)
+        .expect("prints");
     assert!(
-        replies
-            .iter()
-            .all(|m| matches!(m, Message::Sync { doc, .. } if *doc == ids()[0])),
+        !replies.is_empty()
+            && replies
+                .iter()
+                .all(|m| matches!(m, Message::Sync { doc, .. } if *doc == ids()[0])),
         "{replies:?}"
     );
+}
+
+#[test]
+fn a_side_holding_nothing_lets_the_holder_speak_first() {
+    let (ka, kb) = (
+        SecretKey::from_seed(&[70; 32]).public(),
+        SecretKey::from_seed(&[71; 32]).public(),
+    );
+    let (mut a, mut b) = (Node::new(70, &[ka, kb]), Node::new(71, &[ka, kb]));
+    for (i, d) in ids().iter().enumerate() {
+        for j in 0..20 {
+            a.edit(d, &format!("k{i}-{j}"));
+        }
+    }
+    let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (ha, hb) = (
+        sa.start(&mut a.docs, &a.store).expect("start"),
+        sb.start(&mut b.docs, &b.store).expect("start"),
+    );
+    let change_bytes: usize = a
+        .docs
+        .values_mut()
+        .map(|d| {
+            d.get_changes(&[])
+                .iter()
+                .map(|c| c.raw_bytes().len())
+                .sum::<usize>()
+        })
+        .sum();
+    let (messages, bytes) = run(&mut a, &mut sa, &mut b, &mut sb, ha, hb);
+    assert_eq!(a.heads(), b.heads());
+    assert_eq!(b.store.stored, 60);
+    // Each change crossed once: the bytes are the changes, their
+    // signatures (96 bytes each) and a little framing, not twice that.
+    let once = change_bytes + 60 * 96;
+    eprintln!("{messages} messages, {bytes} bytes; changes + signatures {once}");
+    assert!(
+        bytes < once + once / 2,
+        "{bytes} bytes for {once} of changes"
+    );
+    assert!(sa.is_synced(&mut a.docs) && sb.is_synced(&mut b.docs));
 }
 
 #[test]
