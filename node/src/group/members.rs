@@ -244,18 +244,22 @@ impl Group {
     /// One member, with contact details if this device may read them.
     pub fn member(&self, id: &ShortId) -> Result<MemberView, GroupError> {
         let role = self.require_read(DocKind::Roster)?;
-        let roster = self.load(DocKind::Roster)?;
-        let member: Member = edit::get_entry(&roster, KeyedMap::RosterMembers, id.as_str())?
+        let member: Member = self
+            .with_doc(DocKind::Roster, |roster| {
+                Ok(edit::get_entry(
+                    roster,
+                    KeyedMap::RosterMembers,
+                    id.as_str(),
+                )?)
+            })?
             .ok_or_else(|| GroupError::NotFound {
                 what: "member",
                 id: id.to_string(),
             })?;
         let contact = if role.may_read(DocKind::Contacts) {
-            edit::get_entry(
-                &self.load(DocKind::Contacts)?,
-                KeyedMap::Contacts,
-                id.as_str(),
-            )?
+            self.with_doc(DocKind::Contacts, |contacts| {
+                Ok(edit::get_entry(contacts, KeyedMap::Contacts, id.as_str())?)
+            })?
         } else {
             None
         };

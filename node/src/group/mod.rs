@@ -85,7 +85,15 @@ pub struct Group {
     profile: GroupProfile,
     /// Changes committed by edits, for a running node to send to peers.
     committed: std::sync::Mutex<Vec<StoredChange>>,
+    /// In a running node: every document it holds, kept loaded. Edits and
+    /// reads use these instead of loading from the store each time (a
+    /// 10,000-member roster takes milliseconds to load). `None` when a
+    /// command opens the store for itself.
+    cache: Option<std::sync::Mutex<Docs>>,
 }
+
+/// Loaded documents by id.
+pub type Docs = BTreeMap<DocId, AutoCommit>;
 
 /// Today's date (UTC).
 pub fn today() -> Date {
@@ -150,6 +158,7 @@ impl Group {
             device,
             profile,
             committed: Default::default(),
+            cache: None,
         };
         group.write_founding_documents(today)?;
         Ok(group)
@@ -214,6 +223,7 @@ impl Group {
             device,
             profile,
             committed: Default::default(),
+            cache: None,
         })
     }
 
@@ -244,6 +254,7 @@ impl Group {
             device,
             profile,
             committed: Default::default(),
+            cache: None,
         })
     }
 
@@ -253,6 +264,44 @@ impl Group {
             return Ok(None);
         }
         Ok(Some(self.dir.read_key(KeyKind::Group)?))
+    }
+
+    /// Keeps documents loaded from now on (a running node): see [`Group::docs`].
+    pub fn keep_loaded(&mut self) {
+        if self.cache.is_none() {
+            self.cache = Some(std::sync::Mutex::new(Docs::new()));
+        }
+    }
+
+    /// The loaded documents (empty unless [`Group::keep_loaded`] was
+    /// called). Edits lock them too: do not hold the guard across an edit.
+    pub fn docs(&self) -> std::sync::MutexGuard<'_, Docs> {
+        static EMPTY: std::sync::OnceLock<std::sync::Mutex<Docs>> = std::sync::OnceLock::new();
+        let m = self
+            .cache
+            .as_ref()
+            .unwrap_or_else(|| EMPTY.get_or_init(Default::default));
+        m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` on a document: the loaded one in a running node, else one
+    /// loaded from the store.
+    pub(crate) fn with_doc<R>(
+        &self,
+        kind: DocKind,
+        f: impl FnOnce(&AutoCommit) -> Result<R, GroupError>,
+    ) -> Result<R, GroupError> {
+        if self.cache.is_some() {
+            let docs = self.docs();
+            let doc = docs
+                .get(&self.doc_id(kind))
+                .ok_or(GroupError::MissingDocument(kind))?;
+            if doc.is_empty() {
+                return Err(GroupError::MissingDocument(kind));
+            }
+            return f(doc);
+        }
+        f(&self.load(kind)?)
     }
 
     /// Takes the changes edits have committed since the last call.
@@ -338,7 +387,7 @@ impl Group {
 
     /// Reads a whole document as its typed value.
     pub fn read<T: GroupDocument>(&self) -> Result<T, GroupError> {
-        T::from_doc_checked(&self.load(T::KIND)?)
+        self.with_doc(T::KIND, |d| T::from_doc_checked(d))
     }
 
     /// This device's role, from the devices document.
@@ -382,12 +431,68 @@ impl Group {
             docs: BTreeMap::new(),
         };
         let mut loaded_at = BTreeMap::new();
-        for (kind, doc) in kinds.iter().zip(self.load_many(kinds)) {
-            let mut doc = doc?;
-            loaded_at.insert(*kind, doc.get_heads());
-            editing.docs.insert(*kind, doc);
+        if self.cache.is_some() {
+            // A running node edits its loaded documents in place; if the
+            // edit fails they are reloaded from the store (below), so a
+            // half-made change never outlives the edit.
+            let mut docs = self.docs();
+            for kind in kinds {
+                let id = self.doc_id(*kind);
+                let Some(doc) = docs.remove(&id).filter(|d| !d.is_empty()) else {
+                    drop(docs);
+                    self.restore_cached(editing.docs.into_keys());
+                    return Err(GroupError::MissingDocument(*kind));
+                };
+                let mut doc = doc;
+                doc.set_actor(actor_id(&self.device_id()));
+                loaded_at.insert(*kind, doc.get_heads());
+                editing.docs.insert(*kind, doc);
+            }
+        } else {
+            for (kind, doc) in kinds.iter().zip(self.load_many(kinds)) {
+                let mut doc = doc?;
+                loaded_at.insert(*kind, doc.get_heads());
+                editing.docs.insert(*kind, doc);
+            }
         }
-        let out = f(&mut editing)?;
+        let result = self.finish_edit(&mut editing, &loaded_at, f);
+        if self.cache.is_some() {
+            match &result {
+                Ok(_) => {
+                    let mut docs = self.docs();
+                    for (kind, doc) in std::mem::take(&mut editing.docs) {
+                        docs.insert(self.doc_id(kind), doc);
+                    }
+                }
+                Err(_) => self.restore_cached(editing.docs.into_keys()),
+            }
+        }
+        result
+    }
+
+    /// Puts documents back into the cache as the store holds them.
+    fn restore_cached(&self, kinds: impl IntoIterator<Item = DocKind>) {
+        for kind in kinds {
+            let id = self.doc_id(kind);
+            let doc = match self.store.load(&id) {
+                Ok(Some(d)) => d,
+                Ok(None) => groundwork_protocol::edit::new_doc(),
+                Err(e) => {
+                    tracing::error!(doc = %kind, "could not reload a document: {e}");
+                    continue;
+                }
+            };
+            self.docs().insert(id, doc);
+        }
+    }
+
+    fn finish_edit<R>(
+        &self,
+        editing: &mut Editing,
+        loaded_at: &BTreeMap<DocKind, Vec<automerge::ChangeHash>>,
+        f: impl FnOnce(&mut Editing) -> Result<R, GroupError>,
+    ) -> Result<R, GroupError> {
+        let out = f(editing)?;
         let mut changes = Vec::new();
         for (kind, doc) in &mut editing.docs {
             let since = loaded_at.get(kind).map_or(&[][..], Vec::as_slice);

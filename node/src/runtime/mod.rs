@@ -185,7 +185,6 @@ pub struct Actor {
     group: Group,
     me: DeviceId,
     role: Role,
-    docs: Docs,
     /// Every loaded document: its group and kind.
     index: BTreeMap<DocId, (GroupId, DocKind)>,
     devices: Devices,
@@ -226,11 +225,12 @@ pub const JOINED_ROLE_KEY: &str = "joined-role";
 impl Actor {
     /// Loads the node state from the group's store.
     pub fn load(
-        group: Group,
+        mut group: Group,
         admission: Arc<RwLock<Admission>>,
         events: tokio::sync::broadcast::Sender<NodeEvent>,
         dial: mpsc::UnboundedSender<PeerRecord>,
     ) -> Result<Actor, GroupError> {
+        group.keep_loaded();
         let me = group.device_id();
         let mut cards = BTreeMap::new();
         for (_, bytes) in group.store().cards()? {
@@ -245,7 +245,6 @@ impl Actor {
         let mut actor = Actor {
             me,
             role: Role::Member,
-            docs: Docs::new(),
             index: BTreeMap::new(),
             devices: Devices::default(),
             cards,
@@ -279,15 +278,15 @@ impl Actor {
     /// Loads a document (empty if the store does not have it yet).
     fn hold(&mut self, group: GroupId, kind: DocKind) -> Result<DocId, GroupError> {
         let id = DocId::derive(&group, kind);
-        if !self.docs.contains_key(&id) {
+        if !self.group.docs().contains_key(&id) {
             let doc = self
                 .group
                 .store()
                 .load(&id)?
                 .unwrap_or_else(groundwork_protocol::edit::new_doc);
-            self.docs.insert(id, doc);
-            self.index.insert(id, (group, kind));
+            self.group.docs().insert(id, doc);
         }
+        self.index.insert(id, (group, kind));
         Ok(id)
     }
 
@@ -316,10 +315,10 @@ impl Actor {
 
     /// Whether the session with `peer` has synced every shared document.
     pub fn is_synced_with(&mut self, peer: &DeviceId) -> bool {
-        let docs = &mut self.docs;
+        let mut docs = self.group.docs();
         self.sessions
             .values()
-            .any(|l| l.peer == *peer && l.session.is_synced(docs))
+            .any(|l| l.peer == *peer && l.session.is_synced(&mut docs))
     }
 
     /// Records a failure talking to a peer, for `status`.
@@ -340,7 +339,8 @@ impl Actor {
     /// Heads of every loaded document, by (group, kind).
     pub fn doc_heads(&mut self) -> Vec<(GroupId, DocKind, Vec<ChangeHash>)> {
         let index = &self.index;
-        self.docs
+        self.group
+            .docs()
             .iter_mut()
             .filter_map(|(id, d)| index.get(id).map(|(g, k)| (*g, *k, d.get_heads())))
             .collect()
@@ -348,8 +348,13 @@ impl Actor {
 
     fn refresh_devices(&mut self) -> Result<(), GroupError> {
         let id = self.group.doc_id(DocKind::Devices);
-        let devices = match self.docs.get(&id) {
-            Some(d) => Devices::from_doc(d).unwrap_or_default(),
+        let held = self
+            .group
+            .docs()
+            .get(&id)
+            .map(|d| Devices::from_doc(d).unwrap_or_default());
+        let devices = match held {
+            Some(d) => d,
             None => match self.group.store().load(&id)? {
                 Some(d) => Devices::from_doc(&d).unwrap_or_default(),
                 None => Devices::default(),
@@ -556,8 +561,10 @@ impl Actor {
         };
         // The devices document decides who may write the others: sync it first.
         session.put_first(self.group.doc_id(DocKind::Devices));
-        let (host, docs, _) = self.split();
-        let first = session.start(docs, &host).map_err(|e| e.to_string())?;
+        let (host, mut docs, _) = self.split();
+        let first = session.start(&mut docs, &host);
+        drop((host, docs));
+        let first = first.map_err(|e| e.to_string())?;
         let id = self.next_session;
         self.next_session += 1;
         self.sessions.insert(
@@ -579,14 +586,16 @@ impl Actor {
     }
 
     fn incoming(&mut self, session: u64, msg: Message) {
-        let (mut host, docs, sessions) = self.split();
+        let (mut host, mut docs, sessions) = self.split();
         let Some(live) = sessions.get_mut(&session) else {
             return;
         };
-        let result = live.session.handle(msg, docs, &mut host);
+        let result = live.session.handle(msg, &mut docs, &mut host);
         let peer = live.peer;
         let changed = std::mem::take(&mut host.changed);
         let new_cards = std::mem::take(&mut host.new_cards);
+        // The documents' lock is released before anything else runs.
+        drop((host, docs));
         match result {
             Ok(replies) => {
                 for m in replies {
@@ -692,11 +701,13 @@ impl Actor {
     }
 
     fn push(&mut self, session: u64, doc: &DocId) {
-        let (host, docs, sessions) = self.split();
+        let (host, mut docs, sessions) = self.split();
         let Some(live) = sessions.get_mut(&session) else {
             return;
         };
-        match live.session.local_change(doc, docs, &host) {
+        let r = live.session.local_change(doc, &mut docs, &host);
+        drop((host, docs));
+        match r {
             Ok(msgs) => {
                 for m in msgs {
                     self.send(session, m);
@@ -722,7 +733,8 @@ impl Actor {
 
     fn compact_if_due(&mut self, doc: &DocId) {
         let store = self.group.store();
-        if let (Ok(true), Some(d)) = (store.wants_compaction(doc), self.docs.get_mut(doc))
+        let mut docs = self.group.docs();
+        if let (Ok(true), Some(d)) = (store.wants_compaction(doc), docs.get_mut(doc))
             && let Err(e) = store.compact(doc, d)
         {
             tracing::warn!("compaction failed: {e}");
@@ -753,39 +765,30 @@ impl Actor {
             .filter(|s| *s != except)
             .collect();
         for s in ids {
-            let (host, docs, sessions) = self.split();
+            let (host, mut docs, sessions) = self.split();
             let Some(live) = sessions.get_mut(&s) else {
                 continue;
             };
-            match live
+            let r = live
                 .session
-                .share_more(new_docs.iter().copied(), docs, &host)
-            {
+                .share_more(new_docs.iter().copied(), &mut docs, &host);
+            drop((host, docs));
+            match r {
                 Ok(msgs) => msgs.into_iter().for_each(|m| self.send(s, m)),
                 Err(e) => self.end(s, e.to_string()),
             }
         }
     }
 
-    /// After a local edit through [`Group`]: apply what it committed to the
-    /// loaded documents and send it out.
+    /// After a local edit through [`Group`] (which edits the loaded
+    /// documents in place): send what it committed to every session.
     pub fn after_local_edit(&mut self) {
-        let committed = self.group.take_committed();
-        let mut changed = BTreeSet::new();
-        for c in committed {
-            let Some(doc) = self.docs.get_mut(&c.doc) else {
-                continue;
-            };
-            match automerge::Change::try_from(&c.bytes[..]) {
-                Ok(change) => {
-                    if let Err(e) = doc.apply_changes([change]) {
-                        tracing::warn!("could not apply a local change: {e}");
-                    }
-                    changed.insert(c.doc);
-                }
-                Err(e) => tracing::warn!("a local change does not decode: {e}"),
-            }
-        }
+        let changed: BTreeSet<DocId> = self
+            .group
+            .take_committed()
+            .into_iter()
+            .map(|c| c.doc)
+            .collect();
         self.after_changes(&changed, None);
     }
 
@@ -858,7 +861,8 @@ impl Actor {
         if !card.card().write_keys.contains(&device) {
             return Err("the linking device is not a steward or organiser of its group".into());
         }
-        let (mut host, _, _) = self.split();
+        let (mut host, docs, _) = self.split();
+        drop(docs);
         let new = host.keep_card(card);
         let rec = self.remember(device, Some(g), addrs, true);
         if new {
@@ -966,17 +970,23 @@ struct Host<'a> {
 }
 
 impl Actor {
-    fn split(&mut self) -> (Host<'_>, &mut Docs, &mut BTreeMap<u64, Live>) {
+    fn split(
+        &mut self,
+    ) -> (
+        Host<'_>,
+        std::sync::MutexGuard<'_, Docs>,
+        &mut BTreeMap<u64, Live>,
+    ) {
         let Actor {
             group,
             index,
             devices,
             cards,
             events,
-            docs,
             sessions,
             ..
         } = self;
+        let group: &Group = group;
         (
             Host {
                 group,
@@ -988,7 +998,7 @@ impl Actor {
                 new_cards: Vec::new(),
                 staged_devices: None,
             },
-            docs,
+            group.docs(),
             sessions,
         )
     }
