@@ -181,6 +181,7 @@ fn offline() -> Config {
     Config {
         relay: Relay::Disabled,
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        mdns: false,
     }
 }
 
