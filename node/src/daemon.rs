@@ -81,6 +81,7 @@ impl Daemon {
             let _ = dial_tx.send(t);
         }
         let (tx, mut rx) = mpsc::channel::<Cmd>(1024);
+        actor.set_sender(tx.clone());
         let thread = std::thread::Builder::new()
             .name("groundwork-node".into())
             .spawn(move || {
@@ -157,9 +158,9 @@ impl Daemon {
                     peer.fmt_short()
                 ));
             }
-            // Re-check on any event, and at least every 100 ms (a sync
+            // Re-check on any event, and at least every 5 ms (a sync
             // message that changes nothing raises no event).
-            let _ = tokio::time::timeout(left.min(Duration::from_millis(100)), events.recv()).await;
+            let _ = tokio::time::timeout(left.min(Duration::from_millis(5)), events.recv()).await;
         }
     }
 

@@ -96,6 +96,18 @@ pub fn verify_change(
     may_write: impl Fn(&DeviceId) -> bool,
 ) -> Result<Change, ChangeRejected> {
     let change = Change::try_from(bytes).map_err(|e| ChangeRejected::Malformed(e.to_string()))?;
+    verify_parsed(doc, &change, signature, may_write)?;
+    Ok(change)
+}
+
+/// [`verify_change`] for a change already decoded (by Automerge, from a
+/// sync message): the same checks without decoding it again.
+pub fn verify_parsed(
+    doc: &DocId,
+    change: &Change,
+    signature: &[u8; SIGNATURE_LEN],
+    may_write: impl Fn(&DeviceId) -> bool,
+) -> Result<DeviceId, ChangeRejected> {
     let actor = change.actor_id().to_bytes();
     let author = PublicKey::from_slice(actor).map_err(|_| {
         if actor.len() == 32 {
@@ -116,7 +128,7 @@ pub fn verify_change(
             author: author.fmt_short(),
         });
     }
-    Ok(change)
+    Ok(author)
 }
 
 #[cfg(test)]

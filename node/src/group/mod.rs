@@ -506,7 +506,11 @@ impl Group {
             }
         }
         // The edit is durable. Fold long change runs into a snapshot now;
-        // a failure here loses nothing, so it is only logged.
+        // a failure here loses nothing, so it is only logged. (A running
+        // node does this when idle, off the edit's path.)
+        if self.cache.is_some() {
+            return Ok(out);
+        }
         for (kind, doc) in &mut editing.docs {
             let id = self.doc_id(*kind);
             match self.store.wants_compaction(&id) {

@@ -146,6 +146,16 @@ pub enum Cmd {
         /// Its addresses.
         addrs: Vec<SocketAddr>,
     },
+    /// A snapshot saved on a helper thread, to replace a document's
+    /// stored changes.
+    Compacted {
+        /// The document.
+        doc: DocId,
+        /// The document as saved.
+        copy: Box<AutoCommit>,
+        /// `copy.save()`.
+        snapshot: Vec<u8>,
+    },
     /// Run a closure on the actor thread with the node state.
     With(Box<dyn FnOnce(&mut Actor) + Send>),
     /// Save everything and stop.
@@ -163,6 +173,7 @@ impl std::fmt::Debug for Cmd {
             Cmd::Linked { .. } => "Linked",
             Cmd::SawAddrs { .. } => "SawAddrs",
             Cmd::Discovered { .. } => "Discovered",
+            Cmd::Compacted { .. } => "Compacted",
             Cmd::With(_) => "With",
             Cmd::Shutdown(_) => "Shutdown",
         })
@@ -200,6 +211,10 @@ pub struct Actor {
     last_error: BTreeMap<DeviceId, String>,
     /// Documents that may want compacting, done when the node is idle.
     compact_due: BTreeSet<DocId>,
+    /// Documents being saved on a helper thread.
+    compacting: BTreeSet<DocId>,
+    /// The actor's own command channel, for helper threads to answer on.
+    to_self: Option<mpsc::Sender<Cmd>>,
 }
 
 impl std::fmt::Debug for Actor {
@@ -256,6 +271,8 @@ impl Actor {
             dial,
             last_error: BTreeMap::new(),
             compact_due: BTreeSet::new(),
+            compacting: BTreeSet::new(),
+            to_self: None,
             group,
         };
         actor.refresh_devices()?;
@@ -521,6 +538,17 @@ impl Actor {
             }
             Cmd::SawAddrs { device, addrs } => self.saw(device, addrs),
             Cmd::Discovered { device, addrs } => self.discovered(device, addrs),
+            Cmd::Compacted {
+                doc,
+                copy,
+                snapshot,
+            } => {
+                self.compacting.remove(&doc);
+                let mut copy = copy;
+                if let Err(e) = self.group.store().compact_saved(&doc, &mut copy, &snapshot) {
+                    tracing::warn!("compaction failed: {e}");
+                }
+            }
             Cmd::With(f) => f(self),
             Cmd::Shutdown(done) => {
                 let ids: Vec<u64> = self.sessions.keys().copied().collect();
@@ -731,13 +759,46 @@ impl Actor {
         }
     }
 
+    /// Where helper threads send their results (the daemon sets it).
+    pub fn set_sender(&mut self, tx: mpsc::Sender<Cmd>) {
+        self.to_self = Some(tx);
+    }
+
     fn compact_if_due(&mut self, doc: &DocId) {
-        let store = self.group.store();
-        let mut docs = self.group.docs();
-        if let (Ok(true), Some(d)) = (store.wants_compaction(doc), docs.get_mut(doc))
-            && let Err(e) = store.compact(doc, d)
+        if self.compacting.contains(doc)
+            || !self.group.store().wants_compaction(doc).unwrap_or(false)
         {
-            tracing::warn!("compaction failed: {e}");
+            return;
+        }
+        let Some(copy) = self.group.docs().get_mut(doc).map(|d| d.fork()) else {
+            return;
+        };
+        let Some(tx) = self.to_self.clone() else {
+            // No helper thread to answer: save here.
+            let mut copy = copy;
+            if let Err(e) = self.group.store().compact(doc, &mut copy) {
+                tracing::warn!("compaction failed: {e}");
+            }
+            return;
+        };
+        // Saving a large document takes milliseconds: do it on a helper
+        // thread, and only the short store write here.
+        self.compacting.insert(*doc);
+        let id = *doc;
+        let spawned = std::thread::Builder::new()
+            .name("groundwork-save".into())
+            .spawn(move || {
+                let mut copy = copy;
+                let snapshot = copy.save();
+                let _ = tx.blocking_send(Cmd::Compacted {
+                    doc: id,
+                    copy: Box::new(copy),
+                    snapshot,
+                });
+            });
+        if let Err(e) = spawned {
+            self.compacting.remove(doc);
+            tracing::warn!("could not start a compaction: {e}");
         }
     }
 

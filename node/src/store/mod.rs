@@ -327,6 +327,17 @@ impl Store {
     /// `doc` lacks (made by another handle since `doc` was loaded) is kept.
     pub fn compact(&self, id: &DocId, doc: &mut AutoCommit) -> Result<(), StoreError> {
         let snapshot = doc.save();
+        self.compact_saved(id, doc, &snapshot)
+    }
+
+    /// [`Store::compact`] with the snapshot already saved (`doc.save()`,
+    /// which a running node does on another thread).
+    pub fn compact_saved(
+        &self,
+        id: &DocId,
+        doc: &mut AutoCommit,
+        snapshot: &[u8],
+    ) -> Result<(), StoreError> {
         let tx = self.write()?;
         {
             let mut snapshots = tx.open_table(SNAPSHOTS)?;
@@ -349,7 +360,7 @@ impl Store {
             for (seq, bytes) in keep {
                 changes.insert((key, seq), &bytes[..])?;
             }
-            snapshots.insert(key, &snapshot[..])?;
+            snapshots.insert(key, snapshot)?;
         }
         tx.commit()?;
         Ok(())

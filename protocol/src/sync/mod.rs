@@ -19,7 +19,7 @@ use automerge::{AutoCommit, ChangeHash};
 
 use crate::ids::DocId;
 use crate::keys::DeviceId;
-use crate::signed::{ChangeRejected, SIGNATURE_LEN, verify_change};
+use crate::signed::{ChangeRejected, SIGNATURE_LEN, verify_parsed};
 use crate::wire::sync_message::{SyncMessageRejected, validate};
 
 /// A sync message and the signatures of the changes it carries.
@@ -142,16 +142,21 @@ pub fn receive_verified(
         .receive_sync_message(&mut staged_state, message)
         .map_err(|e| SyncError::Refused(e.to_string()))?;
     // Every signature first: a forged change fails here whoever its author.
-    let mut pending = Vec::new();
-    for change in staged.get_changes(&before) {
+    let gained = staged.get_changes(&before);
+    // Causal order for the caller: as the staged document lists them.
+    let order: HashMap<ChangeHash, usize> = gained
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.hash(), i))
+        .collect();
+    let mut pending = Vec::with_capacity(gained.len());
+    for change in gained {
         let hash = change.hash();
         let signature = signatures
             .get(&hash)
             .ok_or_else(|| SyncError::MissingSignature(hash.to_string()))?;
-        let checked = verify_change(doc_id, change.raw_bytes(), signature, |_| true)?;
-        let author = crate::keys::PublicKey::from_slice(checked.actor_id().to_bytes())
-            .map_err(|_| ChangeRejected::ActorNotAPoint)?;
-        pending.push((author, checked, *signature));
+        let author = verify_parsed(doc_id, &change, signature, |_| true)?;
+        pending.push((author, change, *signature));
     }
     // Then the write rule, in rounds (see [`WriteRule`]).
     let mut verified = Vec::with_capacity(pending.len());
@@ -182,13 +187,6 @@ pub fn receive_verified(
         }
         .into());
     }
-    // Causal order for the caller: as the staged document lists them.
-    let order: HashMap<ChangeHash, usize> = staged
-        .get_changes(&before)
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.hash(), i))
-        .collect();
     verified.sort_by_key(|v| order.get(&v.hash).copied().unwrap_or(usize::MAX));
     *doc = staged;
     *state = staged_state;
