@@ -13,6 +13,7 @@
 //! - [`date`]: calendar dates as groups write them.
 //! - [`invite`]: one-time, expiring device invites.
 //! - [`join`]: redeeming an invite with the inviting device.
+//! - [`records`]: signed network records (affiliations, membership summaries).
 //! - [`schema`]: one typed schema per group document (autosurgeon).
 //! - [`share`]: which documents a peer may receive; the write rule.
 //! - [`signed`]: signing changes and verifying them before they are applied.
@@ -35,6 +36,7 @@ pub mod ids;
 pub mod invite;
 pub mod join;
 pub mod keys;
+pub mod records;
 pub mod schema;
 pub mod share;
 pub mod signed;
