@@ -237,6 +237,12 @@ impl NodeControl {
                             role: Some(a.role()),
                             peers,
                             documents,
+                            affiliation: a
+                                .group()
+                                .affiliation()
+                                .ok()
+                                .flatten()
+                                .map(|s| s.record().clone()),
                         })
                     })
                     .await??;
@@ -269,6 +275,10 @@ impl NodeControl {
                     })
                     .await?
             }
+            Request::Affiliate { ticket } => match self.affiliate(&ticket).await {
+                Ok(r) => r,
+                Err(e) => Response::error(format!("{e:#}")),
+            },
             Request::PeerAdd { ticket } => match self.link(&ticket).await {
                 Ok(r) => r,
                 Err(e) => Response::error(format!("{e:#}")),
@@ -282,6 +292,62 @@ impl NodeControl {
                     })
                     .await?
             }
+        })
+    }
+
+    /// On the national node: link with the group behind `ticket` and give
+    /// it a signed affiliation certificate.
+    async fn affiliate(&self, ticket: &str) -> Result<Response> {
+        let (device, addrs) = net::parse_ticket(ticket)?;
+        let (card, national) = self
+            .handle
+            .with(move |a| -> Result<(Vec<u8>, bool)> {
+                let national = a.group().profile().kind == crate::group::GroupKind::National;
+                let card = a
+                    .cards()
+                    .get(&a.group().profile().id)
+                    .map(|c| c.bytes().to_vec())
+                    .ok_or_else(|| anyhow!("this node has no signed card yet"))?;
+                Ok((card, national))
+            })
+            .await??;
+        if !national {
+            return Err(anyhow!(
+                "only the national node affiliates groups (found one with `national init`)"
+            ));
+        }
+        let handle = self.handle.clone();
+        let (their_card, _) =
+            net::request_affiliate(&self.endpoint, &device, &addrs, card, |theirs| {
+                let group = theirs.card().group;
+                let handle = handle.clone();
+                async move {
+                    handle
+                        .with(move |a| {
+                            a.group()
+                                .sign_affiliation(group, crate::runtime::now_secs())
+                        })
+                        .await?
+                        .map(|s| s.bytes().to_vec())
+                        .map_err(anyhow::Error::from)
+                }
+            })
+            .await?;
+        let (reply, rx) = oneshot::channel();
+        self.handle
+            .send(Cmd::Linked {
+                device,
+                card: their_card.bytes().to_vec(),
+                addrs,
+                reply,
+            })
+            .await?;
+        rx.await
+            .map_err(|_| anyhow!("node stopping"))?
+            .map_err(|e| anyhow!(e))?;
+        Ok(Response::Affiliated {
+            group: their_card.card().group,
+            name: their_card.card().name.clone(),
         })
     }
 

@@ -349,6 +349,12 @@ pub enum Request {
     },
     /// The peers this node knows (`peer list`). Answer: [`Response::Peers`].
     PeerList,
+    /// On the national node: affiliate the group behind a ticket
+    /// (`affiliate`). Answer: [`Response::Affiliated`].
+    Affiliate {
+        /// The group node's ticket.
+        ticket: String,
+    },
 }
 
 impl Request {
@@ -382,7 +388,8 @@ impl Request {
             | Request::Subscribe
             | Request::Invite { .. }
             | Request::PeerAdd { .. }
-            | Request::PeerList => &[],
+            | Request::PeerList
+            | Request::Affiliate { .. } => &[],
             Request::DeviceRevoke { .. } => &[DocKind::Devices],
         }
     }
@@ -460,6 +467,13 @@ pub enum Response {
     },
     /// Peers.
     Peers(Vec<PeerStatus>),
+    /// A group was affiliated.
+    Affiliated {
+        /// The group.
+        group: GroupId,
+        /// Its name, from its card.
+        name: String,
+    },
     /// The request failed; nothing was changed.
     Error {
         /// One line, as the command line prints it after `error: `.
@@ -541,6 +555,9 @@ pub struct NodeStatus {
     pub peers: Vec<PeerStatus>,
     /// The group's documents.
     pub documents: Vec<DocStatus>,
+    /// The network this group is affiliated to, and since when, if it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affiliation: Option<crate::records::Affiliation>,
 }
 
 /// One peer of a running node.

@@ -11,10 +11,12 @@ use super::output::Out;
 use super::target::{Target, unexpected};
 use super::{
     ActionCmd, Cli, Command, ConstitutionCmd, ConversationsCmd, DeviceCmd, GoalCmd, MeetupCmd,
-    MemberCmd, MemberFields, PeerCmd, PlanCmd,
+    MemberCmd, MemberFields, NationalCmd, PeerCmd, PlanCmd,
 };
 use crate::datadir::DataDir;
-use crate::group::{ConstitutionUpdate, Group, MeetupInput, MemberInput, MemberView, today};
+use crate::group::{
+    ConstitutionUpdate, Group, GroupKind, MeetupInput, MemberInput, MemberView, today,
+};
 use crate::roster_csv;
 
 /// Runs a parsed command line.
@@ -73,6 +75,25 @@ pub fn run(cli: Cli) -> Result<()> {
                 ))?;
             }
         }
+        Command::National(NationalCmd::Init { name }) => {
+            let dir = data_dir()?;
+            let g = Group::found(&dir, &name, None, GroupKind::National, today())?;
+            out.line(format!(
+                "founded the national body {} in {}",
+                g.profile().name,
+                dir.root().display()
+            ))?;
+            out.line(format!("network id: {}", g.profile().id))?;
+        }
+        Command::Affiliate { ticket } => with_target(data_dir()?, |t| {
+            match t.send(Request::Affiliate { ticket })? {
+                Response::Affiliated { group, name } => {
+                    out.line(format!("affiliated {name} (group {})", group.fmt_short()))?
+                }
+                r => return Err(unexpected(&r)),
+            }
+            Ok(())
+        })?,
         Command::Peer(PeerCmd::List { json }) => with_target(data_dir()?, |t| {
             match t.send(Request::PeerList)? {
                 Response::Peers(p) => super::network::print_peers(&p, json.json, &mut out)?,

@@ -95,6 +95,14 @@ pub enum Command {
     /// Link with other groups' nodes
     #[command(subcommand)]
     Peer(PeerCmd),
+    /// The national body
+    #[command(subcommand)]
+    National(NationalCmd),
+    /// On the national node: affiliate the group behind a ticket
+    Affiliate {
+        /// The group node's ticket (from its `groundwork ticket`)
+        ticket: String,
+    },
     /// This node, its peers and the sync state of each document
     Status {
         #[command(flatten)]
@@ -407,6 +415,17 @@ pub enum DeviceCmd {
     Revoke {
         /// The device id (or enough of its start to be unambiguous)
         id: String,
+    },
+}
+
+/// `national ...`
+#[derive(Debug, Subcommand)]
+pub enum NationalCmd {
+    /// Found the national body on this device (the network id is its key)
+    Init {
+        /// The national body's name
+        #[arg(long, value_parser = non_empty)]
+        name: String,
     },
 }
 

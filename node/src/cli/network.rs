@@ -133,11 +133,7 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
             id: joined.group,
             name: joined.name.clone(),
             area: joined.area.clone(),
-            kind: if joined.kind == "social-action-hub" {
-                GroupKind::SocialActionHub
-            } else {
-                GroupKind::LocalOrganisingGroup
-            },
+            kind: GroupKind::from_slug(&joined.kind),
             founded: joined.founded,
         };
         {
@@ -271,6 +267,14 @@ pub fn print_status(s: &NodeStatus, json: bool, out: &mut Out) -> Result<()> {
             ]
         })
         .collect();
+    if let Some(a) = &s.affiliation {
+        out.line(format!(
+            "affiliated to network {} since {}",
+            a.network.fmt_short(),
+            a.since
+        ))?;
+        out.line("")?;
+    }
     out.table(&["DOCUMENT", "HEADS", "PENDING", "BYTES"], &docs)?;
     out.line("")?;
     print_peers(&s.peers, false, out)

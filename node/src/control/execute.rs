@@ -132,6 +132,9 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
         Request::PeerList => {
             Response::Peers(crate::runtime::peer_statuses(g, &Default::default())?)
         }
+        Request::Affiliate { .. } => Response::error(
+            "affiliating goes through the running national node (start it with `groundwork up`)",
+        ),
         Request::PeerAdd { .. } => Response::error(
             "linking goes through the running node here (start one with `groundwork up`)",
         ),

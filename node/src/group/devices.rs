@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use groundwork_protocol::card::{GroupCard, SignedCard};
 use groundwork_protocol::edit::update;
 use groundwork_protocol::invite::{Invite, InviteRefused, Pending, token_hash};
+use groundwork_protocol::records::{Affiliation, Signed, newer};
 use groundwork_protocol::schema::{DeviceEntry, Devices, Role};
-use groundwork_protocol::{Date, DeviceId, DocKind};
+use groundwork_protocol::{Date, DeviceId, DocKind, GroupId};
 
 use super::{Group, GroupError, GroupKind};
 
@@ -183,11 +184,7 @@ impl Group {
             seq: 0,
             name: p.name.clone(),
             area: p.area.clone(),
-            kind: match p.kind {
-                GroupKind::LocalOrganisingGroup => "local-organising-group",
-                GroupKind::SocialActionHub => "social-action-hub",
-            }
-            .into(),
+            kind: p.kind.slug().into(),
             write_keys: GroupCard::write_keys_from(&devices),
             stewards: GroupCard::stewards_from(&devices),
         };
@@ -208,4 +205,76 @@ impl Group {
         self.set_meta(OWN_CARD_KEY, serde_json::Value::from(seq))?;
         Ok(Some(signed))
     }
+
+    /// On the national node: a signed affiliation of `group` to this
+    /// network, dated today, with sequence number `now` (seconds).
+    pub fn sign_affiliation(
+        &self,
+        group: GroupId,
+        now: u64,
+    ) -> Result<Signed<Affiliation>, GroupError> {
+        if self.profile().kind != GroupKind::National {
+            return Err(GroupError::Invalid {
+                field: "node",
+                why: "only the national node affiliates groups".into(),
+            });
+        }
+        let key = self.group_key()?.ok_or_else(|| GroupError::Invalid {
+            field: "node",
+            why: "this device does not hold the national key".into(),
+        })?;
+        Signed::sign(
+            Affiliation {
+                network: self.profile().id,
+                group,
+                since: super::today(),
+                seq: now,
+            },
+            &key,
+        )
+        .map_err(|e| GroupError::Internal(e.to_string()))
+    }
+
+    /// The affiliation certificate this group holds, if any.
+    pub fn affiliation(&self) -> Result<Option<Signed<Affiliation>>, GroupError> {
+        let Some(hex) = self.meta::<String>(AFFILIATION_KEY)? else {
+            return Ok(None);
+        };
+        let bytes = data_encoding::HEXLOWER
+            .decode(hex.as_bytes())
+            .map_err(|e| GroupError::Internal(format!("stored affiliation: {e}")))?;
+        Signed::from_bytes(&bytes)
+            .map(Some)
+            .map_err(|e| GroupError::Internal(format!("stored affiliation: {e}")))
+    }
+
+    /// Keeps an affiliation certificate for this group, from `network`
+    /// (the national node it was received from), if it verifies and is
+    /// newer than the one held.
+    pub fn keep_affiliation(
+        &self,
+        bytes: &[u8],
+        network: &GroupId,
+    ) -> Result<Signed<Affiliation>, String> {
+        let signed = Signed::<Affiliation>::from_bytes(bytes).map_err(|e| e.to_string())?;
+        let a = signed.record();
+        if a.group != self.profile().id {
+            return Err("the affiliation is for another group".into());
+        }
+        if a.network != *network {
+            return Err("the affiliation is not signed by the node that sent it".into());
+        }
+        let held = self.affiliation().map_err(|e| e.to_string())?;
+        let held = held.filter(|h| h.record().network == a.network);
+        if !newer(held.as_ref(), &signed).map_err(|e| e.to_string())? {
+            return Ok(signed);
+        }
+        let hex = data_encoding::HEXLOWER.encode(signed.bytes());
+        self.set_meta(AFFILIATION_KEY, serde_json::Value::String(hex))
+            .map_err(|e| e.to_string())?;
+        Ok(signed)
+    }
 }
+
+/// The meta entry holding this group's affiliation certificate (hex).
+const AFFILIATION_KEY: &str = "affiliation";

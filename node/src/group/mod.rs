@@ -47,6 +47,30 @@ pub enum GroupKind {
     LocalOrganisingGroup,
     /// A Social Action Hub.
     SocialActionHub,
+    /// The national body (founded with `national init`, not `init`).
+    #[value(skip)]
+    National,
+}
+
+impl GroupKind {
+    /// The kind as group cards and join replies name it.
+    pub fn slug(self) -> &'static str {
+        match self {
+            GroupKind::LocalOrganisingGroup => "local-organising-group",
+            GroupKind::SocialActionHub => "social-action-hub",
+            GroupKind::National => "national",
+        }
+    }
+
+    /// The kind a card or join reply names (unknown names read as a local
+    /// organising group).
+    pub fn from_slug(s: &str) -> GroupKind {
+        match s {
+            "social-action-hub" => GroupKind::SocialActionHub,
+            "national" => GroupKind::National,
+            _ => GroupKind::LocalOrganisingGroup,
+        }
+    }
 }
 
 impl std::fmt::Display for GroupKind {
@@ -54,6 +78,7 @@ impl std::fmt::Display for GroupKind {
         f.write_str(match self {
             GroupKind::LocalOrganisingGroup => "local organising group",
             GroupKind::SocialActionHub => "social action hub",
+            GroupKind::National => "national body",
         })
     }
 }

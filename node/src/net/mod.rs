@@ -50,6 +50,8 @@ pub const SHUTTING_DOWN: &str = "node shutting down";
 /// Frame kinds of the link protocol.
 const LINK_CARD: u8 = 32;
 const LINK_REFUSED: u8 = 33;
+const LINK_AFFILIATION: u8 = 34;
+const LINK_OK: u8 = 35;
 /// Join and link frames are small.
 const SMALL_FRAME: u32 = 128 * 1024;
 /// How long a join or link exchange may take.
@@ -492,7 +494,32 @@ impl ProtocolHandler for LinkHandler {
                     payload: why.into_bytes(),
                 },
             };
+            let refused = reply.kind == LINK_REFUSED;
             write_frame(&mut send, &reply).await?;
+            // The national node may follow its card with an affiliation.
+            if !refused && let Some(f) = reader.next().await? {
+                if f.kind != LINK_AFFILIATION {
+                    bail!("expected an affiliation, got frame kind {}", f.kind);
+                }
+                let (tx, rx) = oneshot::channel();
+                node.send(Cmd::Affiliated {
+                    device,
+                    record: f.payload,
+                    reply: tx,
+                })
+                .await?;
+                let answer = match rx.await.map_err(|_| anyhow!("node stopping"))? {
+                    Ok(()) => Frame {
+                        kind: LINK_OK,
+                        payload: Vec::new(),
+                    },
+                    Err(why) => Frame {
+                        kind: LINK_REFUSED,
+                        payload: why.into_bytes(),
+                    },
+                };
+                write_frame(&mut send, &answer).await?;
+            }
             send.finish()?;
             conn.closed().await;
             anyhow::Ok(())
@@ -554,6 +581,82 @@ async fn exchange(
     .map_err(|_| anyhow!("timed out waiting for {}", device.fmt_short()))?;
     conn.close(0u32.into(), b"done");
     r
+}
+
+/// From the national node: exchanges cards with a group's node, then sends
+/// it the affiliation `make` signs for the group on that card. Returns the
+/// group's verified card.
+pub async fn request_affiliate<F, Fut>(
+    ep: &Endpoint,
+    device: &DeviceId,
+    addrs: &[SocketAddr],
+    card: Vec<u8>,
+    make: F,
+) -> Result<(groundwork_protocol::card::SignedCard, ())>
+where
+    F: FnOnce(&groundwork_protocol::card::SignedCard) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<u8>>>,
+{
+    let conn = connect(ep, device, addrs, LINK_ALPN).await?;
+    let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
+        let (mut send, recv) = conn.open_bi().await?;
+        write_frame(
+            &mut send,
+            &Frame {
+                kind: LINK_CARD,
+                payload: card,
+            },
+        )
+        .await?;
+        let mut reader = FrameReader::new(recv, SMALL_FRAME);
+        let f = reader
+            .next()
+            .await?
+            .ok_or_else(|| anyhow!("the group's node closed without answering"))?;
+        if f.kind == LINK_REFUSED {
+            bail!(
+                "the group's node refused to link: {}",
+                String::from_utf8_lossy(&f.payload)
+            );
+        }
+        if f.kind != LINK_CARD {
+            bail!(
+                "the group's node sent an unexpected answer (kind {})",
+                f.kind
+            );
+        }
+        let theirs = groundwork_protocol::card::SignedCard::from_bytes(&f.payload)
+            .map_err(|e| anyhow!("the group's card is invalid: {e}"))?;
+        if theirs.card().kind == "national" {
+            bail!("that is a national node, not a group");
+        }
+        let affiliation = make(&theirs).await?;
+        write_frame(
+            &mut send,
+            &Frame {
+                kind: LINK_AFFILIATION,
+                payload: affiliation,
+            },
+        )
+        .await?;
+        send.finish()?;
+        let ack = reader
+            .next()
+            .await?
+            .ok_or_else(|| anyhow!("the group's node closed without answering"))?;
+        match ack.kind {
+            LINK_OK => Ok(theirs),
+            LINK_REFUSED => bail!(
+                "the group's node refused the affiliation: {}",
+                String::from_utf8_lossy(&ack.payload)
+            ),
+            k => bail!("the group's node sent an unexpected answer (kind {k})"),
+        }
+    })
+    .await
+    .map_err(|_| anyhow!("timed out waiting for {}", device.fmt_short()))?;
+    conn.close(0u32.into(), b"done");
+    Ok((r?, ()))
 }
 
 /// Redeems an invite with the inviting device.

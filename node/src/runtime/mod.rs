@@ -30,7 +30,7 @@ use groundwork_protocol::sync::session::{Docs, Session, SessionStore};
 use groundwork_protocol::{DeviceId, DocId, DocKind, GroupId};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::group::{Group, GroupError, GroupKind, today};
+use crate::group::{Group, GroupError, today};
 use crate::store::StoredChange;
 
 mod peers;
@@ -139,6 +139,15 @@ pub enum Cmd {
         /// Its addresses.
         addrs: Vec<SocketAddr>,
     },
+    /// The national node sent this group an affiliation certificate.
+    Affiliated {
+        /// The national node's device.
+        device: DeviceId,
+        /// The signed certificate.
+        record: Vec<u8>,
+        /// Kept, or why not.
+        reply: oneshot::Sender<Result<(), String>>,
+    },
     /// LAN discovery saw a device at these addresses.
     Discovered {
         /// The device.
@@ -173,6 +182,7 @@ impl std::fmt::Debug for Cmd {
             Cmd::Linked { .. } => "Linked",
             Cmd::SawAddrs { .. } => "SawAddrs",
             Cmd::Discovered { .. } => "Discovered",
+            Cmd::Affiliated { .. } => "Affiliated",
             Cmd::Compacted { .. } => "Compacted",
             Cmd::With(_) => "With",
             Cmd::Shutdown(_) => "Shutdown",
@@ -538,6 +548,14 @@ impl Actor {
             }
             Cmd::SawAddrs { device, addrs } => self.saw(device, addrs),
             Cmd::Discovered { device, addrs } => self.discovered(device, addrs),
+            Cmd::Affiliated {
+                device,
+                record,
+                reply,
+            } => {
+                let r = self.affiliated(device, &record);
+                let _ = reply.send(r);
+            }
             Cmd::Compacted {
                 doc,
                 copy,
@@ -888,11 +906,7 @@ impl Actor {
             group: p.id,
             name: p.name.clone(),
             area: p.area.clone(),
-            kind: match p.kind {
-                GroupKind::LocalOrganisingGroup => "local-organising-group",
-                GroupKind::SocialActionHub => "social-action-hub",
-            }
-            .into(),
+            kind: p.kind.slug().into(),
             founded: p.founded,
             role,
             group_secret,
@@ -932,6 +946,30 @@ impl Actor {
             self.refresh_admission();
         }
         Ok(rec)
+    }
+
+    /// Keeps an affiliation certificate sent by the linked national node.
+    fn affiliated(&mut self, device: DeviceId, record: &[u8]) -> Result<(), String> {
+        let network = self
+            .peers
+            .get(&device)
+            .filter(|p| p.linked)
+            .and_then(|p| p.group)
+            .ok_or("an affiliation must come from a linked national node")?;
+        let is_national = self
+            .cards
+            .get(&network)
+            .is_some_and(|c| c.card().kind == "national");
+        if !is_national {
+            return Err("the sending node is not a national node".into());
+        }
+        let signed = self.group.keep_affiliation(record, &network)?;
+        tracing::info!(network = %network.fmt_short(), "affiliated");
+        let _ = self.events.send(NodeEvent::RecordReceived {
+            group: signed.record().network,
+            what: "affiliation".into(),
+        });
+        Ok(())
     }
 
     /// A device announced itself on the LAN: if it is one this node knows

@@ -170,6 +170,9 @@ fn every_request() -> Vec<Request> {
             ticket: "endpointabc".into(),
         },
         Request::PeerList,
+        Request::Affiliate {
+            ticket: "endpointabc".into(),
+        },
     ]
 }
 
@@ -202,6 +205,7 @@ fn request_index(r: &Request) -> usize {
         Request::DeviceRevoke { .. } => 24,
         Request::PeerAdd { .. } => 25,
         Request::PeerList => 26,
+        Request::Affiliate { .. } => 27,
     }
 }
 
@@ -280,6 +284,7 @@ fn every_response() -> Vec<Response> {
                 changes: Some(4),
                 bytes: None,
             }],
+            affiliation: None,
         }),
         Response::Subscribed,
         Response::error("no member with id 'abc123'"),
@@ -288,6 +293,10 @@ fn every_response() -> Vec<Response> {
         },
         Response::Revoked { device: key(5) },
         Response::Peers(vec![]),
+        Response::Affiliated {
+            group: key(6),
+            name: "ACORN Bristol".into(),
+        },
     ]
 }
 
@@ -314,6 +323,7 @@ fn response_index(r: &Response) -> usize {
         Response::Invite { .. } => 18,
         Response::Revoked { .. } => 19,
         Response::Peers(_) => 20,
+        Response::Affiliated { .. } => 21,
     }
 }
 
@@ -372,7 +382,7 @@ fn covers_all(indices: impl Iterator<Item = usize>, n: usize, what: &str) {
 #[test]
 fn every_request_round_trips() {
     let all = every_request();
-    covers_all(all.iter().map(request_index), 27, "request");
+    covers_all(all.iter().map(request_index), 28, "request");
     for r in &all {
         round_trip(r);
     }
@@ -381,7 +391,7 @@ fn every_request_round_trips() {
 #[test]
 fn every_response_round_trips() {
     let all = every_response();
-    covers_all(all.iter().map(response_index), 21, "response");
+    covers_all(all.iter().map(response_index), 22, "response");
     for r in &all {
         round_trip(r);
     }
@@ -509,6 +519,7 @@ fn writes_names_the_documents_each_edit_changes() {
                 | Request::Invite { .. }
                 | Request::PeerAdd { .. }
                 | Request::PeerList
+                | Request::Affiliate { .. }
         );
         assert_eq!(writes.is_empty(), read_only, "{r:?}");
         assert_eq!(
