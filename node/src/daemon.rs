@@ -324,11 +324,17 @@ impl NodeControl {
                 async move {
                     handle
                         .with(move |a| {
-                            a.group()
-                                .sign_affiliation(group, crate::runtime::now_secs())
+                            let signed = a
+                                .group()
+                                .sign_affiliation(group, crate::runtime::now_secs())?;
+                            let bytes = signed.bytes().to_vec();
+                            // The national node holds what it issued, and
+                            // spreads it like any record.
+                            a.offer_record(groundwork_protocol::records::KIND_AFFILIATION, &bytes)
+                                .map_err(crate::group::GroupError::Internal)?;
+                            Ok::<_, crate::group::GroupError>(bytes)
                         })
                         .await?
-                        .map(|s| s.bytes().to_vec())
                         .map_err(anyhow::Error::from)
                 }
             })

@@ -355,6 +355,9 @@ pub enum Request {
         /// The group node's ticket.
         ticket: String,
     },
+    /// The directory of groups this node knows (`network`). Answer:
+    /// [`Response::Directory`].
+    Network,
 }
 
 impl Request {
@@ -389,7 +392,8 @@ impl Request {
             | Request::Invite { .. }
             | Request::PeerAdd { .. }
             | Request::PeerList
-            | Request::Affiliate { .. } => &[],
+            | Request::Affiliate { .. }
+            | Request::Network => &[],
             Request::DeviceRevoke { .. } => &[DocKind::Devices],
         }
     }
@@ -467,6 +471,8 @@ pub enum Response {
     },
     /// Peers.
     Peers(Vec<PeerStatus>),
+    /// The directory of groups.
+    Directory(Vec<DirectoryEntry>),
     /// A group was affiliated.
     Affiliated {
         /// The group.
@@ -579,6 +585,28 @@ pub struct PeerStatus {
     /// sync (both sides hold the same heads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_sync: Option<bool>,
+}
+
+/// One group in the directory (`network`): from its card, its newest
+/// membership summary and the affiliations held. Counts only.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DirectoryEntry {
+    /// The group id.
+    pub group: GroupId,
+    /// Its name.
+    pub name: String,
+    /// Its area.
+    pub area: Option<String>,
+    /// local-organising-group, social-action-hub or national.
+    pub kind: String,
+    /// Active members, from its newest summary.
+    pub members: Option<u64>,
+    /// Whether it is established, from its newest summary.
+    pub established: Option<bool>,
+    /// Whether this node holds an affiliation of it to the network.
+    pub affiliated: bool,
+    /// The date of its newest summary.
+    pub last_seen: Option<crate::date::Date>,
 }
 
 /// One document of a running node's group.

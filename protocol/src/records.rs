@@ -33,6 +33,11 @@ use crate::schema::{Meetups, MemberKind, MemberStatus, Plan, Roster};
 /// The network id: the national body's public key.
 pub type NetworkId = PublicKey;
 
+/// The kind byte of an affiliation in a `Records` message.
+pub const KIND_AFFILIATION: u8 = 1;
+/// The kind byte of a membership summary in a `Records` message.
+pub const KIND_SUMMARY: u8 = 2;
+
 /// The largest encoded record.
 pub const MAX_RECORD_BYTES: usize = 16 * 1024;
 const HEADER: usize = 32 + 64;

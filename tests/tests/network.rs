@@ -67,3 +67,64 @@ fn only_the_national_node_affiliates() {
     let line = c.fails(1, &["national", "init", "--name", "X"]);
     assert!(line.contains("already"), "{line}");
 }
+
+/// The directory entry for `name` on `n`, once it shows `members`.
+fn wait_for_entry(n: &Node, name: &str, members: u64) -> serde_json::Value {
+    eventually(
+        &format!("{name} with {members} members"),
+        SYNC_LIMIT,
+        || {
+            let d = n.json(&["network"]);
+            let e = d
+                .as_array()
+                .and_then(|d| d.iter().find(|e| e["name"] == name).cloned());
+            match e {
+                Some(e) if e["members"] == members => Ok(e),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+}
+
+#[test]
+fn summaries_reach_the_national_node_across_hops_and_name_no_one() {
+    let national = Node::new();
+    national.ok(&["national", "init", "--name", "Community Organisers"]);
+    let (_rn, _) = national.up();
+    let a = Node::founded("Moorlands Climate Action");
+    let (_ra, ticket_a) = a.up();
+    national.ok(&["affiliate", &ticket_a]);
+    // B is linked only to A, never to the national node.
+    let b = Node::founded("Cancer Support Salisbury");
+    let (_rb, _) = b.up();
+    b.ok(&["peer", "add", &ticket_a]);
+    let names = ["Ada Obi", "Bea Rinsto", "Cal Morpel"];
+    for n in names {
+        a.add_member(&[
+            "--name",
+            n,
+            "--email",
+            &format!("{}@example.org", n.replace(' ', ".")),
+        ]);
+    }
+    b.add_member(&["--name", "Dev Tamvel", "--phone", "07700 900777"]);
+    let ea = wait_for_entry(&national, "Moorlands Climate Action", 3);
+    assert_eq!(ea["affiliated"], true);
+    assert_eq!(ea["established"], false);
+    let eb = wait_for_entry(&national, "Cancer Support Salisbury", 1);
+    assert_eq!(eb["affiliated"], false);
+    let text = national.ok(&["network"]);
+    assert!(text.contains("<5"), "small counts are suppressed: {text}");
+    // Nothing personal reached the national node's data.
+    let bytes = national.all_bytes();
+    for secret in names
+        .iter()
+        .copied()
+        .chain(["Dev Tamvel", "07700 900777", "Ada.Obi@example.org"])
+    {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} reached the national node"
+        );
+    }
+}

@@ -85,6 +85,13 @@ pub fn run(cli: Cli) -> Result<()> {
             ))?;
             out.line(format!("network id: {}", g.profile().id))?;
         }
+        Command::Network { json } => with_target(data_dir()?, |t| {
+            match t.send(Request::Network)? {
+                Response::Directory(d) => super::network::print_directory(&d, json.json, &mut out)?,
+                r => return Err(unexpected(&r)),
+            }
+            Ok(())
+        })?,
         Command::Affiliate { ticket } => with_target(data_dir()?, |t| {
             match t.send(Request::Affiliate { ticket })? {
                 Response::Affiliated { group, name } => {

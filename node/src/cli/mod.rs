@@ -98,6 +98,11 @@ pub enum Command {
     /// The national body
     #[command(subcommand)]
     National(NationalCmd),
+    /// The directory of groups this node knows: name, area, members, established, affiliation
+    Network {
+        #[command(flatten)]
+        json: Json,
+    },
     /// On the national node: affiliate the group behind a ticket
     Affiliate {
         /// The group node's ticket (from its `groundwork ticket`)

@@ -241,6 +241,58 @@ pub fn print_peers(rows: &[PeerStatus], json: bool, out: &mut Out) -> Result<()>
     Ok(())
 }
 
+/// Prints the directory. A single group's member count from 1 to 4 is
+/// shown as `<5` (the total is exact).
+pub fn print_directory(
+    rows: &[groundwork_protocol::control::DirectoryEntry],
+    json: bool,
+    out: &mut Out,
+) -> Result<()> {
+    use groundwork_protocol::records::small_cell;
+    if json {
+        out.json(&rows)?;
+        return Ok(());
+    }
+    if rows.is_empty() {
+        out.line("no groups known yet (link one with `groundwork peer add TICKET`)")?;
+        return Ok(());
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.name.clone(),
+                r.area.clone().unwrap_or_else(|| "-".into()),
+                r.kind.replace('-', " "),
+                r.members.map_or_else(|| "-".into(), small_cell),
+                match r.established {
+                    Some(true) => "yes",
+                    Some(false) => "forming",
+                    None => "-",
+                }
+                .into(),
+                if r.affiliated { "yes" } else { "-" }.into(),
+                r.last_seen.map_or_else(|| "-".into(), |d| d.to_string()),
+            ]
+        })
+        .collect();
+    out.table(
+        &[
+            "GROUP",
+            "AREA",
+            "KIND",
+            "MEMBERS",
+            "ESTABLISHED",
+            "AFFILIATED",
+            "LAST SEEN",
+        ],
+        &table,
+    )?;
+    let total: u64 = rows.iter().filter_map(|r| r.members).sum();
+    out.line(format!("{} groups, {total} members", rows.len()))?;
+    Ok(())
+}
+
 /// Prints a running node's status.
 pub fn print_status(s: &NodeStatus, json: bool, out: &mut Out) -> Result<()> {
     if json {

@@ -22,6 +22,9 @@ use automerge::sync::State;
 use automerge::{AutoCommit, ChangeHash};
 use groundwork_protocol::card::SignedCard;
 use groundwork_protocol::join::{JoinReply, JoinRequest, Joined};
+use groundwork_protocol::records::{
+    Affiliation, KIND_AFFILIATION, KIND_SUMMARY, Latest, MembershipSummary, RecordRejected, Signed,
+};
 use groundwork_protocol::schema::{Devices, GroupDocument, Role};
 use groundwork_protocol::share::{Peer, shared_docs};
 use groundwork_protocol::sync::VerifiedChange;
@@ -223,6 +226,10 @@ pub struct Actor {
     compact_due: BTreeSet<DocId>,
     /// Documents being saved on a helper thread.
     compacting: BTreeSet<DocId>,
+    /// Network records held, newest per group.
+    records: Records,
+    /// The group's summary may have changed: recompute it when idle.
+    summary_due: bool,
     /// The actor's own command channel, for helper threads to answer on.
     to_self: Option<mpsc::Sender<Cmd>>,
 }
@@ -282,10 +289,20 @@ impl Actor {
             last_error: BTreeMap::new(),
             compact_due: BTreeSet::new(),
             compacting: BTreeSet::new(),
+            records: Records::default(),
+            summary_due: true,
             to_self: None,
             group,
         };
         actor.refresh_devices()?;
+        for (kind, (_, bytes)) in actor.group.store().records()? {
+            if let Err(e) = actor.records.offer(kind, &bytes) {
+                tracing::warn!("a stored record does not verify: {e}");
+            }
+        }
+        if let Some(a) = actor.group.affiliation()? {
+            let _ = actor.records.offer(KIND_AFFILIATION, a.bytes());
+        }
         let own = actor.group.profile().id;
         for kind in DocKind::ALL {
             if actor.role.may_read(kind) {
@@ -640,6 +657,7 @@ impl Actor {
         let peer = live.peer;
         let changed = std::mem::take(&mut host.changed);
         let new_cards = std::mem::take(&mut host.new_cards);
+        let offered = std::mem::take(&mut host.offered_records);
         // The documents' lock is released before anything else runs.
         drop((host, docs));
         match result {
@@ -657,6 +675,23 @@ impl Actor {
         if !new_cards.is_empty() {
             self.after_cards(new_cards, session);
         }
+        let mut fresh = Vec::new();
+        for r in offered {
+            let Some((&kind, bytes)) = r.split_first() else {
+                continue;
+            };
+            match self.keep_record(kind, bytes) {
+                Ok(true) => fresh.push(r),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(peer = %peer.fmt_short(), "refused a record: {e}");
+                    self.last_error
+                        .insert(peer, format!("refused a record: {e}"));
+                    self.end(session, format!("bad record: {e}"));
+                }
+            }
+        }
+        self.spread_records(fresh, Some(session));
         self.after_changes(&changed, Some(session));
     }
 
@@ -724,6 +759,12 @@ impl Actor {
             self.refresh_admission();
         }
         for doc in changed {
+            if let Some((g, k)) = self.index.get(doc)
+                && *g == self.group.profile().id
+                && matches!(k, DocKind::Roster | DocKind::Meetups | DocKind::Plan)
+            {
+                self.summary_due = true;
+            }
             if let Some((g, k)) = self.index.get(doc) {
                 let _ = self.events.send(NodeEvent::DocChanged {
                     group: *g,
@@ -765,14 +806,115 @@ impl Actor {
 
     /// Whether housekeeping is waiting for an idle moment.
     pub fn has_idle_work(&self) -> bool {
-        !self.compact_due.is_empty()
+        !self.compact_due.is_empty() || self.summary_due
+    }
+
+    /// The network records held.
+    pub fn records(&self) -> &Records {
+        &self.records
+    }
+
+    /// On a steward device: publishes a new membership summary if the
+    /// figures changed since the last one (counts only; see
+    /// `MembershipSummary::from_documents`).
+    fn publish_summary(&mut self) {
+        self.summary_due = false;
+        let Ok(Some(key)) = self.group.group_key() else {
+            return;
+        };
+        if self.group.profile().kind == crate::group::GroupKind::National {
+            return;
+        }
+        let (Ok(roster), Ok(meetups), Ok(plan)) = (
+            self.group.read::<groundwork_protocol::schema::Roster>(),
+            self.group.read::<groundwork_protocol::schema::Meetups>(),
+            self.group.read::<groundwork_protocol::schema::Plan>(),
+        ) else {
+            return;
+        };
+        let own = self.group.profile().id;
+        let fresh = MembershipSummary::from_documents(own, &roster, &meetups, &plan, today());
+        let held = self.records.summaries.get(&own);
+        if held.is_some_and(|h| h.record().same_figures(&fresh)) {
+            return;
+        }
+        let seq = held.map_or(0, |h| h.record().seq + 1).max(now_secs());
+        let signed = match Signed::sign(MembershipSummary { seq, ..fresh }, &key) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("could not sign the summary: {e}");
+                return;
+            }
+        };
+        let bytes = signed.bytes().to_vec();
+        if let Err(e) = self.keep_record(KIND_SUMMARY, &bytes) {
+            tracing::warn!("could not keep the summary: {e}");
+            return;
+        }
+        self.spread_records(vec![tagged(KIND_SUMMARY, &bytes)], None);
+    }
+
+    /// Keeps a record made on this node (an affiliation the national node
+    /// signed) and sends it to every open session.
+    pub fn offer_record(&mut self, kind: u8, bytes: &[u8]) -> Result<(), String> {
+        if self.keep_record(kind, bytes)? {
+            self.spread_records(vec![tagged(kind, bytes)], None);
+        }
+        Ok(())
+    }
+
+    /// Verifies, keeps (durably) and reports a record if it is newer.
+    /// `Ok(false)`: not newer (stale or the same), nothing done.
+    fn keep_record(&mut self, kind: u8, bytes: &[u8]) -> Result<bool, String> {
+        match self.records.offer(kind, bytes) {
+            Ok(Some(subject)) => {
+                if let Err(e) = self
+                    .group
+                    .store()
+                    .put_record(kind, subject.as_bytes(), bytes)
+                {
+                    return Err(e.to_string());
+                }
+                let _ = self.events.send(NodeEvent::RecordReceived {
+                    group: subject,
+                    what: if kind == KIND_SUMMARY {
+                        "summary"
+                    } else {
+                        "affiliation"
+                    }
+                    .into(),
+                });
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            Err(RecordRejected::Stale { .. } | RecordRejected::Replayed(_)) => Ok(false),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Sends records to every open session but `except`.
+    fn spread_records(&mut self, records: Vec<Vec<u8>>, except: Option<u64>) {
+        if records.is_empty() {
+            return;
+        }
+        let ids: Vec<u64> = self
+            .sessions
+            .iter()
+            .filter(|(id, l)| Some(**id) != except && l.session.is_open())
+            .map(|(id, _)| *id)
+            .collect();
+        for s in ids {
+            self.send(s, Message::Records(records.clone()));
+        }
     }
 
     /// One piece of housekeeping (compacting one document that gained
     /// changes), run when no command is waiting: a compaction of a large
     /// document takes milliseconds and must not delay sync messages.
     pub fn idle_work(&mut self) {
-        if let Some(doc) = self.compact_due.pop_first() {
+        if self.summary_due {
+            self.publish_summary();
+        } else if let Some(doc) = self.compact_due.pop_first() {
             self.compact_if_due(&doc);
         }
     }
@@ -825,6 +967,11 @@ impl Actor {
     fn after_cards(&mut self, groups: Vec<GroupId>, except: u64) {
         let own = self.group.profile().id;
         let mut new_docs = Vec::new();
+        // The cards go first, so a peer knows a group before its documents.
+        let cards: Vec<Vec<u8>> = groups
+            .iter()
+            .filter_map(|g| self.cards.get(g).map(|c| c.bytes().to_vec()))
+            .collect();
         for g in groups {
             if g == own {
                 continue;
@@ -848,12 +995,18 @@ impl Actor {
             let Some(live) = sessions.get_mut(&s) else {
                 continue;
             };
+            let open = live.session.is_open();
             let r = live
                 .session
                 .share_more(new_docs.iter().copied(), &mut docs, &host);
             drop((host, docs));
             match r {
-                Ok(msgs) => msgs.into_iter().for_each(|m| self.send(s, m)),
+                Ok(msgs) => {
+                    if open && !cards.is_empty() {
+                        self.send(s, Message::Cards(cards.clone()));
+                    }
+                    msgs.into_iter().for_each(|m| self.send(s, m));
+                }
                 Err(e) => self.end(s, e.to_string()),
             }
         }
@@ -964,11 +1117,11 @@ impl Actor {
             return Err("the sending node is not a national node".into());
         }
         let signed = self.group.keep_affiliation(record, &network)?;
+        let bytes = signed.bytes().to_vec();
+        if self.keep_record(KIND_AFFILIATION, &bytes)? {
+            self.spread_records(vec![tagged(KIND_AFFILIATION, &bytes)], None);
+        }
         tracing::info!(network = %network.fmt_short(), "affiliated");
-        let _ = self.events.send(NodeEvent::RecordReceived {
-            group: signed.record().network,
-            what: "affiliation".into(),
-        });
         Ok(())
     }
 
@@ -1066,6 +1219,8 @@ struct Host<'a> {
     changed: BTreeSet<DocId>,
     new_cards: Vec<GroupId>,
     staged_devices: Option<Devices>,
+    records: &'a Records,
+    offered_records: Vec<Vec<u8>>,
 }
 
 impl Actor {
@@ -1083,6 +1238,7 @@ impl Actor {
             cards,
             events,
             sessions,
+            records,
             ..
         } = self;
         let group: &Group = group;
@@ -1096,6 +1252,8 @@ impl Actor {
                 changed: BTreeSet::new(),
                 new_cards: Vec::new(),
                 staged_devices: None,
+                records,
+                offered_records: Vec::new(),
             },
             group.docs(),
             sessions,
@@ -1190,6 +1348,16 @@ impl SessionStore for Host<'_> {
         self.cards.values().map(|c| c.bytes().to_vec()).collect()
     }
 
+    fn records(&self) -> Vec<Vec<u8>> {
+        self.records.tagged()
+    }
+
+    fn receive_records(&mut self, records: Vec<Vec<u8>>) -> Result<(), String> {
+        // Checked and kept by the actor once the message is handled.
+        self.offered_records.extend(records);
+        Ok(())
+    }
+
     fn receive_cards(&mut self, cards: Vec<Vec<u8>>) -> Result<Vec<DocId>, String> {
         let own = self.group.profile().id;
         let mut new_docs = Vec::new();
@@ -1253,6 +1421,98 @@ pub fn peer_statuses(
             }
         })
         .collect())
+}
+
+/// The directory of groups, from the cards and records in the store (a
+/// running node stores every record before it uses it, so this is current).
+pub fn directory(
+    group: &Group,
+) -> Result<Vec<groundwork_protocol::control::DirectoryEntry>, GroupError> {
+    let mut records = Records::default();
+    for (kind, (_, bytes)) in group.store().records()? {
+        let _ = records.offer(kind, &bytes);
+    }
+    let own = group.profile().id;
+    let network = if group.profile().kind == crate::group::GroupKind::National {
+        Some(own)
+    } else {
+        group.affiliation()?.map(|a| a.record().network)
+    };
+    let mut out = Vec::new();
+    for (_, bytes) in group.store().cards()? {
+        let Ok(card) = SignedCard::from_bytes(&bytes) else {
+            continue;
+        };
+        let c = card.card();
+        let summary = records.summaries.get(&c.group).map(|s| s.record().clone());
+        let affiliated = records
+            .affiliations
+            .get(&c.group)
+            .is_some_and(|a| Some(a.record().network) == network);
+        out.push(groundwork_protocol::control::DirectoryEntry {
+            group: c.group,
+            name: c.name.clone(),
+            area: c.area.clone(),
+            kind: c.kind.clone(),
+            members: summary.as_ref().map(|s| s.members),
+            established: summary.as_ref().map(|s| s.established),
+            affiliated,
+            last_seen: summary.map(|s| s.as_of),
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// A record with its kind byte in front, as `Records` carries it.
+fn tagged(kind: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(bytes.len() + 1);
+    v.push(kind);
+    v.extend_from_slice(bytes);
+    v
+}
+
+/// The network records a node holds: the newest affiliation and summary
+/// per group.
+#[derive(Debug, Default)]
+pub struct Records {
+    /// Affiliations, by group.
+    pub affiliations: Latest<Affiliation>,
+    /// Membership summaries, by group.
+    pub summaries: Latest<MembershipSummary>,
+}
+
+impl Records {
+    /// Verifies and keeps a record if it is newer; returns its subject then.
+    fn offer(&mut self, kind: u8, bytes: &[u8]) -> Result<Option<GroupId>, RecordRejected> {
+        let kept = match kind {
+            KIND_AFFILIATION => {
+                let s = Signed::<Affiliation>::from_bytes(bytes)?.record().group;
+                self.affiliations.offer(bytes)?.then_some(s)
+            }
+            KIND_SUMMARY => {
+                let s = Signed::<MembershipSummary>::from_bytes(bytes)?
+                    .record()
+                    .group;
+                self.summaries.offer(bytes)?.then_some(s)
+            }
+            _ => return Err(RecordRejected::Malformed),
+        };
+        Ok(kept)
+    }
+
+    /// Every record, tagged with its kind.
+    fn tagged(&self) -> Vec<Vec<u8>> {
+        self.affiliations
+            .iter()
+            .map(|s| tagged(KIND_AFFILIATION, s.bytes()))
+            .chain(
+                self.summaries
+                    .iter()
+                    .map(|s| tagged(KIND_SUMMARY, s.bytes())),
+            )
+            .collect()
+    }
 }
 
 /// Decodes a persisted sync state; a bad one is dropped (the next sync

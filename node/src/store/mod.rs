@@ -39,6 +39,8 @@ const PEER_STATES: TableDefinition<(&[u8], &[u8]), &[u8]> = TableDefinition::new
 const PEERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("peers");
 /// Group id to the newest signed group card held.
 const CARDS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("cards");
+/// (record kind, subject group id) to the newest signed network record.
+const RECORDS: TableDefinition<(u8, &[u8]), &[u8]> = TableDefinition::new("records");
 
 /// The store format this build writes and reads. A store of any other
 /// format is refused (there is no older format to migrate yet).
@@ -498,5 +500,38 @@ impl Store {
             }
         }
         Ok(ids.into_iter().map(DocId::from_bytes).collect())
+    }
+
+    /// Every network record held: (kind, subject, encoded record).
+    pub fn records(&self) -> Result<Vec<(u8, Entry)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = match tx.open_table(RECORDS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            let (kind, subject) = k.value();
+            if let Ok(subject) = <[u8; 32]>::try_from(subject) {
+                out.push((kind, (subject, v.value().to_vec())));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Durably keeps a network record (the caller verified it is newer).
+    pub fn put_record(
+        &self,
+        kind: u8,
+        subject: &[u8; 32],
+        record: &[u8],
+    ) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        tx.open_table(RECORDS)?
+            .insert((kind, &subject[..]), record)?;
+        tx.commit()?;
+        Ok(())
     }
 }

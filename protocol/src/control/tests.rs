@@ -173,6 +173,7 @@ fn every_request() -> Vec<Request> {
         Request::Affiliate {
             ticket: "endpointabc".into(),
         },
+        Request::Network,
     ]
 }
 
@@ -206,6 +207,7 @@ fn request_index(r: &Request) -> usize {
         Request::PeerAdd { .. } => 25,
         Request::PeerList => 26,
         Request::Affiliate { .. } => 27,
+        Request::Network => 28,
     }
 }
 
@@ -297,6 +299,16 @@ fn every_response() -> Vec<Response> {
             group: key(6),
             name: "ACORN Bristol".into(),
         },
+        Response::Directory(vec![DirectoryEntry {
+            group: key(6),
+            name: "ACORN Bristol".into(),
+            area: Some("Bristol".into()),
+            kind: "social-action-hub".into(),
+            members: Some(25),
+            established: Some(true),
+            affiliated: true,
+            last_seen: Some(date("2020-01-01")),
+        }]),
     ]
 }
 
@@ -324,6 +336,7 @@ fn response_index(r: &Response) -> usize {
         Response::Revoked { .. } => 19,
         Response::Peers(_) => 20,
         Response::Affiliated { .. } => 21,
+        Response::Directory(_) => 22,
     }
 }
 
@@ -382,7 +395,7 @@ fn covers_all(indices: impl Iterator<Item = usize>, n: usize, what: &str) {
 #[test]
 fn every_request_round_trips() {
     let all = every_request();
-    covers_all(all.iter().map(request_index), 28, "request");
+    covers_all(all.iter().map(request_index), 29, "request");
     for r in &all {
         round_trip(r);
     }
@@ -391,7 +404,7 @@ fn every_request_round_trips() {
 #[test]
 fn every_response_round_trips() {
     let all = every_response();
-    covers_all(all.iter().map(response_index), 22, "response");
+    covers_all(all.iter().map(response_index), 23, "response");
     for r in &all {
         round_trip(r);
     }
@@ -520,6 +533,7 @@ fn writes_names_the_documents_each_edit_changes() {
                 | Request::PeerAdd { .. }
                 | Request::PeerList
                 | Request::Affiliate { .. }
+                | Request::Network
         );
         assert_eq!(writes.is_empty(), read_only, "{r:?}");
         assert_eq!(

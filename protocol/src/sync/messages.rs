@@ -8,6 +8,7 @@
 //! Bye    (4): reason, UTF-8 (rest)
 //! Cards  (5): count u32 | count × (len u32 | signed group card)
 //! Prints (6): count u32 | count × fingerprint 8
+//! Records (7): count u32 | count × (len u32 | kind 1 | signed record)
 //! ```
 //!
 //! All integers are big-endian. New message types are only ever added with
@@ -64,6 +65,10 @@ pub enum Message {
     /// ([`fingerprint`]), sent when the digests differed: a document whose
     /// fingerprint the peer also has is unchanged and costs nothing more.
     Prints(Vec<[u8; 8]>),
+    /// Signed network records ([`crate::records`]), each prefixed by its
+    /// kind byte ([`crate::records::KIND_AFFILIATION`],
+    /// [`crate::records::KIND_SUMMARY`]), sent with `Cards`.
+    Records(Vec<Vec<u8>>),
 }
 
 /// The fingerprint of a document's heads: the first 8 bytes of
@@ -114,6 +119,7 @@ const SYNC: u8 = 3;
 const BYE: u8 = 4;
 const CARDS: u8 = 5;
 const PRINTS: u8 = 6;
+const RECORDS: u8 = 7;
 
 impl Message {
     /// The frame for this message.
@@ -173,6 +179,14 @@ impl Message {
                     p.extend_from_slice(f);
                 }
                 PRINTS
+            }
+            Message::Records(records) => {
+                p.extend_from_slice(&(records.len() as u32).to_be_bytes());
+                for r in records {
+                    p.extend_from_slice(&(r.len() as u32).to_be_bytes());
+                    p.extend_from_slice(r);
+                }
+                RECORDS
             }
         };
         Frame { kind, payload: p }
@@ -269,6 +283,23 @@ impl Message {
                     prints.push(r.array(m)?);
                 }
                 Ok(Message::Prints(prints))
+            }
+            RECORDS => {
+                let m = "records";
+                let count = u32::from_be_bytes(r.array(m)?) as usize;
+                cap("records", count, MAX_CARDS)?;
+                let mut records = Vec::with_capacity(count.min(64));
+                for _ in 0..count {
+                    let len = u32::from_be_bytes(r.array(m)?) as usize;
+                    cap("record bytes", len, crate::records::MAX_RECORD_BYTES + 1)?;
+                    let (rec, rest) =
+                        r.0.split_at_checked(len)
+                            .ok_or(MessageError::Malformed(m))?;
+                    records.push(rec.to_vec());
+                    r.0 = rest;
+                }
+                r.end(m)?;
+                Ok(Message::Records(records))
             }
             other => Err(MessageError::UnknownKind(other)),
         }
@@ -427,6 +458,8 @@ mod tests {
             proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..50), 0..4)
                 .prop_map(Message::Cards),
             proptest::collection::vec(any::<[u8; 8]>(), 0..6).prop_map(Message::Prints),
+            proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..50), 0..4)
+                .prop_map(Message::Records),
         ]
     }
 

@@ -58,6 +58,17 @@ pub trait SessionStore {
         let _ = cards;
         Ok(Vec::new())
     }
+    /// The network records this node holds, each prefixed by its kind byte.
+    fn records(&self) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+    /// Records the peer offered: keep the valid, newer ones. A record that
+    /// fails verification is an error and ends the session; an older one
+    /// is not (the peer has not heard of the newer one yet).
+    fn receive_records(&mut self, records: Vec<Vec<u8>>) -> Result<(), String> {
+        let _ = records;
+        Ok(())
+    }
 }
 
 /// The write rule of one document, from the store.
@@ -196,6 +207,11 @@ impl Session {
         &self.shared
     }
 
+    /// Whether the peer has said hello (messages may be sent to it).
+    pub fn is_open(&self) -> bool {
+        self.peer_said_hello
+    }
+
     /// The group the peer said it belongs to, once it has said hello.
     pub fn peer_group(&self) -> Option<GroupId> {
         self.peer_group
@@ -246,6 +262,7 @@ impl Session {
         let mut cards: Vec<[u8; 32]> = store
             .cards()
             .iter()
+            .chain(store.records().iter())
             .map(|c| *blake3::hash(c).as_bytes())
             .collect();
         if cards.is_empty() {
@@ -315,6 +332,10 @@ impl Session {
                 if !cards.is_empty() {
                     out.push(Message::Cards(cards));
                 }
+                let records = store.records();
+                if !records.is_empty() {
+                    out.push(Message::Records(records));
+                }
                 out.push(Message::Prints(prints(&heads)));
                 self.sent_heads = true;
                 Ok(out)
@@ -327,6 +348,10 @@ impl Session {
                         docs.entry(d).or_insert_with(crate::edit::new_doc);
                     }
                 }
+                Ok(vec![])
+            }
+            Message::Records(records) => {
+                store.receive_records(records).map_err(SessionError::Card)?;
                 Ok(vec![])
             }
             Message::Prints(theirs) => {
