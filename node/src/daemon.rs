@@ -461,3 +461,74 @@ impl ControlHandler for NodeControl {
         self.events.subscribe()
     }
 }
+
+/// Joining a group, step 1: redeems `invite` with the inviting device over
+/// a temporary endpoint keyed by `device`. Returns what the group told it.
+pub async fn redeem_invite(
+    device: &groundwork_protocol::SecretKey,
+    config: &Config,
+    invite: &groundwork_protocol::invite::Invite,
+    label: &str,
+) -> Result<Box<groundwork_protocol::join::Joined>> {
+    use groundwork_protocol::join::{JoinReply, JoinRequest};
+    let ep = net::bind(device, config, None).await?;
+    let reply = net::request_join(
+        &ep,
+        &invite.inviter,
+        &invite.addrs,
+        &JoinRequest {
+            token: invite.token,
+            label: label.to_owned(),
+        },
+    )
+    .await;
+    ep.close().await;
+    let joined = match reply? {
+        JoinReply::Accepted(j) => j,
+        JoinReply::Refused(why) => return Err(anyhow!("the invite was refused: {why}")),
+    };
+    if joined.group != invite.group {
+        return Err(anyhow!(
+            "the inviting device answered for a different group; not joining"
+        ));
+    }
+    Ok(joined)
+}
+
+/// Joining a group, step 2: sets up the data directory for the group the
+/// invite was redeemed for (the group key for a steward, the store with the
+/// profile, the role until the devices document arrives, and the inviting
+/// device as the first peer). The documents then come by sync.
+pub fn set_up_joined(
+    dir: &DataDir,
+    device: groundwork_protocol::SecretKey,
+    invite: &groundwork_protocol::invite::Invite,
+    joined: &groundwork_protocol::join::Joined,
+) -> Result<()> {
+    let group_key = joined
+        .group_secret
+        .as_ref()
+        .map(|s| groundwork_protocol::SecretKey::from_seed(s));
+    let profile = crate::group::GroupProfile {
+        id: joined.group,
+        name: joined.name.clone(),
+        area: joined.area.clone(),
+        kind: crate::group::GroupKind::from_slug(&joined.kind),
+        founded: joined.founded,
+    };
+    let g = Group::joined(dir, device, profile, group_key.as_ref())?;
+    g.set_meta(
+        crate::runtime::JOINED_ROLE_KEY,
+        serde_json::to_value(joined.role)?,
+    )?;
+    let rec = crate::runtime::PeerRecord {
+        device: invite.inviter,
+        group: Some(invite.group),
+        addrs: invite.addrs.clone(),
+        linked: false,
+        last_seen: crate::runtime::now_secs(),
+    };
+    g.store()
+        .put_peer(rec.device.as_bytes(), &serde_json::to_vec(&rec)?)?;
+    Ok(())
+}

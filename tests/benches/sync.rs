@@ -61,9 +61,8 @@ use groundwork_node::config::{Config, Relay};
 use groundwork_node::control::{Event, Request, Response, execute};
 use groundwork_node::daemon::{Daemon, advertised_addrs};
 use groundwork_node::datadir::{DataDir, KeyKind};
-use groundwork_node::group::{Group, GroupKind, GroupProfile, MemberInput, today};
-use groundwork_node::runtime::{JOINED_ROLE_KEY, PeerRecord, now_secs};
-use groundwork_protocol::join::{JoinReply, JoinRequest};
+use groundwork_node::group::{Group, GroupKind, MemberInput, today};
+use groundwork_node::runtime::now_secs;
 use groundwork_protocol::schema::{MemberKind, Role};
 use groundwork_protocol::signed::{actor_id, sign_change};
 use groundwork_protocol::sync::VerifiedChange;
@@ -488,52 +487,9 @@ async fn join(a: &Daemon, dir: &Path, role: Role, label: &str) -> Result<(Daemon
     let t0 = Instant::now();
     data.create()?;
     let device = data.read_or_create_key(KeyKind::Device)?;
-    let ep = groundwork_node::net::bind(&device, &config, None).await?;
-    let reply = groundwork_node::net::request_join(
-        &ep,
-        &invite.inviter,
-        &invite.addrs,
-        &JoinRequest {
-            token: invite.token,
-            label: label.to_owned(),
-        },
-    )
-    .await;
-    ep.close().await;
-    let joined = match reply? {
-        JoinReply::Accepted(j) => j,
-        JoinReply::Refused(why) => bail!("the invite was refused: {why}"),
-    };
+    let joined = groundwork_node::daemon::redeem_invite(&device, &config, &invite, label).await?;
     let exchange = t0.elapsed();
-    ensure!(joined.group == invite.group, "joined a different group");
-    let group_key = joined
-        .group_secret
-        .as_ref()
-        .map(|s| SecretKey::from_seed(s));
-    let profile = GroupProfile {
-        id: joined.group,
-        name: joined.name.clone(),
-        area: joined.area.clone(),
-        kind: if joined.kind == "social-action-hub" {
-            GroupKind::SocialActionHub
-        } else {
-            GroupKind::LocalOrganisingGroup
-        },
-        founded: joined.founded,
-    };
-    {
-        let g = Group::joined(&data, device, profile, group_key.as_ref())?;
-        g.set_meta(JOINED_ROLE_KEY, serde_json::to_value(joined.role)?)?;
-        let rec = PeerRecord {
-            device: invite.inviter,
-            group: Some(invite.group),
-            addrs: invite.addrs.clone(),
-            linked: false,
-            last_seen: now_secs(),
-        };
-        g.store()
-            .put_peer(rec.device.as_bytes(), &serde_json::to_vec(&rec)?)?;
-    }
+    groundwork_node::daemon::set_up_joined(&data, device, &invite, &joined)?;
     let setup = t0.elapsed() - exchange;
     let t1 = Instant::now();
     let b = Daemon::start(&data, &config).await?;

@@ -8,13 +8,12 @@ use anyhow::{Context, Result, anyhow, bail};
 use groundwork_protocol::SecretKey;
 use groundwork_protocol::control::{NodeStatus, PeerStatus};
 use groundwork_protocol::invite::Invite;
-use groundwork_protocol::join::{JoinReply, JoinRequest};
 
 use super::output::Out;
 use crate::daemon::Daemon;
 use crate::datadir::{DataDir, KeyKind};
-use crate::group::{Group, GroupKind, GroupProfile};
-use crate::runtime::{JOINED_ROLE_KEY, PeerRecord};
+use crate::group::Group;
+use crate::runtime::PeerRecord;
 
 /// How long `join` waits for the first sync.
 const FIRST_SYNC_TIMEOUT: Duration = Duration::from_secs(120);
@@ -106,49 +105,8 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
         label.trim().to_owned()
     };
     runtime()?.block_on(async {
-        let ep = crate::net::bind(&device, &config, None).await?;
-        let reply = crate::net::request_join(
-            &ep,
-            &invite.inviter,
-            &invite.addrs,
-            &JoinRequest {
-                token: invite.token,
-                label,
-            },
-        )
-        .await;
-        ep.close().await;
-        let joined = match reply? {
-            JoinReply::Accepted(j) => j,
-            JoinReply::Refused(why) => bail!("the invite was refused: {why}"),
-        };
-        if joined.group != invite.group {
-            bail!("the inviting device answered for a different group; not joining");
-        }
-        let group_key = joined
-            .group_secret
-            .as_ref()
-            .map(|s| SecretKey::from_seed(s));
-        let profile = GroupProfile {
-            id: joined.group,
-            name: joined.name.clone(),
-            area: joined.area.clone(),
-            kind: GroupKind::from_slug(&joined.kind),
-            founded: joined.founded,
-        };
-        {
-            let g = Group::joined(&dir, device, profile, group_key.as_ref())?;
-            g.set_meta(JOINED_ROLE_KEY, serde_json::to_value(joined.role)?)?;
-            let rec = PeerRecord {
-                device: invite.inviter,
-                group: Some(invite.group),
-                addrs: invite.addrs.clone(),
-                linked: false,
-                last_seen: now_secs(),
-            };
-            g.store()
-                .put_peer(rec.device.as_bytes(), &serde_json::to_vec(&rec)?)?;
-        }
+        let joined = crate::daemon::redeem_invite(&device, &config, &invite, &label).await?;
+        crate::daemon::set_up_joined(&dir, device, &invite, &joined)?;
         out.line(format!(
             "joined {}; this device is a group {}; syncing...",
             joined.name, joined.role
