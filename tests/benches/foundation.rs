@@ -48,7 +48,7 @@ use groundwork_node::group::{Group, GroupKind, MemberInput, MemberInputExt, toda
 use groundwork_node::store::{COMPACT_AFTER_CHANGES, Store};
 use groundwork_protocol::DocKind;
 use groundwork_protocol::edit::{self, KeyedMap};
-use groundwork_protocol::schema::{Contact, MemberKind};
+use groundwork_protocol::schema::Contact;
 use groundwork_protocol::signed::sign_change;
 
 /// Targets from the foundation issue.
@@ -139,85 +139,7 @@ fn release_binary() -> Result<PathBuf> {
 // ---------------------------------------------------------------------------
 // The generated roster.
 
-/// SplitMix64: small, fast and the same everywhere.
-#[derive(Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
-
-const ONSETS: &[&str] = &[
-    "b", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "br",
-    "dr", "st", "th", "sh",
-];
-const VOWELS: &[&str] = &["a", "e", "i", "o", "u", "ai", "ou", "y"];
-const CODAS: &[&str] = &["", "", "", "n", "l", "r", "s", "m", "th", "nd"];
-
-/// A made-up word of `syllables` syllables, capitalised.
-fn word(rng: &mut Rng, syllables: usize) -> String {
-    let mut w = String::new();
-    for _ in 0..syllables {
-        w.push_str(rng.pick(ONSETS));
-        w.push_str(rng.pick(VOWELS));
-    }
-    w.push_str(rng.pick(CODAS));
-    let mut chars = w.chars();
-    chars.next().map_or_else(String::new, |c| {
-        c.to_uppercase().chain(chars).collect::<String>()
-    })
-}
-
-/// One generated person: name, a unique address under example.org and a
-/// phone number from Ofcom's range reserved for drama (07700 900000–900999).
-#[derive(Debug, Clone)]
-struct Person {
-    name: String,
-    email: String,
-    phone: String,
-    kind: MemberKind,
-    joined: String,
-}
-
-fn person(rng: &mut Rng, n: usize, tag: &str) -> Person {
-    let first_len = 1 + rng.below(2);
-    let first = word(rng, first_len);
-    let last_len = 2 + rng.below(2);
-    let last = word(rng, last_len);
-    let kind = match rng.below(10) {
-        0..=2 => MemberKind::Professional,
-        3..=7 => MemberKind::Activist,
-        _ => MemberKind::Observer,
-    };
-    Person {
-        email: format!(
-            "{}.{}.{tag}{n}@example.org",
-            first.to_lowercase(),
-            last.to_lowercase()
-        ),
-        name: format!("{first} {last}"),
-        phone: format!("07700 900{:03}", rng.below(1000)),
-        kind,
-        joined: format!(
-            "{}-{:02}-{:02}",
-            2017 + rng.below(4),
-            1 + rng.below(12),
-            1 + rng.below(28)
-        ),
-    }
-}
+use groundwork_tests::people::{Person, Rng, person};
 
 fn roster_csv(members: usize) -> String {
     let mut rng = Rng(SEED);

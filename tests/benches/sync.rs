@@ -63,13 +63,13 @@ use groundwork_node::daemon::{Daemon, advertised_addrs};
 use groundwork_node::datadir::{DataDir, KeyKind};
 use groundwork_node::group::{Group, GroupKind, MemberInput, today};
 use groundwork_node::runtime::now_secs;
-use groundwork_protocol::schema::{MemberKind, Role};
+use groundwork_protocol::schema::Role;
 use groundwork_protocol::signed::{actor_id, sign_change};
 use groundwork_protocol::sync::VerifiedChange;
 use groundwork_protocol::sync::messages::Message;
 use groundwork_protocol::sync::session::{Docs, Session, SessionStore};
 use groundwork_protocol::wire::frame::HEADER_LEN;
-use groundwork_protocol::{Date, DeviceId, DocId, DocKind, GroupId, SecretKey};
+use groundwork_protocol::{DeviceId, DocId, DocKind, GroupId, SecretKey};
 use iroh::endpoint::{PortmapperConfig, RecvStream, SendStream, presets};
 use iroh::{Endpoint, RelayMode};
 
@@ -187,90 +187,7 @@ fn offline() -> Config {
 // ---------------------------------------------------------------------------
 // The generated roster (the foundation bench's generator).
 
-/// SplitMix64: small, fast and the same everywhere.
-#[derive(Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-    fn bytes32(&mut self) -> [u8; 32] {
-        let mut b = [0; 32];
-        for chunk in b.chunks_mut(8) {
-            chunk.copy_from_slice(&self.next().to_le_bytes());
-        }
-        b
-    }
-}
-
-const ONSETS: &[&str] = &[
-    "b", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "br",
-    "dr", "st", "th", "sh",
-];
-const VOWELS: &[&str] = &["a", "e", "i", "o", "u", "ai", "ou", "y"];
-const CODAS: &[&str] = &["", "", "", "n", "l", "r", "s", "m", "th", "nd"];
-
-/// A made-up word of `syllables` syllables, capitalised.
-fn word(rng: &mut Rng, syllables: usize) -> String {
-    let mut w = String::new();
-    for _ in 0..syllables {
-        w.push_str(rng.pick(ONSETS));
-        w.push_str(rng.pick(VOWELS));
-    }
-    w.push_str(rng.pick(CODAS));
-    let mut chars = w.chars();
-    chars.next().map_or_else(String::new, |c| {
-        c.to_uppercase().chain(chars).collect::<String>()
-    })
-}
-
-/// One generated person: a made-up name, a unique address under
-/// example.org and a phone number from Ofcom's drama range.
-#[derive(Debug, Clone)]
-struct Person {
-    name: String,
-    email: String,
-    phone: String,
-    kind: MemberKind,
-    joined: Date,
-}
-
-fn person(rng: &mut Rng, n: usize, tag: &str) -> Person {
-    let first_len = 1 + rng.below(2);
-    let first = word(rng, first_len);
-    let last_len = 2 + rng.below(2);
-    let last = word(rng, last_len);
-    let kind = match rng.below(10) {
-        0..=2 => MemberKind::Professional,
-        3..=7 => MemberKind::Activist,
-        _ => MemberKind::Observer,
-    };
-    let year = 2017 + rng.below(4) as i32;
-    let month = 1 + rng.below(12) as u8;
-    let day = 1 + rng.below(28) as u8;
-    Person {
-        email: format!(
-            "{}.{}.{tag}{n}@example.org",
-            first.to_lowercase(),
-            last.to_lowercase()
-        ),
-        name: format!("{first} {last}"),
-        phone: format!("07700 900{:03}", rng.below(1000)),
-        kind,
-        joined: Date::new(year, month, day).unwrap_or_else(today),
-    }
-}
+use groundwork_tests::people::{Person, Rng, person, word};
 
 fn input(p: &Person) -> MemberInput {
     MemberInput {

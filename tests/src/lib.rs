@@ -5,6 +5,8 @@
 //! Every helper fails with a message that says what was run and what came
 //! back, so a failing test explains itself.
 
+pub mod people;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::OnceLock;
