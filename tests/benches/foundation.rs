@@ -188,43 +188,7 @@ fn with_dir<'a>(dir: &'a str, args: &[&'a str]) -> Vec<&'a str> {
     v
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// Order statistics of a series of samples, in milliseconds.
-#[derive(Debug, Clone, Copy)]
-struct Stats {
-    n: usize,
-    median: f64,
-    p90: f64,
-    p99: f64,
-    min: f64,
-    max: f64,
-    mean: f64,
-}
-
-/// Percentile by linear interpolation between closest ranks.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let pos = p * (sorted.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
-fn stats(samples: &[f64]) -> Stats {
-    let mut s = samples.to_vec();
-    s.sort_by(f64::total_cmp);
-    Stats {
-        n: s.len(),
-        median: percentile(&s, 0.5),
-        p90: percentile(&s, 0.9),
-        p99: percentile(&s, 0.99),
-        min: s[0],
-        max: s[s.len() - 1],
-        mean: s.iter().sum::<f64>() / s.len() as f64,
-    }
-}
+use groundwork_tests::stats::{Stats, ms, stats};
 
 fn fmt_ms(v: f64) -> String {
     if v >= 100.0 {

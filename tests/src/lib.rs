@@ -6,6 +6,7 @@
 //! back, so a failing test explains itself.
 
 pub mod people;
+pub mod stats;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
