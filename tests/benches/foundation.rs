@@ -112,28 +112,9 @@ impl Config {
     }
 }
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_owned)
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| workspace_root().join("target"), PathBuf::from)
-}
-
-/// The release binary, which the bench never builds itself.
+/// The release binary (built by the script, never by the bench).
 fn release_binary() -> Result<PathBuf> {
-    let bin = target_dir().join("release").join("groundwork");
-    if !bin.is_file() {
-        bail!(
-            "no release binary at {}; build it first with `cargo build --release -p groundwork-node` \
-             (scripts/bench-foundation.sh does this)",
-            bin.display()
-        );
-    }
-    Ok(bin)
+    groundwork_tests::release_binary("scripts/bench-foundation.sh")
 }
 
 // ---------------------------------------------------------------------------
@@ -518,7 +499,7 @@ fn library_roster(root: &Path, members: usize) -> Result<(PathBuf, Vec<f64>, Dur
 fn run() -> Result<()> {
     let config = Config::from_env()?;
     let bin = release_binary()?;
-    let scratch_root = target_dir().join("bench-tmp");
+    let scratch_root = groundwork_tests::target_dir().join("bench-tmp");
     std::fs::create_dir_all(&scratch_root)
         .with_context(|| format!("creating {}", scratch_root.display()))?;
     let scratch = tempfile::Builder::new()

@@ -24,9 +24,7 @@ use tempfile::TempDir;
 pub fn bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| workspace_root().join("target"), PathBuf::from);
-        let path = target.join("debug").join("groundwork");
+        let path = target_dir().join("debug").join("groundwork");
         if !is_fresh(&path) {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let status = std::process::Command::new(cargo)
@@ -74,11 +72,31 @@ fn is_fresh(bin: &Path) -> bool {
     true
 }
 
-fn workspace_root() -> PathBuf {
+/// The workspace's root directory.
+pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("tests/ has a parent")
-        .to_owned()
+        .map_or_else(|| PathBuf::from("."), Path::to_owned)
+}
+
+/// Cargo's target directory (`CARGO_TARGET_DIR`, else `target/`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from)
+}
+
+/// The release binary, which the benchmarks never build themselves;
+/// `script` is the one that builds it before running them.
+pub fn release_binary(script: &str) -> anyhow::Result<PathBuf> {
+    let bin = target_dir().join("release").join("groundwork");
+    if !bin.is_file() {
+        anyhow::bail!(
+            "no release binary at {}; build it first with `cargo build --release -p groundwork-node` \
+             ({script} does this)",
+            bin.display()
+        );
+    }
+    Ok(bin)
 }
 
 /// One data directory, driven through the CLI.
