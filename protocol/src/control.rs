@@ -358,6 +358,9 @@ pub enum Request {
     /// The directory of groups this node knows (`network`). Answer:
     /// [`Response::Directory`].
     Network,
+    /// The network's figures from the summaries this node holds (`report`).
+    /// Answer: [`Response::Report`].
+    Report,
 }
 
 impl Request {
@@ -393,7 +396,8 @@ impl Request {
             | Request::PeerAdd { .. }
             | Request::PeerList
             | Request::Affiliate { .. }
-            | Request::Network => &[],
+            | Request::Network
+            | Request::Report => &[],
             Request::DeviceRevoke { .. } => &[DocKind::Devices],
         }
     }
@@ -473,6 +477,8 @@ pub enum Response {
     Peers(Vec<PeerStatus>),
     /// The directory of groups.
     Directory(Vec<DirectoryEntry>),
+    /// The network's figures.
+    Report(Box<crate::report::NetworkReport>),
     /// A group was affiliated.
     Affiliated {
         /// The group.
@@ -564,6 +570,21 @@ pub struct NodeStatus {
     /// The network this group is affiliated to, and since when, if it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affiliation: Option<crate::records::Affiliation>,
+    /// The network gossip this node takes part in, once it belongs to a
+    /// network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gossip: Option<GossipStatus>,
+}
+
+/// A node's part in its network's gossip.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GossipStatus {
+    /// The network whose topic it joined.
+    pub network: GroupId,
+    /// Direct neighbours in the swarm now.
+    pub neighbours: u64,
+    /// Cards and records that arrived by gossip and were new here.
+    pub records_received: u64,
 }
 
 /// One peer of a running node.
@@ -599,8 +620,9 @@ pub struct DirectoryEntry {
     pub area: Option<String>,
     /// local-organising-group, social-action-hub or national.
     pub kind: String,
-    /// Active members, from its newest summary.
-    pub members: Option<u64>,
+    /// Active members, from its newest summary, as published (1 to 4
+    /// show as `<5`).
+    pub members: Option<crate::report::Cell>,
     /// Whether it is established, from its newest summary.
     pub established: Option<bool>,
     /// Whether this node holds an affiliation of it to the network.

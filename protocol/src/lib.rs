@@ -14,6 +14,7 @@
 //! - [`invite`]: one-time, expiring device invites.
 //! - [`join`]: redeeming an invite with the inviting device.
 //! - [`records`]: signed network records (affiliations, membership summaries).
+//! - [`report`]: network-wide figures from summaries, with small counts suppressed.
 //! - [`schema`]: one typed schema per group document (autosurgeon).
 //! - [`share`]: which documents a peer may receive; the write rule.
 //! - [`signed`]: signing changes and verifying them before they are applied.
@@ -37,6 +38,7 @@ pub mod invite;
 pub mod join;
 pub mod keys;
 pub mod records;
+pub mod report;
 pub mod schema;
 pub mod share;
 pub mod signed;

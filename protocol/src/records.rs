@@ -199,15 +199,17 @@ impl MembershipSummary {
     }
 }
 
+/// The gossip topic a network's records travel on: derived from the
+/// network id, so every node of the network finds the same one.
+pub fn network_topic(network: &NetworkId) -> [u8; 32] {
+    blake3::derive_key("groundwork records topic v1", network.as_bytes())
+}
+
 /// How a count in one group's published breakdown is shown: counts from
 /// 1 to 4 are suppressed as `<5` so no small group of people can be
 /// singled out. Totals across groups are shown exactly.
 pub fn small_cell(n: u64) -> String {
-    if (1..5).contains(&n) {
-        "<5".to_owned()
-    } else {
-        n.to_string()
-    }
+    crate::report::Cell::of(n).to_string()
 }
 
 /// Why a record was refused.
@@ -240,6 +242,23 @@ pub enum RecordRejected {
     /// The same sequence number as the one held, with different content.
     #[error("record replays sequence number {0} with different content")]
     Replayed(u64),
+    /// An affiliation issued by a network this node does not belong to.
+    #[error("affiliation from another network")]
+    OtherNetwork,
+}
+
+impl RecordRejected {
+    /// Whether the record itself is bad (forged, malformed, oversized):
+    /// whoever sent it is at fault. Stale, replayed and other-network
+    /// records are valid signatures that are simply not used.
+    pub fn is_forged(&self) -> bool {
+        !matches!(
+            self,
+            RecordRejected::Stale { .. }
+                | RecordRejected::Replayed(_)
+                | RecordRejected::OtherNetwork
+        )
+    }
 }
 
 /// A verified record with the exact bytes it arrived as (to relay them).
@@ -349,7 +368,21 @@ impl<T: Record> Latest<T> {
     /// Verifies and keeps `bytes` if it is newer than what is held.
     /// Returns whether it was kept.
     pub fn offer(&mut self, bytes: &[u8]) -> Result<bool, RecordRejected> {
-        let new = Signed::<T>::from_bytes(bytes)?;
+        if self.holds(bytes) {
+            return Ok(false);
+        }
+        self.offer_signed(Signed::<T>::from_bytes(bytes)?)
+    }
+
+    /// Whether exactly these bytes are held. The record already held comes
+    /// round again and again (every peer relays it) and needs no second
+    /// verification.
+    pub fn holds(&self, bytes: &[u8]) -> bool {
+        self.by_subject.values().any(|h| h.bytes == bytes)
+    }
+
+    /// Keeps a verified record if it is newer than what is held.
+    pub fn offer_signed(&mut self, new: Signed<T>) -> Result<bool, RecordRejected> {
         let subject = new.record.subject();
         if newer(self.by_subject.get(&subject), &new)? {
             self.by_subject.insert(subject, new);

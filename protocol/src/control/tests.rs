@@ -174,6 +174,7 @@ fn every_request() -> Vec<Request> {
             ticket: "endpointabc".into(),
         },
         Request::Network,
+        Request::Report,
     ]
 }
 
@@ -208,6 +209,7 @@ fn request_index(r: &Request) -> usize {
         Request::PeerList => 26,
         Request::Affiliate { .. } => 27,
         Request::Network => 28,
+        Request::Report => 29,
     }
 }
 
@@ -287,6 +289,11 @@ fn every_response() -> Vec<Response> {
                 bytes: None,
             }],
             affiliation: None,
+            gossip: Some(super::GossipStatus {
+                network: key(9),
+                neighbours: 2,
+                records_received: 17,
+            }),
         }),
         Response::Subscribed,
         Response::error("no member with id 'abc123'"),
@@ -304,12 +311,43 @@ fn every_response() -> Vec<Response> {
             name: "ACORN Bristol".into(),
             area: Some("Bristol".into()),
             kind: "social-action-hub".into(),
-            members: Some(25),
+            members: Some(crate::report::Cell::of(25)),
             established: Some(true),
             affiliated: true,
             last_seen: Some(date("2020-01-01")),
         }]),
+        Response::Report(Box::new(sample_report())),
     ]
+}
+
+fn sample_report() -> crate::report::NetworkReport {
+    use crate::records::{ByKind, MembershipSummary};
+    use crate::report::{Listed, build};
+    let listed = [Listed {
+        group: key(6),
+        name: "ACORN Bristol".into(),
+        area: Some("Bristol".into()),
+        kind: "social-action-hub".into(),
+        affiliated: true,
+    }];
+    let s = MembershipSummary {
+        group: key(6),
+        seq: 3,
+        as_of: date("2020-01-01"),
+        members: 25,
+        by_kind: ByKind {
+            professional: 3,
+            activist: 20,
+            observer: 2,
+        },
+        new_last_30_days: 4,
+        trained: 9,
+        meetups_last_90_days: 3,
+        conversations: 40,
+        established: true,
+    };
+    let latest = [(key(6), s.clone())].into();
+    build(Some(key(9)), &listed, &latest, &[s])
 }
 
 fn response_index(r: &Response) -> usize {
@@ -337,6 +375,7 @@ fn response_index(r: &Response) -> usize {
         Response::Peers(_) => 20,
         Response::Affiliated { .. } => 21,
         Response::Directory(_) => 22,
+        Response::Report(_) => 23,
     }
 }
 
@@ -395,7 +434,7 @@ fn covers_all(indices: impl Iterator<Item = usize>, n: usize, what: &str) {
 #[test]
 fn every_request_round_trips() {
     let all = every_request();
-    covers_all(all.iter().map(request_index), 29, "request");
+    covers_all(all.iter().map(request_index), 30, "request");
     for r in &all {
         round_trip(r);
     }
@@ -404,7 +443,7 @@ fn every_request_round_trips() {
 #[test]
 fn every_response_round_trips() {
     let all = every_response();
-    covers_all(all.iter().map(response_index), 23, "response");
+    covers_all(all.iter().map(response_index), 24, "response");
     for r in &all {
         round_trip(r);
     }
@@ -534,6 +573,7 @@ fn writes_names_the_documents_each_edit_changes() {
                 | Request::PeerList
                 | Request::Affiliate { .. }
                 | Request::Network
+                | Request::Report
         );
         assert_eq!(writes.is_empty(), read_only, "{r:?}");
         assert_eq!(
