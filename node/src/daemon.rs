@@ -82,6 +82,13 @@ impl Daemon {
         }
         let (tx, mut rx) = mpsc::channel::<Cmd>(1024);
         actor.set_sender(tx.clone());
+        let handle = NodeHandle::new(tx);
+        let gossip = net::gossip::protocol(&endpoint);
+        actor.set_gossip(net::gossip::start(
+            &endpoint,
+            gossip.clone(),
+            handle.clone(),
+        ));
         let thread = std::thread::Builder::new()
             .name("groundwork-node".into())
             .spawn(move || {
@@ -103,8 +110,7 @@ impl Daemon {
                 }
             })
             .context("starting the node thread")?;
-        let handle = NodeHandle::new(tx);
-        let router = net::serve(endpoint.clone(), handle.clone());
+        let router = net::serve(endpoint.clone(), handle.clone(), gossip);
         if config.mdns
             && let Err(e) = net::lan::start(&endpoint, handle.clone())
         {
@@ -164,14 +170,18 @@ impl Daemon {
         }
     }
 
-    /// Serves the control API on the data directory's socket.
-    pub async fn serve_control(&mut self, dir: &DataDir) -> Result<()> {
-        let handler = NodeControl {
+    /// The control API in this process: what the socket serves.
+    pub fn control(&self) -> NodeControl {
+        NodeControl {
             handle: self.handle.clone(),
             endpoint: self.endpoint().clone(),
             events: self.events.clone(),
-        };
-        self.control = Some(crate::control::serve(dir, Arc::new(handler)).await?);
+        }
+    }
+
+    /// Serves the control API on the data directory's socket.
+    pub async fn serve_control(&mut self, dir: &DataDir) -> Result<()> {
+        self.control = Some(crate::control::serve(dir, Arc::new(self.control())).await?);
         Ok(())
     }
 
@@ -243,6 +253,7 @@ impl NodeControl {
                                 .ok()
                                 .flatten()
                                 .map(|s| s.record().clone()),
+                            gossip: a.gossip_status(),
                         })
                     })
                     .await??;

@@ -29,7 +29,11 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GROUNDWORK_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                // iroh warns about every connection a node turns away (a
+                // duplicate, or a device the gate refuses); the node logs
+                // its own refusals with the reason. Gossip warns likewise
+                // when it tries a device that is not one of this node's links.
+                .unwrap_or_else(|_| "warn,iroh::protocol=error,iroh_gossip=error".into()),
         )
         .without_time()
         .init();

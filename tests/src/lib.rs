@@ -305,10 +305,24 @@ impl Node {
 
     /// Starts `groundwork ARGS` (an `up` command line) and waits for its ticket.
     pub fn up_with(&self, args: &[&str]) -> (Running, String) {
-        let mut child = self
-            .std_cmd(args)
+        self.spawn_up(self.std_cmd(args).stderr(std::process::Stdio::inherit()))
+    }
+
+    /// Starts `groundwork --offline up` with debug logging written to
+    /// `log`, and every byte it receives from peers to `wire` (what the
+    /// privacy test searches).
+    pub fn up_recorded(&self, log: &Path, wire: &Path) -> (Running, String) {
+        let file = std::fs::File::create(log).expect("create the log file");
+        let mut cmd = self.std_cmd(&["--offline", "up", "--listen", "127.0.0.1:0"]);
+        cmd.env("GROUNDWORK_LOG", "debug")
+            .env("GROUNDWORK_WIRE_DUMP", wire)
+            .stderr(file);
+        self.spawn_up(&mut cmd)
+    }
+
+    fn spawn_up(&self, cmd: &mut std::process::Command) -> (Running, String) {
+        let mut child = cmd
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::inherit())
             .spawn()
             .expect("spawn groundwork up");
         let stdout = child.stdout.take().expect("piped stdout");

@@ -68,8 +68,9 @@ fn only_the_national_node_affiliates() {
     assert!(line.contains("already"), "{line}");
 }
 
-/// The directory entry for `name` on `n`, once it shows `members`.
-fn wait_for_entry(n: &Node, name: &str, members: u64) -> serde_json::Value {
+/// The directory entry for `name` on `n`, once it shows `members` (a
+/// count, or "<5").
+fn wait_for_entry(n: &Node, name: &str, members: serde_json::Value) -> serde_json::Value {
     eventually(
         &format!("{name} with {members} members"),
         SYNC_LIMIT,
@@ -87,7 +88,7 @@ fn wait_for_entry(n: &Node, name: &str, members: u64) -> serde_json::Value {
 }
 
 #[test]
-fn summaries_reach_the_national_node_across_hops_and_name_no_one() {
+fn summaries_reach_the_national_node_across_hops_with_small_counts_suppressed() {
     let national = Node::new();
     national.ok(&["national", "init", "--name", "Community Organisers"]);
     let (_rn, _) = national.up();
@@ -108,13 +109,32 @@ fn summaries_reach_the_national_node_across_hops_and_name_no_one() {
         ]);
     }
     b.add_member(&["--name", "Dev Tamvel", "--phone", "07700 900777"]);
-    let ea = wait_for_entry(&national, "Moorlands Climate Action", 3);
+    // The exact total, once both summaries are in.
+    eventually("4 members in the national report", SYNC_LIMIT, || {
+        let r = national.json(&["report"]);
+        if r["totals"]["members"] == 4 && r["reporting"] == 2 {
+            Ok(())
+        } else {
+            Err(format!("{}", r["totals"]))
+        }
+    });
+    // Each group's own count (3 and 1) is published as "<5", in JSON and
+    // in the tables; the total stays exact.
+    let ea = wait_for_entry(&national, "Moorlands Climate Action", "<5".into());
     assert_eq!(ea["affiliated"], true);
     assert_eq!(ea["established"], false);
-    let eb = wait_for_entry(&national, "Cancer Support Salisbury", 1);
+    let eb = wait_for_entry(&national, "Cancer Support Salisbury", "<5".into());
     assert_eq!(eb["affiliated"], false);
     let text = national.ok(&["network"]);
     assert!(text.contains("<5"), "small counts are suppressed: {text}");
+    let r = national.json(&["report"]);
+    let rows = r["by_group"].as_array().expect("rows");
+    assert!(rows.iter().all(|g| g["members"] == "<5"), "{r}");
+    assert_eq!(r["affiliated"], 1);
+    let text = national.ok(&["report"]);
+    assert!(text.contains("members: 4 "), "{text}");
+    // The group linked only to A still sees the whole directory.
+    wait_for_entry(&b, "Moorlands Climate Action", "<5".into());
     // Nothing personal reached the national node's data.
     let bytes = national.all_bytes();
     for secret in names
@@ -125,6 +145,134 @@ fn summaries_reach_the_national_node_across_hops_and_name_no_one() {
         assert!(
             !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
             "{secret} reached the national node"
+        );
+    }
+}
+
+/// Whether `needle` occurs in `hay` as a whole token (not inside a longer
+/// run of letters and digits): a six-character member id could otherwise
+/// turn up by chance inside a hex string in a log.
+fn contains_token(hay: &[u8], needle: &[u8]) -> bool {
+    let alnum = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
+    hay.windows(needle.len()).enumerate().any(|(i, w)| {
+        w == needle
+            && !alnum(i.checked_sub(1).and_then(|j| hay.get(j)))
+            && !alnum(hay.get(i + needle.len()))
+    })
+}
+
+/// Every file under `dir`, concatenated.
+fn bytes_under(dir: &std::path::Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let p = entry.expect("entry").path();
+        if p.is_dir() {
+            out.extend(bytes_under(&p));
+        } else if p.is_file() {
+            out.extend(std::fs::read(&p).expect("read file"));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_name_id_email_or_phone_reaches_the_national_node_of_the_sample_network() {
+    // The demo network (national node and four sample groups, each a real
+    // node, all in one process) with debug logs and every byte any node
+    // receives from a peer recorded.
+    let root = tempfile::tempdir().expect("tempdir");
+    let data = root.path().join("network");
+    let log = root.path().join("demo.log");
+    let wire = root.path().join("wire");
+    let out = std::process::Command::new(groundwork_tests::bin())
+        .args([
+            "--data-dir",
+            data.to_str().expect("utf-8"),
+            "demo",
+            "--groups",
+            "4",
+            "--headless",
+        ])
+        .env("GROUNDWORK_LOG", "debug")
+        .env("GROUNDWORK_WIRE_DUMP", &wire)
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .output()
+        .expect("run the demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("Converged"), "{stdout}");
+
+    // Every roster's names, ids, emails and phones, from each group's own
+    // store.
+    let manifest: Vec<String> =
+        serde_json::from_slice(&std::fs::read(data.join("demo.json")).expect("manifest"))
+            .expect("json");
+    let mut secrets: Vec<(String, bool)> = Vec::new();
+    for dir in &manifest {
+        let group = data.join(dir);
+        let export = std::process::Command::new(groundwork_tests::bin())
+            .args([
+                "--data-dir",
+                group.to_str().expect("utf-8"),
+                "member",
+                "export",
+            ])
+            .output()
+            .expect("export");
+        assert!(export.status.success());
+        let csv = String::from_utf8_lossy(&export.stdout).into_owned();
+        for line in csv.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            secrets.push((f[0].to_owned(), true));
+            for v in &f[1..4] {
+                if !v.is_empty() {
+                    secrets.push(((*v).to_owned(), false));
+                }
+            }
+        }
+    }
+    let emails = secrets.iter().filter(|(s, _)| s.contains('@')).count();
+    let phones = secrets
+        .iter()
+        .filter(|(s, _)| s.starts_with("07700"))
+        .count();
+    assert!(
+        secrets.len() > 100 && emails > 20 && phones > 10,
+        "{} secrets",
+        secrets.len()
+    );
+
+    // The search can find them: the first group's store holds its names.
+    let own = bytes_under(&data.join(&manifest[0]));
+    assert!(
+        secrets
+            .iter()
+            .any(|(s, _)| contains_token(&own, s.as_bytes()))
+    );
+
+    // What the national node stores, every log line of the whole network,
+    // and every byte any node received.
+    let mut national = bytes_under(&data.join("national"));
+    let logged = std::fs::read(&log).expect("log");
+    let received = std::fs::read(&wire).expect("wire dump");
+    assert!(
+        !logged.is_empty() && received.len() > 10_000,
+        "{} bytes received",
+        received.len()
+    );
+    national.extend(logged);
+    national.extend(received);
+    for (secret, is_id) in &secrets {
+        let found = if *is_id {
+            contains_token(&national, secret.as_bytes())
+        } else {
+            national
+                .windows(secret.len())
+                .any(|w| w == secret.as_bytes())
+        };
+        assert!(
+            !found,
+            "{secret} reached the national node, a log or the wire"
         );
     }
 }

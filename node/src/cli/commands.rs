@@ -92,6 +92,13 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         })?,
+        Command::Report { json } => with_target(data_dir()?, |t| {
+            match t.send(Request::Report)? {
+                Response::Report(r) => super::network::print_report(&r, json.json, &mut out)?,
+                r => return Err(unexpected(&r)),
+            }
+            Ok(())
+        })?,
         Command::Affiliate { ticket } => with_target(data_dir()?, |t| {
             match t.send(Request::Affiliate { ticket })? {
                 Response::Affiliated { group, name } => {
@@ -132,10 +139,9 @@ pub fn run(cli: Cli) -> Result<()> {
                 None => bail!("no ticket yet: run `groundwork up` once to get one"),
             }
         }
-        Command::Demo {
-            groups,
-            headless: _,
-        } => demo(cli.data_dir.as_deref(), groups.into(), &mut out)?,
+        Command::Demo { groups, headless } => {
+            super::demo::run(cli.data_dir.as_deref(), groups.into(), headless, &mut out)?
+        }
         Command::Init { name, area, kind } => {
             let dir = data_dir()?;
             let g = Group::found(&dir, &name, area.as_deref(), kind, today())?;
@@ -174,79 +180,6 @@ fn with_target(dir: DataDir, f: impl FnOnce(&mut Target) -> Result<()>) -> Resul
     let mut t = Target::open(dir)?;
     f(&mut t)?;
     t.finish();
-    Ok(())
-}
-
-fn demo(data_dir: Option<&Path>, groups: usize, out: &mut Out) -> Result<()> {
-    // Sample data lives in a temporary directory unless --data-dir is given.
-    let temp;
-    let root = match data_dir {
-        Some(d) => {
-            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-            d.to_owned()
-        }
-        None => {
-            temp = tempfile::tempdir().context("creating a temporary directory")?;
-            temp.path().to_owned()
-        }
-    };
-    out.line(format!(
-        "Founding {groups} sample groups of the {} network in {}",
-        crate::demo::sample::NATIONAL_NAME,
-        root.display()
-    ))?;
-    out.flush()?;
-    let built = crate::demo::build(&root, groups, |g| {
-        let _ = out.line(format!(
-            "  founded {} ({}): {} members",
-            g.name, g.area, g.members
-        ));
-        let _ = out.flush();
-    })?;
-    out.line("")?;
-    let rows: Vec<Vec<String>> = built
-        .iter()
-        .map(|g| {
-            vec![
-                g.name.clone(),
-                g.area.clone(),
-                g.members.to_string(),
-                if g.established {
-                    "yes".into()
-                } else {
-                    "forming".into()
-                },
-                g.trained.to_string(),
-                g.meetups.to_string(),
-            ]
-        })
-        .collect();
-    out.table(
-        &[
-            "GROUP",
-            "AREA",
-            "MEMBERS",
-            "ESTABLISHED",
-            "TRAINED",
-            "MEET-UPS",
-        ],
-        &rows,
-    )?;
-    let total: usize = built.iter().map(|g| g.members).sum();
-    let established = built.iter().filter(|g| g.established).count();
-    out.line(format!(
-        "{} groups, {established} established, {total} members",
-        built.len()
-    ))?;
-    out.line("")?;
-    match data_dir {
-        Some(d) => out.line(format!(
-            "Explore a group: groundwork --data-dir {} member list",
-            built.first().map_or_else(|| d.display().to_string(), |g| g.data_dir.display().to_string())
-        ))?,
-        None => out.line("The sample data was temporary; pass --data-dir DIR to keep it and explore it with the other commands.")?,
-    }
-    out.line("Linking these groups over iroh and the network-wide report come with the network issue; two devices of one group already sync (see README).")?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use groundwork_protocol::schema::{Course, LawfulBasis, MemberKind, MemberStatus}
 use groundwork_protocol::{Date, ShortId};
 
 mod commands;
+mod demo;
 mod network;
 mod output;
 mod target;
@@ -103,6 +104,11 @@ pub enum Command {
         #[command(flatten)]
         json: Json,
     },
+    /// The network's figures: groups, members by kind, growth, trained, conversations, meet-ups, by area
+    Report {
+        #[command(flatten)]
+        json: Json,
+    },
     /// On the national node: affiliate the group behind a ticket
     Affiliate {
         /// The group node's ticket (from its `groundwork ticket`)
@@ -113,12 +119,12 @@ pub enum Command {
         #[command(flatten)]
         json: Json,
     },
-    /// Build a sample network of groups on this machine and show it
+    /// Run a sample network on this machine: the national node and N groups on loopback, affiliated, linked and syncing
     Demo {
         /// How many groups
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=500))]
         groups: u16,
-        /// Print the result and exit (no terminal UI)
+        /// Print the national report once the network has converged, then stop and exit
         #[arg(long)]
         headless: bool,
     },

@@ -18,7 +18,7 @@ use crate::runtime::PeerRecord;
 /// How long `join` waits for the first sync.
 const FIRST_SYNC_TIMEOUT: Duration = Duration::from_secs(120);
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -61,13 +61,13 @@ pub fn up(dir: DataDir, offline: bool, listen: Option<SocketAddr>, out: &mut Out
 }
 
 /// Ctrl-C (SIGINT) and SIGTERM, caught from the moment of `install`.
-struct ShutdownSignals {
+pub(super) struct ShutdownSignals {
     int: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
 }
 
 impl ShutdownSignals {
-    fn install() -> Result<Self> {
+    pub(super) fn install() -> Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
         Ok(Self {
             int: signal(SignalKind::interrupt()).context("listening for Ctrl-C")?,
@@ -75,7 +75,7 @@ impl ShutdownSignals {
         })
     }
 
-    async fn wait(&mut self) {
+    pub(super) async fn wait(&mut self) {
         tokio::select! {
             _ = self.int.recv() => {}
             _ = self.term.recv() => {}
@@ -206,7 +206,6 @@ pub fn print_directory(
     json: bool,
     out: &mut Out,
 ) -> Result<()> {
-    use groundwork_protocol::records::small_cell;
     if json {
         out.json(&rows)?;
         return Ok(());
@@ -222,7 +221,7 @@ pub fn print_directory(
                 r.name.clone(),
                 r.area.clone().unwrap_or_else(|| "-".into()),
                 r.kind.replace('-', " "),
-                r.members.map_or_else(|| "-".into(), small_cell),
+                r.members.map_or_else(|| "-".into(), |m| m.to_string()),
                 match r.established {
                     Some(true) => "yes",
                     Some(false) => "forming",
@@ -246,8 +245,101 @@ pub fn print_directory(
         ],
         &table,
     )?;
-    let total: u64 = rows.iter().filter_map(|r| r.members).sum();
-    out.line(format!("{} groups, {total} members", rows.len()))?;
+    out.line(format!(
+        "{} groups (`groundwork report` gives the network's figures)",
+        rows.len()
+    ))?;
+    Ok(())
+}
+
+/// Prints the network's figures (`report`).
+pub fn print_report(
+    r: &groundwork_protocol::report::NetworkReport,
+    json: bool,
+    out: &mut Out,
+) -> Result<()> {
+    if json {
+        out.json(r)?;
+        return Ok(());
+    }
+    if r.groups == 0 {
+        out.line("no groups known yet (link one with `groundwork peer add TICKET`)")?;
+        return Ok(());
+    }
+    let t = &r.totals;
+    out.line(format!(
+        "groups: {} ({} affiliated, {} established, {} forming, {} not reporting)",
+        r.groups,
+        r.affiliated,
+        r.established,
+        r.reporting - r.established,
+        r.groups - r.reporting
+    ))?;
+    out.line(format!(
+        "members: {} ({} professional, {} activist, {} observer; {} new in the last 30 days)",
+        t.members,
+        t.by_kind.professional,
+        t.by_kind.activist,
+        t.by_kind.observer,
+        t.new_last_30_days
+    ))?;
+    out.line(format!("people trained: {}", t.trained))?;
+    out.line(format!("conversations held: {}", t.conversations))?;
+    out.line(format!(
+        "meet-ups in the last 90 days: {}",
+        t.meetups_last_90_days
+    ))?;
+    out.line("")?;
+    let growth: Vec<Vec<String>> = r
+        .growth
+        .iter()
+        .map(|p| {
+            vec![
+                p.date.to_string(),
+                p.groups.to_string(),
+                p.established.to_string(),
+                p.members.to_string(),
+            ]
+        })
+        .collect();
+    out.line("growth (from the summaries received):")?;
+    out.table(&["DATE", "GROUPS", "ESTABLISHED", "MEMBERS"], &growth)?;
+    out.line("")?;
+    let areas: Vec<Vec<String>> = r
+        .by_area
+        .iter()
+        .map(|a| {
+            vec![
+                a.area.clone(),
+                a.groups.to_string(),
+                a.established.to_string(),
+                a.members.to_string(),
+                a.by_kind.professional.to_string(),
+                a.by_kind.activist.to_string(),
+                a.by_kind.observer.to_string(),
+                a.trained.to_string(),
+                a.conversations.to_string(),
+                a.meetups_last_90_days.to_string(),
+            ]
+        })
+        .collect();
+    out.table(
+        &[
+            "AREA",
+            "GROUPS",
+            "ESTABLISHED",
+            "MEMBERS",
+            "PROF",
+            "ACTIVIST",
+            "OBSERVER",
+            "TRAINED",
+            "CONVERSATIONS",
+            "MEET-UPS 90D",
+        ],
+        &areas,
+    )?;
+    out.line("")?;
+    out.line("counts from 1 to 4 for a single group or area show as <5; totals are exact")?;
     Ok(())
 }
 

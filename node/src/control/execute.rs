@@ -133,6 +133,7 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
             Response::Peers(crate::runtime::peer_statuses(g, &Default::default())?)
         }
         Request::Network => Response::Directory(crate::runtime::directory(g)?),
+        Request::Report => Response::Report(Box::new(crate::runtime::report(g)?)),
         Request::Affiliate { .. } => Response::error(
             "affiliating goes through the running national node (start it with `groundwork up`)",
         ),

@@ -1,19 +1,75 @@
 //! `groundwork demo`: a sample network on this machine.
 //!
-//! Today it founds the sample groups, each in its own data directory, with
-//! generated rosters, a constitution, a plan and meet-ups, and prints what
-//! each holds. Linking them over iroh and reporting network-wide figures
-//! come with the sync and network work.
+//! [`build`] founds the national body and the sample groups, each in its own
+//! data directory, with generated rosters, a constitution, a plan and
+//! meet-ups. [`network`] runs them all as nodes in one process, on loopback,
+//! affiliated and linked over iroh.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use groundwork_protocol::schema::{MemberKind, Roster};
+use groundwork_protocol::records::MembershipSummary;
+use groundwork_protocol::schema::{Meetups, Plan, Roster};
 
 use crate::datadir::DataDir;
 use crate::group::{Group, MeetupInput, today};
 
+pub mod network;
 pub mod sample;
+
+/// The national body's directory under the demo root.
+pub const NATIONAL_DIR: &str = "national";
+
+/// The file under the demo root that lists its groups' directories, so a
+/// demo given `--data-dir` can be run again on the same data.
+pub const MANIFEST: &str = "demo.json";
+
+/// Founds the national body under `root`.
+pub fn found_national(root: &Path) -> Result<DataDir> {
+    let dir = DataDir::new(root.join(NATIONAL_DIR));
+    Group::found(
+        &dir,
+        sample::NATIONAL_NAME,
+        Some("England"),
+        crate::group::GroupKind::National,
+        today(),
+    )
+    .context("founding the national body")?;
+    Ok(dir)
+}
+
+/// Writes the manifest: the group directories, relative to `root`.
+pub fn write_manifest(root: &Path, groups: &[DemoGroup]) -> Result<()> {
+    let dirs: Vec<String> = groups
+        .iter()
+        .filter_map(|g| g.data_dir.strip_prefix(root).ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let path = root.join(MANIFEST);
+    std::fs::write(&path, serde_json::to_vec_pretty(&dirs)?)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Reads the manifest of an earlier demo in `root`: `None` if there is none.
+pub fn read_manifest(root: &Path) -> Result<Option<Vec<DataDir>>> {
+    let path = root.join(MANIFEST);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let dirs: Vec<String> = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a demo manifest", path.display()))?;
+    if dirs
+        .iter()
+        .any(|d| d.contains("..") || Path::new(d).is_absolute())
+    {
+        anyhow::bail!("{} names a directory outside the demo", path.display());
+    }
+    Ok(Some(
+        dirs.iter().map(|d| DataDir::new(root.join(d))).collect(),
+    ))
+}
 
 /// What the demo built for one group.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -26,7 +82,7 @@ pub struct DemoGroup {
     pub kind: String,
     /// Its data directory.
     pub data_dir: PathBuf,
-    /// Members on the roster.
+    /// Active members on the roster.
     pub members: usize,
     /// Members of each kind: professional, activist, observer.
     pub by_kind: [usize; 3],
@@ -66,9 +122,9 @@ pub fn build(
         let seed = i as u64 + 1;
         let g = Group::found(&dir, &name, Some(area), *kind, today())
             .with_context(|| format!("founding {name}"))?;
-        let rows = sample::members(seed, sample::roster_size(seed));
+        let rows = sample::members(seed, sample::roster_size(seed), today());
         g.import_members(&rows, today(), |_| {})?;
-        let (vision, goals, actions) = sample::plan(area);
+        let (vision, goals, actions) = sample::plan(area, today());
         g.set_vision(&vision)?;
         for goal in &goals {
             g.add_goal(goal)?;
@@ -80,7 +136,7 @@ pub fn build(
             10 + (seed as u32 * 7) % 40,
             &["buses".to_owned(), "housing".to_owned()],
         )?;
-        for (date, place, agenda, notes, attendance) in sample::meetups(seed, area) {
+        for (date, place, agenda, notes, attendance) in sample::meetups(seed, area, today()) {
             let id = g.add_meetup(&MeetupInput {
                 date,
                 place,
@@ -89,26 +145,28 @@ pub fn build(
             })?;
             g.append_meetup_note(&id, &notes)?;
         }
-        let roster: Roster = g.read()?;
-        let count = |k: MemberKind| roster.members.values().filter(|m| m.kind == k).count();
+        // The same figures the group's node publishes.
+        let figures = MembershipSummary::from_documents(
+            g.profile().id,
+            &g.read::<Roster>()?,
+            &g.read::<Meetups>()?,
+            &g.read::<Plan>()?,
+            today(),
+        );
         let summary = DemoGroup {
             name,
             area: (*area).to_owned(),
             kind: kind.to_string(),
             data_dir: dir.root().to_owned(),
-            members: roster.members.len(),
+            members: figures.members as usize,
             by_kind: [
-                count(MemberKind::Professional),
-                count(MemberKind::Activist),
-                count(MemberKind::Observer),
+                figures.by_kind.professional as usize,
+                figures.by_kind.activist as usize,
+                figures.by_kind.observer as usize,
             ],
-            established: roster.members.len() >= 21,
+            established: figures.established,
             meetups: g.meetups()?.len(),
-            trained: roster
-                .members
-                .values()
-                .filter(|m| !m.courses.is_empty())
-                .count(),
+            trained: figures.trained as usize,
         };
         progress(&summary);
         out.push(summary);

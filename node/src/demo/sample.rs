@@ -91,10 +91,11 @@ fn name(rng: &mut StdRng) -> String {
     format!("{first} {last}")
 }
 
-/// `n` generated members for a group, seeded by `seed`.
-pub fn members(seed: u64, n: usize) -> Vec<MemberInput> {
+/// `n` generated members for a group, seeded by `seed`, who joined over
+/// the three years up to `today`.
+pub fn members(seed: u64, n: usize, today: Date) -> Vec<MemberInput> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let start = Date::new(2017, 6, 1).map_or(17_318, Date::unix_days);
+    let start = today.unix_days() - 1100;
     (0..n)
         .map(|i| {
             let name = name(&mut rng);
@@ -103,7 +104,7 @@ pub fn members(seed: u64, n: usize) -> Vec<MemberInput> {
                 3..=8 => MemberKind::Activist,
                 _ => MemberKind::Observer,
             };
-            let joined = Date::from_unix_days(start + rng.random_range(0..1200));
+            let joined = Date::from_unix_days(start + rng.random_range(0..=1100));
             let courses: Vec<Course> = Course::KNOWN
                 .iter()
                 .filter(|_| rng.random_bool(0.06))
@@ -150,8 +151,9 @@ pub fn roster_size(seed: u64) -> usize {
     }
 }
 
-/// A vision, goals and actions for a sample plan.
-pub fn plan(area: &str) -> (String, Vec<String>, Vec<(String, Date)>) {
+/// A vision, goals and actions (due in the months after `today`) for a
+/// sample plan.
+pub fn plan(area: &str, today: Date) -> (String, Vec<String>, Vec<(String, Date)>) {
     let vision =
         format!("A {area} where everyone is listened to and people act together on what matters.");
     let goals = vec![
@@ -159,23 +161,21 @@ pub fn plan(area: &str) -> (String, Vec<String>, Vec<(String, Date)>) {
         "Grow to an established group of 21 or more members".to_owned(),
         "Run one community action chosen by members".to_owned(),
     ];
-    let due = |m, d| Date::new(2020, m, d).unwrap_or_else(|| Date::from_unix_days(18_262));
+    let due = |days| today.add_days(days);
     let actions = vec![
-        ("Book the community hall for meet-ups".to_owned(), due(2, 1)),
-        (
-            "Train five members in Listening Skills".to_owned(),
-            due(4, 30),
-        ),
+        ("Book the community hall for meet-ups".to_owned(), due(21)),
+        ("Train five members in Listening Skills".to_owned(), due(75)),
         (
             format!("Write to the council about buses in {area}"),
-            due(6, 15),
+            due(120),
         ),
     ];
     (vision, goals, actions)
 }
 
-/// Sample meet-ups: date, place, agenda, notes, attendance.
-pub fn meetups(seed: u64, area: &str) -> Vec<(Date, String, String, String, u64)> {
+/// Sample meet-ups, about monthly up to `today`: date, place, agenda, notes,
+/// attendance.
+pub fn meetups(seed: u64, area: &str, today: Date) -> Vec<(Date, String, String, String, u64)> {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x3ee7);
     let topics = [
         "buses",
@@ -185,9 +185,10 @@ pub fn meetups(seed: u64, area: &str) -> Vec<(Date, String, String, String, u64)
         "the food bank",
         "parks",
     ];
-    (0..rng.random_range(3..7))
+    let n: i64 = rng.random_range(3..7);
+    (0..n)
         .map(|i| {
-            let date = Date::from_unix_days(Date::new(2019, 1, 10).map_or(17_906, Date::unix_days) + i * 30 + rng.random_range(0..5));
+            let date = today.add_days(-(n - 1 - i) * 30 - rng.random_range(1..8));
             let topic = topics[rng.random_range(0..topics.len())];
             (
                 date,

@@ -32,6 +32,7 @@ use iroh::{Endpoint, EndpointAddr, RelayMode, TransportAddr};
 use iroh_tickets::endpoint::EndpointTicket;
 use tokio::sync::{mpsc, oneshot};
 
+pub mod gossip;
 pub mod lan;
 
 use crate::config::{Config, Relay};
@@ -147,7 +148,7 @@ impl Gate {
             Err(poisoned) => poisoned.into_inner(),
         };
         match alpn {
-            SYNC_ALPN => a.may_sync(device),
+            SYNC_ALPN | gossip::GOSSIP_ALPN => a.may_sync(device),
             LINK_ALPN if a.revoked.contains(device) => Err("this device has been revoked"),
             LINK_ALPN | JOIN_ALPN => Ok(()),
             _ => Err("unknown protocol"),
@@ -220,7 +221,7 @@ pub fn parse_ticket(text: &str) -> Result<(DeviceId, Vec<SocketAddr>)> {
     Ok((device, addr.ip_addrs().copied().collect()))
 }
 
-fn endpoint_addr(device: &DeviceId, addrs: &[SocketAddr]) -> Result<EndpointAddr> {
+pub(crate) fn endpoint_addr(device: &DeviceId, addrs: &[SocketAddr]) -> Result<EndpointAddr> {
     let id = iroh::PublicKey::from_bytes(device.as_bytes())
         .map_err(|_| anyhow!("invalid device key"))?;
     Ok(EndpointAddr::from_parts(
@@ -250,6 +251,36 @@ async fn write_frame(send: &mut SendStream, f: &Frame) -> Result<()> {
     Ok(())
 }
 
+/// With `GROUNDWORK_WIRE_DUMP=FILE` set, every byte this node receives from
+/// peers (stream data and gossip messages, after decryption) is appended to
+/// FILE: a diagnostic, and what the privacy test searches on the national
+/// node. On a group's own device the file holds what its peers sent, so it
+/// is as sensitive as the store.
+pub fn wire_dump(bytes: &[u8]) {
+    use std::io::Write;
+    static DUMP: std::sync::OnceLock<Option<std::sync::Mutex<std::fs::File>>> =
+        std::sync::OnceLock::new();
+    let dump = DUMP.get_or_init(|| {
+        let path = std::env::var_os("GROUNDWORK_WIRE_DUMP")?;
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+        {
+            Ok(f) => Some(std::sync::Mutex::new(f)),
+            Err(e) => {
+                tracing::warn!("cannot open the wire dump {}: {e}", path.to_string_lossy());
+                None
+            }
+        }
+    });
+    if let Some(f) = dump
+        && let Ok(mut f) = f.lock()
+    {
+        let _ = f.write_all(bytes);
+    }
+}
+
 /// Reads frames from a stream into a decoder.
 struct FrameReader {
     recv: RecvStream,
@@ -273,7 +304,10 @@ impl FrameReader {
                 return Ok(Some(f));
             }
             match self.recv.read(&mut self.buf).await.context("receiving")? {
-                Some(n) => self.decoder.push(&self.buf[..n]),
+                Some(n) => {
+                    wire_dump(&self.buf[..n]);
+                    self.decoder.push(&self.buf[..n]);
+                }
                 None if self.decoder.buffered() == 0 => return Ok(None),
                 None => bail!("the stream ended inside a frame"),
             }
@@ -535,11 +569,12 @@ impl ProtocolHandler for LinkHandler {
 }
 
 /// Starts the Router with every ALPN this node serves.
-pub fn serve(ep: Endpoint, node: NodeHandle) -> Router {
+pub fn serve(ep: Endpoint, node: NodeHandle, gossip: iroh_gossip::Gossip) -> Router {
     Router::builder(ep)
         .accept(SYNC_ALPN, SyncHandler { node: node.clone() })
         .accept(JOIN_ALPN, JoinHandler { node: node.clone() })
         .accept(LINK_ALPN, LinkHandler { node })
+        .accept(gossip::GOSSIP_ALPN, gossip)
         .spawn()
 }
 

@@ -151,6 +151,20 @@ pub enum Cmd {
         /// Kept, or why not.
         reply: oneshot::Sender<Result<(), String>>,
     },
+    /// A card or record arrived by gossip (tagged with its kind).
+    Gossiped {
+        /// The neighbour that passed it on.
+        from: DeviceId,
+        /// The tagged bytes.
+        bytes: Vec<u8>,
+    },
+    /// A gossip neighbour came or went.
+    GossipNeighbour {
+        /// The device.
+        device: DeviceId,
+        /// Came (true) or went.
+        up: bool,
+    },
     /// LAN discovery saw a device at these addresses.
     Discovered {
         /// The device.
@@ -185,6 +199,8 @@ impl std::fmt::Debug for Cmd {
             Cmd::Linked { .. } => "Linked",
             Cmd::SawAddrs { .. } => "SawAddrs",
             Cmd::Discovered { .. } => "Discovered",
+            Cmd::Gossiped { .. } => "Gossiped",
+            Cmd::GossipNeighbour { .. } => "GossipNeighbour",
             Cmd::Affiliated { .. } => "Affiliated",
             Cmd::Compacted { .. } => "Compacted",
             Cmd::With(_) => "With",
@@ -200,6 +216,32 @@ struct Live {
     dialer: DeviceId,
     session: Session,
     out: mpsc::Sender<Outgoing>,
+    /// Whose public documents this session carries.
+    scope: Scope,
+}
+
+/// Whose public documents a session carries besides this group's own.
+#[derive(Clone, Debug)]
+enum Scope {
+    /// Every group's this node holds: the group's own devices, and two
+    /// linked groups (so documents travel along chains of linked groups).
+    All,
+    /// Only these groups': a link with the national node carries only the
+    /// national body's and that group's documents. The national node is
+    /// linked with every group, and relaying every group's documents to
+    /// every other through it would cost the network work that grows with
+    /// the square of its size; it relays the directory (cards and records)
+    /// instead.
+    Only(BTreeSet<GroupId>),
+}
+
+impl Scope {
+    fn covers(&self, group: &GroupId) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Only(groups) => groups.contains(group),
+        }
+    }
 }
 
 pub use groundwork_protocol::control::Event as NodeEvent;
@@ -228,10 +270,19 @@ pub struct Actor {
     compacting: BTreeSet<DocId>,
     /// Network records held, newest per group.
     records: Records,
+    /// The network this node belongs to: its own id on the national node,
+    /// else its affiliation's network, once it has one.
+    network: Option<GroupId>,
     /// The group's summary may have changed: recompute it when idle.
     summary_due: bool,
     /// The actor's own command channel, for helper threads to answer on.
     to_self: Option<mpsc::Sender<Cmd>>,
+    /// The gossip task, once the daemon has started it.
+    gossip: Option<mpsc::UnboundedSender<crate::net::gossip::GossipCmd>>,
+    /// Direct gossip neighbours now.
+    gossip_neighbours: BTreeSet<DeviceId>,
+    /// Cards and records that arrived by gossip and were new.
+    gossip_received: u64,
 }
 
 impl std::fmt::Debug for Actor {
@@ -274,6 +325,7 @@ impl Actor {
             }
         }
         let peers = peers::load(&group)?;
+        let network = own_network(&group)?;
         let mut actor = Actor {
             me,
             role: Role::Member,
@@ -290,18 +342,18 @@ impl Actor {
             compact_due: BTreeSet::new(),
             compacting: BTreeSet::new(),
             records: Records::default(),
+            network,
             summary_due: true,
             to_self: None,
+            gossip: None,
+            gossip_neighbours: BTreeSet::new(),
+            gossip_received: 0,
             group,
         };
         actor.refresh_devices()?;
-        for (kind, (_, bytes)) in actor.group.store().records()? {
-            if let Err(e) = actor.records.offer(kind, &bytes) {
-                tracing::warn!("a stored record does not verify: {e}");
-            }
-        }
+        actor.records = load_records(&actor.group, network);
         if let Some(a) = actor.group.affiliation()? {
-            let _ = actor.records.offer(KIND_AFFILIATION, a.bytes());
+            let _ = actor.records.offer(KIND_AFFILIATION, a.bytes(), network);
         }
         let own = actor.group.profile().id;
         for kind in DocKind::ALL {
@@ -509,11 +561,37 @@ impl Actor {
         }
     }
 
-    fn shared_with(&self, peer: Peer) -> BTreeSet<DocId> {
+    /// Which groups' public documents a session with `peer` carries. Both
+    /// ends work it out the same way: each knows whether it or the other is
+    /// the national node (from its own profile and the other's card).
+    fn scope(&self, peer: &DeviceId, kind: Peer) -> Scope {
+        if matches!(kind, Peer::GroupDevice(_)) {
+            return Scope::All;
+        }
+        let own = self.group.profile().id;
+        let theirs = self.peers.get(peer).and_then(|p| p.group).or_else(|| {
+            self.cards
+                .iter()
+                .find(|(g, c)| **g != own && c.card().write_keys.contains(peer))
+                .map(|(g, _)| *g)
+        });
+        let national = |g: &GroupId| {
+            self.cards
+                .get(g)
+                .is_some_and(|c| c.card().kind == crate::group::GroupKind::National.slug())
+        };
+        if national(&own) || theirs.as_ref().is_some_and(national) {
+            Scope::Only([own].into_iter().chain(theirs).collect())
+        } else {
+            Scope::All
+        }
+    }
+
+    fn shared_with(&self, peer: Peer, scope: &Scope) -> BTreeSet<DocId> {
         let own = self.group.profile().id;
         let mut set = shared_docs(&own, self.role, peer);
         for (id, (g, _)) in &self.index {
-            if *g != own {
+            if *g != own && scope.covers(g) {
                 set.insert(*id);
             }
         }
@@ -565,6 +643,14 @@ impl Actor {
             }
             Cmd::SawAddrs { device, addrs } => self.saw(device, addrs),
             Cmd::Discovered { device, addrs } => self.discovered(device, addrs),
+            Cmd::Gossiped { from, bytes } => self.gossiped(from, bytes),
+            Cmd::GossipNeighbour { device, up } => {
+                if up {
+                    self.gossip_neighbours.insert(device);
+                } else {
+                    self.gossip_neighbours.remove(&device);
+                }
+            }
             Cmd::Affiliated {
                 device,
                 record,
@@ -615,7 +701,8 @@ impl Actor {
                 return Err("already connected".into());
             }
         }
-        let shared = self.shared_with(kind);
+        let scope = self.scope(&peer, kind);
+        let shared = self.shared_with(kind, &scope);
         let own = self.group.profile().id;
         let states = peers::load_states(&self.group, &peer);
         let mut session = match kind {
@@ -637,6 +724,7 @@ impl Actor {
                 dialer,
                 session,
                 out,
+                scope,
             },
         );
         self.last_error.remove(&peer);
@@ -644,6 +732,12 @@ impl Actor {
             device: peer,
             group: self.peers.get(&peer).and_then(|p| p.group),
         });
+        let addrs = self
+            .peers
+            .get(&peer)
+            .map(|p| p.addrs.clone())
+            .unwrap_or_default();
+        self.gossip_send(crate::net::gossip::GossipCmd::Peer(peer, addrs));
         tracing::info!(peer = %peer.fmt_short(), outbound, "session started");
         Ok((id, first))
     }
@@ -653,6 +747,7 @@ impl Actor {
         let Some(live) = sessions.get_mut(&session) else {
             return;
         };
+        host.scope = live.scope.clone();
         let result = live.session.handle(msg, &mut docs, &mut host);
         let peer = live.peer;
         let changed = std::mem::take(&mut host.changed);
@@ -675,21 +770,12 @@ impl Actor {
         if !new_cards.is_empty() {
             self.after_cards(new_cards, session);
         }
-        let mut fresh = Vec::new();
-        for r in offered {
-            let Some((&kind, bytes)) = r.split_first() else {
-                continue;
-            };
-            match self.keep_record(kind, bytes) {
-                Ok(true) => fresh.push(r),
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::warn!(peer = %peer.fmt_short(), "refused a record: {e}");
-                    self.last_error
-                        .insert(peer, format!("refused a record: {e}"));
-                    self.end(session, format!("bad record: {e}"));
-                }
-            }
+        let (fresh, forged) = self.keep_records(offered);
+        if let Some(e) = forged {
+            tracing::warn!(peer = %peer.fmt_short(), "refused a record: {e}");
+            self.last_error
+                .insert(peer, format!("refused a record: {e}"));
+            self.end(session, format!("bad record: {e}"));
         }
         self.spread_records(fresh, Some(session));
         self.after_changes(&changed, Some(session));
@@ -864,32 +950,79 @@ impl Actor {
     }
 
     /// Verifies, keeps (durably) and reports a record if it is newer.
-    /// `Ok(false)`: not newer (stale or the same), nothing done.
+    /// `Ok(false)`: nothing done, because it is the record already held, or
+    /// a valid one not used (stale, a replayed sequence number, another
+    /// network's affiliation; logged). `Err`: the record is forged or
+    /// malformed, and whoever sent it is at fault.
     fn keep_record(&mut self, kind: u8, bytes: &[u8]) -> Result<bool, String> {
-        match self.records.offer(kind, bytes) {
-            Ok(Some(subject)) => {
-                if let Err(e) = self
-                    .group
-                    .store()
-                    .put_record(kind, subject.as_bytes(), bytes)
-                {
-                    return Err(e.to_string());
-                }
-                let _ = self.events.send(NodeEvent::RecordReceived {
-                    group: subject,
-                    what: if kind == KIND_SUMMARY {
-                        "summary"
-                    } else {
-                        "affiliation"
-                    }
-                    .into(),
-                });
-                Ok(true)
-            }
-            Ok(None) => Ok(false),
-            Err(RecordRejected::Stale { .. } | RecordRejected::Replayed(_)) => Ok(false),
-            Err(e) => Err(e.to_string()),
+        let (fresh, forged) = self.keep_records(vec![tagged(kind, bytes)]);
+        match forged {
+            Some(e) => Err(e),
+            None => Ok(!fresh.is_empty()),
         }
+    }
+
+    /// [`Actor::keep_record`] for many records (tagged with their kind),
+    /// stored in one transaction: a peer's first `Records` message holds
+    /// the whole network's. Returns the records kept (to relay) and the
+    /// first forged one's reason; the valid ones are kept either way.
+    fn keep_records(&mut self, batch: Vec<Vec<u8>>) -> (Vec<Vec<u8>>, Option<String>) {
+        let mut kept: Vec<(u8, GroupId, Vec<u8>, Option<i64>)> = Vec::new();
+        let mut forged = None;
+        for r in batch {
+            let Some((&kind, bytes)) = r.split_first() else {
+                continue;
+            };
+            match self.records.offer(kind, bytes, self.network) {
+                Ok(Some(subject)) => {
+                    let day = (kind == KIND_SUMMARY)
+                        .then(|| self.records.summaries.get(&subject))
+                        .flatten()
+                        .map(|s| s.record().as_of.unix_days());
+                    kept.push((kind, subject, r, day));
+                }
+                Ok(None) => {}
+                Err(e) if !e.is_forged() => {
+                    let subject = record_subject(kind, bytes);
+                    tracing::info!(
+                        group = %subject.map_or_else(|| "?".into(), |g| g.fmt_short()),
+                        "ignored a {}: {e}",
+                        record_name(kind)
+                    );
+                }
+                Err(e) => {
+                    forged.get_or_insert(format!("{}: {e}", record_name(kind)));
+                }
+            }
+        }
+        if kept.is_empty() {
+            return (Vec::new(), forged);
+        }
+        let rows: Vec<crate::store::RecordRow<'_>> = kept
+            .iter()
+            .map(|(kind, g, r, day)| crate::store::RecordRow {
+                kind: *kind,
+                subject: *g.as_bytes(),
+                bytes: &r[1..],
+                history_day: *day,
+            })
+            .collect();
+        if let Err(e) = self.group.store().put_records(&rows) {
+            // Not kept: forget them too, so a later copy is taken again.
+            tracing::warn!("could not store network records: {e}");
+            self.records = load_records(&self.group, self.network);
+            return (Vec::new(), forged);
+        }
+        for (kind, subject, tagged, _) in &kept {
+            let _ = self.events.send(NodeEvent::RecordReceived {
+                group: *subject,
+                what: record_name(*kind).into(),
+            });
+            // Gossip drops what it has already seen, so a record that came
+            // by gossip going out again costs nothing.
+            self.gossip_send(crate::net::gossip::GossipCmd::Broadcast(tagged.clone()));
+        }
+        (kept.into_iter().map(|(_, _, r, _)| r).collect(), forged)
     }
 
     /// Sends records to every open session but `except`.
@@ -917,6 +1050,69 @@ impl Actor {
         } else if let Some(doc) = self.compact_due.pop_first() {
             self.compact_if_due(&doc);
         }
+    }
+
+    /// Where gossip commands go (the daemon sets it). Joins the network's
+    /// topic if this node belongs to one, with every remembered device as
+    /// a way in.
+    pub fn set_gossip(&mut self, tx: mpsc::UnboundedSender<crate::net::gossip::GossipCmd>) {
+        use crate::net::gossip::GossipCmd;
+        for p in self.peers.values() {
+            let _ = tx.send(GossipCmd::Peer(p.device, p.addrs.clone()));
+        }
+        if let Some(n) = self.network {
+            let _ = tx.send(GossipCmd::Join(n));
+        }
+        self.gossip = Some(tx);
+    }
+
+    /// The node's part in its network's gossip, for `status`.
+    pub fn gossip_status(&self) -> Option<groundwork_protocol::control::GossipStatus> {
+        self.gossip.as_ref()?;
+        Some(groundwork_protocol::control::GossipStatus {
+            network: self.network?,
+            neighbours: self.gossip_neighbours.len() as u64,
+            records_received: self.gossip_received,
+        })
+    }
+
+    fn gossip_send(&self, cmd: crate::net::gossip::GossipCmd) {
+        if let Some(tx) = &self.gossip {
+            let _ = tx.send(cmd);
+        }
+    }
+
+    /// A card or record arrived by gossip: checked like one from a session.
+    /// There is no session to end over a bad one; it is logged and dropped.
+    fn gossiped(&mut self, from: DeviceId, bytes: Vec<u8>) {
+        let Some(&kind) = bytes.first() else {
+            return;
+        };
+        if kind == KIND_CARD {
+            let (mut host, docs, _) = self.split();
+            // Outside any session: no session's documents to extend.
+            host.scope = Scope::Only(BTreeSet::new());
+            let r = host.receive_cards(vec![bytes[1..].to_vec()]);
+            let new_cards = std::mem::take(&mut host.new_cards);
+            drop((host, docs));
+            match r {
+                Ok(_) if !new_cards.is_empty() => {
+                    self.gossip_received += 1;
+                    self.after_cards(new_cards, 0);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(from = %from.fmt_short(), "refused a gossiped group card: {e}")
+                }
+            }
+            return;
+        }
+        let (fresh, forged) = self.keep_records(vec![bytes]);
+        if let Some(e) = forged {
+            tracing::warn!(from = %from.fmt_short(), "refused a gossiped record: {e}");
+        }
+        self.gossip_received += fresh.len() as u64;
+        self.spread_records(fresh, None);
     }
 
     /// Where helper threads send their results (the daemon sets it).
@@ -972,6 +1168,11 @@ impl Actor {
             .iter()
             .filter_map(|g| self.cards.get(g).map(|c| c.bytes().to_vec()))
             .collect();
+        for c in &cards {
+            self.gossip_send(crate::net::gossip::GossipCmd::Broadcast(tagged(
+                KIND_CARD, c,
+            )));
+        }
         for g in groups {
             if g == own {
                 continue;
@@ -996,9 +1197,15 @@ impl Actor {
                 continue;
             };
             let open = live.session.is_open();
-            let r = live
-                .session
-                .share_more(new_docs.iter().copied(), &mut docs, &host);
+            let scope = live.scope.clone();
+            let r = live.session.share_more(
+                new_docs
+                    .iter()
+                    .copied()
+                    .filter(|d| host.index.get(d).is_some_and(|(g, _)| scope.covers(g))),
+                &mut docs,
+                &host,
+            );
             drop((host, docs));
             match r {
                 Ok(msgs) => {
@@ -1117,6 +1324,10 @@ impl Actor {
             return Err("the sending node is not a national node".into());
         }
         let signed = self.group.keep_affiliation(record, &network)?;
+        if self.network != Some(network) {
+            self.network = Some(network);
+            self.gossip_send(crate::net::gossip::GossipCmd::Join(network));
+        }
         let bytes = signed.bytes().to_vec();
         if self.keep_record(KIND_AFFILIATION, &bytes)? {
             self.spread_records(vec![tagged(KIND_AFFILIATION, &bytes)], None);
@@ -1221,6 +1432,8 @@ struct Host<'a> {
     staged_devices: Option<Devices>,
     records: &'a Records,
     offered_records: Vec<Vec<u8>>,
+    /// The scope of the session whose message is being handled.
+    scope: Scope,
 }
 
 impl Actor {
@@ -1254,6 +1467,7 @@ impl Actor {
                 staged_devices: None,
                 records,
                 offered_records: Vec::new(),
+                scope: Scope::All,
             },
             group.docs(),
             sessions,
@@ -1360,18 +1574,48 @@ impl SessionStore for Host<'_> {
 
     fn receive_cards(&mut self, cards: Vec<Vec<u8>>) -> Result<Vec<DocId>, String> {
         let own = self.group.profile().id;
-        let mut new_docs = Vec::new();
+        // Verify every card first (one bad card refuses the message), then
+        // keep the newer ones in one transaction.
+        let mut fresh: BTreeMap<GroupId, SignedCard> = BTreeMap::new();
         for bytes in cards {
+            // The card already held comes round from every peer and needs
+            // no second verification (a byte comparison is far cheaper).
+            if self.cards.values().any(|h| h.bytes() == bytes.as_slice()) {
+                continue;
+            }
             let card = SignedCard::from_bytes(&bytes).map_err(|e| e.to_string())?;
             let g = card.card().group;
-            if self.keep_card(card) {
-                self.new_cards.push(g);
-                if g != own {
-                    new_docs.push(DocId::derive(&g, DocKind::Constitution));
-                    new_docs.push(DocId::derive(&g, DocKind::Plan));
-                    for kind in [DocKind::Constitution, DocKind::Plan] {
-                        self.index.insert(DocId::derive(&g, kind), (g, kind));
-                    }
+            let seq = card.card().seq;
+            let held = self.cards.get(&g).or_else(|| fresh.get(&g));
+            if held.is_none_or(|h| h.card().seq < seq) {
+                fresh.insert(g, card);
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<([u8; 32], &[u8])> = fresh
+            .iter()
+            .map(|(g, c)| (*g.as_bytes(), c.bytes()))
+            .collect();
+        if let Err(e) = self.group.store().put_cards(&rows) {
+            tracing::warn!("could not store group cards: {e}");
+            return Ok(Vec::new());
+        }
+        let mut new_docs = Vec::new();
+        for (g, card) in fresh {
+            let _ = self.events.send(NodeEvent::RecordReceived {
+                group: g,
+                what: "group card".into(),
+            });
+            if self.cards.insert(g, card).is_some() {
+                continue;
+            }
+            self.new_cards.push(g);
+            if g != own && self.scope.covers(&g) {
+                for kind in [DocKind::Constitution, DocKind::Plan] {
+                    new_docs.push(DocId::derive(&g, kind));
+                    self.index.insert(DocId::derive(&g, kind), (g, kind));
                 }
             }
         }
@@ -1423,26 +1667,31 @@ pub fn peer_statuses(
         .collect())
 }
 
+/// What the store holds of the network: this node's network, the newest
+/// records, and the verified cards.
+fn held_network(group: &Group) -> Result<(Option<GroupId>, Records, Vec<SignedCard>), GroupError> {
+    let network = own_network(group)?;
+    let mut records = Records::default();
+    for (kind, (_, bytes)) in group.store().records()? {
+        let _ = records.offer(kind, &bytes, network);
+    }
+    let cards = group
+        .store()
+        .cards()?
+        .into_iter()
+        .filter_map(|(_, b)| SignedCard::from_bytes(&b).ok())
+        .collect();
+    Ok((network, records, cards))
+}
+
 /// The directory of groups, from the cards and records in the store (a
 /// running node stores every record before it uses it, so this is current).
 pub fn directory(
     group: &Group,
 ) -> Result<Vec<groundwork_protocol::control::DirectoryEntry>, GroupError> {
-    let mut records = Records::default();
-    for (kind, (_, bytes)) in group.store().records()? {
-        let _ = records.offer(kind, &bytes);
-    }
-    let own = group.profile().id;
-    let network = if group.profile().kind == crate::group::GroupKind::National {
-        Some(own)
-    } else {
-        group.affiliation()?.map(|a| a.record().network)
-    };
+    let (network, records, cards) = held_network(group)?;
     let mut out = Vec::new();
-    for (_, bytes) in group.store().cards()? {
-        let Ok(card) = SignedCard::from_bytes(&bytes) else {
-            continue;
-        };
+    for card in cards {
         let c = card.card();
         let summary = records.summaries.get(&c.group).map(|s| s.record().clone());
         let affiliated = records
@@ -1454,7 +1703,9 @@ pub fn directory(
             name: c.name.clone(),
             area: c.area.clone(),
             kind: c.kind.clone(),
-            members: summary.as_ref().map(|s| s.members),
+            members: summary
+                .as_ref()
+                .map(|s| groundwork_protocol::report::Cell::of(s.members)),
             established: summary.as_ref().map(|s| s.established),
             affiliated,
             last_seen: summary.map(|s| s.as_of),
@@ -1463,6 +1714,70 @@ pub fn directory(
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
+
+/// The network's figures (`report`), from the cards, the newest summaries
+/// and the summary history in the store.
+pub fn report(group: &Group) -> Result<groundwork_protocol::report::NetworkReport, GroupError> {
+    use groundwork_protocol::report::{Listed, build};
+    let (network, records, cards) = held_network(group)?;
+    let listed: Vec<Listed> = cards
+        .iter()
+        .map(|card| {
+            let c = card.card();
+            Listed {
+                group: c.group,
+                name: c.name.clone(),
+                area: c.area.clone(),
+                kind: c.kind.clone(),
+                affiliated: records
+                    .affiliations
+                    .get(&c.group)
+                    .is_some_and(|a| Some(a.record().network) == network),
+            }
+        })
+        .collect();
+    let latest = records
+        .summaries
+        .iter()
+        .map(|s| (s.record().group, s.record().clone()))
+        .collect();
+    let history: Vec<MembershipSummary> = group
+        .store()
+        .summary_history()?
+        .iter()
+        .filter_map(|b| Signed::<MembershipSummary>::from_bytes(b).ok())
+        .map(|s| s.record().clone())
+        .collect();
+    Ok(build(network, &listed, &latest, &history))
+}
+
+/// The records in the store (each verified again).
+fn load_records(group: &Group, network: Option<GroupId>) -> Records {
+    let mut records = Records::default();
+    match group.store().records() {
+        Ok(all) => {
+            for (kind, (_, bytes)) in all {
+                if let Err(e) = records.offer(kind, &bytes, network) {
+                    tracing::warn!("a stored {} is not used: {e}", record_name(kind));
+                }
+            }
+        }
+        Err(e) => tracing::warn!("could not read the network records: {e}"),
+    }
+    records
+}
+
+/// The network a group belongs to: its own id if it is the national body,
+/// else the network of its affiliation.
+fn own_network(group: &Group) -> Result<Option<GroupId>, GroupError> {
+    if group.profile().kind == crate::group::GroupKind::National {
+        return Ok(Some(group.profile().id));
+    }
+    Ok(group.affiliation()?.map(|a| a.record().network))
+}
+
+/// The tag of a group card in a gossip message (records use their kinds).
+const KIND_CARD: u8 = 0;
 
 /// A record with its kind byte in front, as `Records` carries it.
 fn tagged(kind: u8, bytes: &[u8]) -> Vec<u8> {
@@ -1482,19 +1797,57 @@ pub struct Records {
     pub summaries: Latest<MembershipSummary>,
 }
 
+/// What a record kind is called in logs and events.
+fn record_name(kind: u8) -> &'static str {
+    match kind {
+        KIND_AFFILIATION => "affiliation",
+        KIND_SUMMARY => "summary",
+        _ => "record",
+    }
+}
+
+/// The group a (verified) record is about, for a log line.
+fn record_subject(kind: u8, bytes: &[u8]) -> Option<GroupId> {
+    match kind {
+        KIND_AFFILIATION => Signed::<Affiliation>::from_bytes(bytes)
+            .ok()
+            .map(|s| s.record().group),
+        KIND_SUMMARY => Signed::<MembershipSummary>::from_bytes(bytes)
+            .ok()
+            .map(|s| s.record().group),
+        _ => None,
+    }
+}
+
 impl Records {
     /// Verifies and keeps a record if it is newer; returns its subject then.
-    fn offer(&mut self, kind: u8, bytes: &[u8]) -> Result<Option<GroupId>, RecordRejected> {
+    /// Affiliations count only from `network` (this node's own): anyone can
+    /// make a key and call it a network.
+    fn offer(
+        &mut self,
+        kind: u8,
+        bytes: &[u8],
+        network: Option<GroupId>,
+    ) -> Result<Option<GroupId>, RecordRejected> {
         let kept = match kind {
             KIND_AFFILIATION => {
-                let s = Signed::<Affiliation>::from_bytes(bytes)?.record().group;
-                self.affiliations.offer(bytes)?.then_some(s)
+                if self.affiliations.holds(bytes) {
+                    return Ok(None);
+                }
+                let a = Signed::<Affiliation>::from_bytes(bytes)?;
+                if Some(a.record().network) != network {
+                    return Err(RecordRejected::OtherNetwork);
+                }
+                let s = a.record().group;
+                self.affiliations.offer_signed(a)?.then_some(s)
             }
             KIND_SUMMARY => {
-                let s = Signed::<MembershipSummary>::from_bytes(bytes)?
-                    .record()
-                    .group;
-                self.summaries.offer(bytes)?.then_some(s)
+                if self.summaries.holds(bytes) {
+                    return Ok(None);
+                }
+                let a = Signed::<MembershipSummary>::from_bytes(bytes)?;
+                let s = a.record().group;
+                self.summaries.offer_signed(a)?.then_some(s)
             }
             _ => return Err(RecordRejected::Malformed),
         };

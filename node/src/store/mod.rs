@@ -41,6 +41,24 @@ const PEERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("peers");
 const CARDS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("cards");
 /// (record kind, subject group id) to the newest signed network record.
 const RECORDS: TableDefinition<(u8, &[u8]), &[u8]> = TableDefinition::new("records");
+/// (subject group id, day of the figures as Unix days) to the newest
+/// membership summary of that group on that day: the history `report`
+/// draws growth from. One per group and day keeps it small.
+const HISTORY: TableDefinition<(&[u8], i64), &[u8]> = TableDefinition::new("summary_history");
+
+/// A network record to keep.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordRow<'a> {
+    /// Its kind.
+    pub kind: u8,
+    /// The group it is about.
+    pub subject: [u8; 32],
+    /// The signed record.
+    pub bytes: &'a [u8],
+    /// For a summary: the day of its figures, under which it is also kept
+    /// in the summary history.
+    pub history_day: Option<i64>,
+}
 
 /// The store format this build writes and reads. A store of any other
 /// format is refused (there is no older format to migrate yet).
@@ -454,6 +472,19 @@ impl Store {
         self.put(CARDS, group, card)
     }
 
+    /// Durably keeps group cards, in one transaction.
+    pub fn put_cards(&self, rows: &[([u8; 32], &[u8])]) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        {
+            let mut table = tx.open_table(CARDS)?;
+            for (group, card) in rows {
+                table.insert(&group[..], *card)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn all(&self, def: TableDefinition<&[u8], &[u8]>) -> Result<Vec<Entry>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = match tx.open_table(def) {
@@ -521,17 +552,37 @@ impl Store {
         Ok(out)
     }
 
-    /// Durably keeps a network record (the caller verified it is newer).
-    pub fn put_record(
-        &self,
-        kind: u8,
-        subject: &[u8; 32],
-        record: &[u8],
-    ) -> Result<(), StoreError> {
+    /// Durably keeps network records (the caller verified they are newer),
+    /// in one transaction. A summary is also kept as its day's entry in
+    /// the summary history.
+    pub fn put_records(&self, rows: &[RecordRow<'_>]) -> Result<(), StoreError> {
         let tx = self.write()?;
-        tx.open_table(RECORDS)?
-            .insert((kind, &subject[..]), record)?;
+        {
+            let mut records = tx.open_table(RECORDS)?;
+            let mut history = tx.open_table(HISTORY)?;
+            for r in rows {
+                records.insert((r.kind, &r.subject[..]), r.bytes)?;
+                if let Some(day) = r.history_day {
+                    history.insert((&r.subject[..], day), r.bytes)?;
+                }
+            }
+        }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Every summary in the history, oldest day first per group.
+    pub fn summary_history(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = match tx.open_table(HISTORY) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            out.push(entry?.1.value().to_vec());
+        }
+        Ok(out)
     }
 }

@@ -1,0 +1,191 @@
+//! `groundwork demo`: found the sample network, run it on loopback, and
+//! print the national report once it has converged.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use groundwork_protocol::control::{Request, Response};
+
+use super::network::{ShutdownSignals, print_report, runtime};
+use super::output::Out;
+use crate::control::ControlHandler;
+use crate::datadir::DataDir;
+use crate::demo::network::{DemoNetwork, Layout, Progress};
+
+/// How long the demo waits for the network to converge.
+const CONVERGE_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Runs the demo. Its data lives in a temporary directory (removed at the
+/// end) unless `data_dir` is given; a directory holding an earlier demo is
+/// run again as it is.
+pub fn run(data_dir: Option<&Path>, groups: usize, headless: bool, out: &mut Out) -> Result<()> {
+    let temp;
+    let root = match data_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+            d.to_owned()
+        }
+        None => {
+            temp = tempfile::tempdir().context("creating a temporary directory")?;
+            temp.path().to_owned()
+        }
+    };
+    let (national, dirs, fresh) = match crate::demo::read_manifest(&root)? {
+        Some(dirs) => {
+            out.line(format!(
+                "Running the demo network in {} again",
+                root.display()
+            ))?;
+            (
+                DataDir::new(root.join(crate::demo::NATIONAL_DIR)),
+                dirs,
+                false,
+            )
+        }
+        None => {
+            if std::fs::read_dir(&root)
+                .with_context(|| format!("reading {}", root.display()))?
+                .next()
+                .is_some()
+            {
+                bail!(
+                    "{} is not empty and holds no demo network; give a new or empty directory",
+                    root.display()
+                );
+            }
+            let (national, dirs) = found(&root, groups, out)?;
+            (national, dirs, true)
+        }
+    };
+    runtime()?.block_on(async {
+        let mut shutdown = ShutdownSignals::install()?;
+        out.line(format!(
+            "Starting {} nodes on loopback (relays off)",
+            dirs.len() + 1
+        ))?;
+        out.flush()?;
+        let mut net = DemoNetwork::start(&national, &dirs).await?;
+        let started = Instant::now();
+        let result = converge(&mut net, fresh, out).await;
+        let result = match result {
+            Ok(()) => {
+                out.line(format!(
+                    "Converged in {:.1} s: every summary is at the national node and every node holds the whole directory",
+                    started.elapsed().as_secs_f64()
+                ))?;
+                out.line("")?;
+                report(&net, out).await
+            }
+            Err(e) => Err(e),
+        };
+        if result.is_ok() && !headless {
+            out.line("")?;
+            out.line(format!(
+                "The network is running: {} ({}). Press Ctrl-C to stop.",
+                net.national.ticket(),
+                crate::demo::sample::NATIONAL_NAME
+            ))?;
+            out.flush()?;
+            shutdown.wait().await;
+        }
+        out.flush()?;
+        net.shutdown().await?;
+        result
+    })?;
+    match data_dir {
+        Some(d) => out.line(format!(
+            "The data is in {}; explore the national node with: groundwork --data-dir {} report",
+            d.display(),
+            d.join(crate::demo::NATIONAL_DIR).display()
+        ))?,
+        None => out.line(
+            "The sample data was temporary; pass --data-dir DIR to keep it and explore it with the other commands.",
+        )?,
+    }
+    Ok(())
+}
+
+/// Founds the national body and the sample groups under `root`.
+fn found(root: &Path, groups: usize, out: &mut Out) -> Result<(DataDir, Vec<DataDir>)> {
+    out.line(format!(
+        "Founding {} and {groups} sample groups in {}",
+        crate::demo::sample::NATIONAL_NAME,
+        root.display()
+    ))?;
+    out.flush()?;
+    let national = crate::demo::found_national(root)?;
+    let built = crate::demo::build(root, groups, |g| {
+        let _ = out.line(format!(
+            "  founded {} ({}): {} members{}",
+            g.name,
+            g.area,
+            g.members,
+            if g.established { ", established" } else { "" }
+        ));
+        let _ = out.flush();
+    })?;
+    crate::demo::write_manifest(root, &built)?;
+    let established = built.iter().filter(|g| g.established).count();
+    out.line(format!(
+        "{} groups, {established} established, {} members",
+        built.len(),
+        built.iter().map(|g| g.members).sum::<usize>()
+    ))?;
+    Ok((
+        national,
+        built
+            .into_iter()
+            .map(|g| DataDir::new(g.data_dir))
+            .collect(),
+    ))
+}
+
+/// Affiliates and links a fresh network, then waits, printing progress.
+async fn converge(net: &mut DemoNetwork, fresh: bool, out: &mut Out) -> Result<()> {
+    if fresh {
+        let t = Instant::now();
+        let (affiliations, links) = net.connect(Layout::Affiliated).await?;
+        out.line(format!(
+            "The national node affiliated {affiliations} groups and groups made {links} links with their neighbours ({:.1} s)",
+            t.elapsed().as_secs_f64()
+        ))?;
+    } else {
+        net.mark_affiliated().await?;
+    }
+    out.flush()?;
+    let mut shown: Option<Instant> = None;
+    net.wait_converged(CONVERGE_TIMEOUT, |p: &Progress| {
+        // The first line, at most one a second after it, and the last.
+        if p.converged() || shown.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+            shown = Some(Instant::now());
+            let _ = out.line(format!(
+                "  syncing: the national node holds {}/{} summaries and {}/{} affiliations; {}/{} nodes hold the whole directory",
+                p.summaries,
+                p.groups,
+                p.affiliations,
+                p.affiliated,
+                p.full_directories,
+                p.groups + 1
+            ));
+            let _ = out.flush();
+        }
+    })
+    .await?;
+    Ok(())
+}
+
+/// Prints the national node's report.
+async fn report(net: &DemoNetwork, out: &mut Out) -> Result<()> {
+    match net.national.control().request(Request::Report).await {
+        Response::Report(r) => {
+            out.line(format!(
+                "{}: the network's figures",
+                crate::demo::sample::NATIONAL_NAME
+            ))?;
+            print_report(&r, false, out)
+        }
+        Response::Error { message } => bail!("{message}"),
+        other => bail!("unexpected answer to the report request: {other:?}"),
+    }
+}

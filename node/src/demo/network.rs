@@ -1,0 +1,298 @@
+//! The demo network running: the national node and every sample group as
+//! real nodes in this process, on loopback with relays off, affiliated and
+//! linked over iroh.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use groundwork_protocol::GroupId;
+use groundwork_protocol::control::{Request, Response};
+
+use crate::config::{Config, Relay};
+use crate::control::ControlHandler;
+use crate::daemon::Daemon;
+use crate::datadir::DataDir;
+
+/// How the groups join the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// The national node affiliates (and so links with) every group, and
+    /// groups are also linked in pairs (the second of each pair links with
+    /// the first), so their documents travel between them.
+    Affiliated,
+    /// Only every other group is affiliated, so linked with the national
+    /// node; each of the others links with the group before it and nothing
+    /// else. Its records reach the national node through that neighbour.
+    Sparse,
+}
+
+impl Layout {
+    /// Whether group `i` is affiliated (linked with the national node).
+    pub fn affiliates(self, i: usize) -> bool {
+        match self {
+            Layout::Affiliated => true,
+            Layout::Sparse => i.is_multiple_of(2),
+        }
+    }
+
+    /// The group that group `i` links with itself, if any.
+    pub fn neighbour(self, i: usize) -> Option<usize> {
+        (i % 2 == 1).then(|| i - 1)
+    }
+}
+
+/// The configuration every demo node runs with: loopback, any port, no
+/// relays, no public address lookup, no mDNS.
+pub fn loopback_config() -> Config {
+    Config {
+        relay: Relay::Disabled,
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        mdns: false,
+    }
+}
+
+/// One running group node.
+#[derive(Debug)]
+pub struct Running {
+    /// The group's name.
+    pub name: String,
+    /// Its id.
+    pub group: GroupId,
+    /// The node.
+    pub daemon: Daemon,
+}
+
+/// How far the network has converged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Groups in the network.
+    pub groups: usize,
+    /// Group summaries the national node holds.
+    pub summaries: usize,
+    /// Affiliations the national node holds.
+    pub affiliations: usize,
+    /// Affiliations the layout asked for.
+    pub affiliated: usize,
+    /// Nodes (the national one included) holding every group's card.
+    pub full_directories: usize,
+}
+
+impl Progress {
+    /// Every summary and affiliation at the national node, and the whole
+    /// directory on every node.
+    pub fn converged(&self) -> bool {
+        self.summaries == self.groups
+            && self.affiliations == self.affiliated
+            && self.full_directories == self.groups + 1
+    }
+}
+
+/// The demo network, running.
+#[derive(Debug)]
+pub struct DemoNetwork {
+    /// The national node.
+    pub national: Daemon,
+    /// The group nodes, in sample order.
+    pub groups: Vec<Running>,
+    affiliated: usize,
+}
+
+impl DemoNetwork {
+    /// Starts the national node in `national` and a node for each group
+    /// directory. Must run inside a tokio runtime.
+    pub async fn start(national: &DataDir, groups: &[DataDir]) -> Result<DemoNetwork> {
+        let config = loopback_config();
+        let national = Daemon::start(national, &config)
+            .await
+            .context("starting the national node")?;
+        let mut running = Vec::with_capacity(groups.len());
+        for dir in groups {
+            let daemon = Daemon::start(dir, &config)
+                .await
+                .with_context(|| format!("starting the node in {}", dir.root().display()))?;
+            let (name, group) = daemon
+                .handle()
+                .with(|a| (a.group().profile().name.clone(), a.group().profile().id))
+                .await?;
+            running.push(Running {
+                name,
+                group,
+                daemon,
+            });
+        }
+        Ok(DemoNetwork {
+            national,
+            groups: running,
+            affiliated: 0,
+        })
+    }
+
+    /// Affiliates and links the groups as `layout` says, a few at a time.
+    /// Returns (affiliations, links) made.
+    pub async fn connect(&mut self, layout: Layout) -> Result<(usize, usize)> {
+        let national = self.national.control();
+        let mut tasks = tokio::task::JoinSet::new();
+        let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(32));
+        for (i, g) in self.groups.iter().enumerate() {
+            let mut jobs = Vec::new();
+            if layout.affiliates(i) {
+                jobs.push((
+                    national.clone(),
+                    Request::Affiliate {
+                        ticket: g.daemon.ticket(),
+                    },
+                    true,
+                ));
+            }
+            if let Some(n) = layout.neighbour(i) {
+                jobs.push((
+                    g.daemon.control(),
+                    Request::PeerAdd {
+                        ticket: self.groups[n].daemon.ticket(),
+                    },
+                    false,
+                ));
+            }
+            for (control, req, affiliation) in jobs {
+                let name = g.name.clone();
+                let limit = limit.clone();
+                tasks.spawn(async move {
+                    let _permit = limit.acquire_owned().await;
+                    match control.request(req).await {
+                        Response::Error { message } => Err(anyhow!(
+                            "{} {name}: {message}",
+                            if affiliation {
+                                "affiliating"
+                            } else {
+                                "linking"
+                            }
+                        )),
+                        _ => Ok(affiliation),
+                    }
+                });
+            }
+        }
+        let (mut affiliations, mut links) = (0, 0);
+        while let Some(done) = tasks.join_next().await {
+            if done.context("a demo task failed")?? {
+                affiliations += 1;
+            } else {
+                links += 1;
+            }
+        }
+        self.affiliated = affiliations;
+        Ok((affiliations, links))
+    }
+
+    /// For a network run again: expects the affiliations the national node
+    /// already holds.
+    pub async fn mark_affiliated(&mut self) -> Result<()> {
+        let ids: Vec<GroupId> = self.groups.iter().map(|g| g.group).collect();
+        self.affiliated = self
+            .national
+            .handle()
+            .with(move |a| {
+                ids.iter()
+                    .filter(|g| a.records().affiliations.get(g).is_some())
+                    .count()
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// How far the network has converged.
+    pub async fn progress(&self) -> Result<Progress> {
+        let ids: BTreeSet<GroupId> = self.groups.iter().map(|g| g.group).collect();
+        let everyone = ids.len() + 1;
+        let wanted = ids.clone();
+        let (summaries, affiliations, cards) = self
+            .national
+            .handle()
+            .with(move |a| {
+                let r = a.records();
+                (
+                    wanted
+                        .iter()
+                        .filter(|g| r.summaries.get(g).is_some())
+                        .count(),
+                    wanted
+                        .iter()
+                        .filter(|g| r.affiliations.get(g).is_some())
+                        .count(),
+                    a.cards().len(),
+                )
+            })
+            .await?;
+        let mut full = usize::from(cards >= everyone);
+        for g in &self.groups {
+            if g.daemon.handle().with(|a| a.cards().len()).await? >= everyone {
+                full += 1;
+            }
+        }
+        Ok(Progress {
+            groups: ids.len(),
+            summaries,
+            affiliations,
+            affiliated: self.affiliated,
+            full_directories: full,
+        })
+    }
+
+    /// Waits until the network has converged, calling `each` whenever the
+    /// progress changes. Gives up after `timeout`, saying how far it got.
+    pub async fn wait_converged(
+        &self,
+        timeout: Duration,
+        mut each: impl FnMut(&Progress),
+    ) -> Result<Progress> {
+        let start = Instant::now();
+        let mut events = self.national.events();
+        let mut last = None;
+        loop {
+            let p = self.progress().await?;
+            if last != Some(p) {
+                each(&p);
+                last = Some(p);
+            }
+            if p.converged() {
+                return Ok(p);
+            }
+            let left = timeout.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                bail!(
+                    "the demo network did not converge in {} s: the national node holds {} of {} summaries \
+                     and {} of {} affiliations; {} of {} nodes hold the whole directory",
+                    timeout.as_secs(),
+                    p.summaries,
+                    p.groups,
+                    p.affiliations,
+                    p.affiliated,
+                    p.full_directories,
+                    p.groups + 1
+                );
+            }
+            // Look again when the national node hears something, and at
+            // least every 100 ms (group nodes raise no event here).
+            let _ = tokio::time::timeout(left.min(Duration::from_millis(100)), events.recv()).await;
+        }
+    }
+
+    /// Stops every node, saving each one's sync state.
+    pub async fn shutdown(self) -> Result<()> {
+        let mut errors = Vec::new();
+        for g in self.groups {
+            if let Err(e) = g.daemon.shutdown().await {
+                errors.push(format!("{}: {e:#}", g.name));
+            }
+        }
+        if let Err(e) = self.national.shutdown().await {
+            errors.push(format!("national node: {e:#}"));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            bail!("stopping the demo network: {}", errors.join("; "))
+        }
+    }
+}

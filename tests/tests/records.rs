@@ -1,0 +1,311 @@
+//! Network records from a hostile peer. A device the group admitted (a
+//! member laptop's key, so it passes the handshake) offers a running node
+//! cards and records in the sync protocol: valid, stale, replayed, forged,
+//! signed by the wrong key, and an affiliation from a network the group is
+//! not in. The node keeps only what verifies and is newer, ends the session
+//! over a forged record, and logs each refusal.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use automerge::{AutoCommit, ChangeHash};
+use groundwork_node::config::{Config, Relay};
+use groundwork_node::datadir::{DataDir, KeyKind};
+use groundwork_node::net::{SYNC_ALPN, connect, parse_ticket};
+use groundwork_protocol::card::GroupCard;
+use groundwork_protocol::date::Date;
+use groundwork_protocol::records::{
+    Affiliation, ByKind, KIND_AFFILIATION, KIND_SUMMARY, MembershipSummary, Signed,
+};
+use groundwork_protocol::sync::VerifiedChange;
+use groundwork_protocol::sync::messages::Message;
+use groundwork_protocol::sync::session::{Session, SessionStore};
+use groundwork_protocol::wire::frame::{Decoder, MAX_FRAME_LEN, encode};
+use groundwork_protocol::{DeviceId, DocId, GroupId, SecretKey};
+use groundwork_tests::{Node, SYNC_LIMIT, eventually};
+use serde_json::Value;
+
+fn offline() -> Config {
+    Config {
+        relay: Relay::Disabled,
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        mdns: false,
+    }
+}
+
+/// Offers cards and records, and takes nothing.
+struct Offerer {
+    cards: Vec<Vec<u8>>,
+    records: Vec<Vec<u8>>,
+}
+
+impl SessionStore for Offerer {
+    fn signature(&self, _hash: &ChangeHash) -> Option<[u8; 64]> {
+        None
+    }
+    fn may_write(&self, _doc: &DocId, _author: &DeviceId) -> bool {
+        false
+    }
+    fn store(&mut self, _doc: &DocId, _changes: Vec<VerifiedChange>) -> Result<(), String> {
+        Ok(())
+    }
+    fn cards(&self) -> Vec<Vec<u8>> {
+        self.cards.clone()
+    }
+    fn records(&self) -> Vec<Vec<u8>> {
+        self.records.clone()
+    }
+}
+
+fn tagged(kind: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut v = vec![kind];
+    v.extend_from_slice(bytes);
+    v
+}
+
+/// Runs one session as `key` that offers `offer`; returns the node's `Bye`
+/// reason if it ended the session within `wait`, else `None` (the session
+/// stayed open, then this side closed it).
+fn offer(
+    key: &SecretKey,
+    ticket: &str,
+    group: GroupId,
+    offer: Offerer,
+    wait: Duration,
+) -> Option<String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let ep = groundwork_node::net::bind(key, &offline(), None)
+            .await
+            .expect("bind");
+        let (device, addrs) = parse_ticket(ticket).expect("ticket");
+        let conn = connect(&ep, &device, &addrs, SYNC_ALPN)
+            .await
+            .expect("connect");
+        let (mut send, mut recv) = conn.open_bi().await.expect("stream");
+        let mut store = offer;
+        let mut docs: BTreeMap<DocId, AutoCommit> = BTreeMap::new();
+        let mut session = Session::new(group, BTreeSet::new(), BTreeMap::new());
+        let write = |m: &Message| {
+            let f = m.encode();
+            encode(f.kind, &f.payload, MAX_FRAME_LEN).expect("frame")
+        };
+        for m in session.start(&mut docs, &store).expect("start") {
+            send.write_all(&write(&m)).await.expect("send");
+        }
+        let mut dec = Decoder::new(MAX_FRAME_LEN);
+        let mut buf = vec![0; 64 * 1024];
+        let bye = tokio::time::timeout(wait, async {
+            loop {
+                let Ok(Some(n)) = recv.read(&mut buf).await else {
+                    return Some(conn.closed().await.to_string());
+                };
+                dec.push(&buf[..n]);
+                while let Ok(Some(f)) = dec.next_frame() {
+                    let Ok(msg) = Message::decode(&f) else {
+                        continue;
+                    };
+                    if let Message::Bye(reason) = &msg {
+                        return Some(reason.clone());
+                    }
+                    // The node's documents are not this test's business:
+                    // only its hello is answered (with the cards and records).
+                    if matches!(msg, Message::Hello { .. })
+                        && let Ok(replies) = session.handle(msg, &mut docs, &mut store)
+                    {
+                        for r in replies {
+                            let _ = send.write_all(&write(&r)).await;
+                        }
+                    }
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten();
+        ep.close().await;
+        bye
+    })
+}
+
+fn summary(group: &SecretKey, seq: u64, members: u64) -> MembershipSummary {
+    MembershipSummary {
+        group: group.public(),
+        seq,
+        as_of: "2026-11-01".parse::<Date>().expect("date"),
+        members,
+        by_kind: ByKind {
+            professional: 0,
+            activist: members,
+            observer: 0,
+        },
+        new_last_30_days: 0,
+        trained: 0,
+        meetups_last_90_days: 0,
+        conversations: 0,
+        established: members >= 21,
+    }
+}
+
+fn signed_summary(group: &SecretKey, seq: u64, members: u64) -> Vec<u8> {
+    let s = Signed::sign(summary(group, seq, members), group).expect("sign");
+    tagged(KIND_SUMMARY, s.bytes())
+}
+
+/// The directory entry for `name` on `n`.
+fn entry(n: &Node, name: &str) -> Option<Value> {
+    n.json(&["network"])
+        .as_array()
+        .and_then(|d| d.iter().find(|e| e["name"] == name).cloned())
+}
+
+fn log_has(log: &Path, what: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    if text.contains(what) {
+        Ok(())
+    } else {
+        Err(format!("no `{what}` in the node's log yet"))
+    }
+}
+
+#[test]
+fn forged_replayed_stale_and_foreign_records_are_refused_and_logged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("node.log");
+    let a = Node::founded("Starting Point");
+    let (_running, ticket) = a.up_recorded(&log, &dir.path().join("wire"));
+    let member = Node::join(&a.invite("member"), "member laptop");
+    let key = DataDir::new(member.path())
+        .read_key(KeyKind::Device)
+        .expect("member device key");
+    let group: GroupId = a.status()["group"]
+        .as_str()
+        .expect("group")
+        .parse()
+        .expect("group id");
+
+    // A group the node has never heard of, with a card and a summary.
+    let other = SecretKey::from_seed(&[42; 32]);
+    let card = GroupCard {
+        group: other.public(),
+        seq: 1,
+        name: "Sneinton Alchemy".into(),
+        area: Some("Nottingham".into()),
+        kind: "social-action-hub".into(),
+        write_keys: vec![],
+        stewards: vec![],
+    }
+    .sign(&other)
+    .expect("card");
+    let good = Offerer {
+        cards: vec![card.bytes().to_vec()],
+        records: vec![signed_summary(&other, 5, 30)],
+    };
+    let quick = Duration::from_millis(1500);
+    assert_eq!(offer(&key, &ticket, group, good, quick), None);
+    let e = eventually("the valid summary in the directory", SYNC_LIMIT, || {
+        entry(&a, "Sneinton Alchemy")
+            .filter(|e| e["members"] == 30)
+            .ok_or_else(|| format!("{:?}", entry(&a, "Sneinton Alchemy")))
+    });
+    assert_eq!(e["area"], "Nottingham");
+
+    // Stale (an older sequence number) and replayed (the same number,
+    // other figures): valid signatures, so the session goes on, but
+    // neither is used, and each is logged.
+    let stale = Offerer {
+        cards: vec![],
+        records: vec![signed_summary(&other, 3, 99)],
+    };
+    assert_eq!(offer(&key, &ticket, group, stale, quick), None);
+    eventually("the stale summary logged", SYNC_LIMIT, || {
+        log_has(&log, "record is stale (sequence 3, holding 5)")
+    });
+    let replayed = Offerer {
+        cards: vec![],
+        records: vec![signed_summary(&other, 5, 77)],
+    };
+    assert_eq!(offer(&key, &ticket, group, replayed, quick), None);
+    eventually("the replayed summary logged", SYNC_LIMIT, || {
+        log_has(&log, "replays sequence number 5")
+    });
+
+    // An affiliation signed by some other "network": not this group's, so
+    // not used; the directory does not call the group affiliated.
+    let rogue = SecretKey::from_seed(&[66; 32]);
+    let affiliation = Signed::sign(
+        Affiliation {
+            network: rogue.public(),
+            group: other.public(),
+            since: "2026-01-01".parse().expect("date"),
+            seq: 1,
+        },
+        &rogue,
+    )
+    .expect("sign");
+    let foreign = Offerer {
+        cards: vec![],
+        records: vec![tagged(KIND_AFFILIATION, affiliation.bytes())],
+    };
+    assert_eq!(offer(&key, &ticket, group, foreign, quick), None);
+    eventually("the foreign affiliation logged", SYNC_LIMIT, || {
+        log_has(&log, "affiliation from another network")
+    });
+
+    // Forged: a newer summary whose signature does not verify, and one
+    // signed by a key other than its group's. Each ends the session.
+    let mut forged = signed_summary(&other, 9, 500);
+    let last = forged.len() - 1;
+    forged[last] ^= 0x01;
+    let bye = offer(
+        &key,
+        &ticket,
+        group,
+        Offerer {
+            cards: vec![],
+            records: vec![forged],
+        },
+        SYNC_LIMIT,
+    );
+    let bye = bye.expect("the node ends the session over a forged record");
+    assert!(
+        bye.contains("bad record") && bye.contains("signature"),
+        "{bye}"
+    );
+    let impostor = SecretKey::from_seed(&[7; 32]);
+    let mut body = serde_json::to_vec(&summary(&other, 10, 600)).expect("json");
+    let mut message = b"groundwork/record/summary/v1".to_vec();
+    message.append(&mut body.clone());
+    let signature = impostor.sign(&message).to_bytes();
+    let mut wrong = impostor.public().as_bytes().to_vec();
+    wrong.extend_from_slice(&signature);
+    wrong.append(&mut body);
+    let bye = offer(
+        &key,
+        &ticket,
+        group,
+        Offerer {
+            cards: vec![],
+            records: vec![tagged(KIND_SUMMARY, &wrong)],
+        },
+        SYNC_LIMIT,
+    )
+    .expect("the node ends the session over a record signed by the wrong key");
+    assert!(bye.contains("wrong key"), "{bye}");
+    eventually("the forged records logged", SYNC_LIMIT, || {
+        log_has(&log, "refused a record")
+    });
+
+    // After all that, the directory still shows the valid summary, and the
+    // group is not affiliated.
+    let e = entry(&a, "Sneinton Alchemy").expect("still listed");
+    assert_eq!(e["members"], 30, "{e}");
+    assert_eq!(e["affiliated"], false, "{e}");
+    // The node served on.
+    assert!(a.status()["device"].is_string());
+}

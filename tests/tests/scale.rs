@@ -1,0 +1,60 @@
+//! Scale: the national node and 200 sample groups in this one process,
+//! each a real node on loopback with relays off. Every other group is
+//! affiliated (so linked with the national node); each of the rest links
+//! only with its neighbouring group. Every group's summary reaches the
+//! national node, and every node ends up holding the whole directory.
+//! (`scripts/bench-network.sh` times the same network in a release build.)
+
+use std::time::Duration;
+
+use groundwork_node::demo::network::{DemoNetwork, Layout};
+use groundwork_protocol::control::{Request, Response};
+
+#[test]
+fn two_hundred_groups_reach_the_national_node_through_sparse_links() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let national = groundwork_node::demo::found_national(root.path()).expect("national");
+    let groups = groundwork_node::demo::build(root.path(), 200, |_| {}).expect("sample groups");
+    let dirs: Vec<_> = groups
+        .iter()
+        .map(|g| groundwork_node::datadir::DataDir::new(&g.data_dir))
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let mut net = DemoNetwork::start(&national, &dirs).await.expect("start");
+        let (affiliations, links) = net.connect(Layout::Sparse).await.expect("connect");
+        assert_eq!((affiliations, links), (100, 100));
+        // Generous: a debug build on two cores, shared with other tests.
+        let p = net
+            .wait_converged(Duration::from_secs(600), |_| {})
+            .await
+            .expect("converged");
+        assert_eq!((p.summaries, p.groups, p.affiliations), (200, 200, 100));
+        // The report adds up exactly what the groups hold.
+        let report = match groundwork_node::control::ControlHandler::request(
+            &net.national.control(),
+            Request::Report,
+        )
+        .await
+        {
+            Response::Report(r) => r,
+            other => panic!("{other:?}"),
+        };
+        let members: usize = groups.iter().map(|g| g.members).sum();
+        let trained: usize = groups.iter().map(|g| g.trained).sum();
+        assert_eq!(report.groups, 200);
+        assert_eq!(report.reporting, 200);
+        assert_eq!(report.affiliated, 100);
+        assert_eq!(report.totals.members, members as u64);
+        assert_eq!(report.totals.trained, trained as u64);
+        assert_eq!(
+            report.established,
+            groups.iter().filter(|g| g.established).count() as u64
+        );
+        net.shutdown().await.expect("shutdown");
+    });
+}
