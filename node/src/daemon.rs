@@ -218,6 +218,8 @@ impl NodeControl {
         Ok(match req {
             Request::Status => {
                 let device = self.handle.with(|a| a.group().device_id()).await?;
+                let (sent, received, _) = self.handle.traffic().totals();
+                let traffic = groundwork_protocol::control::TrafficStatus { sent, received };
                 let status = self
                     .handle
                     .with(move |a| -> Result<NodeStatus> {
@@ -254,6 +256,7 @@ impl NodeControl {
                                 .flatten()
                                 .map(|s| s.record().clone()),
                             gossip: a.gossip_status(),
+                            traffic: Some(traffic),
                         })
                     })
                     .await??;

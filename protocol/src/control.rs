@@ -574,6 +574,18 @@ pub struct NodeStatus {
     /// network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gossip: Option<GossipStatus>,
+    /// Bytes of sync frames sent and received since the node started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<TrafficStatus>,
+}
+
+/// Sync traffic since the node started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TrafficStatus {
+    /// Bytes sent (frame headers included).
+    pub sent: u64,
+    /// Bytes received.
+    pub received: u64,
 }
 
 /// A node's part in its network's gossip.
@@ -583,7 +595,8 @@ pub struct GossipStatus {
     pub network: GroupId,
     /// Direct neighbours in the swarm now.
     pub neighbours: u64,
-    /// Cards and records that arrived by gossip and were new here.
+    /// Valid cards and records that arrived by gossip (new here or not:
+    /// gossip and sync sessions race to deliver them).
     pub records_received: u64,
 }
 

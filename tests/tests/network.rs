@@ -276,3 +276,66 @@ fn no_name_id_email_or_phone_reaches_the_national_node_of_the_sample_network() {
         );
     }
 }
+
+#[test]
+fn records_travel_by_gossip_and_a_node_that_was_offline_catches_up_by_pull() {
+    let national = Node::new();
+    national.ok(&["national", "init", "--name", "Community Organisers"]);
+    let (_rn, _) = national.up();
+    let a = Node::founded("Grapevine");
+    let (_ra, ticket_a) = a.up();
+    let b = Node::founded("Rotherfed");
+    let (rb, ticket_b) = b.up();
+    national.ok(&["affiliate", &ticket_a]);
+    national.ok(&["affiliate", &ticket_b]);
+    let network = national.status()["group"].clone();
+    // Both groups joined the network's topic, with the national node as
+    // their neighbour (the only node they may talk to).
+    for n in [&a, &b] {
+        eventually("a gossip neighbour", SYNC_LIMIT, || {
+            let g = n.status()["gossip"].clone();
+            if g["network"] == network && g["neighbours"].as_u64() >= Some(1) {
+                Ok(())
+            } else {
+                Err(format!("{g}"))
+            }
+        });
+    }
+    a.add_member(&["--name", "Eli Varrow"]);
+    wait_for_entry(&b, "Grapevine", "<5".into());
+    eventually("records delivered by gossip", SYNC_LIMIT, || {
+        let got: u64 = [&national, &a, &b]
+            .iter()
+            .filter_map(|n| n.status()["gossip"]["records_received"].as_u64())
+            .sum();
+        if got > 0 {
+            Ok(())
+        } else {
+            Err("none yet".into())
+        }
+    });
+
+    // B goes offline; A's figures change meanwhile; B catches up when it
+    // comes back, from the records its first session exchanges.
+    drop(rb);
+    for name in [
+        "Fay Odell",
+        "Gus Penner",
+        "Hal Quist",
+        "Ivy Rusk",
+        "Jo Selby",
+    ] {
+        a.add_member(&["--name", name]);
+    }
+    wait_for_entry(&national, "Grapevine", 6.into());
+    assert_eq!(
+        b.json(&["network"])
+            .as_array()
+            .and_then(|d| d.iter().find(|e| e["name"] == "Grapevine").cloned())
+            .map(|e| e["members"].clone()),
+        Some("<5".into()),
+        "B was offline and still has the old figures"
+    );
+    let (_rb, _) = b.up();
+    wait_for_entry(&b, "Grapevine", 6.into());
+}

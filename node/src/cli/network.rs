@@ -377,6 +377,23 @@ pub fn print_status(s: &NodeStatus, json: bool, out: &mut Out) -> Result<()> {
         ))?;
         out.line("")?;
     }
+    if let Some(g) = &s.gossip {
+        out.line(format!(
+            "gossip: network {}, {} neighbours, {} records received",
+            g.network.fmt_short(),
+            g.neighbours,
+            g.records_received
+        ))?;
+    }
+    if let Some(t) = &s.traffic {
+        out.line(format!(
+            "sync traffic: {} bytes sent, {} received",
+            t.sent, t.received
+        ))?;
+    }
+    if s.gossip.is_some() || s.traffic.is_some() {
+        out.line("")?;
+    }
     out.table(&["DOCUMENT", "HEADS", "PENDING", "BYTES"], &docs)?;
     out.line("")?;
     print_peers(&s.peers, false, out)

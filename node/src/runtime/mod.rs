@@ -281,7 +281,7 @@ pub struct Actor {
     gossip: Option<mpsc::UnboundedSender<crate::net::gossip::GossipCmd>>,
     /// Direct gossip neighbours now.
     gossip_neighbours: BTreeSet<DeviceId>,
-    /// Cards and records that arrived by gossip and were new.
+    /// Valid cards and records that arrived by gossip (new or not).
     gossip_received: u64,
 }
 
@@ -1096,11 +1096,12 @@ impl Actor {
             let new_cards = std::mem::take(&mut host.new_cards);
             drop((host, docs));
             match r {
-                Ok(_) if !new_cards.is_empty() => {
+                Ok(_) => {
                     self.gossip_received += 1;
-                    self.after_cards(new_cards, 0);
+                    if !new_cards.is_empty() {
+                        self.after_cards(new_cards, 0);
+                    }
                 }
-                Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(from = %from.fmt_short(), "refused a gossiped group card: {e}")
                 }
@@ -1108,10 +1109,10 @@ impl Actor {
             return;
         }
         let (fresh, forged) = self.keep_records(vec![bytes]);
-        if let Some(e) = forged {
-            tracing::warn!(from = %from.fmt_short(), "refused a gossiped record: {e}");
+        match forged {
+            Some(e) => tracing::warn!(from = %from.fmt_short(), "refused a gossiped record: {e}"),
+            None => self.gossip_received += 1,
         }
-        self.gossip_received += fresh.len() as u64;
         self.spread_records(fresh, None);
     }
 

@@ -294,6 +294,10 @@ fn every_response() -> Vec<Response> {
                 neighbours: 2,
                 records_received: 17,
             }),
+            traffic: Some(super::TrafficStatus {
+                sent: 1200,
+                received: 3400,
+            }),
         }),
         Response::Subscribed,
         Response::error("no member with id 'abc123'"),
