@@ -14,27 +14,5 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-
-cargo build --release -p groundwork-node >&2
-cargo bench -p groundwork-tests --bench foundation --no-run >&2
-
-echo "## Foundation benchmarks"
-echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
-echo "- command: \`scripts/bench-foundation.sh\` (= \`cargo build --release -p groundwork-node && cargo bench -p groundwork-tests --bench foundation\`)"
-echo "- cores (\`nproc\`): $(nproc)"
-echo "- kernel (\`uname -r\`): $(uname -r)"
-echo "- $(rustc --version)"
-echo
-echo '```text'
-echo '$ free -h'
-free -h
-echo '$ lscpu | head'
-lscpu | head
-echo '$ df -T target'
-df -T target | tail -n +1
-echo '```'
-echo
-
-cargo bench -p groundwork-tests --bench foundation
+source scripts/bench-lib.sh
+bench_report foundation "Foundation benchmarks"

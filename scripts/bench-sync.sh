@@ -17,30 +17,5 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-
-cargo build --release -p groundwork-node >&2
-cargo bench -p groundwork-tests --bench sync --no-run >&2
-
-echo "## Sync benchmarks"
-echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
-echo "- command: \`scripts/bench-sync.sh\` (= \`cargo build --release -p groundwork-node && cargo bench -p groundwork-tests --bench sync\`)"
-echo "- cores (\`nproc\`): $(nproc)"
-echo "- kernel (\`uname -r\`): $(uname -r)"
-echo "- $(rustc --version)"
-echo "- load average before the run (\`/proc/loadavg\`): $(cut -d' ' -f1-3 /proc/loadavg)"
-echo
-echo '```text'
-echo '$ free -h'
-free -h
-echo '$ lscpu | head'
-lscpu | head
-echo '$ df -T target'
-df -T target | tail -n +1
-echo '```'
-echo
-
-cargo bench -p groundwork-tests --bench sync
-echo
-echo "- load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+source scripts/bench-lib.sh
+bench_report sync "Sync benchmarks"

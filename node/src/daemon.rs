@@ -289,6 +289,14 @@ impl NodeControl {
                     })
                     .await?
             }
+            Request::Report => {
+                self.handle
+                    .with(|a| match a.report() {
+                        Ok(r) => Response::Report(Box::new(r)),
+                        Err(e) => Response::error(format!("{:#}", anyhow::Error::from(e))),
+                    })
+                    .await?
+            }
             Request::Affiliate { ticket } => match self.affiliate(&ticket).await {
                 Ok(r) => r,
                 Err(e) => Response::error(format!("{e:#}")),

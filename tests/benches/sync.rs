@@ -70,6 +70,7 @@ use groundwork_protocol::sync::messages::Message;
 use groundwork_protocol::sync::session::{Docs, Session, SessionStore};
 use groundwork_protocol::wire::frame::HEADER_LEN;
 use groundwork_protocol::{DeviceId, DocId, DocKind, GroupId, SecretKey};
+use groundwork_tests::procfs::{ProcSample, proc_sample};
 use iroh::endpoint::{PortmapperConfig, RecvStream, SendStream, presets};
 use iroh::{Endpoint, RelayMode};
 
@@ -1327,46 +1328,6 @@ fn reconnect(k: &Knobs) -> Result<ReconnectAll> {
 
 // ---------------------------------------------------------------------------
 // (d) An idle node.
-
-#[derive(Debug, Clone, Copy, Default)]
-struct ProcSample {
-    rss_kib: u64,
-    hwm_kib: u64,
-    anon_kib: u64,
-    file_kib: u64,
-    threads: u64,
-    cpu_ticks: u64,
-}
-
-fn proc_sample(pid: u32) -> Result<ProcSample> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let field = |name: &str| -> u64 {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name (which is in parentheses): state is
-    // field 3, utime 14, stime 15.
-    let rest = stat
-        .rsplit_once(')')
-        .map(|(_, r)| r)
-        .ok_or_else(|| anyhow!("odd /proc/{pid}/stat"))?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |i: usize| -> u64 { fields.get(i).and_then(|v| v.parse().ok()).unwrap_or(0) };
-    Ok(ProcSample {
-        rss_kib: field("VmRSS:"),
-        hwm_kib: field("VmHWM:"),
-        anon_kib: field("RssAnon:"),
-        file_kib: field("RssFile:"),
-        threads: field("Threads:"),
-        // `rest` starts at field 3.
-        cpu_ticks: tick(14 - 3) + tick(15 - 3),
-    })
-}
 
 fn clock_ticks() -> u64 {
     Command::new("getconf")

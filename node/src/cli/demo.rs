@@ -82,9 +82,8 @@ pub fn run(data_dir: Option<&Path>, groups: usize, headless: bool, out: &mut Out
         if result.is_ok() && !headless {
             out.line("")?;
             out.line(format!(
-                "The network is running: {} ({}). Press Ctrl-C to stop.",
-                net.national.ticket(),
-                crate::demo::sample::NATIONAL_NAME
+                "The network is running. In another terminal, try: groundwork --data-dir {} report (or network, status). Press Ctrl-C to stop.",
+                national.root().display()
             ))?;
             out.flush()?;
             shutdown.wait().await;

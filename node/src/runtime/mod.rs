@@ -283,6 +283,9 @@ pub struct Actor {
     gossip_neighbours: BTreeSet<DeviceId>,
     /// Valid cards and records that arrived by gossip (new or not).
     gossip_received: u64,
+    /// Records or cards were committed without an fsync since the last
+    /// durable commit.
+    unflushed: bool,
 }
 
 impl std::fmt::Debug for Actor {
@@ -348,6 +351,7 @@ impl Actor {
             gossip: None,
             gossip_neighbours: BTreeSet::new(),
             gossip_received: 0,
+            unflushed: false,
             group,
         };
         actor.refresh_devices()?;
@@ -676,6 +680,7 @@ impl Actor {
                 for id in ids {
                     self.end(id, crate::net::SHUTTING_DOWN.into());
                 }
+                self.flush();
                 let _ = done.send(());
                 return false;
             }
@@ -770,7 +775,7 @@ impl Actor {
         if !new_cards.is_empty() {
             self.after_cards(new_cards, session);
         }
-        let (fresh, forged) = self.keep_records(offered);
+        let (fresh, forged) = self.keep_records(offered, false);
         if let Some(e) = forged {
             tracing::warn!(peer = %peer.fmt_short(), "refused a record: {e}");
             self.last_error
@@ -892,7 +897,7 @@ impl Actor {
 
     /// Whether housekeeping is waiting for an idle moment.
     pub fn has_idle_work(&self) -> bool {
-        !self.compact_due.is_empty() || self.summary_due
+        !self.compact_due.is_empty() || self.summary_due || self.unflushed
     }
 
     /// The network records held.
@@ -955,7 +960,7 @@ impl Actor {
     /// network's affiliation; logged). `Err`: the record is forged or
     /// malformed, and whoever sent it is at fault.
     fn keep_record(&mut self, kind: u8, bytes: &[u8]) -> Result<bool, String> {
-        let (fresh, forged) = self.keep_records(vec![tagged(kind, bytes)]);
+        let (fresh, forged) = self.keep_records(vec![tagged(kind, bytes)], true);
         match forged {
             Some(e) => Err(e),
             None => Ok(!fresh.is_empty()),
@@ -966,7 +971,14 @@ impl Actor {
     /// stored in one transaction: a peer's first `Records` message holds
     /// the whole network's. Returns the records kept (to relay) and the
     /// first forged one's reason; the valid ones are kept either way.
-    fn keep_records(&mut self, batch: Vec<Vec<u8>>) -> (Vec<Vec<u8>>, Option<String>) {
+    ///
+    /// `durable` is false for records from peers: a crash may lose them,
+    /// and the next session with any peer brings them back.
+    fn keep_records(
+        &mut self,
+        batch: Vec<Vec<u8>>,
+        durable: bool,
+    ) -> (Vec<Vec<u8>>, Option<String>) {
         let mut kept: Vec<(u8, GroupId, Vec<u8>, Option<i64>)> = Vec::new();
         let mut forged = None;
         for r in batch {
@@ -1007,7 +1019,8 @@ impl Actor {
                 history_day: *day,
             })
             .collect();
-        if let Err(e) = self.group.store().put_records(&rows) {
+        self.unflushed |= !durable;
+        if let Err(e) = self.group.store().put_records(&rows, durable) {
             // Not kept: forget them too, so a later copy is taken again.
             tracing::warn!("could not store network records: {e}");
             self.records = load_records(&self.group, self.network);
@@ -1047,8 +1060,21 @@ impl Actor {
     pub fn idle_work(&mut self) {
         if self.summary_due {
             self.publish_summary();
+        } else if self.unflushed {
+            self.flush();
         } else if let Some(doc) = self.compact_due.pop_first() {
             self.compact_if_due(&doc);
+        }
+    }
+
+    /// Makes the records and cards kept without an fsync durable: once the
+    /// node is idle after a burst of them, and when it stops.
+    fn flush(&mut self) {
+        if !std::mem::take(&mut self.unflushed) {
+            return;
+        }
+        if let Err(e) = self.group.store().flush() {
+            tracing::warn!("could not flush network records to disk: {e}");
         }
     }
 
@@ -1108,7 +1134,7 @@ impl Actor {
             }
             return;
         }
-        let (fresh, forged) = self.keep_records(vec![bytes]);
+        let (fresh, forged) = self.keep_records(vec![bytes], false);
         match forged {
             Some(e) => tracing::warn!(from = %from.fmt_short(), "refused a gossiped record: {e}"),
             None => self.gossip_received += 1,
@@ -1162,6 +1188,8 @@ impl Actor {
     /// New groups became known from cards: hold their public documents and
     /// share them with every session.
     fn after_cards(&mut self, groups: Vec<GroupId>, except: u64) {
+        // Cards from peers are stored without an fsync (`receive_cards`).
+        self.unflushed = true;
         let own = self.group.profile().id;
         let mut new_docs = Vec::new();
         // The cards go first, so a peer knows a group before its documents.
@@ -1599,7 +1627,8 @@ impl SessionStore for Host<'_> {
             .iter()
             .map(|(g, c)| (*g.as_bytes(), c.bytes()))
             .collect();
-        if let Err(e) = self.group.store().put_cards(&rows) {
+        // Not fsynced, as for records: a lost card comes back next session.
+        if let Err(e) = self.group.store().put_cards(&rows, false) {
             tracing::warn!("could not store group cards: {e}");
             return Ok(Vec::new());
         }
@@ -1719,10 +1748,19 @@ pub fn directory(
 /// The network's figures (`report`), from the cards, the newest summaries
 /// and the summary history in the store.
 pub fn report(group: &Group) -> Result<groundwork_protocol::report::NetworkReport, GroupError> {
-    use groundwork_protocol::report::{Listed, build};
     let (network, records, cards) = held_network(group)?;
+    report_of(group, network, &records, cards.iter())
+}
+
+/// The report from records and cards already verified (a running node's).
+fn report_of<'a>(
+    group: &Group,
+    network: Option<GroupId>,
+    records: &Records,
+    cards: impl Iterator<Item = &'a SignedCard>,
+) -> Result<groundwork_protocol::report::NetworkReport, GroupError> {
+    use groundwork_protocol::report::{Listed, build};
     let listed: Vec<Listed> = cards
-        .iter()
         .map(|card| {
             let c = card.card();
             Listed {
@@ -1742,14 +1780,26 @@ pub fn report(group: &Group) -> Result<groundwork_protocol::report::NetworkRepor
         .iter()
         .map(|s| (s.record().group, s.record().clone()))
         .collect();
+    // Every entry was verified before it was stored.
     let history: Vec<MembershipSummary> = group
         .store()
         .summary_history()?
         .iter()
-        .filter_map(|b| Signed::<MembershipSummary>::from_bytes(b).ok())
-        .map(|s| s.record().clone())
+        .filter_map(|b| groundwork_protocol::records::decode_stored(b))
         .collect();
     Ok(build(network, &listed, &latest, &history))
+}
+
+impl Actor {
+    /// The network's figures from what this node holds in memory.
+    pub fn report(&self) -> Result<groundwork_protocol::report::NetworkReport, GroupError> {
+        report_of(
+            &self.group,
+            self.network,
+            &self.records,
+            self.cards.values(),
+        )
+    }
 }
 
 /// The records in the store (each verified again).

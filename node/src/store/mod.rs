@@ -222,9 +222,19 @@ impl Store {
     }
 
     fn write(&self) -> Result<redb::WriteTransaction, StoreError> {
+        self.write_with(true)
+    }
+
+    /// A write transaction; `durable: false` skips the fsync (the commit
+    /// reaches the disk with the next durable one, or is lost in a crash).
+    fn write_with(&self, durable: bool) -> Result<redb::WriteTransaction, StoreError> {
         let mut tx = self.db.begin_write()?;
-        tx.set_durability(Durability::Immediate)
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        tx.set_durability(if durable {
+            Durability::Immediate
+        } else {
+            Durability::None
+        })
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(tx)
     }
 
@@ -472,9 +482,16 @@ impl Store {
         self.put(CARDS, group, card)
     }
 
-    /// Durably keeps group cards, in one transaction.
-    pub fn put_cards(&self, rows: &[([u8; 32], &[u8])]) -> Result<(), StoreError> {
-        let tx = self.write()?;
+    /// Makes every commit so far durable (an empty commit with an fsync).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.write()?.commit()?;
+        Ok(())
+    }
+
+    /// Keeps group cards, in one transaction; `durable` as for
+    /// [`Store::put_records`].
+    pub fn put_cards(&self, rows: &[([u8; 32], &[u8])], durable: bool) -> Result<(), StoreError> {
+        let tx = self.write_with(durable)?;
         {
             let mut table = tx.open_table(CARDS)?;
             for (group, card) in rows {
@@ -552,11 +569,14 @@ impl Store {
         Ok(out)
     }
 
-    /// Durably keeps network records (the caller verified they are newer),
-    /// in one transaction. A summary is also kept as its day's entry in
-    /// the summary history.
-    pub fn put_records(&self, rows: &[RecordRow<'_>]) -> Result<(), StoreError> {
-        let tx = self.write()?;
+    /// Keeps network records (the caller verified they are newer), in one
+    /// transaction. A summary is also kept as its day's entry in the
+    /// summary history. `durable: false` for records peers sent: losing
+    /// them in a crash costs nothing (the next session brings them back),
+    /// and a network's worth of them arriving one message at a time would
+    /// otherwise cost an fsync each.
+    pub fn put_records(&self, rows: &[RecordRow<'_>], durable: bool) -> Result<(), StoreError> {
+        let tx = self.write_with(durable)?;
         {
             let mut records = tx.open_table(RECORDS)?;
             let mut history = tx.open_table(HISTORY)?;

@@ -1,0 +1,287 @@
+//! Network benchmark: the network issue's scale measurements.
+//!
+//! Run with `scripts/bench-network.sh`, or after
+//! `cargo build --release -p groundwork-node`:
+//!
+//! ```text
+//! cargo bench -p groundwork-tests --bench network
+//! ```
+//!
+//! A plain program (`harness = false`). The national node is the release
+//! binary's `groundwork up`, in its own process, so its resident memory can
+//! be read from /proc. The sample groups (200 by default, from the demo's
+//! seeded generator) are real nodes in this process, on loopback with relays
+//! off. As in the scale test, every other group is affiliated (so linked with
+//! the national node) and each of the rest links only with its neighbouring
+//! group. From the first link request, the bench times:
+//!
+//! - until the national node's report counts every group's summary;
+//! - until every group node holds the whole directory (every card).
+//!
+//! It reports the national node's resident memory before and after (the
+//! before figure is the baseline: the same node holding no groups), and
+//! the sync bytes each node sent and received (gossip is not counted).
+//!
+//! Knobs: `GW_BENCH_GROUPS` (200), `GW_BENCH_RUNS` (3).
+
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use groundwork_node::control::ControlHandler as _;
+use groundwork_node::daemon::Daemon;
+use groundwork_node::datadir::DataDir;
+use groundwork_node::demo::network::loopback_config;
+use groundwork_protocol::control::{Request, Response};
+use groundwork_tests::procfs::proc_sample;
+
+/// How long a run may take before it counts as failed.
+const LIMIT: Duration = Duration::from_secs(600);
+
+struct Run {
+    summaries: Duration,
+    directory: Duration,
+    rss_before_kib: u64,
+    rss_after_kib: u64,
+    hwm_kib: u64,
+    national_bytes: (u64, u64),
+    group_bytes_mean: f64,
+    group_bytes_max: u64,
+}
+
+fn knob(name: &str, default: usize) -> Result<usize> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .with_context(|| format!("{name}={v} is not a number")),
+        Err(_) => Ok(default),
+    }
+}
+
+/// The national node's `groundwork up`, stopped when dropped.
+struct National {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl National {
+    fn start(bin: &Path, dir: &Path) -> Result<National> {
+        let d = dir.to_str().ok_or_else(|| anyhow!("non-UTF-8 path"))?;
+        let ok = Command::new(bin)
+            .args([
+                "--data-dir",
+                d,
+                "national",
+                "init",
+                "--name",
+                "Community Organisers",
+            ])
+            .output()?
+            .status
+            .success();
+        if !ok {
+            bail!("national init failed");
+        }
+        let mut child = Command::new(bin)
+            .args([
+                "--data-dir",
+                d,
+                "--offline",
+                "up",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        // Ready (control socket served) once it prints its ticket.
+        let out = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+        let mut ready = false;
+        for line in std::io::BufReader::new(out).lines() {
+            if line?.starts_with("ticket: ") {
+                ready = true;
+                break;
+            }
+        }
+        let national = National {
+            child,
+            dir: dir.to_owned(),
+        };
+        if !ready {
+            bail!("the national node printed no ticket");
+        }
+        Ok(national)
+    }
+
+    /// A control request through the national node's socket.
+    fn request(&self, req: Request) -> Result<Response> {
+        let mut c = groundwork_node::control::connect(&DataDir::new(&self.dir))?
+            .ok_or_else(|| anyhow!("the national node is not running"))?;
+        c.request(req)
+    }
+}
+
+impl Drop for National {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(bin: &Path, root: &Path, groups: usize) -> Result<Run> {
+    let national = National::start(bin, &root.join("national"))?;
+    let built = groundwork_node::demo::build(root, groups, |_| {})?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut nodes = Vec::new();
+        for g in &built {
+            nodes.push(Daemon::start(&DataDir::new(&g.data_dir), &loopback_config()).await?);
+        }
+        let pid = national.child.id();
+        let rss_before_kib = proc_sample(pid)?.rss_kib;
+        let national = std::sync::Arc::new(national);
+        let start = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
+        for (i, node) in nodes.iter().enumerate() {
+            let limit = limit.clone();
+            if i % 2 == 0 {
+                let national = national.clone();
+                let ticket = node.ticket();
+                tasks.spawn(async move {
+                    let _permit = limit.acquire_owned().await;
+                    tokio::task::spawn_blocking(move || {
+                        national.request(Request::Affiliate { ticket })
+                    })
+                    .await?
+                });
+            } else {
+                let control = node.control();
+                let ticket = nodes[i - 1].ticket();
+                tasks.spawn(async move {
+                    let _permit = limit.acquire_owned().await;
+                    Ok(control.request(Request::PeerAdd { ticket }).await)
+                });
+            }
+        }
+        while let Some(r) = tasks.join_next().await {
+            if let Response::Error { message } = r?? {
+                bail!("linking failed: {message}");
+            }
+        }
+        let (mut summaries, mut directory) = (None, None);
+        while summaries.is_none() || directory.is_none() {
+            if start.elapsed() > LIMIT {
+                bail!("no convergence in {} s", LIMIT.as_secs());
+            }
+            if summaries.is_none() {
+                let n = national.clone();
+                if let Response::Report(r) =
+                    tokio::task::spawn_blocking(move || n.request(Request::Report)).await??
+                    && r.reporting as usize == groups
+                {
+                    summaries = Some(start.elapsed());
+                }
+            }
+            if directory.is_none() {
+                let mut full = true;
+                for node in &nodes {
+                    if node.handle().with(|a| a.cards().len()).await? < groups + 1 {
+                        full = false;
+                        break;
+                    }
+                }
+                if full {
+                    directory = Some(start.elapsed());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let after = proc_sample(pid)?;
+        let n = national.clone();
+        let national_bytes =
+            match tokio::task::spawn_blocking(move || n.request(Request::Status)).await?? {
+                Response::Status(s) => s.traffic.map_or((0, 0), |t| (t.sent, t.received)),
+                other => bail!("unexpected status answer {other:?}"),
+            };
+        let per_node: Vec<u64> = nodes
+            .iter()
+            .map(|n| {
+                let (s, r, _) = n.handle().traffic().totals();
+                s + r
+            })
+            .collect();
+        for node in nodes {
+            node.shutdown().await?;
+        }
+        Ok(Run {
+            summaries: summaries.unwrap_or_default(),
+            directory: directory.unwrap_or_default(),
+            rss_before_kib,
+            rss_after_kib: after.rss_kib,
+            hwm_kib: after.hwm_kib,
+            national_bytes,
+            group_bytes_mean: per_node.iter().sum::<u64>() as f64 / per_node.len().max(1) as f64,
+            group_bytes_max: per_node.iter().copied().max().unwrap_or(0),
+        })
+    })
+}
+
+fn main() -> Result<()> {
+    let bin = groundwork_tests::release_binary("scripts/bench-network.sh")?;
+    let groups = knob("GW_BENCH_GROUPS", 200)?;
+    let runs = knob("GW_BENCH_RUNS", 3)?;
+    let scratch = groundwork_tests::target_dir().join("bench-tmp");
+    std::fs::create_dir_all(&scratch)?;
+    let mut results = Vec::new();
+    for i in 0..runs {
+        let root = tempfile::tempdir_in(&scratch)?;
+        eprintln!("run {} of {runs}: {groups} groups", i + 1);
+        let r = run(&bin, root.path(), groups)?;
+        eprintln!(
+            "  summaries {:.2} s, directory {:.2} s, national RSS {} KiB",
+            r.summaries.as_secs_f64(),
+            r.directory.as_secs_f64(),
+            r.rss_after_kib
+        );
+        results.push(r);
+    }
+    println!("### Network scale: {groups} groups, sparse links, {runs} runs\n");
+    println!(
+        "| run | all summaries at the national node | whole directory on every node | national RSS before → after (peak) | national sync bytes sent / received | bytes per group node, mean (max) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (i, r) in results.iter().enumerate() {
+        println!(
+            "| {} | {:.2} s | {:.2} s | {:.1} → {:.1} MiB ({:.1} MiB) ({:.1}×) | {:.0} / {:.0} KiB | {:.1} KiB ({:.1} KiB) |",
+            i + 1,
+            r.summaries.as_secs_f64(),
+            r.directory.as_secs_f64(),
+            r.rss_before_kib as f64 / 1024.0,
+            r.rss_after_kib as f64 / 1024.0,
+            r.hwm_kib as f64 / 1024.0,
+            r.rss_after_kib as f64 / r.rss_before_kib.max(1) as f64,
+            r.national_bytes.0 as f64 / 1024.0,
+            r.national_bytes.1 as f64 / 1024.0,
+            r.group_bytes_mean / 1024.0,
+            r.group_bytes_max as f64 / 1024.0,
+        );
+    }
+    let mut s: Vec<f64> = results.iter().map(|r| r.summaries.as_secs_f64()).collect();
+    s.sort_by(f64::total_cmp);
+    let hwm = results.iter().map(|r| r.hwm_kib).max().unwrap_or(0);
+    println!(
+        "\nMedian time to all {groups} summaries at the national node: {:.2} s (target ≤ 10 s). \
+         Highest national peak RSS: {:.1} MiB (target ≤ 200 MB).",
+        s.get(s.len() / 2).copied().unwrap_or(0.0),
+        hwm as f64 / 1024.0
+    );
+    Ok(())
+}
