@@ -158,15 +158,7 @@ async fn converge(net: &mut DemoNetwork, fresh: bool, out: &mut Out) -> Result<(
         // The first line, at most one a second after it, and the last.
         if p.converged() || shown.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
             shown = Some(Instant::now());
-            let _ = out.line(format!(
-                "  syncing: the national node holds {}/{} summaries and {}/{} affiliations; {}/{} nodes hold the whole directory",
-                p.summaries,
-                p.groups,
-                p.affiliations,
-                p.affiliated,
-                p.full_directories,
-                p.groups + 1
-            ));
+            let _ = out.line(format!("  syncing: {p}"));
             let _ = out.flush();
         }
     })

@@ -78,6 +78,21 @@ pub struct Progress {
     pub full_directories: usize,
 }
 
+impl std::fmt::Display for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the national node holds {}/{} summaries and {}/{} affiliations; {}/{} nodes hold the whole directory",
+            self.summaries,
+            self.groups,
+            self.affiliations,
+            self.affiliated,
+            self.full_directories,
+            self.groups + 1
+        )
+    }
+}
+
 impl Progress {
     /// Every summary and affiliation at the national node, and the whole
     /// directory on every node.
@@ -261,15 +276,8 @@ impl DemoNetwork {
             let left = timeout.saturating_sub(start.elapsed());
             if left.is_zero() {
                 bail!(
-                    "the demo network did not converge in {} s: the national node holds {} of {} summaries \
-                     and {} of {} affiliations; {} of {} nodes hold the whole directory",
-                    timeout.as_secs(),
-                    p.summaries,
-                    p.groups,
-                    p.affiliations,
-                    p.affiliated,
-                    p.full_directories,
-                    p.groups + 1
+                    "the demo network did not converge in {} s: {p}",
+                    timeout.as_secs()
                 );
             }
             // Look again when the national node hears something, and at

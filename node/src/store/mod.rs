@@ -503,6 +503,18 @@ impl Store {
     }
 
     fn all(&self, def: TableDefinition<&[u8], &[u8]>) -> Result<Vec<Entry>, StoreError> {
+        self.scan(def, |k, v| {
+            <[u8; 32]>::try_from(k).ok().map(|key| (key, v.to_vec()))
+        })
+    }
+
+    /// Every entry of a table that `f` maps to something (none if the
+    /// table does not exist yet).
+    fn scan<K: redb::Key + 'static, V: redb::Value + 'static, T>(
+        &self,
+        def: TableDefinition<K, V>,
+        mut f: impl for<'a> FnMut(K::SelfType<'a>, V::SelfType<'a>) -> Option<T>,
+    ) -> Result<Vec<T>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = match tx.open_table(def) {
             Ok(t) => t,
@@ -512,9 +524,7 @@ impl Store {
         let mut out = Vec::new();
         for entry in table.iter()? {
             let (k, v) = entry?;
-            if let Ok(key) = <[u8; 32]>::try_from(k.value()) {
-                out.push((key, v.value().to_vec()));
-            }
+            out.extend(f(k.value(), v.value()));
         }
         Ok(out)
     }
@@ -552,21 +562,11 @@ impl Store {
 
     /// Every network record held: (kind, subject, encoded record).
     pub fn records(&self) -> Result<Vec<(u8, Entry)>, StoreError> {
-        let tx = self.db.begin_read()?;
-        let table = match tx.open_table(RECORDS) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
-        };
-        let mut out = Vec::new();
-        for entry in table.iter()? {
-            let (k, v) = entry?;
-            let (kind, subject) = k.value();
-            if let Ok(subject) = <[u8; 32]>::try_from(subject) {
-                out.push((kind, (subject, v.value().to_vec())));
-            }
-        }
-        Ok(out)
+        self.scan(RECORDS, |(kind, subject), v| {
+            <[u8; 32]>::try_from(subject)
+                .ok()
+                .map(|subject| (kind, (subject, v.to_vec())))
+        })
     }
 
     /// Keeps network records (the caller verified they are newer), in one
@@ -593,16 +593,6 @@ impl Store {
 
     /// Every summary in the history, oldest day first per group.
     pub fn summary_history(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        let tx = self.db.begin_read()?;
-        let table = match tx.open_table(HISTORY) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
-        };
-        let mut out = Vec::new();
-        for entry in table.iter()? {
-            out.push(entry?.1.value().to_vec());
-        }
-        Ok(out)
+        self.scan(HISTORY, |_, v| Some(v.to_vec()))
     }
 }
