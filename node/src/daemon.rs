@@ -289,6 +289,13 @@ impl NodeControl {
                     })
                     .await?
             }
+            // Both from the actor's verified records and cards in memory,
+            // not verified again from the store on every call.
+            Request::Network => {
+                self.handle
+                    .with(|a| Response::Directory(a.directory()))
+                    .await?
+            }
             Request::Report => {
                 self.handle
                     .with(|a| match a.report() {

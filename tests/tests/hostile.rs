@@ -8,25 +8,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ChangeHash, ROOT};
-use groundwork_node::config::{Config, Relay};
 use groundwork_node::datadir::{DataDir, KeyKind};
-use groundwork_node::net::{SYNC_ALPN, connect, parse_ticket};
 use groundwork_protocol::signed::{actor_id, sign_change};
 use groundwork_protocol::sync::VerifiedChange;
 use groundwork_protocol::sync::messages::Message;
 use groundwork_protocol::sync::session::{Docs, Session, SessionStore};
-use groundwork_protocol::wire::frame::{Decoder, MAX_FRAME_LEN, encode};
+use groundwork_protocol::wire::frame::{MAX_FRAME_LEN, encode};
 use groundwork_protocol::{DeviceId, DocId, DocKind, GroupId, SecretKey};
 use groundwork_tests::{Node, SYNC_LIMIT};
 use rand::{Rng, SeedableRng};
 
-fn offline() -> Config {
-    Config {
-        relay: Relay::Disabled,
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        mdns: false,
-    }
-}
+mod common;
+use common::{Link, play, rt};
 
 /// A group node running `up`, and a member device whose key the attacker
 /// uses (so it passes the handshake, like a stolen or buggy laptop).
@@ -55,47 +48,15 @@ fn member_key(member: &Node) -> SecretKey {
         .expect("member device key")
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 /// Sends `bytes` on a sync stream and returns how the node answered: the
-/// `Bye` reason if it sent one, and whether it closed the connection.
+/// `Bye` reason if it sent one (else why it closed), and whether it closed
+/// the connection.
 async fn send_raw(key: &SecretKey, ticket: &str, bytes: Vec<u8>) -> (Option<String>, bool) {
-    let ep = groundwork_node::net::bind(key, &offline(), None)
-        .await
-        .expect("bind");
-    let (device, addrs) = parse_ticket(ticket).expect("ticket");
-    let conn = connect(&ep, &device, &addrs, SYNC_ALPN)
-        .await
-        .expect("connect");
-    let (mut send, mut recv) = conn.open_bi().await.expect("stream");
-    let _ = send.write_all(&bytes).await;
-    let mut dec = Decoder::new(MAX_FRAME_LEN);
-    let mut bye = None;
-    let mut buf = vec![0; 64 * 1024];
-    let closed = tokio::time::timeout(SYNC_LIMIT, async {
-        while let Ok(Some(n)) = recv.read(&mut buf).await {
-            dec.push(&buf[..n]);
-            while let Ok(Some(f)) = dec.next_frame() {
-                if let Ok(Message::Bye(r)) = Message::decode(&f) {
-                    bye = Some(r);
-                }
-            }
-        }
-        // The reason also travels in the connection close.
-        let closed = conn.closed().await.to_string();
-        if bye.is_none() {
-            bye = Some(closed);
-        }
-    })
-    .await
-    .is_ok();
-    ep.close().await;
+    let mut link = Link::open(key, ticket).await;
+    link.write(&bytes).await;
+    let bye = play(&mut link, vec![], |_| vec![], SYNC_LIMIT).await;
+    let closed = bye.is_some() && link.until_closed(SYNC_LIMIT).await;
+    link.close().await;
     (bye, closed)
 }
 
@@ -164,49 +125,23 @@ async fn offer(
     mut docs: Docs,
     mut store: Attacker,
 ) -> String {
-    let ep = groundwork_node::net::bind(key, &offline(), None)
-        .await
-        .expect("bind");
-    let (device, addrs) = parse_ticket(ticket).expect("ticket");
-    let conn = connect(&ep, &device, &addrs, SYNC_ALPN)
-        .await
-        .expect("connect");
-    let (mut send, mut recv) = conn.open_bi().await.expect("stream");
+    let mut link = Link::open(key, ticket).await;
     let mut session = Session::new(group, BTreeSet::from([doc]), BTreeMap::new());
-    let write = |m: &Message| {
-        let f = m.encode();
-        encode(f.kind, &f.payload, MAX_FRAME_LEN).expect("frame")
-    };
-    for m in session.start(&mut docs, &store).expect("start") {
-        send.write_all(&write(&m)).await.expect("send");
-    }
-    let mut dec = Decoder::new(MAX_FRAME_LEN);
-    let mut buf = vec![0; 64 * 1024];
-    let r = tokio::time::timeout(SYNC_LIMIT, async {
-        loop {
-            let Ok(Some(n)) = recv.read(&mut buf).await else {
-                // The reason also travels in the connection close.
-                return conn.closed().await.to_string();
-            };
-            dec.push(&buf[..n]);
-            while let Ok(Some(f)) = dec.next_frame() {
-                let msg = Message::decode(&f).expect("the node's own messages decode");
-                match &msg {
-                    Message::Bye(reason) => return reason.clone(),
-                    // Only the doctored document is played; the rest is ignored.
-                    Message::Sync { doc: d, .. } if *d != doc => continue,
-                    _ => {}
-                }
-                for reply in session.handle(msg, &mut docs, &mut store).expect("handle") {
-                    let _ = send.write_all(&write(&reply)).await;
-                }
-            }
-        }
-    })
+    let opening = session.start(&mut docs, &store).expect("start");
+    let reason = play(
+        &mut link,
+        opening,
+        |msg| match &msg {
+            // Only the doctored document is played; the rest is ignored.
+            Message::Sync { doc: d, .. } if *d != doc => vec![],
+            _ => session.handle(msg, &mut docs, &mut store).expect("handle"),
+        },
+        SYNC_LIMIT,
+    )
     .await
     .unwrap_or_default();
-    ep.close().await;
-    r
+    link.close().await;
+    reason
 }
 
 fn heads_of(n: &Node, kind: &str) -> u64 {

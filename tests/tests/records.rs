@@ -10,9 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use automerge::{AutoCommit, ChangeHash};
-use groundwork_node::config::{Config, Relay};
 use groundwork_node::datadir::{DataDir, KeyKind};
-use groundwork_node::net::{SYNC_ALPN, connect, parse_ticket};
 use groundwork_protocol::card::GroupCard;
 use groundwork_protocol::date::Date;
 use groundwork_protocol::records::{
@@ -21,18 +19,12 @@ use groundwork_protocol::records::{
 use groundwork_protocol::sync::VerifiedChange;
 use groundwork_protocol::sync::messages::Message;
 use groundwork_protocol::sync::session::{Session, SessionStore};
-use groundwork_protocol::wire::frame::{Decoder, MAX_FRAME_LEN, encode};
 use groundwork_protocol::{DeviceId, DocId, GroupId, SecretKey};
 use groundwork_tests::{Node, SYNC_LIMIT, eventually};
 use serde_json::Value;
 
-fn offline() -> Config {
-    Config {
-        relay: Relay::Disabled,
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        mdns: false,
-    }
-}
+mod common;
+use common::{Link, play};
 
 /// Offers cards and records, and takes nothing.
 struct Offerer {
@@ -74,61 +66,27 @@ fn offer(
     offer: Offerer,
     wait: Duration,
 ) -> Option<String> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let ep = groundwork_node::net::bind(key, &offline(), None)
-            .await
-            .expect("bind");
-        let (device, addrs) = parse_ticket(ticket).expect("ticket");
-        let conn = connect(&ep, &device, &addrs, SYNC_ALPN)
-            .await
-            .expect("connect");
-        let (mut send, mut recv) = conn.open_bi().await.expect("stream");
+    common::rt().block_on(async {
+        let mut link = Link::open(key, ticket).await;
         let mut store = offer;
         let mut docs: BTreeMap<DocId, AutoCommit> = BTreeMap::new();
         let mut session = Session::new(group, BTreeSet::new(), BTreeMap::new());
-        let write = |m: &Message| {
-            let f = m.encode();
-            encode(f.kind, &f.payload, MAX_FRAME_LEN).expect("frame")
-        };
-        for m in session.start(&mut docs, &store).expect("start") {
-            send.write_all(&write(&m)).await.expect("send");
-        }
-        let mut dec = Decoder::new(MAX_FRAME_LEN);
-        let mut buf = vec![0; 64 * 1024];
-        let bye = tokio::time::timeout(wait, async {
-            loop {
-                let Ok(Some(n)) = recv.read(&mut buf).await else {
-                    return Some(conn.closed().await.to_string());
-                };
-                dec.push(&buf[..n]);
-                while let Ok(Some(f)) = dec.next_frame() {
-                    let Ok(msg) = Message::decode(&f) else {
-                        continue;
-                    };
-                    if let Message::Bye(reason) = &msg {
-                        return Some(reason.clone());
-                    }
-                    // The node's documents are not this test's business:
-                    // only its hello is answered (with the cards and records).
-                    if matches!(msg, Message::Hello { .. })
-                        && let Ok(replies) = session.handle(msg, &mut docs, &mut store)
-                    {
-                        for r in replies {
-                            let _ = send.write_all(&write(&r)).await;
-                        }
-                    }
-                }
-            }
-        })
-        .await
-        .ok()
-        .flatten();
-        ep.close().await;
+        let opening = session.start(&mut docs, &store).expect("start");
+        let bye = play(
+            &mut link,
+            opening,
+            // The node's documents are not this test's business: only its
+            // hello is answered (with the cards and records).
+            |msg| match msg {
+                Message::Hello { .. } => session
+                    .handle(msg, &mut docs, &mut store)
+                    .unwrap_or_default(),
+                _ => vec![],
+            },
+            wait,
+        )
+        .await;
+        link.close().await;
         bye
     })
 }

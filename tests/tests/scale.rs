@@ -10,6 +10,8 @@ use std::time::Duration;
 use groundwork_node::demo::network::{DemoNetwork, Layout};
 use groundwork_protocol::control::{Request, Response};
 
+mod common;
+
 #[test]
 fn two_hundred_groups_reach_the_national_node_through_sparse_links() {
     let root = tempfile::tempdir().expect("tempdir");
@@ -19,12 +21,7 @@ fn two_hundred_groups_reach_the_national_node_through_sparse_links() {
         .iter()
         .map(|g| groundwork_node::datadir::DataDir::new(&g.data_dir))
         .collect();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
+    common::rt().block_on(async {
         let mut net = DemoNetwork::start(&national, &dirs).await.expect("start");
         let (affiliations, links) = net.connect(Layout::Sparse).await.expect("connect");
         assert_eq!((affiliations, links), (100, 100));

@@ -1720,29 +1720,36 @@ pub fn directory(
     group: &Group,
 ) -> Result<Vec<groundwork_protocol::control::DirectoryEntry>, GroupError> {
     let (network, records, cards) = held_network(group)?;
-    let mut out = Vec::new();
-    for card in cards {
-        let c = card.card();
-        let summary = records.summaries.get(&c.group).map(|s| s.record().clone());
-        let affiliated = records
-            .affiliations
-            .get(&c.group)
-            .is_some_and(|a| Some(a.record().network) == network);
-        out.push(groundwork_protocol::control::DirectoryEntry {
-            group: c.group,
-            name: c.name.clone(),
-            area: c.area.clone(),
-            kind: c.kind.clone(),
-            members: summary
-                .as_ref()
-                .map(|s| groundwork_protocol::report::Cell::of(s.members)),
-            established: summary.as_ref().map(|s| s.established),
-            affiliated,
-            last_seen: summary.map(|s| s.as_of),
-        });
-    }
+    Ok(directory_of(network, &records, cards.iter()))
+}
+
+/// The directory from records and cards already verified.
+fn directory_of<'a>(
+    network: Option<GroupId>,
+    records: &Records,
+    cards: impl Iterator<Item = &'a SignedCard>,
+) -> Vec<groundwork_protocol::control::DirectoryEntry> {
+    let mut out: Vec<_> = cards
+        .map(|card| {
+            let c = card.card();
+            let summary = records.summaries.get(&c.group).map(|s| s.record());
+            groundwork_protocol::control::DirectoryEntry {
+                group: c.group,
+                name: c.name.clone(),
+                area: c.area.clone(),
+                kind: c.kind.clone(),
+                members: summary.map(|s| groundwork_protocol::report::Cell::of(s.members)),
+                established: summary.map(|s| s.established),
+                affiliated: records
+                    .affiliations
+                    .get(&c.group)
+                    .is_some_and(|a| Some(a.record().network) == network),
+                last_seen: summary.map(|s| s.as_of),
+            }
+        })
+        .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
+    out
 }
 
 /// The network's figures (`report`), from the cards, the newest summaries
@@ -1791,6 +1798,11 @@ fn report_of<'a>(
 }
 
 impl Actor {
+    /// The directory from what this node holds in memory.
+    pub fn directory(&self) -> Vec<groundwork_protocol::control::DirectoryEntry> {
+        directory_of(self.network, &self.records, self.cards.values())
+    }
+
     /// The network's figures from what this node holds in memory.
     pub fn report(&self) -> Result<groundwork_protocol::report::NetworkReport, GroupError> {
         report_of(

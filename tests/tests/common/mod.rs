@@ -1,0 +1,142 @@
+//! Speaking the sync protocol to a running node from a test's own process,
+//! as an admitted device would (shared by `hostile.rs` and `records.rs`).
+
+// Each test binary that includes this module uses only part of it.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use groundwork_node::config::{Config, Relay};
+use groundwork_node::net::{SYNC_ALPN, connect, parse_ticket};
+use groundwork_protocol::SecretKey;
+use groundwork_protocol::sync::messages::Message;
+use groundwork_protocol::wire::frame::{Decoder, Frame, MAX_FRAME_LEN, encode};
+use iroh::Endpoint;
+use iroh::endpoint::{Connection, RecvStream, SendStream};
+
+/// A two-thread runtime for one test.
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Loopback, relays off, no mDNS.
+pub fn offline() -> Config {
+    Config {
+        relay: Relay::Disabled,
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        mdns: false,
+    }
+}
+
+/// A sync stream to the node behind `ticket`, as the device `key`.
+pub struct Link {
+    ep: Endpoint,
+    conn: Connection,
+    send: SendStream,
+    recv: RecvStream,
+    dec: Decoder,
+    buf: Vec<u8>,
+}
+
+impl Link {
+    /// Connects and opens the sync stream.
+    pub async fn open(key: &SecretKey, ticket: &str) -> Link {
+        let ep = groundwork_node::net::bind(key, &offline(), None)
+            .await
+            .expect("bind");
+        let (device, addrs) = parse_ticket(ticket).expect("ticket");
+        let conn = connect(&ep, &device, &addrs, SYNC_ALPN)
+            .await
+            .expect("connect");
+        let (send, recv) = conn.open_bi().await.expect("stream");
+        Link {
+            ep,
+            conn,
+            send,
+            recv,
+            dec: Decoder::new(MAX_FRAME_LEN),
+            buf: vec![0; 64 * 1024],
+        }
+    }
+
+    /// Writes raw bytes (the node may already have hung up).
+    pub async fn write(&mut self, bytes: &[u8]) {
+        let _ = self.send.write_all(bytes).await;
+    }
+
+    /// Writes one message as a frame.
+    pub async fn send(&mut self, m: &Message) {
+        let f = m.encode();
+        let frame = encode(f.kind, &f.payload, MAX_FRAME_LEN).expect("frame");
+        self.write(&frame).await;
+    }
+
+    /// The frames that arrive next; `None` once the node closed the stream.
+    async fn frames(&mut self) -> Option<Vec<Frame>> {
+        let n = self.recv.read(&mut self.buf).await.ok()??;
+        self.dec.push(&self.buf[..n]);
+        let mut out = Vec::new();
+        while let Ok(Some(f)) = self.dec.next_frame() {
+            out.push(f);
+        }
+        Some(out)
+    }
+
+    /// Why the node closed the connection.
+    async fn closed(&self) -> String {
+        self.conn.closed().await.to_string()
+    }
+
+    /// Whether the node closes the connection within `wait`.
+    pub async fn until_closed(&mut self, wait: Duration) -> bool {
+        tokio::time::timeout(wait, async {
+            while self.frames().await.is_some() {}
+            self.closed().await
+        })
+        .await
+        .is_ok()
+    }
+
+    /// Closes this side.
+    pub async fn close(self) {
+        self.ep.close().await;
+    }
+}
+
+/// Sends `opening`, then answers each message from the node with
+/// `reply`, until the node says `Bye` or closes: returns its reason (the
+/// `Bye` text, else the connection's close reason), or `None` if neither
+/// happened within `wait`.
+pub async fn play(
+    link: &mut Link,
+    opening: Vec<Message>,
+    mut reply: impl FnMut(Message) -> Vec<Message>,
+    wait: Duration,
+) -> Option<String> {
+    for m in &opening {
+        link.send(m).await;
+    }
+    tokio::time::timeout(wait, async {
+        loop {
+            let Some(frames) = link.frames().await else {
+                // The reason also travels in the connection close.
+                return link.closed().await;
+            };
+            for f in frames {
+                let msg = Message::decode(&f).expect("the node's own messages decode");
+                if let Message::Bye(reason) = &msg {
+                    return reason.clone();
+                }
+                for r in reply(msg) {
+                    link.send(&r).await;
+                }
+            }
+        }
+    })
+    .await
+    .ok()
+}
