@@ -232,6 +232,7 @@ impl NodeControl {
                             .map(|(g, kind, heads)| {
                                 let id = groundwork_protocol::DocId::derive(&g, kind);
                                 let stats = a.group().store().doc_stats(&id).ok();
+                                let (peers, peers_in_sync) = a.doc_sync(&id, &heads);
                                 DocStatus {
                                     group: Some(g),
                                     kind,
@@ -239,6 +240,8 @@ impl NodeControl {
                                     changes: stats.map(|s| s.pending_changes as u64),
                                     bytes: stats
                                         .map(|s| (s.snapshot_bytes + s.pending_bytes) as u64),
+                                    peers: Some(peers),
+                                    peers_in_sync: Some(peers_in_sync),
                                 }
                             })
                             .collect();

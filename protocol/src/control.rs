@@ -361,6 +361,14 @@ pub enum Request {
     /// The network's figures from the summaries this node holds (`report`).
     /// Answer: [`Response::Report`].
     Report,
+    /// What another group shares with this node: its constitution and plan,
+    /// where this node holds them (it syncs with that group, or relays for
+    /// it). Its meet-ups, roster and contacts are never shared. Answer:
+    /// [`Response::Shared`].
+    Shared {
+        /// The group.
+        group: GroupId,
+    },
 }
 
 impl Request {
@@ -397,7 +405,8 @@ impl Request {
             | Request::PeerList
             | Request::Affiliate { .. }
             | Request::Network
-            | Request::Report => &[],
+            | Request::Report
+            | Request::Shared { .. } => &[],
             Request::DeviceRevoke { .. } => &[DocKind::Devices],
         }
     }
@@ -491,6 +500,8 @@ pub enum Response {
         /// One line, as the command line prints it after `error: `.
         message: String,
     },
+    /// What another group shares.
+    Shared(SharedDocs),
 }
 
 impl Response {
@@ -621,6 +632,18 @@ pub struct PeerStatus {
     pub in_sync: Option<bool>,
 }
 
+/// The documents another group shares, as this node holds them: `None`
+/// where it holds none (it has not synced with anyone who carries them).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SharedDocs {
+    /// The group.
+    pub group: GroupId,
+    /// Its constitution.
+    pub constitution: Option<Constitution>,
+    /// Its plan (action owners are not shared: they name members).
+    pub plan: Option<Plan>,
+}
+
 /// One group in the directory (`network`): from its card, its newest
 /// membership summary and the affiliations held. Counts only.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -660,6 +683,12 @@ pub struct DocStatus {
     pub changes: Option<u64>,
     /// Bytes stored for it, if counted.
     pub bytes: Option<u64>,
+    /// Connected peers whose session carries it (a running node fills it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peers: Option<u64>,
+    /// Of those, how many hold the same heads as this node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peers_in_sync: Option<u64>,
 }
 
 #[cfg(test)]

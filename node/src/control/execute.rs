@@ -134,6 +134,7 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
         }
         Request::Network => Response::Directory(crate::runtime::directory(g)?),
         Request::Report => Response::Report(Box::new(crate::runtime::report(g)?)),
+        Request::Shared { group } => Response::Shared(g.shared(&group)?),
         Request::Affiliate { .. } => Response::error(
             "affiliating goes through the running national node (start it with `groundwork up`)",
         ),

@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 
 use autosurgeon::Text;
-use groundwork_protocol::control::{ConstitutionUpdate, MeetupInput, PlanView};
+use groundwork_protocol::control::{ConstitutionUpdate, MeetupInput, PlanView, SharedDocs};
 use groundwork_protocol::edit::{self, KeyedMap};
+use groundwork_protocol::schema::GroupDocument;
 use groundwork_protocol::schema::{
     Action, ActionStatus, Amendment, Constitution, Goal, Meetup, Meetups, Member, Plan, Roster,
 };
-use groundwork_protocol::{Date, DocKind, ShortId};
+use groundwork_protocol::{Date, DocId, DocKind, GroupId, ShortId};
 
 use super::{FromDocChecked, Group, GroupError};
 
@@ -82,6 +83,34 @@ impl Group {
             }
         }
         Ok(PlanView { plan, owners })
+    }
+
+    /// What `group` shares with this node: its constitution and plan as held
+    /// here (from syncing with it or relaying for it), `None` where none is
+    /// held. For this node's own group, its own documents.
+    pub fn shared(&self, group: &GroupId) -> Result<SharedDocs, GroupError> {
+        fn held<T: GroupDocument>(g: &Group, group: &GroupId) -> Result<Option<T>, GroupError> {
+            let id = DocId::derive(group, T::KIND);
+            let cached = g.docs().get(&id).map(|d| {
+                if d.is_empty() {
+                    Ok(None)
+                } else {
+                    T::from_doc_checked(d).map(Some)
+                }
+            });
+            match cached {
+                Some(r) => r,
+                None => match g.store().load(&id)? {
+                    Some(d) if !d.is_empty() => T::from_doc_checked(&d).map(Some),
+                    _ => Ok(None),
+                },
+            }
+        }
+        Ok(SharedDocs {
+            group: *group,
+            constitution: held(self, group)?,
+            plan: held(self, group)?,
+        })
     }
 
     /// Sets the plan's vision.

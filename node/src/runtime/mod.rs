@@ -446,6 +446,15 @@ impl Actor {
             .collect()
     }
 
+    /// For each document, how many live sessions carry it and how many of
+    /// those peers hold the same heads as this node.
+    pub fn doc_sync(&self, doc: &groundwork_protocol::DocId, heads: &[ChangeHash]) -> (u64, u64) {
+        self.sessions
+            .values()
+            .filter_map(|l| l.session.doc_in_sync(doc, heads))
+            .fold((0, 0), |(n, s), synced| (n + 1, s + u64::from(synced)))
+    }
+
     fn refresh_devices(&mut self) -> Result<(), GroupError> {
         let id = self.group.doc_id(DocKind::Devices);
         let held = self

@@ -175,6 +175,7 @@ fn every_request() -> Vec<Request> {
         },
         Request::Network,
         Request::Report,
+        Request::Shared { group: key(7) },
     ]
 }
 
@@ -210,6 +211,7 @@ fn request_index(r: &Request) -> usize {
         Request::Affiliate { .. } => 27,
         Request::Network => 28,
         Request::Report => 29,
+        Request::Shared { .. } => 30,
     }
 }
 
@@ -287,6 +289,8 @@ fn every_response() -> Vec<Response> {
                 heads: 1,
                 changes: Some(4),
                 bytes: None,
+                peers: Some(2),
+                peers_in_sync: Some(1),
             }],
             affiliation: None,
             gossip: Some(super::GossipStatus {
@@ -321,6 +325,11 @@ fn every_response() -> Vec<Response> {
             last_seen: Some(date("2020-01-01")),
         }]),
         Response::Report(Box::new(sample_report())),
+        Response::Shared(SharedDocs {
+            group: key(7),
+            constitution: Some(Constitution::default()),
+            plan: None,
+        }),
     ]
 }
 
@@ -380,6 +389,7 @@ fn response_index(r: &Response) -> usize {
         Response::Affiliated { .. } => 21,
         Response::Directory(_) => 22,
         Response::Report(_) => 23,
+        Response::Shared(_) => 24,
     }
 }
 
@@ -438,7 +448,7 @@ fn covers_all(indices: impl Iterator<Item = usize>, n: usize, what: &str) {
 #[test]
 fn every_request_round_trips() {
     let all = every_request();
-    covers_all(all.iter().map(request_index), 30, "request");
+    covers_all(all.iter().map(request_index), 31, "request");
     for r in &all {
         round_trip(r);
     }
@@ -447,7 +457,7 @@ fn every_request_round_trips() {
 #[test]
 fn every_response_round_trips() {
     let all = every_response();
-    covers_all(all.iter().map(response_index), 24, "response");
+    covers_all(all.iter().map(response_index), 25, "response");
     for r in &all {
         round_trip(r);
     }
@@ -578,6 +588,7 @@ fn writes_names_the_documents_each_edit_changes() {
                 | Request::Affiliate { .. }
                 | Request::Network
                 | Request::Report
+                | Request::Shared { .. }
         );
         assert_eq!(writes.is_empty(), read_only, "{r:?}");
         assert_eq!(

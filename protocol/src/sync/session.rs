@@ -245,6 +245,16 @@ impl Session {
             })
     }
 
+    /// Whether the peer last said it holds `ours` (this node's heads of
+    /// `doc`): `None` when this session does not carry `doc`.
+    pub fn doc_in_sync(&self, doc: &DocId, ours: &[ChangeHash]) -> Option<bool> {
+        if !self.shared.contains(doc) {
+            return None;
+        }
+        let ours = sorted(ours.to_vec());
+        Some(self.peer_said_hello && self.their_heads.get(doc) == Some(&ours))
+    }
+
     fn heads(&self, docs: &mut Docs) -> Result<Vec<(DocId, Vec<ChangeHash>)>, SessionError> {
         let first = self.first.filter(|f| self.shared.contains(f));
         first

@@ -1,0 +1,381 @@
+//! The runtime: the terminal, the threads that feed `update`, and the
+//! commands it returns.
+//!
+//! Three threads send [`Msg`]s to the loop that owns the model: terminal
+//! input, the node's event stream, and a worker that makes node calls (so a
+//! slow answer never freezes the keyboard). The loop applies every message
+//! waiting, draws one frame, and waits for the next message or the
+//! one-second tick.
+
+use std::collections::BTreeSet;
+use std::io::{self, Stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossterm::event::{
+    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    Event as TermEvent,
+};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use groundwork_protocol::Date;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::model::Model;
+use crate::node::{Node, NodeError};
+use crate::update::{Cmd, Data, Edit, Msg, Payload, load_all, update};
+
+/// Why the terminal UI stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    /// The terminal could not be set up or drawn on.
+    #[error("the terminal: {0}")]
+    Terminal(#[from] io::Error),
+}
+
+/// Today and now from the system clock.
+pub fn clock() -> (Date, u64) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    (Date::from_unix_days((now / 86_400) as i64), now)
+}
+
+/// Whether `NO_COLOR` asks for no colour (set and not empty).
+pub fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// Puts the terminal back: raw mode off, main screen, mouse released.
+fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableBracketedPaste,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Owns the terminal while the UI runs; dropping it restores the terminal,
+/// on an error return too.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> io::Result<TerminalGuard> {
+        enable_raw_mode()?;
+        let guard = TerminalGuard;
+        execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            EnableBracketedPaste
+        )?;
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Restores the terminal before a panic message is printed, so the message
+/// is readable and the shell usable.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+    }));
+}
+
+/// Runs the terminal UI on `node` until the user quits.
+pub fn run(node: Arc<dyn Node>) -> Result<(), TuiError> {
+    install_panic_hook();
+    let guard = TerminalGuard::enter()?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    terminal.clear()?;
+    let result = event_loop(&mut terminal, node);
+    drop(terminal);
+    drop(guard);
+    result
+}
+
+/// The input thread's switch: paused while `$EDITOR` owns the terminal.
+#[derive(Default)]
+struct Input {
+    paused: AtomicBool,
+    stop: AtomicBool,
+    /// Held by the input thread while it polls, so pausing can wait out a
+    /// poll in progress.
+    polling: Mutex<()>,
+}
+
+fn spawn_input(tx: Sender<Msg>, input: Arc<Input>) {
+    thread::spawn(move || {
+        while !input.stop.load(Ordering::Relaxed) {
+            if input.paused.load(Ordering::Relaxed) {
+                thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+            let lock = input
+                .polling
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if input.paused.load(Ordering::Relaxed) {
+                continue;
+            }
+            let msg = match event::poll(Duration::from_millis(100)) {
+                Ok(true) => match event::read() {
+                    Ok(TermEvent::Key(k)) => Some(Msg::Key(k)),
+                    Ok(TermEvent::Mouse(m)) => Some(Msg::Mouse(m)),
+                    Ok(TermEvent::Resize(w, h)) => Some(Msg::Resize(w, h)),
+                    Ok(TermEvent::Paste(p)) => Some(Msg::Paste(p)),
+                    Ok(_) => None,
+                    Err(_) => break,
+                },
+                Ok(false) => None,
+                Err(_) => break,
+            };
+            drop(lock);
+            if let Some(msg) = msg
+                && tx.send(msg).is_err()
+            {
+                break;
+            }
+        }
+    });
+}
+
+fn spawn_events(tx: Sender<Msg>, node: Arc<dyn Node>) {
+    thread::spawn(move || {
+        loop {
+            let result = node.watch(&mut |e| tx.send(Msg::Node(e)).is_ok());
+            let why = match result {
+                Ok(()) => return,
+                Err(e) => e.to_string(),
+            };
+            if tx.send(Msg::NodeGone(why)).is_err() {
+                return;
+            }
+            // Try again: a node restarted under the UI comes back.
+            thread::sleep(Duration::from_secs(2));
+            // Missed events while away: reload everything.
+            if tx
+                .send(Msg::Node(groundwork_protocol::control::Event::Lagged {
+                    missed: 0,
+                }))
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+}
+
+/// Runs one node call.
+pub fn load(node: &dyn Node, data: Data) -> Result<Payload, NodeError> {
+    Ok(match data {
+        Data::Status => Payload::Status(Box::new(node.status()?)),
+        Data::Directory => Payload::Directory(node.directory()?),
+        Data::Report => Payload::Report(Box::new(node.report()?)),
+        Data::Constitution => Payload::Constitution(Box::new(node.constitution()?)),
+        Data::Plan => Payload::Plan(Box::new(node.plan()?)),
+        Data::Meetups => Payload::Meetups(node.meetups()?),
+        Data::Members => Payload::Members(node.members()?),
+        Data::Shared(g) => Payload::Shared(Box::new(node.shared(g)?)),
+    })
+}
+
+/// Makes one edit; the text says what was done.
+pub fn edit(node: &dyn Node, edit: &Edit) -> Result<String, NodeError> {
+    Ok(match edit.clone() {
+        Edit::AddMeetup(input) => {
+            let id = node.add_meetup(input)?;
+            format!("meet-up {id} added")
+        }
+        Edit::SetNotes { id, text } => {
+            node.set_meetup_notes(id.clone(), text)?;
+            format!("notes of {id} saved")
+        }
+        Edit::AddAction { title, owner, due } => {
+            let id = node.add_action(title, owner, due)?;
+            format!("action {id} added")
+        }
+        Edit::ActionDone(id) => {
+            if node.action_done(id.clone())? {
+                format!("action {id} done")
+            } else {
+                format!("action {id} was already done")
+            }
+        }
+        Edit::AddMember(input) => {
+            let id = node.add_member(input)?;
+            format!("member {id} added")
+        }
+    })
+}
+
+enum Work {
+    Load(Data),
+    Edit(Edit),
+}
+
+fn spawn_worker(tx: Sender<Msg>, node: Arc<dyn Node>) -> Sender<Work> {
+    let (wtx, wrx) = mpsc::channel::<Work>();
+    thread::spawn(move || {
+        while let Ok(first) = wrx.recv() {
+            // Take everything queued: edits in order, each load once.
+            let mut batch = vec![first];
+            batch.extend(wrx.try_iter());
+            let mut loads = BTreeSet::new();
+            for w in batch {
+                match w {
+                    Work::Edit(e) => {
+                        let result = edit(node.as_ref(), &e);
+                        if tx.send(Msg::Edited(e, result)).is_err() {
+                            return;
+                        }
+                    }
+                    Work::Load(d) => {
+                        loads.insert(d);
+                    }
+                }
+            }
+            for d in loads {
+                let result = load(node.as_ref(), d);
+                if tx.send(Msg::Loaded(d, result)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    wtx
+}
+
+fn event_loop(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    node: Arc<dyn Node>,
+) -> Result<(), TuiError> {
+    let size = terminal.size()?;
+    let (today, now) = clock();
+    let mut model = Model::new((size.width, size.height), today, now, !no_color());
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let input = Arc::new(Input::default());
+    spawn_input(tx.clone(), input.clone());
+    spawn_events(tx.clone(), node.clone());
+    let work = spawn_worker(tx.clone(), node);
+    let mut pending = load_all(&model);
+    let tick = Duration::from_secs(1);
+    let mut next_tick = Instant::now() + tick;
+    let outcome = loop {
+        for cmd in pending.drain(..) {
+            match cmd {
+                Cmd::Load(d) => {
+                    let _ = work.send(Work::Load(d));
+                }
+                Cmd::Edit(e) => {
+                    let _ = work.send(Work::Edit(e));
+                }
+                Cmd::OpenEditor { id, text } => {
+                    let result = with_editor(terminal, &input, &text);
+                    let _ = tx.send(Msg::EditorClosed { id, result });
+                }
+            }
+        }
+        if model.quit {
+            break Ok(());
+        }
+        if let Err(e) = terminal.draw(|f| crate::view::view(&model, f)) {
+            break Err(e.into());
+        }
+        let wait = next_tick.saturating_duration_since(Instant::now());
+        let first = match rx.recv_timeout(wait) {
+            Ok(m) => Some(m),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break Ok(()),
+        };
+        let mut msgs: Vec<Msg> = first.into_iter().collect();
+        msgs.extend(rx.try_iter());
+        if Instant::now() >= next_tick {
+            next_tick = Instant::now() + tick;
+            let (today, now) = clock();
+            msgs.push(Msg::Tick { today, now });
+        }
+        for m in msgs {
+            pending.extend(update(&mut model, m));
+        }
+    };
+    input.stop.store(true, Ordering::Relaxed);
+    outcome
+}
+
+/// Suspends the UI, edits `text` in `$VISUAL` or `$EDITOR` (else `vi`) on
+/// a private temporary file, and restores the UI. `Ok(None)`: unchanged.
+fn with_editor(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    input: &Input,
+    text: &str,
+) -> Result<Option<String>, String> {
+    use std::io::Write;
+    let mut file = tempfile::Builder::new()
+        .prefix("groundwork-notes-")
+        .suffix(".md")
+        .tempfile()
+        .map_err(|e| format!("cannot make a temporary file: {e}"))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.flush())
+        .map_err(|e| format!("cannot write the temporary file: {e}"))?;
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| {
+            std::env::var("EDITOR")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+        })
+        .unwrap_or_else(|| "vi".into());
+
+    input.paused.store(true, Ordering::Relaxed);
+    let lock = input
+        .polling
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    restore();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(file.path())
+        .status();
+    let back = enable_raw_mode().and_then(|()| {
+        execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            EnableBracketedPaste
+        )
+    });
+    let _ = terminal.clear();
+    drop(lock);
+    input.paused.store(false, Ordering::Relaxed);
+    back.map_err(|e| format!("cannot restore the terminal: {e}"))?;
+    let status = status.map_err(|e| format!("cannot run {editor}: {e}"))?;
+    if !status.success() {
+        return Err(format!("{editor} exited with {status}; notes not changed"));
+    }
+    let new = std::fs::read_to_string(file.path())
+        .map_err(|e| format!("cannot read the edited notes: {e}"))?;
+    // Editors add a final newline; the notes keep what the user typed.
+    let new = new.strip_suffix('\n').unwrap_or(&new).to_string();
+    Ok((new != text).then_some(new))
+}

@@ -1,0 +1,706 @@
+//! A node held in memory, for tests, snapshots and benchmarks: the same
+//! trait as the real one, with deterministic sample data and the same
+//! permission rules (a member-role device may not write the plan or the
+//! roster).
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Mutex, MutexGuard};
+
+use autosurgeon::{Counter, Text};
+use groundwork_protocol::control::{
+    DirectoryEntry, DocStatus, Event, GossipStatus, MeetupInput, MemberInput, MemberView,
+    NodeStatus, PeerStatus, PlanView, SharedDocs, TrafficStatus,
+};
+use groundwork_protocol::records::{ByKind, ESTABLISHED_AT, MembershipSummary};
+use groundwork_protocol::report::{self, Cell, Listed, NetworkReport};
+use groundwork_protocol::schema::{
+    Action, ActionStatus, Amendment, Constitution, Contact, Course, Goal, LawfulBasis, Listening,
+    Meetup, Member, MemberKind, MemberStatus, Plan, Role,
+};
+use groundwork_protocol::{Date, DocKind, GroupId, SecretKey, ShortId};
+
+use crate::node::{Node, NodeError, NodeResult};
+
+/// The fixed "today" of the sample data.
+pub fn today() -> Date {
+    Date::new(2026, 3, 2).unwrap_or(Date::from_unix_days(20_514))
+}
+
+/// Noon of [`today`], in seconds since the Unix epoch.
+pub fn now() -> u64 {
+    today().unix_days() as u64 * 86_400 + 12 * 3600
+}
+
+/// A deterministic key from a number.
+pub fn key(n: u64) -> GroupId {
+    let mut seed = [7u8; 32];
+    seed[..8].copy_from_slice(&n.to_le_bytes());
+    SecretKey::from_seed(&seed).public()
+}
+
+fn short(n: u64) -> ShortId {
+    ShortId::from_entropy((n as u32).wrapping_mul(2_654_435_761))
+}
+
+const GROUPS: [(&str, &str, &str); 8] = [
+    (
+        "Community Organisers Birkenhead",
+        "Wirral",
+        "local-organising-group",
+    ),
+    ("ACORN Bristol", "Bristol", "social-action-hub"),
+    (
+        "Latin American Parents Association",
+        "London",
+        "local-organising-group",
+    ),
+    (
+        "Moorlands Climate Action",
+        "Staffordshire Moorlands",
+        "local-organising-group",
+    ),
+    (
+        "Cancer Support Salisbury",
+        "Wiltshire",
+        "local-organising-group",
+    ),
+    ("Sneinton Alchemy", "Nottingham", "social-action-hub"),
+    ("The Wharton Trust", "Hartlepool", "social-action-hub"),
+    (
+        "Barton Hill Settlement",
+        "Bristol",
+        "local-organising-group",
+    ),
+];
+
+const FIRST: [&str; 12] = [
+    "Amara", "Bryn", "Cora", "Dafydd", "Esme", "Farid", "Gwen", "Hamza", "Isla", "Jude", "Kemi",
+    "Lorcan",
+];
+const LAST: [&str; 10] = [
+    "Ashworth", "Bello", "Cornish", "Dunmore", "Ely", "Fenwick", "Garside", "Holt", "Ingram",
+    "Kelsall",
+];
+
+/// The sample: `groups` groups in the directory (the first is this
+/// device's own), `members` on its roster, this device in `role`.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    /// The node's state.
+    pub status: NodeStatus,
+    /// The directory.
+    pub directory: Vec<DirectoryEntry>,
+    /// The report.
+    pub report: NetworkReport,
+    /// The constitution.
+    pub constitution: Constitution,
+    /// The plan.
+    pub plan: PlanView,
+    /// Meet-ups, newest first.
+    pub meetups: Vec<Meetup>,
+    /// Members, with contacts (the fake hides them from member devices).
+    pub members: Vec<MemberView>,
+    /// What other groups share, by group.
+    pub shared: BTreeMap<GroupId, SharedDocs>,
+}
+
+fn group_name(i: usize) -> (String, String, String) {
+    match GROUPS.get(i) {
+        Some((n, a, k)) => (n.to_string(), a.to_string(), k.to_string()),
+        None => (
+            format!("Local Organising Group {i:03}"),
+            format!("Area {:02}", i % 37),
+            "local-organising-group".into(),
+        ),
+    }
+}
+
+/// Members on one group's roster in the sample.
+fn roster_size(i: usize) -> u64 {
+    [34, 27, 12, 3, 22, 8, 0, 41][i % 8] + (i as u64 % 5)
+}
+
+impl Sample {
+    /// Builds the sample.
+    pub fn new(groups: usize, members: usize, role: Role) -> Sample {
+        let today = today();
+        let own = key(0);
+        let mut listed = Vec::new();
+        let mut latest = BTreeMap::new();
+        let mut history = Vec::new();
+        let mut directory = Vec::new();
+        for i in 0..groups.max(1) {
+            let (name, area, kind) = group_name(i);
+            let group = key(i as u64);
+            let affiliated = i % 4 != 3;
+            listed.push(Listed {
+                group,
+                name: name.clone(),
+                area: Some(area.clone()),
+                kind: kind.clone(),
+                affiliated,
+            });
+            let reporting = i % 9 != 6;
+            let n = if i == 0 {
+                members as u64
+            } else {
+                roster_size(i)
+            };
+            let summary = |days_back: i64, n: u64, seq: u64| MembershipSummary {
+                group,
+                seq,
+                as_of: today.add_days(-days_back),
+                members: n,
+                by_kind: ByKind {
+                    professional: n / 4,
+                    activist: n / 2,
+                    observer: n - n / 4 - n / 2,
+                },
+                new_last_30_days: n / 6,
+                trained: n / 3,
+                meetups_last_90_days: (i % 5) as u64,
+                conversations: n * 3,
+                established: n >= ESTABLISHED_AT,
+            };
+            if reporting {
+                for (k, back) in [120i64, 90, 60, 30, 10].iter().enumerate() {
+                    let share = n * (k as u64 + 1) / 5;
+                    history.push(summary(*back + (i % 7) as i64, share, k as u64 + 1));
+                }
+                latest.insert(group, summary((i % 7) as i64, n, 9));
+            }
+            directory.push(DirectoryEntry {
+                group,
+                name,
+                area: Some(area),
+                kind,
+                members: reporting.then(|| Cell::of(n)),
+                established: reporting.then_some(n >= ESTABLISHED_AT),
+                affiliated,
+                last_seen: reporting.then(|| today.add_days(-((i % 7) as i64))),
+            });
+        }
+        let report = report::build(Some(key(999)), &listed, &latest, &history);
+
+        let peer =
+            |n: u64, group: usize, connected: bool, in_sync: bool, err: Option<&str>| PeerStatus {
+                device: key(1000 + n),
+                group: Some(key(group as u64)),
+                name: Some(group_name(group).0),
+                connected,
+                last_seen: Some(now() - n * 97),
+                last_error: err.map(str::to_string),
+                in_sync: connected.then_some(in_sync),
+            };
+        let mut peers = vec![peer(1, 0, true, true, None)];
+        if groups > 1 {
+            peers.push(peer(2, 1, true, false, None));
+        }
+        if groups > 2 {
+            peers.push(peer(3, 2, false, false, Some("timed out connecting")));
+        }
+        let doc = |g: usize, kind: DocKind, heads: u64, peers: u64, in_sync: u64| DocStatus {
+            group: Some(key(g as u64)),
+            kind,
+            heads,
+            changes: Some(3 + heads),
+            bytes: Some(1200 * (heads + 1)),
+            peers: Some(peers),
+            peers_in_sync: Some(in_sync),
+        };
+        let mut documents = vec![
+            doc(0, DocKind::Constitution, 1, 2, 2),
+            doc(0, DocKind::Plan, 1, 2, 1),
+            doc(0, DocKind::Meetups, 2, 1, 1),
+            doc(0, DocKind::Roster, 1, 1, 1),
+            doc(0, DocKind::Contacts, 1, 1, 1),
+            doc(0, DocKind::Devices, 1, 1, 1),
+        ];
+        if groups > 1 {
+            documents.push(doc(1, DocKind::Constitution, 1, 1, 0));
+            documents.push(doc(1, DocKind::Plan, 1, 1, 0));
+        }
+        let status = NodeStatus {
+            device: key(1000),
+            group: own,
+            group_name: group_name(0).0,
+            role: Some(role),
+            peers,
+            documents,
+            affiliation: None,
+            gossip: Some(GossipStatus {
+                network: key(999),
+                neighbours: 2,
+                records_received: 57,
+            }),
+            traffic: Some(TrafficStatus {
+                sent: 48_213,
+                received: 1_203_554,
+            }),
+        };
+
+        let body = "# Name\n\
+            The group is Community Organisers Birkenhead, a Local Organising Group.\n\n\
+            # Purpose\n\
+            We listen to people in Birkenhead and act together on what matters to them.\n\n\
+            # Membership\n\
+            Anyone who lives or works in the Wirral and agrees to the Principles of Practice may join.\n\
+            Members are professionals, activists or observers.\n\n\
+            # Meetings\n\
+            The group meets at least once a month. Notes of every meet-up are kept.\n\n\
+            # Decisions\n\
+            Decisions are made by consensus where possible, otherwise by a majority of members present.\n\n\
+            # Stewards\n\
+            Two stewards hold the group's key and look after its records.\n\n\
+            # Changes\n\
+            This constitution may be amended at any meet-up with two weeks' notice.";
+        let constitution = Constitution {
+            body: Text::with_value(body),
+            adopted: Some(today.add_days(-200)),
+            version: 2,
+            amendments: vec![
+                Amendment {
+                    version: 1,
+                    date: today.add_days(-200),
+                    summary: "Adopted".into(),
+                    by: "steward".into(),
+                },
+                Amendment {
+                    version: 2,
+                    date: today.add_days(-40),
+                    summary: "Monthly meetings".into(),
+                    by: "steward".into(),
+                },
+            ],
+        };
+        let actions = vec![
+            ("Book the community hall for meet-ups", Some(-10), true),
+            (
+                "Hold 20 listening conversations on the estate",
+                Some(14),
+                false,
+            ),
+            ("Ask the council about the bus route", Some(-3), false),
+            ("Run a stall at the summer fair", None, false),
+        ];
+        let mut owners = BTreeMap::new();
+        let plan = Plan {
+            vision: Text::with_value(
+                "A Wirral where everyone is listened to and people act together on what matters.",
+            ),
+            goals: vec![
+                Goal {
+                    id: short(1),
+                    text: "Hold 100 listening conversations this year".into(),
+                },
+                Goal {
+                    id: short(2),
+                    text: "Grow to an established group of 21 or more members".into(),
+                },
+            ],
+            actions: actions
+                .into_iter()
+                .enumerate()
+                .map(|(i, (title, due, done))| {
+                    let id = short(10 + i as u64);
+                    if i < 2 && members > 0 {
+                        owners.insert(id.to_string(), (short(100).to_string(), member_name(0)));
+                    }
+                    Action {
+                        id,
+                        title: title.into(),
+                        due: due.map(|d| today.add_days(d)),
+                        status: if done {
+                            ActionStatus::Done
+                        } else {
+                            ActionStatus::Open
+                        },
+                        done_on: done.then(|| today.add_days(-12)),
+                    }
+                })
+                .collect(),
+            listening: Listening {
+                conversations_held: Counter::with_value(45),
+                themes: vec!["housing".into(), "buses".into(), "youth club".into()],
+            },
+        };
+        let meetups = vec![
+            meetup(
+                1,
+                today.add_days(7),
+                "St Werburgh's hall",
+                "Plan the summer fair",
+                "",
+                0,
+            ),
+            meetup(
+                2,
+                today.add_days(-21),
+                "Birkenhead library",
+                "1. Welcome\n2. Listening campaign so far\n3. Bus route",
+                "Twelve came. Farid reported 15 conversations on the estate.\nAgreed to write to the council about the 437 bus.",
+                12,
+            ),
+            meetup(
+                3,
+                today.add_days(-52),
+                "Café on Grange Road",
+                "First meet-up",
+                "Agreed the constitution.",
+                9,
+            ),
+        ];
+        let members = (0..members as u64)
+            .map(|i| MemberView {
+                id: short(100 + i),
+                member: Member {
+                    name: member_name(i),
+                    kind: [
+                        MemberKind::Activist,
+                        MemberKind::Professional,
+                        MemberKind::Observer,
+                    ][(i % 3) as usize],
+                    joined: today.add_days(-(((i * 7) % 400) as i64)),
+                    status: if i % 11 == 10 {
+                        MemberStatus::Lapsed
+                    } else {
+                        MemberStatus::Active
+                    },
+                    principles_agreed: Some(today.add_days(-(((i * 7) % 400) as i64))),
+                    courses: if i % 3 == 0 {
+                        vec![
+                            Course::parse_known("foundation")
+                                .unwrap_or(Course::Other("Foundation".into())),
+                        ]
+                    } else {
+                        Vec::new()
+                    },
+                },
+                contact: (i % 2 == 0).then(|| Contact {
+                    email: Some(format!("member{i}@example.org")),
+                    phone: (i % 4 == 0).then(|| format!("07700 9{:05}", i)),
+                    consent_to_contact: i % 3 != 1,
+                    lawful_basis: LawfulBasis::default(),
+                    consent_date: Some(today.add_days(-30)),
+                }),
+            })
+            .collect::<Vec<_>>();
+        let mut members = members;
+        members.sort_by(|a, b| a.member.name.cmp(&b.member.name).then(a.id.cmp(&b.id)));
+
+        let mut shared = BTreeMap::new();
+        if groups > 1 {
+            shared.insert(
+                key(1),
+                SharedDocs {
+                    group: key(1),
+                    constitution: Some(Constitution {
+                        body: Text::with_value("# Name\nACORN Bristol, a social action hub.\n\n# Purpose\nA union for renters in Bristol."),
+                        adopted: Some(today.add_days(-400)),
+                        version: 1,
+                        amendments: Vec::new(),
+                    }),
+                    plan: Some(Plan {
+                        vision: Text::with_value("Safe, affordable homes for everyone in Bristol."),
+                        goals: vec![Goal {
+                            id: short(3),
+                            text: "Win a landlord licensing scheme".into(),
+                        }],
+                        actions: vec![Action {
+                            id: short(30),
+                            title: "Door-knock the Easton streets".into(),
+                            due: Some(today.add_days(5)),
+                            status: ActionStatus::Open,
+                            done_on: None,
+                        }],
+                        listening: Listening::default(),
+                    }),
+                },
+            );
+        }
+        Sample {
+            status,
+            directory,
+            report,
+            constitution,
+            plan: PlanView { plan, owners },
+            meetups,
+            members,
+            shared,
+        }
+    }
+}
+
+fn member_name(i: u64) -> String {
+    let f = FIRST[(i % FIRST.len() as u64) as usize];
+    let l = LAST[((i / FIRST.len() as u64) % LAST.len() as u64) as usize];
+    if i < (FIRST.len() * LAST.len()) as u64 {
+        format!("{f} {l}")
+    } else {
+        format!("{f} {l} {}", i / (FIRST.len() * LAST.len()) as u64)
+    }
+}
+
+fn meetup(n: u64, date: Date, place: &str, agenda: &str, notes: &str, came: u64) -> Meetup {
+    Meetup {
+        id: short(50 + n),
+        date,
+        place: place.into(),
+        agenda: Text::with_value(agenda),
+        notes: Text::with_value(notes),
+        attendance: came,
+        actions: Vec::new(),
+    }
+}
+
+/// A node in memory.
+#[derive(Debug)]
+pub struct FakeNode {
+    state: Mutex<Sample>,
+    watchers: Mutex<Vec<Sender<Event>>>,
+    /// Every edit made, in order, for tests to check.
+    pub edits: Mutex<Vec<String>>,
+    next: Mutex<u64>,
+}
+
+impl FakeNode {
+    /// A fake node holding `sample`.
+    pub fn new(sample: Sample) -> FakeNode {
+        FakeNode {
+            state: Mutex::new(sample),
+            watchers: Mutex::new(Vec::new()),
+            edits: Mutex::new(Vec::new()),
+            next: Mutex::new(500),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, Sample> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Changes the state as a peer would, and tells watchers.
+    pub fn from_peer(&self, kind: DocKind, change: impl FnOnce(&mut Sample)) {
+        let group = {
+            let mut s = self.state();
+            change(&mut s);
+            s.status.group
+        };
+        self.notify(Event::DocChanged { group, kind });
+    }
+
+    /// Sends an event to every watcher.
+    pub fn notify(&self, event: Event) {
+        self.watchers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|w| w.send(event.clone()).is_ok());
+    }
+
+    fn require(&self, kind: DocKind, verb: &str) -> NodeResult<()> {
+        let role = self.state().status.role;
+        match role {
+            Some(r) if r.may_write(kind) => Ok(()),
+            Some(r) => Err(NodeError::Refused(format!(
+                "this device is a {r}; a {r} device may not {verb} the {kind}"
+            ))),
+            None => Err(NodeError::Refused(
+                "this device is not an active device of the group".into(),
+            )),
+        }
+    }
+
+    fn new_id(&self) -> ShortId {
+        let mut n = self
+            .next
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *n += 1;
+        short(*n)
+    }
+
+    fn record(&self, what: String) {
+        self.edits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(what);
+    }
+
+    /// Opens an event stream without blocking, for tests.
+    pub fn subscribe(&self) -> Receiver<Event> {
+        let (tx, rx) = mpsc::channel();
+        self.watchers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(tx);
+        rx
+    }
+}
+
+impl Node for FakeNode {
+    fn status(&self) -> NodeResult<NodeStatus> {
+        Ok(self.state().status.clone())
+    }
+
+    fn directory(&self) -> NodeResult<Vec<DirectoryEntry>> {
+        Ok(self.state().directory.clone())
+    }
+
+    fn report(&self) -> NodeResult<NetworkReport> {
+        Ok(self.state().report.clone())
+    }
+
+    fn constitution(&self) -> NodeResult<Constitution> {
+        Ok(self.state().constitution.clone())
+    }
+
+    fn plan(&self) -> NodeResult<PlanView> {
+        let s = self.state();
+        let mut plan = s.plan.clone();
+        if !s.status.role.is_some_and(|r| r.may_read(DocKind::Roster)) {
+            plan.owners.clear();
+        }
+        Ok(plan)
+    }
+
+    fn meetups(&self) -> NodeResult<Vec<Meetup>> {
+        Ok(self.state().meetups.clone())
+    }
+
+    fn members(&self) -> NodeResult<Vec<MemberView>> {
+        let s = self.state();
+        let role = s.status.role;
+        if !role.is_some_and(|r| r.may_read(DocKind::Roster)) {
+            return Err(NodeError::Refused(
+                "this device may not read the roster".into(),
+            ));
+        }
+        let contacts = role.is_some_and(|r| r.may_read(DocKind::Contacts));
+        Ok(s.members
+            .iter()
+            .map(|m| MemberView {
+                contact: if contacts { m.contact.clone() } else { None },
+                ..m.clone()
+            })
+            .collect())
+    }
+
+    fn shared(&self, group: GroupId) -> NodeResult<SharedDocs> {
+        Ok(self
+            .state()
+            .shared
+            .get(&group)
+            .cloned()
+            .unwrap_or(SharedDocs {
+                group,
+                constitution: None,
+                plan: None,
+            }))
+    }
+
+    fn add_meetup(&self, input: MeetupInput) -> NodeResult<ShortId> {
+        self.require(DocKind::Meetups, "write")?;
+        let id = self.new_id();
+        self.record(format!("meetup {} {}", input.date, input.place));
+        self.from_peer(DocKind::Meetups, |s| {
+            s.meetups.push(Meetup {
+                id: id.clone(),
+                date: input.date,
+                place: input.place,
+                agenda: Text::with_value(input.agenda.unwrap_or_default()),
+                notes: Text::default(),
+                attendance: input.attendance.unwrap_or(0),
+                actions: Vec::new(),
+            });
+            s.meetups.sort_by_key(|m| std::cmp::Reverse(m.date));
+        });
+        Ok(id)
+    }
+
+    fn set_meetup_notes(&self, id: ShortId, notes: String) -> NodeResult<()> {
+        self.require(DocKind::Meetups, "write")?;
+        if !self.state().meetups.iter().any(|m| m.id == id) {
+            return Err(NodeError::Refused(format!("no meet-up with id '{id}'")));
+        }
+        self.record(format!("notes {id} {notes:?}"));
+        self.from_peer(DocKind::Meetups, |s| {
+            if let Some(m) = s.meetups.iter_mut().find(|m| m.id == id) {
+                m.notes = Text::with_value(notes);
+            }
+        });
+        Ok(())
+    }
+
+    fn add_action(
+        &self,
+        title: String,
+        owner: Option<String>,
+        due: Option<Date>,
+    ) -> NodeResult<ShortId> {
+        self.require(DocKind::Plan, "write")?;
+        let id = self.new_id();
+        self.record(format!("action {title} {owner:?} {due:?}"));
+        self.from_peer(DocKind::Plan, |s| {
+            s.plan.plan.actions.push(Action {
+                id: id.clone(),
+                title,
+                due,
+                status: ActionStatus::Open,
+                done_on: None,
+            });
+        });
+        Ok(id)
+    }
+
+    fn action_done(&self, id: ShortId) -> NodeResult<bool> {
+        self.require(DocKind::Plan, "write")?;
+        let today = today();
+        let mut changed = false;
+        self.record(format!("done {id}"));
+        self.from_peer(DocKind::Plan, |s| {
+            if let Some(a) = s.plan.plan.actions.iter_mut().find(|a| a.id == id)
+                && a.status != ActionStatus::Done
+            {
+                a.status = ActionStatus::Done;
+                a.done_on = Some(today);
+                changed = true;
+            }
+        });
+        Ok(changed)
+    }
+
+    fn add_member(&self, input: MemberInput) -> NodeResult<ShortId> {
+        self.require(DocKind::Roster, "write")?;
+        let id = self.new_id();
+        let name = input.name.clone().unwrap_or_default();
+        self.record(format!("member {name}"));
+        self.from_peer(DocKind::Roster, |s| {
+            s.members.push(MemberView {
+                id: id.clone(),
+                member: Member {
+                    name,
+                    kind: input.kind.unwrap_or_default(),
+                    joined: today(),
+                    status: MemberStatus::Active,
+                    principles_agreed: None,
+                    courses: Vec::new(),
+                },
+                contact: None,
+            });
+            s.members.sort_by(|a, b| a.member.name.cmp(&b.member.name));
+        });
+        Ok(id)
+    }
+
+    fn watch(&self, sink: &mut dyn FnMut(Event) -> bool) -> NodeResult<()> {
+        let rx = self.subscribe();
+        for e in rx {
+            if !sink(e) {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+}

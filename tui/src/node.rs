@@ -1,0 +1,68 @@
+//! The interface the terminal UI needs from a node.
+//!
+//! The UI never touches storage or networking: it asks a [`Node`] for
+//! protocol values and hands it edits. The node crate implements it over the
+//! control API (attached to a running node, or one started in-process);
+//! tests and benchmarks use [`FakeNode`](crate::fake::FakeNode).
+
+use groundwork_protocol::control::{
+    DirectoryEntry, Event, MeetupInput, MemberInput, MemberView, NodeStatus, PlanView, SharedDocs,
+};
+use groundwork_protocol::report::NetworkReport;
+use groundwork_protocol::schema::{Constitution, Meetup};
+use groundwork_protocol::{Date, GroupId, ShortId};
+
+/// Why a node call failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NodeError {
+    /// The node refused the request and changed nothing: the message says
+    /// why (for example, this device's role may not write the plan).
+    #[error("{0}")]
+    Refused(String),
+    /// The node could not be reached, or its answer made no sense.
+    #[error("node unreachable: {0}")]
+    Unreachable(String),
+}
+
+/// The answer to a node call.
+pub type NodeResult<T> = Result<T, NodeError>;
+
+/// What the terminal UI asks of a node. Every call blocks until the node
+/// answers; an edit returns only once it is durably committed.
+pub trait Node: Send + Sync {
+    /// This device, its peers, its documents and their sync state.
+    fn status(&self) -> NodeResult<NodeStatus>;
+    /// The directory of groups this node knows.
+    fn directory(&self) -> NodeResult<Vec<DirectoryEntry>>;
+    /// The network's figures from the summaries this node holds.
+    fn report(&self) -> NodeResult<NetworkReport>;
+    /// This group's constitution.
+    fn constitution(&self) -> NodeResult<Constitution>;
+    /// This group's plan with action owners (where the roster is readable).
+    fn plan(&self) -> NodeResult<PlanView>;
+    /// This group's meet-ups, newest first.
+    fn meetups(&self) -> NodeResult<Vec<Meetup>>;
+    /// This group's members sorted by name, with contact details where this
+    /// device may read them. Refused where it may not read the roster.
+    fn members(&self) -> NodeResult<Vec<MemberView>>;
+    /// What another group shares with this node.
+    fn shared(&self, group: GroupId) -> NodeResult<SharedDocs>;
+    /// Adds a meet-up; returns its id.
+    fn add_meetup(&self, input: MeetupInput) -> NodeResult<ShortId>;
+    /// Replaces a meet-up's notes.
+    fn set_meetup_notes(&self, id: ShortId, notes: String) -> NodeResult<()>;
+    /// Adds a plan action; `owner` is a member id or exact name.
+    fn add_action(
+        &self,
+        title: String,
+        owner: Option<String>,
+        due: Option<Date>,
+    ) -> NodeResult<ShortId>;
+    /// Marks a plan action done; false if it already was.
+    fn action_done(&self, id: ShortId) -> NodeResult<bool>;
+    /// Adds a member; returns their id.
+    fn add_member(&self, input: MemberInput) -> NodeResult<ShortId>;
+    /// Calls `sink` with each event the node reports, until the node goes
+    /// away (an error) or `sink` returns false (`Ok`).
+    fn watch(&self, sink: &mut dyn FnMut(Event) -> bool) -> NodeResult<()>;
+}

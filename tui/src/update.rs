@@ -1,0 +1,1094 @@
+//! `update`: how a message changes the model, and what the runtime must do
+//! next ([`Cmd`]). No terminal and no node here, so every key is tested as a
+//! plain function call.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use groundwork_protocol::control::{
+    DirectoryEntry, Event, MeetupInput, MemberInput, MemberView, NodeStatus, PlanView, SharedDocs,
+};
+use groundwork_protocol::report::NetworkReport;
+use groundwork_protocol::schema::{ActionStatus, Constitution, Meetup, MemberKind};
+use groundwork_protocol::{Date, DocKind, GroupId, ShortId};
+
+use crate::form::{Form, FormKey};
+use crate::model::{
+    FormKind, Level, ListPos, Loaded, Model, NotesEditor, Overlay, Screen, SortKey, SyncPane, Tab,
+    Target,
+};
+use crate::node::NodeError;
+use crate::textarea::TextArea;
+
+/// Something the node is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Data {
+    /// The node's status.
+    Status,
+    /// The directory.
+    Directory,
+    /// The report.
+    Report,
+    /// This group's constitution.
+    Constitution,
+    /// This group's plan.
+    Plan,
+    /// This group's meet-ups.
+    Meetups,
+    /// This group's members.
+    Members,
+    /// Another group's shared documents.
+    Shared(GroupId),
+}
+
+/// An edit for the node to make.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Edit {
+    /// Add a meet-up.
+    AddMeetup(MeetupInput),
+    /// Replace a meet-up's notes.
+    SetNotes {
+        /// The meet-up.
+        id: ShortId,
+        /// The notes.
+        text: String,
+    },
+    /// Add a plan action.
+    AddAction {
+        /// What is to be done.
+        title: String,
+        /// A member id or exact name.
+        owner: Option<String>,
+        /// When it is due.
+        due: Option<Date>,
+    },
+    /// Mark a plan action done.
+    ActionDone(ShortId),
+    /// Add a member.
+    AddMember(MemberInput),
+}
+
+impl Edit {
+    /// What the edit changes, for reloading after it.
+    pub fn reloads(&self) -> &'static [Data] {
+        match self {
+            Edit::AddMeetup(_) | Edit::SetNotes { .. } => &[Data::Meetups, Data::Status],
+            Edit::AddAction { .. } | Edit::ActionDone(_) => &[Data::Plan, Data::Status],
+            Edit::AddMember(_) => &[Data::Members, Data::Plan, Data::Status],
+        }
+    }
+
+    /// What it is, for messages.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Edit::AddMeetup(_) => "meet-up added",
+            Edit::SetNotes { .. } => "notes saved",
+            Edit::AddAction { .. } => "action added",
+            Edit::ActionDone(_) => "action marked done",
+            Edit::AddMember(_) => "member added",
+        }
+    }
+}
+
+/// What the runtime does for `update`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cmd {
+    /// Ask the node for something; the answer comes back as
+    /// [`Msg::Loaded`].
+    Load(Data),
+    /// Make an edit; the outcome comes back as [`Msg::Edited`].
+    Edit(Edit),
+    /// Open a meet-up's notes in `$EDITOR`; the text comes back as
+    /// [`Msg::EditorClosed`].
+    OpenEditor {
+        /// The meet-up.
+        id: ShortId,
+        /// The notes now.
+        text: String,
+    },
+}
+
+/// A node's answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Payload {
+    /// Status.
+    Status(Box<NodeStatus>),
+    /// The directory.
+    Directory(Vec<DirectoryEntry>),
+    /// The report.
+    Report(Box<NetworkReport>),
+    /// The constitution.
+    Constitution(Box<Constitution>),
+    /// The plan.
+    Plan(Box<PlanView>),
+    /// Meet-ups.
+    Meetups(Vec<Meetup>),
+    /// Members.
+    Members(Vec<MemberView>),
+    /// Another group's documents.
+    Shared(Box<SharedDocs>),
+}
+
+/// Something that happened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Msg {
+    /// A key was pressed.
+    Key(KeyEvent),
+    /// The mouse did something.
+    Mouse(MouseEvent),
+    /// Text was pasted.
+    Paste(String),
+    /// The terminal was resized.
+    Resize(u16, u16),
+    /// A second passed: the clock for "seconds ago".
+    Tick {
+        /// Today.
+        today: Date,
+        /// Now, in seconds since the Unix epoch.
+        now: u64,
+    },
+    /// The node reported an event.
+    Node(Event),
+    /// The node's event stream ended.
+    NodeGone(String),
+    /// The node answered a [`Cmd::Load`].
+    Loaded(Data, Result<Payload, NodeError>),
+    /// The node answered a [`Cmd::Edit`]; the text says what was done.
+    Edited(Edit, Result<String, NodeError>),
+    /// `$EDITOR` closed: the new text (`None` if unchanged), or why it
+    /// failed.
+    EditorClosed {
+        /// The meet-up.
+        id: ShortId,
+        /// The outcome.
+        result: Result<Option<String>, String>,
+    },
+}
+
+/// Everything to load when the UI starts or after it missed events.
+pub fn load_all(model: &Model) -> Vec<Cmd> {
+    let mut cmds: Vec<Cmd> = [
+        Data::Status,
+        Data::Directory,
+        Data::Report,
+        Data::Constitution,
+        Data::Plan,
+        Data::Meetups,
+        Data::Members,
+    ]
+    .into_iter()
+    .map(Cmd::Load)
+    .collect();
+    if let Target::Other(g) = model.target {
+        cmds.push(Cmd::Load(Data::Shared(g)));
+    }
+    cmds
+}
+
+/// Applies `msg` to `model` and says what to do next.
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
+    match msg {
+        Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(model, key),
+        Msg::Key(_) => Vec::new(),
+        Msg::Mouse(m) => on_mouse(model, m),
+        Msg::Paste(text) => {
+            on_paste(model, &text);
+            Vec::new()
+        }
+        Msg::Resize(w, h) => {
+            model.size = (w, h);
+            model.refilter();
+            Vec::new()
+        }
+        Msg::Tick { today, now } => {
+            model.today = today;
+            model.now = now;
+            vec![Cmd::Load(Data::Status)]
+        }
+        Msg::Node(event) => on_event(model, event),
+        Msg::NodeGone(why) => {
+            model.node_error = Some(why);
+            Vec::new()
+        }
+        Msg::Loaded(data, result) => {
+            on_loaded(model, data, result);
+            Vec::new()
+        }
+        Msg::Edited(edit, result) => on_edited(model, edit, result),
+        Msg::EditorClosed { id, result } => match result {
+            Ok(Some(text)) => vec![Cmd::Edit(Edit::SetNotes { id, text })],
+            Ok(None) => {
+                model.flash = Some((Level::Info, "notes unchanged".into()));
+                Vec::new()
+            }
+            Err(e) => {
+                model.flash = Some((Level::Error, format!("editor: {e}")));
+                Vec::new()
+            }
+        },
+    }
+}
+
+fn on_event(model: &mut Model, event: Event) -> Vec<Cmd> {
+    let own = model.own_group();
+    let mut cmds = vec![Cmd::Load(Data::Status)];
+    match event {
+        Event::DocChanged { group, kind } => {
+            if Some(group) == own {
+                let data = match kind {
+                    DocKind::Constitution => vec![Data::Constitution],
+                    DocKind::Plan => vec![Data::Plan],
+                    DocKind::Meetups => vec![Data::Meetups],
+                    // Owners of plan actions are on the roster.
+                    DocKind::Roster | DocKind::Contacts => vec![Data::Members, Data::Plan],
+                    // A new role may open or close the roster.
+                    DocKind::Devices => vec![Data::Members],
+                };
+                cmds.extend(data.into_iter().map(Cmd::Load));
+            }
+            if model.target == Target::Other(group) {
+                cmds.push(Cmd::Load(Data::Shared(group)));
+            }
+        }
+        Event::RecordReceived { .. } => {
+            cmds.push(Cmd::Load(Data::Directory));
+            cmds.push(Cmd::Load(Data::Report));
+        }
+        Event::PeerConnected { .. } | Event::PeerDisconnected { .. } => {}
+        Event::Lagged { .. } => cmds = load_all(model),
+    }
+    cmds
+}
+
+fn loaded<T>(result: Result<T, NodeError>) -> Loaded<T> {
+    match result {
+        Ok(t) => Loaded::Ready(t),
+        Err(e) => Loaded::Failed(e.to_string()),
+    }
+}
+
+fn on_loaded(model: &mut Model, data: Data, result: Result<Payload, NodeError>) {
+    if let Err(NodeError::Unreachable(e)) = &result {
+        model.node_error = Some(e.clone());
+    } else if data == Data::Status {
+        model.node_error = None;
+    }
+    // An answer of the wrong shape cannot happen with the runtime; drop it.
+    match (data, result) {
+        (Data::Status, r) => {
+            if let Err(e) = &r
+                && model.status.ready().is_some()
+            {
+                // Keep showing the last status; the status line says why.
+                model.node_error = Some(e.to_string());
+                return;
+            }
+            model.status = loaded(r.and_then(|p| match p {
+                Payload::Status(s) => Ok(*s),
+                _ => Err(mismatch()),
+            }));
+            if !model.tabs().contains(&model.tab) {
+                model.tab = Tab::Constitution;
+            }
+            let n = model.peers().len();
+            let page = model.page(Screen::Sync) / 2;
+            model.peer_pos.keep_visible(n, page);
+            let n = model.status.ready().map_or(0, |s| s.documents.len());
+            model.doc_pos.keep_visible(n, page);
+        }
+        (Data::Directory, r) => {
+            model.directory = loaded(r.and_then(|p| match p {
+                Payload::Directory(d) => Ok(d),
+                _ => Err(mismatch()),
+            }));
+            model.refilter();
+        }
+        (Data::Report, r) => {
+            model.report = loaded(r.and_then(|p| match p {
+                Payload::Report(d) => Ok(*d),
+                _ => Err(mismatch()),
+            }));
+        }
+        (Data::Constitution, r) => {
+            model.constitution = loaded(r.and_then(|p| match p {
+                Payload::Constitution(d) => Ok(*d),
+                _ => Err(mismatch()),
+            }));
+        }
+        (Data::Plan, r) => {
+            model.plan = loaded(r.and_then(|p| match p {
+                Payload::Plan(d) => Ok(*d),
+                _ => Err(mismatch()),
+            }));
+            let n = model.plan.ready().map_or(0, |p| p.plan.actions.len());
+            let page = plan_page(model);
+            model.action_pos.keep_visible(n, page);
+        }
+        (Data::Meetups, r) => {
+            let keep = model
+                .meetups
+                .ready()
+                .and_then(|m| m.get(model.meetup_pos.selected))
+                .map(|m| m.id.clone());
+            model.meetups = loaded(r.and_then(|p| match p {
+                Payload::Meetups(d) => Ok(d),
+                _ => Err(mismatch()),
+            }));
+            if let (Some(id), Some(list)) = (keep, model.meetups.ready())
+                && let Some(i) = list.iter().position(|m| m.id == id)
+            {
+                model.meetup_pos.selected = i;
+            }
+            let n = model.meetups.ready().map_or(0, Vec::len);
+            let page = model.page(Screen::Group);
+            model.meetup_pos.keep_visible(n, page);
+        }
+        (Data::Members, r) => {
+            model.members = loaded(r.and_then(|p| match p {
+                Payload::Members(d) => Ok(d),
+                _ => Err(mismatch()),
+            }));
+            model.refilter();
+        }
+        (Data::Shared(g), r) => {
+            if model.target == Target::Other(g) {
+                model.shared = loaded(r.and_then(|p| match p {
+                    Payload::Shared(d) => Ok(*d),
+                    _ => Err(mismatch()),
+                }));
+            }
+        }
+    }
+}
+
+fn mismatch() -> NodeError {
+    NodeError::Unreachable("the node answered with something else".into())
+}
+
+fn on_edited(model: &mut Model, edit: Edit, result: Result<String, NodeError>) -> Vec<Cmd> {
+    match result {
+        Ok(what) => {
+            // Durable now: close whatever asked for it.
+            if matches!(model.overlay, Some(Overlay::Form(..) | Overlay::Notes(_))) {
+                model.overlay = None;
+            }
+            model.flash = Some((Level::Info, what));
+            edit.reloads().iter().map(|d| Cmd::Load(*d)).collect()
+        }
+        Err(e) => {
+            let message = match &e {
+                NodeError::Refused(m) => format!("refused: {m}"),
+                NodeError::Unreachable(_) => e.to_string(),
+            };
+            match &mut model.overlay {
+                Some(Overlay::Form(_, form)) => {
+                    form.saving = false;
+                    form.error = Some(message.clone());
+                }
+                Some(Overlay::Notes(n)) => {
+                    n.saving = false;
+                    n.error = Some(message.clone());
+                }
+                _ => {}
+            }
+            model.flash = Some((Level::Error, message));
+            Vec::new()
+        }
+    }
+}
+
+fn ctrl(key: &KeyEvent, c: char) -> bool {
+    key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char(c)
+}
+
+fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
+    if ctrl(&key, 'c') {
+        model.quit = true;
+        return Vec::new();
+    }
+    if model.overlay.is_some() {
+        return on_overlay_key(model, key);
+    }
+    if model.filtering {
+        on_filter_key(model, key);
+        return Vec::new();
+    }
+    model.flash = None;
+    match key.code {
+        KeyCode::Char('?') => {
+            model.overlay = Some(Overlay::Help);
+            return Vec::new();
+        }
+        KeyCode::Char('q') | KeyCode::Esc => {
+            back(model);
+            return Vec::new();
+        }
+        KeyCode::Char(c @ '1'..='4') => {
+            let i = usize::from(c as u8 - b'1');
+            if let Some(s) = Screen::ALL.get(i) {
+                model.screen = *s;
+                if *s == Screen::Group {
+                    model.target = Target::Own;
+                    if !model.tabs().contains(&model.tab) {
+                        model.tab = Tab::Constitution;
+                    }
+                }
+            }
+            return Vec::new();
+        }
+        _ => {}
+    }
+    match model.screen {
+        Screen::Network => network_key(model, key),
+        Screen::Group => group_key(model, key),
+        Screen::Dashboard => {
+            let n = model.report.ready().map_or(0, |r| r.by_area.len());
+            let page = dashboard_table_page(model);
+            if let Some(d) = movement(&key, page) {
+                model.area_pos.move_by(d, n, page);
+            }
+            Vec::new()
+        }
+        Screen::Sync => {
+            match key.code {
+                KeyCode::Tab | KeyCode::BackTab => {
+                    model.sync_pane = match model.sync_pane {
+                        SyncPane::Peers => SyncPane::Documents,
+                        SyncPane::Documents => SyncPane::Peers,
+                    }
+                }
+                _ => {
+                    let page = model.page(Screen::Sync) / 2;
+                    if let Some(d) = movement(&key, page) {
+                        match model.sync_pane {
+                            SyncPane::Peers => {
+                                let n = model.peers().len();
+                                model.peer_pos.move_by(d, n, page);
+                            }
+                            SyncPane::Documents => {
+                                let n = model.status.ready().map_or(0, |s| s.documents.len());
+                                model.doc_pos.move_by(d, n, page);
+                            }
+                        }
+                    }
+                }
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// `q`/`Esc`: clear a filter, leave another group's screen, go back to
+/// the network screen, or quit from there.
+fn back(model: &mut Model) {
+    match model.screen {
+        Screen::Network if !model.network_filter.is_empty() => {
+            model.network_filter.clear();
+            model.refilter();
+        }
+        Screen::Group if model.tab == Tab::Members && !model.member_filter.is_empty() => {
+            model.member_filter.clear();
+            model.refilter();
+        }
+        Screen::Network => model.quit = true,
+        Screen::Group if matches!(model.target, Target::Other(_)) => {
+            model.target = Target::Own;
+            model.shared = Loaded::Loading;
+            model.screen = Screen::Network;
+        }
+        _ => model.screen = Screen::Network,
+    }
+}
+
+/// Up/down movement keys as a row delta for a list of `page` rows.
+fn movement(key: &KeyEvent, page: usize) -> Option<isize> {
+    let page = page.max(1) as isize;
+    Some(match key.code {
+        KeyCode::Up | KeyCode::Char('k') => -1,
+        KeyCode::Down | KeyCode::Char('j') => 1,
+        KeyCode::PageUp => -page,
+        KeyCode::PageDown => page,
+        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => -page / 2,
+        KeyCode::Char('d') if key.modifiers.contains(KeyModifiers::CONTROL) => page / 2,
+        KeyCode::Home | KeyCode::Char('g') => isize::MIN / 2,
+        KeyCode::End | KeyCode::Char('G') => isize::MAX / 2,
+        _ => return None,
+    })
+}
+
+fn network_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
+    let page = model.page(Screen::Network);
+    if let Some(d) = movement(&key, page) {
+        model.network_pos.move_by(d, model.network_rows.len(), page);
+        return Vec::new();
+    }
+    match key.code {
+        KeyCode::Char('/') => model.filtering = true,
+        KeyCode::Char('s') => {
+            let i = SortKey::ALL
+                .iter()
+                .position(|k| *k == model.sort.0)
+                .unwrap_or(0);
+            model.sort.0 = SortKey::ALL[(i + 1) % SortKey::ALL.len()];
+            model.refilter();
+        }
+        KeyCode::Char('S') => {
+            model.sort.1 = !model.sort.1;
+            model.refilter();
+        }
+        KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => {
+            if let Some(e) = model.network_entry(model.network_pos.selected) {
+                let group = e.group;
+                return open_group(model, group);
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Opens the group screen on `group`: this device's own, or another.
+pub fn open_group(model: &mut Model, group: GroupId) -> Vec<Cmd> {
+    model.screen = Screen::Group;
+    if model.own_group() == Some(group) {
+        model.target = Target::Own;
+        if !model.tabs().contains(&model.tab) {
+            model.tab = Tab::Constitution;
+        }
+        return Vec::new();
+    }
+    if model.target != Target::Other(group) {
+        model.shared = Loaded::Loading;
+        model.constitution_scroll = 0;
+        model.action_pos = ListPos::default();
+    }
+    model.target = Target::Other(group);
+    if !model.tabs().contains(&model.tab) {
+        model.tab = Tab::Constitution;
+    }
+    vec![Cmd::Load(Data::Shared(group))]
+}
+
+fn switch_tab(model: &mut Model, forward: bool) {
+    let tabs = model.tabs();
+    let i = tabs.iter().position(|t| *t == model.tab).unwrap_or(0);
+    let n = tabs.len();
+    model.tab = tabs[if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    }];
+}
+
+fn group_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
+    match key.code {
+        KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => {
+            switch_tab(model, true);
+            return Vec::new();
+        }
+        KeyCode::BackTab | KeyCode::Left | KeyCode::Char('h') => {
+            switch_tab(model, false);
+            return Vec::new();
+        }
+        _ => {}
+    }
+    let own = model.target == Target::Own;
+    let page = model.page(Screen::Group);
+    match model.tab {
+        Tab::Constitution => {
+            if let Some(d) = movement(&key, page) {
+                let s = i64::from(model.constitution_scroll) + d as i64;
+                model.constitution_scroll = s.clamp(0, i64::from(u16::MAX)) as u16;
+                // The view clamps it to the text's length.
+                let max = constitution_lines(model).saturating_sub(page / 2);
+                model.constitution_scroll = model.constitution_scroll.min(max as u16);
+            }
+        }
+        Tab::Plan => {
+            let n = plan_actions(model).len();
+            let page = plan_page(model);
+            if let Some(d) = movement(&key, page) {
+                model.action_pos.move_by(d, n, page);
+            } else if key.code == KeyCode::Char('a') {
+                if !own {
+                    return not_yours(model, "add actions to");
+                }
+                model.overlay = Some(Overlay::Form(FormKind::Action, action_form()));
+            } else if matches!(key.code, KeyCode::Char('d' | 'x') | KeyCode::Enter) {
+                if !own {
+                    return not_yours(model, "change");
+                }
+                let actions = plan_actions(model);
+                match actions.get(model.action_pos.selected) {
+                    Some(a) if a.status == ActionStatus::Done => {
+                        model.flash = Some((Level::Info, format!("“{}” is already done", a.title)));
+                    }
+                    Some(a) => return vec![Cmd::Edit(Edit::ActionDone(a.id.clone()))],
+                    None => model.flash = Some((Level::Error, "no action selected".into())),
+                }
+            }
+        }
+        Tab::Meetups => {
+            let n = model.meetups.ready().map_or(0, Vec::len);
+            if let Some(d) = movement(&key, page) {
+                let before = model.meetup_pos.selected;
+                model.meetup_pos.move_by(d, n, page);
+                if model.meetup_pos.selected != before {
+                    model.meetup_scroll = 0;
+                }
+                return Vec::new();
+            }
+            match key.code {
+                KeyCode::Char('J') => model.meetup_scroll = model.meetup_scroll.saturating_add(1),
+                KeyCode::Char('K') => model.meetup_scroll = model.meetup_scroll.saturating_sub(1),
+                KeyCode::Char('a') => {
+                    model.overlay = Some(Overlay::Form(FormKind::Meetup, meetup_form(model.today)));
+                }
+                KeyCode::Char('e') | KeyCode::Enter | KeyCode::Char('E') => {
+                    let Some(m) = model
+                        .meetups
+                        .ready()
+                        .and_then(|m| m.get(model.meetup_pos.selected))
+                    else {
+                        model.flash =
+                            Some((Level::Error, "no meet-up selected: add one with a".into()));
+                        return Vec::new();
+                    };
+                    let text = m.notes.as_str().to_string();
+                    if key.code == KeyCode::Char('E') {
+                        return vec![Cmd::OpenEditor {
+                            id: m.id.clone(),
+                            text,
+                        }];
+                    }
+                    model.overlay = Some(Overlay::Notes(NotesEditor {
+                        meetup: m.id.clone(),
+                        title: format!("Notes: {} at {}", m.date, m.place),
+                        area: TextArea::new(&text),
+                        confirm_discard: false,
+                        saving: false,
+                        error: None,
+                    }));
+                }
+                _ => {}
+            }
+        }
+        Tab::Members => {
+            let n = model.member_rows.len();
+            if let Some(d) = movement(&key, page) {
+                model.member_pos.move_by(d, n, page);
+                return Vec::new();
+            }
+            match key.code {
+                KeyCode::Char('/') => model.filtering = true,
+                KeyCode::Char('a') => {
+                    model.overlay = Some(Overlay::Form(FormKind::Member, member_form()));
+                }
+                _ => {}
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn not_yours(model: &mut Model, verb: &str) -> Vec<Cmd> {
+    let name = model.target_name();
+    model.flash = Some((
+        Level::Error,
+        format!("only {name}'s own devices can {verb} its plan"),
+    ));
+    Vec::new()
+}
+
+/// The plan actions shown: this group's, or the shared plan's.
+pub fn plan_actions(model: &Model) -> &[groundwork_protocol::schema::Action] {
+    match model.target {
+        Target::Own => model.plan.ready().map_or(&[], |p| &p.plan.actions),
+        Target::Other(_) => model
+            .shared
+            .ready()
+            .and_then(|s| s.plan.as_ref())
+            .map_or(&[], |p| &p.actions),
+    }
+}
+
+/// Rows the actions table has: the plan screen gives the vision and goals
+/// their space first.
+pub fn plan_page(model: &Model) -> usize {
+    model.page(Screen::Group).saturating_sub(8).max(1)
+}
+
+/// Rows of the area table on the dashboard.
+pub fn dashboard_table_page(model: &Model) -> usize {
+    // Figures (4) and charts (8) above it, header and borders (3).
+    usize::from(model.size.1)
+        .saturating_sub(2 + 4 + 8 + 3)
+        .max(1)
+}
+
+fn constitution_lines(model: &Model) -> usize {
+    let c = match model.target {
+        Target::Own => model.constitution.ready(),
+        Target::Other(_) => model.shared.ready().and_then(|s| s.constitution.as_ref()),
+    };
+    c.map_or(0, |c| {
+        c.body.as_str().lines().count() + c.amendments.len() + 4
+    })
+}
+
+fn meetup_form(today: Date) -> Form {
+    Form::new(
+        "New meet-up",
+        &[
+            ("Date", "YYYY-MM-DD", &today.to_string()),
+            ("Place", "where it is", ""),
+            ("Agenda", "optional", ""),
+        ],
+    )
+}
+
+fn action_form() -> Form {
+    Form::new(
+        "New plan action",
+        &[
+            ("Title", "what is to be done", ""),
+            ("Owner", "optional: a member's name or id", ""),
+            ("Due", "optional: YYYY-MM-DD", ""),
+        ],
+    )
+}
+
+fn member_form() -> Form {
+    Form::new(
+        "New member",
+        &[
+            ("Name", "full name", ""),
+            ("Kind", "professional, activist or observer", "activist"),
+            ("Email", "optional", ""),
+            ("Phone", "optional", ""),
+            ("Consent", "may we contact them? yes or no", "no"),
+        ],
+    )
+}
+
+fn optional_date(text: &str, what: &str) -> Result<Option<Date>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<Date>()
+        .map(Some)
+        .map_err(|_| format!("{what} must be a date like 2026-03-01, not “{text}”"))
+}
+
+fn optional(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+/// Checks a form and turns it into an edit, or says what is wrong.
+fn form_edit(kind: &FormKind, form: &Form) -> Result<Edit, String> {
+    match kind {
+        FormKind::Meetup => {
+            let date =
+                optional_date(form.value("Date"), "the date")?.ok_or("a meet-up needs a date")?;
+            let place = form.value("Place");
+            if place.is_empty() {
+                return Err("a meet-up needs a place".into());
+            }
+            Ok(Edit::AddMeetup(MeetupInput {
+                date,
+                place: place.to_string(),
+                agenda: optional(form.value("Agenda")),
+                attendance: None,
+            }))
+        }
+        FormKind::Action => {
+            let title = form.value("Title");
+            if title.is_empty() {
+                return Err("an action needs a title".into());
+            }
+            Ok(Edit::AddAction {
+                title: title.to_string(),
+                owner: optional(form.value("Owner")),
+                due: optional_date(form.value("Due"), "the due date")?,
+            })
+        }
+        FormKind::Member => {
+            let name = form.value("Name");
+            if name.is_empty() {
+                return Err("a member needs a name".into());
+            }
+            let kind: MemberKind = form.value("Kind").to_lowercase().parse().map_err(|_| {
+                format!(
+                    "kind must be professional, activist or observer, not “{}”",
+                    form.value("Kind")
+                )
+            })?;
+            let consent = match form.value("Consent").to_lowercase().as_str() {
+                "y" | "yes" => true,
+                "n" | "no" | "" => false,
+                other => return Err(format!("consent must be yes or no, not “{other}”")),
+            };
+            Ok(Edit::AddMember(MemberInput {
+                name: Some(name.to_string()),
+                kind: Some(kind),
+                email: optional(form.value("Email")),
+                phone: optional(form.value("Phone")),
+                consent_to_contact: Some(consent),
+                ..Default::default()
+            }))
+        }
+    }
+}
+
+/// The notes editor's text area size for the current terminal: the
+/// overlay's inside.
+pub fn notes_area_size(model: &Model) -> (u16, u16) {
+    let (w, h) = model.size;
+    let (ow, oh) = overlay_size(w, h);
+    // Borders (2), and the title/help lines (2).
+    (ow.saturating_sub(2), oh.saturating_sub(4))
+}
+
+/// The size of a large overlay on a `w`×`h` terminal.
+pub fn overlay_size(w: u16, h: u16) -> (u16, u16) {
+    let ow = if w > 100 {
+        w * 3 / 4
+    } else {
+        w.saturating_sub(4)
+    };
+    let oh = if h > 30 {
+        h * 3 / 4
+    } else {
+        h.saturating_sub(2)
+    };
+    (ow, oh)
+}
+
+fn on_overlay_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
+    let (width, height) = notes_area_size(model);
+    let Some(overlay) = model.overlay.as_mut() else {
+        return Vec::new();
+    };
+    match overlay {
+        Overlay::Help => {
+            if matches!(
+                key.code,
+                KeyCode::Char('?' | 'q') | KeyCode::Esc | KeyCode::Enter
+            ) {
+                model.overlay = None;
+            }
+        }
+        Overlay::Message { .. } => {
+            if matches!(key.code, KeyCode::Char('q') | KeyCode::Esc | KeyCode::Enter) {
+                model.overlay = None;
+            }
+        }
+        Overlay::Form(kind, form) => {
+            if form.saving {
+                return Vec::new();
+            }
+            match form.input(key) {
+                FormKey::Cancel => model.overlay = None,
+                FormKey::Submit => match form_edit(kind, form) {
+                    Ok(edit) => {
+                        form.saving = true;
+                        form.error = None;
+                        return vec![Cmd::Edit(edit)];
+                    }
+                    Err(e) => form.error = Some(e),
+                },
+                FormKey::Handled | FormKey::Ignored => {}
+            }
+        }
+        Overlay::Notes(n) => {
+            if n.saving {
+                return Vec::new();
+            }
+            if n.confirm_discard {
+                match key.code {
+                    KeyCode::Char('y') => model.overlay = None,
+                    _ => n.confirm_discard = false,
+                }
+                return Vec::new();
+            }
+            if ctrl(&key, 's') {
+                if !n.area.is_modified() {
+                    model.overlay = None;
+                    model.flash = Some((Level::Info, "notes unchanged".into()));
+                    return Vec::new();
+                }
+                n.saving = true;
+                n.error = None;
+                return vec![Cmd::Edit(Edit::SetNotes {
+                    id: n.meetup.clone(),
+                    text: n.area.text(),
+                })];
+            }
+            if key.code == KeyCode::Esc {
+                if n.area.is_modified() {
+                    n.confirm_discard = true;
+                } else {
+                    model.overlay = None;
+                }
+                return Vec::new();
+            }
+            n.area.input(key, height, width);
+        }
+    }
+    Vec::new()
+}
+
+fn on_filter_key(model: &mut Model, key: KeyEvent) {
+    let members = model.screen == Screen::Group && model.tab == Tab::Members;
+    let filter = if members {
+        &mut model.member_filter
+    } else {
+        &mut model.network_filter
+    };
+    match key.code {
+        KeyCode::Enter => model.filtering = false,
+        KeyCode::Esc => {
+            filter.clear();
+            model.filtering = false;
+        }
+        KeyCode::Backspace => {
+            filter.pop();
+        }
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => filter.push(c),
+        _ => return,
+    }
+    if members {
+        model.member_pos = ListPos::default();
+    } else {
+        model.network_pos = ListPos::default();
+    }
+    model.refilter();
+}
+
+fn on_paste(model: &mut Model, text: &str) {
+    let (width, height) = notes_area_size(model);
+    match model.overlay.as_mut() {
+        Some(Overlay::Notes(n)) if !n.saving && !n.confirm_discard => {
+            n.area.insert_str(text, height, width)
+        }
+        Some(Overlay::Form(_, f)) if !f.saving => {
+            for c in text.chars().filter(|c| !c.is_control()) {
+                f.input(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn on_mouse(model: &mut Model, m: MouseEvent) -> Vec<Cmd> {
+    let delta: isize = match m.kind {
+        MouseEventKind::ScrollUp => -3,
+        MouseEventKind::ScrollDown => 3,
+        _ => return Vec::new(),
+    };
+    let (_, height) = notes_area_size(model);
+    if let Some(Overlay::Notes(n)) = model.overlay.as_mut() {
+        n.area.scroll(delta, height);
+        return Vec::new();
+    }
+    if model.overlay.is_some() {
+        return Vec::new();
+    }
+    let page = model.page(model.screen);
+    match model.screen {
+        Screen::Network => model
+            .network_pos
+            .move_by(delta, model.network_rows.len(), page),
+        Screen::Dashboard => {
+            let n = model.report.ready().map_or(0, |r| r.by_area.len());
+            let page = dashboard_table_page(model);
+            model.area_pos.move_by(delta, n, page)
+        }
+        Screen::Sync => {
+            let page = page / 2;
+            match model.sync_pane {
+                SyncPane::Peers => {
+                    let n = model.peers().len();
+                    model.peer_pos.move_by(delta, n, page)
+                }
+                SyncPane::Documents => {
+                    let n = model.status.ready().map_or(0, |s| s.documents.len());
+                    model.doc_pos.move_by(delta, n, page)
+                }
+            }
+        }
+        Screen::Group => match model.tab {
+            Tab::Constitution => {
+                let s = i64::from(model.constitution_scroll) + delta as i64;
+                let max = constitution_lines(model).saturating_sub(page / 2) as i64;
+                model.constitution_scroll = s.clamp(0, max.max(0)) as u16;
+            }
+            Tab::Plan => {
+                let n = plan_actions(model).len();
+                model.action_pos.move_by(delta, n, plan_page(model))
+            }
+            Tab::Meetups => {
+                let s = i64::from(model.meetup_scroll) + delta as i64;
+                model.meetup_scroll = s.clamp(0, i64::from(u16::MAX)) as u16;
+            }
+            Tab::Members => model
+                .member_pos
+                .move_by(delta, model.member_rows.len(), page),
+        },
+    }
+    Vec::new()
+}
+
+/// Every key of the current screen, for the help overlay: (keys, what they
+/// do).
+pub fn help(model: &Model) -> Vec<(&'static str, &'static str)> {
+    let mut keys = vec![
+        ("1 2 3 4", "Network, Group, Dashboard, Sync screens"),
+        ("?", "this help (any of ? q Esc Enter closes it)"),
+        ("q Esc", "back; quit from the network screen"),
+        ("Ctrl-C", "quit"),
+    ];
+    let moves = ("↑↓ j k", "move; PgUp PgDn Home End g G, mouse wheel");
+    match model.screen {
+        Screen::Network => keys.extend([
+            moves,
+            (
+                "/",
+                "filter by name, area or kind (Enter keeps it, Esc clears it)",
+            ),
+            ("s", "sort by the next column"),
+            ("S", "reverse the sort"),
+            ("Enter → l", "open the group"),
+        ]),
+        Screen::Group => {
+            keys.push(("Tab ← → h l", "previous or next tab"));
+            match model.tab {
+                Tab::Constitution => keys.push(("↑↓ j k PgUp PgDn", "scroll")),
+                Tab::Plan => keys.extend([
+                    moves,
+                    ("a", "add an action"),
+                    ("d x Enter", "mark the selected action done"),
+                ]),
+                Tab::Meetups => keys.extend([
+                    moves,
+                    ("J K", "scroll the agenda and notes"),
+                    ("a", "add a meet-up"),
+                    (
+                        "e Enter",
+                        "edit its notes here (Ctrl-S saves, Ctrl-Z undoes)",
+                    ),
+                    ("E", "edit its notes in $EDITOR"),
+                ]),
+                Tab::Members => keys.extend([
+                    moves,
+                    ("/", "filter by name, kind or email"),
+                    ("a", "add a member"),
+                ]),
+            }
+        }
+        Screen::Dashboard => keys.push(("↑↓ j k", "scroll the table by area")),
+        Screen::Sync => keys.extend([moves, ("Tab", "switch between peers and documents")]),
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,151 @@
+//! The network screen: the directory of groups.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
+
+use super::theme::Theme;
+use super::{cell, days_ago, pending};
+use crate::model::{Link, Model, SortKey};
+
+/// A group kind as the table shows it.
+pub fn kind_label(kind: &str) -> &str {
+    match kind {
+        "local-organising-group" => "LOG",
+        "social-action-hub" => "hub",
+        other => other,
+    }
+}
+
+fn header_label(k: SortKey) -> &'static str {
+    match k {
+        SortKey::Name => "Name",
+        SortKey::Area => "Area",
+        SortKey::Kind => "Kind",
+        SortKey::Members => "Members",
+        SortKey::Established => "Status",
+        SortKey::LastSeen => "Last seen",
+        SortKey::Link => "Link",
+    }
+}
+
+pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+    let show_filter = model.filtering || !model.network_filter.is_empty();
+    let [table_area, filter_area] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(show_filter)),
+    ])
+    .areas(area);
+    let total = model.directory.ready().map_or(0, Vec::len);
+    let (key, desc) = model.sort;
+    let title = Line::from(vec![
+        Span::styled(" Groups ", theme.title()),
+        Span::styled(
+            format!(
+                "{} of {total} · sorted by {}{} ",
+                model.network_rows.len(),
+                header_label(key).to_lowercase(),
+                if desc { " ▼" } else { " ▲" }
+            ),
+            theme.dim(),
+        ),
+    ]);
+    let block = Block::bordered().title(title).border_style(theme.focus());
+    if model.directory.ready().is_none() {
+        let text = pending(&model.directory, "the directory");
+        frame.render_widget(Paragraph::new(text).block(block), table_area);
+    } else {
+        let inner = block.inner(table_area);
+        frame.render_widget(block, table_area);
+        let rows_fit = usize::from(inner.height.saturating_sub(1));
+        let pos = model
+            .network_pos
+            .shown(model.network_rows.len(), rows_fit.max(1));
+        let rows = (pos.offset..model.network_rows.len().min(pos.offset + rows_fit))
+            .filter_map(|r| model.network_entry(r))
+            .map(|e| {
+                let wide = inner.width >= 120;
+                let link = model.link(&e.group);
+                let link_style = match link {
+                    Link::Own | Link::Connected => theme.good(),
+                    Link::Linked => theme.warn(),
+                    Link::Network => theme.dim(),
+                };
+                let status = match e.established {
+                    Some(true) => Span::styled("established", theme.good()),
+                    Some(false) => Span::raw("forming"),
+                    None => Span::styled("no summary", theme.dim()),
+                };
+                Row::new(vec![
+                    Line::from(e.name.clone()),
+                    Line::from(e.area.clone().unwrap_or_default()),
+                    Line::from(kind_label(&e.kind).to_string()),
+                    Line::from(cell(e.members)).alignment(Alignment::Right),
+                    Line::from(status),
+                    Line::from(days_ago(model.today, e.last_seen)),
+                    Line::from(Span::styled(
+                        if wide { link.label() } else { link.short() },
+                        link_style,
+                    )),
+                ])
+            });
+        let header = Row::new(SortKey::ALL.iter().map(|k| {
+            let mut label = header_label(*k).to_string();
+            if *k == key {
+                label.push_str(if desc { "▼" } else { "▲" });
+            }
+            if *k == SortKey::Members {
+                Line::from(label).alignment(Alignment::Right)
+            } else {
+                Line::from(label)
+            }
+        }))
+        .style(theme.header());
+        let wide = inner.width >= 120;
+        let widths = [
+            Constraint::Fill(3),
+            Constraint::Fill(2),
+            Constraint::Length(if wide { 10 } else { 5 }),
+            Constraint::Length(8),
+            Constraint::Length(11),
+            Constraint::Length(if wide { 10 } else { 9 }),
+            Constraint::Length(if wide { 11 } else { 9 }),
+        ];
+        let table = Table::new(rows, widths)
+            .header(header)
+            .row_highlight_style(theme.selected());
+        let mut state = TableState::default()
+            .with_selected((!model.network_rows.is_empty()).then(|| pos.selected - pos.offset));
+        frame.render_stateful_widget(table, inner, &mut state);
+        if model.network_rows.is_empty() {
+            let text = if total == 0 {
+                "No groups known yet: link with a group or affiliate to a network."
+            } else {
+                "No group matches the filter (Esc clears it)."
+            };
+            frame.render_widget(
+                Paragraph::new(text).style(theme.dim()),
+                super::below(inner, 1),
+            );
+        }
+    }
+    if show_filter {
+        let cursor = if model.filtering { "▏" } else { "" };
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(" / ", theme.header()),
+                Span::raw(format!("{}{cursor}", model.network_filter)),
+                Span::styled(
+                    if model.filtering {
+                        "   Enter keeps · Esc clears"
+                    } else {
+                        "   Esc clears"
+                    },
+                    theme.dim(),
+                ),
+            ])),
+            filter_area,
+        );
+    }
+}

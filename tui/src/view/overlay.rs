@@ -1,0 +1,206 @@
+//! Overlays: help, forms, the notes editor and messages.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::theme::Theme;
+use crate::form::Form;
+use crate::model::{Model, Overlay};
+use crate::update::{help, overlay_size};
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame) {
+    let Some(overlay) = &model.overlay else {
+        return;
+    };
+    let screen = frame.area();
+    match overlay {
+        Overlay::Help => {
+            let keys = help(model);
+            let key_w = keys
+                .iter()
+                .map(|(k, _)| k.chars().count())
+                .max()
+                .unwrap_or(0);
+            let lines: Vec<Line> = keys
+                .iter()
+                .map(|(k, what)| {
+                    Line::from(vec![
+                        Span::styled(format!(" {k:<key_w$}  "), theme.header()),
+                        Span::raw(*what),
+                    ])
+                })
+                .collect();
+            let area = centered(
+                screen,
+                screen.width.saturating_sub(4).min(78),
+                lines.len() as u16 + 2,
+            );
+            frame.render_widget(Clear, area);
+            frame.render_widget(
+                Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+                    Block::bordered()
+                        .border_style(theme.focus())
+                        .title(Span::styled(
+                            format!(" Keys: {} ", model.screen.title()),
+                            theme.title(),
+                        )),
+                ),
+                area,
+            );
+        }
+        Overlay::Message { title, text } => {
+            let area = centered(screen, screen.width.saturating_sub(4).min(70), 7);
+            frame.render_widget(Clear, area);
+            frame.render_widget(
+                Paragraph::new(text.clone())
+                    .wrap(Wrap { trim: true })
+                    .block(
+                        Block::bordered()
+                            .title(Span::styled(format!(" {title} "), theme.title()))
+                            .title_bottom(Span::styled(" Enter closes ", theme.dim())),
+                    ),
+                area,
+            );
+        }
+        Overlay::Form(_, form) => draw_form(form, theme, frame, screen),
+        Overlay::Notes(n) => {
+            let (w, h) = overlay_size(screen.width, screen.height);
+            let area = centered(screen, w, h);
+            frame.render_widget(Clear, area);
+            let block = Block::bordered()
+                .border_style(theme.focus())
+                .title(Span::styled(format!(" {} ", n.title), theme.title()));
+            let inner = block.inner(area);
+            frame.render_widget(block, area);
+            let [text, gap, help] = Layout::vertical([
+                Constraint::Fill(1),
+                Constraint::Length(1),
+                Constraint::Length(1),
+            ])
+            .areas(inner);
+            let _ = gap;
+            let cursor = n
+                .area
+                .render(text, frame.buffer_mut(), ratatui::style::Style::new());
+            let line = if n.saving {
+                Line::styled("Saving…", theme.warn())
+            } else if n.confirm_discard {
+                Line::styled(
+                    "Discard your changes? y discards, any other key goes back",
+                    theme.bad(),
+                )
+            } else if let Some(e) = &n.error {
+                Line::styled(e.clone(), theme.bad())
+            } else {
+                Line::styled(
+                    format!(
+                        "Ctrl-S save · Esc cancel · Ctrl-Z undo · Ctrl-Y redo{}",
+                        if n.area.is_modified() {
+                            " · modified"
+                        } else {
+                            ""
+                        }
+                    ),
+                    theme.dim(),
+                )
+            };
+            frame.render_widget(Paragraph::new(line), help);
+            if let Some(p) = cursor
+                && !n.saving
+                && !n.confirm_discard
+            {
+                frame.set_cursor_position(p);
+            }
+        }
+    }
+}
+
+fn draw_form(form: &Form, theme: Theme, frame: &mut Frame, screen: Rect) {
+    let label_w = form
+        .fields
+        .iter()
+        .map(|f| f.label.chars().count())
+        .max()
+        .unwrap_or(0) as u16
+        + 2;
+    let height = form.fields.len() as u16 + 4;
+    let area = centered(screen, screen.width.saturating_sub(4).min(72), height);
+    frame.render_widget(Clear, area);
+    let block = Block::bordered()
+        .border_style(theme.focus())
+        .title(Span::styled(format!(" {} ", form.title), theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut cursor = None;
+    for (i, f) in form.fields.iter().enumerate() {
+        let y = inner.y + i as u16;
+        if y >= inner.bottom() {
+            break;
+        }
+        let row = Rect {
+            y,
+            height: 1,
+            ..inner
+        };
+        let [l, v] =
+            Layout::horizontal([Constraint::Length(label_w), Constraint::Fill(1)]).areas(row);
+        let focused = i == form.focus;
+        let label_style = if focused { theme.header() } else { theme.dim() };
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!("{}:", f.label), label_style)),
+            l,
+        );
+        // Keep the cursor in view on a long value.
+        let chars: Vec<char> = f.value.chars().collect();
+        let width = usize::from(v.width.saturating_sub(1)).max(1);
+        let start = f.cursor.saturating_sub(width);
+        let shown: String = chars.iter().skip(start).take(width + 1).collect();
+        let value = if f.value.is_empty() {
+            Span::styled(f.hint, theme.dim())
+        } else {
+            Span::raw(shown.clone())
+        };
+        frame.render_widget(Paragraph::new(value), v);
+        if focused {
+            let before: String = chars.iter().skip(start).take(f.cursor - start).collect();
+            let x = v.x + unicode_width::UnicodeWidthStr::width(before.as_str()) as u16;
+            cursor = Some(Position::new(x.min(v.right().saturating_sub(1)), y));
+        }
+    }
+    let status_y = inner.y + form.fields.len() as u16 + 1;
+    if status_y < inner.bottom() {
+        let line = if form.saving {
+            Line::styled("Saving…", theme.warn())
+        } else if let Some(e) = &form.error {
+            Line::styled(e.clone(), theme.bad())
+        } else {
+            Line::styled("Enter save · Tab next field · Esc cancel", theme.dim())
+        };
+        frame.render_widget(
+            Paragraph::new(line).wrap(Wrap { trim: true }),
+            Rect {
+                y: status_y,
+                height: inner.bottom() - status_y,
+                ..inner
+            },
+        );
+    }
+    if let Some(p) = cursor
+        && !form.saving
+    {
+        frame.set_cursor_position(p);
+    }
+}

@@ -1,0 +1,245 @@
+//! The sync screen: this device, its peers, and each document's sync state.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Row, Table, TableState, Wrap};
+
+use super::theme::Theme;
+use super::{ago, pending};
+use crate::model::{Model, SyncPane};
+
+fn bytes(n: u64) -> String {
+    match n {
+        n if n < 1024 => format!("{n} B"),
+        n if n < 1024 * 1024 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+    let Some(s) = model.status.ready() else {
+        frame.render_widget(
+            Paragraph::new(pending(&model.status, "the node's status")).block(Block::bordered()),
+            area,
+        );
+        return;
+    };
+    let [me, peers_area, docs_area, last] = Layout::vertical([
+        Constraint::Length(4),
+        Constraint::Fill(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    let role = s
+        .role
+        .map_or("not an active device".to_string(), |r| r.to_string());
+    let mut about = vec![
+        Span::styled("Device ", theme.dim()),
+        Span::raw(s.device.fmt_short()),
+        Span::styled(" · role ", theme.dim()),
+        Span::raw(role),
+        Span::styled(" · group ", theme.dim()),
+        Span::raw(s.group_name.clone()),
+    ];
+    if let Some(a) = &s.affiliation {
+        about.push(Span::styled(" · affiliated to ", theme.dim()));
+        about.push(Span::raw(a.network.fmt_short()));
+    }
+    let mut line2 = Vec::new();
+    if let Some(g) = &s.gossip {
+        line2.push(Span::styled("Gossip ", theme.dim()));
+        line2.push(Span::raw(format!(
+            "{} neighbours, {} records received",
+            g.neighbours, g.records_received
+        )));
+    } else {
+        line2.push(Span::styled("Gossip: not on a network topic", theme.dim()));
+    }
+    if let Some(t) = &s.traffic {
+        line2.push(Span::styled(" · sent ", theme.dim()));
+        line2.push(Span::raw(bytes(t.sent)));
+        line2.push(Span::styled(" · received ", theme.dim()));
+        line2.push(Span::raw(bytes(t.received)));
+    }
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(about), Line::from(line2)])
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().title(Span::styled(" This device ", theme.title()))),
+        me,
+    );
+
+    let focus = |p: SyncPane| {
+        if model.sync_pane == p {
+            theme.focus()
+        } else {
+            theme.dim()
+        }
+    };
+    let peers = model.peers();
+    let connected = peers.iter().filter(|p| p.connected).count();
+    let block = Block::bordered()
+        .border_style(focus(SyncPane::Peers))
+        .title(Line::from(vec![
+            Span::styled(" Peers ", theme.title()),
+            Span::styled(
+                format!("{connected} of {} connected ", peers.len()),
+                theme.dim(),
+            ),
+        ]));
+    let inner = block.inner(peers_area);
+    frame.render_widget(block, peers_area);
+    let fit = usize::from(inner.height.saturating_sub(1)).max(1);
+    let pos = model.peer_pos.shown(peers.len(), fit);
+    let rows = peers.iter().skip(pos.offset).take(fit).map(|p| {
+        let state = match (p.connected, p.in_sync) {
+            (true, Some(true)) => Span::styled("in sync", theme.good()),
+            (true, _) => Span::styled("syncing", theme.warn()),
+            (false, _) => Span::styled("offline", theme.dim()),
+        };
+        let name = p
+            .name
+            .clone()
+            .or_else(|| {
+                p.group
+                    .and_then(|g| model.group_name(&g).map(str::to_string))
+            })
+            .unwrap_or_else(|| "(not said yet)".into());
+        Row::new(vec![
+            Line::raw(name),
+            Line::raw(p.device.fmt_short()),
+            Line::from(state),
+            Line::raw(ago(model.now, p.last_seen)),
+            Line::from(Span::styled(
+                p.last_error.clone().unwrap_or_default(),
+                theme.bad(),
+            )),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(2),
+            Constraint::Length(10),
+            Constraint::Length(8),
+            Constraint::Length(11),
+            Constraint::Fill(3),
+        ],
+    )
+    .header(Row::new(["Group", "Device", "State", "Last seen", "Last error"]).style(theme.header()))
+    .row_highlight_style(if model.sync_pane == SyncPane::Peers {
+        theme.selected()
+    } else {
+        ratatui::style::Style::new()
+    });
+    let mut state =
+        TableState::default().with_selected((!peers.is_empty()).then(|| pos.selected - pos.offset));
+    frame.render_stateful_widget(table, inner, &mut state);
+    if peers.is_empty() {
+        frame.render_widget(
+            Paragraph::new("No peers yet: invite a device, or link with another group.")
+                .style(theme.dim()),
+            super::below(inner, 1),
+        );
+    }
+
+    let names = model.names();
+    let mut docs: Vec<_> = s.documents.iter().collect();
+    docs.sort_by_key(|d| {
+        (
+            d.group != Some(s.group),
+            d.group.and_then(|g| names.get(&g).cloned()),
+            d.kind.name(),
+        )
+    });
+    let block = Block::bordered()
+        .border_style(focus(SyncPane::Documents))
+        .title(Span::styled(
+            format!(" Documents ({}) ", docs.len()),
+            theme.title(),
+        ));
+    let inner = block.inner(docs_area);
+    frame.render_widget(block, docs_area);
+    let fit = usize::from(inner.height.saturating_sub(1)).max(1);
+    let pos = model.doc_pos.shown(docs.len(), fit);
+    let right = |s: String| Line::from(s).alignment(Alignment::Right);
+    let rows = docs.iter().skip(pos.offset).take(fit).map(|d| {
+        let group = d
+            .group
+            .map(|g| names.get(&g).cloned().unwrap_or_else(|| g.fmt_short()))
+            .unwrap_or_else(|| s.group_name.clone());
+        let state = match (d.peers, d.peers_in_sync) {
+            (Some(0), _) | (None, _) => Span::styled("no peer has it open", theme.dim()),
+            (Some(n), Some(k)) if k == n => Span::styled(format!("in sync with {n}"), theme.good()),
+            (Some(n), k) => Span::styled(
+                format!("syncing: {}/{n} in sync", k.unwrap_or(0)),
+                theme.warn(),
+            ),
+        };
+        let heads = if d.heads > 1 {
+            Span::styled(d.heads.to_string(), theme.warn())
+        } else {
+            Span::raw(d.heads.to_string())
+        };
+        let mut state = Line::from(state);
+        if d.heads > 1 {
+            // Concurrent edits not yet merged by a later change.
+            state.push_span(Span::styled(" · concurrent edits", theme.warn()));
+        }
+        Row::new(vec![
+            Line::raw(group),
+            Line::raw(d.kind.name()),
+            Line::from(heads),
+            right(d.changes.map_or("–".into(), |c| c.to_string())),
+            right(d.bytes.map_or("–".into(), bytes)),
+            state,
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(2),
+            Constraint::Length(12),
+            Constraint::Length(5),
+            Constraint::Length(7),
+            Constraint::Length(9),
+            Constraint::Fill(2),
+        ],
+    )
+    .header(
+        Row::new(vec![
+            Line::raw("Group"),
+            Line::raw("Document"),
+            Line::raw("Heads"),
+            right("Changes".into()),
+            right("Stored".into()),
+            Line::raw("Sync"),
+        ])
+        .style(theme.header()),
+    )
+    .row_highlight_style(if model.sync_pane == SyncPane::Documents {
+        theme.selected()
+    } else {
+        ratatui::style::Style::new()
+    });
+    let mut state =
+        TableState::default().with_selected((!docs.is_empty()).then(|| pos.selected - pos.offset));
+    frame.render_stateful_widget(table, inner, &mut state);
+
+    let last_error = peers
+        .iter()
+        .filter_map(|p| {
+            let e = p.last_error.as_ref()?;
+            let who = p.name.clone().unwrap_or_else(|| p.device.fmt_short());
+            Some(format!("{who}: {e}"))
+        })
+        .next();
+    let line = match (&model.node_error, last_error) {
+        (Some(e), _) => Line::from(Span::styled(format!(" Last error: node: {e}"), theme.bad())),
+        (None, Some(e)) => Line::from(Span::styled(format!(" Last error: {e}"), theme.bad())),
+        (None, None) => Line::from(Span::styled(" No errors.", theme.dim())),
+    };
+    frame.render_widget(Paragraph::new(line), last);
+}

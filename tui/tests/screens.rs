@@ -1,0 +1,225 @@
+//! Snapshot tests of every screen on ratatui's `TestBackend`, at 80×24 and
+//! 160×48, against the fake node's sample data.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use groundwork_protocol::schema::Role;
+use groundwork_tui::app::load;
+use groundwork_tui::fake::{self, FakeNode, Sample};
+use groundwork_tui::model::{Model, Screen, Tab};
+use groundwork_tui::update::{Cmd, Msg, load_all, update};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+/// A model with everything loaded from a fake node holding `sample`.
+fn loaded(sample: &Sample, size: (u16, u16)) -> Model {
+    let node = FakeNode::new(sample.clone());
+    let mut m = Model::new(size, fake::today(), fake::now(), false);
+    let cmds = load_all(&m);
+    run(&mut m, &node, cmds);
+    m
+}
+
+/// Runs commands against the node and feeds the answers back, as the
+/// runtime does.
+fn run(m: &mut Model, node: &FakeNode, cmds: Vec<Cmd>) {
+    let mut queue = cmds;
+    while !queue.is_empty() {
+        let mut next = Vec::new();
+        for cmd in queue {
+            match cmd {
+                Cmd::Load(d) => next.extend(update(m, Msg::Loaded(d, load(node, d)))),
+                Cmd::Edit(e) => {
+                    let r = groundwork_tui::app::edit(node, &e);
+                    next.extend(update(m, Msg::Edited(e, r)));
+                }
+                Cmd::OpenEditor { .. } => {}
+            }
+        }
+        queue = next;
+    }
+}
+
+fn keys(m: &mut Model, node: &FakeNode, keys: &str) {
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\t' => KeyCode::Tab,
+            c => KeyCode::Char(c),
+        };
+        let cmds = update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        run(m, node, cmds);
+    }
+}
+
+fn draw(m: &Model) -> String {
+    let (w, h) = m.size;
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    t.draw(|f| groundwork_tui::view::view(m, f)).expect("draw");
+    t.backend().to_string()
+}
+
+/// Snapshots the screen reached by `keys` at both sizes.
+fn snap(name: &str, sample: &Sample, input: &str) {
+    for size in SIZES {
+        let node = FakeNode::new(sample.clone());
+        let mut m = loaded(sample, size);
+        keys(&mut m, &node, input);
+        insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), draw(&m));
+    }
+}
+
+fn steward() -> Sample {
+    Sample::new(12, 40, Role::Steward)
+}
+
+#[test]
+fn network() {
+    snap("network", &steward(), "");
+}
+
+#[test]
+fn network_filtered_and_sorted_by_members() {
+    snap("network_filtered", &steward(), "/bristol\nsss");
+}
+
+#[test]
+fn group_constitution() {
+    snap("group_constitution", &steward(), "2");
+}
+
+#[test]
+fn group_plan() {
+    snap("group_plan", &steward(), "2l");
+}
+
+#[test]
+fn group_meetups() {
+    snap("group_meetups", &steward(), "2llj");
+}
+
+#[test]
+fn group_members_steward_sees_contacts() {
+    snap("group_members_steward", &steward(), "2lll");
+}
+
+#[test]
+fn group_members_organiser_sees_contacts() {
+    snap(
+        "group_members_organiser",
+        &Sample::new(12, 40, Role::Organiser),
+        "2lll",
+    );
+}
+
+#[test]
+fn member_device_sees_the_roster_without_contacts() {
+    let sample = Sample::new(12, 40, Role::Member);
+    let m = loaded(&sample, (160, 48));
+    assert_eq!(m.tabs().len(), 4);
+    let screen = {
+        let node = FakeNode::new(sample.clone());
+        let mut m = m;
+        keys(&mut m, &node, "2lll");
+        draw(&m)
+    };
+    assert!(screen.contains("Amara Ashworth"), "{screen}");
+    assert!(
+        !screen.contains("Email") && !screen.contains("@example.org"),
+        "{screen}"
+    );
+    snap("group_members_member", &sample, "2lll");
+}
+
+#[test]
+fn revoked_device_has_no_members_tab() {
+    let mut sample = steward();
+    sample.status.role = None;
+    let m = loaded(&sample, (80, 24));
+    assert_eq!(m.tabs(), vec![Tab::Constitution, Tab::Plan, Tab::Meetups]);
+    snap("group_meetups_revoked", &sample, "2llll");
+}
+
+#[test]
+fn other_group_shows_only_what_it_shares() {
+    // ACORN Bristol is second by name: move down once from the top.
+    let sample = steward();
+    let m = loaded(&sample, (80, 24));
+    assert_eq!(
+        m.network_entry(0).map(|e| e.name.as_str()),
+        Some("ACORN Bristol")
+    );
+    snap("other_group_constitution", &sample, "\n");
+    snap("other_group_plan", &sample, "\nl");
+    let node = FakeNode::new(sample.clone());
+    let mut m = loaded(&sample, (80, 24));
+    keys(&mut m, &node, "\nll");
+    assert_eq!(m.tab, Tab::Constitution, "only two tabs: it wraps around");
+    assert!(!draw(&m).contains("Meet-ups"));
+}
+
+#[test]
+fn dashboard() {
+    snap("dashboard", &Sample::new(200, 40, Role::Steward), "3");
+}
+
+#[test]
+fn sync() {
+    snap("sync", &steward(), "4");
+}
+
+#[test]
+fn help_overlay() {
+    snap("help_network", &steward(), "?");
+    snap("help_meetups", &steward(), "2ll?");
+}
+
+#[test]
+fn forms() {
+    snap("form_meetup", &steward(), "2lla");
+    snap("form_action", &steward(), "2laFix the gate");
+    snap("form_member", &steward(), "2llla");
+}
+
+#[test]
+fn notes_editor() {
+    snap("notes_editor", &steward(), "2llje");
+}
+
+#[test]
+fn loading_and_unreachable() {
+    for size in SIZES {
+        let mut m = Model::new(size, fake::today(), fake::now(), false);
+        insta::assert_snapshot!(format!("loading_{}x{}", size.0, size.1), draw(&m));
+        update(
+            &mut m,
+            Msg::Loaded(
+                groundwork_tui::update::Data::Status,
+                Err(groundwork_tui::NodeError::Unreachable(
+                    "connection refused".into(),
+                )),
+            ),
+        );
+        m.screen = Screen::Sync;
+        insta::assert_snapshot!(format!("unreachable_{}x{}", size.0, size.1), draw(&m));
+    }
+}
+
+#[test]
+fn ten_thousand_members_draw_only_the_rows_on_screen() {
+    let sample = Sample::new(12, 10_000, Role::Steward);
+    let node = FakeNode::new(sample.clone());
+    let mut m = loaded(&sample, (80, 24));
+    keys(&mut m, &node, "2lllG");
+    let screen = draw(&m);
+    assert!(screen.contains("10000 of 10000"), "{screen}");
+    // The last member by name is on screen and selected.
+    let last = &m
+        .member(m.member_pos.selected)
+        .expect("selected")
+        .member
+        .name;
+    assert_eq!(m.member_pos.selected, 9_999);
+    assert!(screen.contains(last.as_str()), "{screen}");
+}
