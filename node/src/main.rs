@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(groundwork_node::logging::LogWriter)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GROUNDWORK_LOG")
                 // iroh warns about every connection a node turns away (a

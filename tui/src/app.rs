@@ -98,13 +98,14 @@ fn install_panic_hook() {
     }));
 }
 
-/// Runs the terminal UI on `node` until the user quits.
-pub fn run(node: Arc<dyn Node>) -> Result<(), TuiError> {
+/// Runs the terminal UI on `node` until the user quits, with `greeting`
+/// on the status line at first.
+pub fn run(node: Arc<dyn Node>, greeting: Option<String>) -> Result<(), TuiError> {
     install_panic_hook();
     let guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
-    let result = event_loop(&mut terminal, node);
+    let result = event_loop(&mut terminal, node, greeting);
     drop(terminal);
     drop(guard);
     result
@@ -265,10 +266,12 @@ fn spawn_worker(tx: Sender<Msg>, node: Arc<dyn Node>) -> Sender<Work> {
 fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     node: Arc<dyn Node>,
+    greeting: Option<String>,
 ) -> Result<(), TuiError> {
     let size = terminal.size()?;
     let (today, now) = clock();
     let mut model = Model::new((size.width, size.height), today, now, !no_color());
+    model.flash = greeting.map(|g| (crate::model::Level::Info, g));
     let (tx, rx) = mpsc::channel::<Msg>();
     let input = Arc::new(Input::default());
     spawn_input(tx.clone(), input.clone());

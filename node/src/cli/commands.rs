@@ -139,6 +139,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 None => bail!("no ticket yet: run `groundwork up` once to get one"),
             }
         }
+        Command::Tui => super::tui::run(data_dir()?, cli.offline)?,
         Command::Demo { groups, headless } => {
             super::demo::run(cli.data_dir.as_deref(), groups.into(), headless, &mut out)?
         }

@@ -81,15 +81,37 @@ pub fn run(data_dir: Option<&Path>, groups: usize, headless: bool, out: &mut Out
         };
         if result.is_ok() && !headless {
             out.line("")?;
-            out.line(format!(
-                "The network is running. In another terminal, try: groundwork --data-dir {} report (or network, status). Press Ctrl-C to stop.",
-                national.root().display()
-            ))?;
-            out.flush()?;
-            shutdown.wait().await;
+            if super::tui::require_terminal().is_ok() {
+                out.line("Opening the terminal UI on the national node (q quits and stops the network)")?;
+                out.flush()?;
+                let node = std::sync::Arc::new(crate::tui::ControlNode::in_process(
+                    std::sync::Arc::new(net.national.control()),
+                    tokio::runtime::Handle::current(),
+                ));
+                let log = root.join(super::tui::LOG_FILE);
+                let greeting = format!(
+                    "the demo network: {} groups syncing on loopback",
+                    dirs.len()
+                );
+                let shown = tokio::task::block_in_place(|| {
+                    super::tui::show(node, &log, Some(greeting))
+                });
+                if let Err(e) = shown {
+                    out.line(format!("error: {e:#}"))?;
+                }
+            } else {
+                out.line(format!(
+                    "The network is running. In another terminal, try: groundwork --data-dir {} tui (or report, network, status). Press Ctrl-C to stop.",
+                    national.root().display()
+                ))?;
+                out.flush()?;
+                shutdown.wait().await;
+            }
         }
         out.flush()?;
-        net.shutdown().await?;
+        let stopped = net.shutdown().await;
+        crate::logging::to_stderr();
+        stopped?;
         result
     })?;
     match data_dir {

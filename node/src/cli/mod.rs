@@ -17,6 +17,7 @@ mod demo;
 mod network;
 mod output;
 mod target;
+mod tui;
 
 pub use commands::run;
 
@@ -128,6 +129,8 @@ pub enum Command {
         #[arg(long)]
         headless: bool,
     },
+    /// Browse the network, this group's documents and the national dashboard in a terminal UI (starts this device's node if none is running)
+    Tui,
 }
 
 /// Print as JSON instead of text.

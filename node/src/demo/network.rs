@@ -118,9 +118,13 @@ impl DemoNetwork {
     /// directory. Must run inside a tokio runtime.
     pub async fn start(national: &DataDir, groups: &[DataDir]) -> Result<DemoNetwork> {
         let config = loopback_config();
-        let national = Daemon::start(national, &config)
+        let mut national_node = Daemon::start(national, &config)
             .await
             .context("starting the national node")?;
+        // Other terminals reach the national node through its socket
+        // (`groundwork --data-dir … tui`, `report`).
+        national_node.serve_control(national).await?;
+        let national = national_node;
         let mut running = Vec::with_capacity(groups.len());
         for dir in groups {
             let daemon = Daemon::start(dir, &config)
