@@ -504,31 +504,45 @@ impl Model {
         self.members.ready()?.get(i)
     }
 
+    /// The group selected in the directory now.
+    pub fn selected_group(&self) -> Option<GroupId> {
+        self.network_entry(self.network_pos.selected)
+            .map(|e| e.group)
+    }
+
+    /// The member selected on the roster now.
+    pub fn selected_member(&self) -> Option<groundwork_protocol::ShortId> {
+        self.member(self.member_pos.selected).map(|m| m.id.clone())
+    }
+
     /// Recomputes the directory's and the roster's shown rows from the
-    /// filters and sort, keeping the selected group or member selected.
+    /// filters and sort, keeping the selected group and member selected.
     pub fn refilter(&mut self) {
-        let keep = self
-            .network_entry(self.network_pos.selected)
-            .map(|e| e.group);
+        let (group, member) = (self.selected_group(), self.selected_member());
+        self.refilter_keeping(group, member);
+    }
+
+    /// [`Model::refilter`] after new data arrived: selects `group` and
+    /// `member` (the ones selected before) where they are still shown.
+    pub fn refilter_keeping(
+        &mut self,
+        group: Option<GroupId>,
+        member: Option<groundwork_protocol::ShortId>,
+    ) {
         self.network_rows = self.directory_rows();
-        if let Some(g) = keep
-            && let Some(i) = self
-                .network_rows
-                .iter()
-                .position(|&i| self.directory.ready().is_some_and(|d| d[i].group == g))
+        if let Some(g) = group
+            && let Some(dir) = self.directory.ready()
+            && let Some(i) = self.network_rows.iter().position(|&i| dir[i].group == g)
         {
             self.network_pos.selected = i;
         }
         let page = self.page(Screen::Network);
         self.network_pos.keep_visible(self.network_rows.len(), page);
 
-        let keep = self.member(self.member_pos.selected).map(|m| m.id.clone());
         self.member_rows = self.roster_rows();
-        if let Some(id) = keep
-            && let Some(i) = self
-                .member_rows
-                .iter()
-                .position(|&i| self.members.ready().is_some_and(|m| m[i].id == id))
+        if let Some(id) = member
+            && let Some(all) = self.members.ready()
+            && let Some(i) = self.member_rows.iter().position(|&i| all[i].id == id)
         {
             self.member_pos.selected = i;
         }

@@ -278,7 +278,9 @@ fn on_loaded(model: &mut Model, data: Data, result: Result<Payload, NodeError>) 
                 && model.status.ready().is_some()
             {
                 // Keep showing the last status; the status line says why.
-                model.node_error = Some(e.to_string());
+                model.node_error = Some(match e {
+                    NodeError::Refused(m) | NodeError::Unreachable(m) => m.clone(),
+                });
                 return;
             }
             model.status = loaded(r.and_then(|p| match p {
@@ -295,11 +297,12 @@ fn on_loaded(model: &mut Model, data: Data, result: Result<Payload, NodeError>) 
             model.doc_pos.keep_visible(n, page);
         }
         (Data::Directory, r) => {
+            let (group, member) = (model.selected_group(), model.selected_member());
             model.directory = loaded(r.and_then(|p| match p {
                 Payload::Directory(d) => Ok(d),
                 _ => Err(mismatch()),
             }));
-            model.refilter();
+            model.refilter_keeping(group, member);
         }
         (Data::Report, r) => {
             model.report = loaded(r.and_then(|p| match p {
@@ -342,11 +345,12 @@ fn on_loaded(model: &mut Model, data: Data, result: Result<Payload, NodeError>) 
             model.meetup_pos.keep_visible(n, page);
         }
         (Data::Members, r) => {
+            let (group, member) = (model.selected_group(), model.selected_member());
             model.members = loaded(r.and_then(|p| match p {
                 Payload::Members(d) => Ok(d),
                 _ => Err(mismatch()),
             }));
-            model.refilter();
+            model.refilter_keeping(group, member);
         }
         (Data::Shared(g), r) => {
             if model.target == Target::Other(g) {

@@ -223,3 +223,27 @@ fn ten_thousand_members_draw_only_the_rows_on_screen() {
     assert_eq!(m.member_pos.selected, 9_999);
     assert!(screen.contains(last.as_str()), "{screen}");
 }
+
+#[test]
+fn no_color_draws_without_colours() {
+    use ratatui::style::Color;
+    let sample = steward();
+    for screen in ["", "2", "2l", "2ll", "2lll", "3", "4", "?"] {
+        let colours = |color: bool| {
+            let node = FakeNode::new(sample.clone());
+            let mut m = loaded(&sample, (80, 24));
+            m.color = color;
+            keys(&mut m, &node, screen);
+            let mut t = Terminal::new(TestBackend::new(80, 24)).expect("test terminal");
+            t.draw(|f| groundwork_tui::view::view(&m, f)).expect("draw");
+            t.backend()
+                .buffer()
+                .content()
+                .iter()
+                .filter(|c| c.fg != Color::Reset || c.bg != Color::Reset)
+                .count()
+        };
+        assert_eq!(colours(false), 0, "NO_COLOR on screen {screen:?}");
+        assert!(colours(true) > 0, "colour on screen {screen:?}");
+    }
+}

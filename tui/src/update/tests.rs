@@ -1,1 +1,590 @@
+//! Key handling and live updates, without a terminal.
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use groundwork_protocol::control::Event;
+use groundwork_protocol::schema::Role;
+use groundwork_protocol::{DocKind, ShortId};
+
+use super::*;
+use crate::fake::{self, FakeNode, Sample};
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+/// Runs commands against the fake node as the runtime does, feeding the
+/// answers back; returns the edits made.
+fn run(m: &mut Model, node: &FakeNode, cmds: Vec<Cmd>) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    let mut queue = cmds;
+    while !queue.is_empty() {
+        let mut next = Vec::new();
+        for cmd in queue {
+            match cmd {
+                Cmd::Load(d) => next.extend(update(m, Msg::Loaded(d, crate::app::load(node, d)))),
+                Cmd::Edit(e) => {
+                    edits.push(e.clone());
+                    let r = crate::app::edit(node, &e);
+                    next.extend(update(m, Msg::Edited(e, r)));
+                }
+                Cmd::OpenEditor { .. } => {}
+            }
+        }
+        queue = next;
+    }
+    edits
+}
+
+struct Ui {
+    m: Model,
+    node: FakeNode,
+}
+
+impl Ui {
+    fn new(sample: Sample) -> Ui {
+        let node = FakeNode::new(sample);
+        let mut m = Model::new((80, 24), fake::today(), fake::now(), true);
+        let cmds = load_all(&m);
+        run(&mut m, &node, cmds);
+        Ui { m, node }
+    }
+
+    fn steward() -> Ui {
+        Ui::new(Sample::new(12, 40, Role::Steward))
+    }
+
+    /// Sends one message; returns the commands before running them.
+    fn send(&mut self, msg: Msg) -> Vec<Cmd> {
+        update(&mut self.m, msg)
+    }
+
+    /// Types `keys` (`\n` Enter, `\t` Tab, `\x1b` Esc) and runs what they ask.
+    fn keys(&mut self, keys: &str) -> Vec<Edit> {
+        let mut edits = Vec::new();
+        for c in keys.chars() {
+            let code = match c {
+                '\n' => KeyCode::Enter,
+                '\t' => KeyCode::Tab,
+                '\x1b' => KeyCode::Esc,
+                c => KeyCode::Char(c),
+            };
+            let cmds = self.send(key(code));
+            edits.extend(run(&mut self.m, &self.node, cmds));
+        }
+        edits
+    }
+
+    fn selected_group(&self) -> String {
+        self.m
+            .network_entry(self.m.network_pos.selected)
+            .map(|e| e.name.clone())
+            .unwrap_or_default()
+    }
+}
+
+#[test]
+fn number_keys_switch_screens_and_q_goes_back_then_quits() {
+    let mut ui = Ui::steward();
+    assert_eq!(ui.m.screen, Screen::Network);
+    for (k, s) in [
+        ('3', Screen::Dashboard),
+        ('4', Screen::Sync),
+        ('2', Screen::Group),
+    ] {
+        ui.keys(&k.to_string());
+        assert_eq!(ui.m.screen, s);
+    }
+    ui.keys("q");
+    assert_eq!(ui.m.screen, Screen::Network);
+    assert!(!ui.m.quit);
+    ui.keys("\x1b");
+    assert!(ui.m.quit, "Esc on the network screen quits");
+    let mut ui = Ui::steward();
+    ui.send(ctrl('c'));
+    assert!(ui.m.quit, "Ctrl-C quits from anywhere");
+}
+
+#[test]
+fn vim_and_arrow_keys_move_within_bounds() {
+    let mut ui = Ui::steward();
+    let n = ui.m.network_rows.len();
+    assert_eq!(n, 12);
+    ui.keys("k");
+    assert_eq!(ui.m.network_pos.selected, 0, "not above the top");
+    ui.keys("jj");
+    ui.send(key(KeyCode::Down));
+    assert_eq!(ui.m.network_pos.selected, 3);
+    ui.send(key(KeyCode::Up));
+    assert_eq!(ui.m.network_pos.selected, 2);
+    ui.keys("G");
+    assert_eq!(ui.m.network_pos.selected, n - 1);
+    ui.keys("j");
+    assert_eq!(ui.m.network_pos.selected, n - 1, "not below the bottom");
+    ui.keys("g");
+    assert_eq!(ui.m.network_pos.selected, 0);
+    ui.send(key(KeyCode::PageDown));
+    assert_eq!(
+        ui.m.network_pos.selected,
+        n - 1,
+        "a page is longer than 12 rows"
+    );
+}
+
+#[test]
+fn a_long_list_scrolls_to_keep_the_selection_visible() {
+    let mut ui = Ui::new(Sample::new(100, 5, Role::Steward));
+    let page = ui.m.page(Screen::Network);
+    ui.keys(&"j".repeat(page + 5));
+    let pos = ui.m.network_pos;
+    assert_eq!(pos.selected, page + 5);
+    assert_eq!(pos.offset, 6, "scrolled the least that shows the selection");
+    ui.keys("k");
+    assert_eq!(
+        ui.m.network_pos.offset, 6,
+        "moving up inside the view does not scroll"
+    );
+}
+
+#[test]
+fn mouse_wheel_moves_the_selection() {
+    let mut ui = Ui::steward();
+    let wheel = |kind| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column: 10,
+            row: 5,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    ui.send(wheel(MouseEventKind::ScrollDown));
+    assert_eq!(ui.m.network_pos.selected, 3);
+    ui.send(wheel(MouseEventKind::ScrollUp));
+    assert_eq!(ui.m.network_pos.selected, 0);
+}
+
+#[test]
+fn slash_filters_the_directory_and_esc_clears_it() {
+    let mut ui = Ui::steward();
+    ui.keys("/bris");
+    assert!(ui.m.filtering);
+    assert_eq!(ui.m.network_rows.len(), 2);
+    ui.keys("\n");
+    assert!(
+        !ui.m.filtering,
+        "Enter keeps the filter and leaves the input"
+    );
+    assert_eq!(ui.m.network_rows.len(), 2);
+    // Keys are commands again: j moves rather than typing.
+    ui.keys("j");
+    assert_eq!(ui.m.network_filter, "bris");
+    assert_eq!(ui.m.network_pos.selected, 1);
+    ui.keys("q");
+    assert!(!ui.m.quit, "q clears the filter first");
+    assert_eq!(ui.m.network_rows.len(), 12);
+    ui.keys("/zzz");
+    assert!(ui.m.network_rows.is_empty());
+    ui.keys("\x1b");
+    assert_eq!(ui.m.network_rows.len(), 12);
+}
+
+#[test]
+fn sorting_keeps_the_selected_group_selected() {
+    let mut ui = Ui::steward();
+    ui.keys("jjj");
+    let before = ui.selected_group();
+    ui.keys("sss");
+    assert_eq!(ui.m.sort, (SortKey::Members, false));
+    assert_eq!(ui.selected_group(), before);
+    ui.keys("S");
+    assert_eq!(ui.m.sort, (SortKey::Members, true));
+    assert_eq!(ui.selected_group(), before);
+    // Descending by members: the first row has the most.
+    let count = |c: Option<groundwork_protocol::report::Cell>| match c {
+        Some(groundwork_protocol::report::Cell::Count(n)) => n,
+        Some(groundwork_protocol::report::Cell::UnderFive) => 1,
+        None => 0,
+    };
+    let first = count(ui.m.network_entry(0).and_then(|e| e.members));
+    let dir = ui.m.directory.ready().expect("loaded");
+    assert!(dir.iter().all(|e| count(e.members) <= first));
+    assert!(first > 0);
+}
+
+#[test]
+fn enter_opens_another_group_with_only_what_it_shares() {
+    let mut ui = Ui::steward();
+    assert_eq!(ui.selected_group(), "ACORN Bristol");
+    let cmds = ui.send(key(KeyCode::Enter));
+    let bristol = fake::key(1);
+    assert_eq!(cmds, vec![Cmd::Load(Data::Shared(bristol))]);
+    run(&mut ui.m, &ui.node, cmds);
+    assert_eq!(ui.m.target, Target::Other(bristol));
+    assert_eq!(ui.m.tabs(), vec![Tab::Constitution, Tab::Plan]);
+    assert!(ui.m.shared.ready().is_some_and(|s| s.plan.is_some()));
+    // Editing another group's plan is refused here, with a message.
+    ui.keys("la");
+    assert!(ui.m.overlay.is_none());
+    assert!(matches!(&ui.m.flash, Some((Level::Error, t)) if t.contains("ACORN Bristol")));
+    ui.keys("q");
+    assert_eq!((ui.m.screen, ui.m.target), (Screen::Network, Target::Own));
+    // Its own group opens as its own.
+    ui.keys("jjj\n");
+    assert_eq!(ui.m.target, Target::Own);
+    assert_eq!(ui.m.tabs().len(), 4);
+}
+
+#[test]
+fn tab_and_h_l_cycle_the_group_tabs() {
+    let mut ui = Ui::steward();
+    ui.keys("2");
+    let mut seen = vec![ui.m.tab];
+    for _ in 0..4 {
+        ui.keys("\t");
+        seen.push(ui.m.tab);
+    }
+    assert_eq!(
+        seen,
+        vec![
+            Tab::Constitution,
+            Tab::Plan,
+            Tab::Meetups,
+            Tab::Members,
+            Tab::Constitution
+        ]
+    );
+    ui.keys("h");
+    assert_eq!(ui.m.tab, Tab::Members);
+    ui.send(key(KeyCode::BackTab));
+    assert_eq!(ui.m.tab, Tab::Meetups);
+}
+
+#[test]
+fn adding_a_plan_action_validates_then_saves() {
+    let mut ui = Ui::steward();
+    ui.keys("2la");
+    assert!(matches!(
+        ui.m.overlay,
+        Some(Overlay::Form(FormKind::Action, _))
+    ));
+    // No title: refused in the form, nothing sent.
+    assert!(ui.keys("\n").is_empty());
+    let Some(Overlay::Form(_, f)) = &ui.m.overlay else {
+        panic!("the form stays open")
+    };
+    assert_eq!(f.error.as_deref(), Some("an action needs a title"));
+    // A bad date is named.
+    assert!(ui.keys("Fix the gate\t\tnext week\n").is_empty());
+    let Some(Overlay::Form(_, f)) = &ui.m.overlay else {
+        panic!("the form stays open")
+    };
+    assert!(f.error.as_deref().is_some_and(|e| e.contains("next week")));
+    // Clear the date field and save.
+    ui.send(ctrl('u'));
+    let edits = ui.keys("2026-04-01\n");
+    assert_eq!(
+        edits,
+        vec![Edit::AddAction {
+            title: "Fix the gate".into(),
+            owner: None,
+            due: "2026-04-01".parse().ok(),
+        }]
+    );
+    assert!(ui.m.overlay.is_none(), "closed once stored");
+    let actions = plan_actions(&ui.m);
+    assert!(
+        actions.iter().any(|a| a.title == "Fix the gate"),
+        "reloaded"
+    );
+}
+
+#[test]
+fn marking_an_action_done() {
+    let mut ui = Ui::steward();
+    ui.keys("2l");
+    // The first action is already done: nothing is sent.
+    assert!(ui.keys("d").is_empty());
+    assert!(matches!(&ui.m.flash, Some((Level::Info, t)) if t.contains("already done")));
+    let edits = ui.keys("jx");
+    let id = plan_actions(&ui.m)[1].id.clone();
+    assert_eq!(edits, vec![Edit::ActionDone(id)]);
+    assert_eq!(plan_actions(&ui.m)[1].status, ActionStatus::Done);
+    assert_eq!(ui.m.action_pos.selected, 1, "selection kept after reload");
+}
+
+#[test]
+fn a_member_device_is_refused_and_nothing_changes() {
+    let mut ui = Ui::new(Sample::new(12, 40, Role::Member));
+    let before = plan_actions(&ui.m).to_vec();
+    ui.keys("2laNew thing\n");
+    let Some(Overlay::Form(_, f)) = &ui.m.overlay else {
+        panic!("the form stays open with the reason")
+    };
+    assert!(!f.saving);
+    assert_eq!(
+        f.error.as_deref(),
+        Some("refused: this device is a member; a member device may not write the plan")
+    );
+    assert!(matches!(&ui.m.flash, Some((Level::Error, _))));
+    assert_eq!(plan_actions(&ui.m), before.as_slice());
+    assert_eq!(ui.node.edits.lock().map(|e| e.len()).unwrap_or(99), 0);
+    // Esc closes it.
+    ui.keys("\x1b");
+    assert!(ui.m.overlay.is_none());
+}
+
+#[test]
+fn adding_a_meetup_and_editing_its_notes_with_undo() {
+    let mut ui = Ui::steward();
+    ui.keys("2lla");
+    let edits = ui.keys("\tCommunity centre\tFirst steps\n");
+    assert_eq!(edits.len(), 1);
+    let Edit::AddMeetup(input) = &edits[0] else {
+        panic!("a meet-up: {edits:?}")
+    };
+    assert_eq!(input.date, fake::today(), "the date defaults to today");
+    assert_eq!(input.agenda.as_deref(), Some("First steps"));
+    let list = ui.m.meetups.ready().expect("reloaded");
+    assert_eq!(list.len(), 4);
+
+    // Select the new meet-up (today: second newest) and edit its notes.
+    let i = list
+        .iter()
+        .position(|m| m.place == "Community centre")
+        .expect("listed");
+    ui.keys(&"j".repeat(i));
+    ui.keys("e");
+    assert!(matches!(ui.m.overlay, Some(Overlay::Notes(_))));
+    ui.keys("Twelve came.");
+    ui.send(key(KeyCode::Enter));
+    ui.keys("Agreed the plan");
+    // Ctrl-Z undoes the last word typed.
+    ui.send(ctrl('z'));
+    let Some(Overlay::Notes(n)) = &ui.m.overlay else {
+        panic!("still editing")
+    };
+    assert_eq!(n.area.text(), "Twelve came.\nAgreed the ");
+    let cmds = ui.send(ctrl('s'));
+    let id = ui.m.meetups.ready().expect("list")[i].id.clone();
+    assert_eq!(
+        cmds,
+        vec![Cmd::Edit(Edit::SetNotes {
+            id: id.clone(),
+            text: "Twelve came.\nAgreed the ".into()
+        })]
+    );
+    run(&mut ui.m, &ui.node, cmds);
+    assert!(ui.m.overlay.is_none());
+    let m = &ui.m.meetups.ready().expect("list")[i];
+    assert_eq!(
+        (m.id.clone(), m.notes.as_str()),
+        (id, "Twelve came.\nAgreed the ")
+    );
+}
+
+#[test]
+fn esc_in_the_notes_editor_asks_before_discarding() {
+    let mut ui = Ui::steward();
+    ui.keys("2lle");
+    // Unchanged: Esc just closes.
+    ui.keys("\x1b");
+    assert!(ui.m.overlay.is_none());
+    ui.keys("eabc\x1b");
+    let Some(Overlay::Notes(n)) = &ui.m.overlay else {
+        panic!("asks first")
+    };
+    assert!(n.confirm_discard);
+    // Any key but y goes back to editing, text kept.
+    ui.keys("n");
+    let Some(Overlay::Notes(n)) = &ui.m.overlay else {
+        panic!("still editing")
+    };
+    assert!(!n.confirm_discard);
+    assert!(n.area.text().ends_with("abc"));
+    ui.keys("\x1by");
+    assert!(ui.m.overlay.is_none());
+    assert!(ui.node.edits.lock().map(|e| e.is_empty()).unwrap_or(false));
+}
+
+#[test]
+fn capital_e_opens_the_notes_in_the_editor() {
+    let mut ui = Ui::steward();
+    ui.keys("2llj");
+    let m = ui.m.meetups.ready().expect("list")[1].clone();
+    let cmds = ui.send(key(KeyCode::Char('E')));
+    assert_eq!(
+        cmds,
+        vec![Cmd::OpenEditor {
+            id: m.id.clone(),
+            text: m.notes.as_str().to_string()
+        }]
+    );
+    // What the editor gives back is saved; an unchanged file is not.
+    let cmds = ui.send(Msg::EditorClosed {
+        id: m.id.clone(),
+        result: Ok(Some("new".into())),
+    });
+    assert_eq!(
+        cmds,
+        vec![Cmd::Edit(Edit::SetNotes {
+            id: m.id.clone(),
+            text: "new".into()
+        })]
+    );
+    assert!(
+        ui.send(Msg::EditorClosed {
+            id: m.id,
+            result: Ok(None)
+        })
+        .is_empty()
+    );
+}
+
+#[test]
+fn adding_a_member_checks_the_kind() {
+    let mut ui = Ui::steward();
+    ui.keys("2llla");
+    ui.keys("Grace Hopper\t");
+    ui.send(ctrl('u'));
+    assert!(ui.keys("pilot\n").is_empty());
+    let Some(Overlay::Form(_, f)) = &ui.m.overlay else {
+        panic!("still open")
+    };
+    assert!(f.error.as_deref().is_some_and(|e| e.contains("pilot")));
+    ui.send(ctrl('u'));
+    let edits = ui.keys("observer\tgrace@example.org\n");
+    let [Edit::AddMember(input)] = edits.as_slice() else {
+        panic!("one member: {edits:?}")
+    };
+    assert_eq!(input.name.as_deref(), Some("Grace Hopper"));
+    assert_eq!(input.kind, Some(MemberKind::Observer));
+    assert_eq!(input.email.as_deref(), Some("grace@example.org"));
+    assert_eq!(input.consent_to_contact, Some(false));
+    assert!(
+        ui.m.members
+            .ready()
+            .expect("list")
+            .iter()
+            .any(|m| m.member.name == "Grace Hopper")
+    );
+}
+
+#[test]
+fn a_change_from_a_peer_reloads_and_keeps_the_place() {
+    let mut ui = Ui::steward();
+    ui.keys("2lll");
+    ui.keys(&"j".repeat(20));
+    let chosen = ui.m.member(20).map(|m| m.id.clone()).expect("member 20");
+    let offset = ui.m.member_pos.offset;
+    // A peer adds a member who sorts first.
+    ui.node.from_peer(DocKind::Roster, |s| {
+        let mut first = s.members[0].clone();
+        first.id = ShortId::from_entropy(424_242);
+        first.member.name = "Aaron Aardvark".into();
+        s.members.insert(0, first);
+    });
+    let own = fake::key(0);
+    let cmds = ui.send(Msg::Node(Event::DocChanged {
+        group: own,
+        kind: DocKind::Roster,
+    }));
+    assert!(cmds.contains(&Cmd::Load(Data::Members)));
+    run(&mut ui.m, &ui.node, cmds);
+    assert_eq!(ui.m.members.ready().map(Vec::len), Some(41));
+    assert_eq!(
+        ui.m.member(ui.m.member_pos.selected).map(|m| m.id.clone()),
+        Some(chosen),
+        "the same member is still selected"
+    );
+    assert_eq!(ui.m.member_pos.selected, 21);
+    assert_eq!(
+        ui.m.member_pos.offset,
+        offset.max(21 + 1 - ui.m.page(Screen::Group))
+    );
+    assert_eq!(ui.m.tab, Tab::Members, "still on the same tab");
+}
+
+#[test]
+fn events_ask_for_what_they_change() {
+    let mut ui = Ui::steward();
+    let own = fake::key(0);
+    let other = fake::key(5);
+    let loads = |cmds: Vec<Cmd>| -> Vec<Data> {
+        cmds.into_iter()
+            .filter_map(|c| match c {
+                Cmd::Load(d) => Some(d),
+                _ => None,
+            })
+            .collect()
+    };
+    let got = loads(ui.send(Msg::Node(Event::DocChanged {
+        group: own,
+        kind: DocKind::Meetups,
+    })));
+    assert_eq!(got, vec![Data::Status, Data::Meetups]);
+    // Another group's document matters only while its screen is open.
+    let got = loads(ui.send(Msg::Node(Event::DocChanged {
+        group: other,
+        kind: DocKind::Plan,
+    })));
+    assert_eq!(got, vec![Data::Status]);
+    let got = loads(ui.send(Msg::Node(Event::RecordReceived {
+        group: other,
+        what: "summary".into(),
+    })));
+    assert_eq!(got, vec![Data::Status, Data::Directory, Data::Report]);
+    let got = loads(ui.send(Msg::Node(Event::Lagged { missed: 3 })));
+    assert_eq!(got.len(), 7, "everything again");
+    let got = loads(ui.send(Msg::Tick {
+        today: fake::today(),
+        now: fake::now() + 1,
+    }));
+    assert_eq!(got, vec![Data::Status]);
+    assert_eq!(ui.m.now, fake::now() + 1);
+}
+
+#[test]
+fn an_unreachable_node_keeps_the_last_status_and_says_so() {
+    let mut ui = Ui::steward();
+    ui.send(Msg::Loaded(
+        Data::Status,
+        Err(NodeError::Unreachable("connection refused".into())),
+    ));
+    assert!(ui.m.status.ready().is_some(), "last status kept");
+    assert_eq!(ui.m.node_error.as_deref(), Some("connection refused"));
+    let cmds = ui.send(Msg::Tick {
+        today: fake::today(),
+        now: fake::now(),
+    });
+    run(&mut ui.m, &ui.node, cmds);
+    assert_eq!(ui.m.node_error, None, "cleared when it answers again");
+}
+
+#[test]
+fn help_lists_the_keys_of_the_current_screen() {
+    let mut ui = Ui::steward();
+    ui.keys("?");
+    assert_eq!(ui.m.overlay, Some(Overlay::Help));
+    assert!(help(&ui.m).iter().any(|(k, _)| *k == "/"));
+    ui.keys("?");
+    assert!(ui.m.overlay.is_none());
+    ui.keys("2ll");
+    let keys: Vec<&str> = help(&ui.m).into_iter().map(|(k, _)| k).collect();
+    for k in ["a", "e Enter", "E", "J K"] {
+        assert!(keys.contains(&k), "{k} in {keys:?}");
+    }
+    // Keys under an overlay do nothing else: q closes help, not the screen.
+    ui.keys("?q");
+    assert_eq!(ui.m.screen, Screen::Group);
+}
+
+#[test]
+fn resize_changes_the_page() {
+    let mut ui = Ui::steward();
+    let small = ui.m.page(Screen::Network);
+    ui.send(Msg::Resize(160, 48));
+    assert_eq!(ui.m.page(Screen::Network), small + 24);
+}
