@@ -14,6 +14,7 @@ pub fn kind_label(kind: &str) -> &str {
     match kind {
         "local-organising-group" => "LOG",
         "social-action-hub" => "hub",
+        groundwork_protocol::report::NATIONAL_KIND => "nat.",
         other => other,
     }
 }
@@ -31,6 +32,15 @@ fn header_label(k: SortKey) -> &'static str {
 }
 
 pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+    // A wide terminal shows the selected group's figures beside the table.
+    let area = if area.width >= 140 {
+        let [table, detail] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(44)]).areas(area);
+        draw_detail(model, theme, frame, detail);
+        table
+    } else {
+        area
+    };
     let show_filter = model.filtering || !model.network_filter.is_empty();
     let [table_area, filter_area] = Layout::vertical([
         Constraint::Fill(1),
@@ -73,6 +83,9 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
                     Link::Network => theme.dim(),
                 };
                 let status = match e.established {
+                    _ if e.kind == groundwork_protocol::report::NATIONAL_KIND => {
+                        Span::styled("national", theme.dim())
+                    }
                     Some(true) => Span::styled("established", theme.good()),
                     Some(false) => Span::raw("forming"),
                     None => Span::styled("no summary", theme.dim()),
@@ -148,4 +161,74 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             filter_area,
         );
     }
+}
+
+/// The selected group's card, figures and link, for a wide terminal.
+fn draw_detail(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(Span::styled(" Selected group ", theme.title()));
+    let Some(e) = model.network_entry(model.network_pos.selected) else {
+        frame.render_widget(block, area);
+        return;
+    };
+    let row = model
+        .report
+        .ready()
+        .and_then(|r| r.by_group.iter().find(|g| g.group == e.group));
+    let field = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("{k:<15}"), theme.dim()),
+            Span::raw(v),
+        ])
+    };
+    let mut lines = vec![
+        Line::styled(e.name.clone(), theme.header()),
+        field("area", e.area.clone().unwrap_or_else(|| "–".into())),
+        field("kind", e.kind.clone()),
+        field("affiliated", if e.affiliated { "yes" } else { "no" }.into()),
+        field("link", model.link(&e.group).label().into()),
+        field("last summary", days_ago(model.today, e.last_seen)),
+        Line::raw(""),
+        field("members", cell(e.members)),
+    ];
+    if let Some(r) = row {
+        if let Some(k) = r.by_kind {
+            lines.push(field("  professional", k.professional.to_string()));
+            lines.push(field("  activist", k.activist.to_string()));
+            lines.push(field("  observer", k.observer.to_string()));
+        }
+        lines.push(field("trained", cell(r.trained)));
+    }
+    lines.push(field(
+        "established",
+        match e.established {
+            Some(true) => "yes (21 or more)".into(),
+            Some(false) => "forming".into(),
+            None => "–".into(),
+        },
+    ));
+    let peers: Vec<String> = model
+        .status
+        .ready()
+        .map(|s| {
+            s.peers
+                .iter()
+                .filter(|p| p.group == Some(e.group))
+                .map(|p| {
+                    format!(
+                        "{} {}",
+                        p.device.fmt_short(),
+                        if p.connected { "connected" } else { "offline" }
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !peers.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Linked devices", theme.title()));
+        lines.extend(peers.into_iter().map(Line::raw));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Enter opens what it shares", theme.dim()));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }
