@@ -2,6 +2,7 @@
 //! through the real binary: each test starts `groundwork up` processes and
 //! checks what the other side ends up holding.
 
+use groundwork_protocol::control::{Request, Response};
 use groundwork_tests::{Node, SYNC_LIMIT, eventually};
 
 /// The documents a running node holds, as (group id, kind, heads).
@@ -280,6 +281,32 @@ fn a_linked_group_gets_the_constitution_and_plan_and_nothing_else() {
             Err(format!("{docs:?}"))
         }
     });
+    // What the terminal UI shows of A on C: its constitution and plan, as
+    // the control API's `shared` answers them; an unknown group has none.
+    let shared = |group: groundwork_protocol::GroupId| {
+        let dir = groundwork_node::datadir::DataDir::new(c.path().to_owned());
+        let mut client = groundwork_node::control::connect(&dir)
+            .expect("reach C's node")
+            .expect("C's node runs");
+        match client
+            .request(Request::Shared { group })
+            .expect("an answer")
+        {
+            Response::Shared(s) => s,
+            other => panic!("shared answered {other:?}"),
+        }
+    };
+    let docs = shared(ga.parse().expect("a group id"));
+    let plan = docs.plan.expect("A's plan");
+    assert_eq!(
+        plan.vision.as_str(),
+        "A town where no one faces cancer alone"
+    );
+    assert!(docs.constitution.is_some());
+    let unknown = groundwork_protocol::SecretKey::from_seed(&[9; 32]).public();
+    let none = shared(unknown);
+    assert_eq!((none.constitution, none.plan), (None, None));
+
     // Nothing personal reached C: the name and email are in A's store and
     // nowhere in C's.
     let (a_bytes, c_bytes) = (a.all_bytes(), c.all_bytes());
