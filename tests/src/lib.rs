@@ -56,6 +56,7 @@ fn is_fresh(bin: &Path) -> bool {
     let mut stack = vec![
         root.join("node/src"),
         root.join("protocol/src"),
+        root.join("tui/src"),
         root.join("Cargo.lock"),
     ];
     while let Some(p) = stack.pop() {

@@ -601,7 +601,7 @@ impl Node for FakeNode {
     }
 
     fn add_meetup(&self, input: MeetupInput) -> NodeResult<ShortId> {
-        self.require(DocKind::Meetups, "write")?;
+        self.require(DocKind::Meetups, "edit")?;
         let id = self.new_id();
         self.record(format!("meetup {} {}", input.date, input.place));
         self.from_peer(DocKind::Meetups, |s| {
@@ -620,7 +620,7 @@ impl Node for FakeNode {
     }
 
     fn set_meetup_notes(&self, id: ShortId, notes: String) -> NodeResult<()> {
-        self.require(DocKind::Meetups, "write")?;
+        self.require(DocKind::Meetups, "edit")?;
         if !self.state().meetups.iter().any(|m| m.id == id) {
             return Err(NodeError::Refused(format!("no meet-up with id '{id}'")));
         }
@@ -639,7 +639,7 @@ impl Node for FakeNode {
         owner: Option<String>,
         due: Option<Date>,
     ) -> NodeResult<ShortId> {
-        self.require(DocKind::Plan, "write")?;
+        self.require(DocKind::Plan, "edit")?;
         let id = self.new_id();
         self.record(format!("action {title} {owner:?} {due:?}"));
         self.from_peer(DocKind::Plan, |s| {
@@ -655,7 +655,7 @@ impl Node for FakeNode {
     }
 
     fn action_done(&self, id: ShortId) -> NodeResult<bool> {
-        self.require(DocKind::Plan, "write")?;
+        self.require(DocKind::Plan, "edit")?;
         let today = today();
         let mut changed = false;
         self.record(format!("done {id}"));
@@ -672,7 +672,7 @@ impl Node for FakeNode {
     }
 
     fn add_member(&self, input: MemberInput) -> NodeResult<ShortId> {
-        self.require(DocKind::Roster, "write")?;
+        self.require(DocKind::Roster, "edit")?;
         let id = self.new_id();
         let name = input.name.clone().unwrap_or_default();
         self.record(format!("member {name}"));

@@ -326,7 +326,7 @@ fn a_member_device_is_refused_and_nothing_changes() {
     assert!(!f.saving);
     assert_eq!(
         f.error.as_deref(),
-        Some("refused: this device is a member; a member device may not write the plan")
+        Some("refused: this device is a member; a member device may not edit the plan")
     );
     assert!(matches!(&ui.m.flash, Some((Level::Error, _))));
     assert_eq!(plan_actions(&ui.m), before.as_slice());

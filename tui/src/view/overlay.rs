@@ -136,7 +136,8 @@ fn draw_form(form: &Form, theme: Theme, frame: &mut Frame, screen: Rect) {
         .max()
         .unwrap_or(0) as u16
         + 2;
-    let height = form.fields.len() as u16 + 4;
+    // Fields, a blank line, and two lines for the hint or the error.
+    let height = form.fields.len() as u16 + 5;
     let area = centered(screen, screen.width.saturating_sub(4).min(72), height);
     frame.render_widget(Clear, area);
     let block = Block::bordered()

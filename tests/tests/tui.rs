@@ -1,0 +1,261 @@
+//! The terminal UI, driven through the real binary inside tmux (loopback,
+//! relays off): it shows an edit made on another device without a key
+//! pressed, its own edits sync to that device, it starts the node itself when
+//! none runs, and it restores the terminal when it quits.
+//!
+//! Each test runs its own tmux server (`tmux -L <socket>`), so tests never
+//! share a terminal. tmux must be installed; CI installs it.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use groundwork_tests::{Node, SYNC_LIMIT, bin, eventually};
+
+/// How long the UI may take to draw, or to act on keys, on a slow machine.
+const UI_LIMIT: Duration = Duration::from_secs(60);
+
+/// `s` quoted for `sh`.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A tmux server of its own with one 120×40 session, `gw`; killed on drop.
+struct Tmux {
+    socket: String,
+    /// The server's socket file, which `kill-server` leaves behind.
+    socket_path: String,
+}
+
+impl Tmux {
+    /// Runs `groundwork --data-dir DIR --offline tui` in a new session. When
+    /// the UI exits the pane prints `TUI EXITED <code>` and stays open.
+    fn tui(test: &str, dir: &Path) -> Tmux {
+        let tui = format!(
+            "NO_COLOR=1 TERM=xterm-256color {} --data-dir {} --offline tui",
+            sh_quote(&bin().to_string_lossy()),
+            sh_quote(&dir.to_string_lossy())
+        );
+        let script = format!("{tui}; echo \"TUI EXITED $?\"; sleep 600");
+        let mut tmux = Tmux {
+            socket: format!("gw-{test}-{}", std::process::id()),
+            socket_path: String::new(),
+        };
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-s",
+            "gw",
+            "sh",
+            "-c",
+            &script,
+        ]);
+        let path = tmux.run(&["display-message", "-p", "#{socket_path}"]);
+        tmux.socket_path = path.trim().to_owned();
+        tmux
+    }
+
+    /// Runs `tmux -L SOCKET ARGS`, failing the test unless it succeeds.
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .env_remove("TMUX")
+            .env_remove("GROUNDWORK_DIR")
+            .env_remove("GROUNDWORK_LOG")
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("cannot run tmux ({e}): these tests need tmux; install it (CI does)")
+            });
+        assert!(
+            out.status.success(),
+            "`tmux {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Sends each of `keys` (tmux key names: `2`, `Enter`, `Tab`…).
+    fn send_keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.run(&["send-keys", "-t", "gw", key]);
+        }
+    }
+
+    /// Types `text` literally.
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "gw", "-l", text]);
+    }
+
+    /// The screen as text.
+    fn capture(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "gw"])
+    }
+
+    /// Polls the screen until it shows `needle`; returns that screen.
+    fn wait_for(&self, needle: &str, limit: Duration) -> String {
+        self.wait_until(&format!("{needle:?}"), limit, |s| s.contains(needle))
+    }
+
+    /// Polls the screen until `want` holds for it; returns that screen.
+    fn wait_until(&self, what: &str, limit: Duration, want: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let screen = self.capture();
+            if want(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what} not on the screen within {limit:?}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Quits with `keys` and checks the UI exited 0 and gave the terminal back.
+    fn quit(&self, keys: &[&str]) {
+        self.send_keys(keys);
+        let screen = self.wait_for("TUI EXITED 0", UI_LIMIT);
+        assert!(
+            !screen.contains("? help") && !screen.contains('┌'),
+            "the UI is still drawn after it exited:\n{screen}"
+        );
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+        if !self.socket_path.is_empty() {
+            let _ = std::fs::remove_file(&self.socket_path);
+        }
+    }
+}
+
+/// Whether `plan show --json` on `n` lists an action titled `title`.
+fn plan_has_action(n: &Node, title: &str) -> Result<(), String> {
+    let plan = n.json(&["plan", "show"]);
+    let found = plan["actions"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x["title"] == title));
+    if found { Ok(()) } else { Err(plan.to_string()) }
+}
+
+#[test]
+fn tui_shows_an_edit_made_on_another_device_and_syncs_its_own_edits() {
+    let a = Node::founded("Community Organisers Birkenhead");
+    let (_ra, _) = a.up();
+    let b = Node::join(&a.invite("organiser"), "b");
+    let (_rb, _) = b.up();
+    a.add_member(&["--name", "Synced Before The UI"]);
+    b.wait_for_member("Synced Before The UI");
+
+    // Declared after the nodes, so it is dropped (and the UI killed) first.
+    let tmux = Tmux::tui("sync", a.path());
+    tmux.wait_for("Community Organisers Birkenhead", UI_LIMIT);
+    tmux.wait_for("? help", UI_LIMIT);
+    tmux.send_keys(&["2"]);
+    tmux.wait_for("Constitution │ Plan │ Meet-ups │ Members", UI_LIMIT);
+    tmux.send_keys(&["l"]);
+    tmux.wait_for("Actions ", UI_LIMIT);
+    tmux.send_keys(&["l"]);
+    tmux.wait_for("Meet-ups (", UI_LIMIT);
+
+    // A meet-up written on B shows up on A's screen with no key pressed.
+    b.ok(&[
+        "meetup",
+        "add",
+        "--date",
+        "2026-11-20",
+        "--place",
+        "Tmux Hall",
+    ]);
+    tmux.wait_for("Tmux Hall", SYNC_LIMIT + UI_LIMIT);
+
+    // A plan action written in the UI reaches B.
+    tmux.send_keys(&["h"]);
+    tmux.wait_for("Actions ", UI_LIMIT);
+    tmux.send_keys(&["a"]);
+    tmux.wait_for("New plan action", UI_LIMIT);
+    tmux.type_text("Fix the community gate");
+    tmux.send_keys(&["Enter"]);
+    tmux.wait_for("added", UI_LIMIT);
+    // The list reloads after the flash: wait for the action's row.
+    tmux.wait_until("the new action's row", UI_LIMIT, |s| {
+        s.lines()
+            .any(|l| l.contains("Fix the community gate") && l.contains("open"))
+    });
+    eventually("the UI's action on B", SYNC_LIMIT, || {
+        plan_has_action(&b, "Fix the community gate")
+    });
+
+    // q goes back to the Network screen, and q there quits.
+    tmux.send_keys(&["q"]);
+    tmux.wait_for("Groups ", UI_LIMIT);
+    tmux.quit(&["q"]);
+}
+
+#[test]
+fn tui_starts_the_node_in_process_when_none_runs() {
+    let a = Node::founded("Community Organisers Wirral");
+    let tmux = Tmux::tui("in-process", a.path());
+    tmux.wait_for("started this device's node", UI_LIMIT);
+    tmux.quit(&["q"]);
+    // The node it ran has stopped and let go of the store.
+    a.ok(&["member", "list"]);
+}
+
+#[test]
+fn tui_refuses_without_a_terminal() {
+    let a = Node::founded("Community Organisers Sefton");
+    let dir = a.path().to_string_lossy().into_owned();
+    let line = a.fails(1, &["--data-dir", &dir, "tui"]);
+    assert!(line.contains("terminal"), "unexpected error: {line}");
+}
+
+#[test]
+fn tui_on_a_member_device_refuses_a_plan_edit_and_changes_nothing() {
+    let a = Node::founded("Community Organisers Knowsley");
+    let (_ra, _) = a.up();
+    let m = Node::join(&a.invite("member"), "member laptop");
+    let (_rm, _) = m.up();
+    let before = m.json(&["plan", "show"]);
+
+    let tmux = Tmux::tui("member", m.path());
+    tmux.wait_for("? help", UI_LIMIT);
+    tmux.send_keys(&["2"]);
+    tmux.wait_for("Constitution │ Plan", UI_LIMIT);
+    tmux.send_keys(&["l"]);
+    tmux.wait_for("Actions ", UI_LIMIT);
+    tmux.send_keys(&["a"]);
+    tmux.wait_for("New plan action", UI_LIMIT);
+    tmux.type_text("Not allowed here");
+    tmux.send_keys(&["Enter"]);
+    // The node's reason, in the form and on the status line.
+    tmux.wait_for("refused: this device is a member", UI_LIMIT);
+    assert_eq!(
+        m.json(&["plan", "show"]),
+        before,
+        "nothing changed on the device"
+    );
+    assert!(
+        plan_has_action(&a, "Not allowed here").is_err(),
+        "nothing reached A"
+    );
+
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_until("the form closed", UI_LIMIT, |s| {
+        !s.contains("New plan action")
+    });
+    tmux.send_keys(&["q"]);
+    tmux.wait_for("Groups ", UI_LIMIT);
+    tmux.quit(&["q"]);
+}
