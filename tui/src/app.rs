@@ -37,6 +37,9 @@ pub enum TuiError {
     /// The terminal could not be set up or drawn on.
     #[error("the terminal: {0}")]
     Terminal(#[from] io::Error),
+    /// The thread that calls the node stopped (a bug).
+    #[error("internal error: the thread talking to the node stopped")]
+    Worker,
 }
 
 /// Today and now from the system clock.
@@ -92,8 +95,13 @@ impl Drop for TerminalGuard {
 /// is readable and the shell usable.
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
+    let ui = thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
-        restore();
+        // A panic elsewhere ends that thread, and the UI then stops and
+        // restores the terminal itself (see `TuiError::Worker`, `QuitOnExit`).
+        if thread::current().id() == ui {
+            restore();
+        }
         previous(info);
     }));
 }
@@ -121,8 +129,26 @@ struct Input {
     polling: Mutex<()>,
 }
 
+/// Quits the UI when the input thread ends for any reason but a stop (a
+/// terminal that can no longer be read, or a bug): a UI that cannot read
+/// keys could not be quit.
+struct QuitOnExit(Sender<Msg>, Arc<Input>);
+
+impl Drop for QuitOnExit {
+    fn drop(&mut self) {
+        if !self.1.stop.load(Ordering::Relaxed) {
+            let ctrl_c = crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char('c'),
+                crossterm::event::KeyModifiers::CONTROL,
+            );
+            let _ = self.0.send(Msg::Key(ctrl_c));
+        }
+    }
+}
+
 fn spawn_input(tx: Sender<Msg>, input: Arc<Input>) {
     thread::spawn(move || {
+        let _quit = QuitOnExit(tx.clone(), input.clone());
         while !input.stop.load(Ordering::Relaxed) {
             if input.paused.load(Ordering::Relaxed) {
                 thread::sleep(Duration::from_millis(20));
@@ -281,19 +307,23 @@ fn event_loop(
     let tick = Duration::from_secs(1);
     let mut next_tick = Instant::now() + tick;
     let outcome = loop {
+        let mut worker_gone = false;
         for cmd in pending.drain(..) {
-            match cmd {
-                Cmd::Load(d) => {
-                    let _ = work.send(Work::Load(d));
-                }
-                Cmd::Edit(e) => {
-                    let _ = work.send(Work::Edit(e));
-                }
+            let sent = match cmd {
+                Cmd::Load(d) => work.send(Work::Load(d)).is_ok(),
+                Cmd::Edit(e) => work.send(Work::Edit(e)).is_ok(),
                 Cmd::OpenEditor { id, text } => {
                     let result = with_editor(terminal, &input, &text);
                     let _ = tx.send(Msg::EditorClosed { id, result });
+                    true
                 }
-            }
+            };
+            worker_gone |= !sent;
+        }
+        if worker_gone {
+            // Only a bug (a panic in a node call) stops the worker; stop
+            // rather than show a screen that never updates.
+            break Err(TuiError::Worker);
         }
         if model.quit {
             break Ok(());
