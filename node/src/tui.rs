@@ -175,8 +175,12 @@ impl Node for ControlNode {
         }
     }
 
-    fn set_meetup_notes(&self, id: ShortId, text: String) -> NodeResult<()> {
-        match self.call(Request::MeetupNoteSet { id, text })? {
+    fn set_meetup_notes(&self, id: ShortId, base: String, text: String) -> NodeResult<()> {
+        match self.call(Request::MeetupNoteSet {
+            id,
+            text,
+            base: Some(base),
+        })? {
             Response::Saved => Ok(()),
             r => Err(unexpected(&r)),
         }
@@ -212,6 +216,9 @@ impl Node for ControlNode {
         match &self.link {
             Link::InProcess { handler, .. } => {
                 let mut rx = handler.subscribe();
+                if !sink(Event::Lagged { missed: 0 }) {
+                    return Ok(());
+                }
                 loop {
                     let event = match rx.blocking_recv() {
                         Ok(e) => e,
@@ -228,16 +235,26 @@ impl Node for ControlNode {
                 }
             }
             Link::Socket { dir, .. } => {
-                let client = crate::control::connect(dir)
-                    .map_err(|e| NodeError::Unreachable(format!("{e:#}")))?
+                let unreachable = |e: anyhow::Error| NodeError::Unreachable(format!("{e:#}"));
+                let mut client = crate::control::connect(dir)
+                    .map_err(unreachable)?
                     .ok_or_else(|| {
                         NodeError::Unreachable(format!(
                             "no node is running on {}",
                             dir.root().display()
                         ))
                     })?;
+                match client.request(Request::Subscribe).map_err(unreachable)? {
+                    Response::Subscribed => {}
+                    r => return Err(unexpected(&r)),
+                }
+                // Subscribed: nothing from now on is missed; re-read what
+                // changed before.
+                if !sink(Event::Lagged { missed: 0 }) {
+                    return Ok(());
+                }
                 for event in client.events() {
-                    let event = event.map_err(|e| NodeError::Unreachable(format!("{e:#}")))?;
+                    let event = event.map_err(unreachable)?;
                     if !sink(event) {
                         return Ok(());
                     }

@@ -312,6 +312,11 @@ pub enum Request {
         id: ShortId,
         /// The new notes.
         text: String,
+        /// The notes the new text was written from, when known (an editor
+        /// opened earlier): changes a peer made since are merged in
+        /// rather than overwritten.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base: Option<String>,
     },
     /// Record how many came (`meetup attendance`). Answer: [`Response::Saved`].
     MeetupAttendance {

@@ -8,7 +8,7 @@
 //! one-second tick.
 
 use std::collections::BTreeSet;
-use std::io::{self, Stdout};
+use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -106,14 +106,28 @@ fn install_panic_hook() {
     }));
 }
 
-/// Runs the terminal UI on `node` until the user quits, with `greeting`
-/// on the status line at first.
-pub fn run(node: Arc<dyn Node>, greeting: Option<String>) -> Result<(), TuiError> {
+/// How the UI is run.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// A message for the status line at first.
+    pub greeting: Option<String>,
+    /// Where `$EDITOR`'s temporary files go: a private directory is made
+    /// in it for each edit and removed after, editor side files included.
+    /// The group's data directory, so notes never land outside it. `None`:
+    /// the system's temporary directory.
+    pub scratch: Option<std::path::PathBuf>,
+    /// Set (by a signal handler) to make the UI quit within a second.
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+/// Runs the terminal UI on `node` until the user quits (or `options.stop`
+/// is set).
+pub fn run(node: Arc<dyn Node>, options: Options) -> Result<(), TuiError> {
     install_panic_hook();
     let guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
-    let result = event_loop(&mut terminal, node, greeting);
+    let result = event_loop(&mut terminal, node, options);
     drop(terminal);
     drop(guard);
     result
@@ -194,17 +208,9 @@ fn spawn_events(tx: Sender<Msg>, node: Arc<dyn Node>) {
             if tx.send(Msg::NodeGone(why)).is_err() {
                 return;
             }
-            // Try again: a node restarted under the UI comes back.
+            // Try again: a node restarted under the UI comes back, and its
+            // first event (`Lagged`) reloads everything.
             thread::sleep(Duration::from_secs(2));
-            // Missed events while away: reload everything.
-            if tx
-                .send(Msg::Node(groundwork_protocol::control::Event::Lagged {
-                    missed: 0,
-                }))
-                .is_err()
-            {
-                return;
-            }
         }
     });
 }
@@ -230,8 +236,8 @@ pub fn edit(node: &dyn Node, edit: &Edit) -> Result<String, NodeError> {
             let id = node.add_meetup(input)?;
             format!("meet-up {id} added")
         }
-        Edit::SetNotes { id, text } => {
-            node.set_meetup_notes(id.clone(), text)?;
+        Edit::SetNotes { id, base, text } => {
+            node.set_meetup_notes(id.clone(), base, text)?;
             format!("notes of {id} saved")
         }
         Edit::AddAction { title, owner, due } => {
@@ -292,8 +298,13 @@ fn spawn_worker(tx: Sender<Msg>, node: Arc<dyn Node>) -> Sender<Work> {
 fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     node: Arc<dyn Node>,
-    greeting: Option<String>,
+    options: Options,
 ) -> Result<(), TuiError> {
+    let Options {
+        greeting,
+        scratch,
+        stop,
+    } = options;
     let size = terminal.size()?;
     let (today, now) = clock();
     let mut model = Model::new((size.width, size.height), today, now, !no_color());
@@ -313,8 +324,12 @@ fn event_loop(
                 Cmd::Load(d) => work.send(Work::Load(d)).is_ok(),
                 Cmd::Edit(e) => work.send(Work::Edit(e)).is_ok(),
                 Cmd::OpenEditor { id, text } => {
-                    let result = with_editor(terminal, &input, &text);
-                    let _ = tx.send(Msg::EditorClosed { id, result });
+                    let result = with_editor(terminal, &input, scratch.as_deref(), &text);
+                    let _ = tx.send(Msg::EditorClosed {
+                        id,
+                        base: text,
+                        result,
+                    });
                     true
                 }
             };
@@ -325,7 +340,7 @@ fn event_loop(
             // rather than show a screen that never updates.
             break Err(TuiError::Worker);
         }
-        if model.quit {
+        if model.quit || stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
             break Ok(());
         }
         if let Err(e) = terminal.draw(|f| crate::view::view(&model, f)) {
@@ -357,17 +372,34 @@ fn event_loop(
 fn with_editor(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     input: &Input,
+    scratch: Option<&std::path::Path>,
     text: &str,
 ) -> Result<Option<String>, String> {
-    use std::io::Write;
-    let mut file = tempfile::Builder::new()
-        .prefix("groundwork-notes-")
-        .suffix(".md")
-        .tempfile()
-        .map_err(|e| format!("cannot make a temporary file: {e}"))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.flush())
-        .map_err(|e| format!("cannot write the temporary file: {e}"))?;
+    // A private (0700) directory of its own, so the editor's swap and
+    // backup files go when it does.
+    let builder = {
+        let mut b = tempfile::Builder::new();
+        b.prefix("editing-notes-");
+        b
+    };
+    let dir = match scratch {
+        Some(s) => builder.tempdir_in(s),
+        None => builder.tempdir(),
+    }
+    .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+    let path = dir.path().join("notes.md");
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| format!("cannot make the temporary file: {e}"))?;
+        f.write_all(text.as_bytes())
+            .and_then(|()| f.flush())
+            .map_err(|e| format!("cannot write the temporary file: {e}"))?;
+    }
     let editor = std::env::var("VISUAL")
         .ok()
         .filter(|v| !v.trim().is_empty())
@@ -388,7 +420,7 @@ fn with_editor(
         .arg("-c")
         .arg(format!("{editor} \"$1\""))
         .arg("sh")
-        .arg(file.path())
+        .arg(&path)
         .status();
     let back = enable_raw_mode().and_then(|()| {
         execute!(
@@ -406,8 +438,8 @@ fn with_editor(
     if !status.success() {
         return Err(format!("{editor} exited with {status}; notes not changed"));
     }
-    let new = std::fs::read_to_string(file.path())
-        .map_err(|e| format!("cannot read the edited notes: {e}"))?;
+    let new =
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read the edited notes: {e}"))?;
     // Editors add a final newline; the notes keep what the user typed.
     let new = new.strip_suffix('\n').unwrap_or(&new).to_string();
     Ok((new != text).then_some(new))

@@ -619,7 +619,7 @@ impl Node for FakeNode {
         Ok(id)
     }
 
-    fn set_meetup_notes(&self, id: ShortId, notes: String) -> NodeResult<()> {
+    fn set_meetup_notes(&self, id: ShortId, base: String, notes: String) -> NodeResult<()> {
         self.require(DocKind::Meetups, "edit")?;
         if !self.state().meetups.iter().any(|m| m.id == id) {
             return Err(NodeError::Refused(format!("no meet-up with id '{id}'")));
@@ -627,7 +627,8 @@ impl Node for FakeNode {
         self.record(format!("notes {id} {notes:?}"));
         self.from_peer(DocKind::Meetups, |s| {
             if let Some(m) = s.meetups.iter_mut().find(|m| m.id == id) {
-                m.notes = Text::with_value(notes);
+                let merged = groundwork_protocol::edit::merge_text(&base, m.notes.as_str(), &notes);
+                m.notes = Text::with_value(merged);
             }
         });
         Ok(())
@@ -696,6 +697,9 @@ impl Node for FakeNode {
 
     fn watch(&self, sink: &mut dyn FnMut(Event) -> bool) -> NodeResult<()> {
         let rx = self.subscribe();
+        if !sink(Event::Lagged { missed: 0 }) {
+            return Ok(());
+        }
         for e in rx {
             if !sink(e) {
                 return Ok(());

@@ -27,5 +27,5 @@ pub mod textarea;
 pub mod update;
 pub mod view;
 
-pub use app::{TuiError, run};
+pub use app::{Options, TuiError, run};
 pub use node::{Node, NodeError, NodeResult};

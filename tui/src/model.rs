@@ -248,14 +248,28 @@ pub struct NotesEditor {
     pub meetup: groundwork_protocol::ShortId,
     /// Its date and place, for the title.
     pub title: String,
+    /// The notes when the editor opened: what the edit is a change of.
+    pub base: String,
     /// The text being edited.
     pub area: TextArea,
     /// Asking whether to throw away the changes.
     pub confirm_discard: bool,
+    /// Quit once they are thrown away (Ctrl-C asked).
+    pub quit_on_discard: bool,
+    /// Reopened after a save from `$EDITOR` failed: the text is unsaved
+    /// even if it matches nothing here.
+    pub from_editor: bool,
     /// Waiting for the node to store it.
     pub saving: bool,
     /// Why the last save failed.
     pub error: Option<String>,
+}
+
+impl NotesEditor {
+    /// Whether there is text not yet stored.
+    pub fn unsaved(&self) -> bool {
+        self.from_editor || self.area.is_modified()
+    }
 }
 
 /// How serious a status-line message is.

@@ -49,8 +49,9 @@ pub trait Node: Send + Sync {
     fn shared(&self, group: GroupId) -> NodeResult<SharedDocs>;
     /// Adds a meet-up; returns its id.
     fn add_meetup(&self, input: MeetupInput) -> NodeResult<ShortId>;
-    /// Replaces a meet-up's notes.
-    fn set_meetup_notes(&self, id: ShortId, notes: String) -> NodeResult<()>;
+    /// Replaces a meet-up's notes with `notes`, written from `base`: what
+    /// a peer changed since `base` is kept, not overwritten.
+    fn set_meetup_notes(&self, id: ShortId, base: String, notes: String) -> NodeResult<()>;
     /// Adds a plan action; `owner` is a member id or exact name.
     fn add_action(
         &self,
@@ -63,6 +64,9 @@ pub trait Node: Send + Sync {
     /// Adds a member; returns their id.
     fn add_member(&self, input: MemberInput) -> NodeResult<ShortId>;
     /// Calls `sink` with each event the node reports, until the node goes
-    /// away (an error) or `sink` returns false (`Ok`).
+    /// away (an error) or `sink` returns false (`Ok`). The first event is
+    /// `Lagged { missed: 0 }`, sent once the subscription is in place, so
+    /// the UI re-reads anything that changed before it (at start, and after
+    /// reconnecting).
     fn watch(&self, sink: &mut dyn FnMut(Event) -> bool) -> NodeResult<()>;
 }

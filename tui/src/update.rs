@@ -48,6 +48,9 @@ pub enum Edit {
     SetNotes {
         /// The meet-up.
         id: ShortId,
+        /// The notes the edit started from (a peer's changes since are
+        /// merged in by the node).
+        base: String,
         /// The notes.
         text: String,
     },
@@ -158,6 +161,8 @@ pub enum Msg {
     EditorClosed {
         /// The meet-up.
         id: ShortId,
+        /// The notes the editor was given.
+        base: String,
         /// The outcome.
         result: Result<Option<String>, String>,
     },
@@ -213,8 +218,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::Edited(edit, result) => on_edited(model, edit, result),
-        Msg::EditorClosed { id, result } => match result {
-            Ok(Some(text)) => vec![Cmd::Edit(Edit::SetNotes { id, text })],
+        Msg::EditorClosed { id, base, result } => match result {
+            Ok(Some(text)) => vec![Cmd::Edit(Edit::SetNotes { id, base, text })],
             Ok(None) => {
                 model.flash = Some((Level::Info, "notes unchanged".into()));
                 Vec::new()
@@ -265,6 +270,24 @@ fn loaded<T>(result: Result<T, NodeError>) -> Loaded<T> {
     }
 }
 
+/// Stores a node's answer, except that a node that cannot be reached does
+/// not wipe what is shown: the last answer stays (and the user's place in
+/// it), and the status line says the node is unreachable.
+fn store<T>(slot: &mut Loaded<T>, result: Result<T, NodeError>) {
+    if matches!(result, Err(NodeError::Unreachable(_))) && slot.ready().is_some() {
+        return;
+    }
+    *slot = loaded(result);
+}
+
+/// Keeps the plan's selection inside the plan shown (this group's or
+/// another's).
+fn clamp_actions(model: &mut Model) {
+    let n = plan_actions(model).len();
+    let page = plan_page(model);
+    model.action_pos.keep_visible(n, page);
+}
+
 fn on_loaded(model: &mut Model, data: Data, result: Result<Payload, NodeError>) {
     if let Err(NodeError::Unreachable(e)) = &result {
         model.node_error = Some(e.clone());
@@ -289,6 +312,11 @@ fn on_loaded(model: &mut Model, data: Data, result: Result<Payload, NodeError>) 
             }));
             if !model.tabs().contains(&model.tab) {
                 model.tab = Tab::Constitution;
+                model.filtering = false;
+            }
+            if model.sort.0 == SortKey::Link {
+                // Connections changed the order.
+                model.refilter();
             }
             let n = model.peers().len();
             let page = model.page(Screen::Sync) / 2;
@@ -298,32 +326,42 @@ fn on_loaded(model: &mut Model, data: Data, result: Result<Payload, NodeError>) 
         }
         (Data::Directory, r) => {
             let (group, member) = (model.selected_group(), model.selected_member());
-            model.directory = loaded(r.and_then(|p| match p {
-                Payload::Directory(d) => Ok(d),
-                _ => Err(mismatch()),
-            }));
+            store(
+                &mut model.directory,
+                r.and_then(|p| match p {
+                    Payload::Directory(d) => Ok(d),
+                    _ => Err(mismatch()),
+                }),
+            );
             model.refilter_keeping(group, member);
         }
         (Data::Report, r) => {
-            model.report = loaded(r.and_then(|p| match p {
-                Payload::Report(d) => Ok(*d),
-                _ => Err(mismatch()),
-            }));
+            store(
+                &mut model.report,
+                r.and_then(|p| match p {
+                    Payload::Report(d) => Ok(*d),
+                    _ => Err(mismatch()),
+                }),
+            );
         }
         (Data::Constitution, r) => {
-            model.constitution = loaded(r.and_then(|p| match p {
-                Payload::Constitution(d) => Ok(*d),
-                _ => Err(mismatch()),
-            }));
+            store(
+                &mut model.constitution,
+                r.and_then(|p| match p {
+                    Payload::Constitution(d) => Ok(*d),
+                    _ => Err(mismatch()),
+                }),
+            );
         }
         (Data::Plan, r) => {
-            model.plan = loaded(r.and_then(|p| match p {
-                Payload::Plan(d) => Ok(*d),
-                _ => Err(mismatch()),
-            }));
-            let n = model.plan.ready().map_or(0, |p| p.plan.actions.len());
-            let page = plan_page(model);
-            model.action_pos.keep_visible(n, page);
+            store(
+                &mut model.plan,
+                r.and_then(|p| match p {
+                    Payload::Plan(d) => Ok(*d),
+                    _ => Err(mismatch()),
+                }),
+            );
+            clamp_actions(model);
         }
         (Data::Meetups, r) => {
             let keep = model
@@ -331,10 +369,13 @@ fn on_loaded(model: &mut Model, data: Data, result: Result<Payload, NodeError>) 
                 .ready()
                 .and_then(|m| m.get(model.meetup_pos.selected))
                 .map(|m| m.id.clone());
-            model.meetups = loaded(r.and_then(|p| match p {
-                Payload::Meetups(d) => Ok(d),
-                _ => Err(mismatch()),
-            }));
+            store(
+                &mut model.meetups,
+                r.and_then(|p| match p {
+                    Payload::Meetups(d) => Ok(d),
+                    _ => Err(mismatch()),
+                }),
+            );
             if let (Some(id), Some(list)) = (keep, model.meetups.ready())
                 && let Some(i) = list.iter().position(|m| m.id == id)
             {
@@ -346,18 +387,25 @@ fn on_loaded(model: &mut Model, data: Data, result: Result<Payload, NodeError>) 
         }
         (Data::Members, r) => {
             let (group, member) = (model.selected_group(), model.selected_member());
-            model.members = loaded(r.and_then(|p| match p {
-                Payload::Members(d) => Ok(d),
-                _ => Err(mismatch()),
-            }));
+            store(
+                &mut model.members,
+                r.and_then(|p| match p {
+                    Payload::Members(d) => Ok(d),
+                    _ => Err(mismatch()),
+                }),
+            );
             model.refilter_keeping(group, member);
         }
         (Data::Shared(g), r) => {
             if model.target == Target::Other(g) {
-                model.shared = loaded(r.and_then(|p| match p {
-                    Payload::Shared(d) => Ok(*d),
-                    _ => Err(mismatch()),
-                }));
+                store(
+                    &mut model.shared,
+                    r.and_then(|p| match p {
+                        Payload::Shared(d) => Ok(*d),
+                        _ => Err(mismatch()),
+                    }),
+                );
+                clamp_actions(model);
             }
         }
     }
@@ -368,11 +416,18 @@ fn mismatch() -> NodeError {
 }
 
 fn on_edited(model: &mut Model, edit: Edit, result: Result<String, NodeError>) -> Vec<Cmd> {
+    // Only a form or editor waiting for its own answer is closed or told:
+    // one opened since (after `d`, or after saving from `$EDITOR`) is not.
+    let waiting = match &mut model.overlay {
+        Some(Overlay::Form(_, f)) if f.saving => Some(&mut model.overlay),
+        Some(Overlay::Notes(n)) if n.saving => Some(&mut model.overlay),
+        _ => None,
+    };
     match result {
         Ok(what) => {
             // Durable now: close whatever asked for it.
-            if matches!(model.overlay, Some(Overlay::Form(..) | Overlay::Notes(_))) {
-                model.overlay = None;
+            if let Some(o) = waiting {
+                *o = None;
             }
             model.flash = Some((Level::Info, what));
             edit.reloads().iter().map(|d| Cmd::Load(*d)).collect()
@@ -382,7 +437,7 @@ fn on_edited(model: &mut Model, edit: Edit, result: Result<String, NodeError>) -
                 NodeError::Refused(m) => format!("refused: {m}"),
                 NodeError::Unreachable(_) => e.to_string(),
             };
-            match &mut model.overlay {
+            match waiting.and_then(|o| o.as_mut()) {
                 Some(Overlay::Form(_, form)) => {
                     form.saving = false;
                     form.error = Some(message.clone());
@@ -391,11 +446,47 @@ fn on_edited(model: &mut Model, edit: Edit, result: Result<String, NodeError>) -
                     n.saving = false;
                     n.error = Some(message.clone());
                 }
-                _ => {}
+                _ => {
+                    // Notes written in `$EDITOR` that could not be saved are
+                    // not thrown away: they open in the editor here, with
+                    // the reason, for Ctrl-S to try again.
+                    if let Edit::SetNotes { id, base, text } = &edit
+                        && model.overlay.is_none()
+                    {
+                        let mut n = notes_editor(model, id, base);
+                        n.area = TextArea::new(text);
+                        n.error = Some(message.clone());
+                        n.from_editor = true;
+                        model.overlay = Some(Overlay::Notes(n));
+                    }
+                }
             }
             model.flash = Some((Level::Error, message));
             Vec::new()
         }
+    }
+}
+
+/// An editor for meet-up `id`'s notes starting from `base`.
+fn notes_editor(model: &Model, id: &ShortId, base: &str) -> NotesEditor {
+    let title = model
+        .meetups
+        .ready()
+        .and_then(|l| l.iter().find(|m| m.id == *id))
+        .map_or_else(
+            || format!("Notes of {id}"),
+            |m| format!("Notes: {} at {}", m.date, m.place),
+        );
+    NotesEditor {
+        meetup: id.clone(),
+        title,
+        base: base.to_string(),
+        area: TextArea::new(base),
+        confirm_discard: false,
+        quit_on_discard: false,
+        from_editor: false,
+        saving: false,
+        error: None,
     }
 }
 
@@ -405,6 +496,15 @@ fn ctrl(key: &KeyEvent, c: char) -> bool {
 
 fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
     if ctrl(&key, 'c') {
+        // Unsaved notes are asked about first, as Esc does.
+        if let Some(Overlay::Notes(n)) = &mut model.overlay
+            && n.unsaved()
+            && !n.saving
+        {
+            n.confirm_discard = true;
+            n.quit_on_discard = true;
+            return Vec::new();
+        }
         model.quit = true;
         return Vec::new();
     }
@@ -434,6 +534,7 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
                     if !model.tabs().contains(&model.tab) {
                         model.tab = Tab::Constitution;
                     }
+                    clamp_actions(model);
                 }
             }
             return Vec::new();
@@ -497,6 +598,7 @@ fn back(model: &mut Model) {
             model.target = Target::Own;
             model.shared = Loaded::Loading;
             model.screen = Screen::Network;
+            clamp_actions(model);
         }
         _ => model.screen = Screen::Network,
     }
@@ -557,6 +659,7 @@ pub fn open_group(model: &mut Model, group: GroupId) -> Vec<Cmd> {
         if !model.tabs().contains(&model.tab) {
             model.tab = Tab::Constitution;
         }
+        clamp_actions(model);
         return Vec::new();
     }
     if model.target != Target::Other(group) {
@@ -663,14 +766,8 @@ fn group_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
                             text,
                         }];
                     }
-                    model.overlay = Some(Overlay::Notes(NotesEditor {
-                        meetup: m.id.clone(),
-                        title: format!("Notes: {} at {}", m.date, m.place),
-                        area: TextArea::new(&text),
-                        confirm_discard: false,
-                        saving: false,
-                        error: None,
-                    }));
+                    let id = m.id.clone();
+                    model.overlay = Some(Overlay::Notes(notes_editor(model, &id, &text)));
                 }
                 _ => {}
             }
@@ -908,13 +1005,19 @@ fn on_overlay_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
             }
             if n.confirm_discard {
                 match key.code {
-                    KeyCode::Char('y') => model.overlay = None,
-                    _ => n.confirm_discard = false,
+                    KeyCode::Char('y') => {
+                        model.quit = n.quit_on_discard;
+                        model.overlay = None;
+                    }
+                    _ => {
+                        n.confirm_discard = false;
+                        n.quit_on_discard = false;
+                    }
                 }
                 return Vec::new();
             }
             if ctrl(&key, 's') {
-                if !n.area.is_modified() {
+                if !n.unsaved() {
                     model.overlay = None;
                     model.flash = Some((Level::Info, "notes unchanged".into()));
                     return Vec::new();
@@ -923,11 +1026,12 @@ fn on_overlay_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
                 n.error = None;
                 return vec![Cmd::Edit(Edit::SetNotes {
                     id: n.meetup.clone(),
+                    base: n.base.clone(),
                     text: n.area.text(),
                 })];
             }
             if key.code == KeyCode::Esc {
-                if n.area.is_modified() {
+                if n.unsaved() {
                     n.confirm_discard = true;
                 } else {
                     model.overlay = None;
@@ -1048,9 +1152,13 @@ pub fn help(model: &Model) -> Vec<(&'static str, &'static str)> {
         ("1 2 3 4", "Network, Group, Dashboard, Sync screens"),
         ("?", "this help (any of ? q Esc Enter closes it)"),
         ("q Esc", "back; quit from the network screen"),
-        ("Ctrl-C", "quit"),
+        ("Ctrl-C", "quit (asks first about unsaved notes)"),
     ];
-    let moves = ("↑↓ j k", "move; PgUp PgDn Home End g G, mouse wheel");
+    let moves = (
+        "↑↓ j k",
+        "move; PgUp PgDn Ctrl-U Ctrl-D Home End g G, mouse wheel",
+    );
+    let own = model.target == Target::Own;
     match model.screen {
         Screen::Network => keys.extend([
             moves,
@@ -1065,15 +1173,16 @@ pub fn help(model: &Model) -> Vec<(&'static str, &'static str)> {
         Screen::Group => {
             keys.push(("Tab ← → h l", "previous or next tab"));
             match model.tab {
-                Tab::Constitution => keys.push(("↑↓ j k PgUp PgDn", "scroll")),
-                Tab::Plan => keys.extend([
+                Tab::Constitution => keys.push(("↑↓ j k PgUp PgDn", "scroll; mouse wheel")),
+                Tab::Plan if own => keys.extend([
                     moves,
                     ("a", "add an action"),
                     ("d x Enter", "mark the selected action done"),
                 ]),
+                Tab::Plan => keys.push(moves),
                 Tab::Meetups => keys.extend([
-                    moves,
-                    ("J K", "scroll the agenda and notes"),
+                    ("↑↓ j k", "move; PgUp PgDn Ctrl-U Ctrl-D Home End g G"),
+                    ("J K", "scroll the agenda and notes; mouse wheel"),
                     ("a", "add a meet-up"),
                     (
                         "e Enter",

@@ -767,6 +767,7 @@ fn meetup(t: &mut Target, cmd: MeetupCmd, out: &mut Out) -> Result<()> {
                 (None, Some(f)) => Request::MeetupNoteSet {
                     id: id.clone(),
                     text: read_text(&f)?,
+                    base: None,
                 },
                 (None, None) => bail!("give --append or --file"),
             };

@@ -88,14 +88,22 @@ pub fn run(data_dir: Option<&Path>, groups: usize, headless: bool, out: &mut Out
                     std::sync::Arc::new(net.national.control()),
                     tokio::runtime::Handle::current(),
                 ));
-                let log = root.join(super::tui::LOG_FILE);
                 let greeting = format!(
                     "the demo network: {} groups syncing on loopback",
                     dirs.len()
                 );
-                let shown = tokio::task::block_in_place(|| {
-                    super::tui::show(node, &log, Some(greeting))
+                // Ctrl-C is a key in the UI; SIGTERM (or a Ctrl-C while
+                // `$EDITOR` runs) stops it.
+                let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let on_signal = stop.clone();
+                let signals = tokio::spawn(async move {
+                    shutdown.wait().await;
+                    on_signal.store(true, std::sync::atomic::Ordering::Relaxed);
                 });
+                let shown = tokio::task::block_in_place(|| {
+                    super::tui::show(node, national.root(), Some(greeting), stop)
+                });
+                signals.abort();
                 if let Err(e) = shown {
                     out.line(format!("error: {e:#}"))?;
                 }

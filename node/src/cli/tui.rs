@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 
@@ -25,29 +26,64 @@ pub fn require_terminal() -> Result<()> {
     Ok(())
 }
 
-/// Runs the UI on `node`. Log lines go to `log` from now until the caller
-/// calls [`crate::logging::to_stderr`] (after stopping any node it ran, whose
-/// last words would otherwise land on the restored terminal).
-pub fn show(node: Arc<ControlNode>, log: &Path, greeting: Option<String>) -> Result<()> {
-    crate::logging::to_file(log)
+/// Runs the UI on `node` for the group whose data directory is `root`. Log
+/// lines go to `node.log` there from now until the caller calls
+/// [`crate::logging::to_stderr`] (after stopping any node it ran, whose last
+/// words would otherwise land on the restored terminal). `$EDITOR` edits a
+/// file in a private directory there too. Setting `stop` quits.
+pub fn show(
+    node: Arc<ControlNode>,
+    root: &Path,
+    greeting: Option<String>,
+    stop: Arc<AtomicBool>,
+) -> Result<()> {
+    let log = root.join(LOG_FILE);
+    crate::logging::to_file(&log)
         .with_context(|| format!("opening the log file {}", log.display()))?;
-    groundwork_tui::run(node, greeting).context("the terminal UI")
+    let options = groundwork_tui::Options {
+        greeting,
+        scratch: Some(root.to_owned()),
+        stop: Some(stop),
+    };
+    groundwork_tui::run(node, options).context("the terminal UI")
+}
+
+/// SIGTERM and SIGHUP make the UI quit (and a node it runs stop cleanly);
+/// SIGINT is ignored: in the UI Ctrl-C is a key, and one pressed in
+/// `$EDITOR` is the editor's.
+fn on_signals(rt: &tokio::runtime::Runtime, stop: Arc<AtomicBool>) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let _guard = rt.enter();
+    let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut hup = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+    let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    rt.spawn(async move {
+        loop {
+            tokio::select! {
+                _ = term.recv() => stop.store(true, Ordering::Relaxed),
+                _ = hup.recv() => stop.store(true, Ordering::Relaxed),
+                _ = int.recv() => {}
+            }
+        }
+    });
+    Ok(())
 }
 
 /// `groundwork tui`.
 pub fn run(dir: DataDir, offline: bool) -> Result<()> {
     require_terminal()?;
-    let log = dir.root().join(LOG_FILE);
+    let rt = runtime()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    on_signals(&rt, stop.clone())?;
     if let Some(client) = crate::control::connect(&dir)? {
         let node = Arc::new(ControlNode::attached(dir.clone(), client));
-        let result = show(node, &log, None);
+        let result = show(node, dir.root(), None, stop);
         crate::logging::to_stderr();
         return result;
     }
     // No node runs here: run one in this process, so the device keeps
     // syncing while the member browses.
     let config = crate::config::resolve(&dir, offline, None)?;
-    let rt = runtime()?;
     let mut daemon = rt.block_on(Daemon::start(&dir, &config))?;
     rt.block_on(daemon.serve_control(&dir))?;
     let node = Arc::new(ControlNode::in_process(
@@ -56,8 +92,9 @@ pub fn run(dir: DataDir, offline: bool) -> Result<()> {
     ));
     let result = show(
         node,
-        &log,
+        dir.root(),
         Some("started this device's node: it syncs while the UI is open".into()),
+        stop,
     );
     let stopped = rt.block_on(daemon.shutdown());
     crate::logging::to_stderr();

@@ -98,8 +98,8 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
             g.append_meetup_note(&id, &text)?;
             Response::Saved
         }
-        Request::MeetupNoteSet { id, text } => {
-            g.set_meetup_notes(&id, &text)?;
+        Request::MeetupNoteSet { id, text, base } => {
+            g.set_meetup_notes(&id, &text, base.as_deref())?;
             Response::Saved
         }
         Request::MeetupAttendance { id, count } => {

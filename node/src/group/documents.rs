@@ -268,8 +268,22 @@ impl Group {
     }
 
     /// Replaces a meet-up's notes (as a diff, so concurrent edits merge).
-    pub fn set_meetup_notes(&self, id: &ShortId, text: &str) -> Result<(), GroupError> {
-        self.edit_meetup(id, |m| m.notes.update(text))
+    /// With `base`, the notes `text` was written from: if they changed
+    /// since (a peer's edit arrived), both changes are kept
+    /// ([`edit::merge_text`]).
+    pub fn set_meetup_notes(
+        &self,
+        id: &ShortId,
+        text: &str,
+        base: Option<&str>,
+    ) -> Result<(), GroupError> {
+        self.edit_meetup(id, |m| {
+            let merged = match base {
+                Some(b) if b != m.notes.as_str() => edit::merge_text(b, m.notes.as_str(), text),
+                _ => text.to_owned(),
+            };
+            m.notes.update(merged)
+        })
     }
 
     /// Records how many came to a meet-up.

@@ -153,6 +153,7 @@ fn every_request() -> Vec<Request> {
         Request::MeetupNoteSet {
             id: id("m00001"),
             text: "New notes\n".into(),
+            base: Some("Old notes\n".into()),
         },
         Request::MeetupAttendance {
             id: id("m00001"),

@@ -373,6 +373,7 @@ fn adding_a_meetup_and_editing_its_notes_with_undo() {
         cmds,
         vec![Cmd::Edit(Edit::SetNotes {
             id: id.clone(),
+            base: String::new(),
             text: "Twelve came.\nAgreed the ".into()
         })]
     );
@@ -423,23 +424,49 @@ fn capital_e_opens_the_notes_in_the_editor() {
         }]
     );
     // What the editor gives back is saved; an unchanged file is not.
+    let base = m.notes.as_str().to_string();
     let cmds = ui.send(Msg::EditorClosed {
         id: m.id.clone(),
+        base: base.clone(),
         result: Ok(Some("new".into())),
     });
     assert_eq!(
         cmds,
         vec![Cmd::Edit(Edit::SetNotes {
             id: m.id.clone(),
+            base: base.clone(),
             text: "new".into()
         })]
     );
     assert!(
         ui.send(Msg::EditorClosed {
-            id: m.id,
+            id: m.id.clone(),
+            base: base.clone(),
             result: Ok(None)
         })
         .is_empty()
+    );
+    // A save that fails does not lose what was written in the editor: it
+    // opens here with the reason, unsaved, for Ctrl-S to try again.
+    let edit = Edit::SetNotes {
+        id: m.id.clone(),
+        base: base.clone(),
+        text: "written in vim".into(),
+    };
+    ui.send(Msg::Edited(
+        edit,
+        Err(NodeError::Unreachable("connection refused".into())),
+    ));
+    let Some(Overlay::Notes(n)) = &ui.m.overlay else {
+        panic!("reopened: {:?}", ui.m.overlay)
+    };
+    assert_eq!(n.area.text(), "written in vim");
+    assert_eq!(n.base, base);
+    assert!(n.unsaved());
+    assert!(
+        n.error
+            .as_deref()
+            .is_some_and(|e| e.contains("connection refused"))
     );
 }
 
@@ -587,4 +614,107 @@ fn resize_changes_the_page() {
     let small = ui.m.page(Screen::Network);
     ui.send(Msg::Resize(160, 48));
     assert_eq!(ui.m.page(Screen::Network), small + 24);
+}
+
+#[test]
+fn saving_notes_keeps_a_peers_change_made_meanwhile() {
+    let mut ui = Ui::steward();
+    ui.keys("2llj");
+    let id = ui.m.meetups.ready().expect("list")[1].id.clone();
+    ui.keys("e");
+    // A peer adds a line while the editor is open.
+    ui.node.from_peer(DocKind::Meetups, |s| {
+        if let Some(m) = s.meetups.iter_mut().find(|m| m.id == id) {
+            let with = format!("{}\nFrom the other laptop.", m.notes.as_str());
+            m.notes = autosurgeon::Text::with_value(with);
+        }
+    });
+    let cmds = ui.send(Msg::Node(Event::DocChanged {
+        group: fake::key(0),
+        kind: DocKind::Meetups,
+    }));
+    run(&mut ui.m, &ui.node, cmds);
+    assert!(
+        matches!(ui.m.overlay, Some(Overlay::Notes(_))),
+        "the reload leaves the editor open"
+    );
+    ui.send(Msg::Key(KeyEvent::new(
+        KeyCode::Home,
+        KeyModifiers::CONTROL,
+    )));
+    ui.keys("Edited: ");
+    let cmds = ui.send(ctrl('s'));
+    run(&mut ui.m, &ui.node, cmds);
+    let notes = ui.m.meetups.ready().expect("list")[1]
+        .notes
+        .as_str()
+        .to_string();
+    assert!(notes.starts_with("Edited: Twelve came."), "{notes}");
+    assert!(
+        notes.ends_with("From the other laptop."),
+        "the peer's line is kept: {notes}"
+    );
+}
+
+#[test]
+fn an_edits_answer_does_not_close_a_form_opened_since() {
+    let mut ui = Ui::steward();
+    ui.keys("2lj");
+    // `d` sends an edit; before its answer the user opens a new form.
+    let cmds = ui.send(key(KeyCode::Char('d')));
+    let [Cmd::Edit(done)] = cmds.as_slice() else {
+        panic!("one edit: {cmds:?}")
+    };
+    let done = done.clone();
+    ui.keys("aHalf typed");
+    ui.send(Msg::Edited(done.clone(), Ok("action done".into())));
+    let Some(Overlay::Form(_, f)) = &ui.m.overlay else {
+        panic!("the new form is still open")
+    };
+    assert_eq!(f.value("Title"), "Half typed");
+    // A refusal of the earlier edit is not shown as the new form's error.
+    ui.send(Msg::Edited(done, Err(NodeError::Refused("no".into()))));
+    let Some(Overlay::Form(_, f)) = &ui.m.overlay else {
+        panic!("still open")
+    };
+    assert_eq!((f.error.as_ref(), f.saving), (None, false));
+}
+
+#[test]
+fn an_unreachable_node_keeps_what_is_shown_and_where_the_user_is() {
+    let mut ui = Ui::steward();
+    ui.keys("jjj");
+    let chosen = ui.selected_group();
+    for d in [
+        Data::Directory,
+        Data::Members,
+        Data::Plan,
+        Data::Meetups,
+        Data::Report,
+    ] {
+        ui.send(Msg::Loaded(d, Err(NodeError::Unreachable("gone".into()))));
+    }
+    assert_eq!(ui.selected_group(), chosen);
+    assert!(ui.m.members.ready().is_some() && ui.m.plan.ready().is_some());
+    assert_eq!(ui.m.node_error.as_deref(), Some("gone"));
+    // A refusal is shown as such (the node answered).
+    ui.send(Msg::Loaded(
+        Data::Members,
+        Err(NodeError::Refused("no roster".into())),
+    ));
+    assert!(matches!(ui.m.members, Loaded::Failed(_)));
+}
+
+#[test]
+fn ctrl_c_asks_before_losing_unsaved_notes() {
+    let mut ui = Ui::steward();
+    ui.keys("2llea");
+    ui.send(ctrl('c'));
+    assert!(!ui.m.quit);
+    let Some(Overlay::Notes(n)) = &ui.m.overlay else {
+        panic!("still editing")
+    };
+    assert!(n.confirm_discard);
+    ui.keys("y");
+    assert!(ui.m.quit);
 }

@@ -108,11 +108,7 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame) {
                 Line::styled(
                     format!(
                         "Ctrl-S save · Esc cancel · Ctrl-Z undo · Ctrl-Y redo{}",
-                        if n.area.is_modified() {
-                            " · modified"
-                        } else {
-                            ""
-                        }
+                        if n.unsaved() { " · modified" } else { "" }
                     ),
                     theme.dim(),
                 )
