@@ -153,3 +153,36 @@ fn every_stored_change_verifies_under_its_author() {
         }
     }
 }
+
+#[test]
+fn notes_saved_from_an_older_base_keep_changes_made_since() {
+    let (_d, g) = founded();
+    let id = g
+        .add_meetup(&MeetupInput {
+            date: "2026-03-01".parse().expect("date"),
+            place: "Library".into(),
+            agenda: None,
+            attendance: None,
+        })
+        .expect("add");
+    g.set_meetup_notes(&id, "Twelve came.\n", None)
+        .expect("first notes");
+    // Someone opens the notes; meanwhile another edit lands.
+    let base = g.meetup(&id).expect("meetup").notes.as_str().to_owned();
+    g.set_meetup_notes(&id, "Twelve came.\nBuses again.\n", None)
+        .expect("the other edit");
+    // Saving what they wrote from `base` keeps both.
+    g.set_meetup_notes(&id, "Thirteen came.\n", Some(&base))
+        .expect("save");
+    assert_eq!(
+        g.meetup(&id).expect("meetup").notes.as_str(),
+        "Thirteen came.\nBuses again.\n"
+    );
+    // Without a base the text replaces the notes, as `meetup note --file`.
+    g.set_meetup_notes(&id, "Only this.\n", None)
+        .expect("replace");
+    assert_eq!(
+        g.meetup(&id).expect("meetup").notes.as_str(),
+        "Only this.\n"
+    );
+}
