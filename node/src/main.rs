@@ -1,6 +1,7 @@
 //! `groundwork`: parse the command line, start logging, run, map errors to
 //! exit codes (2 for usage, 1 for failures), each as one line.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -19,7 +20,12 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("error: internal error (a bug in groundwork){at}: {msg}");
+        // Not eprintln!: it panics if stderr has gone (a closed terminal),
+        // which would abort here.
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: internal error (a bug in groundwork){at}: {msg}"
+        );
     }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -46,7 +52,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::from(1)
         }
     }

@@ -128,7 +128,10 @@ pub fn run(node: Arc<dyn Node>, options: Options) -> Result<(), TuiError> {
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
     let result = event_loop(&mut terminal, node, options);
-    drop(terminal);
+    // ratatui's `Terminal` shows the cursor when dropped, and prints to
+    // stderr if it cannot, which panics once the terminal has gone (a closed
+    // window). The guard's restore shows the cursor anyway, ignoring errors.
+    std::mem::forget(terminal);
     drop(guard);
     result
 }
