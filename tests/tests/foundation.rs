@@ -593,9 +593,14 @@ fn constitution_edit_opens_the_editor_and_a_failed_editor_changes_nothing() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing changed"));
     assert_eq!(n.json(&["constitution", "show"]), c);
+    let left: Vec<_> = std::fs::read_dir(n.path())
+        .expect("read the data directory")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("editing-"))
+        .collect();
     assert!(
-        !n.path().join("constitution.edit.txt").exists(),
-        "the editor's file was left behind"
+        left.is_empty(),
+        "the editor's files were left behind: {left:?}"
     );
 }
 

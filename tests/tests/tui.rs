@@ -31,8 +31,13 @@ impl Tmux {
     /// Runs `groundwork --data-dir DIR --offline tui` in a new session. When
     /// the UI exits the pane prints `TUI EXITED <code>` and stays open.
     fn tui(test: &str, dir: &Path) -> Tmux {
+        Tmux::tui_with(test, dir, "")
+    }
+
+    /// [`Tmux::tui`] with `env` (`NAME=value …`, quoted) set for the UI.
+    fn tui_with(test: &str, dir: &Path, env: &str) -> Tmux {
         let tui = format!(
-            "NO_COLOR=1 TERM=xterm-256color {} --data-dir {} --offline tui",
+            "NO_COLOR=1 TERM=xterm-256color {env} {} --data-dir {} --offline tui",
             sh_quote(&bin().to_string_lossy()),
             sh_quote(&dir.to_string_lossy())
         );
@@ -258,4 +263,51 @@ fn tui_on_a_member_device_refuses_a_plan_edit_and_changes_nothing() {
     tmux.send_keys(&["q"]);
     tmux.wait_for("Groups ", UI_LIMIT);
     tmux.quit(&["q"]);
+}
+
+#[test]
+fn tui_edits_meetup_notes_in_the_users_editor() {
+    let a = Node::founded("Community Organisers Halton");
+    a.ok(&[
+        "meetup",
+        "add",
+        "--date",
+        "2026-11-20",
+        "--place",
+        "Widnes library",
+    ]);
+    // An "editor" that appends a line to the file it is given.
+    let editor = a.path().join("append-editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf 'Written in the editor.\\n' >> \"$1\"\n",
+    )
+    .expect("write the editor script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+
+    let env = format!("VISUAL= EDITOR={}", sh_quote(&editor.to_string_lossy()));
+    let tmux = Tmux::tui_with("editor", a.path(), &env);
+    tmux.wait_for("started this device's node", UI_LIMIT);
+    tmux.send_keys(&["2"]);
+    tmux.wait_for("Constitution │ Plan", UI_LIMIT);
+    tmux.send_keys(&["l"]);
+    tmux.wait_for("Actions ", UI_LIMIT);
+    tmux.send_keys(&["l"]);
+    tmux.wait_for("Meet-ups (1)", UI_LIMIT);
+    tmux.send_keys(&["E"]);
+    // Back in the UI with the notes saved and shown.
+    tmux.wait_for("Written in the editor.", UI_LIMIT);
+    tmux.wait_for("saved", UI_LIMIT);
+    tmux.send_keys(&["q"]);
+    tmux.wait_for("Groups ", UI_LIMIT);
+    tmux.quit(&["q"]);
+    let list = a.json(&["meetup", "list"]);
+    assert_eq!(list[0]["notes"], "Written in the editor.", "{list}");
+    // The editor's file went with its directory.
+    let left = std::fs::read_dir(a.path())
+        .expect("read the data directory")
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().starts_with("editing-"));
+    assert!(!left, "the editor's files were left behind");
 }

@@ -8,7 +8,7 @@
 //! one-second tick.
 
 use std::collections::BTreeSet;
-use std::io::{self, Stdout, Write};
+use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -370,61 +370,21 @@ fn event_loop(
     outcome
 }
 
-/// Suspends the UI, edits `text` in `$VISUAL` or `$EDITOR` (else `vi`) on
-/// a private temporary file, and restores the UI. `Ok(None)`: unchanged.
+/// Suspends the UI, edits `text` in the user's editor ([`crate::editor`])
+/// in `scratch`, and restores the UI. `Ok(None)`: unchanged.
 fn with_editor(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     input: &Input,
     scratch: Option<&std::path::Path>,
     text: &str,
 ) -> Result<Option<String>, String> {
-    // A private (0700) directory of its own, so the editor's swap and
-    // backup files go when it does.
-    let builder = {
-        let mut b = tempfile::Builder::new();
-        b.prefix("editing-notes-");
-        b
-    };
-    let dir = match scratch {
-        Some(s) => builder.tempdir_in(s),
-        None => builder.tempdir(),
-    }
-    .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
-    let path = dir.path().join("notes.md");
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| format!("cannot make the temporary file: {e}"))?;
-        f.write_all(text.as_bytes())
-            .and_then(|()| f.flush())
-            .map_err(|e| format!("cannot write the temporary file: {e}"))?;
-    }
-    let editor = std::env::var("VISUAL")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .or_else(|| {
-            std::env::var("EDITOR")
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-        })
-        .unwrap_or_else(|| "vi".into());
-
     input.paused.store(true, Ordering::Relaxed);
     let lock = input
         .polling
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     restore();
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$1\""))
-        .arg("sh")
-        .arg(&path)
-        .status();
+    let edited = crate::editor::edit(scratch, text);
     let back = enable_raw_mode().and_then(|()| {
         execute!(
             io::stdout(),
@@ -437,12 +397,7 @@ fn with_editor(
     drop(lock);
     input.paused.store(false, Ordering::Relaxed);
     back.map_err(|e| format!("cannot restore the terminal: {e}"))?;
-    let status = status.map_err(|e| format!("cannot run {editor}: {e}"))?;
-    if !status.success() {
-        return Err(format!("{editor} exited with {status}; notes not changed"));
-    }
-    let new =
-        std::fs::read_to_string(&path).map_err(|e| format!("cannot read the edited notes: {e}"))?;
+    let new = edited?;
     // Editors add a final newline; the notes keep what the user typed.
     let new = new.strip_suffix('\n').unwrap_or(&new).to_string();
     Ok((new != text).then_some(new))

@@ -19,6 +19,7 @@
 //! tested against [`fake::FakeNode`].
 
 pub mod app;
+pub mod editor;
 pub mod fake;
 pub mod form;
 pub mod model;

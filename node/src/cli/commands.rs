@@ -540,39 +540,9 @@ fn amend(t: &mut Target, update: ConstitutionUpdate, out: &mut Out) -> Result<()
 }
 
 /// Opens `text` in $VISUAL or $EDITOR (default `vi`) and returns the result.
+/// The file is in a private directory in the data directory, removed after.
 fn edit_in_editor(dir: &DataDir, text: &str) -> Result<String> {
-    let editor = std::env::var("VISUAL")
-        .ok()
-        .filter(|e| !e.trim().is_empty())
-        .or_else(|| {
-            std::env::var("EDITOR")
-                .ok()
-                .filter(|e| !e.trim().is_empty())
-        })
-        .unwrap_or_else(|| "vi".to_owned());
-    let path = dir.root().join("constitution.edit.txt");
-    write_private_file(&path, |f| {
-        use std::io::Write;
-        f.write_all(text.as_bytes())?;
-        Ok(())
-    })?;
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$1\""))
-        .arg("sh")
-        .arg(&path)
-        .status();
-    let result = match status {
-        Ok(s) if s.success() => read_text(&path),
-        Ok(s) => Err(anyhow!(
-            "the editor ({editor}) exited with {s}; nothing changed"
-        )),
-        Err(e) => Err(anyhow!(
-            "could not run the editor ({editor}): {e}; nothing changed"
-        )),
-    };
-    let _ = std::fs::remove_file(&path);
-    result
+    groundwork_tui::editor::edit(Some(dir.root()), text).map_err(|e| anyhow!(e))
 }
 
 fn plan(t: &mut Target, cmd: PlanCmd, out: &mut Out) -> Result<()> {
