@@ -488,12 +488,11 @@ fn members(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         );
     }
     if show_filter {
-        let cursor = if model.filtering { "▏" } else { "" };
-        frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::styled(" / ", theme.header()),
-                Span::raw(format!("{}{cursor}", model.member_filter)),
-            ])),
+        super::draw_filter(
+            &model.member_filter,
+            model.filtering,
+            theme,
+            frame,
             filter_area,
         );
     }

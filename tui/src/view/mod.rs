@@ -117,6 +117,24 @@ fn draw_status(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(keys)), right);
 }
 
+/// The filter line under a list: what is typed, and while typing, a cursor
+/// and the keys that end it.
+fn draw_filter(filter: &str, typing: bool, theme: Theme, frame: &mut Frame, area: Rect) {
+    let (cursor, keys) = if typing {
+        ("▏", "   Enter keeps · Esc clears")
+    } else {
+        ("", "   Esc clears")
+    };
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(" / ", theme.header()),
+            Span::raw(format!("{filter}{cursor}")),
+            Span::styled(keys, theme.dim()),
+        ])),
+        area,
+    );
+}
+
 /// A count as published: `<5` for one to four.
 pub fn cell(c: Option<Cell>) -> String {
     match c {

@@ -144,20 +144,11 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         }
     }
     if show_filter {
-        let cursor = if model.filtering { "▏" } else { "" };
-        frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::styled(" / ", theme.header()),
-                Span::raw(format!("{}{cursor}", model.network_filter)),
-                Span::styled(
-                    if model.filtering {
-                        "   Enter keeps · Esc clears"
-                    } else {
-                        "   Esc clears"
-                    },
-                    theme.dim(),
-                ),
-            ])),
+        super::draw_filter(
+            &model.network_filter,
+            model.filtering,
+            theme,
+            frame,
             filter_area,
         );
     }
