@@ -718,3 +718,55 @@ fn ctrl_c_asks_before_losing_unsaved_notes() {
     ui.keys("y");
     assert!(ui.m.quit);
 }
+
+#[test]
+fn the_plan_selection_stays_inside_the_plan_shown() {
+    let mut ui = Ui::steward();
+    ui.keys("2lG");
+    assert_eq!(
+        ui.m.action_pos.selected, 3,
+        "the last of this group's four actions"
+    );
+    // Another group's plan has one action: the selection follows it.
+    ui.keys("1g\n");
+    assert_eq!(plan_actions(&ui.m).len(), 1);
+    assert_eq!(ui.m.action_pos.selected, 0);
+    ui.keys("q2");
+    assert_eq!(ui.m.target, Target::Own);
+    assert_eq!(ui.m.action_pos.selected, 0);
+}
+
+#[test]
+fn a_status_change_re_sorts_by_link_and_ends_a_filter_on_a_closed_tab() {
+    let mut ui = Ui::steward();
+    // Sort by link: this group first, then connected groups.
+    ui.keys("ssssss");
+    assert_eq!(ui.m.sort.0, SortKey::Link);
+    let first_linked = |m: &Model| m.network_entry(1).map(|e| e.name.clone());
+    assert_eq!(first_linked(&ui.m).as_deref(), Some("ACORN Bristol"));
+    // Bristol's device disconnects and the Latin American Parents'
+    // connects: they change places.
+    let mut status = ui.m.status.ready().expect("status").clone();
+    for p in &mut status.peers {
+        p.connected = p.group == Some(fake::key(2));
+    }
+    ui.send(Msg::Loaded(
+        Data::Status,
+        Ok(Payload::Status(Box::new(status.clone()))),
+    ));
+    assert_eq!(
+        first_linked(&ui.m).as_deref(),
+        Some("Latin American Parents Association")
+    );
+    // Typing a roster filter when the device loses its role: the tab
+    // closes and keys are commands again.
+    ui.keys("2lll/ab");
+    assert!(ui.m.filtering);
+    status.role = None;
+    ui.send(Msg::Loaded(
+        Data::Status,
+        Ok(Payload::Status(Box::new(status))),
+    ));
+    assert_eq!(ui.m.tab, Tab::Constitution);
+    assert!(!ui.m.filtering);
+}
