@@ -11,24 +11,13 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use groundwork_protocol::schema::Role;
 use groundwork_tui::app::load;
-use groundwork_tui::fake::{self, FakeNode, Sample};
+use groundwork_tui::fake::{self, Sample};
 use groundwork_tui::model::Model;
-use groundwork_tui::update::{Cmd, Data, Msg, load_all, update};
+use groundwork_tui::update::{Data, Msg, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 const TARGET_MS: f64 = 16.0;
-
-fn loaded(sample: &Sample, size: (u16, u16)) -> (Model, FakeNode) {
-    let node = FakeNode::new(sample.clone());
-    let mut m = Model::new(size, fake::today(), fake::now(), true);
-    for cmd in load_all(&m) {
-        if let Cmd::Load(d) = cmd {
-            update(&mut m, Msg::Loaded(d, load(&node, d)));
-        }
-    }
-    (m, node)
-}
 
 fn key(m: &mut Model, c: char) {
     update(
@@ -127,21 +116,21 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|");
     for size in [(80u16, 24u16), (160, 48)] {
-        let base = frames(loaded(&small, size).0, "", n);
+        let base = frames(fake::loaded(&small, size).0, "", n);
         let cases = [
             ("baseline: network screen, 8 groups", base.median, &base),
             (
                 "Members tab, 10,000 members",
                 0.0,
-                &frames(loaded(&roster, size).0, "2lll", n),
+                &frames(fake::loaded(&roster, size).0, "2lll", n),
             ),
             (
                 "Dashboard, 200 groups",
                 0.0,
-                &frames(loaded(&network, size).0, "3", n),
+                &frames(fake::loaded(&network, size).0, "3", n),
             ),
         ];
-        let naive = naive_members(&loaded(&roster, size).0, n.min(100));
+        let naive = naive_members(&fake::loaded(&roster, size).0, n.min(100));
         let cases = [
             cases[0],
             cases[1],
@@ -164,7 +153,7 @@ fn main() {
 
     // Not a frame, but what a live update of a big roster costs before the
     // next frame: replacing 10,000 members and recomputing the rows shown.
-    let (mut m, node) = loaded(&roster, (80, 24));
+    let (mut m, node) = fake::loaded(&roster, (80, 24));
     for c in "2lll".chars() {
         key(&mut m, c);
     }

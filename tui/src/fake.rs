@@ -708,3 +708,44 @@ impl Node for FakeNode {
         Ok(())
     }
 }
+
+/// Runs `cmds` against `node` the way the runtime does, feeding each answer
+/// back to `update` (and the commands that asks for) until none are left.
+/// `$EDITOR` is not opened. Returns the edits made, in order.
+pub fn run(
+    model: &mut crate::model::Model,
+    node: &FakeNode,
+    cmds: Vec<crate::update::Cmd>,
+) -> Vec<crate::update::Edit> {
+    use crate::update::{Cmd, Msg, update};
+    let mut edits = Vec::new();
+    let mut queue = cmds;
+    while !queue.is_empty() {
+        let mut next = Vec::new();
+        for cmd in queue {
+            match cmd {
+                Cmd::Load(d) => {
+                    next.extend(update(model, Msg::Loaded(d, crate::app::load(node, d))))
+                }
+                Cmd::Edit(e) => {
+                    edits.push(e.clone());
+                    let r = crate::app::edit(node, &e);
+                    next.extend(update(model, Msg::Edited(e, r)));
+                }
+                Cmd::OpenEditor { .. } => {}
+            }
+        }
+        queue = next;
+    }
+    edits
+}
+
+/// A fake node holding `sample`, and a model of `size` with everything
+/// loaded from it.
+pub fn loaded(sample: &Sample, size: (u16, u16)) -> (crate::model::Model, FakeNode) {
+    let node = FakeNode::new(sample.clone());
+    let mut model = crate::model::Model::new(size, today(), now(), true);
+    let cmds = crate::update::load_all(&model);
+    run(&mut model, &node, cmds);
+    (model, node)
+}

@@ -3,42 +3,20 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use groundwork_protocol::schema::Role;
-use groundwork_tui::app::load;
 use groundwork_tui::fake::{self, FakeNode, Sample};
 use groundwork_tui::model::{Model, Screen, Tab};
-use groundwork_tui::update::{Cmd, Msg, load_all, update};
+use groundwork_tui::update::{Msg, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
-/// A model with everything loaded from a fake node holding `sample`.
+/// A model with everything loaded from a fake node holding `sample`,
+/// drawn without colour (the snapshots hold symbols only).
 fn loaded(sample: &Sample, size: (u16, u16)) -> Model {
-    let node = FakeNode::new(sample.clone());
-    let mut m = Model::new(size, fake::today(), fake::now(), false);
-    let cmds = load_all(&m);
-    run(&mut m, &node, cmds);
+    let mut m = fake::loaded(sample, size).0;
+    m.color = false;
     m
-}
-
-/// Runs commands against the node and feeds the answers back, as the
-/// runtime does.
-fn run(m: &mut Model, node: &FakeNode, cmds: Vec<Cmd>) {
-    let mut queue = cmds;
-    while !queue.is_empty() {
-        let mut next = Vec::new();
-        for cmd in queue {
-            match cmd {
-                Cmd::Load(d) => next.extend(update(m, Msg::Loaded(d, load(node, d)))),
-                Cmd::Edit(e) => {
-                    let r = groundwork_tui::app::edit(node, &e);
-                    next.extend(update(m, Msg::Edited(e, r)));
-                }
-                Cmd::OpenEditor { .. } => {}
-            }
-        }
-        queue = next;
-    }
 }
 
 fn keys(m: &mut Model, node: &FakeNode, keys: &str) {
@@ -49,7 +27,7 @@ fn keys(m: &mut Model, node: &FakeNode, keys: &str) {
             c => KeyCode::Char(c),
         };
         let cmds = update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-        run(m, node, cmds);
+        fake::run(m, node, cmds);
     }
 }
 

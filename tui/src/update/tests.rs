@@ -16,28 +16,7 @@ fn ctrl(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
 }
 
-/// Runs commands against the fake node as the runtime does, feeding the
-/// answers back; returns the edits made.
-fn run(m: &mut Model, node: &FakeNode, cmds: Vec<Cmd>) -> Vec<Edit> {
-    let mut edits = Vec::new();
-    let mut queue = cmds;
-    while !queue.is_empty() {
-        let mut next = Vec::new();
-        for cmd in queue {
-            match cmd {
-                Cmd::Load(d) => next.extend(update(m, Msg::Loaded(d, crate::app::load(node, d)))),
-                Cmd::Edit(e) => {
-                    edits.push(e.clone());
-                    let r = crate::app::edit(node, &e);
-                    next.extend(update(m, Msg::Edited(e, r)));
-                }
-                Cmd::OpenEditor { .. } => {}
-            }
-        }
-        queue = next;
-    }
-    edits
-}
+use crate::fake::run;
 
 struct Ui {
     m: Model,
@@ -46,10 +25,7 @@ struct Ui {
 
 impl Ui {
     fn new(sample: Sample) -> Ui {
-        let node = FakeNode::new(sample);
-        let mut m = Model::new((80, 24), fake::today(), fake::now(), true);
-        let cmds = load_all(&m);
-        run(&mut m, &node, cmds);
+        let (m, node) = fake::loaded(&sample, (80, 24));
         Ui { m, node }
     }
 
