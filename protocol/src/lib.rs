@@ -19,6 +19,8 @@
 //! - [`share`]: which documents a peer may receive; the write rule.
 //! - [`signed`]: signing changes and verifying them before they are applied.
 //! - [`sync`]: syncing a document with a peer, verifying every change.
+//! - [`trust`]: every trust rule (who may connect, read, write, link; which
+//!   changes and records are accepted), as pure functions.
 //! - [`wire`]: frames and the checks on peer-supplied sync messages.
 //!
 //! # Data flow
@@ -43,6 +45,7 @@ pub mod schema;
 pub mod share;
 pub mod signed;
 pub mod sync;
+pub mod trust;
 pub mod wire;
 
 pub use date::Date;

@@ -56,7 +56,7 @@ pub fn sign_change(
 }
 
 /// Why a change was rejected. Each reason names exactly what failed.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ChangeRejected {
     /// The bytes are not an Automerge change.

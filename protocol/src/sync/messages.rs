@@ -9,6 +9,7 @@
 //! Cards  (5): count u32 | count × (len u32 | signed group card)
 //! Prints (6): count u32 | count × fingerprint 8
 //! Records (7): count u32 | count × (len u32 | kind 1 | signed record)
+//! DocStop (8): doc 32 | reason, UTF-8 (rest)
 //! ```
 //!
 //! All integers are big-endian. New message types are only ever added with
@@ -69,6 +70,15 @@ pub enum Message {
     /// kind byte ([`crate::records::KIND_AFFILIATION`],
     /// [`crate::records::KIND_SUMMARY`]), sent with `Cards`.
     Records(Vec<Vec<u8>>),
+    /// The sender stops syncing one document with this peer for this
+    /// session, and why (a change in it failed verification, or it is
+    /// forked by an equivocating device). The other documents go on.
+    DocStop {
+        /// The document.
+        doc: DocId,
+        /// Why, at most [`MAX_REASON`] bytes.
+        reason: String,
+    },
 }
 
 /// The fingerprint of a document's heads: the first 8 bytes of
@@ -120,6 +130,7 @@ const BYE: u8 = 4;
 const CARDS: u8 = 5;
 const PRINTS: u8 = 6;
 const RECORDS: u8 = 7;
+const DOC_STOP: u8 = 8;
 
 impl Message {
     /// The frame for this message.
@@ -158,12 +169,13 @@ impl Message {
                 SYNC
             }
             Message::Bye(reason) => {
-                let mut end = reason.len().min(MAX_REASON);
-                while !reason.is_char_boundary(end) {
-                    end -= 1;
-                }
-                p.extend_from_slice(&reason.as_bytes()[..end]);
+                p.extend_from_slice(capped(reason));
                 BYE
+            }
+            Message::DocStop { doc, reason } => {
+                p.extend_from_slice(doc.as_bytes());
+                p.extend_from_slice(capped(reason));
+                DOC_STOP
             }
             Message::Cards(cards) => {
                 p.extend_from_slice(&(cards.len() as u32).to_be_bytes());
@@ -301,9 +313,40 @@ impl Message {
                 r.end(m)?;
                 Ok(Message::Records(records))
             }
+            DOC_STOP => {
+                let doc = DocId::from_bytes(r.array("doc stop")?);
+                cap("reason bytes", r.0.len(), MAX_REASON)?;
+                Ok(Message::DocStop {
+                    doc,
+                    reason: String::from_utf8_lossy(r.0).into_owned(),
+                })
+            }
             other => Err(MessageError::UnknownKind(other)),
         }
     }
+
+    /// The message's name, for logs and errors.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Message::Hello { .. } => "hello",
+            Message::Heads(_) => "heads",
+            Message::Sync { .. } => "sync",
+            Message::Bye(_) => "bye",
+            Message::Cards(_) => "cards",
+            Message::Prints(_) => "prints",
+            Message::Records(_) => "records",
+            Message::DocStop { .. } => "doc stop",
+        }
+    }
+}
+
+/// A reason cut to [`MAX_REASON`] bytes at a character boundary.
+fn capped(reason: &str) -> &[u8] {
+    let mut end = reason.len().min(MAX_REASON);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    &reason.as_bytes()[..end]
 }
 
 fn cap(what: &'static str, count: usize, cap: usize) -> Result<(), MessageError> {
@@ -386,6 +429,16 @@ mod tests {
                 payload: b"done".to_vec()
             }
         );
+        let stop = Message::DocStop {
+            doc,
+            reason: "forked".into(),
+        }
+        .encode();
+        assert_eq!(stop.kind, 8);
+        assert_eq!(
+            data_encoding::HEXLOWER.encode(&stop.payload),
+            format!("{}{}", "07".repeat(32), "666f726b6564")
+        );
     }
 
     #[test]
@@ -460,6 +513,10 @@ mod tests {
             proptest::collection::vec(any::<[u8; 8]>(), 0..6).prop_map(Message::Prints),
             proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..50), 0..4)
                 .prop_map(Message::Records),
+            (any::<[u8; 32]>(), "[a-z ]{0,40}").prop_map(|(d, reason)| Message::DocStop {
+                doc: DocId::from_bytes(d),
+                reason
+            }),
         ]
     }
 
@@ -470,7 +527,7 @@ mod tests {
         }
 
         #[test]
-        fn garbage_never_panics(kind in 0u8..8, payload in proptest::collection::vec(any::<u8>(), 0..300)) {
+        fn garbage_never_panics(kind in 0u8..10, payload in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = Message::decode(&Frame { kind, payload });
         }
     }

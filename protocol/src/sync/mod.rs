@@ -1,26 +1,34 @@
 //! Syncing one document with a peer, with every change's author verified.
 //!
 //! Automerge's sync protocol decides what to send; this module adds the
-//! signatures. The sender attaches the signature of every change its sync
-//! message carries (found from the hashes Automerge records as sent). The
-//! receiver validates the message ([`crate::wire::sync_message::validate`]),
-//! applies it to a *staged copy* of the document, checks the signature and
-//! write permission of every change the copy gained, and only then swaps
-//! the copy in. A message with one bad change is rejected whole: the
-//! document and the sync state are left exactly as they were.
-
-use std::collections::HashMap;
+//! signatures, and keeps Automerge away from anything unverified. The
+//! sender attaches the signature of every change its sync message carries
+//! (found from the hashes Automerge records as sent). The receiver
+//! ([`receive_verified`]) decodes every change itself under byte and
+//! operation caps, checks every signature, refuses equivocation, applies
+//! the write rule, and only then lets Automerge apply what it accepted. A
+//! message with one bad change is refused whole: the document and the sync
+//! state are left exactly as they were.
+//!
+//! Changes travel one by one, never as Automerge's whole-document format
+//! (a document chunk would need Automerge to inflate and load it before any
+//! change in it could be checked): [`generate`] forgets the peer's
+//! capabilities before each message, so Automerge never uses it.
 
 pub mod messages;
+mod receive;
 pub mod session;
 
-use automerge::sync::{State, SyncDoc};
+use automerge::sync::{BloomFilter, Have, MessageFlags, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 
-use crate::ids::DocId;
+pub use receive::{Equivocation, Received, SeqIndex, receive_verified};
+
 use crate::keys::DeviceId;
-use crate::signed::{ChangeRejected, SIGNATURE_LEN, verify_parsed};
-use crate::wire::sync_message::{SyncMessageRejected, validate};
+use crate::signed::SIGNATURE_LEN;
+use crate::trust::change::ChangeRefused;
+use crate::wire::chunks::ChunkRejected;
+use crate::wire::sync_message::SyncMessageRejected;
 
 /// A sync message and the signatures of the changes it carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +42,7 @@ pub struct SignedSyncMessage {
 /// A change that arrived from a peer and passed verification.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedChange {
-    /// The change bytes.
+    /// The change bytes (an uncompressed change chunk).
     pub bytes: Vec<u8>,
     /// Its hash.
     pub hash: ChangeHash,
@@ -42,22 +50,42 @@ pub struct VerifiedChange {
     pub signature: [u8; SIGNATURE_LEN],
 }
 
-/// Why a sync step failed. Receiving errors end the peer's session.
+/// Why a sync step failed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SyncError {
     /// The message failed validation.
     #[error(transparent)]
     Message(#[from] SyncMessageRejected),
-    /// Automerge refused the message.
+    /// A change chunk failed decoding or its caps.
+    #[error(transparent)]
+    Chunk(#[from] ChunkRejected),
+    /// Automerge refused changes that passed every check.
     #[error("automerge refused the sync message: {0}")]
     Refused(String),
     /// A change in the message came without a signature.
     #[error("change {0} arrived without a signature")]
     MissingSignature(String),
-    /// A change failed verification.
+    /// A change failed the acceptance rule (signature or writer).
     #[error(transparent)]
-    Change(#[from] ChangeRejected),
+    Change(#[from] ChangeRefused),
+    /// A device signed two changes with one sequence number.
+    #[error(
+        "device {} signed two different changes with sequence number {}",
+        .0.author.fmt_short(),
+        .0.seq
+    )]
+    Equivocation(Box<Equivocation>),
+    /// A change skips sequence numbers of its author.
+    #[error("change {seq} by device {author} skips its sequence (expected {expected})")]
+    SeqGap {
+        /// The author, short.
+        author: String,
+        /// The change's sequence number.
+        seq: u64,
+        /// The one expected.
+        expected: u64,
+    },
     /// More signatures than a message can need.
     #[error("{0} signatures attached to one message")]
     TooManySignatures(usize),
@@ -66,18 +94,55 @@ pub enum SyncError {
     UnsignedLocalChange(String),
 }
 
+impl SyncError {
+    /// Whether the error shows the peer itself misbehaved (it sent what no
+    /// honest node sends: malformed bytes, a bomb, a forged or missing
+    /// signature), so its whole session ends. Otherwise only the document
+    /// stops syncing with that peer: an honest peer may relay a third
+    /// device's equivocation, or judge a writer by a newer card.
+    pub fn ends_session(&self) -> bool {
+        !matches!(
+            self,
+            SyncError::Equivocation(_)
+                | SyncError::Change(ChangeRefused::NotAWriter { .. })
+                | SyncError::UnsignedLocalChange(_)
+        )
+    }
+}
+
 /// The next message for the peer, if there is anything to say, with the
 /// signatures of the changes it carries. `signature_of` looks signatures up
 /// in the local store.
+///
+/// `resync` asks the peer to send again every change since the heads both
+/// hold: the message carries Automerge's sync-reset flag (the peer forgets
+/// what it sent) and an empty bloom filter (so it assumes nothing is held).
+/// The receiver of changes whose dependencies were missing sends it.
 pub fn generate(
     doc: &mut AutoCommit,
     state: &mut State,
+    resync: bool,
     signature_of: impl Fn(&ChangeHash) -> Option<[u8; SIGNATURE_LEN]>,
 ) -> Result<Option<SignedSyncMessage>, SyncError> {
+    // Never the whole-document format (see the module docs).
+    state.their_capabilities = None;
+    if resync {
+        state.have_responded = false;
+        state.in_flight = false;
+    }
     let before = state.sent_hashes.clone();
-    let Some(message) = doc.sync().generate_sync_message(state) else {
+    let Some(mut message) = doc.sync().generate_sync_message(state) else {
         return Ok(None);
     };
+    if resync {
+        let mut flags = message.flags.unwrap_or_else(MessageFlags::new);
+        flags.set(MessageFlags::SYNC_RESET);
+        message.flags = Some(flags);
+        message.have = vec![Have {
+            last_sync: state.shared_heads.clone(),
+            bloom: BloomFilter::default(),
+        }];
+    }
     let signatures = state
         .sent_hashes
         .difference(&before)
@@ -105,6 +170,11 @@ pub fn generate(
 pub trait WriteRule {
     /// Whether `author` may write the document.
     fn may_write(&self, author: &DeviceId) -> bool;
+    /// Whether the rule depends on the document itself (then
+    /// [`WriteRule::learn`] is called between rounds).
+    fn learns(&self) -> bool {
+        false
+    }
     /// The document with the changes accepted so far applied.
     fn learn(&mut self, accepted: &AutoCommit) {
         let _ = accepted;
@@ -115,82 +185,6 @@ impl<F: Fn(&DeviceId) -> bool> WriteRule for F {
     fn may_write(&self, author: &DeviceId) -> bool {
         self(author)
     }
-}
-
-/// Receives a peer's message for document `doc_id`: validate, stage,
-/// verify every new change (signature, then the write rule), commit.
-/// Returns the verified changes for the caller to store, in causal order.
-pub fn receive_verified(
-    doc_id: &DocId,
-    doc: &mut AutoCommit,
-    state: &mut State,
-    incoming: &SignedSyncMessage,
-    mut rule: impl WriteRule,
-) -> Result<Vec<VerifiedChange>, SyncError> {
-    let message = validate(&incoming.message)?;
-    if incoming.signatures.len() > crate::wire::sync_message::MAX_CHANGE_CHUNKS {
-        return Err(SyncError::TooManySignatures(incoming.signatures.len()));
-    }
-    let signatures: HashMap<ChangeHash, [u8; SIGNATURE_LEN]> =
-        incoming.signatures.iter().copied().collect();
-    let before = doc.get_heads();
-    let actor = doc.get_actor().clone();
-    let mut staged = doc.fork().with_actor(actor);
-    let mut staged_state = state.clone();
-    staged
-        .sync()
-        .receive_sync_message(&mut staged_state, message)
-        .map_err(|e| SyncError::Refused(e.to_string()))?;
-    // Every signature first: a forged change fails here whoever its author.
-    let gained = staged.get_changes(&before);
-    // Causal order for the caller: as the staged document lists them.
-    let order: HashMap<ChangeHash, usize> = gained
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.hash(), i))
-        .collect();
-    let mut pending = Vec::with_capacity(gained.len());
-    for change in gained {
-        let hash = change.hash();
-        let signature = signatures
-            .get(&hash)
-            .ok_or_else(|| SyncError::MissingSignature(hash.to_string()))?;
-        let author = verify_parsed(doc_id, &change, signature, |_| true)?;
-        pending.push((author, change, *signature));
-    }
-    // Then the write rule, in rounds (see [`WriteRule`]).
-    let mut verified = Vec::with_capacity(pending.len());
-    let mut accepted: Option<AutoCommit> = None;
-    loop {
-        let (ok, rest): (Vec<_>, Vec<_>) = pending
-            .into_iter()
-            .partition(|(author, _, _)| rule.may_write(author));
-        pending = rest;
-        if ok.is_empty() {
-            break;
-        }
-        if !pending.is_empty() {
-            let copy = accepted.get_or_insert_with(|| doc.fork());
-            copy.apply_changes(ok.iter().map(|(_, c, _)| c.clone()))
-                .map_err(|e| SyncError::Refused(e.to_string()))?;
-            rule.learn(copy);
-        }
-        verified.extend(ok.into_iter().map(|(_, c, signature)| VerifiedChange {
-            bytes: c.raw_bytes().to_vec(),
-            hash: c.hash(),
-            signature,
-        }));
-    }
-    if let Some((author, _, _)) = pending.first() {
-        return Err(ChangeRejected::NotAWriter {
-            author: author.fmt_short(),
-        }
-        .into());
-    }
-    verified.sort_by_key(|v| order.get(&v.hash).copied().unwrap_or(usize::MAX));
-    *doc = staged;
-    *state = staged_state;
-    Ok(verified)
 }
 
 #[cfg(test)]

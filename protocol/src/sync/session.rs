@@ -21,7 +21,7 @@ use automerge::sync::{BloomFilter, Have, State};
 use automerge::{AutoCommit, ChangeHash};
 
 use super::messages::{Message, VERSION, fingerprint};
-use super::{SyncError, VerifiedChange, generate, receive_verified};
+use super::{SeqIndex, SyncError, VerifiedChange, generate, receive_verified};
 use crate::ids::DocId;
 use crate::keys::{DeviceId, GroupId};
 use crate::signed::SIGNATURE_LEN;
@@ -46,6 +46,28 @@ pub trait SessionStore {
     }
     /// The message has been accepted or rejected: drop what `learn` saw.
     fn forget_learned(&mut self) {}
+    /// Whether `doc`'s write rule depends on `doc` itself (the group's
+    /// `devices`): then [`SessionStore::learn`] is called between rounds.
+    fn learns(&self, doc: &DocId) -> bool {
+        let _ = doc;
+        false
+    }
+    /// The sequence index of `doc` if the store keeps one (see
+    /// [`SeqIndex`]); `None` makes the session build it from the document.
+    fn take_seqs(&mut self, doc: &DocId) -> Option<SeqIndex> {
+        let _ = doc;
+        None
+    }
+    /// The index back, updated with what the message applied.
+    fn put_seqs(&mut self, doc: &DocId, seqs: SeqIndex) {
+        let _ = (doc, seqs);
+    }
+    /// A message for `doc` was refused without ending the session (the
+    /// document stops syncing with this peer): an equivocation to keep as
+    /// proof, or a change by a device the rule here does not accept.
+    fn refused(&mut self, doc: &DocId, why: &SyncError) {
+        let _ = (doc, why);
+    }
     /// The signed group cards this node holds, encoded, to offer the peer.
     fn cards(&self) -> Vec<Vec<u8>> {
         Vec::new()
@@ -80,6 +102,9 @@ struct StoreRule<'a, S> {
 impl<S: SessionStore> super::WriteRule for StoreRule<'_, S> {
     fn may_write(&self, author: &DeviceId) -> bool {
         self.store.may_write(self.doc, author)
+    }
+    fn learns(&self) -> bool {
+        self.store.learns(self.doc)
     }
     fn learn(&mut self, accepted: &AutoCommit) {
         self.store.learn(self.doc, accepted);
@@ -132,7 +157,33 @@ pub struct Session {
     first: Option<DocId>,
     /// Whether this side has sent its `Heads`.
     sent_heads: bool,
+    /// Documents this session no longer syncs, and why.
+    stopped: BTreeMap<DocId, Stopped>,
+    /// Documents whose changes arrived without their dependencies.
+    resync: BTreeMap<DocId, Resync>,
 }
+
+/// A document whose changes arrived without their dependencies.
+#[derive(Clone, Copy, Debug, Default)]
+struct Resync {
+    /// The next message asks the peer to send again.
+    pending: bool,
+    /// Messages in a row with missing dependencies.
+    runs: u8,
+}
+
+/// A document a session stopped syncing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stopped {
+    /// Whether the peer stopped it (it sent `DocStop`), else this side.
+    pub by_peer: bool,
+    /// Why.
+    pub reason: String,
+}
+
+/// A peer whose changes keep arriving without their dependencies after
+/// this many resends in a row has the document stopped.
+pub const MAX_RESYNCS: u8 = 3;
 
 fn sorted(mut h: Vec<ChangeHash>) -> Vec<ChangeHash> {
     h.sort();
@@ -188,6 +239,8 @@ impl Session {
             their_heads: BTreeMap::new(),
             first: None,
             sent_heads: false,
+            stopped: BTreeMap::new(),
+            resync: BTreeMap::new(),
         }
     }
 
@@ -205,6 +258,11 @@ impl Session {
     /// The documents this session shares.
     pub fn shared(&self) -> &BTreeSet<DocId> {
         &self.shared
+    }
+
+    /// The documents this session stopped syncing, and why.
+    pub fn stopped(&self) -> &BTreeMap<DocId, Stopped> {
+        &self.stopped
     }
 
     /// Whether the peer has said hello (messages may be sent to it).
@@ -237,12 +295,17 @@ impl Session {
 
     /// Whether, as far as this session knows, the peer holds exactly what
     /// this node holds for every shared document.
+    /// Stopped documents are left out: they cannot converge this session.
     pub fn is_synced(&self, docs: &mut Docs) -> bool {
         self.peer_said_hello
-            && self.shared.iter().all(|d| {
-                let ours = docs.get_mut(d).map(|doc| sorted(doc.get_heads()));
-                ours.is_some() && self.their_heads.get(d) == ours.as_ref()
-            })
+            && self
+                .shared
+                .iter()
+                .filter(|d| !self.stopped.contains_key(d))
+                .all(|d| {
+                    let ours = docs.get_mut(d).map(|doc| sorted(doc.get_heads()));
+                    ours.is_some() && self.their_heads.get(d) == ours.as_ref()
+                })
     }
 
     /// Whether the peer last said it holds `ours` (this node's heads of
@@ -446,22 +509,66 @@ impl Session {
                 if !self.shared.contains(&doc) {
                     return Err(SessionError::NotShared);
                 }
+                if self.stopped.contains_key(&doc) {
+                    // Sent before the peer heard of the stop.
+                    return Ok(vec![]);
+                }
                 let state = self.states.entry(doc).or_default();
                 let d = docs.get_mut(&doc).ok_or(SessionError::MissingDoc)?;
+                let mut seqs = store.take_seqs(&doc).unwrap_or_else(|| SeqIndex::of(d));
                 let rule = StoreRule {
                     doc: &doc,
                     store: &mut *store,
                 };
-                let verified = receive_verified(&doc, d, state, &body, rule);
+                let received = receive_verified(&doc, d, state, &body, rule, &mut seqs);
+                store.put_seqs(&doc, seqs);
                 store.forget_learned();
-                let verified = verified?;
+                let received = match received {
+                    Ok(r) => r,
+                    Err(e) if e.ends_session() => return Err(e.into()),
+                    Err(e) => {
+                        store.refused(&doc, &e);
+                        return Ok(self.stop(doc, e.to_string()));
+                    }
+                };
                 if let Some(h) = &state.their_heads {
                     self.their_heads.insert(doc, sorted(h.clone()));
                 }
-                if !verified.is_empty() {
-                    store.store(&doc, verified).map_err(SessionError::Store)?;
+                let progress = !received.verified.is_empty();
+                if progress {
+                    store
+                        .store(&doc, received.verified)
+                        .map_err(SessionError::Store)?;
+                }
+                if received.orphans > 0 {
+                    let r = self.resync.entry(doc).or_default();
+                    r.pending = true;
+                    r.runs += 1;
+                    if r.runs > MAX_RESYNCS {
+                        return Ok(self.stop(
+                            doc,
+                            format!(
+                                "the peer sent changes without their dependencies {MAX_RESYNCS} times in a row"
+                            ),
+                        ));
+                    }
+                } else if progress {
+                    // Progress: the resend arrived whole.
+                    self.resync.remove(&doc);
                 }
                 self.next_for(&doc, docs, store)
+            }
+            Message::DocStop { doc, reason } => {
+                if self.shared.contains(&doc) {
+                    self.stopped.insert(
+                        doc,
+                        Stopped {
+                            by_peer: true,
+                            reason,
+                        },
+                    );
+                }
+                Ok(vec![])
             }
             Message::Bye(_) => Ok(vec![]),
         }
@@ -481,15 +588,38 @@ impl Session {
         self.next_for(doc, docs, store)
     }
 
+    /// Stops syncing `doc` with this peer for the rest of the session and
+    /// tells it why.
+    fn stop(&mut self, doc: DocId, reason: String) -> Vec<Message> {
+        self.stopped.insert(
+            doc,
+            Stopped {
+                by_peer: false,
+                reason: reason.clone(),
+            },
+        );
+        self.resync.remove(&doc);
+        vec![Message::DocStop { doc, reason }]
+    }
+
     fn next_for(
         &mut self,
         doc: &DocId,
         docs: &mut Docs,
         store: &impl SessionStore,
     ) -> Result<Vec<Message>, SessionError> {
+        if self.stopped.contains_key(doc) {
+            return Ok(vec![]);
+        }
+        // A resend request goes out once; the count stays until changes
+        // arrive whole.
+        let resync = self
+            .resync
+            .get_mut(doc)
+            .is_some_and(|r| std::mem::take(&mut r.pending));
         let state = self.states.entry(*doc).or_default();
         let d = docs.get_mut(doc).ok_or(SessionError::MissingDoc)?;
-        let out = generate(d, state, |h| store.signature(h))?;
+        let out = generate(d, state, resync, |h| store.signature(h))?;
         Ok(out
             .map(|body| Message::Sync { doc: *doc, body })
             .into_iter()

@@ -5,9 +5,10 @@ use automerge::{AutoCommit, ChangeHash, ROOT, ReadDoc};
 
 use super::*;
 use crate::edit;
-use crate::ids::DocKind;
+use crate::ids::{DocId, DocKind};
 use crate::keys::SecretKey;
-use crate::signed::{actor_id, sign_change};
+use crate::signed::{ChangeRejected, actor_id, sign_change};
+use crate::trust::change::ChangeRefused;
 
 /// One replica: a device key, its document, and the signatures it holds.
 struct Replica {
@@ -50,6 +51,17 @@ impl Replica {
     }
 }
 
+/// Receives a message as a node does: with the document's sequence index.
+fn recv(
+    doc: &mut AutoCommit,
+    state: &mut State,
+    m: &SignedSyncMessage,
+    rule: impl WriteRule,
+) -> Result<Vec<VerifiedChange>, SyncError> {
+    let mut seqs = SeqIndex::of(doc);
+    receive_verified(&doc_id(), doc, state, m, rule, &mut seqs).map(|r| r.verified)
+}
+
 /// Runs the protocol between two replicas until both are quiet. `tamper`
 /// may alter each message from `a` to `b`. Returns the first error.
 fn sync(
@@ -62,17 +74,17 @@ fn sync(
     let may_write = |d: &DeviceId| writers.contains(d);
     for _ in 0..20 {
         let a_sigs = a.sigs.clone();
-        let from_a = generate(&mut a.doc, &mut sa, |h| a_sigs.get(h).copied())?;
+        let from_a = generate(&mut a.doc, &mut sa, false, |h| a_sigs.get(h).copied())?;
         if let Some(mut m) = from_a.clone() {
             tamper(&mut m);
-            for v in receive_verified(&doc_id(), &mut b.doc, &mut sb, &m, may_write)? {
+            for v in recv(&mut b.doc, &mut sb, &m, may_write)? {
                 b.sigs.insert(v.hash, v.signature);
             }
         }
         let b_sigs = b.sigs.clone();
-        let from_b = generate(&mut b.doc, &mut sb, |h| b_sigs.get(h).copied())?;
+        let from_b = generate(&mut b.doc, &mut sb, false, |h| b_sigs.get(h).copied())?;
         if let Some(m) = &from_b {
-            for v in receive_verified(&doc_id(), &mut a.doc, &mut sa, m, may_write)? {
+            for v in recv(&mut a.doc, &mut sa, m, may_write)? {
                 a.sigs.insert(v.hash, v.signature);
             }
         }
@@ -112,8 +124,12 @@ fn a_change_by_a_device_that_may_not_write_is_rejected_and_nothing_changes() {
     let only_b = [b.key.public()];
     let err = sync(&mut a, &mut b, &only_b, |_| {}).expect_err("a may not write");
     assert!(
-        matches!(err, SyncError::Change(ChangeRejected::NotAWriter { .. })),
+        matches!(err, SyncError::Change(ChangeRefused::NotAWriter { .. })),
         "{err}"
+    );
+    assert!(
+        !err.ends_session(),
+        "an honest relay may judge writers differently"
     );
     assert_eq!(
         b.doc.get_heads(),
@@ -135,9 +151,15 @@ fn a_forged_signature_is_rejected() {
     })
     .expect_err("forged");
     assert!(
-        matches!(err, SyncError::Change(ChangeRejected::BadSignature { .. })),
+        matches!(
+            err,
+            SyncError::Change(ChangeRefused::Signature(
+                ChangeRejected::BadSignature { .. }
+            ))
+        ),
         "{err}"
     );
+    assert!(err.ends_session());
     assert_eq!(b.get("agenda"), None);
 }
 
@@ -158,17 +180,16 @@ fn a_node_refuses_to_send_a_change_it_holds_no_signature_for() {
     a.sigs.clear(); // as if the store had lost them
     let (mut sa, mut sb) = (State::new(), State::new());
     // The first message only announces heads; the changes follow the reply.
-    let hello = generate(&mut a.doc, &mut sa, |_| None)
+    let hello = generate(&mut a.doc, &mut sa, false, |_| None)
         .expect("no changes yet")
         .expect("a message");
     assert!(hello.signatures.is_empty());
-    receive_verified(&doc_id(), &mut b.doc, &mut sb, &hello, |_: &DeviceId| true)
-        .expect("heads only");
-    let reply = generate(&mut b.doc, &mut sb, |_| None)
+    recv(&mut b.doc, &mut sb, &hello, |_: &DeviceId| true).expect("heads only");
+    let reply = generate(&mut b.doc, &mut sb, false, |_| None)
         .expect("b has nothing to sign")
         .expect("a reply");
-    receive_verified(&doc_id(), &mut a.doc, &mut sa, &reply, |_: &DeviceId| true).expect("reply");
-    let err = generate(&mut a.doc, &mut sa, |_| None).expect_err("unsigned local change");
+    recv(&mut a.doc, &mut sa, &reply, |_: &DeviceId| true).expect("reply");
+    let err = generate(&mut a.doc, &mut sa, false, |_| None).expect_err("unsigned local change");
     assert!(matches!(err, SyncError::UnsignedLocalChange(_)), "{err}");
 }
 
@@ -180,8 +201,7 @@ fn a_garbage_message_is_rejected_before_automerge_sees_it() {
         message: vec![0x42, 0x00, 0x00, 0x01, 0x00, 0x03, 0x01, 0x00, 0x01, 0x00],
         signatures: vec![],
     };
-    let err = receive_verified(&doc_id(), &mut b.doc, &mut state, &bad, |_: &DeviceId| true)
-        .expect_err("crasher");
+    let err = recv(&mut b.doc, &mut state, &bad, |_: &DeviceId| true).expect_err("crasher");
     assert!(matches!(err, SyncError::Message(_)), "{err}");
     assert_eq!(state, State::new());
 }
@@ -196,6 +216,9 @@ struct Listed {
 impl WriteRule for Listed {
     fn may_write(&self, author: &DeviceId) -> bool {
         *author == self.first || self.learned.contains(&author.to_string())
+    }
+    fn learns(&self) -> bool {
+        true
     }
     fn learn(&mut self, accepted: &AutoCommit) {
         use automerge::ReadDoc;
@@ -222,14 +245,15 @@ fn a_writer_added_earlier_in_the_same_message_is_accepted_but_a_self_added_one_i
     for _ in 0..6 {
         let sigs = s2.sigs.clone();
         if let Some(m) =
-            generate(&mut s2.doc, &mut s2_state, |h| sigs.get(h).copied()).expect("gen")
+            generate(&mut s2.doc, &mut s2_state, false, |h| sigs.get(h).copied()).expect("gen")
         {
-            receive_verified(&doc_id(), &mut b.doc, &mut sb, &m, rule())
-                .expect("accepted in rounds");
+            recv(&mut b.doc, &mut sb, &m, rule()).expect("accepted in rounds");
         }
         let bsigs = b.sigs.clone();
-        if let Some(m) = generate(&mut b.doc, &mut sb, |h| bsigs.get(h).copied()).expect("gen") {
-            receive_verified(&doc_id(), &mut s2.doc, &mut s2_state, &m, rule()).expect("reply");
+        if let Some(m) =
+            generate(&mut b.doc, &mut sb, false, |h| bsigs.get(h).copied()).expect("gen")
+        {
+            recv(&mut s2.doc, &mut s2_state, &m, rule()).expect("reply");
         }
     }
     assert_eq!(b.get("by-s2").as_deref(), Some("hello"));
@@ -244,20 +268,22 @@ fn a_writer_added_earlier_in_the_same_message_is_accepted_but_a_self_added_one_i
     let mut refused = false;
     for _ in 0..4 {
         let sigs = x.sigs.clone();
-        if let Some(m) = generate(&mut x.doc, &mut sx, |h| sigs.get(h).copied()).expect("gen")
-            && let Err(e) = receive_verified(&doc_id(), &mut c.doc, &mut sc, &m, rule())
+        if let Some(m) =
+            generate(&mut x.doc, &mut sx, false, |h| sigs.get(h).copied()).expect("gen")
+            && let Err(e) = recv(&mut c.doc, &mut sc, &m, rule())
         {
             assert!(
-                matches!(e, SyncError::Change(ChangeRejected::NotAWriter { .. })),
+                matches!(e, SyncError::Change(ChangeRefused::NotAWriter { .. })),
                 "{e}"
             );
             refused = true;
             break;
         }
         let csigs = c.sigs.clone();
-        if let Some(m) = generate(&mut c.doc, &mut sc, |h| csigs.get(h).copied()).expect("gen") {
-            receive_verified(&doc_id(), &mut x.doc, &mut sx, &m, |_: &DeviceId| true)
-                .expect("reply");
+        if let Some(m) =
+            generate(&mut c.doc, &mut sc, false, |h| csigs.get(h).copied()).expect("gen")
+        {
+            recv(&mut x.doc, &mut sx, &m, |_: &DeviceId| true).expect("reply");
         }
     }
     assert!(refused, "the self-listed writer was never refused");
@@ -265,5 +291,287 @@ fn a_writer_added_earlier_in_the_same_message_is_accepted_but_a_self_added_one_i
         c.get("by-x"),
         None,
         "nothing from the refused message was applied"
+    );
+}
+
+/// A second replica of `r`'s device: the same key and history, so its next
+/// change takes the same sequence number as `r`'s (an equivocating device).
+fn same_device(r: &mut Replica) -> Replica {
+    Replica {
+        key: SecretKey::from_seed(&r.key.to_seed()),
+        doc: r.doc.fork().with_actor(actor_id(&r.key.public())),
+        sigs: r.sigs.clone(),
+    }
+}
+
+/// The message `from` would send to a peer holding nothing, with its change
+/// list replaced by `keep(changes)`.
+fn message_with(
+    from: &mut Replica,
+    keep: impl FnOnce(Vec<Vec<u8>>) -> Vec<Vec<u8>>,
+) -> SignedSyncMessage {
+    let mut changes: Vec<automerge::Change> = from.doc.get_changes(&[]);
+    let chunks: Vec<Vec<u8>> = changes.iter_mut().map(|c| c.bytes().to_vec()).collect();
+    let mut state = State::new();
+    let first = generate(&mut from.doc, &mut state, false, |_| None)
+        .expect("gen")
+        .expect("a message");
+    let mut m = automerge::sync::Message::decode(&first.message).expect("own");
+    m.changes = keep(chunks).into();
+    SignedSyncMessage {
+        message: m.encode(),
+        signatures: from.sigs.iter().map(|(h, s)| (*h, *s)).collect(),
+    }
+}
+
+#[test]
+fn an_equivocating_change_is_refused_with_both_signed_changes_and_nothing_changes() {
+    let (mut m, mut s) = (Replica::new(70), Replica::new(71));
+    m.edit("place", "Leek library");
+    let writers = [m.key.public(), s.key.public()];
+    sync(&mut m, &mut s, &writers, |_| {}).expect("first sync");
+    // The device signs two different next changes: one reaches s.
+    let mut m2 = same_device(&mut m);
+    m.edit("notes", "to the steward");
+    m2.edit("notes", "to the organiser");
+    sync(&mut m, &mut s, &writers, |_| {}).expect("the first version syncs");
+    let heads = s.doc.get_heads();
+    // The other version arrives (with the change both share).
+    let msg = message_with(&mut m2, |c| c);
+    let err =
+        recv(&mut s.doc, &mut State::new(), &msg, |_: &DeviceId| true).expect_err("equivocation");
+    let SyncError::Equivocation(e) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(e.author, m.key.public());
+    assert_eq!(e.seq, 2, "the place, then the two notes at 2");
+    assert!(!err.ends_session(), "an honest relay may carry it");
+    assert_eq!(s.doc.get_heads(), heads, "nothing applied");
+    assert_eq!(s.get("notes").as_deref(), Some("to the steward"));
+    // The receiver completes the proof with the change it holds.
+    let held = s.doc.get_change_by_hash(&e.held).expect("the held change");
+    let proof = crate::trust::change::EquivocationProof {
+        doc: doc_id(),
+        author: e.author,
+        seq: e.seq,
+        first: crate::trust::change::SignedChange {
+            bytes: held.raw_bytes().to_vec(),
+            signature: *s.sigs.get(&e.held).expect("held signature"),
+        },
+        second: e.offered.clone(),
+    };
+    assert_eq!(proof.verify(), Ok(()));
+}
+
+#[test]
+fn two_changes_with_one_sequence_number_in_one_message_are_refused() {
+    let mut m = Replica::new(72);
+    m.edit("place", "Leek library");
+    let mut m2 = same_device(&mut m);
+    m.edit("notes", "one");
+    m2.edit("notes", "two");
+    let extra: Vec<u8> = m2
+        .doc
+        .get_last_local_change()
+        .expect("change")
+        .raw_bytes()
+        .to_vec();
+    let mut msg = message_with(&mut m, |mut c| {
+        c.push(extra);
+        c
+    });
+    msg.signatures.extend(m2.sigs.iter().map(|(h, s)| (*h, *s)));
+    let mut b = Replica::new(73);
+    let err = recv(&mut b.doc, &mut State::new(), &msg, |_: &DeviceId| true).expect_err("two");
+    let SyncError::Equivocation(e) = &err else {
+        panic!("{err}")
+    };
+    assert!(e.held_change.is_some(), "both came in the message");
+    assert!(b.doc.get_heads().is_empty());
+}
+
+#[test]
+fn orphans_are_verified_but_never_applied_or_queued() {
+    let mut a = Replica::new(74);
+    a.edit("one", "1");
+    a.edit("two", "2");
+    let msg = message_with(&mut a, |c| c[1..].to_vec()); // the first is missing
+    let mut b = Replica::new(75);
+    let mut seqs = SeqIndex::default();
+    let r = receive_verified(
+        &doc_id(),
+        &mut b.doc,
+        &mut State::new(),
+        &msg,
+        |_: &DeviceId| true,
+        &mut seqs,
+    )
+    .expect("verified, not applied");
+    assert_eq!((r.verified.len(), r.orphans), (0, 1));
+    assert!(b.doc.get_heads().is_empty());
+    assert!(
+        b.doc.get_missing_deps(&[]).is_empty(),
+        "Automerge queued nothing"
+    );
+    // An orphan with a forged signature, or by a non-writer, is refused.
+    let mut forged = msg.clone();
+    for (_, s) in &mut forged.signatures {
+        s[1] ^= 1;
+    }
+    let err = recv(&mut b.doc, &mut State::new(), &forged, |_: &DeviceId| true).expect_err("f");
+    assert!(err.ends_session(), "{err}");
+    let err = recv(&mut b.doc, &mut State::new(), &msg, |_: &DeviceId| false).expect_err("w");
+    assert!(
+        matches!(err, SyncError::Change(ChangeRefused::NotAWriter { .. })),
+        "{err}"
+    );
+    // An unsigned orphan is refused as well.
+    let mut unsigned = msg;
+    unsigned.signatures.clear();
+    let err = recv(&mut b.doc, &mut State::new(), &unsigned, |_: &DeviceId| {
+        true
+    })
+    .expect_err("u");
+    assert!(matches!(err, SyncError::MissingSignature(_)), "{err}");
+}
+
+#[test]
+fn a_resync_request_brings_back_what_was_dropped() {
+    let (mut a, mut b) = (Replica::new(76), Replica::new(77));
+    for i in 0..5 {
+        a.edit(&format!("k{i}"), "v");
+    }
+    // b drops the first change of a's first message (as a bloom filter false
+    // positive would leave it out), then asks again.
+    let (mut sa, mut sb) = (State::new(), State::new());
+    let mut resync = false;
+    let mut dropped = false;
+    for _ in 0..12 {
+        let sigs = a.sigs.clone();
+        if let Some(mut m) =
+            generate(&mut a.doc, &mut sa, false, |h| sigs.get(h).copied()).expect("g")
+        {
+            let mut decoded = automerge::sync::Message::decode(&m.message).expect("own");
+            if !dropped && decoded.changes.len() > 1 {
+                let rest: Vec<Vec<u8>> =
+                    decoded.changes.iter().skip(1).map(<[u8]>::to_vec).collect();
+                decoded.changes = rest.into();
+                m.message = decoded.encode();
+                dropped = true;
+            }
+            let mut seqs = SeqIndex::of(&mut b.doc);
+            let r = receive_verified(
+                &doc_id(),
+                &mut b.doc,
+                &mut sb,
+                &m,
+                |_: &DeviceId| true,
+                &mut seqs,
+            )
+            .expect("receive");
+            resync = r.orphans > 0;
+        }
+        let bsigs = b.sigs.clone();
+        if let Some(m) =
+            generate(&mut b.doc, &mut sb, resync, |h| bsigs.get(h).copied()).expect("g")
+        {
+            recv(&mut a.doc, &mut sa, &m, |_: &DeviceId| true).expect("reply");
+        }
+    }
+    assert!(dropped);
+    assert_eq!(b.doc.get_heads(), a.doc.get_heads());
+    assert!(b.doc.get_missing_deps(&[]).is_empty());
+}
+
+#[test]
+fn a_compressed_bomb_in_a_message_is_refused_before_automerge_inflates_it() {
+    use std::io::Write;
+    let mut a = Replica::new(78);
+    a.edit("k", "v");
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(&vec![0; 64 << 20]).expect("deflate");
+    let body = e.finish().expect("deflate");
+    let mut bomb = crate::wire::chunks::MAGIC.to_vec();
+    bomb.extend_from_slice(&[0; 4]);
+    bomb.push(2);
+    let mut n = body.len();
+    while n >= 0x80 {
+        bomb.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    bomb.push(n as u8);
+    bomb.extend_from_slice(&body);
+    let msg = message_with(&mut a, |_| vec![bomb]);
+    let mut b = Replica::new(79);
+    let err = recv(&mut b.doc, &mut State::new(), &msg, |_: &DeviceId| true).expect_err("bomb");
+    assert_eq!(
+        err,
+        SyncError::Chunk(crate::wire::chunks::ChunkRejected::TooLarge)
+    );
+    assert!(err.ends_session());
+}
+
+#[test]
+fn changes_travel_one_by_one_even_to_a_peer_that_offers_the_document_format() {
+    let mut a = Replica::new(80);
+    for i in 0..30 {
+        a.edit(&format!("k{i}"), "v");
+    }
+    let mut b = Replica::new(81);
+    let (mut sa, mut sb) = (State::new(), State::new());
+    // b, as Automerge itself would, advertises the whole-document format.
+    for _ in 0..4 {
+        if let Some(m) = b.doc.sync().generate_sync_message(&mut sb) {
+            a.doc
+                .sync()
+                .receive_sync_message(&mut sa, m)
+                .expect("receive");
+        }
+        let sigs = a.sigs.clone();
+        if let Some(m) = generate(&mut a.doc, &mut sa, false, |h| sigs.get(h).copied()).expect("g")
+        {
+            let decoded = automerge::sync::Message::decode(&m.message).expect("own");
+            for c in decoded.changes.iter() {
+                assert!(matches!(c[8], 1 | 2), "chunk type {} sent", c[8]);
+            }
+            recv(&mut b.doc, &mut sb, &m, |_: &DeviceId| true).expect("receive");
+        }
+    }
+    assert_eq!(b.doc.get_heads(), a.doc.get_heads());
+}
+
+#[test]
+fn a_change_that_skips_sequence_numbers_is_refused() {
+    let mut a = Replica::new(82);
+    a.edit("k", "v");
+    // A change claiming sequence 5 with its dependencies met.
+    let base = a.doc.get_last_local_change().expect("change");
+    let mut expanded = {
+        let mut d = a.doc.fork().with_actor(actor_id(&a.key.public()));
+        d.put(ROOT, "later", "x").expect("put");
+        d.commit();
+        d.get_last_local_change().expect("change").decode()
+    };
+    expanded.seq = 5;
+    let gap = automerge::Change::from(expanded);
+    assert_eq!(gap.deps(), &[base.hash()]);
+    let sig = sign_change(&a.key, &doc_id(), &gap).expect("sign");
+    let mut b = Replica::new(83);
+    let mut sb = State::new();
+    let writers = [a.key.public()];
+    sync(&mut a, &mut b, &writers, |_| {}).expect("base");
+    let mut msg = message_with(&mut a, |_| vec![gap.raw_bytes().to_vec()]);
+    msg.signatures.push((gap.hash(), sig));
+    let err = recv(&mut b.doc, &mut sb, &msg, |_: &DeviceId| true).expect_err("gap");
+    assert!(
+        matches!(
+            err,
+            SyncError::SeqGap {
+                seq: 5,
+                expected: 2,
+                ..
+            }
+        ),
+        "{err}"
     );
 }

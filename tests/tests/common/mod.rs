@@ -108,9 +108,9 @@ impl Link {
 }
 
 /// Sends `opening`, then answers each message from the node with
-/// `reply`, until the node says `Bye` or closes: returns its reason (the
-/// `Bye` text, else the connection's close reason), or `None` if neither
-/// happened within `wait`.
+/// `reply`, until the node says `Bye`, stops a document (`DocStop`) or
+/// closes: returns its reason (the message's text, else the connection's
+/// close reason), or `None` if none of these happened within `wait`.
 pub async fn play(
     link: &mut Link,
     opening: Vec<Message>,
@@ -128,7 +128,7 @@ pub async fn play(
             };
             for f in frames {
                 let msg = Message::decode(&f).expect("the node's own messages decode");
-                if let Message::Bye(reason) = &msg {
+                if let Message::Bye(reason) | Message::DocStop { reason, .. } = &msg {
                     return reason.clone();
                 }
                 for r in reply(msg) {

@@ -22,6 +22,7 @@ struct MemStore {
     sigs: HashMap<ChangeHash, [u8; 64]>,
     writers: Vec<DeviceId>,
     stored: usize,
+    refused: Vec<(DocId, String)>,
 }
 
 impl SessionStore for MemStore {
@@ -37,6 +38,9 @@ impl SessionStore for MemStore {
             self.stored += 1;
         }
         Ok(())
+    }
+    fn refused(&mut self, doc: &DocId, why: &SyncError) {
+        self.refused.push((*doc, why.to_string()));
     }
 }
 
@@ -356,4 +360,61 @@ fn an_edit_between_sending_hello_and_reading_the_peers_hello_still_syncs() {
     run(&mut a, &mut sa2, &mut b, &mut sb2, ha, hb);
     assert_eq!(a.heads(), b.heads(), "the edit made in the gap arrived");
     assert!(sa2.is_synced(&mut a.docs) && sb2.is_synced(&mut b.docs));
+}
+
+#[test]
+fn an_equivocation_stops_only_its_document_and_the_rest_converge() {
+    let m = SecretKey::from_seed(&[9; 32]);
+    let mut a = Node::new(10, &[]);
+    let mut b = Node::new(11, &[]);
+    let writers = vec![a.key.public(), b.key.public(), m.public()];
+    a.store.writers = writers.clone();
+    b.store.writers = writers;
+    let meetups = ids()[2];
+    // The member device signs two different first changes to meet-ups:
+    // one reaches a, the other b.
+    for (node, place) in [(&mut a, "Leek library"), (&mut b, "Buxton library")] {
+        let mut d = edit::new_doc().with_actor(actor_id(&m.public()));
+        d.put(ROOT, "place", place).expect("put");
+        d.commit();
+        let c = d.get_last_local_change().expect("change");
+        node.store
+            .sigs
+            .insert(c.hash(), sign_change(&m, &meetups, &c).expect("sign"));
+        node.docs
+            .get_mut(&meetups)
+            .expect("doc")
+            .apply_changes([c])
+            .expect("apply");
+    }
+    // Both also edit the other documents.
+    a.edit(&ids()[0], "by-a");
+    b.edit(&ids()[1], "by-b");
+    let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let fa = sa.start(&mut a.docs, &a.store).expect("start");
+    let fb = sb.start(&mut b.docs, &b.store).expect("start");
+    run(&mut a, &mut sa, &mut b, &mut sb, fa, fb);
+    // Constitution and plan converged; meet-ups stayed forked on both sides.
+    for d in &ids()[..2] {
+        let (ha, hb) = (
+            a.docs.get_mut(d).expect("doc").get_heads(),
+            b.docs.get_mut(d).expect("doc").get_heads(),
+        );
+        assert_eq!(ha, hb);
+    }
+    assert_ne!(
+        a.docs.get_mut(&meetups).expect("doc").get_heads(),
+        b.docs.get_mut(&meetups).expect("doc").get_heads()
+    );
+    for (s, store) in [(&sa, &a.store), (&sb, &b.store)] {
+        let stopped = s.stopped().get(&meetups).expect("meet-ups stopped");
+        assert!(
+            stopped.reason.contains("two different changes"),
+            "{stopped:?}"
+        );
+        assert_eq!(s.stopped().len(), 1, "only meet-ups stopped");
+        // Whichever side found it first kept the proof; the other heard why.
+        assert!(stopped.by_peer || store.refused.iter().any(|(d, _)| *d == meetups));
+    }
+    assert!(sa.is_synced(&mut a.docs) && sb.is_synced(&mut b.docs));
 }
