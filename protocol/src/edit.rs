@@ -44,6 +44,16 @@ pub fn new_doc() -> AutoCommit {
     AutoCommit::new_with_encoding(TEXT_ENCODING)
 }
 
+/// Saves a document as a snapshot: compressed, and never with changes
+/// whose dependencies are missing (Automerge's default keeps them; nothing
+/// unverified or incomplete may reach a snapshot).
+pub fn save_doc(doc: &mut AutoCommit) -> Vec<u8> {
+    doc.save_with_options(automerge::SaveOptions {
+        deflate: true,
+        retain_orphans: false,
+    })
+}
+
 /// Loads a saved document (snapshot or concatenated changes).
 pub fn load_doc(bytes: &[u8]) -> Result<AutoCommit, automerge::AutomergeError> {
     AutoCommit::load_with_options(bytes, LoadOptions::new().text_encoding(TEXT_ENCODING))

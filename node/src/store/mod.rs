@@ -356,7 +356,7 @@ impl Store {
     /// stored changes `doc` contains, in one transaction. A stored change
     /// `doc` lacks (made by another handle since `doc` was loaded) is kept.
     pub fn compact(&self, id: &DocId, doc: &mut AutoCommit) -> Result<(), StoreError> {
-        let snapshot = doc.save();
+        let snapshot = groundwork_protocol::edit::save_doc(doc);
         self.compact_saved(id, doc, &snapshot)
     }
 

@@ -1,0 +1,209 @@
+//! The actor's state as a session sees it: the [`SessionStore`] a
+//! session asks for signatures, write rules, storage, cards and records.
+
+use super::*;
+
+/// The actor's state as a session sees it (everything but the documents
+/// and the sessions, which are borrowed alongside).
+pub(super) struct Host<'a> {
+    pub(super) group: &'a Group,
+    pub(super) index: &'a mut BTreeMap<DocId, (GroupId, DocKind)>,
+    pub(super) devices: &'a Devices,
+    pub(super) cards: &'a mut BTreeMap<GroupId, SignedCard>,
+    pub(super) events: &'a tokio::sync::broadcast::Sender<NodeEvent>,
+    pub(super) changed: BTreeSet<DocId>,
+    pub(super) new_cards: Vec<GroupId>,
+    pub(super) staged_devices: Option<Devices>,
+    pub(super) records: &'a Records,
+    pub(super) offered_records: Vec<Vec<u8>>,
+    /// The scope of the session whose message is being handled.
+    pub(super) scope: Scope,
+}
+
+impl Actor {
+    pub(super) fn split(
+        &mut self,
+    ) -> (
+        Host<'_>,
+        std::sync::MutexGuard<'_, Docs>,
+        &mut BTreeMap<u64, Live>,
+    ) {
+        let Actor {
+            group,
+            index,
+            devices,
+            cards,
+            events,
+            sessions,
+            records,
+            ..
+        } = self;
+        let group: &Group = group;
+        (
+            Host {
+                group,
+                index,
+                devices,
+                cards,
+                events,
+                changed: BTreeSet::new(),
+                new_cards: Vec::new(),
+                staged_devices: None,
+                records,
+                offered_records: Vec::new(),
+                scope: Scope::All,
+            },
+            group.docs(),
+            sessions,
+        )
+    }
+}
+
+impl Host<'_> {
+    /// Keeps a verified card if it is newer than the one held. Returns
+    /// whether the group was not known before.
+    pub(super) fn keep_card(&mut self, card: SignedCard) -> bool {
+        let g = card.card().group;
+        let held = self.cards.get(&g);
+        if held.is_some_and(|h| h.card().seq >= card.card().seq) {
+            return false;
+        }
+        let new = held.is_none();
+        if let Err(e) = self.group.store().put_card(g.as_bytes(), card.bytes()) {
+            tracing::warn!("could not store a group card: {e}");
+            return false;
+        }
+        let _ = self.events.send(NodeEvent::RecordReceived {
+            group: g,
+            what: "group card".into(),
+        });
+        self.cards.insert(g, card);
+        new
+    }
+}
+
+impl SessionStore for Host<'_> {
+    fn signature(&self, hash: &ChangeHash) -> Option<[u8; 64]> {
+        self.group.store().signature(&hash.0).ok().flatten()
+    }
+
+    fn may_write(&self, doc: &DocId, author: &DeviceId) -> bool {
+        let own = self.group.profile().id;
+        let Some((g, kind)) = self.index.get(doc) else {
+            return false;
+        };
+        if *g == own {
+            let devices = self.staged_devices.as_ref().unwrap_or(self.devices);
+            // The group's card (signed by the group key) is the root of
+            // trust: its stewards may write the devices document, and its
+            // writers the documents stewards and organisers keep, even
+            // before this device has synced the devices document.
+            let by_card = self.cards.get(&own).is_some_and(|c| {
+                let card = c.card();
+                match kind {
+                    DocKind::Devices => card.stewards.contains(author),
+                    DocKind::Meetups => card.write_keys.contains(author),
+                    _ => Role::Organiser.may_write(*kind) && card.write_keys.contains(author),
+                }
+            });
+            by_card || devices.may_write(author, *kind)
+        } else {
+            self.cards
+                .get(g)
+                .is_some_and(|c| c.may_write(author, *kind))
+        }
+    }
+
+    fn store(&mut self, doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String> {
+        let stored: Vec<StoredChange> = changes
+            .into_iter()
+            .map(|c| StoredChange {
+                doc: *doc,
+                bytes: c.bytes,
+                hash: c.hash.0,
+                signature: c.signature,
+            })
+            .collect();
+        self.group
+            .store()
+            .commit(&stored, &[])
+            .map_err(|e| e.to_string())?;
+        self.changed.insert(*doc);
+        Ok(())
+    }
+
+    fn learn(&mut self, doc: &DocId, accepted: &AutoCommit) {
+        if *doc == self.group.doc_id(DocKind::Devices) {
+            self.staged_devices = Devices::from_doc(accepted).ok();
+        }
+    }
+
+    fn forget_learned(&mut self) {
+        self.staged_devices = None;
+    }
+
+    fn cards(&self) -> Vec<Vec<u8>> {
+        self.cards.values().map(|c| c.bytes().to_vec()).collect()
+    }
+
+    fn records(&self) -> Vec<Vec<u8>> {
+        self.records.tagged()
+    }
+
+    fn receive_records(&mut self, records: Vec<Vec<u8>>) -> Result<(), String> {
+        // Checked and kept by the actor once the message is handled.
+        self.offered_records.extend(records);
+        Ok(())
+    }
+
+    fn receive_cards(&mut self, cards: Vec<Vec<u8>>) -> Result<Vec<DocId>, String> {
+        let own = self.group.profile().id;
+        // Verify every card first (one bad card refuses the message), then
+        // keep the newer ones in one transaction.
+        let mut fresh: BTreeMap<GroupId, SignedCard> = BTreeMap::new();
+        for bytes in cards {
+            // The card already held comes round from every peer and needs
+            // no second verification (a byte comparison is far cheaper).
+            if self.cards.values().any(|h| h.bytes() == bytes.as_slice()) {
+                continue;
+            }
+            let card = SignedCard::from_bytes(&bytes).map_err(|e| e.to_string())?;
+            let g = card.card().group;
+            let seq = card.card().seq;
+            let held = self.cards.get(&g).or_else(|| fresh.get(&g));
+            if held.is_none_or(|h| h.card().seq < seq) {
+                fresh.insert(g, card);
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<([u8; 32], &[u8])> = fresh
+            .iter()
+            .map(|(g, c)| (*g.as_bytes(), c.bytes()))
+            .collect();
+        // Not fsynced, as for records: a lost card comes back next session.
+        if let Err(e) = self.group.store().put_cards(&rows, false) {
+            tracing::warn!("could not store group cards: {e}");
+            return Ok(Vec::new());
+        }
+        let mut new_docs = Vec::new();
+        for (g, card) in fresh {
+            let _ = self.events.send(NodeEvent::RecordReceived {
+                group: g,
+                what: "group card".into(),
+            });
+            if self.cards.insert(g, card).is_some() {
+                continue;
+            }
+            self.new_cards.push(g);
+            if g != own && self.scope.covers(&g) {
+                for kind in [DocKind::Constitution, DocKind::Plan] {
+                    new_docs.push(DocId::derive(&g, kind));
+                    self.index.insert(DocId::derive(&g, kind), (g, kind));
+                }
+            }
+        }
+        Ok(new_docs)
+    }
+}

@@ -1,0 +1,276 @@
+//! Sessions: opening one per connected peer, feeding it messages, sending
+//! what it answers, and offering every change to every other session.
+
+use super::*;
+
+impl Actor {
+    pub(super) fn open(
+        &mut self,
+        peer: DeviceId,
+        outbound: bool,
+        out: mpsc::Sender<Outgoing>,
+    ) -> Result<(u64, Vec<Message>), String> {
+        let Some(kind) = self.peer_kind(&peer) else {
+            return Err("unknown or revoked device".into());
+        };
+        let dialer = if outbound { self.me } else { peer };
+        // One session per peer: keep the connection the lower id dialed.
+        if let Some((&old, live)) = self.sessions.iter().find(|(_, l)| l.peer == peer) {
+            if dialer < live.dialer {
+                self.end(old, "replaced by another connection".into());
+            } else {
+                return Err("already connected".into());
+            }
+        }
+        let scope = self.scope(&peer, kind);
+        let shared = self.shared_with(kind, &scope);
+        let own = self.group.profile().id;
+        let states = peers::load_states(&self.group, &peer);
+        let mut session = match kind {
+            Peer::GroupDevice(_) => Session::new(own, shared, states),
+            Peer::Outside => Session::linked(own, shared, states),
+        };
+        // The devices document decides who may write the others: sync it first.
+        session.put_first(self.group.doc_id(DocKind::Devices));
+        let (host, mut docs, _) = self.split();
+        let first = session.start(&mut docs, &host);
+        drop((host, docs));
+        let first = first.map_err(|e| e.to_string())?;
+        let id = self.next_session;
+        self.next_session += 1;
+        self.sessions.insert(
+            id,
+            Live {
+                peer,
+                dialer,
+                session,
+                out,
+                scope,
+            },
+        );
+        self.last_error.remove(&peer);
+        let _ = self.events.send(NodeEvent::PeerConnected {
+            device: peer,
+            group: self.peers.get(&peer).and_then(|p| p.group),
+        });
+        let addrs = self
+            .peers
+            .get(&peer)
+            .map(|p| p.addrs.clone())
+            .unwrap_or_default();
+        self.gossip_send(crate::net::gossip::GossipCmd::Peer(peer, addrs));
+        tracing::info!(peer = %peer.fmt_short(), outbound, "session started");
+        Ok((id, first))
+    }
+
+    pub(super) fn incoming(&mut self, session: u64, msg: Message) {
+        let (mut host, mut docs, sessions) = self.split();
+        let Some(live) = sessions.get_mut(&session) else {
+            return;
+        };
+        host.scope = live.scope.clone();
+        let result = live.session.handle(msg, &mut docs, &mut host);
+        let peer = live.peer;
+        let changed = std::mem::take(&mut host.changed);
+        let new_cards = std::mem::take(&mut host.new_cards);
+        let offered = std::mem::take(&mut host.offered_records);
+        // The documents' lock is released before anything else runs.
+        drop((host, docs));
+        match result {
+            Ok(replies) => {
+                for m in replies {
+                    self.send(session, m);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(peer = %peer.fmt_short(), "session ended: {e}");
+                self.last_error.insert(peer, e.to_string());
+                self.end(session, e.to_string());
+            }
+        }
+        if !new_cards.is_empty() {
+            self.after_cards(new_cards, session);
+        }
+        let (fresh, forged) = self.keep_records(offered, false);
+        if let Some(e) = forged {
+            tracing::warn!(peer = %peer.fmt_short(), "refused a record: {e}");
+            self.last_error
+                .insert(peer, format!("refused a record: {e}"));
+            self.end(session, format!("bad record: {e}"));
+        }
+        self.spread_records(fresh, Some(session));
+        self.after_changes(&changed, Some(session));
+    }
+
+    /// Sends a message on a session; a peer too slow to keep up is dropped.
+    pub(super) fn send(&mut self, session: u64, msg: Message) {
+        let Some(live) = self.sessions.get(&session) else {
+            return;
+        };
+        match live.out.try_send(Outgoing::Msg(msg)) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                let peer = live.peer;
+                tracing::warn!(peer = %peer.fmt_short(), "peer is not keeping up; ending its session");
+                self.end(session, "not keeping up".into());
+            }
+            // The connection is already gone; its Closed command follows.
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+
+    /// Ends a session: saves its sync states and tells the connection.
+    pub(super) fn end(&mut self, session: u64, why: String) {
+        if let Some(live) = self.sessions.remove(&session) {
+            self.save_states(&live);
+            let _ = live.out.try_send(Outgoing::Close(why.clone()));
+            let _ = self.events.send(NodeEvent::PeerDisconnected {
+                device: live.peer,
+                reason: Some(why),
+            });
+        }
+    }
+
+    pub(super) fn closed(&mut self, session: u64, why: Option<String>) {
+        if let Some(live) = self.sessions.remove(&session) {
+            self.save_states(&live);
+            if let Some(w) = &why {
+                self.last_error.insert(live.peer, w.clone());
+            }
+            tracing::info!(peer = %live.peer.fmt_short(), "session closed");
+            let _ = self.events.send(NodeEvent::PeerDisconnected {
+                device: live.peer,
+                reason: why,
+            });
+        }
+    }
+
+    pub(super) fn save_states(&self, live: &Live) {
+        if let Err(e) = peers::save_states(&self.group, &live.peer, live.session.states()) {
+            tracing::warn!("could not save sync states: {e}");
+        }
+    }
+
+    /// After documents changed (from a peer or a local edit): refresh what
+    /// depends on them and offer the changes to every other session.
+    pub(super) fn after_changes(&mut self, changed: &BTreeSet<DocId>, except: Option<u64>) {
+        if changed.is_empty() {
+            return;
+        }
+        let own = self.group.profile().id;
+        let devices_id = self.group.doc_id(DocKind::Devices);
+        if changed.contains(&devices_id) {
+            if let Err(e) = self.refresh_devices().and_then(|_| self.refresh_card()) {
+                tracing::warn!("could not refresh devices: {e}");
+            }
+            self.refresh_admission();
+        }
+        for doc in changed {
+            if let Some((g, k)) = self.index.get(doc)
+                && *g == self.group.profile().id
+                && matches!(k, DocKind::Roster | DocKind::Meetups | DocKind::Plan)
+            {
+                self.summary_due = true;
+            }
+            if let Some((g, k)) = self.index.get(doc) {
+                let _ = self.events.send(NodeEvent::DocChanged {
+                    group: *g,
+                    kind: *k,
+                });
+            }
+            self.compact_due.insert(*doc);
+        }
+        let ids: Vec<u64> = self
+            .sessions
+            .keys()
+            .copied()
+            .filter(|s| Some(*s) != except)
+            .collect();
+        for s in ids {
+            for doc in changed {
+                self.push(s, doc);
+            }
+        }
+        let _ = own;
+    }
+
+    pub(super) fn push(&mut self, session: u64, doc: &DocId) {
+        let (host, mut docs, sessions) = self.split();
+        let Some(live) = sessions.get_mut(&session) else {
+            return;
+        };
+        let r = live.session.local_change(doc, &mut docs, &host);
+        drop((host, docs));
+        match r {
+            Ok(msgs) => {
+                for m in msgs {
+                    self.send(session, m);
+                }
+            }
+            Err(e) => self.end(session, e.to_string()),
+        }
+    }
+
+    /// New groups became known from cards: hold their public documents and
+    /// share them with every session.
+    pub(super) fn after_cards(&mut self, groups: Vec<GroupId>, except: u64) {
+        // Cards from peers are stored without an fsync (`receive_cards`).
+        self.unflushed = true;
+        let own = self.group.profile().id;
+        let mut new_docs = Vec::new();
+        // The cards go first, so a peer knows a group before its documents.
+        let cards: Vec<Vec<u8>> = groups
+            .iter()
+            .filter_map(|g| self.cards.get(g).map(|c| c.bytes().to_vec()))
+            .collect();
+        for c in &cards {
+            self.gossip_send(crate::net::gossip::GossipCmd::Broadcast(tagged(
+                KIND_CARD, c,
+            )));
+        }
+        for g in groups {
+            if g == own {
+                continue;
+            }
+            for kind in [DocKind::Constitution, DocKind::Plan] {
+                match self.hold(g, kind) {
+                    Ok(id) => new_docs.push(id),
+                    Err(e) => tracing::warn!("could not hold a document: {e}"),
+                }
+            }
+        }
+        self.refresh_admission();
+        let ids: Vec<u64> = self
+            .sessions
+            .keys()
+            .copied()
+            .filter(|s| *s != except)
+            .collect();
+        for s in ids {
+            let (host, mut docs, sessions) = self.split();
+            let Some(live) = sessions.get_mut(&s) else {
+                continue;
+            };
+            let open = live.session.is_open();
+            let scope = live.scope.clone();
+            let r = live.session.share_more(
+                new_docs
+                    .iter()
+                    .copied()
+                    .filter(|d| host.index.get(d).is_some_and(|(g, _)| scope.covers(g))),
+                &mut docs,
+                &host,
+            );
+            drop((host, docs));
+            match r {
+                Ok(msgs) => {
+                    if open && !cards.is_empty() {
+                        self.send(s, Message::Cards(cards.clone()));
+                    }
+                    msgs.into_iter().for_each(|m| self.send(s, m));
+                }
+                Err(e) => self.end(s, e.to_string()),
+            }
+        }
+    }
+}
