@@ -214,7 +214,9 @@ pub struct NodeControl {
 
 impl NodeControl {
     async fn answer(&self, req: Request) -> Result<Response> {
-        use groundwork_protocol::control::{DocStatus, NodeStatus};
+        use groundwork_protocol::control::{
+            DocStatus, EquivocationStatus, NodeStatus, StoppedSync,
+        };
         Ok(match req {
             Request::Status => {
                 let device = self.handle.with(|a| a.group().device_id()).await?;
@@ -242,6 +244,15 @@ impl NodeControl {
                                         .map(|s| (s.snapshot_bytes + s.pending_bytes) as u64),
                                     peers: Some(peers),
                                     peers_in_sync: Some(peers_in_sync),
+                                    stopped: a
+                                        .doc_stopped(&id)
+                                        .into_iter()
+                                        .map(|(peer, s)| StoppedSync {
+                                            peer,
+                                            reason: s.reason,
+                                            by_peer: s.by_peer,
+                                        })
+                                        .collect(),
                                 }
                             })
                             .collect();
@@ -260,6 +271,19 @@ impl NodeControl {
                                 .map(|s| s.record().clone()),
                             gossip: a.gossip_status(),
                             traffic: Some(traffic),
+                            equivocations: a
+                                .equivocations()
+                                .iter()
+                                .filter_map(|p| {
+                                    let (group, kind) = a.doc_of(&p.doc)?;
+                                    Some(EquivocationStatus {
+                                        device: p.author,
+                                        group,
+                                        kind,
+                                        seq: p.seq,
+                                    })
+                                })
+                                .collect(),
                         })
                     })
                     .await??;

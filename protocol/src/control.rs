@@ -593,6 +593,35 @@ pub struct NodeStatus {
     /// Bytes of sync frames sent and received since the node started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<TrafficStatus>,
+    /// Devices caught signing two different changes with one sequence
+    /// number (the node keeps both as proof). Such a device is broken or
+    /// compromised: a steward should revoke it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub equivocations: Vec<EquivocationStatus>,
+}
+
+/// A device that signed two different changes with one sequence number.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EquivocationStatus {
+    /// The device.
+    pub device: DeviceId,
+    /// The group whose document it is.
+    pub group: GroupId,
+    /// Which document.
+    pub kind: DocKind,
+    /// The sequence number it signed twice.
+    pub seq: u64,
+}
+
+/// A document a session with a peer stopped syncing, and why.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoppedSync {
+    /// The peer.
+    pub peer: DeviceId,
+    /// Why (this node's reason, or the peer's if it stopped).
+    pub reason: String,
+    /// Whether the peer stopped it.
+    pub by_peer: bool,
 }
 
 /// Sync traffic since the node started.
@@ -694,6 +723,10 @@ pub struct DocStatus {
     /// Of those, how many hold the same heads as this node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peers_in_sync: Option<u64>,
+    /// Sessions that stopped syncing it (a change failed verification, or
+    /// the document is forked by an equivocating device).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stopped: Vec<StoppedSync>,
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! Every helper fails with a message that says what was run and what came
 //! back, so a failing test explains itself.
 
+pub mod attacks;
 pub mod people;
 pub mod procfs;
 pub mod stats;
@@ -355,6 +356,16 @@ impl Node {
 }
 
 impl Running {
+    /// The process id of the node.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The node's peak resident memory so far, in KiB (VmHWM).
+    pub fn peak_rss_kib(&self) -> u64 {
+        procfs::proc_sample(self.pid()).map_or(0, |s| s.hwm_kib)
+    }
+
     /// Waits for a stdout line matching `want`, failing the test after `limit`.
     pub fn wait_for_line(
         &mut self,

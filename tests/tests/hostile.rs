@@ -4,22 +4,20 @@
 //! not write. The node ends that session with a reason, applies nothing
 //! from it, and goes on serving everyone else.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ChangeHash, ROOT};
+use automerge::{AutoCommit, ROOT};
 use groundwork_node::datadir::{DataDir, KeyKind};
 use groundwork_protocol::signed::{actor_id, sign_change};
-use groundwork_protocol::sync::VerifiedChange;
-use groundwork_protocol::sync::messages::Message;
-use groundwork_protocol::sync::session::{Docs, Session, SessionStore};
+use groundwork_protocol::sync::session::Docs;
 use groundwork_protocol::wire::frame::{MAX_FRAME_LEN, encode};
-use groundwork_protocol::{DeviceId, DocId, DocKind, GroupId, SecretKey};
+use groundwork_protocol::{DocId, DocKind, GroupId, SecretKey};
 use groundwork_tests::{Node, SYNC_LIMIT};
 use rand::{Rng, SeedableRng};
 
 mod common;
-use common::{Link, play, rt};
+use common::{Attacker, Link, offer, play, rt};
 
 /// A group node running `up`, and a member device whose key the attacker
 /// uses (so it passes the handshake, like a stolen or buggy laptop).
@@ -92,56 +90,6 @@ fn garbage_and_oversized_frames_end_that_session_and_the_node_serves_on() {
     s.a.add_member(&["--name", "Still Serving"]);
     let (_rm, _) = s.member.up();
     s.member.wait_for_member("Still Serving");
-}
-
-/// The attacker's side of a session: signatures come from `sigs`, or are
-/// forged when missing.
-struct Attacker {
-    sigs: HashMap<ChangeHash, [u8; 64]>,
-}
-
-impl SessionStore for Attacker {
-    fn signature(&self, hash: &ChangeHash) -> Option<[u8; 64]> {
-        Some(self.sigs.get(hash).copied().unwrap_or([7; 64]))
-    }
-    fn may_write(&self, _doc: &DocId, _author: &DeviceId) -> bool {
-        true
-    }
-    fn store(&mut self, _doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String> {
-        for c in changes {
-            self.sigs.insert(c.hash, c.signature);
-        }
-        Ok(())
-    }
-}
-
-/// Runs a session that offers one doctored document; returns the node's
-/// `Bye` reason.
-async fn offer(
-    key: &SecretKey,
-    ticket: &str,
-    group: GroupId,
-    doc: DocId,
-    mut docs: Docs,
-    mut store: Attacker,
-) -> String {
-    let mut link = Link::open(key, ticket).await;
-    let mut session = Session::new(group, BTreeSet::from([doc]), BTreeMap::new());
-    let opening = session.start(&mut docs, &store).expect("start");
-    let reason = play(
-        &mut link,
-        opening,
-        |msg| match &msg {
-            // Only the doctored document is played; the rest is ignored.
-            Message::Sync { doc: d, .. } if *d != doc => vec![],
-            _ => session.handle(msg, &mut docs, &mut store).expect("handle"),
-        },
-        SYNC_LIMIT,
-    )
-    .await
-    .unwrap_or_default();
-    link.close().await;
-    reason
 }
 
 fn heads_of(n: &Node, kind: &str) -> u64 {

@@ -208,6 +208,7 @@ impl Sample {
             bytes: Some(1200 * (heads + 1)),
             peers: Some(peers),
             peers_in_sync: Some(in_sync),
+            stopped: Vec::new(),
         };
         let mut documents = vec![
             doc(0, DocKind::Constitution, 1, 2, 2),
@@ -238,6 +239,7 @@ impl Sample {
                 sent: 48_213,
                 received: 1_203_554,
             }),
+            equivocations: Vec::new(),
         };
 
         let body = "# Name\n\

@@ -396,5 +396,33 @@ pub fn print_status(s: &NodeStatus, json: bool, out: &mut Out) -> Result<()> {
     }
     out.table(&["DOCUMENT", "HEADS", "PENDING", "BYTES"], &docs)?;
     out.line("")?;
+    for d in &s.documents {
+        for stop in &d.stopped {
+            out.line(format!(
+                "{} not syncing with {}: {}{}",
+                d.kind,
+                stop.peer.fmt_short(),
+                if stop.by_peer {
+                    "the peer stopped: "
+                } else {
+                    ""
+                },
+                stop.reason
+            ))?;
+        }
+    }
+    for e in &s.equivocations {
+        out.line(format!(
+            "warning: device {} signed two different changes to {} (sequence {}); it is broken \
+             or compromised: a steward should revoke it (groundwork device revoke {})",
+            e.device.fmt_short(),
+            e.kind,
+            e.seq,
+            e.device.fmt_short()
+        ))?;
+    }
+    if s.documents.iter().any(|d| !d.stopped.is_empty()) || !s.equivocations.is_empty() {
+        out.line("")?;
+    }
     print_peers(&s.peers, false, out)
 }

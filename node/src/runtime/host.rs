@@ -18,6 +18,10 @@ pub(super) struct Host<'a> {
     pub(super) offered_records: Vec<Vec<u8>>,
     /// The scope of the session whose message is being handled.
     pub(super) scope: Scope,
+    /// Each document's sequence index, built on first use.
+    pub(super) seqs: &'a mut BTreeMap<DocId, SeqIndex>,
+    /// Messages refused without ending the session, for the actor to act on.
+    pub(super) refused: Vec<(DocId, SyncError)>,
 }
 
 impl Actor {
@@ -36,6 +40,7 @@ impl Actor {
             events,
             sessions,
             records,
+            seqs,
             ..
         } = self;
         let group: &Group = group;
@@ -52,6 +57,8 @@ impl Actor {
                 records,
                 offered_records: Vec::new(),
                 scope: Scope::All,
+                seqs,
+                refused: Vec::new(),
             },
             group.docs(),
             sessions,
@@ -140,6 +147,22 @@ impl SessionStore for Host<'_> {
 
     fn forget_learned(&mut self) {
         self.staged_devices = None;
+    }
+
+    fn learns(&self, doc: &DocId) -> bool {
+        *doc == self.group.doc_id(DocKind::Devices)
+    }
+
+    fn take_seqs(&mut self, doc: &DocId) -> Option<SeqIndex> {
+        self.seqs.remove(doc)
+    }
+
+    fn put_seqs(&mut self, doc: &DocId, seqs: SeqIndex) {
+        self.seqs.insert(*doc, seqs);
+    }
+
+    fn refused(&mut self, doc: &DocId, why: &SyncError) {
+        self.refused.push((*doc, why.clone()));
     }
 
     fn cards(&self) -> Vec<Vec<u8>> {

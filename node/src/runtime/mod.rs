@@ -40,9 +40,10 @@ use groundwork_protocol::records::{
 };
 use groundwork_protocol::schema::{Devices, GroupDocument, Role};
 use groundwork_protocol::share::{Peer, shared_docs};
-use groundwork_protocol::sync::VerifiedChange;
 use groundwork_protocol::sync::messages::Message;
 use groundwork_protocol::sync::session::{Docs, Session, SessionStore};
+use groundwork_protocol::sync::{Equivocation, SeqIndex, SyncError, VerifiedChange};
+use groundwork_protocol::trust::change::{EquivocationProof, SignedChange};
 use groundwork_protocol::{DeviceId, DocId, DocKind, GroupId};
 use tokio::sync::{mpsc, oneshot};
 
@@ -165,6 +166,12 @@ pub struct Actor {
     /// Records or cards were committed without an fsync since the last
     /// durable commit.
     unflushed: bool,
+    /// Each loaded document's sequence index (see `SeqIndex`), built when
+    /// a peer first sends changes to it; dropped when a local edit changes
+    /// the document.
+    seqs: BTreeMap<DocId, SeqIndex>,
+    /// Proofs of devices signing two changes with one sequence number.
+    equivocations: Vec<EquivocationProof>,
 }
 
 impl std::fmt::Debug for Actor {
@@ -173,6 +180,21 @@ impl std::fmt::Debug for Actor {
             .field("me", &self.me)
             .field("sessions", &self.sessions.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// The equivocation proofs in the store (each verified again).
+fn load_equivocations(group: &Group) -> Vec<EquivocationProof> {
+    match group.store().equivocations() {
+        Ok(all) => all
+            .iter()
+            .filter_map(|b| EquivocationProof::decode(b))
+            .filter(|p| p.verify().is_ok())
+            .collect(),
+        Err(e) => {
+            tracing::warn!("could not read the equivocation proofs: {e}");
+            Vec::new()
+        }
     }
 }
 
@@ -231,6 +253,8 @@ impl Actor {
             gossip_neighbours: BTreeSet::new(),
             gossip_received: 0,
             unflushed: false,
+            seqs: BTreeMap::new(),
+            equivocations: load_equivocations(&group),
             group,
         };
         actor.refresh_devices()?;
@@ -308,6 +332,27 @@ impl Actor {
     /// The last error seen with each peer.
     pub fn last_errors(&self) -> &BTreeMap<DeviceId, String> {
         &self.last_error
+    }
+
+    /// Proofs of devices that signed two changes with one sequence number.
+    pub fn equivocations(&self) -> &[EquivocationProof] {
+        &self.equivocations
+    }
+
+    /// The sessions that stopped syncing `doc`: (peer, how it stopped).
+    pub fn doc_stopped(
+        &self,
+        doc: &DocId,
+    ) -> Vec<(DeviceId, groundwork_protocol::sync::session::Stopped)> {
+        self.sessions
+            .values()
+            .filter_map(|l| l.session.stopped().get(doc).map(|s| (l.peer, s.clone())))
+            .collect()
+    }
+
+    /// The group and kind of a loaded document.
+    pub fn doc_of(&self, doc: &DocId) -> Option<(GroupId, DocKind)> {
+        self.index.get(doc).copied()
     }
 
     /// The group cards held.
@@ -646,6 +691,9 @@ impl Actor {
             .into_iter()
             .map(|c| c.doc)
             .collect();
+        for doc in &changed {
+            self.seqs.remove(doc);
+        }
         self.after_changes(&changed, None);
     }
 }

@@ -74,8 +74,12 @@ impl Actor {
         let changed = std::mem::take(&mut host.changed);
         let new_cards = std::mem::take(&mut host.new_cards);
         let offered = std::mem::take(&mut host.offered_records);
+        let refused = std::mem::take(&mut host.refused);
         // The documents' lock is released before anything else runs.
         drop((host, docs));
+        for (doc, why) in refused {
+            self.refused(peer, doc, &why);
+        }
         match result {
             Ok(replies) => {
                 for m in replies {
@@ -100,6 +104,74 @@ impl Actor {
         }
         self.spread_records(fresh, Some(session));
         self.after_changes(&changed, Some(session));
+    }
+
+    /// A peer's message for `doc` was refused and that document stopped
+    /// syncing with it: log it, and keep an equivocation's proof.
+    fn refused(&mut self, peer: DeviceId, doc: DocId, why: &SyncError) {
+        let kind = self.index.get(&doc).map(|(_, k)| *k);
+        let name = kind.map_or_else(|| "a document".to_owned(), |k| k.to_string());
+        tracing::warn!(peer = %peer.fmt_short(), "stopped syncing {name}: {why}");
+        self.last_error.insert(peer, format!("{name}: {why}"));
+        let SyncError::Equivocation(e) = why else {
+            return;
+        };
+        let Some(proof) = self.equivocation_proof(doc, e) else {
+            tracing::warn!("could not complete an equivocation proof");
+            return;
+        };
+        if let Err(err) = proof.verify() {
+            tracing::warn!("an equivocation proof does not verify: {err}");
+            return;
+        }
+        let stored = self.group.store().put_equivocation(
+            doc.as_bytes(),
+            e.author.as_bytes(),
+            e.seq,
+            &proof.encode(),
+        );
+        if let Err(err) = stored {
+            tracing::warn!("could not keep an equivocation proof: {err}");
+        }
+        let known = self
+            .equivocations
+            .iter()
+            .any(|p| p.doc == doc && p.author == e.author && p.seq == e.seq);
+        if !known {
+            tracing::warn!(
+                device = %e.author.fmt_short(),
+                "device signed two different changes to {name} (sequence {}); \
+                 a steward should revoke it",
+                e.seq
+            );
+            self.equivocations.push(proof);
+        }
+    }
+
+    /// The proof of `e`: the change held here (from the document and the
+    /// store) or offered alongside, and the one refused.
+    fn equivocation_proof(&mut self, doc: DocId, e: &Equivocation) -> Option<EquivocationProof> {
+        let first = match &e.held_change {
+            Some(c) => c.clone(),
+            None => {
+                let bytes = self
+                    .group
+                    .docs()
+                    .get_mut(&doc)?
+                    .get_change_by_hash(&e.held)?
+                    .raw_bytes()
+                    .to_vec();
+                let signature = self.group.store().signature(&e.held.0).ok()??;
+                SignedChange { bytes, signature }
+            }
+        };
+        Some(EquivocationProof {
+            doc,
+            author: e.author,
+            seq: e.seq,
+            first,
+            second: e.offered.clone(),
+        })
     }
 
     /// Sends a message on a session; a peer too slow to keep up is dropped.

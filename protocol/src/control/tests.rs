@@ -292,6 +292,11 @@ fn every_response() -> Vec<Response> {
                 bytes: None,
                 peers: Some(2),
                 peers_in_sync: Some(1),
+                stopped: vec![super::StoppedSync {
+                    peer: key(3),
+                    reason: "forked".into(),
+                    by_peer: true,
+                }],
             }],
             affiliation: None,
             gossip: Some(super::GossipStatus {
@@ -303,6 +308,12 @@ fn every_response() -> Vec<Response> {
                 sent: 1200,
                 received: 3400,
             }),
+            equivocations: vec![super::EquivocationStatus {
+                device: key(3),
+                group: key(2),
+                kind: DocKind::Meetups,
+                seq: 7,
+            }],
         }),
         Response::Subscribed,
         Response::error("no member with id 'abc123'"),

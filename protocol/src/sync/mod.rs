@@ -51,7 +51,7 @@ pub struct VerifiedChange {
 }
 
 /// Why a sync step failed.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SyncError {
     /// The message failed validation.

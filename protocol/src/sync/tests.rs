@@ -491,16 +491,8 @@ fn a_compressed_bomb_in_a_message_is_refused_before_automerge_inflates_it() {
     let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     e.write_all(&vec![0; 64 << 20]).expect("deflate");
     let body = e.finish().expect("deflate");
-    let mut bomb = crate::wire::chunks::MAGIC.to_vec();
-    bomb.extend_from_slice(&[0; 4]);
-    bomb.push(2);
-    let mut n = body.len();
-    while n >= 0x80 {
-        bomb.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    bomb.push(n as u8);
-    bomb.extend_from_slice(&body);
+    let bomb =
+        crate::wire::chunks::encode_chunk(crate::wire::chunks::TYPE_COMPRESSED, [0; 4], &body);
     let msg = message_with(&mut a, |_| vec![bomb]);
     let mut b = Replica::new(79);
     let err = recv(&mut b.doc, &mut State::new(), &msg, |_: &DeviceId| true).expect_err("bomb");
@@ -574,4 +566,62 @@ fn a_change_that_skips_sequence_numbers_is_refused() {
         ),
         "{err}"
     );
+}
+
+/// A document with history of its own, as a receiving node holds one.
+fn receiver() -> Replica {
+    let mut r = Replica::new(90);
+    for i in 0..3 {
+        r.edit(&format!("mine{i}"), "v");
+    }
+    r
+}
+
+#[test]
+fn every_known_crasher_is_refused_on_the_receive_path() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sync-crashers");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("crashers folder") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "bin") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).expect("read crasher");
+        let mut r = receiver();
+        let heads = r.doc.get_heads();
+        let msg = SignedSyncMessage {
+            message: bytes,
+            signatures: vec![],
+        };
+        let err = recv(&mut r.doc, &mut State::new(), &msg, |_: &DeviceId| true)
+            .expect_err(&format!("{} was accepted", path.display()));
+        assert!(err.ends_session(), "{}: {err}", path.display());
+        assert_eq!(r.doc.get_heads(), heads, "{}", path.display());
+        seen += 1;
+    }
+    assert!(seen >= 7, "only {seen} crashers in {}", dir.display());
+}
+
+proptest::proptest! {
+    // Mutated real messages with real changes in them, through the whole
+    // receive path: refused, or received without panicking.
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, failure_persistence: None, rng_seed: proptest::test_runner::RngSeed::Fixed(0x6777_7276), ..Default::default() })]
+    #[test]
+    fn mutated_messages_with_changes_are_refused_or_safe(
+        flips in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), 1u8..=255), 1..6),
+        wide in proptest::prelude::any::<bool>(),
+    ) {
+        let mut a = Replica::new(91);
+        for i in 0..4 {
+            a.edit(&format!("k{i}"), &"x".repeat(if wide { 200 } else { 3 }));
+        }
+        let mut msg = message_with(&mut a, |c| c);
+        for (i, x) in flips {
+            let i = i.index(msg.message.len());
+            msg.message[i] ^= x;
+        }
+        let mut b = receiver();
+        let _ = recv(&mut b.doc, &mut State::new(), &msg, |_: &DeviceId| true);
+        let _ = generate(&mut b.doc, &mut State::new(), false, |_| None);
+    }
 }

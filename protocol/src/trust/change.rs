@@ -135,12 +135,60 @@ impl EquivocationProof {
         Ok(())
     }
 
-    /// The two hashes, held first.
-    pub fn hashes(&self) -> Option<(ChangeHash, ChangeHash)> {
-        let h = |c: &SignedChange| Change::try_from(c.bytes.as_slice()).ok().map(|c| c.hash());
-        Some((h(&self.first)?, h(&self.second)?))
+    /// The encoded proof:
+    ///
+    /// ```text
+    /// version 1 | doc 32 | author 32 | seq u64
+    ///           | len u32 | first change | signature 64 | len u32 | second change | signature 64
+    /// ```
+    pub fn encode(&self) -> Vec<u8> {
+        let mut b = vec![PROOF_VERSION];
+        b.extend_from_slice(self.doc.as_bytes());
+        b.extend_from_slice(self.author.as_bytes());
+        b.extend_from_slice(&self.seq.to_be_bytes());
+        for c in [&self.first, &self.second] {
+            b.extend_from_slice(&(c.bytes.len() as u32).to_be_bytes());
+            b.extend_from_slice(&c.bytes);
+            b.extend_from_slice(&c.signature);
+        }
+        b
+    }
+
+    /// Decodes a proof (it still has to [`EquivocationProof::verify`]).
+    pub fn decode(bytes: &[u8]) -> Option<EquivocationProof> {
+        let mut r = bytes;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            let (h, rest) = r.split_at_checked(n)?;
+            r = rest;
+            Some(h)
+        };
+        if take(1)? != [PROOF_VERSION] {
+            return None;
+        }
+        let doc = DocId::from_bytes(take(32)?.try_into().ok()?);
+        let author = DeviceId::from_slice(take(32)?).ok()?;
+        let seq = u64::from_be_bytes(take(8)?.try_into().ok()?);
+        let mut change = || -> Option<SignedChange> {
+            let n = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
+            let bytes = take(n)?.to_vec();
+            let signature = take(SIGNATURE_LEN)?.try_into().ok()?;
+            Some(SignedChange { bytes, signature })
+        };
+        let (first, second) = (change()?, change()?);
+        if !r.is_empty() {
+            return None;
+        }
+        Some(EquivocationProof {
+            doc,
+            author,
+            seq,
+            first,
+            second,
+        })
     }
 }
+
+const PROOF_VERSION: u8 = 1;
 
 #[cfg(test)]
 mod tests {
@@ -237,7 +285,18 @@ mod tests {
         let mut forged = proof.clone();
         forged.second.signature[0] ^= 1;
         assert!(matches!(forged.verify(), Err(ProofInvalid::Change(_))));
-        let wrong_seq = EquivocationProof { seq: 2, ..proof };
+        let wrong_seq = EquivocationProof {
+            seq: 2,
+            ..proof.clone()
+        };
         assert_eq!(wrong_seq.verify(), Err(ProofInvalid::NoConflict));
+        // The codec round-trips and refuses anything else.
+        let bytes = proof.encode();
+        assert_eq!(EquivocationProof::decode(&bytes), Some(proof));
+        assert_eq!(EquivocationProof::decode(&bytes[..bytes.len() - 1]), None);
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(EquivocationProof::decode(&longer), None);
+        assert_eq!(data_encoding::HEXLOWER.encode(&bytes[..1]), "01");
     }
 }

@@ -38,10 +38,14 @@ pub const MAX_OPS: u64 = 2_000_000;
 /// The most predecessor references the changes of one message may hold.
 pub const MAX_PREDS: u64 = 2_000_000;
 
-const TYPE_DOCUMENT: u8 = 0;
-const TYPE_CHANGE: u8 = 1;
-const TYPE_COMPRESSED: u8 = 2;
-const TYPE_BUNDLE: u8 = 3;
+/// Chunk type: a whole document.
+pub const TYPE_DOCUMENT: u8 = 0;
+/// Chunk type: one change.
+pub const TYPE_CHANGE: u8 = 1;
+/// Chunk type: one change, its data DEFLATE-compressed.
+pub const TYPE_COMPRESSED: u8 = 2;
+/// Chunk type: a bundle of changes.
+pub const TYPE_BUNDLE: u8 = 3;
 
 /// Column ids and types of a change's op columns (Automerge's storage format).
 const ACTION_COLUMN: u32 = 4;
@@ -71,7 +75,7 @@ pub enum ChunkRejected {
     #[error("a change entry holds {0} bytes after its chunk")]
     Trailing(usize),
     /// The message's changes inflate to more than [`MAX_INFLATED_BYTES`].
-    #[error("the message's changes inflate to more than {MAX_INFLATED_BYTES} bytes")]
+    #[error("the message's changes inflate to more than {} MiB", MAX_INFLATED_BYTES >> 20)]
     TooLarge,
     /// The compressed data is not valid DEFLATE.
     #[error("a compressed change does not inflate")]
@@ -145,16 +149,7 @@ pub fn decode_change(entry: &[u8], budget: &mut Budget) -> Result<DecodedChange,
             charge(&mut budget.bytes, data.len())?;
             entry.to_vec()
         }
-        TYPE_COMPRESSED => {
-            let inflated = inflate(data, budget)?;
-            let mut chunk = Vec::with_capacity(inflated.len() + 16);
-            chunk.extend_from_slice(&MAGIC);
-            chunk.extend_from_slice(&header.checksum);
-            chunk.push(TYPE_CHANGE);
-            write_uleb(&mut chunk, inflated.len() as u64);
-            chunk.extend_from_slice(&inflated);
-            chunk
-        }
+        TYPE_COMPRESSED => encode_chunk(TYPE_CHANGE, header.checksum, &inflate(data, budget)?),
         TYPE_DOCUMENT => return Err(ChunkRejected::Document),
         TYPE_BUNDLE => return Err(ChunkRejected::Bundle),
         other => return Err(ChunkRejected::UnknownType(other)),
@@ -169,6 +164,19 @@ pub fn decode_change(entry: &[u8], budget: &mut Budget) -> Result<DecodedChange,
         return Err(ChunkRejected::BadChecksum);
     }
     Ok(DecodedChange { change, chunk })
+}
+
+/// A chunk of type `kind` around `data`. (A change chunk's checksum is the
+/// first four bytes of its hash, which covers the uncompressed data, so a
+/// compressed change and its inflated form share one.)
+pub fn encode_chunk(kind: u8, checksum: [u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut chunk = Vec::with_capacity(data.len() + 16);
+    chunk.extend_from_slice(&MAGIC);
+    chunk.extend_from_slice(&checksum);
+    chunk.push(kind);
+    write_uleb(&mut chunk, data.len() as u64);
+    chunk.extend_from_slice(data);
+    chunk
 }
 
 fn charge(left: &mut usize, n: usize) -> Result<(), ChunkRejected> {

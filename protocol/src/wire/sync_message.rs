@@ -28,7 +28,7 @@ const BITS_PER_ENTRY: u32 = 10;
 const NUM_PROBES: u32 = 7;
 
 /// Why a sync message was refused. Any of these ends the peer's session.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SyncMessageRejected {
     /// Over [`MAX_SYNC_MESSAGE_LEN`].

@@ -8,9 +8,14 @@ use std::time::Duration;
 
 use groundwork_node::config::{Config, Relay};
 use groundwork_node::net::{SYNC_ALPN, connect, parse_ticket};
-use groundwork_protocol::SecretKey;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use automerge::ChangeHash;
+use groundwork_protocol::sync::VerifiedChange;
 use groundwork_protocol::sync::messages::Message;
+use groundwork_protocol::sync::session::{Docs, Session, SessionStore};
 use groundwork_protocol::wire::frame::{Decoder, Frame, MAX_FRAME_LEN, encode};
+use groundwork_protocol::{DeviceId, DocId, GroupId, SecretKey};
 use iroh::Endpoint;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 
@@ -86,6 +91,28 @@ impl Link {
         Some(out)
     }
 
+    /// Reads messages until one matches `want` (returned), the node closes
+    /// (`None`), or `wait` passes (`None`).
+    pub async fn until(
+        &mut self,
+        want: impl Fn(&Message) -> bool,
+        wait: Duration,
+    ) -> Option<Message> {
+        tokio::time::timeout(wait, async {
+            loop {
+                for f in self.frames().await? {
+                    let m = Message::decode(&f).expect("the node's own messages decode");
+                    if want(&m) {
+                        return Some(m);
+                    }
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
     /// Why the node closed the connection.
     async fn closed(&self) -> String {
         self.conn.closed().await.to_string()
@@ -139,4 +166,56 @@ pub async fn play(
     })
     .await
     .ok()
+}
+
+/// The attacker's side of a session: signatures come from `sigs`, or are
+/// forged when missing.
+#[derive(Default)]
+pub struct Attacker {
+    /// Signatures of changes the attacker holds.
+    pub sigs: HashMap<ChangeHash, [u8; 64]>,
+}
+
+impl SessionStore for Attacker {
+    fn signature(&self, hash: &ChangeHash) -> Option<[u8; 64]> {
+        Some(self.sigs.get(hash).copied().unwrap_or([7; 64]))
+    }
+    fn may_write(&self, _doc: &DocId, _author: &DeviceId) -> bool {
+        true
+    }
+    fn store(&mut self, _doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String> {
+        for c in changes {
+            self.sigs.insert(c.hash, c.signature);
+        }
+        Ok(())
+    }
+}
+
+/// Runs a session that offers one doctored document; returns the node's
+/// `Bye` reason.
+pub async fn offer(
+    key: &SecretKey,
+    ticket: &str,
+    group: GroupId,
+    doc: DocId,
+    mut docs: Docs,
+    mut store: Attacker,
+) -> String {
+    let mut link = Link::open(key, ticket).await;
+    let mut session = Session::new(group, BTreeSet::from([doc]), BTreeMap::new());
+    let opening = session.start(&mut docs, &store).expect("start");
+    let reason = play(
+        &mut link,
+        opening,
+        |msg| match &msg {
+            // Only the doctored document is played; the rest is ignored.
+            Message::Sync { doc: d, .. } if *d != doc => vec![],
+            _ => session.handle(msg, &mut docs, &mut store).expect("handle"),
+        },
+        groundwork_tests::SYNC_LIMIT,
+    )
+    .await
+    .unwrap_or_default();
+    link.close().await;
+    reason
 }

@@ -23,15 +23,7 @@ fn wire_bytes(doc: &mut AutoCommit) -> Vec<u8> {
     change.bytes().to_vec()
 }
 
-/// A chunk of `kind` around `data`, with any checksum.
-fn chunk(kind: u8, checksum: [u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut c = MAGIC.to_vec();
-    c.extend_from_slice(&checksum);
-    c.push(kind);
-    write_uleb(&mut c, data.len() as u64);
-    c.extend_from_slice(data);
-    c
-}
+use super::encode_chunk as chunk;
 
 fn deflate(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());

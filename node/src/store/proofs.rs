@@ -1,0 +1,38 @@
+//! Proofs of equivocation: two changes one device signed with one
+//! sequence number, kept so a steward can see them and act.
+
+use redb::{ReadableTable, TableDefinition};
+
+use super::{Store, StoreError};
+
+/// (document id, device id, sequence number).
+type ProofKey<'a> = (&'a [u8], &'a [u8], u64);
+
+/// A proof's key to the encoded proof (`EquivocationProof::encode`).
+const EQUIVOCATIONS: TableDefinition<ProofKey, &[u8]> = TableDefinition::new("equivocations");
+
+impl Store {
+    /// Durably keeps a proof (the first one found for its key stays).
+    pub fn put_equivocation(
+        &self,
+        doc: &[u8; 32],
+        device: &[u8; 32],
+        seq: u64,
+        proof: &[u8],
+    ) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        {
+            let mut table = tx.open_table(EQUIVOCATIONS)?;
+            if table.get((&doc[..], &device[..], seq))?.is_none() {
+                table.insert((&doc[..], &device[..], seq), proof)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every proof held.
+    pub fn equivocations(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.scan(EQUIVOCATIONS, |_, v| Some(v.to_vec()))
+    }
+}

@@ -1,0 +1,384 @@
+//! The adversary suite: each attack found against the node, driven
+//! against real nodes on loopback with the harness's raw protocol peer.
+//! For each, what must happen: the node's memory stays bounded, the session
+//! (or the document) ends with a named reason, honest peers keep syncing
+//! (an edit reaches them), and nothing from the attack is stored. Each test
+//! prints its figures (`--nocapture` shows them; docs/benchmarks.md keeps
+//! them).
+
+use std::time::{Duration, Instant};
+
+use groundwork_node::datadir::{DataDir, KeyKind};
+use groundwork_protocol::sync::messages::Message;
+use groundwork_protocol::sync::session::Session;
+use groundwork_protocol::{DeviceId, DocId, DocKind, GroupId, SecretKey};
+use groundwork_tests::attacks::{claiming, deflate_bomb, run_length_bomb, sync_message};
+use groundwork_tests::{Node, Running, SYNC_LIMIT, eventually};
+
+mod common;
+use common::{Link, play, rt};
+
+fn device_key(n: &Node) -> SecretKey {
+    DataDir::new(n.path())
+        .read_key(KeyKind::Device)
+        .expect("device key")
+}
+
+fn group_of(n: &Node) -> GroupId {
+    n.json(&["device", "list"]);
+    n.status()["group"]
+        .as_str()
+        .expect("group")
+        .parse()
+        .expect("group id")
+}
+
+/// A document's heads as `status` shows them.
+fn heads(n: &Node, kind: &str) -> u64 {
+    let s = n.status();
+    s["documents"]
+        .as_array()
+        .and_then(|d| {
+            d.iter()
+                .find(|d| d["kind"] == kind && d["group"] == s["group"])
+                .and_then(|d| d["heads"].as_u64())
+        })
+        .expect("document in status")
+}
+
+/// Opens a sync session as `key` and sends `then` right after the hello;
+/// returns the node's reason for ending it (a `Bye` or `DocStop`) and how
+/// long that took from the attack's last byte.
+fn attack(
+    key: &SecretKey,
+    ticket: &str,
+    group: GroupId,
+    doc: DocId,
+    then: Message,
+) -> (String, Duration) {
+    rt().block_on(async {
+        let mut link = Link::open(key, ticket).await;
+        let mut session = Session::new(group, [doc].into(), Default::default());
+        let mut docs = Default::default();
+        let hello = session
+            .start(&mut docs, &common::Attacker::default())
+            .expect("hello");
+        for m in &hello {
+            link.send(m).await;
+        }
+        link.send(&then).await;
+        let sent = Instant::now();
+        let reason = play(&mut link, vec![], |_| vec![], SYNC_LIMIT)
+            .await
+            .expect("the node answered the attack");
+        let took = sent.elapsed();
+        link.close().await;
+        (reason, took)
+    })
+}
+
+/// How long an edit on `from` takes to reach `to` (a member added on one
+/// is listed on the other).
+fn edit_latency(from: &Node, to: &Node, name: &str) -> Duration {
+    let started = Instant::now();
+    from.add_member(&["--name", name]);
+    to.wait_for_member(name);
+    started.elapsed()
+}
+
+/// A steward node running `up`, an organiser device running `up` synced
+/// with it, and a member device whose key the attacker holds (a stolen or
+/// buggy laptop passes the handshake).
+struct Group {
+    steward: Node,
+    running: Running,
+    ticket: String,
+    organiser: Node,
+    _organiser_running: Running,
+    organiser_ticket: String,
+    member: Node,
+}
+
+fn group(name: &str) -> Group {
+    let steward = Node::founded(name);
+    let (running, ticket) = steward.up();
+    let organiser = Node::join(&steward.invite("organiser"), "organiser laptop");
+    let member = Node::join(&steward.invite("member"), "member laptop");
+    let (organiser_running, organiser_ticket) = organiser.up();
+    Group {
+        steward,
+        running,
+        ticket,
+        organiser,
+        _organiser_running: organiser_running,
+        organiser_ticket,
+        member,
+    }
+}
+
+#[test]
+fn hole_1_a_compressed_change_bomb_is_refused_within_a_memory_bound() {
+    let g = group("Moorlands Climate Action");
+    let key = device_key(&g.member);
+    let gid = group_of(&g.steward);
+    let meetups = DocId::derive(&gid, DocKind::Meetups);
+    let before = g.running.peak_rss_kib();
+    let meetups_heads = heads(&g.steward, "meetups");
+    // 510 KiB on the wire; it inflates to 512 MiB.
+    let bomb = deflate_bomb(512);
+    let wire = bomb.len();
+    let msg = Message::Sync {
+        doc: meetups,
+        body: sync_message(vec![bomb], vec![]),
+    };
+    let (reason, took) = attack(&key, &g.ticket, gid, meetups, msg);
+    let peak = g.running.peak_rss_kib();
+    println!(
+        "compressed bomb: {} KiB on the wire (inflates to 512 MiB); node peak memory {} MiB \
+         (before {} MiB); refused in {} ms: {reason}",
+        wire / 1024,
+        peak / 1024,
+        before / 1024,
+        took.as_millis()
+    );
+    assert!(reason.contains("inflate"), "{reason}");
+    assert!(
+        peak < 256 * 1024,
+        "the node's memory reached {} MiB",
+        peak / 1024
+    );
+    assert_eq!(
+        heads(&g.steward, "meetups"),
+        meetups_heads,
+        "nothing stored"
+    );
+    let latency = edit_latency(&g.steward, &g.organiser, "After The Bomb");
+    println!("honest edit after the bomb: {} ms", latency.as_millis());
+}
+
+#[test]
+fn hole_1_a_run_length_bomb_is_refused_without_walking_it() {
+    let g = group("Sneinton Alchemy");
+    let key = device_key(&g.member);
+    let gid = group_of(&g.steward);
+    let meetups = DocId::derive(&gid, DocKind::Meetups);
+    let msg = Message::Sync {
+        doc: meetups,
+        body: sync_message(vec![run_length_bomb()], vec![]),
+    };
+    let (reason, took) = attack(&key, &g.ticket, gid, meetups, msg);
+    println!(
+        "run-length bomb (65 bytes claiming 10^12 operations): refused in {} ms: {reason}",
+        took.as_millis()
+    );
+    assert!(reason.contains("operations"), "{reason}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let latency = edit_latency(&g.steward, &g.organiser, "After The Runs");
+    println!(
+        "honest edit after the run-length bomb: {} ms",
+        latency.as_millis()
+    );
+}
+
+#[test]
+fn hole_3_an_unsigned_orphan_claiming_the_stewards_next_change_is_refused_and_kept_nowhere() {
+    let g = group("Grapevine");
+    let key = device_key(&g.member);
+    let gid = group_of(&g.steward);
+    let steward: DeviceId = g.steward.device_id().parse().expect("device id");
+    let roster = DocId::derive(&gid, DocKind::Meetups);
+    // A change claiming to be the steward's next one, depending on a change
+    // nobody has (so Automerge would have queued it unverified).
+    let (bytes, hash) = claiming(&steward, 2, automerge::ChangeHash([0xab; 32]));
+    println!("claimed change: {} bytes", bytes.len());
+    let heads_before = heads(&g.organiser, "meetups");
+    for signatures in [vec![], vec![(hash, [7u8; 64])]] {
+        let msg = Message::Sync {
+            doc: roster,
+            body: sync_message(vec![bytes.clone()], signatures),
+        };
+        let (reason, took) = attack(&key, &g.organiser_ticket, gid, roster, msg);
+        println!(
+            "orphan claiming the steward: refused in {} ms: {reason}",
+            took.as_millis()
+        );
+        assert!(
+            reason.contains("without a signature") || reason.contains("bad signature"),
+            "{reason}"
+        );
+    }
+    assert_eq!(heads(&g.organiser, "meetups"), heads_before);
+    // The steward's real next changes still reach the organiser.
+    let latency = edit_latency(&g.steward, &g.organiser, "After The Orphan");
+    let meetup = g.steward.ok(&[
+        "meetup",
+        "add",
+        "--date",
+        "2019-03-07",
+        "--place",
+        "Leek library",
+    ]);
+    assert!(meetup.contains("added"), "{meetup}");
+    eventually("the steward's meet-up on the organiser", SYNC_LIMIT, || {
+        let list = g.organiser.ok(&["meetup", "list"]);
+        if list.contains("Leek library") {
+            Ok(())
+        } else {
+            Err(list)
+        }
+    });
+    println!("honest edit after the orphan: {} ms", latency.as_millis());
+}
+
+/// Waits for `n`'s status to show what an equivocation leaves: `device`
+/// named as having equivocated, and meet-ups stopped with a peer.
+fn wait_forked(n: &Node, device: &str) -> serde_json::Value {
+    eventually("the equivocation in status", SYNC_LIMIT, || {
+        let s = n.status();
+        let named = s["equivocations"].as_array().is_some_and(|e| {
+            e.iter()
+                .any(|e| e["device"] == device && e["kind"] == "meetups")
+        });
+        let stopped = s["documents"].as_array().is_some_and(|d| {
+            d.iter().any(|d| {
+                d["kind"] == "meetups" && d["stopped"].as_array().is_some_and(|s| !s.is_empty())
+            })
+        });
+        if named || stopped {
+            Ok(s)
+        } else {
+            Err(s.to_string())
+        }
+    })
+}
+
+#[test]
+fn hole_2_an_equivocating_device_forks_only_its_document_and_the_group_syncs_on() {
+    // The steward and an organiser, and a member device that signs two
+    // different meet-up changes with one sequence number: one version goes
+    // to the steward while the organiser's laptop is shut, the other to the
+    // organiser while the steward's is.
+    let steward = Node::founded("Cancer Support Salisbury");
+    let (mut running, ticket) = steward.up();
+    let organiser = Node::join(&steward.invite("organiser"), "organiser laptop");
+    let member = Node::join(&steward.invite("member"), "member laptop");
+    let key = device_key(&member);
+    let gid = group_of(&steward);
+    let meetups = DocId::derive(&gid, DocKind::Meetups);
+    let versions = [
+        ("Salisbury library", "steward"),
+        ("Wilton hall", "organiser"),
+    ]
+    .map(|(place, _)| groundwork_tests::attacks::change(&key, &meetups, 1, "place", place, false));
+    let send = |ticket: &str, (bytes, sig): &(Vec<u8>, (automerge::ChangeHash, [u8; 64]))| {
+        rt().block_on(async {
+            let mut link = Link::open(&key, ticket).await;
+            let mut session = Session::new(gid, [meetups].into(), Default::default());
+            let mut docs = Default::default();
+            for m in session
+                .start(&mut docs, &common::Attacker::default())
+                .expect("hello")
+            {
+                link.send(&m).await;
+            }
+            link.send(&Message::Sync {
+                doc: meetups,
+                body: sync_message(vec![bytes.clone()], vec![*sig]),
+            })
+            .await;
+            // The node answers a sync message with its own for the document.
+            let answered = link
+                .until(
+                    |m| matches!(m, Message::Sync { doc, .. } if *doc == meetups),
+                    SYNC_LIMIT,
+                )
+                .await;
+            assert!(answered.is_some(), "the node did not take the change");
+            link.close().await;
+        });
+    };
+    // The organiser's laptop learns of the member device, then shuts.
+    let member_id = member.device_id();
+    let (mut organiser_running, _) = organiser.up();
+    eventually("the member device on the organiser", SYNC_LIMIT, || {
+        let d = organiser.ok(&["device", "list"]);
+        if d.contains(&member_id[..10]) {
+            Ok(())
+        } else {
+            Err(d)
+        }
+    });
+    assert_eq!(organiser_running.stop("TERM"), 0);
+    let meetups_before = heads(&steward, "meetups");
+    send(&ticket, &versions[0]);
+    eventually("the first version on the steward", SYNC_LIMIT, || {
+        let h = heads(&steward, "meetups");
+        if h > meetups_before {
+            Ok(())
+        } else {
+            Err(h.to_string())
+        }
+    });
+    assert_eq!(running.stop("TERM"), 0);
+    let (organiser_running, organiser_ticket) = organiser.up();
+    send(&organiser_ticket, &versions[1]);
+    eventually("the second version on the organiser", SYNC_LIMIT, || {
+        let h = heads(&organiser, "meetups");
+        if h > meetups_before {
+            Ok(())
+        } else {
+            Err(h.to_string())
+        }
+    });
+    // The two laptops meet again.
+    let (_running, _) = steward.up();
+    let met = Instant::now();
+    let s = wait_forked(&steward, &member_id);
+    let o = wait_forked(&organiser, &member_id);
+    println!(
+        "equivocation found {} ms after the laptops met",
+        met.elapsed().as_millis()
+    );
+    for (who, s) in [("steward", &s), ("organiser", &o)] {
+        println!("{who}: {}", s["equivocations"]);
+    }
+    // Every other document goes on syncing, both ways, within seconds.
+    let latency = edit_latency(&steward, &organiser, "Added After The Fork");
+    let started = Instant::now();
+    organiser.ok(&[
+        "plan",
+        "vision",
+        "--text",
+        "A Salisbury where no one faces cancer alone.",
+    ]);
+    eventually("the organiser's plan on the steward", SYNC_LIMIT, || {
+        let p = steward.ok(&["plan", "show"]);
+        if p.contains("no one faces cancer alone") {
+            Ok(())
+        } else {
+            Err(p)
+        }
+    });
+    println!(
+        "after the fork: roster edit steward -> organiser {} ms, plan edit organiser -> steward {} ms",
+        latency.as_millis(),
+        started.elapsed().as_millis()
+    );
+    // Meet-ups stays forked between them, and status says why and who.
+    let s = wait_forked(&steward, &member_id);
+    let stopped = s["documents"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["kind"] == "meetups"))
+        .map(|d| d["stopped"].clone())
+        .expect("meetups");
+    assert!(
+        stopped.to_string().contains("two different changes"),
+        "{stopped}"
+    );
+    let text = steward.ok(&["status"]);
+    assert!(
+        text.contains(&format!("device {}", &member_id[..10])) && text.contains("revoke"),
+        "{text}"
+    );
+    drop(organiser_running);
+}
