@@ -569,7 +569,7 @@ pub fn set_up_joined(
         id: joined.group,
         name: joined.name.clone(),
         area: joined.area.clone(),
-        kind: crate::group::GroupKind::from_slug(&joined.kind),
+        kind: joined.kind,
         founded: joined.founded,
     };
     let g = Group::joined(dir, device, profile, group_key.as_ref())?;

@@ -28,6 +28,59 @@ pub const MAX_CARD_BYTES: usize = 64 * 1024;
 pub const MAX_WRITE_KEYS: usize = 512;
 const HEADER: usize = 32 + 64;
 
+/// What sort of group a card describes (from the programme), as cards and
+/// join replies name it: `local-organising-group`, `social-action-hub` or
+/// `national` (the national body). Any other name makes the card malformed.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupKind {
+    /// A Local Organising Group.
+    #[default]
+    LocalOrganisingGroup,
+    /// A Social Action Hub.
+    SocialActionHub,
+    /// The national body (founded with `national init`).
+    National,
+}
+
+impl GroupKind {
+    /// The name cards, join replies and `--json` output use.
+    pub fn slug(self) -> &'static str {
+        match self {
+            GroupKind::LocalOrganisingGroup => "local-organising-group",
+            GroupKind::SocialActionHub => "social-action-hub",
+            GroupKind::National => "national",
+        }
+    }
+
+    /// Whether this is the national body.
+    pub fn is_national(self) -> bool {
+        self == GroupKind::National
+    }
+}
+
+impl std::fmt::Display for GroupKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GroupKind::LocalOrganisingGroup => "local organising group",
+            GroupKind::SocialActionHub => "social action hub",
+            GroupKind::National => "national body",
+        })
+    }
+}
+
 /// What a group publishes about itself.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,8 +93,8 @@ pub struct GroupCard {
     pub name: String,
     /// Where it organises.
     pub area: Option<String>,
-    /// "local-organising-group", "social-action-hub" or "national".
-    pub kind: String,
+    /// What sort of group it is.
+    pub kind: GroupKind,
     /// Device keys that may write the constitution and plan.
     pub write_keys: Vec<DeviceId>,
     /// Steward device keys: the roots a new device of the group trusts to
@@ -208,7 +261,7 @@ mod tests {
             seq,
             name: "Moorlands Climate Action".into(),
             area: Some("Staffordshire Moorlands".into()),
-            kind: "local-organising-group".into(),
+            kind: GroupKind::LocalOrganisingGroup,
             write_keys: vec![writer],
             stewards: vec![writer],
         };

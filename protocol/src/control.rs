@@ -688,8 +688,8 @@ pub struct DirectoryEntry {
     pub name: String,
     /// Its area.
     pub area: Option<String>,
-    /// local-organising-group, social-action-hub or national.
-    pub kind: String,
+    /// What sort of group it is.
+    pub kind: crate::card::GroupKind,
     /// Active members, from its newest summary, as published (1 to 4
     /// show as `<5`).
     pub members: Option<crate::report::Cell>,

@@ -50,8 +50,8 @@ pub struct Joined {
     pub name: String,
     /// Its area.
     pub area: Option<String>,
-    /// Its kind ("local-organising-group" or "social-action-hub").
-    pub kind: String,
+    /// What sort of group it is.
+    pub kind: crate::card::GroupKind,
     /// When it was founded.
     pub founded: Date,
     /// The role this device now has.
@@ -169,7 +169,7 @@ mod tests {
             group: SecretKey::from_seed(&[1; 32]).public(),
             name: "ACORN Bristol".into(),
             area: Some("Bristol".into()),
-            kind: "social-action-hub".into(),
+            kind: crate::card::GroupKind::SocialActionHub,
             founded: Date::new(2019, 5, 1).expect("date"),
             role: Role::Member,
             group_secret: None,

@@ -151,7 +151,7 @@ pub struct GroupRow {
     /// Its area.
     pub area: Option<String>,
     /// Its kind's slug.
-    pub kind: String,
+    pub kind: crate::card::GroupKind,
     /// Whether the network affiliated it.
     pub affiliated: bool,
     /// The date of its newest summary; `None` if it has published none.
@@ -213,13 +213,10 @@ pub struct Listed {
     /// Its area.
     pub area: Option<String>,
     /// Its kind's slug.
-    pub kind: String,
+    pub kind: crate::card::GroupKind,
     /// Affiliated to this network.
     pub affiliated: bool,
 }
-
-/// The kind slug of the national body, which is not counted as a group.
-pub const NATIONAL_KIND: &str = "national";
 
 /// Builds the report. `latest` holds each group's newest summary;
 /// `history` every summary kept (at most one per group and day is enough).
@@ -231,7 +228,7 @@ pub fn build(
     latest: &BTreeMap<GroupId, MembershipSummary>,
     history: &[MembershipSummary],
 ) -> NetworkReport {
-    let groups: Vec<&Listed> = listed.iter().filter(|l| l.kind != NATIONAL_KIND).collect();
+    let groups: Vec<&Listed> = listed.iter().filter(|l| !l.kind.is_national()).collect();
     let known: BTreeMap<GroupId, &Listed> = groups.iter().map(|l| (l.group, *l)).collect();
     let mut totals = Totals::default();
     let mut areas: BTreeMap<String, (u64, u64, Totals)> = BTreeMap::new();
@@ -251,7 +248,7 @@ pub fn build(
             group: l.group,
             name: l.name.clone(),
             area: l.area.clone(),
-            kind: l.kind.clone(),
+            kind: l.kind,
             affiliated: l.affiliated,
             as_of: s.map(|s| s.as_of),
             members: s.map(|s| Cell::of(s.members)),

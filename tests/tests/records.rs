@@ -154,7 +154,7 @@ fn forged_replayed_stale_and_foreign_records_are_refused_and_logged() {
         seq: 1,
         name: "Sneinton Alchemy".into(),
         area: Some("Nottingham".into()),
-        kind: "social-action-hub".into(),
+        kind: groundwork_protocol::card::GroupKind::SocialActionHub,
         write_keys: vec![],
         stewards: vec![],
     }

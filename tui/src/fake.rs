@@ -8,6 +8,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Mutex, MutexGuard};
 
 use autosurgeon::{Counter, Text};
+use groundwork_protocol::card::GroupKind;
 use groundwork_protocol::control::{
     DirectoryEntry, DocStatus, Event, GossipStatus, MeetupInput, MemberInput, MemberView,
     NodeStatus, PeerStatus, PlanView, SharedDocs, TrafficStatus,
@@ -43,34 +44,34 @@ fn short(n: u64) -> ShortId {
     ShortId::from_entropy((n as u32).wrapping_mul(2_654_435_761))
 }
 
-const GROUPS: [(&str, &str, &str); 8] = [
+const GROUPS: [(&str, &str, GroupKind); 8] = [
     (
         "Community Organisers Birkenhead",
         "Wirral",
-        "local-organising-group",
+        GroupKind::LocalOrganisingGroup,
     ),
-    ("ACORN Bristol", "Bristol", "social-action-hub"),
+    ("ACORN Bristol", "Bristol", GroupKind::SocialActionHub),
     (
         "Latin American Parents Association",
         "London",
-        "local-organising-group",
+        GroupKind::LocalOrganisingGroup,
     ),
     (
         "Moorlands Climate Action",
         "Staffordshire Moorlands",
-        "local-organising-group",
+        GroupKind::LocalOrganisingGroup,
     ),
     (
         "Cancer Support Salisbury",
         "Wiltshire",
-        "local-organising-group",
+        GroupKind::LocalOrganisingGroup,
     ),
-    ("Sneinton Alchemy", "Nottingham", "social-action-hub"),
-    ("The Wharton Trust", "Hartlepool", "social-action-hub"),
+    ("Sneinton Alchemy", "Nottingham", GroupKind::SocialActionHub),
+    ("The Wharton Trust", "Hartlepool", GroupKind::SocialActionHub),
     (
         "Barton Hill Settlement",
         "Bristol",
-        "local-organising-group",
+        GroupKind::LocalOrganisingGroup,
     ),
 ];
 
@@ -105,13 +106,13 @@ pub struct Sample {
     pub shared: BTreeMap<GroupId, SharedDocs>,
 }
 
-fn group_name(i: usize) -> (String, String, String) {
+fn group_name(i: usize) -> (String, String, GroupKind) {
     match GROUPS.get(i) {
-        Some((n, a, k)) => (n.to_string(), a.to_string(), k.to_string()),
+        Some((n, a, k)) => (n.to_string(), a.to_string(), *k),
         None => (
             format!("Local Organising Group {i:03}"),
             format!("Area {:02}", i % 37),
-            "local-organising-group".into(),
+            GroupKind::LocalOrganisingGroup,
         ),
     }
 }
@@ -138,7 +139,7 @@ impl Sample {
                 group,
                 name: name.clone(),
                 area: Some(area.clone()),
-                kind: kind.clone(),
+                kind,
                 affiliated,
             });
             let reporting = i % 9 != 6;

@@ -577,7 +577,7 @@ impl Model {
                     || e.area
                         .as_deref()
                         .is_some_and(|a| a.to_lowercase().contains(&needle))
-                    || e.kind.to_lowercase().contains(&needle)
+                    || e.kind.slug().contains(&needle)
             })
             .collect();
         let (key, desc) = self.sort;

@@ -145,7 +145,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Init { name, area, kind } => {
             let dir = data_dir()?;
-            let g = Group::found(&dir, &name, area.as_deref(), kind, today())?;
+            let g = Group::found(&dir, &name, area.as_deref(), kind.into(), today())?;
             out.line(format!(
                 "founded {} in {}",
                 g.profile().name,

@@ -39,6 +39,25 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// What sort of group `init` founds (the national body is founded with
+/// `national init`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum InitKind {
+    /// A Local Organising Group.
+    LocalOrganisingGroup,
+    /// A Social Action Hub.
+    SocialActionHub,
+}
+
+impl From<InitKind> for GroupKind {
+    fn from(k: InitKind) -> GroupKind {
+        match k {
+            InitKind::LocalOrganisingGroup => GroupKind::LocalOrganisingGroup,
+            InitKind::SocialActionHub => GroupKind::SocialActionHub,
+        }
+    }
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -51,8 +70,8 @@ pub enum Command {
         #[arg(long)]
         area: Option<String>,
         /// What sort of group it is
-        #[arg(long, value_enum, default_value_t = GroupKind::LocalOrganisingGroup)]
-        kind: GroupKind,
+        #[arg(long, value_enum, default_value_t = InitKind::LocalOrganisingGroup)]
+        kind: InitKind,
     },
     /// The roster: add, list, show, edit, remove, import and export members
     #[command(subcommand)]

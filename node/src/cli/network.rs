@@ -220,7 +220,7 @@ pub fn print_directory(
             vec![
                 r.name.clone(),
                 r.area.clone().unwrap_or_else(|| "-".into()),
-                r.kind.replace('-', " "),
+                r.kind.slug().replace('-', " "),
                 r.members.map_or_else(|| "-".into(), |m| m.to_string()),
                 match r.established {
                     Some(true) => "yes",

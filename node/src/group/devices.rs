@@ -184,7 +184,7 @@ impl Group {
             seq: 0,
             name: p.name.clone(),
             area: p.area.clone(),
-            kind: p.kind.slug().into(),
+            kind: p.kind,
             write_keys: GroupCard::write_keys_from(&devices),
             stewards: GroupCard::stewards_from(&devices),
         };

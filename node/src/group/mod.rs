@@ -28,60 +28,7 @@ pub use groundwork_protocol::control::{
 };
 pub use members::{MemberInputExt, validate_email, validate_phone};
 
-/// What sort of group this is (from the programme).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum GroupKind {
-    /// A Local Organising Group.
-    #[default]
-    LocalOrganisingGroup,
-    /// A Social Action Hub.
-    SocialActionHub,
-    /// The national body (founded with `national init`, not `init`).
-    #[value(skip)]
-    National,
-}
-
-impl GroupKind {
-    /// The kind as group cards and join replies name it.
-    pub fn slug(self) -> &'static str {
-        match self {
-            GroupKind::LocalOrganisingGroup => "local-organising-group",
-            GroupKind::SocialActionHub => "social-action-hub",
-            GroupKind::National => "national",
-        }
-    }
-
-    /// The kind a card or join reply names (unknown names read as a local
-    /// organising group).
-    pub fn from_slug(s: &str) -> GroupKind {
-        match s {
-            "social-action-hub" => GroupKind::SocialActionHub,
-            "national" => GroupKind::National,
-            _ => GroupKind::LocalOrganisingGroup,
-        }
-    }
-}
-
-impl std::fmt::Display for GroupKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            GroupKind::LocalOrganisingGroup => "local organising group",
-            GroupKind::SocialActionHub => "social action hub",
-            GroupKind::National => "national body",
-        })
-    }
-}
+pub use groundwork_protocol::card::GroupKind;
 
 /// What the group is called and where it is. Stored in the store's meta table.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

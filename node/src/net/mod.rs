@@ -662,7 +662,7 @@ where
         }
         let theirs = groundwork_protocol::card::SignedCard::from_bytes(&f.payload)
             .map_err(|e| anyhow!("the group's card is invalid: {e}"))?;
-        if theirs.card().kind == "national" {
+        if theirs.card().kind.is_national() {
             bail!("that is a national node, not a group");
         }
         let affiliation = make(&theirs).await?;

@@ -89,7 +89,7 @@ pub(super) fn directory_of<'a>(
                 group: c.group,
                 name: c.name.clone(),
                 area: c.area.clone(),
-                kind: c.kind.clone(),
+                kind: c.kind,
                 members: summary.map(|s| groundwork_protocol::report::Cell::of(s.members)),
                 established: summary.map(|s| s.established),
                 affiliated: records
@@ -126,7 +126,7 @@ pub(super) fn report_of<'a>(
                 group: c.group,
                 name: c.name.clone(),
                 area: c.area.clone(),
-                kind: c.kind.clone(),
+                kind: c.kind,
                 affiliated: records
                     .affiliations
                     .get(&c.group)

@@ -44,7 +44,7 @@ impl Actor {
             group: p.id,
             name: p.name.clone(),
             area: p.area.clone(),
-            kind: p.kind.slug().into(),
+            kind: p.kind,
             founded: p.founded,
             role,
             group_secret,
@@ -97,7 +97,7 @@ impl Actor {
         let is_national = self
             .cards
             .get(&network)
-            .is_some_and(|c| c.card().kind == "national");
+            .is_some_and(|c| c.card().kind.is_national());
         if !is_national {
             return Err("the sending node is not a national node".into());
         }

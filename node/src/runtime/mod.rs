@@ -515,7 +515,7 @@ impl Actor {
         let national = |g: &GroupId| {
             self.cards
                 .get(g)
-                .is_some_and(|c| c.card().kind == crate::group::GroupKind::National.slug())
+                .is_some_and(|c| c.card().kind.is_national())
         };
         if national(&own) || theirs.as_ref().is_some_and(national) {
             Scope::Only([own].into_iter().chain(theirs).collect())

@@ -330,7 +330,7 @@ fn every_response() -> Vec<Response> {
             group: key(6),
             name: "ACORN Bristol".into(),
             area: Some("Bristol".into()),
-            kind: "social-action-hub".into(),
+            kind: crate::card::GroupKind::SocialActionHub,
             members: Some(crate::report::Cell::of(25)),
             established: Some(true),
             affiliated: true,
@@ -352,7 +352,7 @@ fn sample_report() -> crate::report::NetworkReport {
         group: key(6),
         name: "ACORN Bristol".into(),
         area: Some("Bristol".into()),
-        kind: "social-action-hub".into(),
+        kind: crate::card::GroupKind::SocialActionHub,
         affiliated: true,
     }];
     let s = MembershipSummary {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::card::GroupKind;
 use crate::keys::SecretKey;
 
 fn gid(seed: u8) -> GroupId {
@@ -9,12 +10,12 @@ fn day(s: &str) -> Date {
     s.parse().expect("test date")
 }
 
-fn listed(seed: u8, name: &str, area: &str, kind: &str) -> Listed {
+fn listed(seed: u8, name: &str, area: &str, kind: GroupKind) -> Listed {
     Listed {
         group: gid(seed),
         name: name.into(),
         area: Some(area.into()),
-        kind: kind.into(),
+        kind,
         affiliated: seed % 2 == 1,
     }
 }
@@ -54,11 +55,11 @@ fn cells_hide_one_to_four_and_keep_the_rest() {
 #[test]
 fn totals_are_exact_while_each_group_and_area_row_suppresses_small_counts() {
     let listed = [
-        listed(1, "Alpha", "Bristol", "social-action-hub"),
-        listed(2, "Beta", "Bristol", "local-organising-group"),
-        listed(3, "Gamma", "Luton", "local-organising-group"),
-        listed(4, "Quiet", "Luton", "local-organising-group"),
-        listed(9, "Community Organisers", "England", NATIONAL_KIND),
+        listed(1, "Alpha", "Bristol", GroupKind::SocialActionHub),
+        listed(2, "Beta", "Bristol", GroupKind::LocalOrganisingGroup),
+        listed(3, "Gamma", "Luton", GroupKind::LocalOrganisingGroup),
+        listed(4, "Quiet", "Luton", GroupKind::LocalOrganisingGroup),
+        listed(9, "Community Organisers", "England", GroupKind::National),
     ];
     let latest: BTreeMap<GroupId, MembershipSummary> = [
         summary(1, 2, "2026-11-01", 30),
@@ -88,7 +89,7 @@ fn totals_are_exact_while_each_group_and_area_row_suppresses_small_counts() {
         .find(|g| g.name == "Quiet")
         .expect("Quiet");
     assert_eq!((quiet.members, quiet.as_of), (None, None));
-    assert!(r.by_group.iter().all(|g| g.kind != NATIONAL_KIND));
+    assert!(r.by_group.iter().all(|g| g.kind != GroupKind::National));
     let bristol = r
         .by_area
         .iter()
@@ -105,8 +106,8 @@ fn totals_are_exact_while_each_group_and_area_row_suppresses_small_counts() {
 #[test]
 fn growth_counts_each_group_at_its_newest_summary_on_each_day() {
     let listed = [
-        listed(1, "Alpha", "Bristol", "social-action-hub"),
-        listed(2, "Beta", "Luton", "local-organising-group"),
+        listed(1, "Alpha", "Bristol", GroupKind::SocialActionHub),
+        listed(2, "Beta", "Luton", GroupKind::LocalOrganisingGroup),
     ];
     let history = [
         summary(1, 1, "2026-09-01", 10),

@@ -32,7 +32,7 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         if let Some(a) = &e.area {
             about.push(a.clone());
         }
-        about.push(super::network::kind_label(&e.kind).to_string());
+        about.push(super::network::kind_label(e.kind).to_string());
         if e.affiliated {
             about.push("affiliated".into());
         }

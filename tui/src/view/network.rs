@@ -7,15 +7,16 @@ use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
 
 use super::theme::Theme;
 use super::{cell, days_ago, pending};
+use groundwork_protocol::card::GroupKind;
+
 use crate::model::{Link, Model, SortKey};
 
 /// A group kind as the table shows it.
-pub fn kind_label(kind: &str) -> &str {
+pub fn kind_label(kind: GroupKind) -> &'static str {
     match kind {
-        "local-organising-group" => "LOG",
-        "social-action-hub" => "hub",
-        groundwork_protocol::report::NATIONAL_KIND => "nat.",
-        other => other,
+        GroupKind::LocalOrganisingGroup => "LOG",
+        GroupKind::SocialActionHub => "hub",
+        GroupKind::National => "nat.",
     }
 }
 
@@ -83,7 +84,7 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
                     Link::Network => theme.dim(),
                 };
                 let status = match e.established {
-                    _ if e.kind == groundwork_protocol::report::NATIONAL_KIND => {
+                    _ if e.kind.is_national() => {
                         Span::styled("national", theme.dim())
                     }
                     Some(true) => Span::styled("established", theme.good()),
@@ -93,7 +94,7 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
                 Row::new(vec![
                     Line::from(e.name.clone()),
                     Line::from(e.area.clone().unwrap_or_default()),
-                    Line::from(kind_label(&e.kind).to_string()),
+                    Line::from(kind_label(e.kind).to_string()),
                     Line::from(cell(e.members)).alignment(Alignment::Right),
                     Line::from(status),
                     Line::from(days_ago(model.today, e.last_seen)),
@@ -174,7 +175,7 @@ fn draw_detail(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let mut lines = vec![
         Line::styled(e.name.clone(), theme.header()),
         field("area", e.area.clone().unwrap_or_else(|| "–".into())),
-        field("kind", e.kind.clone()),
+        field("kind", e.kind.slug().to_owned()),
         field("affiliated", if e.affiliated { "yes" } else { "no" }.into()),
         field("link", model.link(&e.group).label().into()),
         field("last summary", days_ago(model.today, e.last_seen)),
