@@ -374,6 +374,29 @@ pub enum Request {
         /// The group.
         group: GroupId,
     },
+    /// On a steward device: a one-time link code for another group's
+    /// steward, as a link ticket (`link-code`). Answer:
+    /// [`Response::LinkCode`].
+    LinkCode {
+        /// How long it lasts, in seconds.
+        ttl_secs: u64,
+    },
+    /// Requests to link waiting for this group's steward (`peer
+    /// requests`). Answer: [`Response::LinkRequests`].
+    LinkRequests,
+    /// Accept a waiting request (`peer accept`). Answer:
+    /// [`Response::Peers`] with the new peer.
+    PeerAccept {
+        /// The requesting group's id or device id, or an unambiguous start
+        /// of either.
+        id: String,
+    },
+    /// Refuse a waiting request (`peer refuse`). Answer:
+    /// [`Response::LinkRequests`]: those still waiting.
+    PeerRefuse {
+        /// As for [`Request::PeerAccept`].
+        id: String,
+    },
 }
 
 impl Request {
@@ -411,7 +434,11 @@ impl Request {
             | Request::Affiliate { .. }
             | Request::Network
             | Request::Report
-            | Request::Shared { .. } => &[],
+            | Request::Shared { .. }
+            | Request::LinkCode { .. }
+            | Request::LinkRequests
+            | Request::PeerAccept { .. }
+            | Request::PeerRefuse { .. } => &[],
             Request::DeviceRevoke { .. } => &[DocKind::Devices],
         }
     }
@@ -499,6 +526,10 @@ pub enum Response {
         group: GroupId,
         /// Its name, from its card.
         name: String,
+        /// Whether the group's steward has still to accept the link (the
+        /// affiliation follows when it does).
+        #[serde(default)]
+        pending: bool,
     },
     /// The request failed; nothing was changed.
     Error {
@@ -507,6 +538,15 @@ pub enum Response {
     },
     /// What another group shares.
     Shared(SharedDocs),
+    /// A one-time link code, as a link ticket to give the other group.
+    LinkCode {
+        /// The link ticket (`gwlink…`).
+        text: String,
+        /// When it stops working (seconds since 1970).
+        expires: u64,
+    },
+    /// Requests to link waiting for this group's steward, oldest first.
+    LinkRequests(Vec<LinkRequestView>),
 }
 
 impl Response {
@@ -664,6 +704,26 @@ pub struct PeerStatus {
     /// sync (both sides hold the same heads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_sync: Option<bool>,
+    /// This node asked to link with it, and its steward has not accepted yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub requested: bool,
+}
+
+/// A request to link, waiting for this group's steward.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LinkRequestView {
+    /// The requesting group.
+    pub group: GroupId,
+    /// Its name, area and kind, from its card.
+    pub name: String,
+    /// Its area.
+    pub area: Option<String>,
+    /// What sort of group it is.
+    pub kind: crate::card::GroupKind,
+    /// The device that asked.
+    pub device: DeviceId,
+    /// When it asked (seconds since 1970).
+    pub at: u64,
 }
 
 /// The documents another group shares, as this node holds them: `None`

@@ -44,9 +44,9 @@ pub struct Invite {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InviteParseError {
-    /// It does not start with `gwinvite`.
-    #[error("not an invite (it should start with '{PREFIX}')")]
-    Prefix,
+    /// It does not start with its prefix (`gwinvite`, `gwlink`).
+    #[error("not an invite or link ticket (it should start with '{0}')")]
+    Prefix(&'static str),
     /// The rest is not base32.
     #[error("the invite is damaged (not base32); copy it again")]
     Encoding,
@@ -97,78 +97,30 @@ impl Invite {
         b.push(role_byte(self.role));
         b.extend_from_slice(&self.token);
         b.extend_from_slice(&self.expires.to_be_bytes());
-        let addrs = &self.addrs[..self.addrs.len().min(MAX_ADDRS)];
-        b.push(addrs.len() as u8);
-        for a in addrs {
-            match a.ip() {
-                IpAddr::V4(ip) => {
-                    b.push(4);
-                    b.extend_from_slice(&ip.octets());
-                }
-                IpAddr::V6(ip) => {
-                    b.push(6);
-                    b.extend_from_slice(&ip.octets());
-                }
-            }
-            b.extend_from_slice(&a.port().to_be_bytes());
-        }
-        format!("{PREFIX}{}", base32().encode(&b).to_lowercase())
+        write_addrs(&mut b, &self.addrs);
+        encode_text(&b, PREFIX)
     }
 
     /// Reads invite text (surrounding whitespace is ignored).
     pub fn from_text(text: &str) -> Result<Invite, InviteParseError> {
-        let t = text.trim();
-        let body = t.strip_prefix(PREFIX).ok_or(InviteParseError::Prefix)?;
-        let bytes = base32()
-            .decode(body.to_uppercase().as_bytes())
-            .map_err(|_| InviteParseError::Encoding)?;
-        let mut r = bytes.as_slice();
-        let mut take = |n: usize| -> Result<&[u8], InviteParseError> {
-            let (h, rest) = r.split_at_checked(n).ok_or(InviteParseError::Length)?;
-            r = rest;
-            Ok(h)
-        };
-        let version = take(1)?[0];
+        let bytes = decode_text(text, PREFIX)?;
+        let mut r = Cursor(bytes.as_slice());
+        let version = r.take(1)?[0];
         if version != VERSION {
             return Err(InviteParseError::Version(version));
         }
-        let key =
-            |b: &[u8], what| PublicKey::from_slice(b).map_err(|_| InviteParseError::Field(what));
-        let group = key(take(32)?, "group id")?;
-        let inviter = key(take(32)?, "inviter id")?;
-        let role = match take(1)?[0] {
+        let group = r.key("group id")?;
+        let inviter = r.key("inviter id")?;
+        let role = match r.take(1)?[0] {
             1 => Role::Steward,
             2 => Role::Organiser,
             3 => Role::Member,
             _ => return Err(InviteParseError::Field("role")),
         };
-        let token: [u8; 16] = take(16)?.try_into().map_err(|_| InviteParseError::Length)?;
-        let expires =
-            u64::from_be_bytes(take(8)?.try_into().map_err(|_| InviteParseError::Length)?);
-        let n = usize::from(take(1)?[0]);
-        if n > MAX_ADDRS {
-            return Err(InviteParseError::Field("too many addresses"));
-        }
-        let mut addrs = Vec::with_capacity(n);
-        for _ in 0..n {
-            let ip = match take(1)?[0] {
-                4 => {
-                    let o: [u8; 4] = take(4)?.try_into().map_err(|_| InviteParseError::Length)?;
-                    IpAddr::V4(Ipv4Addr::from(o))
-                }
-                6 => {
-                    let o: [u8; 16] = take(16)?.try_into().map_err(|_| InviteParseError::Length)?;
-                    IpAddr::V6(Ipv6Addr::from(o))
-                }
-                _ => return Err(InviteParseError::Field("address family")),
-            };
-            let port =
-                u16::from_be_bytes(take(2)?.try_into().map_err(|_| InviteParseError::Length)?);
-            addrs.push(SocketAddr::new(ip, port));
-        }
-        if !r.is_empty() {
-            return Err(InviteParseError::Length);
-        }
+        let token = r.array()?;
+        let expires = u64::from_be_bytes(r.array()?);
+        let addrs = r.addrs()?;
+        r.end()?;
         Ok(Invite {
             group,
             inviter,
@@ -177,6 +129,88 @@ impl Invite {
             token,
             expires,
         })
+    }
+}
+
+/// The bytes of a `PREFIX` + base32 text (any case, surrounding space ignored).
+pub(crate) fn decode_text(text: &str, prefix: &'static str) -> Result<Vec<u8>, InviteParseError> {
+    let body = text
+        .trim()
+        .strip_prefix(prefix)
+        .ok_or(InviteParseError::Prefix(prefix))?;
+    base32()
+        .decode(body.to_uppercase().as_bytes())
+        .map_err(|_| InviteParseError::Encoding)
+}
+
+/// `PREFIX` + base32 of `bytes`, lower case.
+pub(crate) fn encode_text(bytes: &[u8], prefix: &str) -> String {
+    format!("{prefix}{}", base32().encode(bytes).to_lowercase())
+}
+
+/// Appends up to [`MAX_ADDRS`] addresses: n, then n × (4|6, ip, port u16).
+pub(crate) fn write_addrs(b: &mut Vec<u8>, addrs: &[SocketAddr]) {
+    let addrs = &addrs[..addrs.len().min(MAX_ADDRS)];
+    b.push(addrs.len() as u8);
+    for a in addrs {
+        match a.ip() {
+            IpAddr::V4(ip) => {
+                b.push(4);
+                b.extend_from_slice(&ip.octets());
+            }
+            IpAddr::V6(ip) => {
+                b.push(6);
+                b.extend_from_slice(&ip.octets());
+            }
+        }
+        b.extend_from_slice(&a.port().to_be_bytes());
+    }
+}
+
+/// Reads the fields of an invite or link ticket in order.
+pub(crate) struct Cursor<'a>(pub(crate) &'a [u8]);
+
+impl Cursor<'_> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&[u8], InviteParseError> {
+        let (h, rest) = self.0.split_at_checked(n).ok_or(InviteParseError::Length)?;
+        self.0 = rest;
+        Ok(h)
+    }
+
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], InviteParseError> {
+        self.take(N)?
+            .try_into()
+            .map_err(|_| InviteParseError::Length)
+    }
+
+    pub(crate) fn key(&mut self, what: &'static str) -> Result<PublicKey, InviteParseError> {
+        PublicKey::from_slice(self.take(32)?).map_err(|_| InviteParseError::Field(what))
+    }
+
+    pub(crate) fn addrs(&mut self) -> Result<Vec<SocketAddr>, InviteParseError> {
+        let n = usize::from(self.take(1)?[0]);
+        if n > MAX_ADDRS {
+            return Err(InviteParseError::Field("too many addresses"));
+        }
+        let mut addrs = Vec::with_capacity(n);
+        for _ in 0..n {
+            let ip = match self.take(1)?[0] {
+                4 => IpAddr::V4(Ipv4Addr::from(self.array::<4>()?)),
+                6 => IpAddr::V6(Ipv6Addr::from(self.array::<16>()?)),
+                _ => return Err(InviteParseError::Field("address family")),
+            };
+            let port = u16::from_be_bytes(self.array()?);
+            addrs.push(SocketAddr::new(ip, port));
+        }
+        Ok(addrs)
+    }
+
+    pub(crate) fn end(&self) -> Result<(), InviteParseError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(InviteParseError::Length)
+        }
     }
 }
 
@@ -245,7 +279,10 @@ mod tests {
     #[test]
     fn damaged_text_says_what_is_wrong() {
         let text = invite().to_text();
-        assert_eq!(Invite::from_text("hello"), Err(InviteParseError::Prefix));
+        assert_eq!(
+            Invite::from_text("hello"),
+            Err(InviteParseError::Prefix("gwinvite"))
+        );
         assert_eq!(
             Invite::from_text("gwinvite!!!"),
             Err(InviteParseError::Encoding)

@@ -13,10 +13,11 @@
 //! - [`date`]: calendar dates as groups write them.
 //! - [`invite`]: one-time, expiring device invites.
 //! - [`join`]: redeeming an invite with the inviting device.
+//! - [`link`]: linking two groups by consent: link tickets, one-time link
+//!   codes and the link protocol's messages.
 //! - [`records`]: signed network records (affiliations, membership summaries).
 //! - [`report`]: network-wide figures from summaries, with small counts suppressed.
 //! - [`schema`]: one typed schema per group document (autosurgeon).
-//! - [`share`]: which documents a peer may receive; the write rule.
 //! - [`signed`]: signing changes and verifying them before they are applied.
 //! - [`sync`]: syncing a document with a peer, verifying every change.
 //! - [`trust`]: every trust rule (who may connect, read, write, link; which
@@ -39,10 +40,10 @@ pub mod ids;
 pub mod invite;
 pub mod join;
 pub mod keys;
+pub mod link;
 pub mod records;
 pub mod report;
 pub mod schema;
-pub mod share;
 pub mod signed;
 pub mod sync;
 pub mod trust;

@@ -245,6 +245,21 @@ pub enum RecordRejected {
     /// An affiliation issued by a network this node does not belong to.
     #[error("affiliation from another network")]
     OtherNetwork,
+    /// About a group this node neither links with nor finds in the
+    /// directory of a network it trusts.
+    #[error("record about a group nobody here linked with and no directory lists")]
+    UnknownGroup,
+    /// More cards than a node holds.
+    #[error("this node already holds {0} group cards")]
+    TooMany(usize),
+    /// An affiliation of this group from a node it is not linked with as
+    /// its national body.
+    #[error("affiliation not issued by a national node linked with this group")]
+    NotFromALinkedNational,
+    /// An affiliation of this group by another network than the one it
+    /// belongs to.
+    #[error("this group is affiliated with network {0}; another network's affiliation is refused")]
+    ReplacesAffiliation(String),
 }
 
 impl RecordRejected {
@@ -257,6 +272,10 @@ impl RecordRejected {
             RecordRejected::Stale { .. }
                 | RecordRejected::Replayed(_)
                 | RecordRejected::OtherNetwork
+                | RecordRejected::UnknownGroup
+                | RecordRejected::TooMany(_)
+                | RecordRejected::NotFromALinkedNational
+                | RecordRejected::ReplacesAffiliation(_)
         )
     }
 }

@@ -481,6 +481,16 @@ impl Node {
         out.trim().to_owned()
     }
 
+    /// A one-time link code from this node's steward, as a link ticket
+    /// (`groundwork link-code`): what another group's `peer add` or the
+    /// national node's `affiliate` needs to link without asking.
+    pub fn link_ticket(&self) -> String {
+        let out = self.ok(&["link-code"]);
+        let t = out.trim().to_owned();
+        assert!(t.starts_with("gwlink"), "not a link ticket: {out}");
+        t
+    }
+
     /// A new data directory that joins with `invite` (and does the first sync).
     pub fn join(invite: &str, label: &str) -> Node {
         let n = Node::new();

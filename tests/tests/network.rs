@@ -14,9 +14,9 @@ fn the_national_node_affiliates_a_group_which_keeps_and_shows_it() {
         .to_owned();
     let (_rn, _) = national.up();
     let group = Node::founded("Community Organisers Birkenhead");
-    let (_rg, ticket) = group.up();
+    let (_rg, _) = group.up();
 
-    let out = national.ok(&["affiliate", &ticket]);
+    let out = national.ok(&["affiliate", &group.link_ticket()]);
     assert!(
         out.contains("affiliated Community Organisers Birkenhead"),
         "{out}"
@@ -88,17 +88,21 @@ fn wait_for_entry(n: &Node, name: &str, members: serde_json::Value) -> serde_jso
 }
 
 #[test]
-fn summaries_reach_the_national_node_across_hops_with_small_counts_suppressed() {
+fn summaries_reach_the_national_node_with_small_counts_suppressed_and_only_from_the_network() {
     let national = Node::new();
     national.ok(&["national", "init", "--name", "Community Organisers"]);
     let (_rn, _) = national.up();
     let a = Node::founded("Moorlands Climate Action");
-    let (_ra, ticket_a) = a.up();
-    national.ok(&["affiliate", &ticket_a]);
-    // B is linked only to A, never to the national node.
+    let (_ra, _) = a.up();
+    national.ok(&["affiliate", &a.link_ticket()]);
+    let c = Node::founded("Grapevine");
+    let (_rc, _) = c.up();
+    national.ok(&["affiliate", &c.link_ticket()]);
+    // B is linked only to A, never to the national node: it is not in the
+    // network, and the national node never hears of it.
     let b = Node::founded("Cancer Support Salisbury");
     let (_rb, _) = b.up();
-    b.ok(&["peer", "add", &ticket_a]);
+    b.ok(&["peer", "add", &a.link_ticket()]);
     let names = ["Ada Obi", "Bea Rinsto", "Cal Morpel"];
     for n in names {
         a.add_member(&[
@@ -109,7 +113,8 @@ fn summaries_reach_the_national_node_across_hops_with_small_counts_suppressed() 
         ]);
     }
     b.add_member(&["--name", "Dev Tamvel", "--phone", "07700 900777"]);
-    // The exact total, once both summaries are in.
+    c.add_member(&["--name", "Eli Varrow"]);
+    // The exact total of the network, once both summaries are in.
     eventually("4 members in the national report", SYNC_LIMIT, || {
         let r = national.json(&["report"]);
         if r["totals"]["members"] == 4 && r["reporting"] == 2 {
@@ -123,18 +128,31 @@ fn summaries_reach_the_national_node_across_hops_with_small_counts_suppressed() 
     let ea = wait_for_entry(&national, "Moorlands Climate Action", "<5".into());
     assert_eq!(ea["affiliated"], true);
     assert_eq!(ea["established"], false);
-    let eb = wait_for_entry(&national, "Cancer Support Salisbury", "<5".into());
-    assert_eq!(eb["affiliated"], false);
+    wait_for_entry(&national, "Grapevine", "<5".into());
     let text = national.ok(&["network"]);
     assert!(text.contains("<5"), "small counts are suppressed: {text}");
     let r = national.json(&["report"]);
     let rows = r["by_group"].as_array().expect("rows");
     assert!(rows.iter().all(|g| g["members"] == "<5"), "{r}");
-    assert_eq!(r["affiliated"], 1);
+    assert_eq!(
+        (r["affiliated"].clone(), r["groups"].clone()),
+        (2.into(), 2.into())
+    );
     let text = national.ok(&["report"]);
     assert!(text.contains("members: 4 "), "{text}");
-    // The group linked only to A still sees the whole directory.
+    // The group linked only to A sees the network's directory through A
+    // (C included, which it never met).
     wait_for_entry(&b, "Moorlands Climate Action", "<5".into());
+    wait_for_entry(&b, "Grapevine", "<5".into());
+    // And the national node never kept B's card or figures: B is in no
+    // directory the national node trusts.
+    wait_for_entry(&a, "Cancer Support Salisbury", "<5".into());
+    let d = national.json(&["network"]);
+    assert!(
+        d.as_array()
+            .is_some_and(|d| d.iter().all(|e| e["name"] != "Cancer Support Salisbury")),
+        "{d}"
+    );
     // Nothing personal reached the national node's data.
     let bytes = national.all_bytes();
     for secret in names
@@ -283,11 +301,11 @@ fn records_travel_by_gossip_and_a_node_that_was_offline_catches_up_by_pull() {
     national.ok(&["national", "init", "--name", "Community Organisers"]);
     let (_rn, _) = national.up();
     let a = Node::founded("Grapevine");
-    let (_ra, ticket_a) = a.up();
+    let (_ra, _) = a.up();
     let b = Node::founded("Rotherfed");
-    let (rb, ticket_b) = b.up();
-    national.ok(&["affiliate", &ticket_a]);
-    national.ok(&["affiliate", &ticket_b]);
+    let (rb, _) = b.up();
+    national.ok(&["affiliate", &a.link_ticket()]);
+    national.ok(&["affiliate", &b.link_ticket()]);
     let network = national.status()["group"].clone();
     // Both groups joined the network's topic, with the national node as
     // their neighbour (the only node they may talk to).

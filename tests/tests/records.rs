@@ -115,6 +115,45 @@ fn signed_summary(group: &SecretKey, seq: u64, members: u64) -> Vec<u8> {
     tagged(KIND_SUMMARY, s.bytes())
 }
 
+/// A card for `group` naming `writers`.
+fn card_of(
+    group: &SecretKey,
+    name: &str,
+    writers: &[DeviceId],
+) -> groundwork_protocol::card::SignedCard {
+    GroupCard {
+        group: group.public(),
+        seq: 1,
+        name: name.into(),
+        area: Some("Nottingham".into()),
+        kind: groundwork_protocol::card::GroupKind::SocialActionHub,
+        write_keys: writers.to_vec(),
+        stewards: writers.to_vec(),
+    }
+    .sign(group)
+    .expect("card")
+}
+
+/// Links with the node behind `ticket` (a link ticket) as `device` of the
+/// group `card` describes, the way `peer add` does.
+fn link_as(device: &SecretKey, card: &groundwork_protocol::card::SignedCard, ticket: &str) {
+    use groundwork_protocol::link::LinkMessage;
+    let answer = common::rt().block_on(async {
+        let ep = groundwork_node::net::bind(device, &common::offline(), None)
+            .await
+            .expect("bind");
+        let (to, addrs, code) = groundwork_node::net::parse_link_target(ticket).expect("ticket");
+        let request = LinkMessage::Request {
+            card: card.bytes().to_vec(),
+            code,
+        };
+        let r = groundwork_node::net::request_link(&ep, &to, &addrs, request).await;
+        ep.close().await;
+        r
+    });
+    assert!(matches!(answer, Ok(LinkMessage::Accepted(_))), "{answer:?}");
+}
+
 /// The directory entry for `name` on `n`.
 fn entry(n: &Node, name: &str) -> Option<Value> {
     n.json(&["network"])
@@ -147,24 +186,30 @@ fn forged_replayed_stale_and_foreign_records_are_refused_and_logged() {
         .parse()
         .expect("group id");
 
-    // A group the node has never heard of, with a card and a summary.
+    let quick = Duration::from_millis(1500);
+    // A group nobody here linked with, and no directory lists: its card
+    // and summary are not kept.
+    let stranger = SecretKey::from_seed(&[41; 32]);
+    let unknown = Offerer {
+        cards: vec![card_of(&stranger, "Rogue Group", &[]).bytes().to_vec()],
+        records: vec![signed_summary(&stranger, 5, 30)],
+    };
+    assert_eq!(offer(&key, &ticket, group, unknown, quick), None);
+    eventually("the unknown group's summary logged", SYNC_LIMIT, || {
+        log_has(&log, "a group nobody here linked with")
+    });
+    assert_eq!(entry(&a, "Rogue Group"), None);
+
+    // A group linked with this one (its steward's device uses a link code
+    // A's steward gave out), with a card and a summary.
     let other = SecretKey::from_seed(&[42; 32]);
-    let card = GroupCard {
-        group: other.public(),
-        seq: 1,
-        name: "Sneinton Alchemy".into(),
-        area: Some("Nottingham".into()),
-        kind: groundwork_protocol::card::GroupKind::SocialActionHub,
-        write_keys: vec![],
-        stewards: vec![],
-    }
-    .sign(&other)
-    .expect("card");
+    let other_device = SecretKey::from_seed(&[43; 32]);
+    let card = card_of(&other, "Sneinton Alchemy", &[other_device.public()]);
+    link_as(&other_device, &card, &a.link_ticket());
     let good = Offerer {
         cards: vec![card.bytes().to_vec()],
         records: vec![signed_summary(&other, 5, 30)],
     };
-    let quick = Duration::from_millis(1500);
     assert_eq!(offer(&key, &ticket, group, good, quick), None);
     let e = eventually("the valid summary in the directory", SYNC_LIMIT, || {
         entry(&a, "Sneinton Alchemy")
@@ -193,13 +238,13 @@ fn forged_replayed_stale_and_foreign_records_are_refused_and_logged() {
         log_has(&log, "replays sequence number 5")
     });
 
-    // An affiliation signed by some other "network": not this group's, so
-    // not used; the directory does not call the group affiliated.
+    // An affiliation signed by some other "network", for a group this
+    // node does not link with: not used.
     let rogue = SecretKey::from_seed(&[66; 32]);
     let affiliation = Signed::sign(
         Affiliation {
             network: rogue.public(),
-            group: other.public(),
+            group: stranger.public(),
             since: "2026-01-01".parse().expect("date"),
             seq: 1,
         },

@@ -241,11 +241,14 @@ fn a_linked_group_gets_the_constitution_and_plan_and_nothing_else() {
         "--text",
         "A town where no one faces cancer alone",
     ]);
-    let (_ra, ticket_a) = a.up();
+    let (_ra, _) = a.up();
     let c = Node::founded("ACORN Bristol");
     let (_rc, _) = c.up();
-    let out = c.ok(&["peer", "add", &ticket_a]);
-    assert!(out.contains("Cancer Support Salisbury"), "{out}");
+    let out = c.ok(&["peer", "add", &a.link_ticket()]);
+    assert!(
+        out.contains("linked with") && out.contains("Cancer Support Salisbury"),
+        "{out}"
+    );
     let ga = group_id(&a);
     let from_a = eventually("A's public documents on C", SYNC_LIMIT, || {
         let docs: Vec<(String, u64)> = held(&c)
@@ -402,19 +405,27 @@ fn join_with_a_used_invite_fails_cleanly() {
 
 #[test]
 fn a_linked_group_relays_another_groups_public_documents_verified_by_its_card() {
-    // A — B — C: A and C are never linked, and never connect.
+    // A — B — C, all in one network: A and C are never linked, and never
+    // connect. C keeps A's card because the network's directory lists A.
+    let national = Node::new();
+    national.ok(&["national", "init", "--name", "Community Organisers"]);
+    no_mdns(&national);
+    let (_rn, _) = national.up();
     let a = Node::founded("English for Action");
     no_mdns(&a);
     a.ok(&["plan", "vision", "--text", "Every learner a leader"]);
-    let (_ra, ticket_a) = a.up();
+    let (_ra, _) = a.up();
     let b = Node::founded("Barton Hill Settlement");
     no_mdns(&b);
-    let (_rb, ticket_b) = b.up();
+    let (_rb, _) = b.up();
     let c = Node::founded("ACORN Sheffield");
     no_mdns(&c);
     let (_rc, _) = c.up();
-    b.ok(&["peer", "add", &ticket_a]);
-    c.ok(&["peer", "add", &ticket_b]);
+    for n in [&a, &b, &c] {
+        national.ok(&["affiliate", &n.link_ticket()]);
+    }
+    b.ok(&["peer", "add", &a.link_ticket()]);
+    c.ok(&["peer", "add", &b.link_ticket()]);
     let ga = group_id(&a);
     eventually(
         "A's constitution and plan on C, through B",

@@ -67,7 +67,11 @@ const GROUPS: [(&str, &str, GroupKind); 8] = [
         GroupKind::LocalOrganisingGroup,
     ),
     ("Sneinton Alchemy", "Nottingham", GroupKind::SocialActionHub),
-    ("The Wharton Trust", "Hartlepool", GroupKind::SocialActionHub),
+    (
+        "The Wharton Trust",
+        "Hartlepool",
+        GroupKind::SocialActionHub,
+    ),
     (
         "Barton Hill Settlement",
         "Bristol",
@@ -193,6 +197,7 @@ impl Sample {
                 last_seen: Some(now() - n * 97),
                 last_error: err.map(str::to_string),
                 in_sync: connected.then_some(in_sync),
+                requested: false,
             };
         let mut peers = vec![peer(1, 0, true, true, None)];
         if groups > 1 {

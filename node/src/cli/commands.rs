@@ -62,19 +62,54 @@ pub fn run(cli: Cli) -> Result<()> {
                         last_seen: Some(rec.last_seen),
                         last_error: None,
                         in_sync: None,
+                        requested: rec.requested,
                     }]
                 }
             };
             for p in peers {
-                out.line(format!(
-                    "linked with node {} of {}",
-                    p.device.fmt_short(),
-                    p.name.unwrap_or_else(|| p
-                        .group
-                        .map_or_else(|| "?".to_owned(), |g| format!("group {}", g.fmt_short())))
-                ))?;
+                super::network::print_link(&p, &mut out)?;
             }
         }
+        Command::Peer(PeerCmd::Requests { json }) => with_target(data_dir()?, |t| {
+            match t.send(Request::LinkRequests)? {
+                Response::LinkRequests(r) => {
+                    super::network::print_requests(&r, json.json, &mut out)?
+                }
+                r => return Err(unexpected(&r)),
+            }
+            Ok(())
+        })?,
+        Command::Peer(PeerCmd::Accept { id }) => with_target(data_dir()?, |t| {
+            match t.send(Request::PeerAccept { id })? {
+                Response::Peers(p) => {
+                    for p in p {
+                        super::network::print_link(&p, &mut out)?;
+                    }
+                }
+                r => return Err(unexpected(&r)),
+            }
+            Ok(())
+        })?,
+        Command::Peer(PeerCmd::Refuse { id }) => with_target(data_dir()?, |t| {
+            match t.send(Request::PeerRefuse { id })? {
+                Response::LinkRequests(r) => out.line(format!(
+                    "refused; {} request{} still waiting",
+                    r.len(),
+                    if r.len() == 1 { "" } else { "s" }
+                ))?,
+                r => return Err(unexpected(&r)),
+            }
+            Ok(())
+        })?,
+        Command::LinkCode { hours } => with_target(data_dir()?, |t| {
+            match t.send(Request::LinkCode {
+                ttl_secs: hours * 3600,
+            })? {
+                Response::LinkCode { text, .. } => out.line(text)?,
+                r => return Err(unexpected(&r)),
+            }
+            Ok(())
+        })?,
         Command::National(NationalCmd::Init { name }) => {
             let dir = data_dir()?;
             let g = Group::found(&dir, &name, None, GroupKind::National, today())?;
@@ -101,9 +136,21 @@ pub fn run(cli: Cli) -> Result<()> {
         })?,
         Command::Affiliate { ticket } => with_target(data_dir()?, |t| {
             match t.send(Request::Affiliate { ticket })? {
-                Response::Affiliated { group, name } => {
-                    out.line(format!("affiliated {name} (group {})", group.fmt_short()))?
-                }
+                Response::Affiliated {
+                    group,
+                    name,
+                    pending: false,
+                } => out.line(format!("affiliated {name} (group {})", group.fmt_short()))?,
+                Response::Affiliated {
+                    group,
+                    name,
+                    pending: true,
+                } => out.line(format!(
+                    "asked {name} (group {}) to link; the affiliation follows once its steward \
+                     accepts (`groundwork peer requests`, then `groundwork peer accept`), or \
+                     affiliate with a link ticket its steward gives you (`groundwork link-code`)",
+                    group.fmt_short()
+                ))?,
                 r => return Err(unexpected(&r)),
             }
             Ok(())

@@ -116,6 +116,13 @@ pub enum Command {
     /// Link with other groups' nodes
     #[command(subcommand)]
     Peer(PeerCmd),
+    /// On a steward device: a one-time link code, printed as a link ticket
+    /// to give another group's steward (their `peer add` then links at once)
+    LinkCode {
+        /// How long the code lasts, in hours
+        #[arg(long, default_value_t = 24 * 7, value_parser = clap::value_parser!(u64).range(1..=24 * 30))]
+        hours: u64,
+    },
     /// The national body
     #[command(subcommand)]
     National(NationalCmd),
@@ -465,14 +472,32 @@ pub enum NationalCmd {
 /// `peer ...`
 #[derive(Debug, Subcommand)]
 pub enum PeerCmd {
-    /// Link with another group's node (or the national node) by its ticket
+    /// Link with another group's node (or the national node): with a link
+    /// ticket its steward gave you (`groundwork link-code`) the groups are
+    /// linked at once; with its plain ticket, its steward is asked to accept
     Add {
-        /// The other node's ticket (from its `groundwork ticket`)
+        /// A link ticket (gwlink…), or the other node's ticket (`groundwork ticket`)
         ticket: String,
     },
-    /// The peers this node knows: the group's devices and linked groups
+    /// The peers this node knows: the group's devices, linked groups, and
+    /// groups asked to link
     List {
         #[command(flatten)]
         json: Json,
+    },
+    /// Requests to link waiting for this group's steward
+    Requests {
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Accept a waiting request: the groups are linked
+    Accept {
+        /// The requesting group's id or device id (or a start of either), from `peer requests`
+        id: String,
+    },
+    /// Refuse a waiting request
+    Refuse {
+        /// The requesting group's id or device id (or a start of either), from `peer requests`
+        id: String,
     },
 }

@@ -121,10 +121,11 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
     })
 }
 
-/// `groundwork peer add TICKET` without a running node: link over a
-/// temporary endpoint, then remember the peer for the next `up`.
+/// `groundwork peer add TICKET` without a running node: ask over a
+/// temporary endpoint, then remember the peer (linked, or asked) for the
+/// next `up`.
 pub fn peer_add(g: &Group, offline: bool, ticket: &str) -> Result<PeerRecord> {
-    let (device, addrs) = crate::net::parse_ticket(ticket)?;
+    let (device, addrs, code) = crate::net::parse_link_target(ticket)?;
     if device == g.device_id() {
         bail!("that is this node's own ticket");
     }
@@ -144,12 +145,22 @@ pub fn peer_add(g: &Group, offline: bool, ticket: &str) -> Result<PeerRecord> {
     g.store().put_card(own.as_bytes(), card.bytes())?;
     let config = crate::config::resolve(g.dir(), offline, None)?;
     let device_key = SecretKey::from_seed(&g.device_key().to_seed());
-    let theirs = runtime()?.block_on(async {
+    let request = groundwork_protocol::link::LinkMessage::Request {
+        card: card.bytes().to_vec(),
+        code,
+    };
+    let answer = runtime()?.block_on(async {
         let ep = crate::net::bind(&device_key, &config, None).await?;
-        let r = crate::net::request_link(&ep, &device, &addrs, card.bytes().to_vec()).await;
+        let r = crate::net::request_link(&ep, &device, &addrs, request).await;
         ep.close().await;
         r
     })?;
+    use groundwork_protocol::link::LinkMessage;
+    let (theirs, linked) = match answer {
+        LinkMessage::Accepted(c) => (c, true),
+        LinkMessage::Pending(c) => (c, false),
+        _ => bail!("the other node sent an unexpected answer"),
+    };
     let their_card = groundwork_protocol::card::SignedCard::from_bytes(&theirs)
         .map_err(|e| anyhow!("the other node's group card is invalid: {e}"))?;
     let group = their_card.card().group;
@@ -161,12 +172,66 @@ pub fn peer_add(g: &Group, offline: bool, ticket: &str) -> Result<PeerRecord> {
         device,
         group: Some(group),
         addrs,
-        linked: true,
+        linked,
+        requested: !linked,
         last_seen: now_secs(),
     };
     g.store()
         .put_peer(device.as_bytes(), &serde_json::to_vec(&rec)?)?;
     Ok(rec)
+}
+
+/// Prints what `peer add` or `peer accept` made of a peer.
+pub fn print_link(p: &PeerStatus, out: &mut Out) -> Result<()> {
+    let who = p.name.clone().unwrap_or_else(|| {
+        p.group
+            .map_or_else(|| "?".to_owned(), |g| format!("group {}", g.fmt_short()))
+    });
+    if p.requested {
+        out.line(format!(
+            "asked {who} (node {}) to link; its steward sees the request in \
+             `groundwork peer requests` and accepts it with `groundwork peer accept`",
+            p.device.fmt_short()
+        ))?;
+    } else {
+        out.line(format!(
+            "linked with node {} of {who}",
+            p.device.fmt_short()
+        ))?;
+    }
+    Ok(())
+}
+
+/// Prints the requests to link waiting for the steward.
+pub fn print_requests(
+    rows: &[groundwork_protocol::control::LinkRequestView],
+    json: bool,
+    out: &mut Out,
+) -> Result<()> {
+    if json {
+        out.json(&rows)?;
+        return Ok(());
+    }
+    if rows.is_empty() {
+        out.line("no requests to link are waiting")?;
+        return Ok(());
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.group.fmt_short(),
+                r.name.clone(),
+                r.area.clone().unwrap_or_else(|| "-".into()),
+                r.kind.slug().replace('-', " "),
+                r.device.fmt_short(),
+            ]
+        })
+        .collect();
+    out.table(&["GROUP", "NAME", "AREA", "KIND", "DEVICE"], &table)?;
+    out.line("")?;
+    out.line("accept one with `groundwork peer accept GROUP`, or `groundwork peer refuse GROUP`")?;
+    Ok(())
 }
 
 /// Prints peers.

@@ -141,6 +141,45 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
         Request::PeerAdd { .. } => Response::error(
             "linking goes through the running node here (start one with `groundwork up`)",
         ),
+        Request::LinkCode { ttl_secs } => {
+            // No node runs: the ticket names the addresses of the last `up`.
+            let ticket: Option<String> = g.meta(crate::daemon::TICKET_KEY)?;
+            let Some(addrs) = ticket.and_then(|t| crate::net::parse_ticket(&t).ok()) else {
+                return Ok(Response::error(
+                    "run `groundwork up` once first, so the link ticket can say where to find this device",
+                ));
+            };
+            let t = g.create_link_code(crate::runtime::now_secs(), ttl_secs, addrs.1)?;
+            Response::LinkCode {
+                text: t.to_text(),
+                expires: t.expires,
+            }
+        }
+        Request::LinkRequests => Response::LinkRequests(crate::daemon::requests(g)?),
+        Request::PeerAccept { id } => {
+            // No node runs: the link is recorded, and the next `up` dials it.
+            g.require_steward()?;
+            let (group, request, card) = g.find_request(&id, crate::runtime::now_secs())?;
+            g.store().put_card(group.as_bytes(), card.bytes())?;
+            let rec = crate::runtime::remember_linked(g, request.device, group, request.addrs)?;
+            g.drop_request(&group)?;
+            Response::Peers(vec![groundwork_protocol::control::PeerStatus {
+                device: rec.device,
+                group: rec.group,
+                name: Some(card.card().name.clone()),
+                connected: false,
+                last_seen: Some(rec.last_seen),
+                last_error: None,
+                in_sync: None,
+                requested: false,
+            }])
+        }
+        Request::PeerRefuse { id } => {
+            g.require_steward()?;
+            let (group, _, _) = g.find_request(&id, crate::runtime::now_secs())?;
+            g.drop_request(&group)?;
+            Response::LinkRequests(crate::daemon::requests(g)?)
+        }
     })
 }
 

@@ -23,7 +23,8 @@ pub enum Layout {
     Affiliated,
     /// Only every other group is affiliated, so linked with the national
     /// node; each of the others links with the group before it and nothing
-    /// else. Its records reach the national node through that neighbour.
+    /// else. It is not in the network: only that neighbour knows it, and it
+    /// learns the network's directory through that neighbour.
     Sparse,
 }
 
@@ -66,15 +67,16 @@ pub struct Running {
 /// How far the network has converged.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Progress {
-    /// Groups in the network.
+    /// Groups running.
     pub groups: usize,
-    /// Group summaries the national node holds.
+    /// Summaries the national node holds of the groups it affiliated.
     pub summaries: usize,
     /// Affiliations the national node holds.
     pub affiliations: usize,
     /// Affiliations the layout asked for.
     pub affiliated: usize,
-    /// Nodes (the national one included) holding every group's card.
+    /// Nodes (the national one included) holding the card of every group
+    /// in the directory (the national node and those it affiliated).
     pub full_directories: usize,
 }
 
@@ -84,7 +86,7 @@ impl std::fmt::Display for Progress {
             f,
             "the national node holds {}/{} summaries and {}/{} affiliations; {}/{} nodes hold the whole directory",
             self.summaries,
-            self.groups,
+            self.affiliated,
             self.affiliations,
             self.affiliated,
             self.full_directories,
@@ -97,7 +99,7 @@ impl Progress {
     /// Every summary and affiliation at the national node, and the whole
     /// directory on every node.
     pub fn converged(&self) -> bool {
-        self.summaries == self.groups
+        self.summaries == self.affiliated
             && self.affiliations == self.affiliated
             && self.full_directories == self.groups + 1
     }
@@ -148,7 +150,9 @@ impl DemoNetwork {
     }
 
     /// Affiliates and links the groups as `layout` says, a few at a time.
-    /// Returns (affiliations, links) made.
+    /// Each link is by consent: the node asked hands out a one-time link
+    /// code (as its steward would, with `groundwork link-code`), and the
+    /// node asking uses it. Returns (affiliations, links) made.
     pub async fn connect(&mut self, layout: Layout) -> Result<(usize, usize)> {
         let national = self.national.control();
         let mut tasks = tokio::task::JoinSet::new();
@@ -156,37 +160,32 @@ impl DemoNetwork {
         for (i, g) in self.groups.iter().enumerate() {
             let mut jobs = Vec::new();
             if layout.affiliates(i) {
-                jobs.push((
-                    national.clone(),
-                    Request::Affiliate {
-                        ticket: g.daemon.ticket(),
-                    },
-                    true,
-                ));
+                jobs.push((national.clone(), g.daemon.control(), true));
             }
             if let Some(n) = layout.neighbour(i) {
-                jobs.push((
-                    g.daemon.control(),
-                    Request::PeerAdd {
-                        ticket: self.groups[n].daemon.ticket(),
-                    },
-                    false,
-                ));
+                jobs.push((g.daemon.control(), self.groups[n].daemon.control(), false));
             }
-            for (control, req, affiliation) in jobs {
+            for (asking, asked, affiliation) in jobs {
                 let name = g.name.clone();
                 let limit = limit.clone();
                 tasks.spawn(async move {
                     let _permit = limit.acquire_owned().await;
-                    match control.request(req).await {
-                        Response::Error { message } => Err(anyhow!(
-                            "{} {name}: {message}",
-                            if affiliation {
-                                "affiliating"
-                            } else {
-                                "linking"
-                            }
-                        )),
+                    let what = if affiliation {
+                        "affiliating"
+                    } else {
+                        "linking"
+                    };
+                    let ticket = match asked.request(Request::LinkCode { ttl_secs: 3600 }).await {
+                        Response::LinkCode { text, .. } => text,
+                        other => bail!("{what} {name}: no link code: {other:?}"),
+                    };
+                    let req = if affiliation {
+                        Request::Affiliate { ticket }
+                    } else {
+                        Request::PeerAdd { ticket }
+                    };
+                    match asking.request(req).await {
+                        Response::Error { message } => Err(anyhow!("{what} {name}: {message}")),
                         _ => Ok(affiliation),
                     }
                 });
@@ -220,39 +219,50 @@ impl DemoNetwork {
         Ok(())
     }
 
-    /// How far the network has converged.
+    /// How far the network has converged. The network is the groups the
+    /// national node affiliated: a group that is not affiliated is known
+    /// only to the groups it links with (`trust::records`).
     pub async fn progress(&self) -> Result<Progress> {
         let ids: BTreeSet<GroupId> = self.groups.iter().map(|g| g.group).collect();
-        let everyone = ids.len() + 1;
         let wanted = ids.clone();
-        let (summaries, affiliations, cards) = self
+        let (summaries, directory) = self
             .national
             .handle()
             .with(move |a| {
                 let r = a.records();
-                (
-                    wanted
-                        .iter()
-                        .filter(|g| r.summaries.get(g).is_some())
-                        .count(),
-                    wanted
-                        .iter()
-                        .filter(|g| r.affiliations.get(g).is_some())
-                        .count(),
-                    a.cards().len(),
-                )
+                let listed: BTreeSet<GroupId> = wanted
+                    .iter()
+                    .filter(|g| r.affiliations.get(g).is_some())
+                    .copied()
+                    .collect();
+                let summaries = listed
+                    .iter()
+                    .filter(|g| r.summaries.get(g).is_some())
+                    .count();
+                let mut directory = listed;
+                directory.insert(a.group().profile().id);
+                (summaries, directory)
             })
             .await?;
-        let mut full = usize::from(cards >= everyone);
+        let holds_directory = |cards: BTreeSet<GroupId>| directory.is_subset(&cards);
+        let national_cards = self
+            .national
+            .handle()
+            .with(|a| a.cards().keys().copied().collect::<BTreeSet<_>>())
+            .await?;
+        let mut full = usize::from(holds_directory(national_cards));
         for g in &self.groups {
-            if g.daemon.handle().with(|a| a.cards().len()).await? >= everyone {
-                full += 1;
-            }
+            let cards = g
+                .daemon
+                .handle()
+                .with(|a| a.cards().keys().copied().collect::<BTreeSet<_>>())
+                .await?;
+            full += usize::from(holds_directory(cards));
         }
         Ok(Progress {
             groups: ids.len(),
             summaries,
-            affiliations,
+            affiliations: directory.len() - 1,
             affiliated: self.affiliated,
             full_directories: full,
         })

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use groundwork_protocol::card::{GroupCard, SignedCard};
 use groundwork_protocol::edit::update;
 use groundwork_protocol::invite::{Invite, InviteRefused, Pending, token_hash};
-use groundwork_protocol::records::{Affiliation, Signed, newer};
+use groundwork_protocol::records::{Affiliation, Signed};
 use groundwork_protocol::schema::{DeviceEntry, Devices, Role};
 use groundwork_protocol::{Date, DeviceId, DocKind, GroupId};
 
@@ -248,31 +248,12 @@ impl Group {
             .map_err(|e| GroupError::Internal(format!("stored affiliation: {e}")))
     }
 
-    /// Keeps an affiliation certificate for this group, from `network`
-    /// (the national node it was received from), if it verifies and is
-    /// newer than the one held.
-    pub fn keep_affiliation(
-        &self,
-        bytes: &[u8],
-        network: &GroupId,
-    ) -> Result<Signed<Affiliation>, String> {
-        let signed = Signed::<Affiliation>::from_bytes(bytes).map_err(|e| e.to_string())?;
-        let a = signed.record();
-        if a.group != self.profile().id {
-            return Err("the affiliation is for another group".into());
-        }
-        if a.network != *network {
-            return Err("the affiliation is not signed by the node that sent it".into());
-        }
-        let held = self.affiliation().map_err(|e| e.to_string())?;
-        let held = held.filter(|h| h.record().network == a.network);
-        if !newer(held.as_ref(), &signed).map_err(|e| e.to_string())? {
-            return Ok(signed);
-        }
+    /// Durably keeps this group's affiliation certificate (the trust rule,
+    /// `trust::records::accept_affiliation`, has accepted it and
+    /// `records::newer` found it newer).
+    pub fn store_affiliation(&self, signed: &Signed<Affiliation>) -> Result<(), GroupError> {
         let hex = data_encoding::HEXLOWER.encode(signed.bytes());
         self.set_meta(AFFILIATION_KEY, serde_json::Value::String(hex))
-            .map_err(|e| e.to_string())?;
-        Ok(signed)
     }
 }
 

@@ -20,12 +20,14 @@ use crate::store::{Store, StoreError, StoredChange};
 mod devices;
 mod documents;
 mod error;
+mod links;
 mod members;
 
 pub use error::GroupError;
 pub use groundwork_protocol::control::{
     ConstitutionUpdate, ImportOutcome, MeetupInput, MemberInput, MemberView, PlanView,
 };
+pub use links::{REQUEST_TTL_SECS, WaitingRequest};
 pub use members::{MemberInputExt, validate_email, validate_phone};
 
 pub use groundwork_protocol::card::GroupKind;

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use groundwork_protocol::join::{JoinReply, JoinRequest};
+use groundwork_protocol::link::LinkMessage;
 use groundwork_protocol::sync::messages::Message;
 use groundwork_protocol::wire::frame::{self, Decoder, Frame, MAX_FRAME_LEN};
 use groundwork_protocol::{DeviceId, SecretKey};
@@ -48,11 +49,6 @@ pub const LINK_ALPN: &[u8] = b"/groundwork/link/1";
 /// The `Bye` reason of a node that is stopping (a clean end, not an error).
 pub const SHUTTING_DOWN: &str = "node shutting down";
 
-/// Frame kinds of the link protocol.
-const LINK_CARD: u8 = 32;
-const LINK_REFUSED: u8 = 33;
-const LINK_AFFILIATION: u8 = 34;
-const LINK_OK: u8 = 35;
 /// Join and link frames are small.
 const SMALL_FRAME: u32 = 128 * 1024;
 /// How long a join or link exchange may take.
@@ -142,17 +138,20 @@ impl Gate {
         Gate { admission }
     }
 
-    fn check(&self, device: &DeviceId, alpn: &[u8]) -> Result<(), &'static str> {
+    fn check(&self, device: &DeviceId, alpn: &[u8]) -> Result<(), String> {
+        use groundwork_protocol::trust::admission::Alpn;
+        let alpn = match alpn {
+            SYNC_ALPN => Alpn::Sync,
+            gossip::GOSSIP_ALPN => Alpn::Gossip,
+            JOIN_ALPN => Alpn::Join,
+            LINK_ALPN => Alpn::Link,
+            _ => return Err("unknown protocol".into()),
+        };
         let a = match self.admission.read() {
             Ok(a) => a,
             Err(poisoned) => poisoned.into_inner(),
         };
-        match alpn {
-            SYNC_ALPN | gossip::GOSSIP_ALPN => a.may_sync(device),
-            LINK_ALPN if a.revoked.contains(device) => Err("this device has been revoked"),
-            LINK_ALPN | JOIN_ALPN => Ok(()),
-            _ => Err("unknown protocol"),
-        }
+        a.admit(device, alpn).map_err(|e| e.to_string())
     }
 }
 
@@ -492,7 +491,9 @@ impl ProtocolHandler for JoinHandler {
     }
 }
 
-/// The link protocol's handler: exchanges group cards with a linking node.
+/// The link protocol's handler: answers a request to link (the trust rule
+/// in the actor decides), then, from the national node, takes an
+/// affiliation.
 #[derive(Debug, Clone)]
 pub struct LinkHandler {
     node: NodeHandle,
@@ -506,53 +507,34 @@ impl ProtocolHandler for LinkHandler {
             let addrs = remote_addrs(&conn);
             let (mut send, recv) = conn.accept_bi().await?;
             let mut reader = FrameReader::new(recv, SMALL_FRAME);
-            let frame = reader.next().await?.ok_or_else(|| anyhow!("no card"))?;
-            if frame.kind != LINK_CARD {
-                bail!("expected a card, got frame kind {}", frame.kind);
-            }
+            let frame = reader.next().await?.ok_or_else(|| anyhow!("no request"))?;
+            let LinkMessage::Request { card, code } = LinkMessage::decode(&frame)? else {
+                bail!("expected a request to link, got frame kind {}", frame.kind);
+            };
             let (tx, rx) = oneshot::channel();
-            node.send(Cmd::Link {
+            node.send(Cmd::LinkRequest {
                 device,
-                card: frame.payload,
+                card,
+                code,
                 addrs,
                 reply: tx,
             })
             .await?;
-            let reply = match rx.await.map_err(|_| anyhow!("node stopping"))? {
-                Ok(card) => Frame {
-                    kind: LINK_CARD,
-                    payload: card,
-                },
-                Err(why) => Frame {
-                    kind: LINK_REFUSED,
-                    payload: why.into_bytes(),
-                },
-            };
-            let refused = reply.kind == LINK_REFUSED;
-            write_frame(&mut send, &reply).await?;
-            // The national node may follow its card with an affiliation.
-            if !refused && let Some(f) = reader.next().await? {
-                if f.kind != LINK_AFFILIATION {
+            let answer = rx.await.map_err(|_| anyhow!("node stopping"))?;
+            let accepted = matches!(answer, LinkMessage::Accepted(_));
+            write_frame(&mut send, &answer.encode()).await?;
+            // The national node may follow with an affiliation.
+            if accepted && let Some(f) = reader.next().await? {
+                let LinkMessage::Affiliation(record) = LinkMessage::decode(&f)? else {
                     bail!("expected an affiliation, got frame kind {}", f.kind);
-                }
-                let (tx, rx) = oneshot::channel();
-                node.send(Cmd::Affiliated {
-                    device,
-                    record: f.payload,
-                    reply: tx,
-                })
-                .await?;
-                let answer = match rx.await.map_err(|_| anyhow!("node stopping"))? {
-                    Ok(()) => Frame {
-                        kind: LINK_OK,
-                        payload: Vec::new(),
-                    },
-                    Err(why) => Frame {
-                        kind: LINK_REFUSED,
-                        payload: why.into_bytes(),
-                    },
                 };
-                write_frame(&mut send, &answer).await?;
+                let (tx, rx) = oneshot::channel();
+                node.send(Cmd::Affiliated { record, reply: tx }).await?;
+                let answer = match rx.await.map_err(|_| anyhow!("node stopping"))? {
+                    Ok(()) => LinkMessage::Kept,
+                    Err(why) => LinkMessage::Refused(why),
+                };
+                write_frame(&mut send, &answer.encode()).await?;
             }
             send.finish()?;
             conn.closed().await;
@@ -618,80 +600,62 @@ async fn exchange(
     r
 }
 
-/// From the national node: exchanges cards with a group's node, then sends
-/// it the affiliation `make` signs for the group on that card. Returns the
-/// group's verified card.
+/// From the national node: asks a group's node to link (with a link code
+/// if the ticket carried one). If it accepts, sends it the affiliation
+/// `make` signs for the group on the card it answered with. Returns the
+/// group's answer (accepted or pending, with its card).
 pub async fn request_affiliate<F, Fut>(
     ep: &Endpoint,
     device: &DeviceId,
     addrs: &[SocketAddr],
-    card: Vec<u8>,
+    request: LinkMessage,
     make: F,
-) -> Result<(groundwork_protocol::card::SignedCard, ())>
+) -> Result<LinkMessage>
 where
-    F: FnOnce(&groundwork_protocol::card::SignedCard) -> Fut,
+    F: FnOnce(groundwork_protocol::card::SignedCard) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<u8>>>,
 {
     let conn = connect(ep, device, addrs, LINK_ALPN).await?;
     let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
         let (mut send, recv) = conn.open_bi().await?;
-        write_frame(
-            &mut send,
-            &Frame {
-                kind: LINK_CARD,
-                payload: card,
-            },
-        )
-        .await?;
+        write_frame(&mut send, &request.encode()).await?;
         let mut reader = FrameReader::new(recv, SMALL_FRAME);
-        let f = reader
-            .next()
-            .await?
-            .ok_or_else(|| anyhow!("the group's node closed without answering"))?;
-        if f.kind == LINK_REFUSED {
-            bail!(
-                "the group's node refused to link: {}",
-                String::from_utf8_lossy(&f.payload)
-            );
-        }
-        if f.kind != LINK_CARD {
-            bail!(
-                "the group's node sent an unexpected answer (kind {})",
-                f.kind
-            );
-        }
-        let theirs = groundwork_protocol::card::SignedCard::from_bytes(&f.payload)
+        let answer = read_link_answer(&mut reader, "the group's node").await?;
+        let LinkMessage::Accepted(card) = &answer else {
+            return Ok(answer); // pending
+        };
+        let theirs = groundwork_protocol::card::SignedCard::from_bytes(card)
             .map_err(|e| anyhow!("the group's card is invalid: {e}"))?;
         if theirs.card().kind.is_national() {
             bail!("that is a national node, not a group");
         }
-        let affiliation = make(&theirs).await?;
-        write_frame(
-            &mut send,
-            &Frame {
-                kind: LINK_AFFILIATION,
-                payload: affiliation,
-            },
-        )
-        .await?;
+        let affiliation = make(theirs).await?;
+        write_frame(&mut send, &LinkMessage::Affiliation(affiliation).encode()).await?;
         send.finish()?;
-        let ack = reader
-            .next()
-            .await?
-            .ok_or_else(|| anyhow!("the group's node closed without answering"))?;
-        match ack.kind {
-            LINK_OK => Ok(theirs),
-            LINK_REFUSED => bail!(
-                "the group's node refused the affiliation: {}",
-                String::from_utf8_lossy(&ack.payload)
-            ),
-            k => bail!("the group's node sent an unexpected answer (kind {k})"),
+        match read_link_answer(&mut reader, "the group's node").await? {
+            LinkMessage::Kept => Ok(answer),
+            LinkMessage::Refused(why) => bail!("the group's node refused the affiliation: {why}"),
+            _ => bail!("the group's node sent an unexpected answer"),
         }
     })
     .await
     .map_err(|_| anyhow!("timed out waiting for {}", device.fmt_short()))?;
     conn.close(0u32.into(), b"done");
-    Ok((r?, ()))
+    r
+}
+
+/// The answer to a request to link: accepted or pending (with the other
+/// group's card); a refusal is an error naming the reason.
+async fn read_link_answer(reader: &mut FrameReader, who: &str) -> Result<LinkMessage> {
+    let f = reader
+        .next()
+        .await?
+        .ok_or_else(|| anyhow!("{who} closed without answering"))?;
+    match LinkMessage::decode(&f).map_err(|e| anyhow!("{who} sent a bad answer: {e}"))? {
+        LinkMessage::Refused(why) => bail!("{who} refused to link: {why}"),
+        m @ (LinkMessage::Accepted(_) | LinkMessage::Pending(_) | LinkMessage::Kept) => Ok(m),
+        _ => bail!("{who} sent an unexpected answer"),
+    }
 }
 
 /// Redeems an invite with the inviting device.
@@ -705,32 +669,39 @@ pub async fn request_join(
     JoinReply::decode(&f).map_err(|e| anyhow!("the inviting device sent a bad reply: {e}"))
 }
 
-/// Offers our group card to a node and returns its card.
+/// Asks a node to link (with a link code if the ticket carried one) and
+/// returns its answer: accepted or pending, with its card.
 pub async fn request_link(
     ep: &Endpoint,
     device: &DeviceId,
     addrs: &[SocketAddr],
-    card: Vec<u8>,
-) -> Result<Vec<u8>> {
-    let f = exchange(
-        ep,
-        device,
-        addrs,
-        LINK_ALPN,
-        &Frame {
-            kind: LINK_CARD,
-            payload: card,
-        },
-    )
-    .await?;
-    match f.kind {
-        LINK_CARD => Ok(f.payload),
-        LINK_REFUSED => bail!(
-            "the other node refused to link: {}",
-            String::from_utf8_lossy(&f.payload)
-        ),
-        k => bail!("the other node sent an unexpected answer (kind {k})"),
+    request: LinkMessage,
+) -> Result<LinkMessage> {
+    let conn = connect(ep, device, addrs, LINK_ALPN).await?;
+    let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
+        let (mut send, recv) = conn.open_bi().await?;
+        write_frame(&mut send, &request.encode()).await?;
+        send.finish()?;
+        let mut reader = FrameReader::new(recv, SMALL_FRAME);
+        read_link_answer(&mut reader, "the other node").await
+    })
+    .await
+    .map_err(|_| anyhow!("timed out waiting for {}", device.fmt_short()));
+    conn.close(0u32.into(), b"done");
+    r?
+}
+
+/// Reads a ticket `peer add` or `affiliate` was given: a link ticket
+/// (`gwlink…`, carrying a one-time link code) or a node's ticket (asking
+/// only). Returns the device to reach, its addresses, and the code.
+pub fn parse_link_target(text: &str) -> Result<(DeviceId, Vec<SocketAddr>, Option<[u8; 16]>)> {
+    use groundwork_protocol::link::LinkTicket;
+    if LinkTicket::is_link_ticket(text) {
+        let t = LinkTicket::from_text(text).map_err(|e| anyhow!("{e}"))?;
+        return Ok((t.device, t.addrs, Some(t.code)));
     }
+    let (device, addrs) = parse_ticket(text)?;
+    Ok((device, addrs, None))
 }
 
 /// Keeps a sync connection to each peer it is given, redialing with

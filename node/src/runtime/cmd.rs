@@ -51,26 +51,28 @@ pub enum Cmd {
         /// The answer to send.
         reply: oneshot::Sender<JoinReply>,
     },
-    /// A device of another group links with this node.
-    Link {
+    /// A device of another group asks to link with this node.
+    LinkRequest {
         /// The device.
         device: DeviceId,
         /// Its group's signed card.
         card: Vec<u8>,
+        /// The link code it presented, if any.
+        code: Option<[u8; 16]>,
         /// Where it connected from.
         addrs: Vec<SocketAddr>,
-        /// This group's card, or a refusal.
-        reply: oneshot::Sender<Result<Vec<u8>, String>>,
+        /// The answer: accepted, pending or refused (a link message).
+        reply: oneshot::Sender<groundwork_protocol::link::LinkMessage>,
     },
-    /// This node linked with a device of another group (`peer add`).
-    Linked {
+    /// The node this one asked to link with answered (`peer add`).
+    LinkAnswered {
         /// The device.
         device: DeviceId,
-        /// Its group's card.
-        card: Vec<u8>,
+        /// Its answer (accepted or pending, with its card).
+        answer: groundwork_protocol::link::LinkMessage,
         /// Its addresses.
         addrs: Vec<SocketAddr>,
-        /// Done, or why not.
+        /// The peer as remembered, or why not.
         reply: oneshot::Sender<Result<PeerRecord, String>>,
     },
     /// Addresses a peer was reached at, to remember.
@@ -80,10 +82,9 @@ pub enum Cmd {
         /// Its addresses.
         addrs: Vec<SocketAddr>,
     },
-    /// The national node sent this group an affiliation certificate.
+    /// The national node sent this group an affiliation certificate
+    /// inside the link exchange.
     Affiliated {
-        /// The national node's device.
-        device: DeviceId,
         /// The signed certificate.
         record: Vec<u8>,
         /// Kept, or why not.
@@ -133,8 +134,8 @@ impl std::fmt::Debug for Cmd {
             Cmd::Incoming { .. } => "Incoming",
             Cmd::Closed { .. } => "Closed",
             Cmd::Join { .. } => "Join",
-            Cmd::Link { .. } => "Link",
-            Cmd::Linked { .. } => "Linked",
+            Cmd::LinkRequest { .. } => "LinkRequest",
+            Cmd::LinkAnswered { .. } => "LinkAnswered",
             Cmd::SawAddrs { .. } => "SawAddrs",
             Cmd::Discovered { .. } => "Discovered",
             Cmd::Gossiped { .. } => "Gossiped",

@@ -42,6 +42,7 @@ pub fn peer_statuses(
                 last_seen: Some(p.last_seen).filter(|s| *s > 0),
                 last_error: l.last_error,
                 in_sync: l.in_sync,
+                requested: p.requested,
             }
         })
         .collect())
@@ -53,10 +54,7 @@ pub(super) fn held_network(
     group: &Group,
 ) -> Result<(Option<GroupId>, Records, Vec<SignedCard>), GroupError> {
     let network = own_network(group)?;
-    let mut records = Records::default();
-    for (kind, (_, bytes)) in group.store().records()? {
-        let _ = records.offer(kind, &bytes, network);
-    }
+    let records = load_records(group);
     let cards = group
         .store()
         .cards()?

@@ -1,6 +1,8 @@
 //! The actor's state as a session sees it: the [`SessionStore`] a
 //! session asks for signatures, write rules, storage, cards and records.
 
+use groundwork_protocol::trust::records::{Directory, accept_card};
+
 use super::*;
 
 /// The actor's state as a session sees it (everything but the documents
@@ -22,6 +24,13 @@ pub(super) struct Host<'a> {
     pub(super) seqs: &'a mut BTreeMap<DocId, SeqIndex>,
     /// Messages refused without ending the session, for the actor to act on.
     pub(super) refused: Vec<(DocId, SyncError)>,
+    /// The rest of what the trust rules read.
+    pub(super) me: DeviceId,
+    pub(super) links: &'a Links,
+    pub(super) inviter: Option<DeviceId>,
+    pub(super) network: Option<GroupId>,
+    /// Valid cards of groups not known yet, for the actor to park.
+    pub(super) parked: Vec<SignedCard>,
 }
 
 impl Actor {
@@ -41,6 +50,10 @@ impl Actor {
             sessions,
             records,
             seqs,
+            me,
+            links,
+            inviter,
+            network,
             ..
         } = self;
         let group: &Group = group;
@@ -59,6 +72,11 @@ impl Actor {
                 scope: Scope::All,
                 seqs,
                 refused: Vec::new(),
+                me: *me,
+                links,
+                inviter: *inviter,
+                network: *network,
+                parked: Vec::new(),
             },
             group.docs(),
             sessions,
@@ -67,6 +85,19 @@ impl Actor {
 }
 
 impl Host<'_> {
+    /// What the trust rules read.
+    fn view(&self) -> View<'_> {
+        View {
+            me: self.me,
+            own: self.group.profile().id,
+            own_kind: self.group.profile().kind,
+            devices: self.devices,
+            cards: self.cards,
+            links: self.links,
+            inviter: self.inviter,
+        }
+    }
+
     /// Keeps a verified card if it is newer than the one held. Returns
     /// whether the group was not known before.
     pub(super) fn keep_card(&mut self, card: SignedCard) -> bool {
@@ -95,30 +126,16 @@ impl SessionStore for Host<'_> {
     }
 
     fn may_write(&self, doc: &DocId, author: &DeviceId) -> bool {
-        let own = self.group.profile().id;
         let Some((g, kind)) = self.index.get(doc) else {
             return false;
         };
-        if *g == own {
-            let devices = self.staged_devices.as_ref().unwrap_or(self.devices);
-            // The group's card (signed by the group key) is the root of
-            // trust: its stewards may write the devices document, and its
-            // writers the documents stewards and organisers keep, even
-            // before this device has synced the devices document.
-            let by_card = self.cards.get(&own).is_some_and(|c| {
-                let card = c.card();
-                match kind {
-                    DocKind::Devices => card.stewards.contains(author),
-                    DocKind::Meetups => card.write_keys.contains(author),
-                    _ => Role::Organiser.may_write(*kind) && card.write_keys.contains(author),
-                }
-            });
-            by_card || devices.may_write(author, *kind)
-        } else {
-            self.cards
-                .get(g)
-                .is_some_and(|c| c.may_write(author, *kind))
-        }
+        groundwork_protocol::trust::write::may_write(
+            &self.view(),
+            g,
+            *kind,
+            author,
+            self.staged_devices.as_ref(),
+        )
     }
 
     fn store(&mut self, doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String> {
@@ -194,9 +211,26 @@ impl SessionStore for Host<'_> {
             let g = card.card().group;
             let seq = card.card().seq;
             let held = self.cards.get(&g).or_else(|| fresh.get(&g));
-            if held.is_none_or(|h| h.card().seq < seq) {
-                fresh.insert(g, card);
+            if held.is_some_and(|h| h.card().seq >= seq) {
+                continue;
             }
+            // Only groups this node knows: linked, or in a trusted directory.
+            let dir = Directory {
+                view: &self.view(),
+                network: self.network,
+                affiliations: self.records.networks(),
+            };
+            let count = self.cards.len() + fresh.len();
+            if let Err(e) = accept_card(&dir, card.card(), held.map(|h| h.card()), count) {
+                tracing::debug!(group = %g.fmt_short(), "ignored a group card: {e}");
+                // Its affiliation may be on the way: looked at again when
+                // records arrive (see `Actor::unpark_cards`).
+                if e == RecordRejected::UnknownGroup {
+                    self.parked.push(card);
+                }
+                continue;
+            }
+            fresh.insert(g, card);
         }
         if fresh.is_empty() {
             return Ok(Vec::new());

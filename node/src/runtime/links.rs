@@ -1,7 +1,34 @@
 //! Devices joining, groups linking and affiliating, and where peers are:
 //! the exchanges outside a sync session.
 
+use groundwork_protocol::link::LinkMessage;
+use groundwork_protocol::trust::link::{Decision, LinkRefused, Request, decide};
+
 use super::*;
+use crate::group::WaitingRequest;
+
+/// How a remembered peer is linked with this node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum PeerLink {
+    /// Not a link: a device of this group, or one seen on the LAN.
+    None,
+    /// Linked (both stewards consented).
+    Linked,
+    /// Asked to link; its steward has not answered.
+    Requested,
+}
+
+impl PeerLink {
+    fn of(p: &PeerRecord) -> PeerLink {
+        if p.linked {
+            PeerLink::Linked
+        } else if p.requested {
+            PeerLink::Requested
+        } else {
+            PeerLink::None
+        }
+    }
+}
 
 impl Actor {
     pub(super) fn join(
@@ -29,7 +56,7 @@ impl Actor {
         // joiner has its answer. Its node's address is learned when it
         // connects to sync.
         let _ = addrs;
-        self.remember(device, Some(own), Vec::new(), false);
+        self.remember(device, Some(own), Vec::new(), PeerLink::None);
         let group_secret = if role == Role::Steward {
             match self.group.group_key() {
                 Ok(Some(k)) => Some(k.to_seed()),
@@ -58,66 +85,207 @@ impl Actor {
             .ok_or_else(|| "this node has no group card yet (start a steward device once)".into())
     }
 
-    pub(super) fn link(
+    /// A request to link arrived (this node answers): the trust rule
+    /// decides (`trust::link::decide`); this node keeps what it decided.
+    pub(super) fn link_request(
         &mut self,
         device: DeviceId,
         card: &[u8],
+        code: Option<[u8; 16]>,
+        addrs: Vec<SocketAddr>,
+    ) -> LinkMessage {
+        let refuse = |why: String| LinkMessage::Refused(why);
+        let card = match SignedCard::from_bytes(card) {
+            Ok(c) => c,
+            Err(e) => return refuse(format!("bad group card: {e}")),
+        };
+        let own = match self.own_card_bytes() {
+            Ok(c) => c,
+            Err(e) => return refuse(e),
+        };
+        let now = now_secs();
+        let waiting = self.group.waiting_requests(now).map_or(0, |w| w.len());
+        let decision = decide(
+            &self.view(),
+            &Request {
+                device,
+                card: card.card(),
+                code: code.map(|c| self.group.check_link_code(&c, now)),
+            },
+            waiting,
+        );
+        let g = card.card().group;
+        match decision {
+            Decision::Accept { by_code } => {
+                if by_code
+                    && let Some(c) = code
+                    && let Err(e) = self.group.redeem_link_code(&c, now)
+                {
+                    tracing::warn!("could not use a link code: {e}");
+                    return refuse("this node could not record the link; try again".into());
+                }
+                self.keep_linked_card(card);
+                self.remember(device, Some(g), addrs, PeerLink::Linked);
+                self.link_made(device);
+                tracing::info!(group = %g.fmt_short(), "linked");
+                LinkMessage::Accepted(own)
+            }
+            Decision::Pending => {
+                let request = WaitingRequest {
+                    device,
+                    addrs,
+                    card: data_encoding::HEXLOWER.encode(card.bytes()),
+                    at: now,
+                };
+                if let Err(e) = self.group.keep_request(&g, &request) {
+                    tracing::warn!("could not keep a link request: {e}");
+                    return refuse("this node could not record the request; try again".into());
+                }
+                let _ = self.events.send(NodeEvent::RecordReceived {
+                    group: g,
+                    what: "link request".into(),
+                });
+                tracing::info!(group = %g.fmt_short(), "a request to link waits for the steward");
+                LinkMessage::Pending(own)
+            }
+            Decision::Refuse(why) => refuse(why.to_string()),
+        }
+    }
+
+    /// The node this one asked to link with answered: linked, or waiting
+    /// for its steward. Its card is kept either way (this node asked).
+    pub(super) fn link_answered(
+        &mut self,
+        device: DeviceId,
+        answer: LinkMessage,
         addrs: Vec<SocketAddr>,
     ) -> Result<PeerRecord, String> {
-        let card = SignedCard::from_bytes(card).map_err(|e| e.to_string())?;
+        let (card, state) = match answer {
+            LinkMessage::Accepted(c) => (c, PeerLink::Linked),
+            LinkMessage::Pending(c) => (c, PeerLink::Requested),
+            LinkMessage::Refused(why) => {
+                return Err(format!("the other node refused to link: {why}"));
+            }
+            _ => return Err("the other node sent an unexpected answer".into()),
+        };
+        let card = SignedCard::from_bytes(&card)
+            .map_err(|e| format!("the other node's group card is invalid: {e}"))?;
         let g = card.card().group;
         if g == self.group.profile().id {
-            return Err(
-                "that node belongs to this group; use invite and join for its devices".into(),
-            );
+            return Err(LinkRefused::OwnGroup.to_string());
         }
         if !card.card().write_keys.contains(&device) {
-            return Err("the linking device is not a steward or organiser of its group".into());
+            return Err("the other node is not a steward or organiser of its group".into());
         }
-        let (mut host, docs, _) = self.split();
-        drop(docs);
-        let new = host.keep_card(card);
-        let rec = self.remember(device, Some(g), addrs, true);
-        if new {
-            self.after_cards(vec![g], 0);
-        } else {
-            self.refresh_admission();
+        self.keep_linked_card(card);
+        let rec = self.remember(device, Some(g), addrs, state);
+        if state == PeerLink::Linked {
+            self.link_made(device);
         }
         Ok(rec)
     }
 
-    /// Keeps an affiliation certificate sent by the linked national node.
-    pub(super) fn affiliated(&mut self, device: DeviceId, record: &[u8]) -> Result<(), String> {
-        let network = self
-            .peers
-            .get(&device)
-            .filter(|p| p.linked)
-            .and_then(|p| p.group)
-            .ok_or("an affiliation must come from a linked national node")?;
-        let is_national = self
-            .cards
-            .get(&network)
-            .is_some_and(|c| c.card().kind.is_national());
-        if !is_national {
-            return Err("the sending node is not a national node".into());
+    /// Keeps the card of a group this node links with, or asked to: both
+    /// make the group known (`trust::records`), whatever the directory says.
+    fn keep_linked_card(&mut self, card: SignedCard) {
+        let g = card.card().group;
+        let (mut host, docs, _) = self.split();
+        drop(docs);
+        let new = host.keep_card(card);
+        if new {
+            self.after_cards(vec![g], 0);
         }
-        let signed = self.group.keep_affiliation(record, &network)?;
-        if self.network != Some(network) {
-            self.network = Some(network);
-            self.gossip_send(crate::net::gossip::GossipCmd::Join(network));
+    }
+
+    /// A link with `device`'s group is made (both stewards consented):
+    /// remember it, and on the national node, affiliate the group (every
+    /// link of the national node is an affiliation).
+    pub(super) fn link_made(&mut self, device: DeviceId) {
+        let Some(mut rec) = self.peers.get(&device).cloned() else {
+            return;
+        };
+        if !rec.linked {
+            rec.linked = true;
+            rec.requested = false;
+            self.remember(rec.device, rec.group, rec.addrs.clone(), PeerLink::Linked);
         }
-        let bytes = signed.bytes().to_vec();
-        if self.keep_record(KIND_AFFILIATION, &bytes)? {
-            self.spread_records(vec![tagged(KIND_AFFILIATION, &bytes)], None);
+        let (Some(g), true) = (rec.group, self.view().is_national()) else {
+            return;
+        };
+        if self.records.affiliations.get(&g).is_some() {
+            return;
         }
-        tracing::info!(network = %network.fmt_short(), "affiliated");
-        Ok(())
+        match self.group.sign_affiliation(g, now_secs()) {
+            Ok(signed) => {
+                if let Err(e) = self.offer_record(KIND_AFFILIATION, signed.bytes()) {
+                    tracing::warn!("could not keep an affiliation: {e}");
+                } else {
+                    tracing::info!(group = %g.fmt_short(), "affiliated");
+                }
+            }
+            Err(e) => tracing::warn!("could not affiliate a group: {e}"),
+        }
+    }
+
+    /// The affiliation this node holds for `group`, encoded (the national
+    /// node sends it inside the link exchange).
+    pub fn affiliation_of(&self, group: &GroupId) -> Option<Vec<u8>> {
+        self.records
+            .affiliations
+            .get(group)
+            .map(|s| s.bytes().to_vec())
+    }
+
+    /// A national node sent this group an affiliation inside the link
+    /// exchange: kept as a record like any other (the trust rule decides).
+    pub(super) fn affiliated(&mut self, record: &[u8]) -> Result<(), String> {
+        let kept = self.keep_records(vec![tagged(KIND_AFFILIATION, record)], true);
+        if let Some(e) = kept.forged {
+            return Err(e);
+        }
+        let own = self.group.profile().id;
+        let ours = Signed::<Affiliation>::from_bytes(record).is_ok_and(|a| a.record().group == own);
+        match (kept.fresh.is_empty(), kept.ignored) {
+            (_, _) if !ours => Err("the affiliation is for another group".into()),
+            (true, Some(why)) => Err(why),
+            _ => {
+                self.spread_records(kept.fresh, None);
+                Ok(())
+            }
+        }
+    }
+
+    /// The steward accepts a waiting request (by group or device id, or a
+    /// start of either): linked now, and the requester is dialed (it
+    /// connects back as well).
+    pub fn accept_request(&mut self, id: &str) -> Result<PeerRecord, String> {
+        self.group.require_steward().map_err(|e| e.to_string())?;
+        let (g, request, card) = self
+            .group
+            .find_request(id, now_secs())
+            .map_err(|e| e.to_string())?;
+        self.group.drop_request(&g).map_err(|e| e.to_string())?;
+        self.keep_linked_card(card);
+        let rec = self.remember(request.device, Some(g), request.addrs, PeerLink::Linked);
+        self.link_made(request.device);
+        let _ = self.dial.send(rec.clone());
+        Ok(rec)
+    }
+
+    /// The steward refuses a waiting request: it is forgotten.
+    pub fn refuse_request(&mut self, id: &str) -> Result<(), String> {
+        self.group.require_steward().map_err(|e| e.to_string())?;
+        let (g, _, _) = self
+            .group
+            .find_request(id, now_secs())
+            .map_err(|e| e.to_string())?;
+        self.group.drop_request(&g).map_err(|e| e.to_string())
     }
 
     /// A device announced itself on the LAN: if it is one this node knows
     /// (a group device or a linked peer), remember where it is and dial it.
     pub(super) fn discovered(&mut self, device: DeviceId, addrs: Vec<SocketAddr>) {
-        if device == self.me || self.peer_kind(&device).is_none() {
+        if device == self.me || peer_of(&self.view(), &device).is_none() {
             return;
         }
         let known = self.peers.contains_key(&device);
@@ -135,34 +303,43 @@ impl Actor {
             .as_ref()
             .and_then(|p| p.group)
             .or_else(|| self.devices.get(&device).map(|_| self.group.profile().id));
-        let linked = known.as_ref().is_some_and(|p| p.linked);
+        let state = known.as_ref().map_or(PeerLink::None, PeerLink::of);
         if known.as_ref().is_some_and(|p| p.addrs == addrs) {
             return;
         }
-        self.remember(device, group, addrs, linked);
+        self.remember(device, group, addrs, state);
     }
 
+    /// Durably remembers a peer; a new one (or one whose link changed)
+    /// changes who is admitted, and is dialed unless this node only asked
+    /// to link with it.
     pub(super) fn remember(
         &mut self,
         device: DeviceId,
         group: Option<GroupId>,
         addrs: Vec<SocketAddr>,
-        linked: bool,
+        link: PeerLink,
     ) -> PeerRecord {
         let rec = PeerRecord {
             device,
             group,
             addrs,
-            linked,
+            linked: link == PeerLink::Linked,
+            requested: link == PeerLink::Requested,
             last_seen: now_secs(),
         };
         if let Err(e) = peers::save(&self.group, &rec) {
             tracing::warn!("could not remember a peer: {e}");
         }
-        let new = self.peers.insert(device, rec.clone()).is_none();
-        if new {
+        let before = self.peers.insert(device, rec.clone());
+        let changed = before
+            .as_ref()
+            .is_none_or(|b| b.linked != rec.linked || b.requested != rec.requested);
+        if changed {
             self.refresh_admission();
-            let _ = self.dial.send(rec.clone());
+            if !rec.requested {
+                let _ = self.dial.send(rec.clone());
+            }
         }
         rec
     }
@@ -184,14 +361,18 @@ impl Actor {
                     group: Some(self.group.profile().id),
                     addrs: Vec::new(),
                     linked: false,
+                    requested: false,
                     last_seen: 0,
                 });
             }
         }
+        // Revoked devices are never dialed, nor nodes only asked to link.
         out.retain(|p| {
-            self.devices
-                .get(&p.device)
-                .is_none_or(|d| d.revoked.is_none())
+            !p.requested
+                && self
+                    .devices
+                    .get(&p.device)
+                    .is_none_or(|d| d.revoked.is_none())
         });
         out
     }

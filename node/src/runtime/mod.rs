@@ -39,11 +39,12 @@ use groundwork_protocol::records::{
     Affiliation, KIND_AFFILIATION, KIND_SUMMARY, Latest, MembershipSummary, RecordRejected, Signed,
 };
 use groundwork_protocol::schema::{Devices, GroupDocument, Role};
-use groundwork_protocol::share::{Peer, shared_docs};
 use groundwork_protocol::sync::messages::Message;
 use groundwork_protocol::sync::session::{Docs, Session, SessionStore};
 use groundwork_protocol::sync::{Equivocation, SeqIndex, SyncError, VerifiedChange};
 use groundwork_protocol::trust::change::{EquivocationProof, SignedChange};
+use groundwork_protocol::trust::scope::{Peer, Scope, peer_of, scope, session_docs};
+use groundwork_protocol::trust::{Links, View};
 use groundwork_protocol::{DeviceId, DocId, DocKind, GroupId};
 use tokio::sync::{mpsc, oneshot};
 
@@ -60,34 +61,9 @@ mod sessions;
 
 pub use cmd::{Cmd, Outgoing};
 pub use directory::{PeerNow, directory, peer_statuses, report};
-pub use peers::PeerRecord;
+pub use peers::{PeerRecord, remember_linked};
 pub use records::Records;
 use records::{KIND_CARD, load_records, own_network, tagged};
-
-/// Who may connect, kept current by the actor and read by the endpoint's
-/// handshake hook without waiting for the actor.
-#[derive(Debug, Default)]
-pub struct Admission {
-    /// This group's devices that are not revoked.
-    pub group_devices: BTreeSet<DeviceId>,
-    /// Revoked devices of this group.
-    pub revoked: BTreeSet<DeviceId>,
-    /// Devices of linked groups (and the national body).
-    pub outside: BTreeSet<DeviceId>,
-}
-
-impl Admission {
-    /// Whether `device` may open a sync session; `Err` says why not.
-    pub fn may_sync(&self, device: &DeviceId) -> Result<(), &'static str> {
-        if self.revoked.contains(device) {
-            Err("this device has been revoked")
-        } else if self.group_devices.contains(device) || self.outside.contains(device) {
-            Ok(())
-        } else {
-            Err("unknown device")
-        }
-    }
-}
 
 /// A live session.
 struct Live {
@@ -98,31 +74,16 @@ struct Live {
     out: mpsc::Sender<Outgoing>,
     /// Whose public documents this session carries.
     scope: Scope,
+    /// When it opened.
+    opened: std::time::Instant,
 }
 
-/// Whose public documents a session carries besides this group's own.
-#[derive(Clone, Debug)]
-enum Scope {
-    /// Every group's this node holds: the group's own devices, and two
-    /// linked groups (so documents travel along chains of linked groups).
-    All,
-    /// Only these groups': a link with the national node carries only the
-    /// national body's and that group's documents. The national node is
-    /// linked with every group, and relaying every group's documents to
-    /// every other through it would cost the network work that grows with
-    /// the square of its size; it relays the directory (cards and records)
-    /// instead.
-    Only(BTreeSet<GroupId>),
-}
+/// Two connections with one peer within this long of each other are a
+/// race (both dialed); a later one means the peer lost the first (it
+/// restarted, or its network changed) and replaces it.
+const DIAL_RACE: std::time::Duration = std::time::Duration::from_secs(5);
 
-impl Scope {
-    fn covers(&self, group: &GroupId) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::Only(groups) => groups.contains(group),
-        }
-    }
-}
+pub use groundwork_protocol::trust::admission::Admission;
 
 pub use groundwork_protocol::control::Event as NodeEvent;
 
@@ -136,6 +97,11 @@ pub struct Actor {
     devices: Devices,
     cards: BTreeMap<GroupId, SignedCard>,
     peers: BTreeMap<DeviceId, PeerRecord>,
+    /// The links this node holds, from `peers`: what the trust rules read.
+    links: Links,
+    /// The device this one joined through, until the devices document
+    /// names it (see `trust::View::inviter`).
+    inviter: Option<DeviceId>,
     sessions: BTreeMap<u64, Live>,
     next_session: u64,
     admission: Arc<RwLock<Admission>>,
@@ -172,7 +138,14 @@ pub struct Actor {
     seqs: BTreeMap<DocId, SeqIndex>,
     /// Proofs of devices signing two changes with one sequence number.
     equivocations: Vec<EquivocationProof>,
+    /// Valid cards of groups not known when they came (their affiliation
+    /// may follow them): at most `MAX_PARKED_CARDS`, looked at again when
+    /// records arrive, never stored.
+    parked_cards: BTreeMap<GroupId, SignedCard>,
 }
+
+/// The most cards kept waiting for their group to become known.
+const MAX_PARKED_CARDS: usize = 256;
 
 impl std::fmt::Debug for Actor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -236,6 +209,8 @@ impl Actor {
             index: BTreeMap::new(),
             devices: Devices::default(),
             cards,
+            links: peers::links(&peers, group.profile().id),
+            inviter: None,
             peers,
             sessions: BTreeMap::new(),
             next_session: 1,
@@ -255,12 +230,13 @@ impl Actor {
             unflushed: false,
             seqs: BTreeMap::new(),
             equivocations: load_equivocations(&group),
+            parked_cards: BTreeMap::new(),
             group,
         };
         actor.refresh_devices()?;
-        actor.records = load_records(&actor.group, network);
+        actor.records = load_records(&actor.group);
         if let Some(a) = actor.group.affiliation()? {
-            let _ = actor.records.offer(KIND_AFFILIATION, a.bytes(), network);
+            let _ = actor.records.offer(KIND_AFFILIATION, a.bytes(), None);
         }
         let own = actor.group.profile().id;
         for kind in DocKind::ALL {
@@ -426,33 +402,31 @@ impl Actor {
         Ok(())
     }
 
-    fn refresh_admission(&mut self) {
-        let mut a = Admission::default();
-        for (key, entry) in &self.devices.devices {
-            let Ok(id) = key.parse::<DeviceId>() else {
-                continue;
-            };
-            if entry.revoked.is_some() {
-                a.revoked.insert(id);
-            } else if id != self.me {
-                a.group_devices.insert(id);
-            }
-        }
+    /// What the trust rules read: this node, its devices, cards and links.
+    fn view(&self) -> View<'_> {
         let own = self.group.profile().id;
-        for p in self.peers.values() {
-            if p.group.is_some_and(|g| g != own) {
-                a.outside.insert(p.device);
-            } else if p.group == Some(own) && !a.revoked.contains(&p.device) {
-                // The device that invited this one, before the devices
-                // document has arrived.
-                a.group_devices.insert(p.device);
-            }
+        View {
+            me: self.me,
+            own,
+            own_kind: self.group.profile().kind,
+            devices: &self.devices,
+            cards: &self.cards,
+            links: &self.links,
+            inviter: self.inviter,
         }
-        for (g, c) in &self.cards {
-            if *g != own {
-                a.outside.extend(c.card().write_keys.iter().copied());
-            }
-        }
+    }
+
+    /// After the devices, peers or cards changed: the links and the
+    /// handshake's admission table again, and no session for a revoked device.
+    fn refresh_admission(&mut self) {
+        let own = self.group.profile().id;
+        self.links = peers::links(&self.peers, own);
+        self.inviter = self
+            .peers
+            .values()
+            .find(|p| p.group == Some(own) && self.devices.get(&p.device).is_none())
+            .map(|p| p.device);
+        let a = Admission::of(&self.view());
         match self.admission.write() {
             Ok(mut w) => *w = a,
             Err(poisoned) => *poisoned.into_inner() = a,
@@ -471,68 +445,6 @@ impl Actor {
         for id in revoked {
             self.end(id, "this device has been revoked".into());
         }
-    }
-
-    /// The peer as far as sharing goes.
-    fn peer_kind(&self, peer: &DeviceId) -> Option<Peer> {
-        if let Some(role) = self.devices.active_role(peer) {
-            return Some(Peer::GroupDevice(role));
-        }
-        if self.devices.get(peer).is_some() {
-            return None; // revoked
-        }
-        let own = self.group.profile().id;
-        match self.peers.get(peer).and_then(|p| p.group) {
-            // The inviting device before the devices document arrives: it
-            // is a steward (only stewards invite).
-            Some(g) if g == own => Some(Peer::GroupDevice(Role::Steward)),
-            Some(_) => Some(Peer::Outside),
-            None if self
-                .cards
-                .iter()
-                .any(|(g, c)| *g != own && c.card().write_keys.contains(peer)) =>
-            {
-                Some(Peer::Outside)
-            }
-            None => None,
-        }
-    }
-
-    /// Which groups' public documents a session with `peer` carries. Both
-    /// ends work it out the same way: each knows whether it or the other is
-    /// the national node (from its own profile and the other's card).
-    fn scope(&self, peer: &DeviceId, kind: Peer) -> Scope {
-        if matches!(kind, Peer::GroupDevice(_)) {
-            return Scope::All;
-        }
-        let own = self.group.profile().id;
-        let theirs = self.peers.get(peer).and_then(|p| p.group).or_else(|| {
-            self.cards
-                .iter()
-                .find(|(g, c)| **g != own && c.card().write_keys.contains(peer))
-                .map(|(g, _)| *g)
-        });
-        let national = |g: &GroupId| {
-            self.cards
-                .get(g)
-                .is_some_and(|c| c.card().kind.is_national())
-        };
-        if national(&own) || theirs.as_ref().is_some_and(national) {
-            Scope::Only([own].into_iter().chain(theirs).collect())
-        } else {
-            Scope::All
-        }
-    }
-
-    fn shared_with(&self, peer: Peer, scope: &Scope) -> BTreeSet<DocId> {
-        let own = self.group.profile().id;
-        let mut set = shared_docs(&own, self.role, peer);
-        for (id, (g, _)) in &self.index {
-            if *g != own && scope.covers(g) {
-                set.insert(*id);
-            }
-        }
-        set
     }
 
     /// Handles one command. Returns false to stop.
@@ -558,24 +470,23 @@ impl Actor {
                 let r = self.join(device, req, addrs);
                 let _ = reply.send(r);
             }
-            Cmd::Link {
+            Cmd::LinkRequest {
                 device,
                 card,
+                code,
                 addrs,
                 reply,
             } => {
-                let r = self
-                    .link(device, &card, addrs)
-                    .and_then(|_| self.own_card_bytes());
+                let r = self.link_request(device, &card, code, addrs);
                 let _ = reply.send(r);
             }
-            Cmd::Linked {
+            Cmd::LinkAnswered {
                 device,
-                card,
+                answer,
                 addrs,
                 reply,
             } => {
-                let r = self.link(device, &card, addrs);
+                let r = self.link_answered(device, answer, addrs);
                 let _ = reply.send(r);
             }
             Cmd::SawAddrs { device, addrs } => self.saw(device, addrs),
@@ -588,12 +499,8 @@ impl Actor {
                     self.gossip_neighbours.remove(&device);
                 }
             }
-            Cmd::Affiliated {
-                device,
-                record,
-                reply,
-            } => {
-                let r = self.affiliated(device, &record);
+            Cmd::Affiliated { record, reply } => {
+                let r = self.affiliated(&record);
                 let _ = reply.send(r);
             }
             Cmd::Compacted {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use automerge::sync::State;
+use groundwork_protocol::trust::Links;
 use groundwork_protocol::{DeviceId, DocId, GroupId};
 
 use crate::group::{Group, GroupError};
@@ -18,10 +19,31 @@ pub struct PeerRecord {
     pub group: Option<GroupId>,
     /// The addresses it was last reached at.
     pub addrs: Vec<SocketAddr>,
-    /// Whether it is a linked group's node (`peer add`, or it linked to us).
+    /// Whether it is a linked group's node: a steward on each side
+    /// consented (a link code, or a request accepted).
     pub linked: bool,
+    /// This node asked to link with it, and its steward has not answered:
+    /// not dialed (it connects back when it accepts).
+    #[serde(default)]
+    pub requested: bool,
     /// When it was last seen (seconds since 1970).
     pub last_seen: u64,
+}
+
+/// The links the remembered peers make (see `trust::Links`).
+pub fn links(peers: &BTreeMap<DeviceId, PeerRecord>, own: GroupId) -> Links {
+    let mut links = Links::default();
+    for p in peers.values() {
+        let Some(g) = p.group.filter(|g| *g != own) else {
+            continue;
+        };
+        if p.linked {
+            links.linked.entry(g).or_default().insert(p.device);
+        } else if p.requested {
+            links.requested.insert(p.device, g);
+        }
+    }
+    links
 }
 
 /// Loads every remembered peer; a record that does not parse is skipped
@@ -37,6 +59,26 @@ pub fn load(group: &Group) -> Result<BTreeMap<DeviceId, PeerRecord>, GroupError>
         }
     }
     Ok(out)
+}
+
+/// Durably remembers a linked peer (a request accepted while no node
+/// runs: the next `up` dials it).
+pub fn remember_linked(
+    group: &Group,
+    device: DeviceId,
+    theirs: GroupId,
+    addrs: Vec<std::net::SocketAddr>,
+) -> Result<PeerRecord, GroupError> {
+    let rec = PeerRecord {
+        device,
+        group: Some(theirs),
+        addrs,
+        linked: true,
+        requested: false,
+        last_seen: super::now_secs(),
+    };
+    save(group, &rec)?;
+    Ok(rec)
 }
 
 /// Durably remembers a peer.

@@ -58,61 +58,72 @@ impl Actor {
         Ok(())
     }
 
-    /// Verifies, keeps (durably) and reports a record if it is newer.
-    /// `Ok(false)`: nothing done, because it is the record already held, or
-    /// a valid one not used (stale, a replayed sequence number, another
-    /// network's affiliation; logged). `Err`: the record is forged or
-    /// malformed, and whoever sent it is at fault.
+    /// Verifies, keeps (durably) and reports a record if the trust rule
+    /// accepts it and it is newer. `Ok(true)`: kept. `Ok(false)`: nothing
+    /// done, because it is the record already held, or a valid one not used
+    /// (stale, a replayed sequence number, about a group nobody here knows,
+    /// another network's affiliation: see [`Kept::ignored`]). `Err`: the
+    /// record is forged or malformed, and whoever sent it is at fault.
     pub(super) fn keep_record(&mut self, kind: u8, bytes: &[u8]) -> Result<bool, String> {
-        let (fresh, forged) = self.keep_records(vec![tagged(kind, bytes)], true);
-        match forged {
+        let kept = self.keep_records(vec![tagged(kind, bytes)], true);
+        match kept.forged {
             Some(e) => Err(e),
-            None => Ok(!fresh.is_empty()),
+            None => Ok(!kept.fresh.is_empty()),
         }
     }
 
     /// [`Actor::keep_record`] for many records (tagged with their kind),
     /// stored in one transaction: a peer's first `Records` message holds
-    /// the whole network's. Returns the records kept (to relay) and the
-    /// first forged one's reason; the valid ones are kept either way.
+    /// the whole network's. Affiliations are judged first, since they
+    /// decide which groups the directory lists. The valid ones are kept
+    /// whatever else the batch holds.
     ///
     /// `durable` is false for records from peers: a crash may lose them,
     /// and the next session with any peer brings them back.
-    pub(super) fn keep_records(
-        &mut self,
-        batch: Vec<Vec<u8>>,
-        durable: bool,
-    ) -> (Vec<Vec<u8>>, Option<String>) {
+    pub(super) fn keep_records(&mut self, mut batch: Vec<Vec<u8>>, durable: bool) -> Kept {
+        batch.sort_by_key(|r| r.first().copied());
         let mut kept: Vec<(u8, GroupId, Vec<u8>, Option<i64>)> = Vec::new();
-        let mut forged = None;
-        for r in batch {
-            let Some((&kind, bytes)) = r.split_first() else {
-                continue;
-            };
-            match self.records.offer(kind, bytes, self.network) {
-                Ok(Some(subject)) => {
-                    let day = (kind == KIND_SUMMARY)
-                        .then(|| self.records.summaries.get(&subject))
-                        .flatten()
-                        .map(|s| s.record().as_of.unix_days());
-                    kept.push((kind, subject, r, day));
-                }
-                Ok(None) => {}
-                Err(e) if !e.is_forged() => {
-                    let subject = record_subject(kind, bytes);
-                    tracing::info!(
-                        group = %subject.map_or_else(|| "?".into(), |g| g.fmt_short()),
-                        "ignored a {}: {e}",
-                        record_name(kind)
-                    );
-                }
-                Err(e) => {
-                    forged.get_or_insert(format!("{}: {e}", record_name(kind)));
+        let mut out = Kept::default();
+        // A record refused because its group or network is not known yet
+        // may become known by another in the batch (a linked group's
+        // affiliation makes its network trusted): such records get another
+        // pass while passes keep something.
+        let mut passes = 0;
+        while !batch.is_empty() && passes < 4 {
+            passes += 1;
+            let before = kept.len();
+            let mut again = Vec::new();
+            for r in std::mem::take(&mut batch) {
+                match self.offer_one(&r) {
+                    Ok(Some((kind, subject))) => {
+                        let day = (kind == KIND_SUMMARY)
+                            .then(|| self.records.summaries.get(&subject))
+                            .flatten()
+                            .map(|s| s.record().as_of.unix_days());
+                        kept.push((kind, subject, r, day));
+                    }
+                    Ok(None) => {}
+                    Err(e)
+                        if matches!(
+                            e,
+                            RecordRejected::OtherNetwork | RecordRejected::UnknownGroup
+                        ) =>
+                    {
+                        again.push((r, e));
+                    }
+                    Err(e) => out.note(&r, e),
                 }
             }
+            if kept.len() == before {
+                for (r, e) in again {
+                    out.note(&r, e);
+                }
+                break;
+            }
+            batch = again.into_iter().map(|(r, _)| r).collect();
         }
         if kept.is_empty() {
-            return (Vec::new(), forged);
+            return out;
         }
         let rows: Vec<crate::store::RecordRow<'_>> = kept
             .iter()
@@ -127,10 +138,18 @@ impl Actor {
         if let Err(e) = self.group.store().put_records(&rows, durable) {
             // Not kept: forget them too, so a later copy is taken again.
             tracing::warn!("could not store network records: {e}");
-            self.records = load_records(&self.group, self.network);
-            return (Vec::new(), forged);
+            self.records = load_records(&self.group);
+            return Kept {
+                fresh: Vec::new(),
+                ..out
+            };
         }
+        let own = self.group.profile().id;
+        let affiliations = kept.iter().any(|(k, _, _, _)| *k == KIND_AFFILIATION);
         for (kind, subject, tagged, _) in &kept {
+            if *kind == KIND_AFFILIATION && *subject == own {
+                self.adopt_affiliation();
+            }
             let _ = self.events.send(NodeEvent::RecordReceived {
                 group: *subject,
                 what: record_name(*kind).into(),
@@ -139,7 +158,95 @@ impl Actor {
             // by gossip going out again costs nothing.
             self.gossip_send(crate::net::gossip::GossipCmd::Broadcast(tagged.clone()));
         }
-        (kept.into_iter().map(|(_, _, r, _)| r).collect(), forged)
+        out.fresh = kept.into_iter().map(|(_, _, r, _)| r).collect();
+        if affiliations {
+            self.unpark_cards();
+        }
+        out
+    }
+
+    /// Keeps valid cards of groups not known yet, for a while (the oldest
+    /// give way once [`MAX_PARKED_CARDS`] wait).
+    pub(super) fn park_cards(&mut self, cards: Vec<SignedCard>) {
+        for c in cards {
+            let g = c.card().group;
+            if self.parked_cards.len() >= MAX_PARKED_CARDS && !self.parked_cards.contains_key(&g) {
+                self.parked_cards.pop_first();
+            }
+            self.parked_cards.insert(g, c);
+        }
+    }
+
+    /// Affiliations arrived: parked cards of groups now known are offered
+    /// again, as if a peer had just sent them.
+    fn unpark_cards(&mut self) {
+        if self.parked_cards.is_empty() {
+            return;
+        }
+        let cards: Vec<Vec<u8>> = std::mem::take(&mut self.parked_cards)
+            .into_values()
+            .map(|c| c.bytes().to_vec())
+            .collect();
+        let (mut host, docs, _) = self.split();
+        host.scope = Scope::Only(BTreeSet::new());
+        let _ = host.receive_cards(cards);
+        let new_cards = std::mem::take(&mut host.new_cards);
+        let parked = std::mem::take(&mut host.parked);
+        drop((host, docs));
+        self.park_cards(parked);
+        if !new_cards.is_empty() {
+            self.after_cards(new_cards, 0);
+        }
+    }
+
+    /// Judges one tagged record with the trust rules and keeps it in
+    /// memory if it is newer: its kind and subject then.
+    fn offer_one(&mut self, r: &[u8]) -> Result<Option<(u8, GroupId)>, RecordRejected> {
+        let Some((&kind, bytes)) = r.split_first() else {
+            return Err(RecordRejected::Truncated);
+        };
+        let Actor {
+            records,
+            devices,
+            cards,
+            links,
+            me,
+            group,
+            inviter,
+            network,
+            ..
+        } = self;
+        let view = View {
+            me: *me,
+            own: group.profile().id,
+            own_kind: group.profile().kind,
+            devices,
+            cards,
+            links,
+            inviter: *inviter,
+        };
+        Ok(records
+            .offer(kind, bytes, Some((&view, *network)))?
+            .map(|s| (kind, s)))
+    }
+
+    /// This group's own affiliation was just kept: it belongs to that
+    /// network now (stored with the profile, and its gossip topic joined).
+    fn adopt_affiliation(&mut self) {
+        let own = self.group.profile().id;
+        let Some(signed) = self.records.affiliations.get(&own).cloned() else {
+            return;
+        };
+        if let Err(e) = self.group.store_affiliation(&signed) {
+            tracing::warn!("could not keep the affiliation: {e}");
+            return;
+        }
+        let network = signed.record().network;
+        if self.network != Some(network) {
+            self.network = Some(network);
+            self.gossip_send(crate::net::gossip::GossipCmd::Join(network));
+            tracing::info!(network = %network.fmt_short(), "affiliated");
+        }
     }
 
     /// Sends records to every open session but `except`.
@@ -211,7 +318,9 @@ impl Actor {
             host.scope = Scope::Only(BTreeSet::new());
             let r = host.receive_cards(vec![bytes[1..].to_vec()]);
             let new_cards = std::mem::take(&mut host.new_cards);
+            let parked = std::mem::take(&mut host.parked);
             drop((host, docs));
+            self.park_cards(parked);
             match r {
                 Ok(_) => {
                     self.gossip_received += 1;
@@ -225,27 +334,32 @@ impl Actor {
             }
             return;
         }
-        let (fresh, forged) = self.keep_records(vec![bytes], false);
-        match forged {
+        let kept = self.keep_records(vec![bytes], false);
+        match kept.forged {
             Some(e) => tracing::warn!(from = %from.fmt_short(), "refused a gossiped record: {e}"),
             None => self.gossip_received += 1,
         }
-        self.spread_records(fresh, None);
+        self.spread_records(kept.fresh, None);
     }
 }
 
-/// The records in the store (each verified again).
-pub(super) fn load_records(group: &Group, network: Option<GroupId>) -> Records {
+/// The records in the store (each verified again; the trust rule accepted
+/// each before it was stored).
+pub(super) fn load_records(group: &Group) -> Records {
     let mut records = Records::default();
-    match group.store().records() {
-        Ok(all) => {
-            for (kind, (_, bytes)) in all {
-                if let Err(e) = records.offer(kind, &bytes, network) {
-                    tracing::warn!("a stored {} is not used: {e}", record_name(kind));
-                }
-            }
+    let mut all = match group.store().records() {
+        Ok(all) => all,
+        Err(e) => {
+            tracing::warn!("could not read the network records: {e}");
+            return records;
         }
-        Err(e) => tracing::warn!("could not read the network records: {e}"),
+    };
+    // Affiliations first, as when they arrived.
+    all.sort_by_key(|(kind, _)| *kind);
+    for (kind, (_, bytes)) in all {
+        if let Err(e) = records.offer(kind, &bytes, None) {
+            tracing::warn!("a stored {} is not used: {e}", record_name(kind));
+        }
     }
     records
 }
@@ -276,8 +390,40 @@ pub(super) fn tagged(kind: u8, bytes: &[u8]) -> Vec<u8> {
 pub struct Records {
     /// Affiliations, by group.
     pub affiliations: Latest<Affiliation>,
+    /// The network of each affiliation held (what the trust rules read).
+    networks: BTreeMap<GroupId, GroupId>,
     /// Membership summaries, by group.
     pub summaries: Latest<MembershipSummary>,
+}
+
+impl Kept {
+    /// A record not kept: logged; forged ones are the sender's fault.
+    fn note(&mut self, tagged: &[u8], e: RecordRejected) {
+        let kind = tagged.first().copied().unwrap_or(0);
+        if e.is_forged() {
+            self.forged
+                .get_or_insert(format!("{}: {e}", record_name(kind)));
+        } else {
+            let subject = record_subject(kind, tagged.get(1..).unwrap_or_default());
+            tracing::info!(
+                group = %subject.map_or_else(|| "?".into(), |g| g.fmt_short()),
+                "ignored a {}: {e}",
+                record_name(kind)
+            );
+            self.ignored.get_or_insert(e.to_string());
+        }
+    }
+}
+
+/// What [`Actor::keep_records`] did with a batch.
+#[derive(Debug, Default)]
+pub(super) struct Kept {
+    /// The records kept (to relay).
+    pub(super) fresh: Vec<Vec<u8>>,
+    /// The first forged or malformed record's reason: whoever sent it is at fault.
+    pub(super) forged: Option<String>,
+    /// The first valid record not used, and why.
+    pub(super) ignored: Option<String>,
 }
 
 /// What a record kind is called in logs and events.
@@ -303,38 +449,57 @@ pub(super) fn record_subject(kind: u8, bytes: &[u8]) -> Option<GroupId> {
 }
 
 impl Records {
-    /// Verifies and keeps a record if it is newer; returns its subject then.
-    /// Affiliations count only from `network` (this node's own): anyone can
-    /// make a key and call it a network.
+    /// Verifies a record and keeps it if it is newer; returns its subject
+    /// then. `judge` is the node's view and network for the trust rules
+    /// (`trust::records`); `None` for records read back from the store,
+    /// which the rules accepted before storing them.
     pub(super) fn offer(
         &mut self,
         kind: u8,
         bytes: &[u8],
-        network: Option<GroupId>,
+        judge: Option<(&View<'_>, Option<GroupId>)>,
     ) -> Result<Option<GroupId>, RecordRejected> {
+        use groundwork_protocol::trust::records::{Directory, accept_affiliation, accept_summary};
+        let dir = judge.map(|(view, network)| Directory {
+            view,
+            network,
+            affiliations: &self.networks,
+        });
         let kept = match kind {
             KIND_AFFILIATION => {
                 if self.affiliations.holds(bytes) {
                     return Ok(None);
                 }
                 let a = Signed::<Affiliation>::from_bytes(bytes)?;
-                if Some(a.record().network) != network {
-                    return Err(RecordRejected::OtherNetwork);
+                if let Some(dir) = &dir {
+                    accept_affiliation(dir, a.record())?;
                 }
-                let s = a.record().group;
-                self.affiliations.offer_signed(a)?.then_some(s)
+                let (s, n) = (a.record().group, a.record().network);
+                let kept = self.affiliations.offer_signed(a)?;
+                if kept {
+                    self.networks.insert(s, n);
+                }
+                kept.then_some(s)
             }
             KIND_SUMMARY => {
                 if self.summaries.holds(bytes) {
                     return Ok(None);
                 }
                 let a = Signed::<MembershipSummary>::from_bytes(bytes)?;
+                if let Some(dir) = &dir {
+                    accept_summary(dir, a.record())?;
+                }
                 let s = a.record().group;
                 self.summaries.offer_signed(a)?.then_some(s)
             }
             _ => return Err(RecordRejected::Malformed),
         };
         Ok(kept)
+    }
+
+    /// The network of each affiliation held.
+    pub fn networks(&self) -> &BTreeMap<GroupId, GroupId> {
+        &self.networks
     }
 
     /// Every record, tagged with its kind.

@@ -10,20 +10,32 @@ impl Actor {
         outbound: bool,
         out: mpsc::Sender<Outgoing>,
     ) -> Result<(u64, Vec<Message>), String> {
-        let Some(kind) = self.peer_kind(&peer) else {
+        let Some((kind, theirs)) = peer_of(&self.view(), &peer) else {
             return Err("unknown or revoked device".into());
         };
+        // A device this node asked to link with connects back: its steward
+        // accepted, so both have consented. (On the national node, a link
+        // made while it was down is affiliated now.)
+        if self
+            .peers
+            .get(&peer)
+            .is_some_and(|p| p.requested || p.linked)
+        {
+            self.link_made(peer);
+        }
         let dialer = if outbound { self.me } else { peer };
-        // One session per peer: keep the connection the lower id dialed.
+        // One session per peer: of two that race, keep the connection the
+        // lower id dialed; a connection well after the first means the peer
+        // lost it (it restarted), so the new one wins.
         if let Some((&old, live)) = self.sessions.iter().find(|(_, l)| l.peer == peer) {
-            if dialer < live.dialer {
+            if dialer < live.dialer || live.opened.elapsed() > DIAL_RACE {
                 self.end(old, "replaced by another connection".into());
             } else {
                 return Err("already connected".into());
             }
         }
-        let scope = self.scope(&peer, kind);
-        let shared = self.shared_with(kind, &scope);
+        let scope = scope(&self.view(), kind, theirs);
+        let shared = session_docs(&self.view(), self.role, kind, &scope, &self.index);
         let own = self.group.profile().id;
         let states = peers::load_states(&self.group, &peer);
         let mut session = match kind {
@@ -46,6 +58,7 @@ impl Actor {
                 session,
                 out,
                 scope,
+                opened: std::time::Instant::now(),
             },
         );
         self.last_error.remove(&peer);
@@ -75,11 +88,13 @@ impl Actor {
         let new_cards = std::mem::take(&mut host.new_cards);
         let offered = std::mem::take(&mut host.offered_records);
         let refused = std::mem::take(&mut host.refused);
+        let parked = std::mem::take(&mut host.parked);
         // The documents' lock is released before anything else runs.
         drop((host, docs));
         for (doc, why) in refused {
             self.refused(peer, doc, &why);
         }
+        self.park_cards(parked);
         match result {
             Ok(replies) => {
                 for m in replies {
@@ -95,14 +110,14 @@ impl Actor {
         if !new_cards.is_empty() {
             self.after_cards(new_cards, session);
         }
-        let (fresh, forged) = self.keep_records(offered, false);
-        if let Some(e) = forged {
+        let kept = self.keep_records(offered, false);
+        if let Some(e) = kept.forged {
             tracing::warn!(peer = %peer.fmt_short(), "refused a record: {e}");
             self.last_error
                 .insert(peer, format!("refused a record: {e}"));
             self.end(session, format!("bad record: {e}"));
         }
-        self.spread_records(fresh, Some(session));
+        self.spread_records(kept.fresh, Some(session));
         self.after_changes(&changed, Some(session));
     }
 

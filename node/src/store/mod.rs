@@ -17,6 +17,7 @@ use groundwork_protocol::DocId;
 use redb::{Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 
 mod error;
+mod links;
 mod proofs;
 #[cfg(test)]
 mod tests;

@@ -177,6 +177,10 @@ fn every_request() -> Vec<Request> {
         Request::Network,
         Request::Report,
         Request::Shared { group: key(7) },
+        Request::LinkCode { ttl_secs: 3600 },
+        Request::LinkRequests,
+        Request::PeerAccept { id: "ab12".into() },
+        Request::PeerRefuse { id: "ab12".into() },
     ]
 }
 
@@ -213,6 +217,10 @@ fn request_index(r: &Request) -> usize {
         Request::Network => 28,
         Request::Report => 29,
         Request::Shared { .. } => 30,
+        Request::LinkCode { .. } => 31,
+        Request::LinkRequests => 32,
+        Request::PeerAccept { .. } => 33,
+        Request::PeerRefuse { .. } => 34,
     }
 }
 
@@ -283,6 +291,7 @@ fn every_response() -> Vec<Response> {
                 last_seen: Some(1_717_000_000),
                 last_error: Some("timed out".into()),
                 in_sync: None,
+                requested: true,
             }],
             documents: vec![DocStatus {
                 group: None,
@@ -325,6 +334,7 @@ fn every_response() -> Vec<Response> {
         Response::Affiliated {
             group: key(6),
             name: "ACORN Bristol".into(),
+            pending: true,
         },
         Response::Directory(vec![DirectoryEntry {
             group: key(6),
@@ -342,6 +352,18 @@ fn every_response() -> Vec<Response> {
             constitution: Some(Constitution::default()),
             plan: None,
         }),
+        Response::LinkCode {
+            text: "gwlinkabc".into(),
+            expires: 1_900_000_000,
+        },
+        Response::LinkRequests(vec![super::LinkRequestView {
+            group: key(6),
+            name: "ACORN Bristol".into(),
+            area: None,
+            kind: crate::card::GroupKind::SocialActionHub,
+            device: key(7),
+            at: 1_717_000_000,
+        }]),
     ]
 }
 
@@ -402,6 +424,8 @@ fn response_index(r: &Response) -> usize {
         Response::Directory(_) => 22,
         Response::Report(_) => 23,
         Response::Shared(_) => 24,
+        Response::LinkCode { .. } => 25,
+        Response::LinkRequests(_) => 26,
     }
 }
 
@@ -460,7 +484,7 @@ fn covers_all(indices: impl Iterator<Item = usize>, n: usize, what: &str) {
 #[test]
 fn every_request_round_trips() {
     let all = every_request();
-    covers_all(all.iter().map(request_index), 31, "request");
+    covers_all(all.iter().map(request_index), 35, "request");
     for r in &all {
         round_trip(r);
     }
@@ -469,7 +493,7 @@ fn every_request_round_trips() {
 #[test]
 fn every_response_round_trips() {
     let all = every_response();
-    covers_all(all.iter().map(response_index), 25, "response");
+    covers_all(all.iter().map(response_index), 27, "response");
     for r in &all {
         round_trip(r);
     }
@@ -601,6 +625,10 @@ fn writes_names_the_documents_each_edit_changes() {
                 | Request::Network
                 | Request::Report
                 | Request::Shared { .. }
+                | Request::LinkCode { .. }
+                | Request::LinkRequests
+                | Request::PeerAccept { .. }
+                | Request::PeerRefuse { .. }
         );
         assert_eq!(writes.is_empty(), read_only, "{r:?}");
         assert_eq!(

@@ -400,14 +400,16 @@ impl Session {
                     }
                     return Ok(vec![]);
                 }
-                let cards = store.cards();
+                // Records (affiliations) before cards: they decide which
+                // groups' cards the peer keeps (`trust::records`).
                 let mut out = Vec::new();
-                if !cards.is_empty() {
-                    out.push(Message::Cards(cards));
-                }
                 let records = store.records();
                 if !records.is_empty() {
                     out.push(Message::Records(records));
+                }
+                let cards = store.cards();
+                if !cards.is_empty() {
+                    out.push(Message::Cards(cards));
                 }
                 out.push(Message::Prints(prints(&heads)));
                 self.sent_heads = true;

@@ -84,9 +84,7 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
                     Link::Network => theme.dim(),
                 };
                 let status = match e.established {
-                    _ if e.kind.is_national() => {
-                        Span::styled("national", theme.dim())
-                    }
+                    _ if e.kind.is_national() => Span::styled("national", theme.dim()),
                     Some(true) => Span::styled("established", theme.good()),
                     Some(false) => Span::raw("forming"),
                     None => Span::styled("no summary", theme.dim()),

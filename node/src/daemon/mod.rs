@@ -22,6 +22,10 @@ use crate::group::Group;
 use crate::net::{self, Gate, NodeHandle};
 use crate::runtime::{Actor, Admission, Cmd, NodeEvent};
 
+mod links;
+
+pub use links::requests;
+
 /// The meta entry holding the port of the last `up`.
 const PORT_KEY: &str = "listen-port";
 
@@ -339,6 +343,10 @@ impl NodeControl {
                 Ok(r) => r,
                 Err(e) => Response::error(format!("{e:#}")),
             },
+            Request::LinkCode { ttl_secs } => self.link_code(ttl_secs).await?,
+            Request::LinkRequests => self.link_requests().await?,
+            Request::PeerAccept { id } => self.peer_accept(id).await?,
+            Request::PeerRefuse { id } => self.peer_refuse(id).await?,
             other => {
                 self.handle
                     .with(move |a| {
@@ -349,118 +357,6 @@ impl NodeControl {
                     .await?
             }
         })
-    }
-
-    /// On the national node: link with the group behind `ticket` and give
-    /// it a signed affiliation certificate.
-    async fn affiliate(&self, ticket: &str) -> Result<Response> {
-        let (device, addrs) = net::parse_ticket(ticket)?;
-        let (card, national) = self
-            .handle
-            .with(move |a| -> Result<(Vec<u8>, bool)> {
-                let national = a.group().profile().kind == crate::group::GroupKind::National;
-                let card = a
-                    .cards()
-                    .get(&a.group().profile().id)
-                    .map(|c| c.bytes().to_vec())
-                    .ok_or_else(|| anyhow!("this node has no signed card yet"))?;
-                Ok((card, national))
-            })
-            .await??;
-        if !national {
-            return Err(anyhow!(
-                "only the national node affiliates groups (found one with `national init`)"
-            ));
-        }
-        let handle = self.handle.clone();
-        let (their_card, _) =
-            net::request_affiliate(&self.endpoint, &device, &addrs, card, |theirs| {
-                let group = theirs.card().group;
-                let handle = handle.clone();
-                async move {
-                    handle
-                        .with(move |a| {
-                            let signed = a
-                                .group()
-                                .sign_affiliation(group, crate::runtime::now_secs())?;
-                            let bytes = signed.bytes().to_vec();
-                            // The national node holds what it issued, and
-                            // spreads it like any record.
-                            a.offer_record(groundwork_protocol::records::KIND_AFFILIATION, &bytes)
-                                .map_err(crate::group::GroupError::Internal)?;
-                            Ok::<_, crate::group::GroupError>(bytes)
-                        })
-                        .await?
-                        .map_err(anyhow::Error::from)
-                }
-            })
-            .await?;
-        let (reply, rx) = oneshot::channel();
-        self.handle
-            .send(Cmd::Linked {
-                device,
-                card: their_card.bytes().to_vec(),
-                addrs,
-                reply,
-            })
-            .await?;
-        rx.await
-            .map_err(|_| anyhow!("node stopping"))?
-            .map_err(|e| anyhow!(e))?;
-        Ok(Response::Affiliated {
-            group: their_card.card().group,
-            name: their_card.card().name.clone(),
-        })
-    }
-
-    async fn link(&self, ticket: &str) -> Result<Response> {
-        let (device, addrs) = net::parse_ticket(ticket)?;
-        let card = self
-            .handle
-            .with(move |a| {
-                if device == a.group().device_id() {
-                    return Err(anyhow!("that is this node's own ticket"));
-                }
-                a.cards()
-                    .get(&a.group().profile().id)
-                    .map(|c| c.bytes().to_vec())
-                    .ok_or_else(|| {
-                        anyhow!("only a steward device (which holds the group key) can link groups")
-                    })
-            })
-            .await??;
-        let theirs = net::request_link(&self.endpoint, &device, &addrs, card).await?;
-        let (reply, rx) = oneshot::channel();
-        self.handle
-            .send(Cmd::Linked {
-                device,
-                card: theirs,
-                addrs,
-                reply,
-            })
-            .await?;
-        let rec = rx
-            .await
-            .map_err(|_| anyhow!("node stopping"))?
-            .map_err(|e| anyhow!(e))?;
-        let name = self
-            .handle
-            .with(move |a| {
-                rec.group
-                    .and_then(|g| a.cards().get(&g).map(|c| c.card().name.clone()))
-            })
-            .await?;
-        Ok(Response::Peers(vec![
-            groundwork_protocol::control::PeerStatus {
-                device: rec.device,
-                group: rec.group,
-                name,
-                connected: false,
-                last_seen: Some(rec.last_seen),
-                last_error: None,
-                in_sync: None,
-            },
-        ]))
     }
 }
 
@@ -582,6 +478,7 @@ pub fn set_up_joined(
         group: Some(invite.group),
         addrs: invite.addrs.clone(),
         linked: false,
+        requested: false,
         last_seen: crate::runtime::now_secs(),
     };
     g.store()
