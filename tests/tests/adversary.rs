@@ -382,3 +382,155 @@ fn hole_2_an_equivocating_device_forks_only_its_document_and_the_group_syncs_on(
     );
     drop(organiser_running);
 }
+
+#[test]
+fn hole_4_strangers_cannot_link_and_what_they_send_is_kept_nowhere() {
+    // A node, a group linked with it by consent, and 200 made-up groups
+    // asking to link with the node's plain ticket (printed by `up`,
+    // inside invites, announced on the LAN).
+    let a = Node::founded("Marsh Farm Outreach");
+    let (running, ticket) = a.up();
+    let b = Node::founded("ACORN Newcastle");
+    let (_rb, _) = b.up();
+    b.ok(&["peer", "add", &a.link_ticket()]);
+    let docs_before = a.status()["documents"].as_array().map_or(0, Vec::len);
+    let started = Instant::now();
+    let answers = rt().block_on(async {
+        let mut answers = Vec::new();
+        for i in 0..200u32 {
+            let seed = [&i.to_be_bytes()[..], &[0xaa; 28]].concat();
+            let group = SecretKey::from_seed(&seed.clone().try_into().expect("32"));
+            let device = SecretKey::from_seed(
+                &[&i.to_be_bytes()[..], &[0xbb; 28]]
+                    .concat()
+                    .try_into()
+                    .expect("32"),
+            );
+            let card = common::made_up_card(&group, &format!("Fake Group {i}"), &device);
+            answers.push(common::ask_to_link(&device, &card, &ticket).await);
+        }
+        answers
+    });
+    let took = started.elapsed();
+    let pending = answers
+        .iter()
+        .filter(|a| matches!(a, Ok(groundwork_protocol::link::LinkMessage::Pending(_))))
+        .count();
+    let refused: Vec<String> = answers
+        .iter()
+        .filter_map(|a| a.as_ref().err().map(|e| format!("{e:#}")))
+        .collect();
+    println!(
+        "200 strangers asking to link: {} ms; {pending} waiting for the steward, {} refused \
+         ({}); node peak memory {} MiB",
+        took.as_millis(),
+        refused.len(),
+        refused.first().cloned().unwrap_or_default(),
+        running.peak_rss_kib() / 1024
+    );
+    assert_eq!(pending, groundwork_protocol::trust::link::MAX_PENDING);
+    assert_eq!(refused.len(), 200 - pending);
+    assert!(
+        refused
+            .iter()
+            .all(|r| r.contains("waiting for this group's steward"))
+    );
+    // None is a peer, none is dialed, no document is held for any.
+    let peers = a.json(&["peer", "list"]);
+    assert_eq!(peers.as_array().map(Vec::len), Some(1), "only B: {peers}");
+    assert_eq!(
+        a.status()["documents"].as_array().map_or(0, Vec::len),
+        docs_before
+    );
+    // Their cards reached nobody: not B, linked with A.
+    let d = b.json(&["network"]);
+    assert!(
+        d.as_array().is_some_and(|d| d
+            .iter()
+            .all(|e| !e["name"].as_str().unwrap_or("").starts_with("Fake"))),
+        "{d}"
+    );
+    // A stranger cannot open a sync session at all (so the bombs above
+    // need a device the group admitted).
+    let stranger = SecretKey::from_seed(&[0xcc; 32]);
+    let refused = rt().block_on(async {
+        let ep = groundwork_node::net::bind(&stranger, &common::offline(), None)
+            .await
+            .expect("bind");
+        let (to, addrs) = groundwork_node::net::parse_ticket(&ticket).expect("ticket");
+        let conn =
+            groundwork_node::net::connect(&ep, &to, &addrs, groundwork_node::net::SYNC_ALPN).await;
+        // The node closes the connection right after the handshake, with
+        // its reason; nothing it sends is read.
+        let why = match conn {
+            Err(e) => format!("{e:#}"),
+            Ok(c) => c.closed().await.to_string(),
+        };
+        ep.close().await;
+        why
+    });
+    assert!(refused.contains("unknown device"), "{refused}");
+    // B, linked by consent, still syncs with A.
+    let ga = a.status()["group"].as_str().expect("group").to_owned();
+    let before = plan_bytes(&b, &ga);
+    a.ok(&["plan", "vision", "--text", "Every street a say"]);
+    let started = Instant::now();
+    eventually("A's plan edit on B", SYNC_LIMIT, || {
+        let now = plan_bytes(&b, &ga);
+        if now != before {
+            Ok(())
+        } else {
+            Err(format!("{now:?}"))
+        }
+    });
+    println!(
+        "honest linked edit after the strangers: {} ms",
+        started.elapsed().as_millis()
+    );
+}
+
+/// The bytes `n` holds of `group`'s plan, from `status`.
+fn plan_bytes(n: &Node, group: &str) -> Option<u64> {
+    n.status()["documents"].as_array().and_then(|d| {
+        d.iter()
+            .find(|d| d["group"] == group && d["kind"] == "plan")
+            .and_then(|d| d["bytes"].as_u64())
+    })
+}
+
+#[test]
+fn hole_5_another_national_node_cannot_replace_a_groups_affiliation() {
+    let national = Node::new();
+    national.ok(&["national", "init", "--name", "Community Organisers"]);
+    let (_rn, _) = national.up();
+    let group = Node::founded("Community Roots CIC");
+    let (_rg, _) = group.up();
+    national.ok(&["affiliate", &group.link_ticket()]);
+    let network = group.status()["affiliation"]["network"].clone();
+    assert!(network.is_string());
+    // A second "national" body, which the group's steward even agreed to
+    // link with, tries to take the group into its own network.
+    let rival = Node::new();
+    rival.ok(&["national", "init", "--name", "Rival Organisers"]);
+    let (_rr, _) = rival.up();
+    let line = rival.fails(1, &["affiliate", &group.link_ticket()]);
+    assert!(
+        line.contains("refused the affiliation") && line.contains("another network"),
+        "{line}"
+    );
+    assert_eq!(group.status()["affiliation"]["network"], network);
+    let n = rival.status()["group"].clone();
+    // Nor does it arrive by any other road: the group's directory still
+    // calls it affiliated to its own network only.
+    let d = group.json(&["network"]);
+    let own = d
+        .as_array()
+        .and_then(|d| {
+            d.iter()
+                .find(|e| e["name"] == "Community Roots CIC")
+                .cloned()
+        })
+        .expect("own entry");
+    assert_eq!(own["affiliated"], true, "{own}");
+    assert_ne!(network, n);
+}

@@ -137,21 +137,14 @@ fn card_of(
 /// Links with the node behind `ticket` (a link ticket) as `device` of the
 /// group `card` describes, the way `peer add` does.
 fn link_as(device: &SecretKey, card: &groundwork_protocol::card::SignedCard, ticket: &str) {
-    use groundwork_protocol::link::LinkMessage;
-    let answer = common::rt().block_on(async {
-        let ep = groundwork_node::net::bind(device, &common::offline(), None)
-            .await
-            .expect("bind");
-        let (to, addrs, code) = groundwork_node::net::parse_link_target(ticket).expect("ticket");
-        let request = LinkMessage::Request {
-            card: card.bytes().to_vec(),
-            code,
-        };
-        let r = groundwork_node::net::request_link(&ep, &to, &addrs, request).await;
-        ep.close().await;
-        r
-    });
-    assert!(matches!(answer, Ok(LinkMessage::Accepted(_))), "{answer:?}");
+    let answer = common::rt().block_on(common::ask_to_link(device, card, ticket));
+    assert!(
+        matches!(
+            answer,
+            Ok(groundwork_protocol::link::LinkMessage::Accepted(_))
+        ),
+        "{answer:?}"
+    );
 }
 
 /// The directory entry for `name` on `n`.

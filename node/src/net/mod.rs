@@ -632,9 +632,15 @@ where
         let affiliation = make(theirs).await?;
         write_frame(&mut send, &LinkMessage::Affiliation(affiliation).encode()).await?;
         send.finish()?;
-        match read_link_answer(&mut reader, "the group's node").await? {
-            LinkMessage::Kept => Ok(answer),
-            LinkMessage::Refused(why) => bail!("the group's node refused the affiliation: {why}"),
+        let f = reader
+            .next()
+            .await?
+            .ok_or_else(|| anyhow!("the group's node closed without answering"))?;
+        match LinkMessage::decode(&f) {
+            Ok(LinkMessage::Kept) => Ok(answer),
+            Ok(LinkMessage::Refused(why)) => {
+                bail!("the group's node refused the affiliation: {why}")
+            }
             _ => bail!("the group's node sent an unexpected answer"),
         }
     })

@@ -31,6 +31,8 @@ pub(super) struct Host<'a> {
     pub(super) network: Option<GroupId>,
     /// Valid cards of groups not known yet, for the actor to park.
     pub(super) parked: Vec<SignedCard>,
+    /// The session's peer is a steward or organiser device of this group.
+    pub(super) vouched: bool,
 }
 
 impl Actor {
@@ -77,6 +79,7 @@ impl Actor {
                 inviter: *inviter,
                 network: *network,
                 parked: Vec::new(),
+                vouched: false,
             },
             group.docs(),
             sessions,
@@ -219,6 +222,7 @@ impl SessionStore for Host<'_> {
                 view: &self.view(),
                 network: self.network,
                 affiliations: self.records.networks(),
+                vouched: self.vouched,
             };
             let count = self.cards.len() + fresh.len();
             if let Err(e) = accept_card(&dir, card.card(), held.map(|h| h.card()), count) {

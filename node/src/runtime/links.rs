@@ -239,7 +239,7 @@ impl Actor {
     /// A national node sent this group an affiliation inside the link
     /// exchange: kept as a record like any other (the trust rule decides).
     pub(super) fn affiliated(&mut self, record: &[u8]) -> Result<(), String> {
-        let kept = self.keep_records(vec![tagged(KIND_AFFILIATION, record)], true);
+        let kept = self.keep_records(vec![tagged(KIND_AFFILIATION, record)], true, false);
         if let Some(e) = kept.forged {
             return Err(e);
         }

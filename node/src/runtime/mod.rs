@@ -76,6 +76,9 @@ struct Live {
     scope: Scope,
     /// When it opened.
     opened: std::time::Instant,
+    /// The peer is a steward or organiser device of this group: its
+    /// group's links are this device's too (`trust::records::Directory`).
+    vouches: bool,
 }
 
 /// Two connections with one peer within this long of each other are a
@@ -316,13 +319,17 @@ impl Actor {
     }
 
     /// The sessions that stopped syncing `doc`: (peer, how it stopped).
+    /// A peer that does not share the document is not a failure, and not
+    /// shown.
     pub fn doc_stopped(
         &self,
         doc: &DocId,
     ) -> Vec<(DeviceId, groundwork_protocol::sync::session::Stopped)> {
+        use groundwork_protocol::sync::session::NOT_SHARED;
         self.sessions
             .values()
             .filter_map(|l| l.session.stopped().get(doc).map(|s| (l.peer, s.clone())))
+            .filter(|(_, s)| !(s.by_peer && s.reason == NOT_SHARED))
             .collect()
     }
 

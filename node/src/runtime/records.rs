@@ -65,7 +65,7 @@ impl Actor {
     /// another network's affiliation: see [`Kept::ignored`]). `Err`: the
     /// record is forged or malformed, and whoever sent it is at fault.
     pub(super) fn keep_record(&mut self, kind: u8, bytes: &[u8]) -> Result<bool, String> {
-        let kept = self.keep_records(vec![tagged(kind, bytes)], true);
+        let kept = self.keep_records(vec![tagged(kind, bytes)], true, false);
         match kept.forged {
             Some(e) => Err(e),
             None => Ok(!kept.fresh.is_empty()),
@@ -80,7 +80,15 @@ impl Actor {
     ///
     /// `durable` is false for records from peers: a crash may lose them,
     /// and the next session with any peer brings them back.
-    pub(super) fn keep_records(&mut self, mut batch: Vec<Vec<u8>>, durable: bool) -> Kept {
+    ///
+    /// `vouched`: the batch came from a steward or organiser device of this
+    /// group, whose group's links this device knows (see `trust::records`).
+    pub(super) fn keep_records(
+        &mut self,
+        mut batch: Vec<Vec<u8>>,
+        durable: bool,
+        vouched: bool,
+    ) -> Kept {
         batch.sort_by_key(|r| r.first().copied());
         let mut kept: Vec<(u8, GroupId, Vec<u8>, Option<i64>)> = Vec::new();
         let mut out = Kept::default();
@@ -94,7 +102,7 @@ impl Actor {
             let before = kept.len();
             let mut again = Vec::new();
             for r in std::mem::take(&mut batch) {
-                match self.offer_one(&r) {
+                match self.offer_one(&r, vouched) {
                     Ok(Some((kind, subject))) => {
                         let day = (kind == KIND_SUMMARY)
                             .then(|| self.records.summaries.get(&subject))
@@ -201,7 +209,11 @@ impl Actor {
 
     /// Judges one tagged record with the trust rules and keeps it in
     /// memory if it is newer: its kind and subject then.
-    fn offer_one(&mut self, r: &[u8]) -> Result<Option<(u8, GroupId)>, RecordRejected> {
+    fn offer_one(
+        &mut self,
+        r: &[u8],
+        vouched: bool,
+    ) -> Result<Option<(u8, GroupId)>, RecordRejected> {
         let Some((&kind, bytes)) = r.split_first() else {
             return Err(RecordRejected::Truncated);
         };
@@ -226,7 +238,7 @@ impl Actor {
             inviter: *inviter,
         };
         Ok(records
-            .offer(kind, bytes, Some((&view, *network)))?
+            .offer(kind, bytes, Some((&view, *network, vouched)))?
             .map(|s| (kind, s)))
     }
 
@@ -334,7 +346,7 @@ impl Actor {
             }
             return;
         }
-        let kept = self.keep_records(vec![bytes], false);
+        let kept = self.keep_records(vec![bytes], false, false);
         match kept.forged {
             Some(e) => tracing::warn!(from = %from.fmt_short(), "refused a gossiped record: {e}"),
             None => self.gossip_received += 1,
@@ -457,13 +469,14 @@ impl Records {
         &mut self,
         kind: u8,
         bytes: &[u8],
-        judge: Option<(&View<'_>, Option<GroupId>)>,
+        judge: Option<(&View<'_>, Option<GroupId>, bool)>,
     ) -> Result<Option<GroupId>, RecordRejected> {
         use groundwork_protocol::trust::records::{Directory, accept_affiliation, accept_summary};
-        let dir = judge.map(|(view, network)| Directory {
+        let dir = judge.map(|(view, network, vouched)| Directory {
             view,
             network,
             affiliations: &self.networks,
+            vouched,
         });
         let kept = match kind {
             KIND_AFFILIATION => {

@@ -59,6 +59,7 @@ impl Actor {
                 out,
                 scope,
                 opened: std::time::Instant::now(),
+                vouches: matches!(kind, Peer::GroupDevice(r) if r.may_write(DocKind::Plan)),
             },
         );
         self.last_error.remove(&peer);
@@ -82,8 +83,10 @@ impl Actor {
             return;
         };
         host.scope = live.scope.clone();
+        host.vouched = live.vouches;
         let result = live.session.handle(msg, &mut docs, &mut host);
         let peer = live.peer;
+        let vouched = live.vouches;
         let changed = std::mem::take(&mut host.changed);
         let new_cards = std::mem::take(&mut host.new_cards);
         let offered = std::mem::take(&mut host.offered_records);
@@ -110,7 +113,7 @@ impl Actor {
         if !new_cards.is_empty() {
             self.after_cards(new_cards, session);
         }
-        let kept = self.keep_records(offered, false);
+        let kept = self.keep_records(offered, false, vouched);
         if let Some(e) = kept.forged {
             tracing::warn!(peer = %peer.fmt_short(), "refused a record: {e}");
             self.last_error

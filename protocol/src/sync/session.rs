@@ -124,9 +124,6 @@ pub enum SessionError {
     /// A message before the peer's hello, or a second hello.
     #[error("unexpected {0} message")]
     Unexpected(&'static str),
-    /// The peer sent a sync message for a document it may not have.
-    #[error("peer sent a document this session does not share")]
-    NotShared,
     /// A change or message failed verification.
     #[error(transparent)]
     Sync(#[from] SyncError),
@@ -180,6 +177,9 @@ pub struct Stopped {
     /// Why.
     pub reason: String,
 }
+
+/// The `DocStop` reason for a document this node does not share.
+pub const NOT_SHARED: &str = "this node does not share that document";
 
 /// A peer whose changes keep arriving without their dependencies after
 /// this many resends in a row has the document stopped.
@@ -509,7 +509,13 @@ impl Session {
             }
             Message::Sync { doc, body } => {
                 if !self.shared.contains(&doc) {
-                    return Err(SessionError::NotShared);
+                    // The peer shares it and this node does not (it does
+                    // not know the group, or may not read the document):
+                    // say so for this document, keep nothing, sync the rest.
+                    return Ok(vec![Message::DocStop {
+                        doc,
+                        reason: NOT_SHARED.into(),
+                    }]);
                 }
                 if self.stopped.contains_key(&doc) {
                     // Sent before the peer heard of the stop.

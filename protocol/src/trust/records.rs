@@ -4,8 +4,10 @@
 //! what is held).
 //!
 //! A node keeps records only about groups it *knows*: its own, groups
-//! linked with it by consent (or asked to link), and groups the directory
-//! of a network it trusts lists. A network is trusted when this node
+//! linked with it by consent (or asked to link), groups the directory of a
+//! network it trusts lists, and groups one of its own stewards or
+//! organisers vouches for (by relaying them: a link is the group's, made on
+//! one of its steward devices). A network is trusted when this node
 //! belongs to it (the national node's own; a group's by its affiliation);
 //! a group in no network trusts the networks its linked groups belong to.
 //! The directory of a network is its national node's affiliations, and
@@ -40,6 +42,10 @@ pub struct Directory<'a> {
     pub network: Option<NetworkId>,
     /// The affiliations held: group to network.
     pub affiliations: &'a BTreeMap<GroupId, NetworkId>,
+    /// The record came from a steward or organiser device of this group:
+    /// the groups its group links with are known to this device too (a
+    /// link is the group's, made on whichever steward device).
+    pub vouched: bool,
 }
 
 impl Directory<'_> {
@@ -69,7 +75,8 @@ impl Directory<'_> {
     /// Whether this node knows `group`: its own, linked or asked to link,
     /// or listed by a trusted network.
     pub fn knows(&self, group: &GroupId) -> bool {
-        *group == self.view.own
+        self.vouched
+            || *group == self.view.own
             || self.view.links.is_linked(group)
             || self.view.links.requested.values().any(|g| g == group)
             || self.lists(group)
@@ -170,6 +177,7 @@ mod tests {
             view: &v,
             network: None,
             affiliations: &none,
+            vouched: false,
         };
         // This group's own affiliation: only from a linked national node.
         assert_eq!(accept_affiliation(&dir, &affiliation(32, v.own)), Ok(()));
@@ -189,6 +197,7 @@ mod tests {
             view: &v,
             network: Some(national),
             affiliations: &mine,
+            vouched: false,
         };
         assert_eq!(accept_affiliation(&member, &affiliation(32, v.own)), Ok(()));
         let other_national = key(33).public();
@@ -230,6 +239,15 @@ mod tests {
             Err(RecordRejected::UnknownGroup),
             "nobody here linked with it, and no directory lists it"
         );
+        let from_a_steward = Directory {
+            vouched: true,
+            ..member
+        };
+        assert_eq!(
+            accept_card(&from_a_steward, &card(61), None, 0),
+            Ok(()),
+            "relayed by this group's own steward or organiser device"
+        );
         let listed = BTreeMap::from([(v.own, national), (key(61).public(), national)]);
         let with_dir = Directory {
             affiliations: &listed,
@@ -259,6 +277,7 @@ mod tests {
             view: &v,
             network: None,
             affiliations: &affs,
+            vouched: false,
         };
         assert_eq!(dir.trusted_networks(), [network].into());
         assert!(dir.lists(&key(62).public()));
@@ -286,7 +305,7 @@ mod tests {
             let v = w.view();
             let network = if v.is_national() { Some(v.own) } else { network.map(|n| key(n).public()) };
             let affs = BTreeMap::new();
-            let dir = Directory { view: &v, network, affiliations: &affs };
+            let dir = Directory { view: &v, network, affiliations: &affs, vouched: false };
             let group = subject.map_or(v.own, |s| key(s).public());
             let a = affiliation(issuer, group);
             let ok = accept_affiliation(&dir, &a).is_ok();

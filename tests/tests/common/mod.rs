@@ -219,3 +219,44 @@ pub async fn offer(
     link.close().await;
     reason
 }
+
+/// Asks the node behind `ticket` (a link ticket or a plain ticket) to link,
+/// as `device` of the group `card` describes, the way `peer add` does:
+/// returns its answer.
+pub async fn ask_to_link(
+    device: &SecretKey,
+    card: &groundwork_protocol::card::SignedCard,
+    ticket: &str,
+) -> anyhow::Result<groundwork_protocol::link::LinkMessage> {
+    let ep = groundwork_node::net::bind(device, &offline(), None)
+        .await
+        .expect("bind");
+    let (to, addrs, code) = groundwork_node::net::parse_link_target(ticket).expect("ticket");
+    let request = groundwork_protocol::link::LinkMessage::Request {
+        card: card.bytes().to_vec(),
+        code,
+    };
+    let r = groundwork_node::net::request_link(&ep, &to, &addrs, request).await;
+    ep.close().await;
+    r
+}
+
+/// A self-signed card for a group made up on the spot, naming `device` as
+/// its steward.
+pub fn made_up_card(
+    group: &SecretKey,
+    name: &str,
+    device: &SecretKey,
+) -> groundwork_protocol::card::SignedCard {
+    groundwork_protocol::card::GroupCard {
+        group: group.public(),
+        seq: 1,
+        name: name.into(),
+        area: None,
+        kind: groundwork_protocol::card::GroupKind::LocalOrganisingGroup,
+        write_keys: vec![device.public()],
+        stewards: vec![device.public()],
+    }
+    .sign(group)
+    .expect("sign a card")
+}

@@ -220,7 +220,7 @@ fn hello_from(group: GroupId, version: u16) -> Message {
 }
 
 #[test]
-fn a_sync_for_a_document_not_shared_ends_the_session() {
+fn a_sync_for_a_document_not_shared_is_stopped_and_nothing_kept() {
     let mut b = Node::new(31, &[]);
     let mut sb = Session::new(group(), [ids()[0]].into_iter().collect(), BTreeMap::new());
     let hello = hello_from(group(), super::super::messages::VERSION);
@@ -234,8 +234,16 @@ fn a_sync_for_a_document_not_shared_ends_the_session() {
     };
     assert_eq!(
         sb.handle(stray, &mut b.docs, &mut b.store),
-        Err(SessionError::NotShared)
+        Ok(vec![Message::DocStop {
+            doc: ids()[2],
+            reason: NOT_SHARED.into()
+        }])
     );
+    assert!(
+        sb.stopped().is_empty(),
+        "nothing recorded for a document not shared"
+    );
+    assert!(!b.docs.contains_key(&ids()[2]) || sb.shared().len() == 1);
 }
 
 #[test]
