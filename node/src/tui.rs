@@ -205,6 +205,31 @@ impl Node for ControlNode {
         }
     }
 
+    fn link_requests(&self) -> NodeResult<Vec<groundwork_protocol::control::LinkRequestView>> {
+        match self.call(Request::LinkRequests)? {
+            Response::LinkRequests(r) => Ok(r),
+            r => Err(unexpected(&r)),
+        }
+    }
+
+    fn accept_link(&self, group: GroupId) -> NodeResult<()> {
+        match self.call(Request::PeerAccept {
+            id: group.to_string(),
+        })? {
+            Response::Peers(_) => Ok(()),
+            r => Err(unexpected(&r)),
+        }
+    }
+
+    fn refuse_link(&self, group: GroupId) -> NodeResult<()> {
+        match self.call(Request::PeerRefuse {
+            id: group.to_string(),
+        })? {
+            Response::LinkRequests(_) => Ok(()),
+            r => Err(unexpected(&r)),
+        }
+    }
+
     fn add_member(&self, input: MemberInput) -> NodeResult<ShortId> {
         match self.call(Request::MemberAdd { input })? {
             Response::MemberAdded { id, .. } => Ok(id),

@@ -229,6 +229,7 @@ pub fn load(node: &dyn Node, data: Data) -> Result<Payload, NodeError> {
         Data::Meetups => Payload::Meetups(node.meetups()?),
         Data::Members => Payload::Members(node.members()?),
         Data::Shared(g) => Payload::Shared(Box::new(node.shared(g)?)),
+        Data::LinkRequests => Payload::LinkRequests(node.link_requests()?),
     })
 }
 
@@ -257,6 +258,14 @@ pub fn edit(node: &dyn Node, edit: &Edit) -> Result<String, NodeError> {
         Edit::AddMember(input) => {
             let id = node.add_member(input)?;
             format!("member {id} added")
+        }
+        Edit::AcceptLink(g) => {
+            node.accept_link(g)?;
+            format!("linked with group {}", g.fmt_short())
+        }
+        Edit::RefuseLink(g) => {
+            node.refuse_link(g)?;
+            format!("refused the request of group {}", g.fmt_short())
         }
     })
 }

@@ -10,8 +10,8 @@ use std::sync::{Mutex, MutexGuard};
 use autosurgeon::{Counter, Text};
 use groundwork_protocol::card::GroupKind;
 use groundwork_protocol::control::{
-    DirectoryEntry, DocStatus, Event, GossipStatus, MeetupInput, MemberInput, MemberView,
-    NodeStatus, PeerStatus, PlanView, SharedDocs, TrafficStatus,
+    DirectoryEntry, DocStatus, Event, GossipStatus, LinkRequestView, MeetupInput, MemberInput,
+    MemberView, NodeStatus, PeerStatus, PlanView, SharedDocs, TrafficStatus,
 };
 use groundwork_protocol::records::{ByKind, ESTABLISHED_AT, MembershipSummary};
 use groundwork_protocol::report::{self, Cell, Listed, NetworkReport};
@@ -108,6 +108,8 @@ pub struct Sample {
     pub members: Vec<MemberView>,
     /// What other groups share, by group.
     pub shared: BTreeMap<GroupId, SharedDocs>,
+    /// Requests to link waiting for the steward.
+    pub requests: Vec<LinkRequestView>,
 }
 
 fn group_name(i: usize) -> (String, String, GroupKind) {
@@ -436,6 +438,7 @@ impl Sample {
             meetups,
             members,
             shared,
+            requests: Vec::new(),
         }
     }
 }
@@ -518,6 +521,23 @@ impl FakeNode {
                 "this device is not an active device of the group".into(),
             )),
         }
+    }
+
+    /// A steward answers a request to link: it is gone from the list.
+    fn answer_request(&self, group: GroupId, verb: &str) -> NodeResult<()> {
+        self.require(DocKind::Devices, "link or edit")?;
+        let mut s = self.state();
+        let before = s.requests.len();
+        s.requests.retain(|r| r.group != group);
+        if s.requests.len() == before {
+            return Err(NodeError::Refused(format!(
+                "no request to link with id '{}'",
+                group.fmt_short()
+            )));
+        }
+        drop(s);
+        self.record(format!("{verb} {}", group.fmt_short()));
+        Ok(())
     }
 
     fn new_id(&self) -> ShortId {
@@ -661,6 +681,18 @@ impl Node for FakeNode {
             });
         });
         Ok(id)
+    }
+
+    fn link_requests(&self) -> NodeResult<Vec<LinkRequestView>> {
+        Ok(self.state().requests.clone())
+    }
+
+    fn accept_link(&self, group: GroupId) -> NodeResult<()> {
+        self.answer_request(group, "accept")
+    }
+
+    fn refuse_link(&self, group: GroupId) -> NodeResult<()> {
+        self.answer_request(group, "refuse")
     }
 
     fn action_done(&self, id: ShortId) -> NodeResult<bool> {

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use groundwork_protocol::control::{
-    DirectoryEntry, MemberView, NodeStatus, PeerStatus, PlanView, SharedDocs,
+    DirectoryEntry, LinkRequestView, MemberView, NodeStatus, PeerStatus, PlanView, SharedDocs,
 };
 use groundwork_protocol::report::{Cell, NetworkReport};
 use groundwork_protocol::schema::{Constitution, Meetup, Role};
@@ -86,6 +86,9 @@ pub enum Target {
 /// Which pane of the sync screen has the focus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SyncPane {
+    /// The requests to link waiting for this group's steward (shown only
+    /// when there are some).
+    Requests,
     /// The peers table.
     Peers,
     /// The documents table.
@@ -343,6 +346,8 @@ pub struct Model {
     pub meetups: Loaded<Vec<Meetup>>,
     /// This group's members.
     pub members: Loaded<Vec<MemberView>>,
+    /// Requests to link waiting for this group's steward.
+    pub link_requests: Loaded<Vec<LinkRequestView>>,
     /// What another group shares (for [`Target::Other`]).
     pub shared: Loaded<SharedDocs>,
 
@@ -378,6 +383,8 @@ pub struct Model {
     pub peer_pos: ListPos,
     /// The documents table position.
     pub doc_pos: ListPos,
+    /// The requests table position.
+    pub request_pos: ListPos,
 }
 
 impl Model {
@@ -402,6 +409,7 @@ impl Model {
             plan: Loaded::Loading,
             meetups: Loaded::Loading,
             members: Loaded::Loading,
+            link_requests: Loaded::Loading,
             shared: Loaded::Loading,
             network_rows: Vec::new(),
             network_filter: String::new(),
@@ -419,6 +427,7 @@ impl Model {
             sync_pane: SyncPane::Peers,
             peer_pos: ListPos::default(),
             doc_pos: ListPos::default(),
+            request_pos: ListPos::default(),
         }
     }
 
@@ -646,6 +655,21 @@ impl Model {
         let mut peers: Vec<&PeerStatus> = s.peers.iter().collect();
         peers.sort_by_key(|p| (!p.connected, p.name.clone(), p.device));
         peers
+    }
+
+    /// The requests to link waiting, oldest first (none until loaded).
+    pub fn requests(&self) -> &[LinkRequestView] {
+        self.link_requests.ready().map_or(&[], Vec::as_slice)
+    }
+
+    /// The sync screen's panes, in order (requests only when there are some).
+    pub fn sync_panes(&self) -> Vec<SyncPane> {
+        let mut panes = Vec::new();
+        if !self.requests().is_empty() {
+            panes.push(SyncPane::Requests);
+        }
+        panes.extend([SyncPane::Peers, SyncPane::Documents]);
+        panes
     }
 
     /// Names of the groups this node knows, for labels.

@@ -6,7 +6,8 @@
 //! tests and benchmarks use [`FakeNode`](crate::fake::FakeNode).
 
 use groundwork_protocol::control::{
-    DirectoryEntry, Event, MeetupInput, MemberInput, MemberView, NodeStatus, PlanView, SharedDocs,
+    DirectoryEntry, Event, LinkRequestView, MeetupInput, MemberInput, MemberView, NodeStatus,
+    PlanView, SharedDocs,
 };
 use groundwork_protocol::report::NetworkReport;
 use groundwork_protocol::schema::{Constitution, Meetup};
@@ -63,6 +64,12 @@ pub trait Node: Send + Sync {
     fn action_done(&self, id: ShortId) -> NodeResult<bool>;
     /// Adds a member; returns their id.
     fn add_member(&self, input: MemberInput) -> NodeResult<ShortId>;
+    /// Requests to link waiting for this group's steward.
+    fn link_requests(&self) -> NodeResult<Vec<LinkRequestView>>;
+    /// Accepts the waiting request of `group` (a steward device only).
+    fn accept_link(&self, group: GroupId) -> NodeResult<()>;
+    /// Refuses the waiting request of `group` (a steward device only).
+    fn refuse_link(&self, group: GroupId) -> NodeResult<()>;
     /// Calls `sink` with each event the node reports, until the node goes
     /// away (an error) or `sink` returns false (`Ok`). The first event is
     /// `Lagged { missed: 0 }`, sent once the subscription is in place, so

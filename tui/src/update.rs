@@ -4,7 +4,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use groundwork_protocol::control::{
-    DirectoryEntry, Event, MeetupInput, MemberInput, MemberView, NodeStatus, PlanView, SharedDocs,
+    DirectoryEntry, Event, LinkRequestView, MeetupInput, MemberInput, MemberView, NodeStatus,
+    PlanView, SharedDocs,
 };
 use groundwork_protocol::report::NetworkReport;
 use groundwork_protocol::schema::{ActionStatus, Constitution, Meetup, MemberKind};
@@ -17,6 +18,9 @@ use crate::model::{
 };
 use crate::node::NodeError;
 use crate::textarea::TextArea;
+
+/// Rows of the requests table the sync screen shows at most.
+pub const REQUESTS_SHOWN: usize = 5;
 
 /// Something the node is asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -37,6 +41,8 @@ pub enum Data {
     Members,
     /// Another group's shared documents.
     Shared(GroupId),
+    /// Requests to link waiting for the steward.
+    LinkRequests,
 }
 
 /// An edit for the node to make.
@@ -67,6 +73,10 @@ pub enum Edit {
     ActionDone(ShortId),
     /// Add a member.
     AddMember(MemberInput),
+    /// Accept a group's request to link.
+    AcceptLink(GroupId),
+    /// Refuse a group's request to link.
+    RefuseLink(GroupId),
 }
 
 impl Edit {
@@ -76,6 +86,9 @@ impl Edit {
             Edit::AddMeetup(_) | Edit::SetNotes { .. } => &[Data::Meetups, Data::Status],
             Edit::AddAction { .. } | Edit::ActionDone(_) => &[Data::Plan, Data::Status],
             Edit::AddMember(_) => &[Data::Members, Data::Plan, Data::Status],
+            Edit::AcceptLink(_) | Edit::RefuseLink(_) => {
+                &[Data::LinkRequests, Data::Status, Data::Directory]
+            }
         }
     }
 
@@ -87,6 +100,8 @@ impl Edit {
             Edit::AddAction { .. } => "action added",
             Edit::ActionDone(_) => "action marked done",
             Edit::AddMember(_) => "member added",
+            Edit::AcceptLink(_) => "linked",
+            Edit::RefuseLink(_) => "request refused",
         }
     }
 }
@@ -128,6 +143,8 @@ pub enum Payload {
     Members(Vec<MemberView>),
     /// Another group's documents.
     Shared(Box<SharedDocs>),
+    /// Requests to link.
+    LinkRequests(Vec<LinkRequestView>),
 }
 
 /// Something that happened.
@@ -178,6 +195,7 @@ pub fn load_all(model: &Model) -> Vec<Cmd> {
         Data::Plan,
         Data::Meetups,
         Data::Members,
+        Data::LinkRequests,
     ]
     .into_iter()
     .map(Cmd::Load)
@@ -253,9 +271,12 @@ fn on_event(model: &mut Model, event: Event) -> Vec<Cmd> {
                 cmds.push(Cmd::Load(Data::Shared(group)));
             }
         }
-        Event::RecordReceived { .. } => {
+        Event::RecordReceived { what, .. } => {
             cmds.push(Cmd::Load(Data::Directory));
             cmds.push(Cmd::Load(Data::Report));
+            if what == "link request" {
+                cmds.push(Cmd::Load(Data::LinkRequests));
+            }
         }
         Event::PeerConnected { .. } | Event::PeerDisconnected { .. } => {}
         Event::Lagged { .. } => cmds = load_all(model),
@@ -395,6 +416,20 @@ fn on_loaded(model: &mut Model, data: Data, result: Result<Payload, NodeError>) 
                 }),
             );
             model.refilter_keeping(group, member);
+        }
+        (Data::LinkRequests, r) => {
+            store(
+                &mut model.link_requests,
+                r.and_then(|p| match p {
+                    Payload::LinkRequests(d) => Ok(d),
+                    _ => Err(mismatch()),
+                }),
+            );
+            let n = model.requests().len();
+            model.request_pos.keep_visible(n, REQUESTS_SHOWN);
+            if n == 0 && model.sync_pane == SyncPane::Requests {
+                model.sync_pane = SyncPane::Peers;
+            }
         }
         (Data::Shared(g), r) => {
             if model.target == Target::Other(g) {
@@ -555,15 +590,37 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
         Screen::Sync => {
             match key.code {
                 KeyCode::Tab | KeyCode::BackTab => {
-                    model.sync_pane = match model.sync_pane {
-                        SyncPane::Peers => SyncPane::Documents,
-                        SyncPane::Documents => SyncPane::Peers,
+                    let panes = model.sync_panes();
+                    let i = panes
+                        .iter()
+                        .position(|p| *p == model.sync_pane)
+                        .unwrap_or(0);
+                    let n = panes.len();
+                    let next = if key.code == KeyCode::Tab {
+                        i + 1
+                    } else {
+                        i + n - 1
+                    };
+                    model.sync_pane = panes[next % n];
+                }
+                KeyCode::Char(c @ ('a' | 'x')) if model.sync_pane == SyncPane::Requests => {
+                    if let Some(r) = model.requests().get(model.request_pos.selected) {
+                        let g = r.group;
+                        return vec![Cmd::Edit(if c == 'a' {
+                            Edit::AcceptLink(g)
+                        } else {
+                            Edit::RefuseLink(g)
+                        })];
                     }
                 }
                 _ => {
                     let page = model.page(Screen::Sync) / 2;
                     if let Some(d) = movement(&key, page) {
                         match model.sync_pane {
+                            SyncPane::Requests => {
+                                let n = model.requests().len();
+                                model.request_pos.move_by(d, n, REQUESTS_SHOWN);
+                            }
                             SyncPane::Peers => {
                                 let n = model.peers().len();
                                 model.peer_pos.move_by(d, n, page);
@@ -1113,6 +1170,10 @@ fn on_mouse(model: &mut Model, m: MouseEvent) -> Vec<Cmd> {
         Screen::Sync => {
             let page = page / 2;
             match model.sync_pane {
+                SyncPane::Requests => {
+                    let n = model.requests().len();
+                    model.request_pos.move_by(delta, n, REQUESTS_SHOWN)
+                }
                 SyncPane::Peers => {
                     let n = model.peers().len();
                     model.peer_pos.move_by(delta, n, page)
@@ -1198,7 +1259,21 @@ pub fn help(model: &Model) -> Vec<(&'static str, &'static str)> {
             }
         }
         Screen::Dashboard => keys.push(("↑↓ j k", "scroll the table by area")),
-        Screen::Sync => keys.extend([moves, ("Tab", "switch between peers and documents")]),
+        Screen::Sync => {
+            keys.extend([
+                moves,
+                ("Tab", "switch between requests, peers and documents"),
+            ]);
+            if !model.requests().is_empty() {
+                keys.extend([
+                    (
+                        "a",
+                        "accept the selected request to link (a steward device)",
+                    ),
+                    ("x", "refuse the selected request to link"),
+                ]);
+            }
+        }
     }
     keys
 }

@@ -225,3 +225,19 @@ fn no_color_draws_without_colours() {
         assert!(colours(true) > 0, "colour on screen {screen:?}");
     }
 }
+
+#[test]
+fn sync_with_requests_to_link() {
+    use groundwork_protocol::control::LinkRequestView;
+    let mut s = steward();
+    let key = |n: u8| groundwork_protocol::SecretKey::from_seed(&[n; 32]).public();
+    s.requests = vec![LinkRequestView {
+        group: key(70),
+        name: "Rotherfed".into(),
+        area: Some("Rotherham".into()),
+        kind: groundwork_protocol::card::GroupKind::SocialActionHub,
+        device: key(71),
+        at: fake::now() - 2 * 3600,
+    }];
+    snap("sync_requests", &s, "4");
+}

@@ -540,7 +540,12 @@ fn events_ask_for_what_they_change() {
     })));
     assert_eq!(got, vec![Data::Status, Data::Directory, Data::Report]);
     let got = loads(ui.send(Msg::Node(Event::Lagged { missed: 3 })));
-    assert_eq!(got.len(), 7, "everything again");
+    assert_eq!(got.len(), 8, "everything again");
+    let got = loads(ui.send(Msg::Node(Event::RecordReceived {
+        group: other,
+        what: "link request".into(),
+    })));
+    assert!(got.contains(&Data::LinkRequests), "{got:?}");
     let got = loads(ui.send(Msg::Tick {
         today: fake::today(),
         now: fake::now() + 1,
@@ -745,4 +750,85 @@ fn a_status_change_re_sorts_by_link_and_ends_a_filter_on_a_closed_tab() {
     ));
     assert_eq!(ui.m.tab, Tab::Constitution);
     assert!(!ui.m.filtering);
+}
+
+fn with_requests(role: Role) -> Sample {
+    use groundwork_protocol::control::LinkRequestView;
+    let mut s = Sample::new(12, 40, role);
+    let key = |n: u8| groundwork_protocol::SecretKey::from_seed(&[n; 32]).public();
+    s.requests = vec![
+        LinkRequestView {
+            group: key(70),
+            name: "Rotherfed".into(),
+            area: Some("Rotherham".into()),
+            kind: groundwork_protocol::card::GroupKind::SocialActionHub,
+            device: key(71),
+            at: fake::now() - 2 * 3600,
+        },
+        LinkRequestView {
+            group: key(72),
+            name: "Grapevine".into(),
+            area: None,
+            kind: groundwork_protocol::card::GroupKind::LocalOrganisingGroup,
+            device: key(73),
+            at: fake::now() - 3600,
+        },
+    ];
+    s
+}
+
+#[test]
+fn a_steward_accepts_and_refuses_requests_to_link_on_the_sync_screen() {
+    let mut ui = Ui::new(with_requests(Role::Steward));
+    ui.keys("4");
+    assert_eq!(
+        ui.m.sync_panes(),
+        vec![SyncPane::Requests, SyncPane::Peers, SyncPane::Documents]
+    );
+    // Tab cycles through the three panes (peers, documents, requests).
+    ui.keys("\t\t");
+    assert_eq!(ui.m.sync_pane, SyncPane::Requests);
+    ui.keys("\t");
+    assert_eq!(ui.m.sync_pane, SyncPane::Peers);
+    ui.keys("\t\t");
+    // `a` accepts the selected (first) request; `x` refuses the next.
+    let edits = ui.keys("a");
+    assert!(
+        matches!(edits.as_slice(), [Edit::AcceptLink(_)]),
+        "{edits:?}"
+    );
+    assert_eq!(ui.m.requests().len(), 1, "reloaded after the edit");
+    assert_eq!(ui.m.requests()[0].name, "Grapevine");
+    let edits = ui.keys("x");
+    assert!(
+        matches!(edits.as_slice(), [Edit::RefuseLink(_)]),
+        "{edits:?}"
+    );
+    assert!(ui.m.requests().is_empty());
+    assert_eq!(
+        ui.m.sync_pane,
+        SyncPane::Peers,
+        "the pane went with the last request"
+    );
+    assert_eq!(
+        ui.node.edits.lock().expect("edits").len(),
+        2,
+        "two answers made"
+    );
+    // The keys are listed in help while requests wait.
+    let ui2 = Ui::new(with_requests(Role::Steward));
+    let mut m = ui2.m;
+    m.screen = Screen::Sync;
+    assert!(help(&m).iter().any(|(k, _)| *k == "a"));
+}
+
+#[test]
+fn a_member_device_cannot_accept_a_request_and_nothing_changes() {
+    let mut ui = Ui::new(with_requests(Role::Member));
+    ui.keys("4\t\t");
+    assert_eq!(ui.m.sync_pane, SyncPane::Requests);
+    ui.keys("a");
+    assert_eq!(ui.m.requests().len(), 2);
+    let flash = ui.m.flash.clone().expect("a message");
+    assert!(flash.1.contains("may not"), "{flash:?}");
 }

@@ -25,8 +25,15 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         );
         return;
     };
-    let [me, peers_area, docs_area, last] = Layout::vertical([
+    let requests = model.requests();
+    let requests_height = if requests.is_empty() {
+        0
+    } else {
+        requests.len().min(crate::update::REQUESTS_SHOWN) as u16 + 3
+    };
+    let [me, requests_area, peers_area, docs_area, last] = Layout::vertical([
         Constraint::Length(4),
+        Constraint::Length(requests_height),
         Constraint::Fill(1),
         Constraint::Fill(1),
         Constraint::Length(1),
@@ -78,6 +85,16 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             theme.dim()
         }
     };
+    if !requests.is_empty() {
+        draw_requests(
+            model,
+            theme,
+            frame,
+            requests_area,
+            focus(SyncPane::Requests),
+        );
+    }
+
     let peers = model.peers();
     let connected = peers.iter().filter(|p| p.connected).count();
     let block = Block::bordered()
@@ -97,6 +114,7 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         let state = match (p.connected, p.in_sync) {
             (true, Some(true)) => Span::styled("in sync", theme.good()),
             (true, _) => Span::styled("syncing", theme.warn()),
+            (false, _) if p.requested => Span::styled("asked", theme.warn()),
             (false, _) => Span::styled("offline", theme.dim()),
         };
         let name = p
@@ -242,4 +260,56 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         (None, None) => Line::from(Span::styled(" No errors.", theme.dim())),
     };
     frame.render_widget(Paragraph::new(line), last);
+}
+
+/// The requests to link waiting for this group's steward, with the keys
+/// that answer them.
+fn draw_requests(
+    model: &Model,
+    theme: Theme,
+    frame: &mut Frame,
+    area: Rect,
+    border: ratatui::style::Style,
+) {
+    let requests = model.requests();
+    let block = Block::bordered()
+        .border_style(border)
+        .title(Line::from(vec![
+            Span::styled(" Requests to link ", theme.title()),
+            Span::styled(
+                format!("{} waiting · a accept · x refuse ", requests.len()),
+                theme.dim(),
+            ),
+        ]));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let fit = usize::from(inner.height.saturating_sub(1)).max(1);
+    let pos = model.request_pos.shown(requests.len(), fit);
+    let rows = requests.iter().skip(pos.offset).take(fit).map(|r| {
+        Row::new(vec![
+            Line::raw(r.name.clone()),
+            Line::raw(r.area.clone().unwrap_or_default()),
+            Line::raw(super::network::kind_label(r.kind)),
+            Line::raw(r.group.fmt_short()),
+            Line::raw(ago(model.now, Some(r.at))),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(2),
+            Constraint::Fill(1),
+            Constraint::Length(5),
+            Constraint::Length(10),
+            Constraint::Length(11),
+        ],
+    )
+    .header(Row::new(["Group", "Area", "Kind", "Id", "Asked"]).style(theme.header()))
+    .row_highlight_style(if model.sync_pane == SyncPane::Requests {
+        theme.selected()
+    } else {
+        ratatui::style::Style::new()
+    });
+    let mut state = TableState::default().with_selected(Some(pos.selected - pos.offset));
+    frame.render_stateful_widget(table, inner, &mut state);
 }
