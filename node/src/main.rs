@@ -52,7 +52,13 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            // An error can quote a peer (a refusal's reason): made safe.
+            let line = format!("{e:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                groundwork_protocol::text::safe_line(&line)
+            );
             ExitCode::from(1)
         }
     }

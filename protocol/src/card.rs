@@ -193,6 +193,9 @@ pub enum CardRejected {
     /// More write keys than any group has.
     #[error("card lists too many write keys")]
     TooManyKeys,
+    /// A name or area longer than a group's may be.
+    #[error(transparent)]
+    Text(#[from] crate::text::TextRejected),
 }
 
 /// A verified card with the exact bytes it arrived as (to relay unchanged).
@@ -225,6 +228,11 @@ impl SignedCard {
         }
         if card.write_keys.len() > MAX_WRITE_KEYS || card.stewards.len() > MAX_WRITE_KEYS {
             return Err(CardRejected::TooManyKeys);
+        }
+        // Lengths only: what the text holds is made safe where it is shown.
+        crate::text::within_limit(crate::text::Field::GroupName, &card.name)?;
+        if let Some(area) = &card.area {
+            crate::text::within_limit(crate::text::Field::Area, area)?;
         }
         Ok(SignedCard {
             bytes: bytes.to_vec(),
@@ -306,5 +314,15 @@ mod tests {
             Err(CardRejected::Truncated)
         );
         assert!(SignedCard::from_bytes(&vec![0; MAX_CARD_BYTES + 1]).is_err());
+        // A name longer than a group's, signed properly, is refused.
+        let long = GroupCard {
+            name: "x".repeat(121),
+            ..c
+        };
+        let signed = long.sign(&key).expect("sign");
+        assert!(matches!(
+            SignedCard::from_bytes(signed.bytes()),
+            Err(CardRejected::Text(_))
+        ));
     }
 }

@@ -20,6 +20,7 @@
 //! - [`schema`]: one typed schema per group document (autosurgeon).
 //! - [`signed`]: signing changes and verifying them before they are applied.
 //! - [`sync`]: syncing a document with a peer, verifying every change.
+//! - [`text`]: every text field's limit, and text made safe for a terminal.
 //! - [`trust`]: every trust rule (who may connect, read, write, link; which
 //!   changes and records are accepted), as pure functions.
 //! - [`wire`]: frames and the checks on peer-supplied sync messages.
@@ -46,6 +47,7 @@ pub mod report;
 pub mod schema;
 pub mod signed;
 pub mod sync;
+pub mod text;
 pub mod trust;
 pub mod wire;
 

@@ -236,7 +236,10 @@ impl LinkMessage {
                 if p.len() > MAX_REASON {
                     return Err(LinkMessageError::Malformed);
                 }
-                LinkMessage::Refused(String::from_utf8_lossy(p).into_owned())
+                // Safe to log and show: it comes from a peer.
+                LinkMessage::Refused(
+                    crate::text::safe_line(&String::from_utf8_lossy(p)).into_owned(),
+                )
             }
             kinds::AFFILIATION => LinkMessage::Affiliation(p.clone()),
             kinds::KEPT if p.is_empty() => LinkMessage::Kept,

@@ -534,3 +534,215 @@ fn hole_5_another_national_node_cannot_replace_a_groups_affiliation() {
     assert_eq!(own["affiliated"], true, "{own}");
     assert_ne!(network, n);
 }
+
+#[test]
+fn hole_6_a_hostile_group_name_reaches_no_terminal_raw() {
+    let a = Node::founded("Starting Point");
+    let (_ra, _) = a.up();
+    // On input, the same name is refused, with one line naming the field.
+    let evil = "Evil\u{1b}[2J\u{1b}]0;pwned\u{7}Group\u{202e}";
+    let n = Node::new();
+    let line = n.fails(1, &["init", "--name", evil]);
+    assert!(line.contains("name holds a control character"), "{line}");
+    let line = a.fails(1, &["member", "add", "--name", "Ada\u{202e}ibO"]);
+    assert!(line.contains("bidirectional"), "{line}");
+    assert!(
+        a.json(&["member", "list"])
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
+    // A peer's card carries it all the same: a group A's steward agreed to
+    // link with.
+    let group = SecretKey::from_seed(&[0xe1; 32]);
+    let device = SecretKey::from_seed(&[0xe2; 32]);
+    let card = common::made_up_card(&group, evil, &device);
+    let answer = rt().block_on(common::ask_to_link(&device, &card, &a.link_ticket()));
+    assert!(
+        matches!(
+            answer,
+            Ok(groundwork_protocol::link::LinkMessage::Accepted(_))
+        ),
+        "{answer:?}"
+    );
+    let forbidden =
+        |c: char| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c);
+    for args in [
+        vec!["network"],
+        vec!["network", "--json"],
+        vec!["report"],
+        vec!["report", "--json"],
+        vec!["peer", "list"],
+        vec!["peer", "list", "--json"],
+    ] {
+        let r = a.run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        let bad: Vec<char> = r.stdout.chars().filter(|c| forbidden(*c)).collect();
+        assert!(bad.is_empty(), "{args:?} printed {bad:?}");
+        if args == ["network"] {
+            // The positive control: the name is there, its escapes visible.
+            assert!(
+                r.stdout.contains("Evil␛[2J␛]0;pwned␇Group\u{FFFD}"),
+                "{}",
+                r.stdout
+            );
+        }
+        if args == ["network", "--json"] {
+            let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+            assert!(
+                v.as_array()
+                    .is_some_and(|d| d.iter().any(|e| e["name"] == evil)),
+                "the JSON keeps the name exactly, escaped: {v}"
+            );
+        }
+    }
+}
+
+#[test]
+fn hole_7_a_field_of_60_mib_is_refused_with_one_line_and_nothing_changes() {
+    let a = Node::founded("Community Roots CIC");
+    let (_ra, _) = a.up();
+    let dir = DataDir::new(a.path());
+    let mut client = groundwork_node::control::connect(&dir)
+        .expect("reach the node")
+        .expect("a node runs");
+    let huge = "x".repeat(60 << 20);
+    let started = Instant::now();
+    let r = client
+        .request(groundwork_protocol::control::Request::MemberAdd {
+            input: groundwork_protocol::control::MemberInput {
+                name: Some(huge),
+                ..Default::default()
+            },
+        })
+        .expect("an answer");
+    let groundwork_protocol::control::Response::Error { message } = r else {
+        panic!("accepted: {r:?}")
+    };
+    println!(
+        "60 MiB member name: refused in {} ms: {message}",
+        started.elapsed().as_millis()
+    );
+    assert_eq!(
+        message,
+        "name is 62914560 characters long; at most 200 are allowed"
+    );
+    assert!(
+        a.json(&["member", "list"])
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
+    // The command line says the same in one line.
+    let long = "y".repeat(201);
+    let line = a.fails(1, &["member", "add", "--name", &long]);
+    assert!(line.contains("at most 200"), "{line}");
+}
+
+#[test]
+fn hole_7_a_trickling_or_silent_stream_is_cut_off_and_honest_edits_flow() {
+    let g = group("Wharton Trust");
+    let key = device_key(&g.member);
+    let gid = group_of(&g.steward);
+    let ticket = g.ticket.clone();
+    let trickle = std::thread::spawn(move || {
+        rt().block_on(async {
+            let mut link = Link::open(&key, &ticket).await;
+            let mut session = Session::new(gid, Default::default(), Default::default());
+            let mut docs = Default::default();
+            for m in session
+                .start(&mut docs, &common::Attacker::default())
+                .expect("hello")
+            {
+                link.send(&m).await;
+            }
+            // A frame announcing 1 KiB, then a byte every half second.
+            link.write(&[0, 0, 4, 0, 3]).await;
+            let started = Instant::now();
+            let reason = loop {
+                if let Some(r) = link.closed_within(Duration::from_millis(500)).await {
+                    break r;
+                }
+                link.write(&[0]).await;
+                assert!(started.elapsed() < Duration::from_secs(60), "never cut off");
+            };
+            (reason, started.elapsed())
+        })
+    });
+    let key = device_key(&g.member);
+    let ticket = g.ticket.clone();
+    let silent = std::thread::spawn(move || {
+        rt().block_on(async {
+            let mut link = Link::open(&key, &ticket).await;
+            link.write(&[]).await;
+            let started = Instant::now();
+            let reason = link
+                .closed_within(Duration::from_secs(60))
+                .await
+                .expect("closed");
+            (reason, started.elapsed())
+        })
+    });
+    // Meanwhile an honest edit goes through.
+    let latency = edit_latency(&g.steward, &g.organiser, "During The Trickle");
+    let (reason, took) = trickle.join().expect("trickle");
+    println!(
+        "trickling stream cut off after {} ms: {reason}; honest edit meanwhile {} ms",
+        took.as_millis(),
+        latency.as_millis()
+    );
+    assert!(reason.contains("too slowly"), "{reason}");
+    assert!(took < Duration::from_secs(15), "{took:?}");
+    let (reason, took) = silent.join().expect("silent");
+    println!(
+        "silent stream cut off after {} ms: {reason}",
+        took.as_millis()
+    );
+    assert!(reason.contains("said nothing"), "{reason}");
+}
+
+#[test]
+fn hole_7_join_and_link_exchanges_are_capped_and_the_node_recovers() {
+    let a = Node::founded("Barton Hill Settlement");
+    let (_ra, ticket) = a.up();
+    let results = rt().block_on(async {
+        let (to, addrs) = groundwork_node::net::parse_ticket(&ticket).expect("ticket");
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..24u8 {
+            let addrs = addrs.clone();
+            tasks.spawn(async move {
+                let key = SecretKey::from_seed(&[0xd0 ^ i; 32]);
+                let ep = groundwork_node::net::bind(&key, &common::offline(), None)
+                    .await
+                    .expect("bind");
+                let conn = groundwork_node::net::connect(
+                    &ep,
+                    &to,
+                    &addrs,
+                    groundwork_node::net::LINK_ALPN,
+                )
+                .await
+                .expect("connect");
+                // Open a stream and say nothing: hold the slot.
+                let _streams = conn.open_bi().await;
+                let why = conn.closed().await.to_string();
+                ep.close().await;
+                why
+            });
+        }
+        tasks.join_all().await
+    });
+    let busy = results
+        .iter()
+        .filter(|r| r.contains(groundwork_node::net::BUSY))
+        .count();
+    let timed_out = results.len() - busy;
+    println!("24 stalled link exchanges: {busy} refused as busy, {timed_out} timed out");
+    assert!(
+        busy >= 24 - groundwork_node::net::MAX_EXCHANGES,
+        "{results:?}"
+    );
+    // Once they are gone, a real link works.
+    let b = Node::founded("English for Action");
+    let (_rb, _) = b.up();
+    let out = b.ok(&["peer", "add", &a.link_ticket()]);
+    assert!(out.contains("linked with"), "{out}");
+}

@@ -241,3 +241,39 @@ fn sync_with_requests_to_link() {
     }];
     snap("sync_requests", &s, "4");
 }
+
+#[test]
+fn text_from_peers_never_reaches_the_terminal_raw() {
+    let mut s = steward();
+    s.directory[1].name = "Evil\u{1b}[2J\u{1b}]0;pwned\u{7}Group\u{202e}".into();
+    s.members[0].member.name = "Ada\u{202e}ibO\u{9b}31m".into();
+    let node = FakeNode::new(s.clone());
+    for input in ["", "2lll"] {
+        let mut m = loaded(&s, (160, 48));
+        keys(&mut m, &node, input);
+        let (w, h) = m.size;
+        let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+        t.draw(|f| groundwork_tui::view::view(&m, f)).expect("draw");
+        let symbols: String = t
+            .backend()
+            .buffer()
+            .content
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        assert!(
+            !symbols
+                .chars()
+                .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
+            "{input:?} drew a control character"
+        );
+        // The positive control: the hostile text is on screen, its
+        // override made visible (ratatui drops the C0 controls itself).
+        let shown = if input.is_empty() { "Evil" } else { "Ada" };
+        assert!(symbols.contains(shown), "{input:?}");
+        assert!(
+            symbols.contains('\u{FFFD}'),
+            "{input:?}: the override is shown as �"
+        );
+    }
+}

@@ -327,6 +327,13 @@ fn member(t: &mut Target, cmd: MemberCmd, out: &mut Out) -> Result<()> {
                         path.display()
                     ))?;
                 }
+                // To a terminal, names written on other devices are made
+                // safe; to a pipe or file the data stays exact.
+                None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+                    let mut csv = Vec::new();
+                    roster_csv::write(&members, &mut csv)?;
+                    out.line(String::from_utf8_lossy(&csv).trim_end())?;
+                }
                 None => roster_csv::write(&members, out.writer())?,
             }
         }

@@ -1,7 +1,38 @@
 //! Printing: aligned text tables and JSON, to a stdout that may be a closed
 //! pipe (`groundwork member list | head` must not panic).
+//!
+//! Everything printed passes `protocol::text::safe`: text from peers
+//! (group names, members written on other devices, refusal reasons) can
+//! hold escape sequences or bidirectional overrides, and none reaches the
+//! terminal. JSON keeps the characters, escaped (`\u001b`, `\u202e`).
 
 use std::io::{self, Write};
+
+use groundwork_protocol::text::{safe, safe_line};
+
+/// `json` with DEL, C1 controls, line and paragraph separators and
+/// bidirectional controls written as `\uXXXX` (they only ever occur
+/// inside strings, so the JSON means the same).
+pub fn json_escaped(json: &str) -> std::borrow::Cow<'_, str> {
+    let escape = |c: char| {
+        matches!(
+            c,
+            '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        ) || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !json.chars().any(escape) {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if escape(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
 
 /// Standard output, locked and buffered.
 pub struct Out {
@@ -22,20 +53,28 @@ impl Out {
         }
     }
 
-    /// Prints one line.
+    /// Prints one line (line feeds in it start new lines; any other
+    /// control character is shown as its picture).
     pub fn line(&mut self, s: impl AsRef<str>) -> io::Result<()> {
-        self.w.write_all(s.as_ref().as_bytes())?;
+        self.w.write_all(safe(s.as_ref()).as_bytes())?;
         self.w.write_all(b"\n")
     }
 
-    /// Prints a value as pretty JSON.
+    /// Prints a value as pretty JSON, with every character a terminal
+    /// could act on escaped (serde_json escapes only C0 controls).
     pub fn json<T: serde::Serialize>(&mut self, value: &T) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut self.w, value)?;
+        let text = serde_json::to_string_pretty(value)?;
+        self.w.write_all(json_escaped(&text).as_bytes())?;
         self.w.write_all(b"\n")
     }
 
     /// Prints rows as a table with a header, columns padded to fit.
     pub fn table(&mut self, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+        let rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| r.iter().map(|c| safe_line(c).into_owned()).collect())
+            .collect();
+        let rows = rows.as_slice();
         let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
         for r in rows {
             for (i, c) in r.iter().enumerate() {
@@ -71,5 +110,23 @@ impl Out {
     /// The raw writer, for CSV.
     pub fn writer(&mut self) -> &mut impl Write {
         &mut self.w
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_keeps_the_data_and_escapes_what_a_terminal_would_act_on() {
+        let v = serde_json::json!({"name": "Evil\u{1b}[2J\u{202e}Group\u{9b}"});
+        let text = serde_json::to_string(&v).expect("json");
+        let escaped = json_escaped(&text);
+        assert!(
+            !escaped.chars().any(|c| c.is_control() || c == '\u{202e}'),
+            "{escaped}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&escaped).expect("still JSON");
+        assert_eq!(back, v);
     }
 }

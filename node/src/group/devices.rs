@@ -69,6 +69,7 @@ impl Group {
         now: u64,
         today: Date,
     ) -> Result<Result<Role, InviteRefused>, GroupError> {
+        super::checked(groundwork_protocol::text::Field::DeviceLabel, label.trim())?;
         let key = invite_key(&token_hash(token));
         let Some(mut pending) = self.meta::<Pending>(&key)? else {
             return Ok(Err(InviteRefused::Unknown));

@@ -11,6 +11,9 @@ use groundwork_protocol::schema::{
 };
 use groundwork_protocol::{Date, DocId, DocKind, GroupId, ShortId};
 
+use groundwork_protocol::text::Field;
+
+use super::checked;
 use super::{FromDocChecked, Group, GroupError};
 
 fn not_found(what: &'static str, id: &ShortId) -> GroupError {
@@ -28,6 +31,12 @@ impl Group {
         update: &ConstitutionUpdate,
         today: Date,
     ) -> Result<Option<u64>, GroupError> {
+        if let Some(t) = &update.text {
+            checked(Field::Constitution, t)?;
+        }
+        if let Some(t) = &update.summary {
+            checked(Field::AmendmentSummary, t)?;
+        }
         let by = self.device_id().fmt_short();
         self.edit(&[DocKind::Constitution], |ed| {
             edit::update(ed.doc(DocKind::Constitution)?, |c: &mut Constitution| {
@@ -115,6 +124,7 @@ impl Group {
 
     /// Sets the plan's vision.
     pub fn set_vision(&self, vision: &str) -> Result<bool, GroupError> {
+        checked(Field::Vision, vision)?;
         self.edit(&[DocKind::Plan], |ed| {
             Ok(edit::update(ed.doc(DocKind::Plan)?, |p: &mut Plan| {
                 let changed = p.vision.as_str() != vision;
@@ -126,7 +136,7 @@ impl Group {
 
     /// Adds a goal to the plan.
     pub fn add_goal(&self, text: &str) -> Result<ShortId, GroupError> {
-        let text = non_empty("goal", text)?;
+        let text = non_empty(Field::Goal, text)?;
         self.edit(&[DocKind::Plan], |ed| {
             Ok(edit::update(ed.doc(DocKind::Plan)?, |p: &mut Plan| {
                 let id = Group::new_short_id(|id| p.goals.iter().any(|g| &g.id == id));
@@ -146,7 +156,10 @@ impl Group {
         owner: Option<&str>,
         due: Option<Date>,
     ) -> Result<ShortId, GroupError> {
-        let title = non_empty("title", title)?;
+        let title = non_empty(Field::ActionTitle, title)?;
+        if let Some(o) = owner {
+            checked(Field::Owner, o)?;
+        }
         let kinds: &[DocKind] = if owner.is_some() {
             &[DocKind::Plan, DocKind::Roster]
         } else {
@@ -201,6 +214,9 @@ impl Group {
 
     /// Records listening conversations held, and any themes they raised.
     pub fn add_conversations(&self, count: u32, themes: &[String]) -> Result<i64, GroupError> {
+        for t in themes {
+            checked(Field::Theme, t.trim())?;
+        }
         self.edit(&[DocKind::Plan], |ed| {
             Ok(edit::update(ed.doc(DocKind::Plan)?, |p: &mut Plan| {
                 p.listening.conversations_held.increment(i64::from(count));
@@ -216,7 +232,10 @@ impl Group {
 
     /// Adds a meet-up.
     pub fn add_meetup(&self, input: &MeetupInput) -> Result<ShortId, GroupError> {
-        let place = non_empty("place", &input.place)?;
+        let place = non_empty(Field::Place, &input.place)?;
+        if let Some(a) = &input.agenda {
+            checked(Field::Agenda, a)?;
+        }
         self.edit(&[DocKind::Meetups], |ed| {
             Ok(edit::update(
                 ed.doc(DocKind::Meetups)?,
@@ -254,7 +273,17 @@ impl Group {
 
     /// Appends a paragraph to a meet-up's notes.
     pub fn append_meetup_note(&self, id: &ShortId, text: &str) -> Result<(), GroupError> {
-        let text = non_empty("note", text)?;
+        let text = non_empty(Field::Notes, text)?;
+        let held = self.meetup(id)?.notes.as_str().chars().count();
+        let total = held + text.chars().count() + 2;
+        if total > Field::Notes.max_chars() {
+            return Err(groundwork_protocol::text::TextRejected::TooLong {
+                field: "notes",
+                chars: total,
+                max: Field::Notes.max_chars(),
+            }
+            .into());
+        }
         self.edit_meetup(id, |m| {
             let notes = m.notes.as_str();
             let sep = if notes.is_empty() || notes.ends_with('\n') {
@@ -277,6 +306,7 @@ impl Group {
         text: &str,
         base: Option<&str>,
     ) -> Result<(), GroupError> {
+        checked(Field::Notes, text)?;
         self.edit_meetup(id, |m| {
             let merged = match base {
                 Some(b) if b != m.notes.as_str() => edit::merge_text(b, m.notes.as_str(), text),
@@ -306,14 +336,17 @@ impl Group {
     }
 }
 
-fn non_empty(field: &'static str, s: &str) -> Result<String, GroupError> {
+/// `s` trimmed, refused if empty or not fit for `field` (its length, or a
+/// control character).
+fn non_empty(field: Field, s: &str) -> Result<String, GroupError> {
     let t = s.trim();
     if t.is_empty() {
         return Err(GroupError::Invalid {
-            field,
+            field: field.name(),
             why: "must not be empty".into(),
         });
     }
+    checked(field, t)?;
     Ok(t.to_owned())
 }
 

@@ -84,6 +84,9 @@ pub enum GroupError {
     /// A bug: an invariant did not hold.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Text that does not fit its field.
+    #[error(transparent)]
+    Text(#[from] groundwork_protocol::text::TextRejected),
 }
 
 impl From<EditError> for GroupError {

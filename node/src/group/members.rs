@@ -70,6 +70,7 @@ impl MemberInputExt for MemberInput {
                 why: "a member needs a name".into(),
             });
         }
+        super::checked(groundwork_protocol::text::Field::MemberName, name)?;
         let mut member = Member {
             name: name.to_owned(),
             kind: self.kind.unwrap_or_default(),
@@ -87,12 +88,14 @@ impl MemberInputExt for MemberInput {
 /// `c` with the contact fields `input` gives, validated.
 fn contact_patch(input: &MemberInput, mut c: Contact) -> Result<Contact, GroupError> {
     if let Some(e) = &input.email {
+        super::checked(groundwork_protocol::text::Field::Email, e.trim())?;
         c.email = Some(validate_email(e).map_err(|why| GroupError::Invalid {
             field: "email",
             why,
         })?);
     }
     if let Some(p) = &input.phone {
+        super::checked(groundwork_protocol::text::Field::Phone, p.trim())?;
         c.phone = Some(validate_phone(p).map_err(|why| GroupError::Invalid {
             field: "phone",
             why,
@@ -190,6 +193,7 @@ impl Group {
                         why: "a member needs a name".into(),
                     });
                 }
+                super::checked(groundwork_protocol::text::Field::MemberName, n)?;
                 member.name = n.to_owned();
             }
             member.kind = patch.kind.unwrap_or(member.kind);

@@ -69,6 +69,15 @@ pub struct Group {
 /// Loaded documents by id.
 pub type Docs = BTreeMap<DocId, AutoCommit>;
 
+/// Refuses user text not fit for `field` (too long, or holding a control
+/// or bidirectional character): one error naming the field.
+pub(crate) fn checked(
+    field: groundwork_protocol::text::Field,
+    value: &str,
+) -> Result<(), GroupError> {
+    Ok(groundwork_protocol::text::check(field, value)?)
+}
+
 /// Today's date (UTC).
 pub fn today() -> Date {
     let secs = std::time::SystemTime::now()
@@ -92,6 +101,10 @@ impl Group {
                 field: "name",
                 why: "a group needs a name".into(),
             });
+        }
+        checked(groundwork_protocol::text::Field::GroupName, name)?;
+        if let Some(a) = area {
+            checked(groundwork_protocol::text::Field::Area, a.trim())?;
         }
         let store_path = dir.store_path();
         if store_path.exists() {

@@ -37,7 +37,7 @@ pub mod gossip;
 pub mod lan;
 
 use crate::config::{Config, Relay};
-use crate::runtime::{Admission, Cmd, Outgoing, PeerRecord};
+use crate::runtime::{Admission, Cmd, Inbox, Outbox, Outgoing, PeerRecord};
 
 /// Syncing documents (the protocol in docs/protocol.md).
 pub const SYNC_ALPN: &[u8] = b"/groundwork/sync/1";
@@ -45,6 +45,9 @@ pub const SYNC_ALPN: &[u8] = b"/groundwork/sync/1";
 pub const JOIN_ALPN: &[u8] = b"/groundwork/join/1";
 /// Linking with another group's node.
 pub const LINK_ALPN: &[u8] = b"/groundwork/link/1";
+
+/// Why a join or link connection is closed at once (code 3).
+pub const BUSY: &str = "busy: too many joins and links at once; try again shortly";
 
 /// The `Bye` reason of a node that is stopping (a clean end, not an error).
 pub const SHUTTING_DOWN: &str = "node shutting down";
@@ -86,7 +89,13 @@ impl Traffic {
 pub struct NodeHandle {
     tx: mpsc::Sender<Cmd>,
     traffic: Arc<Traffic>,
+    /// Join and link exchanges in progress (at most [`MAX_EXCHANGES`]).
+    exchanges: Arc<tokio::sync::Semaphore>,
 }
+
+/// The most join and link exchanges a node serves at once; more are
+/// refused at once ("busy") rather than queued.
+pub const MAX_EXCHANGES: usize = 16;
 
 impl NodeHandle {
     /// Wraps the actor's command channel.
@@ -94,7 +103,14 @@ impl NodeHandle {
         NodeHandle {
             tx,
             traffic: Arc::default(),
+            exchanges: Arc::new(tokio::sync::Semaphore::new(MAX_EXCHANGES)),
         }
+    }
+
+    /// A place for one join or link exchange, or `None` when
+    /// [`MAX_EXCHANGES`] are in progress.
+    fn exchange_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.exchanges.clone().try_acquire_owned().ok()
     }
 
     /// The sync traffic counters.
@@ -280,12 +296,24 @@ pub fn wire_dump(bytes: &[u8]) {
     }
 }
 
-/// Reads frames from a stream into a decoder.
+/// Reads frames from a stream into a decoder, with the stream's timeouts:
+/// a frame once begun must be finished by `frame::frame_deadline` (a
+/// peer trickling bytes is cut off), and before the first frame the peer
+/// may be silent only until `idle_until`. Between frames of a sync session
+/// a peer may be idle: QUIC's keep-alives notice a peer that has gone.
 struct FrameReader {
     recv: RecvStream,
     decoder: Decoder,
     buf: Vec<u8>,
+    /// When the frame being received began.
+    started: Option<tokio::time::Instant>,
+    /// Until the first frame: when silence ends the stream.
+    idle_until: Option<tokio::time::Instant>,
 }
+
+/// How long a peer may stay silent after connecting before its first
+/// frame (a sync hello, a join or link request).
+pub const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl FrameReader {
     fn new(recv: RecvStream, cap: u32) -> Self {
@@ -293,6 +321,8 @@ impl FrameReader {
             recv,
             decoder: Decoder::new(cap),
             buf: vec![0; 64 * 1024],
+            started: None,
+            idle_until: Some(tokio::time::Instant::now() + FIRST_FRAME_TIMEOUT),
         }
     }
 
@@ -300,12 +330,40 @@ impl FrameReader {
     async fn next(&mut self) -> Result<Option<Frame>> {
         loop {
             if let Some(f) = self.decoder.next_frame()? {
+                self.idle_until = None;
+                self.started = (self.decoder.buffered() > 0).then(tokio::time::Instant::now);
                 return Ok(Some(f));
             }
-            match self.recv.read(&mut self.buf).await.context("receiving")? {
+            let deadline = match self.started {
+                Some(started) => {
+                    let announced = self.decoder.announced().unwrap_or(0);
+                    Some((started + frame::frame_deadline(announced), announced))
+                }
+                None => self.idle_until.map(|t| (t, 0)),
+            };
+            let read = self.recv.read(&mut self.buf);
+            let got = match deadline {
+                None => read.await,
+                Some((at, announced)) => match tokio::time::timeout_at(at, read).await {
+                    Ok(r) => r,
+                    Err(_) if self.started.is_some() => bail!(
+                        "the peer is sending too slowly: a frame of {announced} bytes is \
+                         unfinished after {} s",
+                        frame::frame_deadline(announced).as_secs()
+                    ),
+                    Err(_) => bail!(
+                        "the peer said nothing for {} s after connecting",
+                        FIRST_FRAME_TIMEOUT.as_secs()
+                    ),
+                },
+            };
+            match got.context("receiving")? {
                 Some(n) => {
                     wire_dump(&self.buf[..n]);
                     self.decoder.push(&self.buf[..n]);
+                    if self.started.is_none() && self.decoder.buffered() > 0 {
+                        self.started = Some(tokio::time::Instant::now());
+                    }
                 }
                 None if self.decoder.buffered() == 0 => return Ok(None),
                 None => bail!("the stream ended inside a frame"),
@@ -321,9 +379,19 @@ pub async fn drive(node: NodeHandle, conn: Connection, outbound: bool) -> Result
     let (mut send, recv) = if outbound {
         conn.open_bi().await.context("opening a stream")?
     } else {
-        conn.accept_bi().await.context("accepting a stream")?
+        match tokio::time::timeout(FIRST_FRAME_TIMEOUT, conn.accept_bi()).await {
+            Ok(s) => s.context("accepting a stream")?,
+            Err(_) => {
+                let why = format!(
+                    "the peer said nothing for {} s after connecting",
+                    FIRST_FRAME_TIMEOUT.as_secs()
+                );
+                conn.close(1u32.into(), why.as_bytes());
+                bail!(why);
+            }
+        }
     };
-    let (out_tx, mut out_rx) = mpsc::channel(OUTBOX);
+    let (out_tx, mut out_rx) = Outbox::new(OUTBOX);
     let (reply, opened) = oneshot::channel();
     node.send(Cmd::Open {
         peer,
@@ -370,8 +438,11 @@ pub async fn drive(node: NodeHandle, conn: Connection, outbound: bool) -> Result
 }
 
 async fn write_counted(node: &NodeHandle, send: &mut SendStream, m: &Message) -> Result<()> {
+    write_frame_counted(node, send, &m.encode()).await
+}
+
+async fn write_frame_counted(node: &NodeHandle, send: &mut SendStream, f: &Frame) -> Result<()> {
     use std::sync::atomic::Ordering::Relaxed;
-    let f = m.encode();
     let bytes = frame::encode(f.kind, &f.payload, MAX_FRAME_LEN)?;
     send.write_all(&bytes).await.context("sending")?;
     node.traffic.sent.fetch_add(bytes.len() as u64, Relaxed);
@@ -385,7 +456,7 @@ async fn run_session(
     session: u64,
     send: &mut SendStream,
     recv: RecvStream,
-    out_rx: &mut mpsc::Receiver<Outgoing>,
+    out_rx: &mut Inbox,
     first: Vec<Message>,
 ) -> Result<()> {
     for m in first {
@@ -412,7 +483,7 @@ async fn run_session(
                 node.send(Cmd::Incoming { session, msg }).await?;
             }
             out = out_rx.recv() => match out {
-                Some(Outgoing::Msg(m)) => write_counted(node, send, &m).await?,
+                Some(Outgoing::Frame(f)) => write_frame_counted(node, send, &f).await?,
                 Some(Outgoing::Close(why)) => {
                     let _ = write_counted(node, send, &Message::Bye(why.clone())).await;
                     let _ = send.finish();
@@ -452,6 +523,10 @@ pub struct JoinHandler {
 impl ProtocolHandler for JoinHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let node = self.node.clone();
+        let Some(_slot) = node.exchange_slot() else {
+            conn.close(3u32.into(), BUSY.as_bytes());
+            return Ok(());
+        };
         let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async move {
             let device = remote_device(&conn)?;
             let addrs = remote_addrs(&conn);
@@ -502,6 +577,10 @@ pub struct LinkHandler {
 impl ProtocolHandler for LinkHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let node = self.node.clone();
+        let Some(_slot) = node.exchange_slot() else {
+            conn.close(3u32.into(), BUSY.as_bytes());
+            return Ok(());
+        };
         let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async move {
             let device = remote_device(&conn)?;
             let addrs = remote_addrs(&conn);

@@ -6,11 +6,94 @@ use super::*;
 /// What a connection task sends to its peer.
 #[derive(Debug)]
 pub enum Outgoing {
-    /// A message.
-    Msg(Message),
+    /// A message, encoded.
+    Frame(groundwork_protocol::wire::frame::Frame),
     /// End the session with this reason (sent as `Bye`, then the
     /// connection is closed).
     Close(String),
+}
+
+/// The most bytes of messages queued for one peer that has not read them
+/// yet; past it the peer is not keeping up and its session ends.
+pub const MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
+
+/// Where a session's messages go: the connection task's queue, which
+/// counts both the messages (the channel's bound) and their bytes.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    tx: mpsc::Sender<Outgoing>,
+    queued: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// The connection task's end of an [`Outbox`].
+#[derive(Debug)]
+pub struct Inbox {
+    rx: mpsc::Receiver<Outgoing>,
+    queued: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Why a message was not queued.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The peer is not reading: too many messages or bytes wait for it.
+    Full,
+    /// The connection has gone.
+    Closed,
+}
+
+impl Outbox {
+    /// A queue of at most `messages` messages and [`MAX_QUEUED_BYTES`].
+    pub fn new(messages: usize) -> (Outbox, Inbox) {
+        let (tx, rx) = mpsc::channel(messages);
+        let queued = Arc::default();
+        (
+            Outbox {
+                tx,
+                queued: Arc::clone(&queued),
+            },
+            Inbox { rx, queued },
+        )
+    }
+
+    /// Queues a message.
+    pub fn send(&self, msg: &Message) -> Result<(), Refused> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let frame = msg.encode();
+        let n = frame.payload.len();
+        if self.queued.load(Relaxed).saturating_add(n) > MAX_QUEUED_BYTES {
+            return Err(Refused::Full);
+        }
+        match self.tx.try_send(Outgoing::Frame(frame)) {
+            Ok(()) => {
+                self.queued.fetch_add(n, Relaxed);
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => Err(Refused::Full),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Refused::Closed),
+        }
+    }
+
+    /// Asks the connection to end the session.
+    pub fn close(&self, why: String) {
+        let _ = self.tx.try_send(Outgoing::Close(why));
+    }
+}
+
+impl Inbox {
+    /// The next thing to send (`None` once the actor let go).
+    pub async fn recv(&mut self) -> Option<Outgoing> {
+        let o = self.rx.recv().await;
+        if let Some(Outgoing::Frame(f)) = &o {
+            self.queued
+                .fetch_sub(f.payload.len(), std::sync::atomic::Ordering::Relaxed);
+        }
+        o
+    }
+
+    /// Bytes queued now.
+    pub fn queued(&self) -> usize {
+        self.queued.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// A request to the actor.
@@ -22,7 +105,7 @@ pub enum Cmd {
         /// Whether this node dialed.
         outbound: bool,
         /// Where the session's messages go.
-        out: mpsc::Sender<Outgoing>,
+        out: Outbox,
         /// The session id and the opening messages, or a refusal.
         reply: oneshot::Sender<Result<(u64, Vec<Message>), String>>,
     },
@@ -145,5 +228,40 @@ impl std::fmt::Debug for Cmd {
             Cmd::With(_) => "With",
             Cmd::Shutdown(_) => "Shutdown",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bytes_queued_for_a_peer_are_capped() {
+        let (out, mut inbox) = Outbox::new(1000);
+        let big = Message::Bye("x".repeat(1000));
+        let frame = big.encode().payload.len();
+        let fits = MAX_QUEUED_BYTES / frame;
+        let mut sent = 0;
+        while out.send(&big).is_ok() {
+            sent += 1;
+            if sent > 1000 {
+                break;
+            }
+        }
+        // The message cap (1000) bites first for small messages.
+        assert_eq!(sent, 1000.min(fits));
+        assert_eq!(inbox.queued(), sent * frame);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            assert!(matches!(inbox.recv().await, Some(Outgoing::Frame(_))));
+        });
+        assert_eq!(inbox.queued(), (sent - 1) * frame);
+        // A message that would take the bytes over the cap is refused.
+        let (out, _inbox) = Outbox::new(10);
+        let huge = Message::Records(vec![vec![0; MAX_QUEUED_BYTES / 2]]);
+        assert_eq!(out.send(&huge), Ok(()));
+        assert_eq!(out.send(&huge), Err(Refused::Full));
     }
 }

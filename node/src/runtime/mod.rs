@@ -59,7 +59,7 @@ mod peers;
 mod records;
 mod sessions;
 
-pub use cmd::{Cmd, Outgoing};
+pub use cmd::{Cmd, Inbox, MAX_QUEUED_BYTES, Outbox, Outgoing};
 pub use directory::{PeerNow, directory, peer_statuses, report};
 pub use peers::{PeerRecord, remember_linked};
 pub use records::Records;
@@ -71,7 +71,7 @@ struct Live {
     /// The device that dialed this connection (to keep one per peer).
     dialer: DeviceId,
     session: Session,
-    out: mpsc::Sender<Outgoing>,
+    out: Outbox,
     /// Whose public documents this session carries.
     scope: Scope,
     /// When it opened.

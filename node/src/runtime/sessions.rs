@@ -8,7 +8,7 @@ impl Actor {
         &mut self,
         peer: DeviceId,
         outbound: bool,
-        out: mpsc::Sender<Outgoing>,
+        out: Outbox,
     ) -> Result<(u64, Vec<Message>), String> {
         let Some((kind, theirs)) = peer_of(&self.view(), &peer) else {
             return Err("unknown or revoked device".into());
@@ -197,15 +197,15 @@ impl Actor {
         let Some(live) = self.sessions.get(&session) else {
             return;
         };
-        match live.out.try_send(Outgoing::Msg(msg)) {
+        match live.out.send(&msg) {
             Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(cmd::Refused::Full) => {
                 let peer = live.peer;
                 tracing::warn!(peer = %peer.fmt_short(), "peer is not keeping up; ending its session");
                 self.end(session, "not keeping up".into());
             }
             // The connection is already gone; its Closed command follows.
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(cmd::Refused::Closed) => {}
         }
     }
 
@@ -213,7 +213,7 @@ impl Actor {
     pub(super) fn end(&mut self, session: u64, why: String) {
         if let Some(live) = self.sessions.remove(&session) {
             self.save_states(&live);
-            let _ = live.out.try_send(Outgoing::Close(why.clone()));
+            live.out.close(why.clone());
             let _ = self.events.send(NodeEvent::PeerDisconnected {
                 device: live.peer,
                 reason: Some(why),

@@ -262,9 +262,7 @@ impl Message {
             }
             BYE => {
                 cap("reason bytes", frame.payload.len(), MAX_REASON)?;
-                Ok(Message::Bye(
-                    String::from_utf8_lossy(&frame.payload).into_owned(),
-                ))
+                Ok(Message::Bye(reason(&frame.payload)))
             }
             CARDS => {
                 let m = "cards";
@@ -318,7 +316,7 @@ impl Message {
                 cap("reason bytes", r.0.len(), MAX_REASON)?;
                 Ok(Message::DocStop {
                     doc,
-                    reason: String::from_utf8_lossy(r.0).into_owned(),
+                    reason: reason(r.0),
                 })
             }
             other => Err(MessageError::UnknownKind(other)),
@@ -338,6 +336,12 @@ impl Message {
             Message::DocStop { .. } => "doc stop",
         }
     }
+}
+
+/// A peer's reason, as text safe to log and show (it reaches logs, errors
+/// and `status`).
+fn reason(bytes: &[u8]) -> String {
+    crate::text::safe_line(&String::from_utf8_lossy(bytes)).into_owned()
 }
 
 /// A reason cut to [`MAX_REASON`] bytes at a character boundary.
@@ -473,6 +477,18 @@ mod tests {
                 payload: vec![0; 10]
             }),
             Err(MessageError::Malformed("hello"))
+        );
+    }
+
+    #[test]
+    fn a_peers_reason_is_made_safe() {
+        let f = Frame {
+            kind: 4,
+            payload: b"bad\x1b[2J\x07".to_vec(),
+        };
+        assert_eq!(
+            Message::decode(&f),
+            Ok(Message::Bye("bad\u{241b}[2J\u{2407}".into()))
         );
     }
 

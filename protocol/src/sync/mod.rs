@@ -86,6 +86,16 @@ pub enum SyncError {
         /// The one expected.
         expected: u64,
     },
+    /// A value in a change is longer than its field holds.
+    #[error("a change holds a value of {chars} characters under '{key}' (at most {max})")]
+    TooLong {
+        /// The map key it was written under (`[list item]` in a list).
+        key: String,
+        /// Its length.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
     /// More signatures than a message can need.
     #[error("{0} signatures attached to one message")]
     TooManySignatures(usize),
@@ -106,6 +116,7 @@ impl SyncError {
             SyncError::Equivocation(_)
                 | SyncError::Change(ChangeRefused::NotAWriter { .. })
                 | SyncError::UnsignedLocalChange(_)
+                | SyncError::TooLong { .. }
         )
     }
 }

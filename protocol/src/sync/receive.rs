@@ -123,6 +123,7 @@ pub fn receive_verified(
     let mut in_message: HashMap<ChangeHash, usize> = HashMap::new();
     for entry in message.changes.iter() {
         let decoded = decode_change(entry, &mut budget)?;
+        check_values(&decoded.change)?;
         let hash = decoded.change.hash();
         if in_message.contains_key(&hash) {
             continue; // the same change twice: once is enough
@@ -249,6 +250,58 @@ pub fn receive_verified(
         verified,
         orphans: orphans.len(),
     })
+}
+
+/// Every string a change writes within its field's limit
+/// ([`crate::text::scalar_limit`]), and map keys short.
+fn check_values(change: &automerge::Change) -> Result<(), SyncError> {
+    use automerge::ScalarValue;
+    use automerge::legacy::{Key, OpType};
+    let too_long = |key: &str, chars: usize, max: usize| SyncError::TooLong {
+        key: crate::text::safe_line(key).chars().take(40).collect(),
+        chars,
+        max,
+    };
+    let message = change.message().map_or(0, |m| m.chars().count());
+    if message > crate::text::MAX_KEY_BYTES {
+        return Err(too_long(
+            "[change message]",
+            message,
+            crate::text::MAX_KEY_BYTES,
+        ));
+    }
+    for op in change.decode().operations {
+        let key = match &op.key {
+            Key::Map(k) => {
+                if k.len() > crate::text::MAX_KEY_BYTES {
+                    return Err(too_long(
+                        "[map key]",
+                        k.chars().count(),
+                        crate::text::MAX_KEY_BYTES,
+                    ));
+                }
+                Some(k.as_str())
+            }
+            Key::Seq(_) => None,
+        };
+        let len = match &op.action {
+            OpType::Put(ScalarValue::Str(s)) => s.len(),
+            OpType::Put(ScalarValue::Bytes(b)) => b.len(),
+            _ => continue,
+        };
+        let max = crate::text::scalar_limit(key);
+        // Bytes first (cheap); a string within the limit in bytes is within it.
+        if len > max {
+            let chars = match &op.action {
+                OpType::Put(ScalarValue::Str(s)) => s.chars().count(),
+                _ => len,
+            };
+            if chars > max {
+                return Err(too_long(key.unwrap_or("[list item]"), chars, max));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The hash held for `actor`'s change `seq` (a scan: only an equivocation

@@ -625,3 +625,26 @@ proptest::proptest! {
         let _ = generate(&mut b.doc, &mut State::new(), false, |_| None);
     }
 }
+
+#[test]
+fn a_value_longer_than_its_field_is_refused_for_that_document() {
+    let mut a = Replica::new(92);
+    a.edit("name", &"x".repeat(201));
+    let mut b = Replica::new(93);
+    let writers = [a.key.public()];
+    let err = sync(&mut a, &mut b, &writers, |_| {}).expect_err("too long");
+    assert!(
+        matches!(&err, SyncError::TooLong { key, chars: 201, max: 200 } if key == "name"),
+        "{err}"
+    );
+    assert!(!err.ends_session());
+    assert!(b.doc.get_heads().is_empty());
+    // Within the limit, and under a key the schema does not name, up to
+    // the largest single-value limit.
+    let mut c = Replica::new(94);
+    c.edit("name", &"x".repeat(200));
+    c.edit("anything", &"y".repeat(5000));
+    let mut d = Replica::new(95);
+    let writers = [c.key.public()];
+    sync(&mut c, &mut d, &writers, |_| {}).expect("within the limits");
+}

@@ -104,12 +104,44 @@ impl Decoder {
     pub fn buffered(&self) -> usize {
         self.buf.len()
     }
+
+    /// The length the frame being received announced, once its header is in.
+    pub fn announced(&self) -> Option<usize> {
+        let h: [u8; 4] = self.buf.get(..4)?.try_into().ok()?;
+        Some(u32::from_be_bytes(h) as usize)
+    }
+}
+
+/// Once a frame has begun, the peer has this long to finish it...
+pub const FRAME_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+/// ...plus its length at this rate, in bytes a second: the slowest link a
+/// group's node may sit on (a 256 kbit/s mobile link moves 32 KiB a
+/// second). A peer trickling a byte every half second is cut off.
+pub const MIN_RATE: u64 = 4096;
+
+/// How long a peer may take to send a frame of `announced` bytes, from
+/// its first byte.
+pub fn frame_deadline(announced: usize) -> std::time::Duration {
+    FRAME_GRACE + std::time::Duration::from_millis(announced as u64 * 1000 / MIN_RATE)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_frame_has_time_for_its_length_at_the_slowest_rate() {
+        assert_eq!(frame_deadline(0), FRAME_GRACE);
+        // A full 16 MiB frame: 10 s plus 4,096 s.
+        assert_eq!(frame_deadline(MAX_FRAME_LEN as usize).as_secs(), 10 + 4096);
+        let mut d = Decoder::new(MAX_FRAME_LEN);
+        assert_eq!(d.announced(), None);
+        d.push(&[0, 0, 4]);
+        assert_eq!(d.announced(), None);
+        d.push(&[0, 1]);
+        assert_eq!(d.announced(), Some(1024));
+    }
 
     #[test]
     fn the_encoding_is_fixed() {

@@ -128,6 +128,17 @@ impl Link {
         .is_ok()
     }
 
+    /// The node's reason if it closes the connection within `wait`
+    /// (reading and dropping whatever it sends meanwhile).
+    pub async fn closed_within(&mut self, wait: Duration) -> Option<String> {
+        tokio::time::timeout(wait, async {
+            while self.frames().await.is_some() {}
+            self.closed().await
+        })
+        .await
+        .ok()
+    }
+
     /// Closes this side.
     pub async fn close(self) {
         self.ep.close().await;

@@ -37,6 +37,19 @@ pub fn view(model: &Model, frame: &mut Frame) {
     }
     draw_status(model, theme, frame, status);
     overlay::draw(model, theme, frame);
+    make_safe(frame.buffer_mut());
+}
+
+/// Text from peers (group names, members written on other devices, reasons)
+/// can hold escape sequences and bidirectional overrides: every cell drawn
+/// is made safe (`protocol::text::safe_line`) before it reaches the
+/// terminal, whichever widget drew it.
+pub fn make_safe(buffer: &mut ratatui::buffer::Buffer) {
+    for cell in &mut buffer.content {
+        if let std::borrow::Cow::Owned(s) = groundwork_protocol::text::safe_line(cell.symbol()) {
+            cell.set_symbol(&s);
+        }
+    }
 }
 
 fn draw_header(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
