@@ -154,6 +154,15 @@ pub fn generate(
             bloom: BloomFilter::default(),
         }];
     }
+    // Automerge sends each change as it holds it, uncompressed (a
+    // 10,000-row import is a 2 MiB change); send it deflated. The hash
+    // and signature are of the change itself.
+    message.changes = message
+        .changes
+        .iter()
+        .map(crate::wire::chunks::compress_change)
+        .collect::<Vec<_>>()
+        .into();
     let signatures = state
         .sent_hashes
         .difference(&before)

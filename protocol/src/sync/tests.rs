@@ -648,3 +648,45 @@ fn a_value_longer_than_its_field_is_refused_for_that_document() {
     let writers = [c.key.public()];
     sync(&mut c, &mut d, &writers, |_| {}).expect("within the limits");
 }
+
+#[test]
+fn a_large_change_travels_deflated_and_is_verified_like_any_other() {
+    let (mut a, mut b) = (Replica::new(80), Replica::new(81));
+    // One change of 2,000 similar values, as an import makes.
+    let before = a.doc.get_heads();
+    for i in 0..2000 {
+        a.doc
+            .put(ROOT, format!("member-{i:05}"), format!("Member number {i}"))
+            .expect("put");
+    }
+    a.doc.commit();
+    for c in a.doc.get_changes(&before) {
+        let sig = sign_change(&a.key, &doc_id(), &c).expect("own change");
+        a.sigs.insert(c.hash(), sig);
+    }
+    let raw: usize = a
+        .doc
+        .get_changes(&[])
+        .iter()
+        .map(|c| c.raw_bytes().len())
+        .sum();
+    let (mut sa, mut sb) = (State::new(), State::new());
+    let writers = [a.key.public()];
+    let mut sent = 0;
+    for _ in 0..10 {
+        let sigs = a.sigs.clone();
+        if let Some(m) = generate(&mut a.doc, &mut sa, false, |h| sigs.get(h).copied()).expect("a")
+        {
+            sent += m.message.len();
+            recv(&mut b.doc, &mut sb, &m, |d: &DeviceId| writers.contains(d)).expect("b takes it");
+        }
+        let Some(m) = generate(&mut b.doc, &mut sb, false, |_| None).expect("b") else {
+            break;
+        };
+        recv(&mut a.doc, &mut sa, &m, |_: &DeviceId| false).expect("a takes b's");
+    }
+    assert_eq!(b.doc.get_heads(), a.doc.get_heads());
+    assert_eq!(b.get("member-01999").as_deref(), Some("Member number 1999"));
+    // The chunk went compressed (type 2): far under the raw change.
+    assert!(sent * 3 < raw, "{sent} bytes sent for a {raw}-byte change");
+}

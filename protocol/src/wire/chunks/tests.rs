@@ -291,3 +291,35 @@ proptest! {
         let _ = decode_change(&bytes, &mut Budget::default());
     }
 }
+
+#[test]
+fn compress_change_deflates_a_large_change_into_the_same_change() {
+    let mut doc = doc_with(500, 40);
+    let raw = doc
+        .get_last_local_change()
+        .expect("a change")
+        .raw_bytes()
+        .to_vec();
+    let sent = compress_change(&raw);
+    assert_eq!(sent[8], TYPE_COMPRESSED);
+    assert!(
+        sent.len() * 4 < raw.len(),
+        "{} of {}",
+        sent.len(),
+        raw.len()
+    );
+    // The receiver gets back exactly the change, hash and all.
+    let got = decode_change(&sent, &mut Budget::default()).expect("decodes");
+    assert_eq!(got.chunk, raw);
+    // A small change, a compressed one and anything that is not a change
+    // chunk pass as they are.
+    let mut small = doc_with(1, 1);
+    let small = small
+        .get_last_local_change()
+        .expect("a change")
+        .raw_bytes()
+        .to_vec();
+    assert_eq!(compress_change(&small), small);
+    assert_eq!(compress_change(&sent), sent);
+    assert_eq!(compress_change(b"not a chunk"), b"not a chunk");
+}
