@@ -8,19 +8,21 @@
 //! internet. Port mapping is off, and only the socket asked for is bound
 //! (`clear_ip_transports`).
 //!
-//! | ALPN | who is admitted at the handshake | what it does |
-//! |---|---|---|
-//! | `/groundwork/sync/1` | the group's devices (not revoked), linked groups' devices | one sync session per connection |
-//! | `/groundwork/join/1` | anyone (the invite token is checked inside) | redeem an invite |
-//! | `/groundwork/link/1` | anyone but a revoked device | exchange group cards, become linked |
+//! | ALPN | what it does |
+//! |---|---|
+//! | `/groundwork/sync/1` | one sync session per connection (`drive`) |
+//! | `/iroh-gossip/1` | the network's records ([`gossip`]) |
+//! | `/groundwork/join/1` | redeem an invite (`exchange`) |
+//! | `/groundwork/link/1` | ask to link, or affiliate (`exchange`) |
+//!
+//! Who may open which is `protocol::trust::admission`, asked by the
+//! handshake hook ([`Gate`]) before any stream is read.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use groundwork_protocol::join::{JoinReply, JoinRequest};
-use groundwork_protocol::link::LinkMessage;
 use groundwork_protocol::sync::messages::Message;
 use groundwork_protocol::wire::frame::{self, Decoder, Frame, MAX_FRAME_LEN};
 use groundwork_protocol::{DeviceId, SecretKey};
@@ -33,8 +35,13 @@ use iroh::{Endpoint, EndpointAddr, RelayMode, TransportAddr};
 use iroh_tickets::endpoint::EndpointTicket;
 use tokio::sync::{mpsc, oneshot};
 
+mod exchange;
 pub mod gossip;
 pub mod lan;
+
+pub use exchange::{
+    JoinHandler, LinkHandler, parse_link_target, request_affiliate, request_join, request_link,
+};
 
 use crate::config::{Config, Relay};
 use crate::runtime::{Admission, Cmd, Inbox, Outbox, Outgoing, PeerRecord};
@@ -514,121 +521,6 @@ impl ProtocolHandler for SyncHandler {
     }
 }
 
-/// The join protocol's handler: redeems an invite.
-#[derive(Debug, Clone)]
-pub struct JoinHandler {
-    node: NodeHandle,
-}
-
-impl ProtocolHandler for JoinHandler {
-    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        let node = self.node.clone();
-        let Some(_slot) = node.exchange_slot() else {
-            conn.close(3u32.into(), BUSY.as_bytes());
-            return Ok(());
-        };
-        let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async move {
-            let device = remote_device(&conn)?;
-            let addrs = remote_addrs(&conn);
-            let (mut send, recv) = conn.accept_bi().await?;
-            let mut reader = FrameReader::new(recv, SMALL_FRAME);
-            let frame = reader
-                .next()
-                .await?
-                .ok_or_else(|| anyhow!("no join request"))?;
-            let reply = match JoinRequest::decode(&frame) {
-                Ok(req) => {
-                    let (tx, rx) = oneshot::channel();
-                    node.send(Cmd::Join {
-                        device,
-                        req,
-                        addrs,
-                        reply: tx,
-                    })
-                    .await?;
-                    rx.await.map_err(|_| anyhow!("node stopping"))?
-                }
-                Err(e) => JoinReply::Refused(e.to_string()),
-            };
-            write_frame(&mut send, &reply.encode()).await?;
-            send.finish()?;
-            // Wait for the joiner to read the reply and close.
-            conn.closed().await;
-            anyhow::Ok(())
-        })
-        .await;
-        match r {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::info!("join failed: {e:#}"),
-            Err(_) => tracing::info!("join timed out"),
-        }
-        Ok(())
-    }
-}
-
-/// The link protocol's handler: answers a request to link (the trust rule
-/// in the actor decides), then, from the national node, takes an
-/// affiliation.
-#[derive(Debug, Clone)]
-pub struct LinkHandler {
-    node: NodeHandle,
-}
-
-impl ProtocolHandler for LinkHandler {
-    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        let node = self.node.clone();
-        let Some(_slot) = node.exchange_slot() else {
-            conn.close(3u32.into(), BUSY.as_bytes());
-            return Ok(());
-        };
-        let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async move {
-            let device = remote_device(&conn)?;
-            let addrs = remote_addrs(&conn);
-            let (mut send, recv) = conn.accept_bi().await?;
-            let mut reader = FrameReader::new(recv, SMALL_FRAME);
-            let frame = reader.next().await?.ok_or_else(|| anyhow!("no request"))?;
-            let LinkMessage::Request { card, code } = LinkMessage::decode(&frame)? else {
-                bail!("expected a request to link, got frame kind {}", frame.kind);
-            };
-            let (tx, rx) = oneshot::channel();
-            node.send(Cmd::LinkRequest {
-                device,
-                card,
-                code,
-                addrs,
-                reply: tx,
-            })
-            .await?;
-            let answer = rx.await.map_err(|_| anyhow!("node stopping"))?;
-            let accepted = matches!(answer, LinkMessage::Accepted(_));
-            write_frame(&mut send, &answer.encode()).await?;
-            // The national node may follow with an affiliation.
-            if accepted && let Some(f) = reader.next().await? {
-                let LinkMessage::Affiliation(record) = LinkMessage::decode(&f)? else {
-                    bail!("expected an affiliation, got frame kind {}", f.kind);
-                };
-                let (tx, rx) = oneshot::channel();
-                node.send(Cmd::Affiliated { record, reply: tx }).await?;
-                let answer = match rx.await.map_err(|_| anyhow!("node stopping"))? {
-                    Ok(()) => LinkMessage::Kept,
-                    Err(why) => LinkMessage::Refused(why),
-                };
-                write_frame(&mut send, &answer.encode()).await?;
-            }
-            send.finish()?;
-            conn.closed().await;
-            anyhow::Ok(())
-        })
-        .await;
-        match r {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::info!("link failed: {e:#}"),
-            Err(_) => tracing::info!("link timed out"),
-        }
-        Ok(())
-    }
-}
-
 /// Starts the Router with every ALPN this node serves.
 pub fn serve(ep: Endpoint, node: NodeHandle, gossip: iroh_gossip::Gossip) -> Router {
     Router::builder(ep)
@@ -652,141 +544,6 @@ pub async fn connect(
         .await
         .map_err(|_| anyhow!("timed out reaching {}", device.fmt_short()))?
         .map_err(|e| anyhow!("cannot reach {}: {e}", device.fmt_short()))
-}
-
-/// One small request/response exchange on a fresh connection.
-async fn exchange(
-    ep: &Endpoint,
-    device: &DeviceId,
-    addrs: &[SocketAddr],
-    alpn: &[u8],
-    request: &Frame,
-) -> Result<Frame> {
-    let conn = connect(ep, device, addrs, alpn).await?;
-    let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
-        let (mut send, recv) = conn.open_bi().await?;
-        write_frame(&mut send, request).await?;
-        send.finish()?;
-        let mut reader = FrameReader::new(recv, SMALL_FRAME);
-        reader
-            .next()
-            .await?
-            .ok_or_else(|| anyhow!("the other node closed without answering"))
-    })
-    .await
-    .map_err(|_| anyhow!("timed out waiting for {}", device.fmt_short()))?;
-    conn.close(0u32.into(), b"done");
-    r
-}
-
-/// From the national node: asks a group's node to link (with a link code
-/// if the ticket carried one). If it accepts, sends it the affiliation
-/// `make` signs for the group on the card it answered with. Returns the
-/// group's answer (accepted or pending, with its card).
-pub async fn request_affiliate<F, Fut>(
-    ep: &Endpoint,
-    device: &DeviceId,
-    addrs: &[SocketAddr],
-    request: LinkMessage,
-    make: F,
-) -> Result<LinkMessage>
-where
-    F: FnOnce(groundwork_protocol::card::SignedCard) -> Fut,
-    Fut: std::future::Future<Output = Result<Vec<u8>>>,
-{
-    let conn = connect(ep, device, addrs, LINK_ALPN).await?;
-    let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
-        let (mut send, recv) = conn.open_bi().await?;
-        write_frame(&mut send, &request.encode()).await?;
-        let mut reader = FrameReader::new(recv, SMALL_FRAME);
-        let answer = read_link_answer(&mut reader, "the group's node").await?;
-        let LinkMessage::Accepted(card) = &answer else {
-            return Ok(answer); // pending
-        };
-        let theirs = groundwork_protocol::card::SignedCard::from_bytes(card)
-            .map_err(|e| anyhow!("the group's card is invalid: {e}"))?;
-        if theirs.card().kind.is_national() {
-            bail!("that is a national node, not a group");
-        }
-        let affiliation = make(theirs).await?;
-        write_frame(&mut send, &LinkMessage::Affiliation(affiliation).encode()).await?;
-        send.finish()?;
-        let f = reader
-            .next()
-            .await?
-            .ok_or_else(|| anyhow!("the group's node closed without answering"))?;
-        match LinkMessage::decode(&f) {
-            Ok(LinkMessage::Kept) => Ok(answer),
-            Ok(LinkMessage::Refused(why)) => {
-                bail!("the group's node refused the affiliation: {why}")
-            }
-            _ => bail!("the group's node sent an unexpected answer"),
-        }
-    })
-    .await
-    .map_err(|_| anyhow!("timed out waiting for {}", device.fmt_short()))?;
-    conn.close(0u32.into(), b"done");
-    r
-}
-
-/// The answer to a request to link: accepted or pending (with the other
-/// group's card); a refusal is an error naming the reason.
-async fn read_link_answer(reader: &mut FrameReader, who: &str) -> Result<LinkMessage> {
-    let f = reader
-        .next()
-        .await?
-        .ok_or_else(|| anyhow!("{who} closed without answering"))?;
-    match LinkMessage::decode(&f).map_err(|e| anyhow!("{who} sent a bad answer: {e}"))? {
-        LinkMessage::Refused(why) => bail!("{who} refused to link: {why}"),
-        m @ (LinkMessage::Accepted(_) | LinkMessage::Pending(_) | LinkMessage::Kept) => Ok(m),
-        _ => bail!("{who} sent an unexpected answer"),
-    }
-}
-
-/// Redeems an invite with the inviting device.
-pub async fn request_join(
-    ep: &Endpoint,
-    inviter: &DeviceId,
-    addrs: &[SocketAddr],
-    req: &JoinRequest,
-) -> Result<JoinReply> {
-    let f = exchange(ep, inviter, addrs, JOIN_ALPN, &req.encode()).await?;
-    JoinReply::decode(&f).map_err(|e| anyhow!("the inviting device sent a bad reply: {e}"))
-}
-
-/// Asks a node to link (with a link code if the ticket carried one) and
-/// returns its answer: accepted or pending, with its card.
-pub async fn request_link(
-    ep: &Endpoint,
-    device: &DeviceId,
-    addrs: &[SocketAddr],
-    request: LinkMessage,
-) -> Result<LinkMessage> {
-    let conn = connect(ep, device, addrs, LINK_ALPN).await?;
-    let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
-        let (mut send, recv) = conn.open_bi().await?;
-        write_frame(&mut send, &request.encode()).await?;
-        send.finish()?;
-        let mut reader = FrameReader::new(recv, SMALL_FRAME);
-        read_link_answer(&mut reader, "the other node").await
-    })
-    .await
-    .map_err(|_| anyhow!("timed out waiting for {}", device.fmt_short()));
-    conn.close(0u32.into(), b"done");
-    r?
-}
-
-/// Reads a ticket `peer add` or `affiliate` was given: a link ticket
-/// (`gwlink…`, carrying a one-time link code) or a node's ticket (asking
-/// only). Returns the device to reach, its addresses, and the code.
-pub fn parse_link_target(text: &str) -> Result<(DeviceId, Vec<SocketAddr>, Option<[u8; 16]>)> {
-    use groundwork_protocol::link::LinkTicket;
-    if LinkTicket::is_link_ticket(text) {
-        let t = LinkTicket::from_text(text).map_err(|e| anyhow!("{e}"))?;
-        return Ok((t.device, t.addrs, Some(t.code)));
-    }
-    let (device, addrs) = parse_ticket(text)?;
-    Ok((device, addrs, None))
 }
 
 /// Keeps a sync connection to each peer it is given, redialing with
