@@ -26,8 +26,8 @@ pub const REQUEST: u8 = 16;
 pub const REPLY: u8 = 17;
 /// The largest join frame payload.
 pub const MAX_JOIN_BYTES: usize = 16 * 1024;
-/// The longest device label.
-pub const MAX_LABEL: usize = 200;
+/// The longest device label (its text limit).
+pub const MAX_LABEL: usize = crate::text::Field::DeviceLabel.max_chars();
 
 /// What the joining device sends.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -57,7 +57,7 @@ pub enum Field {
 
 impl Field {
     /// The most characters the field holds.
-    pub fn max_chars(self) -> usize {
+    pub const fn max_chars(self) -> usize {
         match self {
             Field::GroupName | Field::Area => 120,
             Field::MemberName | Field::Place | Field::Owner => 200,

@@ -392,6 +392,20 @@ fn join_with_a_used_invite_fails_cleanly() {
     let a = Node::founded("Sneinton Alchemy");
     let (_ra, _) = a.up();
     let invite = a.invite("member");
+    // A label with a control character, or too long, is named, and
+    // leaves the invite unused.
+    let d = Node::new();
+    let line = d.fails(
+        1,
+        &["--offline", "join", &invite, "--label", "lap\u{1b}[2Jtop"],
+    );
+    assert!(line.contains("label holds"), "{line}");
+    let line = d.fails(
+        1,
+        &["--offline", "join", &invite, "--label", &"x".repeat(101)],
+    );
+    assert!(line.contains("label is 101 characters long"), "{line}");
+    assert!(!d.path().join("groundwork.redb").exists());
     let _b = Node::join(&invite, "first");
     let c = Node::new();
     let line = c.fails(1, &["--offline", "join", &invite]);

@@ -95,15 +95,16 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
     if invite.expires <= now_secs() {
         bail!("this invite expired; ask for a new one");
     }
-    dir.create()
-        .with_context(|| format!("creating {}", dir.root().display()))?;
-    let device = dir.read_or_create_key(KeyKind::Device)?;
-    let config = crate::config::resolve(&dir, offline, None)?;
     let label = if label.trim().is_empty() {
         format!("{} device", invite.role)
     } else {
         label.trim().to_owned()
     };
+    groundwork_protocol::text::check(groundwork_protocol::text::Field::DeviceLabel, &label)?;
+    dir.create()
+        .with_context(|| format!("creating {}", dir.root().display()))?;
+    let device = dir.read_or_create_key(KeyKind::Device)?;
+    let config = crate::config::resolve(&dir, offline, None)?;
     runtime()?.block_on(async {
         let joined = crate::daemon::redeem_invite(&device, &config, &invite, &label).await?;
         crate::daemon::set_up_joined(&dir, device, &invite, &joined)?;
@@ -208,12 +209,7 @@ pub fn print_requests(
     json: bool,
     out: &mut Out,
 ) -> Result<()> {
-    if json {
-        out.json(&rows)?;
-        return Ok(());
-    }
-    if rows.is_empty() {
-        out.line("no requests to link are waiting")?;
+    if out.json_or_empty(rows, json, "no requests to link are waiting")? {
         return Ok(());
     }
     let table: Vec<Vec<String>> = rows
@@ -236,12 +232,7 @@ pub fn print_requests(
 
 /// Prints peers.
 pub fn print_peers(rows: &[PeerStatus], json: bool, out: &mut Out) -> Result<()> {
-    if json {
-        out.json(&rows)?;
-        return Ok(());
-    }
-    if rows.is_empty() {
-        out.line("no peers yet (invite a device with `groundwork invite`, or link a group with `groundwork peer add TICKET`)")?;
+    if out.json_or_empty(rows, json, "no peers yet (invite a device with `groundwork invite`, or link a group with `groundwork peer add TICKET`)")? {
         return Ok(());
     }
     let table: Vec<Vec<String>> = rows
@@ -271,12 +262,11 @@ pub fn print_directory(
     json: bool,
     out: &mut Out,
 ) -> Result<()> {
-    if json {
-        out.json(&rows)?;
-        return Ok(());
-    }
-    if rows.is_empty() {
-        out.line("no groups known yet (link one with `groundwork peer add TICKET`)")?;
+    if out.json_or_empty(
+        rows,
+        json,
+        "no groups known yet (link one with `groundwork peer add TICKET`)",
+    )? {
         return Ok(());
     }
     let table: Vec<Vec<String>> = rows

@@ -68,6 +68,22 @@ impl Out {
         self.w.write_all(b"\n")
     }
 
+    /// The start of every listing: `rows` as JSON when asked, else
+    /// `empty` when there are none. Returns whether that was all to print.
+    pub fn json_or_empty<T: serde::Serialize>(
+        &mut self,
+        rows: &[T],
+        json: bool,
+        empty: &str,
+    ) -> io::Result<bool> {
+        if json {
+            self.json(&rows)?;
+        } else if rows.is_empty() {
+            self.line(empty)?;
+        }
+        Ok(json || rows.is_empty())
+    }
+
     /// Prints rows as a table with a header, columns padded to fit.
     pub fn table(&mut self, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
         let rows: Vec<Vec<String>> = rows

@@ -43,6 +43,7 @@ impl Actor {
         let role = match result {
             Ok(Ok(role)) => role,
             Ok(Err(refused)) => return JoinReply::Refused(refused.to_string()),
+            Err(crate::group::GroupError::Text(e)) => return JoinReply::Refused(e.to_string()),
             Err(e) => {
                 tracing::warn!("join failed: {e}");
                 return JoinReply::Refused(
