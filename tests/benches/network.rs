@@ -11,9 +11,12 @@
 //! binary's `groundwork up`, in its own process, so its resident memory can
 //! be read from /proc. The sample groups (200 by default, from the demo's
 //! seeded generator) are real nodes in this process, on loopback with relays
-//! off. As in the scale test, every other group is affiliated (so linked with
-//! the national node) and each of the rest links only with its neighbouring
-//! group. From the first link request, the bench times:
+//! off. Every group is affiliated (so linked with the national node: the
+//! national node lists only the groups it affiliated), and every other group
+//! also links with its neighbouring group. Each link is by consent, as a
+//! steward makes it: the group asked hands out a one-time link code
+//! (`Request::LinkCode`) and the other side uses it. From the first link
+//! request, the bench times:
 //!
 //! - until the national node's report counts every group's summary;
 //! - until every group node holds the whole directory (every card).
@@ -151,23 +154,23 @@ fn run(bin: &Path, root: &Path, groups: usize) -> Result<Run> {
         let mut tasks = tokio::task::JoinSet::new();
         let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
         for (i, node) in nodes.iter().enumerate() {
-            let limit = limit.clone();
-            if i % 2 == 0 {
-                let national = national.clone();
-                let ticket = node.ticket();
-                tasks.spawn(async move {
-                    let _permit = limit.acquire_owned().await;
-                    tokio::task::spawn_blocking(move || {
-                        national.request(Request::Affiliate { ticket })
-                    })
+            let national = national.clone();
+            let asked = node.control();
+            let limit_a = limit.clone();
+            tasks.spawn(async move {
+                let _permit = limit_a.acquire_owned().await;
+                let ticket = link_code(&asked).await?;
+                tokio::task::spawn_blocking(move || national.request(Request::Affiliate { ticket }))
                     .await?
-                });
-            } else {
-                let control = node.control();
-                let ticket = nodes[i - 1].ticket();
+            });
+            if i % 2 == 1 {
+                let asking = node.control();
+                let asked = nodes[i - 1].control();
+                let limit = limit.clone();
                 tasks.spawn(async move {
                     let _permit = limit.acquire_owned().await;
-                    Ok(control.request(Request::PeerAdd { ticket }).await)
+                    let ticket = link_code(&asked).await?;
+                    Ok(asking.request(Request::PeerAdd { ticket }).await)
                 });
             }
         }
@@ -284,4 +287,12 @@ fn main() -> Result<()> {
         hwm as f64 / 1024.0
     );
     Ok(())
+}
+
+/// A one-time link code from `node`, as its steward would hand out.
+async fn link_code(node: &groundwork_node::daemon::NodeControl) -> Result<String> {
+    match node.request(Request::LinkCode { ttl_secs: 3600 }).await {
+        Response::LinkCode { text, .. } => Ok(text),
+        other => bail!("no link code: {other:?}"),
+    }
 }

@@ -451,6 +451,19 @@ pub fn eventually<T>(
 pub const SYNC_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Node {
+    /// How many heads this group's document `kind` has, as `status` shows.
+    pub fn heads(&self, kind: &str) -> u64 {
+        let s = self.status();
+        s["documents"]
+            .as_array()
+            .and_then(|d| {
+                d.iter()
+                    .find(|d| d["kind"] == kind && d["group"] == s["group"])
+                    .and_then(|d| d["heads"].as_u64())
+            })
+            .expect("document in status")
+    }
+
     /// The names on the roster (through the running node if there is one).
     pub fn member_names(&self) -> Vec<String> {
         let v = self.json(&["member", "list"]);

@@ -33,19 +33,6 @@ fn group_of(n: &Node) -> GroupId {
         .expect("group id")
 }
 
-/// A document's heads as `status` shows them.
-fn heads(n: &Node, kind: &str) -> u64 {
-    let s = n.status();
-    s["documents"]
-        .as_array()
-        .and_then(|d| {
-            d.iter()
-                .find(|d| d["kind"] == kind && d["group"] == s["group"])
-                .and_then(|d| d["heads"].as_u64())
-        })
-        .expect("document in status")
-}
-
 /// Opens a sync session as `key` and sends `then` right after the hello;
 /// returns the node's reason for ending it (a `Bye` or `DocStop`) and how
 /// long that took from the attack's last byte.
@@ -123,7 +110,7 @@ fn hole_1_a_compressed_change_bomb_is_refused_within_a_memory_bound() {
     let gid = group_of(&g.steward);
     let meetups = DocId::derive(&gid, DocKind::Meetups);
     let before = g.running.peak_rss_kib();
-    let meetups_heads = heads(&g.steward, "meetups");
+    let meetups_heads = g.steward.heads("meetups");
     // 510 KiB on the wire; it inflates to 512 MiB.
     let bomb = deflate_bomb(512);
     let wire = bomb.len();
@@ -147,11 +134,7 @@ fn hole_1_a_compressed_change_bomb_is_refused_within_a_memory_bound() {
         "the node's memory reached {} MiB",
         peak / 1024
     );
-    assert_eq!(
-        heads(&g.steward, "meetups"),
-        meetups_heads,
-        "nothing stored"
-    );
+    assert_eq!(g.steward.heads("meetups"), meetups_heads, "nothing stored");
     let latency = edit_latency(&g.steward, &g.organiser, "After The Bomb");
     println!("honest edit after the bomb: {} ms", latency.as_millis());
 }
@@ -191,7 +174,7 @@ fn hole_3_an_unsigned_orphan_claiming_the_stewards_next_change_is_refused_and_ke
     // nobody has (so Automerge would have queued it unverified).
     let (bytes, hash) = claiming(&steward, 2, automerge::ChangeHash([0xab; 32]));
     println!("claimed change: {} bytes", bytes.len());
-    let heads_before = heads(&g.organiser, "meetups");
+    let heads_before = g.organiser.heads("meetups");
     for signatures in [vec![], vec![(hash, [7u8; 64])]] {
         let msg = Message::Sync {
             doc: roster,
@@ -207,7 +190,7 @@ fn hole_3_an_unsigned_orphan_claiming_the_stewards_next_change_is_refused_and_ke
             "{reason}"
         );
     }
-    assert_eq!(heads(&g.organiser, "meetups"), heads_before);
+    assert_eq!(g.organiser.heads("meetups"), heads_before);
     // The steward's real next changes still reach the organiser.
     let latency = edit_latency(&g.steward, &g.organiser, "After The Orphan");
     let meetup = g.steward.ok(&[
@@ -309,10 +292,10 @@ fn hole_2_an_equivocating_device_forks_only_its_document_and_the_group_syncs_on(
         }
     });
     assert_eq!(organiser_running.stop("TERM"), 0);
-    let meetups_before = heads(&steward, "meetups");
+    let meetups_before = steward.heads("meetups");
     send(&ticket, &versions[0]);
     eventually("the first version on the steward", SYNC_LIMIT, || {
-        let h = heads(&steward, "meetups");
+        let h = steward.heads("meetups");
         if h > meetups_before {
             Ok(())
         } else {
@@ -323,7 +306,7 @@ fn hole_2_an_equivocating_device_forks_only_its_document_and_the_group_syncs_on(
     let (organiser_running, organiser_ticket) = organiser.up();
     send(&organiser_ticket, &versions[1]);
     eventually("the second version on the organiser", SYNC_LIMIT, || {
-        let h = heads(&organiser, "meetups");
+        let h = organiser.heads("meetups");
         if h > meetups_before {
             Ok(())
         } else {
@@ -551,12 +534,18 @@ fn hole_6_a_hostile_group_name_reaches_no_terminal_raw() {
             .as_array()
             .is_some_and(Vec::is_empty)
     );
-    // A peer's card carries it all the same: a group A's steward agreed to
-    // link with.
+    // A peer's card carries it all the same. The national body affiliates
+    // a group whose card bears the name (its node speaks the protocol
+    // itself), and A, affiliated too but never linked with it, learns the
+    // name from the network's directory.
+    let national = Node::new();
+    national.ok(&["national", "init", "--name", "Community Organisers"]);
+    let (_rn, _) = national.up();
+    national.ok(&["affiliate", &a.link_ticket()]);
     let group = SecretKey::from_seed(&[0xe1; 32]);
     let device = SecretKey::from_seed(&[0xe2; 32]);
     let card = common::made_up_card(&group, evil, &device);
-    let answer = rt().block_on(common::ask_to_link(&device, &card, &a.link_ticket()));
+    let answer = rt().block_on(common::ask_to_link(&device, &card, &national.link_ticket()));
     assert!(
         matches!(
             answer,
@@ -564,26 +553,43 @@ fn hole_6_a_hostile_group_name_reaches_no_terminal_raw() {
         ),
         "{answer:?}"
     );
+    eventually("the hostile name in A's directory", SYNC_LIMIT, || {
+        let d = a.json(&["network"]);
+        d.as_array()
+            .is_some_and(|d| d.iter().any(|e| e["name"] == evil))
+            .then_some(())
+            .ok_or_else(|| d.to_string())
+    });
     let forbidden =
         |c: char| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c);
-    for args in [
-        vec!["network"],
-        vec!["network", "--json"],
-        vec!["report"],
-        vec!["report", "--json"],
-        vec!["peer", "list"],
-        vec!["peer", "list", "--json"],
+    for (node, args) in [
+        (&a, vec!["network"]),
+        (&a, vec!["network", "--json"]),
+        (&a, vec!["report"]),
+        (&a, vec!["report", "--json"]),
+        (&a, vec!["peer", "list"]),
+        (&a, vec!["status"]),
+        (&national, vec!["network"]),
+        (&national, vec!["report"]),
+        (&national, vec!["report", "--json"]),
+        (&national, vec!["peer", "list"]),
+        (&national, vec!["peer", "list", "--json"]),
     ] {
-        let r = a.run(&args);
+        let r = node.run(&args);
         assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
         let bad: Vec<char> = r.stdout.chars().filter(|c| forbidden(*c)).collect();
         assert!(bad.is_empty(), "{args:?} printed {bad:?}");
         if args == ["network"] {
-            // The positive control: the name is there, its escapes visible.
+            // The positive control: the name is there, its escapes visible,
+            // exactly this line.
+            let line = r
+                .stdout
+                .lines()
+                .find(|l| l.contains("Evil"))
+                .unwrap_or_else(|| panic!("{args:?}: no hostile group in\n{}", r.stdout));
             assert!(
-                r.stdout.contains("Evil␛[2J␛]0;pwned␇Group\u{FFFD}"),
-                "{}",
-                r.stdout
+                line.starts_with("Evil␛[2J␛]0;pwned␇Group\u{FFFD} "),
+                "{line:?}"
             );
         }
         if args == ["network", "--json"] {
@@ -592,6 +598,12 @@ fn hole_6_a_hostile_group_name_reaches_no_terminal_raw() {
                 v.as_array()
                     .is_some_and(|d| d.iter().any(|e| e["name"] == evil)),
                 "the JSON keeps the name exactly, escaped: {v}"
+            );
+            assert!(
+                r.stdout
+                    .contains(r"Evil\u001b[2J\u001b]0;pwned\u0007Group\u202e"),
+                "{}",
+                r.stdout
             );
         }
     }

@@ -92,18 +92,6 @@ fn garbage_and_oversized_frames_end_that_session_and_the_node_serves_on() {
     s.member.wait_for_member("Still Serving");
 }
 
-fn heads_of(n: &Node, kind: &str) -> u64 {
-    let s = n.status();
-    s["documents"]
-        .as_array()
-        .and_then(|d| {
-            d.iter()
-                .find(|d| d["kind"] == kind && d["group"] == s["group"])
-                .and_then(|d| d["heads"].as_u64())
-        })
-        .expect("document in status")
-}
-
 #[test]
 fn changes_with_a_forged_signature_or_a_wrong_author_are_rejected_whole() {
     let s = setup("Rotherfed");
@@ -115,7 +103,7 @@ fn changes_with_a_forged_signature_or_a_wrong_author_are_rejected_whole() {
         .expect("group id");
     let runtime = rt();
     let meetups_before = s.a.ok(&["meetup", "list"]);
-    let roster_heads = heads_of(&s.a, "roster");
+    let roster_heads = s.a.heads("roster");
 
     // 1. A meet-up change by the member device (which may write meet-ups)
     //    whose signature is forged.
@@ -158,7 +146,7 @@ fn changes_with_a_forged_signature_or_a_wrong_author_are_rejected_whole() {
 
     // Nothing from either message was applied.
     assert_eq!(s.a.ok(&["meetup", "list"]), meetups_before);
-    assert_eq!(heads_of(&s.a, "roster"), roster_heads);
+    assert_eq!(s.a.heads("roster"), roster_heads);
     // And the node still syncs with the honest device.
     s.a.add_member(&["--name", "After The Attack"]);
     let (_rm, _) = s.member.up();
