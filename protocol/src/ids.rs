@@ -76,6 +76,21 @@ impl DocId {
         Self(*h.finalize().as_bytes())
     }
 
+    /// The identity a change of this document's epoch `epoch` is signed
+    /// for: the document id itself in epoch 0, else
+    /// `blake3("groundwork/doc-epoch/v1", doc id, epoch u64)`. A change
+    /// signed in one epoch therefore never verifies in another.
+    pub fn in_epoch(&self, epoch: u64) -> Self {
+        if epoch == 0 {
+            return *self;
+        }
+        let mut h = blake3::Hasher::new();
+        h.update(b"groundwork/doc-epoch/v1");
+        h.update(&self.0);
+        h.update(&epoch.to_be_bytes());
+        Self(*h.finalize().as_bytes())
+    }
+
     /// Wraps stored bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)

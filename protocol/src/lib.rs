@@ -7,6 +7,8 @@
 //! - [`control`]: the local control API's requests, responses and events
 //!   (serde types; the node serves them on a Unix socket).
 //! - [`keys`]: device and group keys; the public ids derived from them.
+//! - [`epoch`]: a document started again from its current state (epoch
+//!   records, the genesis, rebasing a device's own uncovered changes).
 //! - [`ids`]: document ids (derived from group id and kind) and the short ids
 //!   people type for members, meet-ups and actions.
 //! - [`card`]: group cards, the signed public record of who may write a group's public documents.
@@ -37,6 +39,7 @@ pub mod card;
 pub mod control;
 pub mod date;
 pub mod edit;
+pub mod epoch;
 pub mod ids;
 pub mod invite;
 pub mod join;

@@ -7,6 +7,7 @@
 //! | the write rule | [`write`] | who may write each document |
 //! | change acceptance | [`change`] | whether one signed change from a peer joins a document; equivocation proofs |
 //! | record acceptance | [`records`] | which cards, affiliations and summaries a node keeps |
+//! | epoch acceptance | [`epoch`] | whether a signed epoch record replaces the epoch held of a document |
 //! | linking | [`link`] | whether a request to link is accepted, left for the steward, or refused |
 //!
 //! Each rule reads a [`View`]: what the node knows of its own group and its
@@ -22,6 +23,7 @@ use crate::schema::Devices;
 
 pub mod admission;
 pub mod change;
+pub mod epoch;
 pub mod link;
 pub mod records;
 pub mod scope;
