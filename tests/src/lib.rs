@@ -6,6 +6,7 @@
 //! back, so a failing test explains itself.
 
 pub mod attacks;
+pub mod decoded;
 pub mod people;
 pub mod procfs;
 pub mod stats;

@@ -1,0 +1,238 @@
+//! Looking for personal data the way an auditor would: by decoding every
+//! Automerge chunk in a file, not by grepping it.
+//!
+//! Automerge compresses a document's columns over 256 bytes, and a change
+//! travels deflated, so a name in a snapshot or on the wire is usually not
+//! in the bytes as text. [`Decoded::scan`] looks for the chunk magic at every
+//! offset of a store file, a wire dump or a backup (it reads the file, not
+//! the database, so freed pages are searched too), parses each chunk it
+//! finds (a document, a change, a compressed change, or a bundle), and keeps
+//! every string the decoded operations hold: values, map keys, and the text
+//! inserted character by character, joined into runs. [`Decoded::contains`]
+//! searches those and the raw bytes.
+
+use std::io::Read as _;
+use std::path::Path;
+
+use automerge::legacy::OpType;
+use automerge::{Automerge, Change, LoadOptions, OnPartialLoad, ScalarValue, VerificationMode};
+use groundwork_protocol::wire::chunks::{MAGIC, TYPE_CHANGE, TYPE_COMPRESSED, encode_chunk};
+
+/// The most a compressed change may inflate to here.
+const MAX_INFLATE: u64 = 256 * 1024 * 1024;
+
+/// What some bytes hold, decoded.
+#[derive(Debug, Default)]
+pub struct Decoded {
+    raw: Vec<u8>,
+    strings: Vec<String>,
+    /// How many chunks decoded.
+    pub chunks: usize,
+}
+
+impl Decoded {
+    /// Decodes every chunk found in `bytes`.
+    pub fn scan(bytes: &[u8]) -> Decoded {
+        let mut out = Decoded {
+            raw: bytes.to_vec(),
+            ..Decoded::default()
+        };
+        let mut i = 0;
+        while let Some(at) = find(&bytes[i..], &MAGIC) {
+            let start = i + at;
+            if let Some(strings) = chunk_at(&bytes[start..]) {
+                out.chunks += 1;
+                out.strings.extend(strings);
+            }
+            i = start + 1;
+        }
+        out
+    }
+
+    /// Decodes every file under `dir` (recursively), as one.
+    pub fn dir(dir: &Path) -> Decoded {
+        let mut all = Decoded::default();
+        for path in files(dir) {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            let one = Decoded::scan(&bytes);
+            all.raw.extend(one.raw);
+            all.strings.extend(one.strings);
+            all.chunks += one.chunks;
+        }
+        all
+    }
+
+    /// Adds what `other` holds.
+    pub fn with(mut self, other: Decoded) -> Decoded {
+        self.raw.extend(other.raw);
+        self.strings.extend(other.strings);
+        self.chunks += other.chunks;
+        self
+    }
+
+    /// Whether `needle` is in the bytes or in any decoded string.
+    pub fn contains(&self, needle: &str) -> bool {
+        self.contains_decoded(needle)
+            || self
+                .raw
+                .windows(needle.len().max(1))
+                .any(|w| w == needle.as_bytes())
+    }
+
+    /// Whether `needle` is in a decoded string (what a grep would miss).
+    pub fn contains_decoded(&self, needle: &str) -> bool {
+        self.strings.iter().any(|s| s.contains(needle))
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else if p.is_file() {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn uleb(bytes: &[u8]) -> Option<(usize, usize)> {
+    let mut value: u64 = 0;
+    for (i, b) in bytes.iter().take(10).enumerate() {
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((usize::try_from(value).ok()?, i + 1));
+        }
+    }
+    None
+}
+
+/// The strings of the chunk at the start of `bytes`, if one decodes there.
+fn chunk_at(bytes: &[u8]) -> Option<Vec<String>> {
+    let kind = *bytes.get(8)?;
+    let (len, n) = uleb(bytes.get(9..)?)?;
+    let header = 9 + n;
+    let end = header.checked_add(len)?;
+    let chunk = bytes.get(..end)?;
+    // Automerge's decoders are not built for arbitrary bytes: a panic is a
+    // chunk that does not decode.
+    std::panic::catch_unwind(|| match kind {
+        TYPE_CHANGE => Change::try_from(chunk).ok().map(|c| change_strings(&c)),
+        TYPE_COMPRESSED => {
+            let mut data = Vec::new();
+            flate2::read::DeflateDecoder::new(&chunk[header..])
+                .take(MAX_INFLATE)
+                .read_to_end(&mut data)
+                .ok()?;
+            let checksum: [u8; 4] = chunk[4..8].try_into().ok()?;
+            let plain = encode_chunk(TYPE_CHANGE, checksum, &data);
+            Change::try_from(plain.as_slice())
+                .ok()
+                .map(|c| change_strings(&c))
+        }
+        _ => {
+            let doc = Automerge::load_with_options(
+                chunk,
+                LoadOptions::new()
+                    .on_partial_load(OnPartialLoad::Ignore)
+                    .verification_mode(VerificationMode::DontCheck),
+            )
+            .ok()?;
+            let strings: Vec<String> = doc
+                .get_changes(&[])
+                .iter()
+                .flat_map(change_strings)
+                .collect();
+            Some(strings)
+        }
+    })
+    .ok()
+    .flatten()
+}
+
+/// Every string a change's operations hold: values, map keys, and each
+/// run of characters inserted one by one (how text is written).
+fn change_strings(change: &Change) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut run = String::new();
+    for op in change.decode().operations {
+        if let automerge::legacy::Key::Map(k) = &op.key {
+            out.push(k.to_string());
+        }
+        match &op.action {
+            OpType::Put(ScalarValue::Str(s)) => {
+                if op.insert {
+                    run.push_str(s);
+                } else {
+                    if !run.is_empty() {
+                        out.push(std::mem::take(&mut run));
+                    }
+                    out.push(s.to_string());
+                }
+            }
+            _ => {
+                if !run.is_empty() {
+                    out.push(std::mem::take(&mut run));
+                }
+            }
+        }
+    }
+    if !run.is_empty() {
+        out.push(run);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+    use automerge::{AutoCommit, ObjType, ROOT};
+
+    use super::*;
+
+    #[test]
+    fn finds_a_name_a_grep_misses_in_a_compressed_snapshot_and_in_freed_bytes() {
+        let mut doc = AutoCommit::new();
+        let notes = doc.put_object(ROOT, "notes", ObjType::Text).expect("text");
+        let filler: String = (0..400).map(|i| format!("member {i}; ")).collect();
+        doc.splice_text(&notes, 0, 0, &filler).expect("splice");
+        doc.put(ROOT, "name", "Wendy Hidden").expect("put");
+        doc.splice_text(&notes, 0, 0, "Met Bob Quiet today. ")
+            .expect("splice");
+        doc.commit();
+        doc.delete(ROOT, "name").expect("delete");
+        doc.commit();
+        let saved = doc.save();
+        let grep = |s: &str| saved.windows(s.len()).any(|w| w == s.as_bytes());
+        assert!(
+            !grep("Wendy Hidden") && !grep("Met Bob Quiet"),
+            "compressed"
+        );
+        let mut file = b"page header ".to_vec();
+        file.extend_from_slice(&saved);
+        file.extend_from_slice(b" trailing page");
+        let found = Decoded::scan(&file);
+        assert!(found.chunks >= 1);
+        assert!(
+            found.contains("Wendy Hidden"),
+            "a deleted value in the history"
+        );
+        assert!(found.contains("Met Bob Quiet"), "text typed in one splice");
+        assert!(!found.contains("Nobody Else"));
+        // A compressed change, as it travels.
+        let change = doc.get_changes(&[])[0].clone();
+        let wire = groundwork_protocol::wire::chunks::compress_change(change.raw_bytes());
+        assert_eq!(wire[8], TYPE_COMPRESSED);
+        assert!(Decoded::scan(&wire).contains_decoded("Wendy Hidden"));
+        // Garbage with the magic in it decodes to nothing and does not panic.
+        let mut junk = MAGIC.to_vec();
+        junk.extend_from_slice(&[0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3]);
+        assert_eq!(Decoded::scan(&junk).chunks, 0);
+    }
+}
