@@ -3,7 +3,7 @@
 #
 # Builds the release `groundwork` binary (the national node runs it, in its
 # own process) and the bench, which runs 200 sample groups as nodes in its own
-# process on loopback (relays off), links them sparsely, and times the
+# process on loopback (relays off), affiliates every group and links every other one with its neighbour, and times the
 # national node's report and every node's directory. Markdown goes to stdout,
 # build output and progress to stderr:
 #

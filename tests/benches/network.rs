@@ -256,7 +256,9 @@ fn main() -> Result<()> {
         );
         results.push(r);
     }
-    println!("### Network scale: {groups} groups, sparse links, {runs} runs\n");
+    println!(
+        "### Network scale: {groups} groups, all affiliated, every other one also linked with its neighbour, {runs} runs\n"
+    );
     println!(
         "| run | all summaries at the national node | whole directory on every node | national RSS before → after (peak) | national sync bytes sent / received | bytes per group node, mean (max) |"
     );
