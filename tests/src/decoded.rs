@@ -25,7 +25,9 @@ const MAX_INFLATE: u64 = 256 * 1024 * 1024;
 #[derive(Debug, Default)]
 pub struct Decoded {
     raw: Vec<u8>,
-    strings: Vec<String>,
+    /// Every distinct decoded string, each followed by a NUL.
+    text: Vec<u8>,
+    strings: std::collections::BTreeSet<String>,
     /// How many chunks decoded.
     pub chunks: usize,
 }
@@ -46,7 +48,16 @@ impl Decoded {
             }
             i = start + 1;
         }
+        out.join();
         out
+    }
+
+    fn join(&mut self) {
+        self.text.clear();
+        for s in &self.strings {
+            self.text.extend_from_slice(s.as_bytes());
+            self.text.push(0);
+        }
     }
 
     /// Decodes every file under `dir` (recursively), as one.
@@ -59,6 +70,7 @@ impl Decoded {
             all.strings.extend(one.strings);
             all.chunks += one.chunks;
         }
+        all.join();
         all
     }
 
@@ -67,26 +79,42 @@ impl Decoded {
         self.raw.extend(other.raw);
         self.strings.extend(other.strings);
         self.chunks += other.chunks;
+        self.join();
         self
     }
 
     /// Whether `needle` is in the bytes or in any decoded string.
     pub fn contains(&self, needle: &str) -> bool {
         self.contains_decoded(needle)
-            || self
-                .raw
-                .windows(needle.len().max(1))
-                .any(|w| w == needle.as_bytes())
+            || memchr::memmem::find(&self.raw, needle.as_bytes()).is_some()
+    }
+
+    /// Whether `needle` occurs as a whole token (not inside a longer run of
+    /// letters and digits) in the bytes or in a decoded string: a
+    /// six-character member id could otherwise turn up by chance inside a
+    /// hex string or a key.
+    pub fn contains_token(&self, needle: &str) -> bool {
+        contains_token(&self.raw, needle.as_bytes())
+            || contains_token(&self.text, needle.as_bytes())
     }
 
     /// Whether `needle` is in a decoded string (what a grep would miss).
     pub fn contains_decoded(&self, needle: &str) -> bool {
-        self.strings.iter().any(|s| s.contains(needle))
+        !needle.contains('\0') && memchr::memmem::find(&self.text, needle.as_bytes()).is_some()
     }
 }
 
+/// Whether `needle` occurs in `hay` with no letter or digit either side.
+pub fn contains_token(hay: &[u8], needle: &[u8]) -> bool {
+    let alnum = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
+    !needle.is_empty()
+        && memchr::memmem::find_iter(hay, needle).any(|i| {
+            !alnum(i.checked_sub(1).and_then(|j| hay.get(j))) && !alnum(hay.get(i + needle.len()))
+        })
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 fn files(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -225,6 +253,11 @@ mod tests {
         );
         assert!(found.contains("Met Bob Quiet"), "text typed in one splice");
         assert!(!found.contains("Nobody Else"));
+        assert!(found.contains_token("Wendy Hidden"));
+        assert!(
+            !found.contains_token("Wendy Hidde"),
+            "part of a word is not a token"
+        );
         // A compressed change, as it travels.
         let change = doc.get_changes(&[])[0].clone();
         let wire = groundwork_protocol::wire::chunks::compress_change(change.raw_bytes());

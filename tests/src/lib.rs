@@ -243,18 +243,6 @@ impl Node {
         let out = self.ok(&a);
         parse_added_id(&out).unwrap_or_else(|| panic!("no id in `{}`", out.trim()))
     }
-
-    /// Every byte of every file in the data directory.
-    pub fn all_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir(self.path()).expect("read data dir") {
-            let p = entry.expect("dir entry").path();
-            if p.is_file() {
-                out.extend(std::fs::read(&p).expect("read file"));
-            }
-        }
-        out
-    }
 }
 
 /// The id in a line like `added member k3f9qz: Ada Obi` or `added meet-up k3f9qz`.

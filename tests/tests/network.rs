@@ -1,6 +1,7 @@
 //! The national body: founding it, and affiliating a group over iroh
 //! (loopback, relays off).
 
+use groundwork_tests::decoded::Decoded;
 use groundwork_tests::{Node, SYNC_LIMIT, eventually};
 
 #[test]
@@ -153,44 +154,20 @@ fn summaries_reach_the_national_node_with_small_counts_suppressed_and_only_from_
             .is_some_and(|d| d.iter().all(|e| e["name"] != "Cancer Support Salisbury")),
         "{d}"
     );
-    // Nothing personal reached the national node's data.
-    let bytes = national.all_bytes();
+    // Nothing personal reached the national node's data, decoded; the
+    // same search finds them in the groups' own stores.
+    let (own_a, own_b) = (Decoded::dir(a.path()), Decoded::dir(b.path()));
+    assert!(names.iter().all(|n| own_a.contains(n)), "A's own names");
+    assert!(own_b.contains("Dev Tamvel") && own_b.contains("07700 900777"));
+    let held = Decoded::dir(national.path());
+    assert!(held.chunks > 0, "the national node's store decodes");
     for secret in names
         .iter()
         .copied()
         .chain(["Dev Tamvel", "07700 900777", "Ada.Obi@example.org"])
     {
-        assert!(
-            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
-            "{secret} reached the national node"
-        );
+        assert!(!held.contains(secret), "{secret} reached the national node");
     }
-}
-
-/// Whether `needle` occurs in `hay` as a whole token (not inside a longer
-/// run of letters and digits): a six-character member id could otherwise
-/// turn up by chance inside a hex string in a log.
-fn contains_token(hay: &[u8], needle: &[u8]) -> bool {
-    let alnum = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
-    hay.windows(needle.len()).enumerate().any(|(i, w)| {
-        w == needle
-            && !alnum(i.checked_sub(1).and_then(|j| hay.get(j)))
-            && !alnum(hay.get(i + needle.len()))
-    })
-}
-
-/// Every file under `dir`, concatenated.
-fn bytes_under(dir: &std::path::Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read dir") {
-        let p = entry.expect("entry").path();
-        if p.is_dir() {
-            out.extend(bytes_under(&p));
-        } else if p.is_file() {
-            out.extend(std::fs::read(&p).expect("read file"));
-        }
-    }
-    out
 }
 
 #[test]
@@ -226,6 +203,7 @@ fn no_name_id_email_or_phone_reaches_the_national_node_of_the_sample_network() {
         serde_json::from_slice(&std::fs::read(data.join("demo.json")).expect("manifest"))
             .expect("json");
     let mut secrets: Vec<(String, bool)> = Vec::new();
+    let mut first: Vec<String> = Vec::new();
     for dir in &manifest {
         let group = data.join(dir);
         let export = std::process::Command::new(groundwork_tests::bin())
@@ -245,6 +223,9 @@ fn no_name_id_email_or_phone_reaches_the_national_node_of_the_sample_network() {
             for v in &f[1..4] {
                 if !v.is_empty() {
                     secrets.push(((*v).to_owned(), false));
+                    if dir == &manifest[0] {
+                        first.push((*v).to_owned());
+                    }
                 }
             }
         }
@@ -260,17 +241,17 @@ fn no_name_id_email_or_phone_reaches_the_national_node_of_the_sample_network() {
         secrets.len()
     );
 
-    // The search can find them: the first group's store holds its names.
-    let own = bytes_under(&data.join(&manifest[0]));
+    // The search can find them: the first group's store, decoded, holds
+    // its own members' names, emails and phones.
+    let own = Decoded::dir(&data.join(&manifest[0]));
+    assert!(own.chunks > 0);
     assert!(
-        secrets
-            .iter()
-            .any(|(s, _)| contains_token(&own, s.as_bytes()))
+        first.iter().all(|s| own.contains(s)),
+        "the first group's own secrets, decoded from its store"
     );
 
     // What the national node stores, every log line of the whole network,
-    // and every byte any node received.
-    let mut national = bytes_under(&data.join("national"));
+    // and every byte any node received, decoded.
     let logged = std::fs::read(&log).expect("log");
     let received = std::fs::read(&wire).expect("wire dump");
     assert!(
@@ -278,15 +259,28 @@ fn no_name_id_email_or_phone_reaches_the_national_node_of_the_sample_network() {
         "{} bytes received",
         received.len()
     );
-    national.extend(logged);
-    national.extend(received);
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&wire)
+        .expect("wire dump")
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the wire dump is readable by its owner only"
+    );
+    let national = Decoded::dir(&data.join("national"))
+        .with(Decoded::scan(&logged))
+        .with(Decoded::scan(&received));
+    assert!(
+        national.chunks > 0,
+        "the national node's store and wire decode"
+    );
     for (secret, is_id) in &secrets {
         let found = if *is_id {
-            contains_token(&national, secret.as_bytes())
+            national.contains_token(secret)
         } else {
-            national
-                .windows(secret.len())
-                .any(|w| w == secret.as_bytes())
+            national.contains(secret)
         };
         assert!(
             !found,

@@ -277,16 +277,19 @@ async fn write_frame(send: &mut SendStream, f: &Frame) -> Result<()> {
 /// peers (stream data and gossip messages, after decryption) is appended to
 /// FILE: a diagnostic, and what the privacy test searches on the national
 /// node. On a group's own device the file holds what its peers sent, so it
-/// is as sensitive as the store.
+/// is as sensitive as the store: it is created with mode 0600.
 pub fn wire_dump(bytes: &[u8]) {
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt as _;
     static DUMP: std::sync::OnceLock<Option<std::sync::Mutex<std::fs::File>>> =
         std::sync::OnceLock::new();
     let dump = DUMP.get_or_init(|| {
         let path = std::env::var_os("GROUNDWORK_WIRE_DUMP")?;
+        // As sensitive as the store: readable by this user only.
         match std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(&path)
         {
             Ok(f) => Some(std::sync::Mutex::new(f)),
