@@ -16,13 +16,16 @@ use automerge::AutoCommit;
 use groundwork_protocol::DocId;
 use redb::{Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 
+mod epochs;
 mod error;
 mod links;
 mod proofs;
 #[cfg(test)]
 mod tests;
 
+pub use epochs::EpochSwitch;
 pub use error::StoreError;
+use proofs::EQUIVOCATIONS;
 
 /// Small settings: key to JSON.
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -404,6 +407,13 @@ impl Store {
             .compact()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(())
+    }
+
+    /// Makes sure no page of the file, free or in use, holds bytes that
+    /// were deleted: redb's compaction, which moves every page in use to
+    /// the front and gives the rest back to the file system.
+    pub fn vacuum(&mut self) -> Result<(), StoreError> {
+        self.shrink_file()
     }
 
     /// Shrinks the file when it has grown to more than twice what it holds

@@ -9,7 +9,8 @@ use super::{Store, StoreError};
 type ProofKey<'a> = (&'a [u8], &'a [u8], u64);
 
 /// A proof's key to the encoded proof (`EquivocationProof::encode`).
-const EQUIVOCATIONS: TableDefinition<ProofKey, &[u8]> = TableDefinition::new("equivocations");
+pub(super) const EQUIVOCATIONS: TableDefinition<ProofKey, &[u8]> =
+    TableDefinition::new("equivocations");
 
 impl Store {
     /// Durably keeps a proof (the first one found for its key stays).

@@ -1,0 +1,126 @@
+//! Epochs end to end on one store: after a switch, nothing of the old
+//! epoch is in the store file, decoded, in pages in use or free.
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc};
+use groundwork_node::store::{EpochSwitch, Store, StoredChange};
+use groundwork_protocol::epoch::{self, SignedEpoch};
+use groundwork_protocol::{DocId, DocKind, SecretKey, edit, signed};
+use groundwork_tests::decoded::Decoded;
+
+fn steward() -> SecretKey {
+    SecretKey::from_seed(&[10; 32])
+}
+
+fn id() -> DocId {
+    DocId::derive(&SecretKey::from_seed(&[1; 32]).public(), DocKind::Roster)
+}
+
+/// Commits `doc`'s last local change to the store, signed.
+fn commit(store: &Store, doc: &mut AutoCommit) {
+    let c = doc.get_last_local_change().expect("a change");
+    let signature = signed::sign_change(&steward(), &id(), &c).expect("sign");
+    store
+        .commit(
+            &[StoredChange {
+                doc: id(),
+                bytes: c.raw_bytes().to_vec(),
+                hash: c.hash().0,
+                signature,
+            }],
+            &[],
+        )
+        .expect("commit");
+}
+
+fn entry_map(doc: &AutoCommit) -> automerge::ObjId {
+    match doc.get(ROOT, "members").expect("get") {
+        Some((automerge::Value::Object(_), id)) => id,
+        _ => panic!("no members"),
+    }
+}
+
+#[test]
+fn after_a_switch_the_old_epoch_is_in_no_page_of_the_store_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("store.redb");
+    let mut store = Store::create(&path).expect("create");
+    let mut doc = edit::new_doc().with_actor(signed::actor_id(&steward().public()));
+    doc.put_object(ROOT, "members", ObjType::Map).expect("map");
+    doc.commit();
+    commit(&store, &mut doc);
+    // Enough members that the snapshot's columns are compressed.
+    for i in 0..300 {
+        let m = entry_map(&doc);
+        doc.put(
+            &m,
+            format!("m{i:03}"),
+            format!("Member Number {i}, member{i}@example.org"),
+        )
+        .expect("put");
+        doc.commit();
+        commit(&store, &mut doc);
+        if i % 50 == 0 {
+            store.compact(&id(), &mut doc).expect("compact");
+        }
+    }
+    let m = entry_map(&doc);
+    doc.put(
+        &m,
+        "bob",
+        "Bob Forgotten, bob.forgotten@example.org, 07700 900461",
+    )
+    .expect("put");
+    doc.commit();
+    commit(&store, &mut doc);
+    store.compact(&id(), &mut doc).expect("compact");
+    let m = entry_map(&doc);
+    doc.delete(&m, "bob").expect("delete");
+    doc.commit();
+    commit(&store, &mut doc);
+    store.flush().expect("flush");
+
+    // Positive control: deleted, but still in the file's history, decoded.
+    let before = Decoded::scan(&std::fs::read(&path).expect("read"));
+    assert!(before.chunks > 0);
+    assert!(before.contains("bob.forgotten@example.org"));
+
+    let mut old = store.load(&id()).expect("load").expect("held");
+    let started = epoch::start(&mut old, id(), 1, &steward()).expect("start");
+    let mut new = started.doc;
+    let genesis = automerge::Change::try_from(started.genesis.bytes.as_slice()).expect("change");
+    store
+        .switch_epoch(EpochSwitch {
+            doc: id(),
+            record: started.record.bytes(),
+            old: &mut old,
+            new: &mut new,
+            signatures: &[(genesis.hash().0, started.genesis.signature)],
+        })
+        .expect("switch");
+    drop(store);
+
+    let after = Decoded::scan(&std::fs::read(&path).expect("read"));
+    assert!(after.chunks > 0, "the new epoch is in the file");
+    assert!(after.contains("Member Number 299, member299@example.org"));
+    for gone in ["bob.forgotten@example.org", "Bob Forgotten", "07700 900461"] {
+        assert!(!after.contains(gone), "{gone} is still in the store file");
+    }
+    let store = Store::open(&path).expect("reopen");
+    let mut loaded = store.load(&id()).expect("load").expect("held");
+    assert_eq!(loaded.get_heads(), vec![genesis.hash()]);
+    assert_eq!(
+        store.signature(&genesis.hash().0).expect("signature"),
+        Some(started.genesis.signature)
+    );
+    let record = store.epoch_record(&id()).expect("record").expect("held");
+    assert_eq!(
+        SignedEpoch::from_bytes(&record)
+            .expect("decodes")
+            .epoch()
+            .number,
+        1
+    );
+    let m = entry_map(&loaded);
+    assert_eq!(loaded.keys(&m).count(), 300);
+}
