@@ -121,6 +121,9 @@ pub enum EpochRejected {
     /// The genesis change's signature does not verify for the epoch.
     #[error("the epoch's snapshot is not signed for this epoch: {0}")]
     GenesisSignature(String),
+    /// A value in the genesis is over its field's limit.
+    #[error("the epoch's snapshot: {0}")]
+    GenesisValue(String),
 }
 
 impl Epoch {
@@ -301,6 +304,8 @@ impl SignedEpoch {
             return Err(EpochRejected::GenesisHash);
         }
         check_first_change(change, &self.author)?;
+        crate::sync::check_values(change)
+            .map_err(|e| EpochRejected::GenesisValue(e.to_string()))?;
         let doc = self.epoch.doc.in_epoch(self.epoch.number);
         signed::verify_parsed(&doc, change, &genesis.signature, |_| true)
             .map_err(|e| EpochRejected::GenesisSignature(e.to_string()))?;
@@ -411,6 +416,57 @@ pub fn start(
             bytes: change.raw_bytes().to_vec(),
             signature,
         },
+    })
+}
+
+/// A document switched to a newer epoch.
+#[derive(Debug)]
+pub struct Switched {
+    /// The new epoch's document: the genesis and this device's rebased
+    /// change, if any.
+    pub doc: AutoCommit,
+    /// The genesis, uncompressed, with its signature.
+    pub genesis: SignedChange,
+    /// What the rebase did.
+    pub rebased: Rebased,
+}
+
+impl Switched {
+    /// (hash, signature) of every change the new epoch's document holds.
+    pub fn signatures(&self) -> Result<Vec<(ChangeHash, [u8; SIGNATURE_LEN])>, EpochError> {
+        let mut out = Vec::new();
+        for c in [Some(&self.genesis), self.rebased.change.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            let change = Change::try_from(c.bytes.as_slice())
+                .map_err(|_| EpochRejected::GenesisShape("not a change"))?;
+            out.push((change.hash(), c.signature));
+        }
+        Ok(out)
+    }
+}
+
+/// Switches `old` to the epoch of `record` (whose acceptance the caller
+/// has asked [`crate::trust::epoch`]): checks the genesis against the
+/// record, builds the new epoch from it, and rebases this device's own
+/// uncovered changes (`key`) onto it. `old` is left as it was.
+pub fn switch(
+    old: &mut AutoCommit,
+    record: &SignedEpoch,
+    genesis: &SignedChange,
+    key: &SecretKey,
+) -> Result<Switched, EpochError> {
+    let chunk = record.check_genesis(genesis)?;
+    let mut doc = edit::load_doc(&chunk)?;
+    let rebased = rebase(old, record.epoch(), key, &mut doc)?;
+    Ok(Switched {
+        doc,
+        genesis: SignedChange {
+            bytes: chunk,
+            signature: genesis.signature,
+        },
+        rebased,
     })
 }
 

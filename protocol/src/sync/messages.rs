@@ -10,6 +10,7 @@
 //! Prints (6): count u32 | count × fingerprint 8
 //! Records (7): count u32 | count × (len u32 | kind 1 | signed record)
 //! DocStop (8): doc 32 | reason, UTF-8 (rest)
+//! Epoch  (9): doc 32 | len u32 | signed epoch record | genesis change (rest, less 64) | signature 64
 //! ```
 //!
 //! All integers are big-endian. New message types are only ever added with
@@ -70,6 +71,22 @@ pub enum Message {
     /// kind byte ([`crate::records::KIND_AFFILIATION`],
     /// [`crate::records::KIND_SUMMARY`]), sent with `Cards`.
     Records(Vec<Vec<u8>>),
+    /// The epoch the sender holds of one document ([`crate::epoch`]): its
+    /// signed record and the genesis change with its signature. Sent for
+    /// every shared document past epoch 0 when the digests differ, and
+    /// again when the sender switches: `Sync` for a document flows only
+    /// while both sides have said they hold the same epoch.
+    Epoch {
+        /// The document.
+        doc: DocId,
+        /// The signed epoch record, at most
+        /// [`crate::epoch::MAX_RECORD_BYTES`].
+        record: Vec<u8>,
+        /// The genesis change, as it travels (compressed when large).
+        genesis: Vec<u8>,
+        /// The genesis change's signature.
+        signature: [u8; SIGNATURE_LEN],
+    },
     /// The sender stops syncing one document with this peer for this
     /// session, and why (a change in it failed verification, or it is
     /// forked by an equivocating device). The other documents go on.
@@ -131,6 +148,7 @@ const CARDS: u8 = 5;
 const PRINTS: u8 = 6;
 const RECORDS: u8 = 7;
 const DOC_STOP: u8 = 8;
+const EPOCH: u8 = 9;
 
 impl Message {
     /// The frame for this message.
@@ -176,6 +194,19 @@ impl Message {
                 p.extend_from_slice(doc.as_bytes());
                 p.extend_from_slice(capped(reason));
                 DOC_STOP
+            }
+            Message::Epoch {
+                doc,
+                record,
+                genesis,
+                signature,
+            } => {
+                p.extend_from_slice(doc.as_bytes());
+                p.extend_from_slice(&(record.len() as u32).to_be_bytes());
+                p.extend_from_slice(record);
+                p.extend_from_slice(genesis);
+                p.extend_from_slice(signature);
+                EPOCH
             }
             Message::Cards(cards) => {
                 p.extend_from_slice(&(cards.len() as u32).to_be_bytes());
@@ -319,6 +350,29 @@ impl Message {
                     reason: reason(r.0),
                 })
             }
+            EPOCH => {
+                let m = "epoch";
+                let doc = DocId::from_bytes(r.array(m)?);
+                let len = u32::from_be_bytes(r.array(m)?) as usize;
+                cap("epoch record bytes", len, crate::epoch::MAX_RECORD_BYTES)?;
+                let (record, rest) =
+                    r.0.split_at_checked(len)
+                        .ok_or(MessageError::Malformed(m))?;
+                let genesis_len = rest
+                    .len()
+                    .checked_sub(SIGNATURE_LEN)
+                    .filter(|n| *n > 0)
+                    .ok_or(MessageError::Malformed(m))?;
+                let (genesis, signature) = rest.split_at(genesis_len);
+                Ok(Message::Epoch {
+                    doc,
+                    record: record.to_vec(),
+                    genesis: genesis.to_vec(),
+                    signature: signature
+                        .try_into()
+                        .map_err(|_| MessageError::Malformed(m))?,
+                })
+            }
             other => Err(MessageError::UnknownKind(other)),
         }
     }
@@ -334,6 +388,7 @@ impl Message {
             Message::Prints(_) => "prints",
             Message::Records(_) => "records",
             Message::DocStop { .. } => "doc stop",
+            Message::Epoch { .. } => "epoch",
         }
     }
 }
@@ -443,6 +498,46 @@ mod tests {
             data_encoding::HEXLOWER.encode(&stop.payload),
             format!("{}{}", "07".repeat(32), "666f726b6564")
         );
+        let epoch = Message::Epoch {
+            doc,
+            record: vec![0xee; 2],
+            genesis: vec![0x85, 0x6f],
+            signature: [5; 64],
+        }
+        .encode();
+        assert_eq!(epoch.kind, 9);
+        assert_eq!(
+            data_encoding::HEXLOWER.encode(&epoch.payload),
+            format!("{}00000002eeee856f{}", "07".repeat(32), "05".repeat(64))
+        );
+    }
+
+    #[test]
+    fn an_epoch_message_is_refused_over_its_caps_or_without_a_genesis() {
+        let mut p = vec![7; 32];
+        p.extend_from_slice(&u32::MAX.to_be_bytes());
+        assert!(matches!(
+            Message::decode(&Frame {
+                kind: 9,
+                payload: p
+            }),
+            Err(MessageError::TooMany {
+                what: "epoch record bytes",
+                ..
+            })
+        ));
+        let mut p = vec![7; 32];
+        p.extend_from_slice(&1u32.to_be_bytes());
+        p.push(0xee);
+        p.extend_from_slice(&[5; 64]);
+        assert_eq!(
+            Message::decode(&Frame {
+                kind: 9,
+                payload: p
+            }),
+            Err(MessageError::Malformed("epoch")),
+            "a signature and no genesis"
+        );
     }
 
     #[test]
@@ -533,6 +628,22 @@ mod tests {
                 doc: DocId::from_bytes(d),
                 reason
             }),
+            (
+                any::<[u8; 32]>(),
+                proptest::collection::vec(any::<u8>(), 0..80),
+                proptest::collection::vec(any::<u8>(), 1..80),
+                any::<[u8; 32]>(),
+            )
+                .prop_map(|(d, record, genesis, half)| {
+                    let mut signature = [0; 64];
+                    signature[..32].copy_from_slice(&half);
+                    Message::Epoch {
+                        doc: DocId::from_bytes(d),
+                        record,
+                        genesis,
+                        signature,
+                    }
+                }),
         ]
     }
 

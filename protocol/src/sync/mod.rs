@@ -22,6 +22,7 @@ pub mod session;
 use automerge::sync::{BloomFilter, Have, MessageFlags, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 
+pub(crate) use receive::check_values;
 pub use receive::{Equivocation, Received, SeqIndex, receive_verified};
 
 use crate::keys::DeviceId;

@@ -254,7 +254,7 @@ pub fn receive_verified(
 
 /// Every string a change writes within its field's limit
 /// ([`crate::text::scalar_limit`]), and map keys short.
-fn check_values(change: &automerge::Change) -> Result<(), SyncError> {
+pub(crate) fn check_values(change: &automerge::Change) -> Result<(), SyncError> {
     use automerge::ScalarValue;
     use automerge::legacy::{Key, OpType};
     let too_long = |key: &str, chars: usize, max: usize| SyncError::TooLong {

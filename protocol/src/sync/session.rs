@@ -5,10 +5,15 @@
 //! ```text
 //! both:  Hello(digest of the shared documents' heads)
 //!        equal digests        → nothing more (unchanged documents cost nothing)
-//!        different digests    → Cards, Prints(8-byte fingerprint per document)
+//!        different digests    → Records, Cards, Epoch (per document past
+//!                               epoch 0), Prints(8-byte fingerprint per document)
 //! both:  for each document whose heads differ → Sync messages until quiet
 //! later: a local edit         → Sync for that document at once
 //! ```
+//!
+//! `Sync` for a document flows only while both sides have said they hold
+//! the same epoch of it; the side behind switches when it reads the other's
+//! `Epoch` ([`SessionStore::receive_epoch`]) and says so.
 //!
 //! Every received change is verified ([`super::receive_verified`]) and
 //! handed to [`SessionStore::store`] (which must make it durable) before the
@@ -22,9 +27,11 @@ use automerge::{AutoCommit, ChangeHash};
 
 use super::messages::{Message, VERSION, fingerprint};
 use super::{SeqIndex, SyncError, VerifiedChange, generate, receive_verified};
+use crate::epoch::SignedEpoch;
 use crate::ids::DocId;
 use crate::keys::{DeviceId, GroupId};
 use crate::signed::SIGNATURE_LEN;
+use crate::trust::change::SignedChange;
 use crate::wire::digest::heads_digest;
 
 /// The documents a session works on, loaded, by id.
@@ -67,6 +74,33 @@ pub trait SessionStore {
     /// proof, or a change by a device the rule here does not accept.
     fn refused(&mut self, doc: &DocId, why: &SyncError) {
         let _ = (doc, why);
+    }
+    /// The epoch this node holds of `doc` (0: the founding history).
+    fn epoch(&self, doc: &DocId) -> u64 {
+        let _ = doc;
+        0
+    }
+    /// The signed record and the genesis (with its signature) of the epoch
+    /// this node holds of `doc`, past epoch 0.
+    fn epoch_message(&self, doc: &DocId) -> Option<(Vec<u8>, SignedChange)> {
+        let _ = doc;
+        None
+    }
+    /// The peer offered a newer epoch of `doc` than this node holds. The
+    /// node asks [`crate::trust::epoch`], checks the genesis, switches
+    /// (rebasing its own changes, [`crate::epoch::switch`]), stores the new
+    /// epoch durably and deletes the old one, and replaces `current` with
+    /// it: then `Ok(())`. A refusal is the reason, and the document stops
+    /// syncing with this peer.
+    fn receive_epoch(
+        &mut self,
+        doc: &DocId,
+        record: &SignedEpoch,
+        genesis: SignedChange,
+        current: &mut AutoCommit,
+    ) -> Result<(), String> {
+        let _ = (doc, record, genesis, current);
+        Err("this node does not take epochs".into())
     }
     /// The signed group cards this node holds, encoded, to offer the peer.
     fn cards(&self) -> Vec<Vec<u8>> {
@@ -158,6 +192,10 @@ pub struct Session {
     stopped: BTreeMap<DocId, Stopped>,
     /// Documents whose changes arrived without their dependencies.
     resync: BTreeMap<DocId, Resync>,
+    /// The epoch of each document the peer has said it holds (none said: 0).
+    their_epochs: BTreeMap<DocId, u64>,
+    /// Documents whose epoch this side has announced this session.
+    sent_epochs: BTreeSet<DocId>,
 }
 
 /// A document whose changes arrived without their dependencies.
@@ -241,6 +279,8 @@ impl Session {
             sent_heads: false,
             stopped: BTreeMap::new(),
             resync: BTreeMap::new(),
+            their_epochs: BTreeMap::new(),
+            sent_epochs: BTreeSet::new(),
         }
     }
 
@@ -411,6 +451,7 @@ impl Session {
                 if !cards.is_empty() {
                     out.push(Message::Cards(cards));
                 }
+                out.extend(self.announce(store));
                 out.push(Message::Prints(prints(&heads)));
                 self.sent_heads = true;
                 Ok(out)
@@ -434,10 +475,17 @@ impl Session {
                 let ours = self.heads(docs)?;
                 if !self.sent_heads {
                     self.sent_heads = true;
+                    out.extend(self.announce(store));
                     out.push(Message::Prints(prints(&ours)));
                 }
                 let theirs: BTreeSet<[u8; 8]> = theirs.into_iter().collect();
                 for (doc, heads) in ours {
+                    if !self.in_step(&doc, store) {
+                        // The two sides hold different epochs: the one
+                        // behind switches when it reads the other's
+                        // `Epoch`, and says so; the sync starts then.
+                        continue;
+                    }
                     if theirs.contains(&fingerprint(&doc, &heads)) {
                         prime(self.states.entry(doc).or_default(), &heads);
                         self.their_heads.insert(doc, heads);
@@ -521,6 +569,13 @@ impl Session {
                     // Sent before the peer heard of the stop.
                     return Ok(vec![]);
                 }
+                if !self.in_step(&doc, store) {
+                    // Of another epoch than this node holds: sent before
+                    // the peer read this side's `Epoch`, or before this
+                    // side read its. Nothing in it can be taken.
+                    return Ok(vec![]);
+                }
+                let signed_as = doc.in_epoch(store.epoch(&doc));
                 let state = self.states.entry(doc).or_default();
                 let d = docs.get_mut(&doc).ok_or(SessionError::MissingDoc)?;
                 let mut seqs = store.take_seqs(&doc).unwrap_or_else(|| SeqIndex::of(d));
@@ -528,7 +583,7 @@ impl Session {
                     doc: &doc,
                     store: &mut *store,
                 };
-                let received = receive_verified(&doc, d, state, &body, rule, &mut seqs);
+                let received = receive_verified(&signed_as, d, state, &body, rule, &mut seqs);
                 store.put_seqs(&doc, seqs);
                 store.forget_learned();
                 let received = match received {
@@ -566,6 +621,12 @@ impl Session {
                 }
                 self.next_for(&doc, docs, store)
             }
+            Message::Epoch {
+                doc,
+                record,
+                genesis,
+                signature,
+            } => self.receive_epoch(doc, &record, genesis, signature, docs, store),
             Message::DocStop { doc, reason } => {
                 if self.shared.contains(&doc) {
                     self.stopped.insert(
@@ -596,6 +657,111 @@ impl Session {
         self.next_for(doc, docs, store)
     }
 
+    /// This node has switched `doc` to a new epoch (it started one, or
+    /// another session brought it): the session forgets its sync state and
+    /// tells the peer, and the sync resumes once the peer says it holds the
+    /// same epoch.
+    pub fn epoch_changed(&mut self, doc: &DocId, store: &impl SessionStore) -> Vec<Message> {
+        self.reset(doc);
+        if !self.peer_said_hello || !self.shared.contains(doc) {
+            return vec![];
+        }
+        self.sent_epochs.remove(doc);
+        self.epoch_of(doc, store).into_iter().collect()
+    }
+
+    /// Whether both sides hold the same epoch of `doc`, as far as this
+    /// session knows.
+    fn in_step(&self, doc: &DocId, store: &impl SessionStore) -> bool {
+        self.their_epochs.get(doc).copied().unwrap_or(0) == store.epoch(doc)
+    }
+
+    /// Forgets everything this session knew of `doc`'s sync.
+    fn reset(&mut self, doc: &DocId) {
+        self.states.insert(*doc, State::new());
+        self.their_heads.remove(doc);
+        self.resync.remove(doc);
+    }
+
+    /// The `Epoch` message for `doc`, once per session unless it changes.
+    fn epoch_of(&mut self, doc: &DocId, store: &impl SessionStore) -> Option<Message> {
+        if self.sent_epochs.contains(doc) {
+            return None;
+        }
+        let (record, genesis) = store.epoch_message(doc)?;
+        self.sent_epochs.insert(*doc);
+        Some(Message::Epoch {
+            doc: *doc,
+            record,
+            genesis: crate::wire::chunks::compress_change(&genesis.bytes),
+            signature: genesis.signature,
+        })
+    }
+
+    /// `Epoch` for every shared document past epoch 0.
+    fn announce(&mut self, store: &impl SessionStore) -> Vec<Message> {
+        let shared: Vec<DocId> = self.shared.iter().copied().collect();
+        shared
+            .iter()
+            .filter_map(|d| self.epoch_of(d, store))
+            .collect()
+    }
+
+    fn receive_epoch(
+        &mut self,
+        doc: DocId,
+        record: &[u8],
+        genesis: Vec<u8>,
+        signature: [u8; SIGNATURE_LEN],
+        docs: &mut Docs,
+        store: &mut impl SessionStore,
+    ) -> Result<Vec<Message>, SessionError> {
+        if !self.shared.contains(&doc) || self.stopped.contains_key(&doc) {
+            return Ok(vec![]);
+        }
+        let signed = match SignedEpoch::from_bytes(record) {
+            Ok(r) if r.epoch().doc == doc => r,
+            Ok(_) => return Ok(self.stop(doc, "an epoch record for another document".into())),
+            Err(e) => return Ok(self.stop(doc, e.to_string())),
+        };
+        let theirs = signed.epoch().number;
+        let ours = store.epoch(&doc);
+        let mut out = Vec::new();
+        match theirs.cmp(&ours) {
+            std::cmp::Ordering::Greater => {
+                let d = docs.get_mut(&doc).ok_or(SessionError::MissingDoc)?;
+                let genesis = SignedChange {
+                    bytes: genesis,
+                    signature,
+                };
+                if let Err(why) = store.receive_epoch(&doc, &signed, genesis, d) {
+                    return Ok(self.stop(doc, why));
+                }
+                self.reset(&doc);
+                self.their_epochs.insert(doc, theirs);
+                self.sent_epochs.remove(&doc);
+                out.extend(self.epoch_of(&doc, store));
+            }
+            std::cmp::Ordering::Equal => {
+                let same = store
+                    .epoch_message(&doc)
+                    .is_some_and(|(held, _)| held == record);
+                if !same {
+                    return Ok(self.stop(doc, format!("a second, different epoch {theirs}")));
+                }
+                self.their_epochs.insert(doc, theirs);
+            }
+            std::cmp::Ordering::Less => {
+                // The peer is behind: it switches when it reads ours.
+                self.their_epochs.insert(doc, theirs);
+                out.extend(self.epoch_of(&doc, store));
+                return Ok(out);
+            }
+        }
+        out.extend(self.next_for(&doc, docs, store)?);
+        Ok(out)
+    }
+
     /// Stops syncing `doc` with this peer for the rest of the session and
     /// tells it why.
     fn stop(&mut self, doc: DocId, reason: String) -> Vec<Message> {
@@ -616,7 +782,7 @@ impl Session {
         docs: &mut Docs,
         store: &impl SessionStore,
     ) -> Result<Vec<Message>, SessionError> {
-        if self.stopped.contains_key(doc) {
+        if self.stopped.contains_key(doc) || !self.in_step(doc, store) {
             return Ok(vec![]);
         }
         // A resend request goes out once; the count stays until changes

@@ -7,9 +7,11 @@ use automerge::{ChangeHash, ROOT};
 
 use super::*;
 use crate::edit;
+use crate::epoch::SignedEpoch;
 use crate::ids::DocKind;
 use crate::keys::SecretKey;
 use crate::signed::{actor_id, sign_change};
+use crate::trust::change::SignedChange;
 
 struct Node {
     key: SecretKey,
@@ -23,6 +25,12 @@ struct MemStore {
     writers: Vec<DeviceId>,
     stored: usize,
     refused: Vec<(DocId, String)>,
+    /// This device's key, to rebase with.
+    key: Option<SecretKey>,
+    /// Who may start epochs.
+    stewards: Vec<DeviceId>,
+    /// The epoch held of each document past 0.
+    epochs: HashMap<DocId, (SignedEpoch, SignedChange)>,
 }
 
 impl SessionStore for MemStore {
@@ -41,6 +49,34 @@ impl SessionStore for MemStore {
     }
     fn refused(&mut self, doc: &DocId, why: &SyncError) {
         self.refused.push((*doc, why.to_string()));
+    }
+    fn epoch(&self, doc: &DocId) -> u64 {
+        self.epochs.get(doc).map_or(0, |(r, _)| r.epoch().number)
+    }
+    fn epoch_message(&self, doc: &DocId) -> Option<(Vec<u8>, SignedChange)> {
+        self.epochs
+            .get(doc)
+            .map(|(r, g)| (r.bytes().to_vec(), g.clone()))
+    }
+    fn receive_epoch(
+        &mut self,
+        doc: &DocId,
+        record: &SignedEpoch,
+        genesis: SignedChange,
+        current: &mut automerge::AutoCommit,
+    ) -> Result<(), String> {
+        if !self.stewards.contains(&record.author()) {
+            return Err("not a steward".into());
+        }
+        let key = self.key.clone().ok_or("no key")?;
+        let switched =
+            crate::epoch::switch(current, record, &genesis, &key).map_err(|e| e.to_string())?;
+        for (h, sig) in switched.signatures().map_err(|e| e.to_string())? {
+            self.sigs.insert(h, sig);
+        }
+        *current = switched.doc;
+        self.epochs.insert(*doc, (record.clone(), switched.genesis));
+        Ok(())
     }
 }
 
@@ -63,10 +99,12 @@ impl Node {
             .map(|d| (d, edit::new_doc().with_actor(actor_id(&key.public()))))
             .collect();
         Node {
-            key,
+            key: key.clone(),
             docs,
             store: MemStore {
                 writers: writers.to_vec(),
+                key: Some(key.clone()),
+                stewards: writers.iter().take(1).copied().collect(),
                 ..MemStore::default()
             },
         }
@@ -77,11 +115,34 @@ impl Node {
         let before = d.get_heads();
         d.put(ROOT, k, "v").expect("put");
         d.commit();
+        let signed_as = doc.in_epoch(self.store.epoch(doc));
         for c in d.get_changes(&before) {
-            self.store
-                .sigs
-                .insert(c.hash(), sign_change(&self.key, doc, &c).expect("sign"));
+            self.store.sigs.insert(
+                c.hash(),
+                sign_change(&self.key, &signed_as, &c).expect("sign"),
+            );
         }
+    }
+
+    /// Starts the next epoch of `doc` here, as a steward does.
+    fn start_epoch(&mut self, doc: &DocId) {
+        let number = self.store.epoch(doc) + 1;
+        let d = self.docs.get_mut(doc).expect("doc");
+        let started = crate::epoch::start(d, *doc, number, &self.key).expect("start");
+        let genesis =
+            automerge::Change::try_from(started.genesis.bytes.as_slice()).expect("change");
+        self.store
+            .sigs
+            .insert(genesis.hash(), started.genesis.signature);
+        self.docs.insert(*doc, started.doc);
+        self.store
+            .epochs
+            .insert(*doc, (started.record, started.genesis));
+    }
+
+    fn get(&self, doc: &DocId, k: &str) -> bool {
+        use automerge::ReadDoc as _;
+        self.docs[doc].get(ROOT, k).expect("get").is_some()
     }
 
     fn heads(&mut self) -> Vec<Vec<ChangeHash>> {
@@ -425,4 +486,178 @@ fn an_equivocation_stops_only_its_document_and_the_rest_converge() {
         assert!(stopped.by_peer || store.refused.iter().any(|(d, _)| *d == meetups));
     }
     assert!(sa.is_synced(&mut a.docs) && sb.is_synced(&mut b.docs));
+}
+
+#[test]
+fn a_node_behind_switches_to_the_peers_epoch_rebases_its_own_edit_and_both_converge() {
+    let (ka, kb) = (
+        SecretKey::from_seed(&[10; 32]).public(),
+        SecretKey::from_seed(&[11; 32]).public(),
+    );
+    let (mut a, mut b) = (Node::new(10, &[ka, kb]), Node::new(11, &[ka, kb]));
+    let d = ids();
+    let plan = d[1];
+    a.edit(&plan, "kept");
+    a.edit(&plan, "forgotten");
+    a.edit(&d[2], "meetup");
+    let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (ha, hb) = (
+        sa.start(&mut a.docs, &a.store).expect("start"),
+        sb.start(&mut b.docs, &b.store).expect("start"),
+    );
+    run(&mut a, &mut sa, &mut b, &mut sb, ha, hb);
+    assert_eq!(a.heads(), b.heads());
+
+    // Apart: B edits the plan; A forgets a key and starts epoch 1.
+    b.edit(&plan, "b-offline");
+    {
+        use automerge::transaction::Transactable as _;
+        let p = a.docs.get_mut(&plan).expect("plan");
+        p.delete(ROOT, "forgotten").expect("delete");
+        p.commit();
+    }
+    a.start_epoch(&plan);
+    a.edit(&plan, "a-after");
+
+    // B resumes from the states it saved (so its next edit goes out at
+    // once, changes and all); A deleted its states for the plan with the
+    // old epoch.
+    let (mut sa, mut sb) = (session(BTreeMap::new()), session(sb.states().clone()));
+    let ha = sa.start(&mut a.docs, &a.store).expect("start");
+    let hb = sb.start(&mut b.docs, &b.store).expect("start");
+    // B's hello reaches A first: A answers with its epoch and prints. Before
+    // B reads them, B edits the plan again and sends that in the old epoch.
+    let from_a = sa
+        .handle(hb[0].clone(), &mut a.docs, &mut a.store)
+        .expect("a");
+    assert!(
+        from_a
+            .iter()
+            .any(|m| matches!(m, Message::Epoch { doc, .. } if *doc == plan))
+    );
+    let from_b = sb
+        .handle(ha[0].clone(), &mut b.docs, &mut b.store)
+        .expect("b");
+    b.edit(&plan, "b-in-flight");
+    let stale = sb
+        .local_change(&plan, &mut b.docs, &b.store)
+        .expect("local");
+    assert!(
+        stale
+            .iter()
+            .any(|m| matches!(m, Message::Sync { body, .. } if !body.signatures.is_empty())),
+        "{stale:?}"
+    );
+    let stored = a.store.stored;
+    for m in stale.iter().filter(|m| matches!(m, Message::Sync { .. })) {
+        let out = sa
+            .handle(m.clone(), &mut a.docs, &mut a.store)
+            .expect("a takes it calmly");
+        assert!(
+            out.is_empty(),
+            "an old-epoch sync is dropped, not answered: {out:?}"
+        );
+    }
+    assert_eq!(a.store.stored, stored, "nothing of the old epoch stored");
+    run(&mut a, &mut sa, &mut b, &mut sb, from_a, from_b);
+
+    assert_eq!(b.store.epoch(&plan), 1, "B switched");
+    assert_eq!(a.heads(), b.heads(), "and both converge");
+    for node in [&a, &b] {
+        assert!(node.get(&plan, "kept") && node.get(&plan, "a-after"));
+        assert!(
+            node.get(&plan, "b-offline") && node.get(&plan, "b-in-flight"),
+            "B's own edits survive"
+        );
+        assert!(!node.get(&plan, "forgotten"));
+    }
+    let history: Vec<_> = b.docs.get_mut(&plan).expect("plan").get_changes(&[]);
+    assert_eq!(
+        history.len(),
+        3,
+        "genesis, A's edit after it, B's rebased change"
+    );
+    assert!(sa.stopped().is_empty() && sb.stopped().is_empty());
+}
+
+#[test]
+fn an_epoch_from_a_device_that_may_not_start_one_stops_only_that_document() {
+    let (ka, kb) = (
+        SecretKey::from_seed(&[30; 32]).public(),
+        SecretKey::from_seed(&[31; 32]).public(),
+    );
+    // B's view: only B itself is a steward, so A's epoch is refused.
+    let (mut a, mut b) = (Node::new(30, &[ka, kb]), Node::new(31, &[kb, ka]));
+    let d = ids();
+    a.edit(&d[1], "plan");
+    a.start_epoch(&d[1]);
+    a.edit(&d[2], "meetup");
+    let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (ha, hb) = (
+        sa.start(&mut a.docs, &a.store).expect("start"),
+        sb.start(&mut b.docs, &b.store).expect("start"),
+    );
+    run(&mut a, &mut sa, &mut b, &mut sb, ha, hb);
+    assert_eq!(b.store.epoch(&d[1]), 0);
+    assert_eq!(
+        sb.stopped().get(&d[1]).map(|s| s.reason.as_str()),
+        Some("not a steward")
+    );
+    assert!(sa.stopped().get(&d[1]).is_some_and(|s| s.by_peer));
+    assert!(b.get(&d[2], "meetup"), "the other documents sync on");
+    assert!(!b.get(&d[1], "plan"));
+}
+
+#[test]
+fn a_bad_or_misaddressed_epoch_record_stops_the_document() {
+    let ka = SecretKey::from_seed(&[40; 32]).public();
+    let (mut a, mut b) = (Node::new(40, &[ka]), Node::new(41, &[ka]));
+    let d = ids();
+    a.edit(&d[1], "plan");
+    a.start_epoch(&d[1]);
+    let (record, genesis) = a.store.epoch_message(&d[1]).expect("held");
+    let mut sb = session(BTreeMap::new());
+    let hb = sb.start(&mut b.docs, &b.store).expect("start");
+    let mut sa = session(BTreeMap::new());
+    let ha = sa.start(&mut a.docs, &a.store).expect("start");
+    let _ = hb;
+    sb.handle(ha[0].clone(), &mut b.docs, &mut b.store)
+        .expect("hello");
+    let mut tampered = record.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let out = sb
+        .handle(
+            Message::Epoch {
+                doc: d[1],
+                record: tampered,
+                genesis: genesis.bytes.clone(),
+                signature: genesis.signature,
+            },
+            &mut b.docs,
+            &mut b.store,
+        )
+        .expect("not the end of the session");
+    assert!(
+        matches!(&out[..], [Message::DocStop { doc, .. }] if *doc == d[1]),
+        "{out:?}"
+    );
+    // The record of one document offered for another.
+    let out = sb
+        .handle(
+            Message::Epoch {
+                doc: d[2],
+                record,
+                genesis: genesis.bytes,
+                signature: genesis.signature,
+            },
+            &mut b.docs,
+            &mut b.store,
+        )
+        .expect("not the end of the session");
+    assert!(
+        matches!(&out[..], [Message::DocStop { doc, reason }] if *doc == d[2] && reason.contains("another document")),
+        "{out:?}"
+    );
+    assert_eq!((b.store.epoch(&d[1]), b.store.epoch(&d[2])), (0, 0));
 }
