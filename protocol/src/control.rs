@@ -231,6 +231,14 @@ pub enum Request {
         /// The member's id.
         id: ShortId,
     },
+    /// Forget a member for good (`member forget`): remove them as
+    /// `MemberRemove` does, then start new epochs of the roster and
+    /// contacts, so nothing of them stays in any history once every
+    /// device has switched. Answer: [`Response::MemberForgotten`].
+    MemberForget {
+        /// The member's id (one removed earlier may be forgotten too).
+        id: ShortId,
+    },
     /// Add the rows not already on the roster, all or nothing (`member
     /// import`; the client parses the file). Answer: [`Response::Imported`].
     MemberImport {
@@ -408,6 +416,7 @@ impl Request {
             Request::MemberAdd { .. }
             | Request::MemberEdit { .. }
             | Request::MemberRemove { .. }
+            | Request::MemberForget { .. }
             | Request::MemberImport { .. } => &[Roster, Contacts],
             Request::ConstitutionAmend { .. } => &[Constitution],
             Request::PlanVision { .. }
@@ -465,6 +474,15 @@ pub enum Response {
         id: ShortId,
         /// The roster record they had.
         member: Member,
+    },
+    /// A member was forgotten.
+    MemberForgotten {
+        /// Their id.
+        id: ShortId,
+        /// The roster record they had (none: removed earlier).
+        member: Option<Member>,
+        /// The documents started again, with the epoch each is in now.
+        epochs: Vec<(DocKind, u64)>,
     },
     /// What an import did.
     Imported(ImportOutcome),

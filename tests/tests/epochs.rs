@@ -3,7 +3,7 @@
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjType, ROOT, ReadDoc};
-use groundwork_node::store::{EpochSwitch, Store, StoredChange};
+use groundwork_node::store::{EpochSwitch, Store, StoredChange, StoredEpoch};
 use groundwork_protocol::epoch::{self, SignedEpoch};
 use groundwork_protocol::{DocId, DocKind, SecretKey, edit, signed};
 use groundwork_tests::decoded::Decoded;
@@ -89,15 +89,21 @@ fn after_a_switch_the_old_epoch_is_in_no_page_of_the_store_file() {
     let started = epoch::start(&mut old, id(), 1, &steward()).expect("start");
     let mut new = started.doc;
     let genesis = automerge::Change::try_from(started.genesis.bytes.as_slice()).expect("change");
+    let held = StoredEpoch {
+        record: started.record.bytes().to_vec(),
+        genesis: started.genesis.bytes.clone(),
+        signature: started.genesis.signature,
+    };
     store
         .switch_epoch(EpochSwitch {
             doc: id(),
-            record: started.record.bytes(),
+            epoch: &held,
             old: &mut old,
             new: &mut new,
             signatures: &[(genesis.hash().0, started.genesis.signature)],
         })
         .expect("switch");
+    store.vacuum().expect("vacuum");
     drop(store);
 
     let after = Decoded::scan(&std::fs::read(&path).expect("read"));
@@ -113,14 +119,10 @@ fn after_a_switch_the_old_epoch_is_in_no_page_of_the_store_file() {
         store.signature(&genesis.hash().0).expect("signature"),
         Some(started.genesis.signature)
     );
-    let record = store.epoch_record(&id()).expect("record").expect("held");
-    assert_eq!(
-        SignedEpoch::from_bytes(&record)
-            .expect("decodes")
-            .epoch()
-            .number,
-        1
-    );
+    let epoch = store.epoch(&id()).expect("record").expect("held");
+    assert_eq!(epoch, held);
+    let record = SignedEpoch::from_bytes(&epoch.record).expect("decodes");
+    assert_eq!(record.epoch().number, 1);
     let m = entry_map(&loaded);
     assert_eq!(loaded.keys(&m).count(), 300);
 }

@@ -273,6 +273,16 @@ pub enum MemberCmd {
         /// The member's id
         id: ShortId,
     },
+    /// Forget a member for good: remove them and erase them from the
+    /// history of the roster and contacts, here and on every device as it
+    /// syncs (an erasure request)
+    Forget {
+        /// The member's id (one removed earlier may be forgotten too)
+        id: ShortId,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
     /// Import members from a CSV file (all or nothing)
     Import {
         /// The CSV file

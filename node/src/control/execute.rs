@@ -50,6 +50,14 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
             let member = g.remove_member(&id)?;
             Response::MemberRemoved { id, member }
         }
+        Request::MemberForget { id } => {
+            let f = g.forget_member(&id)?;
+            Response::MemberForgotten {
+                id,
+                member: f.member,
+                epochs: f.epochs,
+            }
+        }
         Request::MemberImport { rows } => {
             Response::Imported(g.import_members(&rows, today(), progress)?)
         }

@@ -81,6 +81,9 @@ pub enum GroupError {
         /// The id given.
         id: String,
     },
+    /// Starting or taking an epoch failed.
+    #[error("epoch: {0}")]
+    Epoch(String),
     /// A bug: an invariant did not hold.
     #[error("internal error: {0}")]
     Internal(String),

@@ -19,10 +19,12 @@ use crate::store::{Store, StoreError, StoredChange};
 
 mod devices;
 mod documents;
+mod epochs;
 mod error;
 mod links;
 mod members;
 
+pub use epochs::{Forgotten, HeldEpoch};
 pub use error::GroupError;
 pub use groundwork_protocol::control::{
     ConstitutionUpdate, ImportOutcome, MeetupInput, MemberInput, MemberView, PlanView,
@@ -64,6 +66,11 @@ pub struct Group {
     /// 10,000-member roster takes milliseconds to load). `None` when a
     /// command opens the store for itself.
     cache: Option<std::sync::Mutex<Docs>>,
+    /// The epoch of each document past epoch 0 ([`epochs`]).
+    epochs: std::sync::Mutex<BTreeMap<DocId, HeldEpoch>>,
+    /// Documents switched to a new epoch since the last call of
+    /// [`Group::take_switched`], for a running node to tell its sessions.
+    switched: std::sync::Mutex<Vec<DocId>>,
 }
 
 /// Loaded documents by id.
@@ -146,6 +153,8 @@ impl Group {
             profile,
             committed: Default::default(),
             cache: None,
+            epochs: Default::default(),
+            switched: Default::default(),
         };
         group.write_founding_documents(today)?;
         Ok(group)
@@ -204,6 +213,7 @@ impl Group {
         let profile = store
             .get_meta::<GroupProfile>(PROFILE_KEY)?
             .ok_or_else(|| GroupError::NotFounded(dir.root().to_owned()))?;
+        let held = epochs::load(&store)?;
         Ok(Group {
             dir: dir.clone(),
             store,
@@ -211,6 +221,8 @@ impl Group {
             profile,
             committed: Default::default(),
             cache: None,
+            epochs: std::sync::Mutex::new(held),
+            switched: Default::default(),
         })
     }
 
@@ -242,6 +254,8 @@ impl Group {
             profile,
             committed: Default::default(),
             cache: None,
+            epochs: Default::default(),
+            switched: Default::default(),
         })
     }
 
@@ -523,10 +537,12 @@ impl Group {
     ) -> Result<Vec<StoredChange>, GroupError> {
         doc.commit();
         let id = self.doc_id(kind);
+        // Signed for the epoch the document is in (`DocId::in_epoch`).
+        let signed_as = id.in_epoch(self.epoch(&id));
         doc.get_changes(since)
             .into_iter()
             .map(|change| {
-                let signature = sign_change(&self.device, &id, &change)
+                let signature = sign_change(&self.device, &signed_as, &change)
                     .map_err(|e| GroupError::Internal(e.to_string()))?;
                 Ok(StoredChange {
                     doc: id,
@@ -541,6 +557,11 @@ impl Group {
     /// Housekeeping after a command: shrink the store file if compaction
     /// left it mostly empty. Failure loses nothing, so it is only logged.
     pub fn maintain(&mut self) {
+        if !self.take_switched().is_empty() {
+            // A document switched epochs: no page may keep the old one.
+            self.vacuum();
+            return;
+        }
         match self.store.shrink_if_sparse() {
             Ok(true) => tracing::debug!("store file shrunk"),
             Ok(false) => {}

@@ -1,6 +1,7 @@
 //! The actor's state as a session sees it: the [`SessionStore`] a
 //! session asks for signatures, write rules, storage, cards and records.
 
+use groundwork_protocol::epoch::SignedEpoch;
 use groundwork_protocol::trust::records::{Directory, accept_card};
 
 use super::*;
@@ -187,6 +188,66 @@ impl SessionStore for Host<'_> {
 
     fn cards(&self) -> Vec<Vec<u8>> {
         self.cards.values().map(|c| c.bytes().to_vec()).collect()
+    }
+
+    fn epoch(&self, doc: &DocId) -> u64 {
+        self.group.epoch(doc)
+    }
+
+    fn epoch_message(&self, doc: &DocId) -> Option<(Vec<u8>, SignedChange)> {
+        self.group
+            .held_epoch(doc)
+            .map(|e| (e.record.bytes().to_vec(), e.genesis))
+    }
+
+    fn receive_epoch(
+        &mut self,
+        doc: &DocId,
+        record: &SignedEpoch,
+        genesis: SignedChange,
+        current: &mut AutoCommit,
+    ) -> Result<(), String> {
+        let Some((g, kind)) = self.index.get(doc).copied() else {
+            return Err("this node does not hold that document".into());
+        };
+        let held = self.group.held_epoch(doc);
+        let verdict = groundwork_protocol::trust::epoch::accept(
+            &self.view(),
+            &g,
+            kind,
+            record,
+            self.group.epoch(doc),
+            held.as_ref().map(|h| &h.record),
+        )
+        .map_err(|e| e.to_string())?;
+        if verdict == groundwork_protocol::trust::epoch::Verdict::Same {
+            return Ok(());
+        }
+        let mut switched =
+            groundwork_protocol::epoch::switch(current, record, &genesis, self.group.device_key())
+                .map_err(|e| e.to_string())?;
+        let signatures = switched.signatures().map_err(|e| e.to_string())?;
+        self.group
+            .switch_to(
+                *doc,
+                record,
+                &switched.genesis,
+                current,
+                &mut switched.doc,
+                &signatures,
+            )
+            .map_err(|e| format!("could not store the new epoch: {e}"))?;
+        tracing::info!(
+            doc = %kind,
+            epoch = record.epoch().number,
+            rebased = switched.rebased.reapplied,
+            dropped = switched.rebased.dropped,
+            "switched to a new epoch"
+        );
+        *current = switched.doc;
+        self.seqs.remove(doc);
+        self.changed.insert(*doc);
+        Ok(())
     }
 
     fn records(&self) -> Vec<Vec<u8>> {

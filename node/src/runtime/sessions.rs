@@ -122,6 +122,43 @@ impl Actor {
         }
         self.spread_records(kept.fresh, Some(session));
         self.after_changes(&changed, Some(session));
+        self.epochs_switched(Some(session));
+    }
+
+    /// Documents this node switched to a new epoch (a local `member
+    /// forget`, or a peer's epoch taken in session `except`, which has
+    /// told its peer already): every other session forgets its sync state
+    /// for them and announces the new epoch; then the store file is
+    /// compacted, so no page holds the old epoch.
+    pub(super) fn epochs_switched(&mut self, except: Option<u64>) {
+        let switched = self.group.take_switched();
+        if switched.is_empty() {
+            return;
+        }
+        for doc in &switched {
+            self.seqs.remove(doc);
+        }
+        let ids: Vec<u64> = self
+            .sessions
+            .keys()
+            .copied()
+            .filter(|s| Some(*s) != except)
+            .collect();
+        for s in ids {
+            let (host, _docs, sessions) = self.split();
+            let Some(live) = sessions.get_mut(&s) else {
+                continue;
+            };
+            let msgs: Vec<Message> = switched
+                .iter()
+                .flat_map(|d| live.session.epoch_changed(d, &host))
+                .collect();
+            drop((host, _docs));
+            for m in msgs {
+                self.send(s, m);
+            }
+        }
+        self.group.vacuum();
     }
 
     /// A peer's message for `doc` was refused and that document stopped

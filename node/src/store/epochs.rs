@@ -5,9 +5,9 @@
 //! epoch of one document (its snapshot, its incremental changes, the
 //! signatures of its changes, every peer's sync state for it and any
 //! equivocation proof about it), then writes the new epoch's snapshot, its
-//! changes' signatures and the epoch record. The file is then compacted and
-//! rewritten (`Store::vacuum`), so the old epoch's bytes are in no page of
-//! it, free or in use.
+//! changes' signatures and the epoch record. The caller then compacts the
+//! file (`Store::vacuum`), so the old epoch's bytes are in no page of it,
+//! free or in use.
 
 use automerge::AutoCommit;
 use groundwork_protocol::DocId;
@@ -15,16 +15,55 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::{CHANGES, EQUIVOCATIONS, PEER_STATES, SIGNATURES, SNAPSHOTS, Store, StoreError};
 
-/// Document id to the signed record of the epoch it is in (none: epoch 0).
+/// Document id to the epoch it is in, past epoch 0 ([`StoredEpoch`]).
 pub(super) const EPOCHS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("epochs");
+
+/// The epoch a document is in: its signed record and its genesis change
+/// (kept to send to peers still in an older epoch).
+///
+/// ```text
+/// len u32 | signed epoch record | genesis signature 64 | genesis change chunk
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEpoch {
+    /// The signed epoch record.
+    pub record: Vec<u8>,
+    /// The genesis change chunk, uncompressed.
+    pub genesis: Vec<u8>,
+    /// The genesis change's signature.
+    pub signature: [u8; 64],
+}
+
+impl StoredEpoch {
+    fn encode(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(4 + self.record.len() + 64 + self.genesis.len());
+        b.extend_from_slice(&(self.record.len() as u32).to_be_bytes());
+        b.extend_from_slice(&self.record);
+        b.extend_from_slice(&self.signature);
+        b.extend_from_slice(&self.genesis);
+        b
+    }
+
+    fn decode(bytes: &[u8]) -> Option<StoredEpoch> {
+        let (len, rest) = bytes.split_at_checked(4)?;
+        let len = u32::from_be_bytes(len.try_into().ok()?) as usize;
+        let (record, rest) = rest.split_at_checked(len)?;
+        let (signature, genesis) = rest.split_at_checked(64)?;
+        Some(StoredEpoch {
+            record: record.to_vec(),
+            genesis: genesis.to_vec(),
+            signature: signature.try_into().ok()?,
+        })
+    }
+}
 
 /// The new epoch of a document, ready to store.
 #[derive(Debug)]
 pub struct EpochSwitch<'a> {
     /// The document.
     pub doc: DocId,
-    /// The signed epoch record.
-    pub record: &'a [u8],
+    /// The new epoch's record and genesis.
+    pub epoch: &'a StoredEpoch,
     /// The old epoch as held (every change hash in it is deleted with its
     /// signature).
     pub old: &'a mut AutoCommit,
@@ -35,25 +74,48 @@ pub struct EpochSwitch<'a> {
 }
 
 impl Store {
-    /// The signed record of the epoch `doc` is in, if it is past epoch 0.
-    pub fn epoch_record(&self, doc: &DocId) -> Result<Option<Vec<u8>>, StoreError> {
+    /// The epoch `doc` is in, if it is past epoch 0.
+    pub fn epoch(&self, doc: &DocId) -> Result<Option<StoredEpoch>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = match tx.open_table(EPOCHS) {
             Ok(t) => t,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        Ok(table.get(&doc.as_bytes()[..])?.map(|v| v.value().to_vec()))
+        match table.get(&doc.as_bytes()[..])? {
+            None => Ok(None),
+            Some(v) => StoredEpoch::decode(v.value())
+                .map(Some)
+                .ok_or_else(|| self.unreadable_epoch(doc)),
+        }
     }
 
-    /// Every document's epoch record.
-    pub fn epoch_records(&self) -> Result<Vec<super::Entry>, StoreError> {
-        self.scan(EPOCHS, |k, v| Some((k.try_into().ok()?, v.to_vec())))
+    /// Every document's epoch, past epoch 0.
+    pub fn epochs(&self) -> Result<Vec<(DocId, StoredEpoch)>, StoreError> {
+        let rows = self.scan(EPOCHS, |k, v| {
+            Some((<[u8; 32]>::try_from(k).ok()?, v.to_vec()))
+        })?;
+        rows.into_iter()
+            .map(|(k, v)| {
+                let doc = DocId::from_bytes(k);
+                StoredEpoch::decode(&v)
+                    .map(|e| (doc, e))
+                    .ok_or_else(|| self.unreadable_epoch(&doc))
+            })
+            .collect()
+    }
+
+    fn unreadable_epoch(&self, doc: &DocId) -> StoreError {
+        StoreError::Unreadable {
+            path: self.path.clone(),
+            why: format!("the epoch entry of document {doc} is not valid"),
+        }
     }
 
     /// Switches `switch.doc` to its new epoch, durably, deleting the old
-    /// one (see the module docs), then vacuums the file.
-    pub fn switch_epoch(&mut self, switch: EpochSwitch<'_>) -> Result<(), StoreError> {
+    /// one (see the module docs). Call [`Store::vacuum`] afterwards, so no
+    /// free page holds the old epoch.
+    pub fn switch_epoch(&self, switch: EpochSwitch<'_>) -> Result<(), StoreError> {
         let snapshot = groundwork_protocol::edit::save_doc(switch.new);
         let old_hashes: Vec<[u8; 32]> = switch
             .old
@@ -86,9 +148,10 @@ impl Store {
             let mut proofs = tx.open_table(EQUIVOCATIONS)?;
             proofs.retain(|(doc, _, _), _| doc != key)?;
             tx.open_table(SNAPSHOTS)?.insert(key, &snapshot[..])?;
-            tx.open_table(EPOCHS)?.insert(key, switch.record)?;
+            tx.open_table(EPOCHS)?
+                .insert(key, &switch.epoch.encode()[..])?;
         }
         tx.commit()?;
-        self.vacuum()
+        Ok(())
     }
 }

@@ -23,7 +23,7 @@ mod proofs;
 #[cfg(test)]
 mod tests;
 
-pub use epochs::EpochSwitch;
+pub use epochs::{EpochSwitch, StoredEpoch};
 pub use error::StoreError;
 use proofs::EQUIVOCATIONS;
 

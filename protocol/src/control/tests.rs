@@ -108,6 +108,7 @@ fn every_request() -> Vec<Request> {
             },
         },
         Request::MemberRemove { id: id("abc123") },
+        Request::MemberForget { id: id("abc123") },
         Request::MemberImport {
             rows: vec![full_input(), MemberInput::default()],
         },
@@ -221,6 +222,7 @@ fn request_index(r: &Request) -> usize {
         Request::LinkRequests => 32,
         Request::PeerAccept { .. } => 33,
         Request::PeerRefuse { .. } => 34,
+        Request::MemberForget { .. } => 35,
     }
 }
 
@@ -252,6 +254,11 @@ fn every_response() -> Vec<Response> {
         Response::MemberRemoved {
             id: id("abc123"),
             member: member(),
+        },
+        Response::MemberForgotten {
+            id: id("abc123"),
+            member: Some(member()),
+            epochs: vec![(DocKind::Roster, 1), (DocKind::Contacts, 2)],
         },
         Response::Imported(ImportOutcome {
             added: vec![id("abc123"), id("abc124")],
@@ -426,6 +433,7 @@ fn response_index(r: &Response) -> usize {
         Response::Shared(_) => 24,
         Response::LinkCode { .. } => 25,
         Response::LinkRequests(_) => 26,
+        Response::MemberForgotten { .. } => 27,
     }
 }
 
@@ -484,7 +492,7 @@ fn covers_all(indices: impl Iterator<Item = usize>, n: usize, what: &str) {
 #[test]
 fn every_request_round_trips() {
     let all = every_request();
-    covers_all(all.iter().map(request_index), 35, "request");
+    covers_all(all.iter().map(request_index), 36, "request");
     for r in &all {
         round_trip(r);
     }
@@ -493,7 +501,7 @@ fn every_request_round_trips() {
 #[test]
 fn every_response_round_trips() {
     let all = every_response();
-    covers_all(all.iter().map(response_index), 27, "response");
+    covers_all(all.iter().map(response_index), 28, "response");
     for r in &all {
         round_trip(r);
     }

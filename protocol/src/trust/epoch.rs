@@ -5,17 +5,20 @@
 //! |---|---|
 //! | for a document id that is not `group`'s document of `kind` | refused: another document |
 //! | for another group's document that is not its constitution or plan | refused: not shared |
-//! | signed by a device that is not a steward (below) | refused |
+//! | signed by a device that does not keep the document (below) | refused |
 //! | numbered at or below the epoch held, and not the very record held | refused: stale |
 //! | numbered as the epoch held, with another genesis or cover | refused: two epochs with one number |
 //! | the record held | the same (nothing to do) |
 //! | otherwise | newer: switch |
 //!
-//! Who is a steward: for this group's documents, a device the devices
-//! history holds as a steward and not revoked, or, for a device not in
-//! that history yet (a device that has just joined), a steward listed in
-//! the group's card; for another group's constitution and plan, a steward
-//! listed in that group's newest card.
+//! Who may start one: a device that keeps the document. For this group's
+//! documents, a device the devices history holds, not revoked, as a
+//! steward (any document) or an organiser (any but `devices`: organisers
+//! keep the roster, contacts, constitution and plan, and must be able to
+//! honour an erasure request); for a device not in that history yet (one
+//! that has just joined), the group's card's stewards and, but for
+//! `devices`, its write keys. For another group's constitution and plan, a
+//! write key of that group's newest card (its stewards and organisers).
 //!
 //! The record's signature was verified when it was decoded
 //! ([`crate::epoch::SignedEpoch::from_bytes`]); the genesis is checked
@@ -47,7 +50,7 @@ pub enum EpochRefused {
     #[error("epochs of another group's {0} are not shared")]
     NotShared(DocKind),
     /// The author may not start epochs of this document.
-    #[error("device {0} is not a steward of the document's group")]
+    #[error("device {0} may not start epochs of this document")]
     NotASteward(String),
     /// Not newer than the epoch held.
     #[error("stale epoch {offered} (this node holds epoch {held})")]
@@ -62,21 +65,28 @@ pub enum EpochRefused {
     Conflicting(u64),
 }
 
-/// Whether `author` may start epochs of `group`'s document of `kind`.
+/// Whether `author` may start epochs of `group`'s document of `kind`: a
+/// device that keeps the document (see the module docs).
 pub fn may_start(view: &View<'_>, group: &GroupId, kind: DocKind, author: &DeviceId) -> bool {
+    let keeps = |role: Role| match role {
+        Role::Steward => true,
+        Role::Organiser => kind != DocKind::Devices,
+        Role::Member => false,
+    };
     if *group != view.own {
         return matches!(kind, DocKind::Constitution | DocKind::Plan)
             && view
                 .cards
                 .get(group)
-                .is_some_and(|c| c.card().stewards.contains(author));
+                .is_some_and(|c| c.card().write_keys.contains(author));
     }
     match view.devices.get(author) {
-        Some(_) => view.devices.active_role(author) == Some(Role::Steward),
-        None => view
-            .cards
-            .get(&view.own)
-            .is_some_and(|c| c.card().stewards.contains(author)),
+        Some(_) => view.devices.active_role(author).is_some_and(keeps),
+        None => view.cards.get(&view.own).is_some_and(|c| {
+            let card = c.card();
+            card.stewards.contains(author)
+                || (kind != DocKind::Devices && card.write_keys.contains(author))
+        }),
     }
 }
 
@@ -182,10 +192,22 @@ mod tests {
                 held: 2
             })
         );
+        let organiser = record(&own, roster, 1, 1, &key(11));
+        assert_eq!(
+            accept(&v, &own, roster, &organiser, 0, None),
+            Ok(Verdict::Newer)
+        );
+        let organiser_devices = record(&own, DocKind::Devices, 1, 1, &key(11));
+        assert!(
+            matches!(
+                accept(&v, &own, DocKind::Devices, &organiser_devices, 0, None),
+                Err(EpochRefused::NotASteward(_))
+            ),
+            "only a steward starts epochs of the devices document"
+        );
         for (seed, who) in [
-            (11, "organiser"),
             (12, "member"),
-            (13, "revoked"),
+            (13, "revoked organiser"),
             (40, "linked"),
             (99, "stranger"),
         ] {
@@ -237,11 +259,16 @@ mod tests {
                 let author = key(signer).public();
                 let steward = if group == v.own {
                     match v.devices.get(&author) {
-                        Some(e) => e.role == Role::Steward && e.revoked.is_none(),
-                        None => v.cards.get(&v.own).is_some_and(|c| c.card().stewards.contains(&author)),
+                        Some(e) => e.revoked.is_none()
+                            && (e.role == Role::Steward
+                                || (e.role == Role::Organiser && kind != DocKind::Devices)),
+                        None => v.cards.get(&v.own).is_some_and(|c| {
+                            c.card().stewards.contains(&author)
+                                || (kind != DocKind::Devices && c.card().write_keys.contains(&author))
+                        }),
                     }
                 } else {
-                    v.cards[&group].card().stewards.contains(&author)
+                    v.cards[&group].card().write_keys.contains(&author)
                 };
                 let shared = group == v.own || matches!(kind, DocKind::Constitution | DocKind::Plan);
                 prop_assert_eq!(

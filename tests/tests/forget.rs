@@ -1,0 +1,118 @@
+//! `member forget` end to end: real nodes on loopback, relays off. Every
+//! check of what a device holds decodes its store (and a wire dump),
+//! with a positive control before the forget.
+
+use groundwork_tests::decoded::Decoded;
+use groundwork_tests::{Node, SYNC_LIMIT, eventually};
+
+const NAME: &str = "Bob Forgotten";
+const EMAIL: &str = "bob.forgotten@example.org";
+const PHONE: &str = "07700 900461";
+
+/// Waits until nothing of the forgotten member is in `n`'s data directory,
+/// decoded.
+fn erased(n: &Node, who: &str) {
+    eventually(&format!("{who} erases the member"), SYNC_LIMIT, || {
+        let held = Decoded::dir(n.path());
+        match [NAME, EMAIL, PHONE].into_iter().find(|s| held.contains(s)) {
+            Some(s) => Err(format!("{s} is still in its store")),
+            None => Ok(()),
+        }
+    });
+}
+
+#[test]
+fn a_forgotten_member_is_erased_from_every_device_and_never_reaches_one_that_joins_later() {
+    let a = Node::founded("Starting Point");
+    let bob = a.add_member(&["--name", NAME, "--email", EMAIL, "--phone", PHONE]);
+    let ann = a.add_member(&["--name", "Ann Kept", "--email", "ann.kept@example.org"]);
+    let (_ra, _) = a.up();
+    let b = Node::join(&a.invite("organiser"), "organiser laptop");
+    let c = Node::join(&a.invite("organiser"), "laptop that goes offline");
+    let (_rb, _) = b.up();
+    let (mut rc, _) = c.up();
+    b.wait_for_member(NAME);
+    c.wait_for_member(NAME);
+    eventually("C holds Bob's contact details", SYNC_LIMIT, || {
+        let held = Decoded::dir(c.path());
+        if held.contains(EMAIL) && held.contains(PHONE) {
+            Ok(())
+        } else {
+            Err("not yet".into())
+        }
+    });
+    // Positive control: the search finds every field on every device.
+    for (n, who) in [(&a, "A"), (&b, "B"), (&c, "C")] {
+        let held = Decoded::dir(n.path());
+        for s in [NAME, EMAIL, PHONE] {
+            assert!(held.contains(s), "{s} not found in {who}'s store");
+        }
+    }
+
+    // C goes offline and edits another member there.
+    rc.stop("TERM");
+    c.ok(&["member", "edit", &ann, "--phone", "07700 900999"]);
+
+    // Without --yes and with no terminal to confirm on, nothing happens.
+    let line = a.fails(1, &["member", "forget", &bob]);
+    assert!(line.contains("--yes"), "{line}");
+    let out = a.ok(&["member", "forget", &bob, "--yes"]);
+    assert!(
+        out.contains(&format!("forgot member {bob}: {NAME}")),
+        "{out}"
+    );
+    assert!(
+        out.contains("roster epoch 1") && out.contains("contacts epoch 1"),
+        "{out}"
+    );
+    erased(&a, "A");
+    erased(&b, "B");
+    let listed = b.json(&["member", "list"]);
+    assert!(!listed.to_string().contains(NAME), "{listed}");
+
+    // C comes back: it switches, keeps its own offline edit, and erases.
+    let (_rc, _) = c.up();
+    erased(&c, "C");
+    for (n, who) in [(&a, "A"), (&b, "B"), (&c, "C")] {
+        eventually(&format!("{who} has C's offline edit"), SYNC_LIMIT, || {
+            let m = n.json(&["member", "show", &ann]);
+            if m["phone"] == "07700 900999" {
+                Ok(())
+            } else {
+                Err(m.to_string())
+            }
+        });
+    }
+
+    // A device that joins afterwards never receives the member.
+    let d = Node::new();
+    let root = tempfile::tempdir().expect("tempdir");
+    let (log, wire) = (root.path().join("d.log"), root.path().join("d.wire"));
+    let joined = d
+        .std_cmd(&[
+            "--offline",
+            "join",
+            &a.invite("organiser"),
+            "--label",
+            "new laptop",
+        ])
+        .env("GROUNDWORK_WIRE_DUMP", &wire)
+        .output()
+        .expect("join");
+    assert!(
+        joined.status.success(),
+        "{}",
+        String::from_utf8_lossy(&joined.stderr)
+    );
+    let (_rd, _) = d.up_recorded(&log, &wire);
+    d.wait_for_member("Ann Kept");
+    let received = Decoded::scan(&std::fs::read(&wire).expect("wire dump"));
+    assert!(received.chunks > 0 && received.contains("ann.kept@example.org"));
+    for s in [NAME, EMAIL, PHONE] {
+        assert!(
+            !received.contains(s),
+            "{s} reached the device that joined later"
+        );
+    }
+    erased(&d, "D");
+}
