@@ -14,12 +14,16 @@
 //!   form one chain, so this names exactly the covered changes, and a
 //!   device that never saw the covered heads can still tell which of its
 //!   own changes are covered);
-//! - the hash of the genesis change, which is the epoch's starting snapshot.
+//! - the hash of the genesis change, which is the epoch's starting snapshot;
+//! - the genesis hash of the epoch it was started from, so a device on
+//!   another line of epochs (two devices started one apart) knows the clock
+//!   does not count its changes.
 //!
 //! ```text
 //! record:  body | author 32 | signature 64
 //! body:    version 1 | doc 32 | epoch u64 | n u16 | n × covered head 32
 //!          | m u16 | m × (device 32 | seq u64) | genesis hash 32
+//!          | previous genesis hash 32 (zeros after epoch 0)
 //! signed:  "groundwork/epoch/v1" ‖ body ‖ author
 //! ```
 //!
@@ -63,8 +67,8 @@ pub const MAX_RECORD_BYTES: usize =
 
 const VERSION: u8 = 1;
 const DOMAIN: &[u8] = b"groundwork/epoch/v1";
-/// version, doc, epoch, two counts, genesis.
-const BODY_FIXED: usize = 1 + 32 + 8 + 2 + 2 + 32;
+/// version, doc, epoch, two counts, genesis, previous genesis.
+const BODY_FIXED: usize = 1 + 32 + 8 + 2 + 2 + 32 + 32;
 
 /// What an epoch record says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +84,9 @@ pub struct Epoch {
     pub clock: BTreeMap<DeviceId, u64>,
     /// The hash of the genesis change: the epoch's starting snapshot.
     pub genesis: ChangeHash,
+    /// The genesis hash of the epoch this one was started from (none:
+    /// epoch 0).
+    pub previous: Option<ChangeHash>,
 }
 
 /// Why an epoch record, or its genesis, is refused. Each names what failed.
@@ -174,6 +181,7 @@ impl Epoch {
             b.extend_from_slice(&seq.to_be_bytes());
         }
         b.extend_from_slice(&self.genesis.0);
+        b.extend_from_slice(&self.previous.map_or([0; 32], |h| h.0));
         b
     }
 
@@ -251,6 +259,8 @@ impl SignedEpoch {
             clock.insert(device, seq);
         }
         let genesis = ChangeHash(r.array()?);
+        let previous: [u8; 32] = r.array()?;
+        let previous = (previous != [0; 32]).then_some(ChangeHash(previous));
         let body_len = bytes.len() - r.0.len();
         let author = PublicKey::from_slice(r.take(32)?)
             .map_err(|_| EpochRejected::Malformed("the author is not a device key"))?;
@@ -264,6 +274,7 @@ impl SignedEpoch {
             covers,
             clock,
             genesis,
+            previous,
         };
         epoch.check()?;
         let mut message = DOMAIN.to_vec();
@@ -375,14 +386,16 @@ pub struct Started {
 }
 
 /// Starts epoch `number` of document `id` from `old`'s current state, as
-/// the device of `key` (a steward: the caller asks [`crate::trust::epoch`]
-/// first). Whatever is to be forgotten must already be deleted in `old`:
-/// the genesis holds only what `old` shows now.
+/// the device of `key` (one that keeps the document: the caller asks
+/// [`crate::trust::epoch`] first). `previous` is the genesis hash of the
+/// epoch `old` is in (none: epoch 0). Whatever is to be forgotten must
+/// already be deleted in `old`: the genesis holds only what `old` shows now.
 pub fn start(
     old: &mut AutoCommit,
     id: DocId,
     number: u64,
     key: &SecretKey,
+    previous: Option<ChangeHash>,
 ) -> Result<Started, EpochError> {
     let covers = old.get_heads();
     let clock = clock_of(old)?;
@@ -407,6 +420,7 @@ pub fn start(
         covers,
         clock,
         genesis: change.hash(),
+        previous,
     }
     .sign(key)?;
     Ok(Started {
@@ -447,19 +461,49 @@ impl Switched {
     }
 }
 
-/// Switches `old` to the epoch of `record` (whose acceptance the caller
-/// has asked [`crate::trust::epoch`]): checks the genesis against the
-/// record, builds the new epoch from it, and rebases this device's own
-/// uncovered changes (`key`) onto it. `old` is left as it was.
+/// Switches `old` (in the epoch of `held`, none: epoch 0) to the epoch of
+/// `record` (whose acceptance the caller has asked [`crate::trust::epoch`]):
+/// checks the genesis against the record, builds the new epoch from it,
+/// and rebases this device's own uncovered changes (`key`) onto it. `old`
+/// is left as it was.
+///
+/// The record's clock says which of this device's changes are covered only
+/// when the record was started from the epoch held here (its `previous`).
+/// On another line of epochs (two devices started one apart and `record`'s
+/// line stands), everything this device wrote since its epoch began is
+/// rebased, but not the genesis it started. A device that missed epochs
+/// replays none of its changes (they may hold a member forgotten since).
 pub fn switch(
     old: &mut AutoCommit,
     record: &SignedEpoch,
     genesis: &SignedChange,
     key: &SecretKey,
+    held: Option<&SignedEpoch>,
 ) -> Result<Switched, EpochError> {
     let chunk = record.check_genesis(genesis)?;
     let mut doc = edit::load_doc(&chunk)?;
-    let rebased = rebase(old, record.epoch(), key, &mut doc)?;
+    // Whether the record's clock counts this device's changes: only when
+    // it was started from the epoch held here.
+    let mut covering = record.epoch().clone();
+    let held_genesis = held.map(|h| h.epoch().genesis);
+    if held_genesis != record.epoch().previous {
+        let held_number = held.map_or(0, |h| h.epoch().number);
+        covering.clock = BTreeMap::new();
+        if record.epoch().number <= held_number + 1 {
+            // Another line of epochs (two devices started one apart, and
+            // the other's stands): nothing this device wrote since its own
+            // epoch began is covered; the genesis it started is.
+            if held.is_some_and(|h| h.author() == key.public()) {
+                covering.clock.insert(key.public(), 1);
+            }
+        } else {
+            // Epochs were missed: which of this device's changes they
+            // covered cannot be told, so none is replayed (one replayed
+            // could bring back a member forgotten meanwhile).
+            covering.clock = clock_of(old)?;
+        }
+    }
+    let rebased = rebase(old, &covering, key, &mut doc)?;
     Ok(Switched {
         doc,
         genesis: SignedChange {

@@ -86,7 +86,7 @@ fn after_a_switch_the_old_epoch_is_in_no_page_of_the_store_file() {
     assert!(before.contains("bob.forgotten@example.org"));
 
     let mut old = store.load(&id()).expect("load").expect("held");
-    let started = epoch::start(&mut old, id(), 1, &steward()).expect("start");
+    let started = epoch::start(&mut old, id(), 1, &steward(), None).expect("start");
     let mut new = started.doc;
     let genesis = automerge::Change::try_from(started.genesis.bytes.as_slice()).expect("change");
     let held = StoredEpoch {

@@ -116,3 +116,50 @@ fn a_forgotten_member_is_erased_from_every_device_and_never_reaches_one_that_joi
     }
     erased(&d, "D");
 }
+
+#[test]
+fn two_organisers_forgetting_apart_both_stay_forgotten_once_they_meet() {
+    let a = Node::founded("Sneinton Alchemy");
+    let first = a.add_member(&["--name", "Cora First", "--email", "cora.first@example.org"]);
+    let second = a.add_member(&["--name", "Dan Second", "--phone", "07700 900777"]);
+    a.add_member(&["--name", "Eve Stays"]);
+    let (_ra, _) = a.up();
+    let b = Node::join(&a.invite("organiser"), "organiser one");
+    let c = Node::join(&a.invite("organiser"), "organiser two");
+    let (mut rb, _) = b.up();
+    let (mut rc, _) = c.up();
+    for n in [&b, &c] {
+        n.wait_for_member("Cora First");
+        n.wait_for_member("Dan Second");
+    }
+    // Apart, each forgets a different member: both start epoch 1.
+    rb.stop("TERM");
+    rc.stop("TERM");
+    b.ok(&["member", "forget", &first, "--yes"]);
+    c.ok(&["member", "forget", &second, "--yes"]);
+    let gone = [
+        "Cora First",
+        "cora.first@example.org",
+        "Dan Second",
+        "07700 900777",
+    ];
+    // Positive control: each still holds the member the other forgot.
+    assert!(Decoded::dir(b.path()).contains("Dan Second"));
+    assert!(Decoded::dir(c.path()).contains("Cora First"));
+    let (_rb, _) = b.up();
+    let (_rc, _) = c.up();
+    for (n, who) in [(&a, "A"), (&b, "B"), (&c, "C")] {
+        eventually(&format!("{who} holds neither member"), SYNC_LIMIT, || {
+            let held = Decoded::dir(n.path());
+            match gone.iter().find(|s| held.contains(s)) {
+                Some(s) => Err(format!(
+                    "{s} is still in its store (decoded: {}); members: {}",
+                    held.contains_decoded(s),
+                    n.json(&["member", "list"])
+                )),
+                None => Ok(()),
+            }
+        });
+        n.wait_for_member("Eve Stays");
+    }
+}

@@ -14,7 +14,12 @@ use groundwork_protocol::schema::{Member, Role};
 use groundwork_protocol::trust::change::SignedChange;
 use groundwork_protocol::{DocId, DocKind, ShortId};
 
+use groundwork_protocol::edit::{self, KeyedMap};
+
 use super::{Group, GroupError};
+
+/// Meta key: the ids of the members forgotten on this device.
+const FORGOTTEN_KEY: &str = "forgotten";
 use crate::store::{EpochSwitch, Store, StoreError, StoredEpoch};
 
 /// The epoch a document is in, past epoch 0.
@@ -158,7 +163,8 @@ impl Group {
         } else {
             self.load(kind)?
         };
-        let started = epoch::start(&mut old, id, number, &self.device)
+        let previous = self.held_epoch(&id).map(|h| h.record.epoch().genesis);
+        let started = epoch::start(&mut old, id, number, &self.device, previous)
             .map_err(|e| GroupError::Epoch(e.to_string()))?;
         let mut new = started.doc;
         let genesis = automerge::Change::try_from(started.genesis.bytes.as_slice())
@@ -194,6 +200,93 @@ impl Group {
         }))
     }
 
+    /// The members forgotten on this device (their ids only), so a forget
+    /// lost when another device's epoch stands instead of ours is made
+    /// again ([`Group::reforget`]).
+    pub fn forgotten(&self) -> Result<Vec<ShortId>, GroupError> {
+        Ok(self
+            .meta::<Vec<ShortId>>(FORGOTTEN_KEY)?
+            .unwrap_or_default())
+    }
+
+    /// Forgets again any forgotten member a newly taken epoch of the
+    /// roster or contacts holds (two devices started epochs apart and the
+    /// other's stands): the ids forgotten here or listed in the roster's
+    /// `forgotten` map are all removed and listed there, and new epochs
+    /// started. Returns whether it did. A device that may not keep those
+    /// documents leaves it to one that may.
+    pub fn reforget(&self, switched: &[DocId]) -> Result<bool, GroupError> {
+        let kinds: Vec<(DocKind, KeyedMap)> = [
+            (DocKind::Roster, KeyedMap::RosterMembers),
+            (DocKind::Contacts, KeyedMap::Contacts),
+        ]
+        .into_iter()
+        .filter(|(k, _)| switched.contains(&self.doc_id(*k)))
+        .collect();
+        if kinds.is_empty() {
+            return Ok(false);
+        }
+        let local = self.forgotten()?;
+        let shared = self.with_doc(DocKind::Roster, |d| Ok(forgotten_in(d)))?;
+        let unlisted: Vec<String> = local
+            .iter()
+            .map(|id| id.as_str().to_owned())
+            .filter(|id| !shared.contains(id))
+            .collect();
+        let ids: Vec<String> = shared.iter().chain(unlisted.iter()).cloned().collect();
+        // Only the documents just switched: the other may not have
+        // switched yet, and is looked at when it does.
+        let stale: Vec<(DocKind, KeyedMap, Vec<String>)> = kinds
+            .into_iter()
+            .map(|(kind, map)| {
+                let present = ids
+                    .iter()
+                    .filter(|id| {
+                        self.with_doc(kind, |d| Ok(edit::has_entry(d, map, id)?))
+                            .unwrap_or(false)
+                    })
+                    .cloned()
+                    .collect();
+                (kind, map, present)
+            })
+            .filter(|(_, _, p): &(DocKind, KeyedMap, Vec<String>)| !p.is_empty())
+            .collect();
+        if stale.is_empty() && unlisted.is_empty() {
+            return Ok(false);
+        }
+        if !self.role()?.may_write(DocKind::Roster) {
+            return Ok(false);
+        }
+        let mut docs: Vec<DocKind> = stale.iter().map(|(k, _, _)| *k).collect();
+        if !unlisted.is_empty() && !docs.contains(&DocKind::Roster) {
+            docs.push(DocKind::Roster);
+        }
+        if !stale.is_empty() {
+            tracing::warn!(
+                "a forgotten member came back with another device's epoch; forgetting again"
+            );
+        }
+        self.edit(&docs, |ed| {
+            if !unlisted.is_empty() {
+                let roster = ed.doc(DocKind::Roster)?;
+                for id in &unlisted {
+                    mark_forgotten(roster, id)?;
+                }
+            }
+            for (kind, map, present) in &stale {
+                let doc = ed.doc(*kind)?;
+                for id in present {
+                    edit::delete_entry(doc, *map, id)?;
+                }
+            }
+            Ok(())
+        })?;
+        for (kind, _, _) in &stale {
+            self.start_epoch(*kind)?;
+        }
+        Ok(!stale.is_empty())
+    }
+
     /// Forgets a member: removes them from the roster and contacts (and as
     /// the owner of any plan action), then starts new epochs of the roster
     /// and contacts, so their name, email, phone and consent are in no
@@ -212,10 +305,46 @@ impl Group {
             }
             Err(e) => return Err(e),
         };
+        self.edit(&[DocKind::Roster], |ed| {
+            mark_forgotten(ed.doc(DocKind::Roster)?, id.as_str())
+        })?;
+        let mut ids = self.forgotten()?;
+        if !ids.contains(id) {
+            ids.push(id.clone());
+            let value =
+                serde_json::to_value(&ids).map_err(|e| GroupError::Internal(e.to_string()))?;
+            self.set_meta(FORGOTTEN_KEY, value)?;
+        }
         let mut epochs = Vec::new();
         for kind in [DocKind::Roster, DocKind::Contacts] {
             epochs.push((kind, self.start_epoch(kind)?));
         }
         Ok(Forgotten { member, epochs })
     }
+}
+
+/// The ids the roster lists as forgotten.
+fn forgotten_in(roster: &AutoCommit) -> Vec<String> {
+    use automerge::ReadDoc as _;
+    match roster.get(automerge::ROOT, "forgotten") {
+        Ok(Some((automerge::Value::Object(automerge::ObjType::Map), obj))) => {
+            roster.keys(&obj).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Lists `id` in the roster's `forgotten` map (made if the roster predates it).
+fn mark_forgotten(roster: &mut AutoCommit, id: &str) -> Result<(), GroupError> {
+    use automerge::ReadDoc as _;
+    use automerge::transaction::Transactable as _;
+    let auto = |e: automerge::AutomergeError| GroupError::from(edit::EditError::from(e));
+    let obj = match roster.get(automerge::ROOT, "forgotten").map_err(auto)? {
+        Some((automerge::Value::Object(automerge::ObjType::Map), obj)) => obj,
+        _ => roster
+            .put_object(automerge::ROOT, "forgotten", automerge::ObjType::Map)
+            .map_err(auto)?,
+    };
+    roster.put(&obj, id, true).map_err(auto)?;
+    Ok(())
 }

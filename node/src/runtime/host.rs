@@ -194,6 +194,10 @@ impl SessionStore for Host<'_> {
         self.group.epoch(doc)
     }
 
+    fn epoch_genesis(&self, doc: &DocId) -> Option<ChangeHash> {
+        self.group.held_epoch(doc).map(|e| e.record.epoch().genesis)
+    }
+
     fn epoch_message(&self, doc: &DocId) -> Option<(Vec<u8>, SignedChange)> {
         self.group
             .held_epoch(doc)
@@ -223,9 +227,14 @@ impl SessionStore for Host<'_> {
         if verdict == groundwork_protocol::trust::epoch::Verdict::Same {
             return Ok(());
         }
-        let mut switched =
-            groundwork_protocol::epoch::switch(current, record, &genesis, self.group.device_key())
-                .map_err(|e| e.to_string())?;
+        let mut switched = groundwork_protocol::epoch::switch(
+            current,
+            record,
+            &genesis,
+            self.group.device_key(),
+            held.as_ref().map(|h| &h.record),
+        )
+        .map_err(|e| e.to_string())?;
         let signatures = switched.signatures().map_err(|e| e.to_string())?;
         self.group
             .switch_to(

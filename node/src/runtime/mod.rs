@@ -609,7 +609,7 @@ impl Actor {
             self.seqs.remove(doc);
         }
         self.after_changes(&changed, None);
-        self.epochs_switched(None);
+        let _ = self.epochs_switched(None);
     }
 }
 

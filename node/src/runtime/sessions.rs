@@ -122,7 +122,16 @@ impl Actor {
         }
         self.spread_records(kept.fresh, Some(session));
         self.after_changes(&changed, Some(session));
-        self.epochs_switched(Some(session));
+        let switched = self.epochs_switched(Some(session));
+        if !switched.is_empty() {
+            match self.group.reforget(&switched) {
+                Ok(true) => {
+                    self.epochs_switched(None);
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!("could not forget a member again: {e:#}"),
+            }
+        }
     }
 
     /// Documents this node switched to a new epoch (a local `member
@@ -130,10 +139,10 @@ impl Actor {
     /// told its peer already): every other session forgets its sync state
     /// for them and announces the new epoch; then the store file is
     /// compacted, so no page holds the old epoch.
-    pub(super) fn epochs_switched(&mut self, except: Option<u64>) {
+    pub(super) fn epochs_switched(&mut self, except: Option<u64>) -> Vec<DocId> {
         let switched = self.group.take_switched();
         if switched.is_empty() {
-            return;
+            return switched;
         }
         for doc in &switched {
             self.seqs.remove(doc);
@@ -159,6 +168,7 @@ impl Actor {
             }
         }
         self.group.vacuum();
+        switched
     }
 
     /// A peer's message for `doc` was refused and that document stopped

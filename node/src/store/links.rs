@@ -5,7 +5,8 @@ use redb::TableDefinition;
 use super::{Entry, Store, StoreError};
 
 /// Requesting group id to the request (JSON: device, addresses, card, when).
-const LINK_REQUESTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("link_requests");
+pub(super) const LINK_REQUESTS: TableDefinition<&[u8], &[u8]> =
+    TableDefinition::new("link_requests");
 
 impl Store {
     /// Every waiting request: (group id, JSON).

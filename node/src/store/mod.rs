@@ -22,6 +22,7 @@ mod links;
 mod proofs;
 #[cfg(test)]
 mod tests;
+mod vacuum;
 
 pub use epochs::{EpochSwitch, StoredEpoch};
 pub use error::StoreError;
@@ -407,13 +408,6 @@ impl Store {
             .compact()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(())
-    }
-
-    /// Makes sure no page of the file, free or in use, holds bytes that
-    /// were deleted: redb's compaction, which moves every page in use to
-    /// the front and gives the rest back to the file system.
-    pub fn vacuum(&mut self) -> Result<(), StoreError> {
-        self.shrink_file()
     }
 
     /// Shrinks the file when it has grown to more than twice what it holds

@@ -95,3 +95,79 @@ fn a_missing_document_is_none() {
     let store = Store::create(&dir.path().join("s.redb")).expect("create");
     assert!(store.load(&doc_id()).expect("load").is_none());
 }
+
+fn table_names(store: &Store) -> std::collections::BTreeSet<String> {
+    let tx = store.db.begin_read().expect("read");
+    tx.list_tables()
+        .expect("tables")
+        .map(|t| redb::TableHandle::name(&t).to_owned())
+        .collect()
+}
+
+#[test]
+fn every_table_survives_a_vacuum() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.redb");
+    let mut store = Store::create(&path).expect("create");
+    let id = doc_id();
+    let mut doc = groundwork_protocol::edit::new_doc();
+    store
+        .commit(
+            &[change(&mut doc, id, "k", 1)],
+            &[("m", serde_json::json!(1))],
+        )
+        .expect("commit");
+    store.put_peer(&[2; 32], b"peer").expect("peer");
+    store.put_card(&[3; 32], b"card").expect("card");
+    store
+        .put_records(
+            &[RecordRow {
+                kind: 2,
+                subject: [4; 32],
+                bytes: b"record",
+                history_day: Some(7),
+            }],
+            true,
+        )
+        .expect("records");
+    store
+        .save_peer_states(&[2; 32], &[(*id.as_bytes(), b"state".to_vec())])
+        .expect("states");
+    store
+        .put_link_request(&[5; 32], b"request")
+        .expect("request");
+    store
+        .put_equivocation(id.as_bytes(), &[6; 32], 1, b"proof")
+        .expect("proof");
+    {
+        let tx = store.write().expect("tx");
+        tx.open_table(epochs::EPOCHS)
+            .expect("epochs")
+            .insert(&[8u8; 32][..], &b"epoch"[..])
+            .expect("insert");
+        tx.commit().expect("commit");
+    }
+    let before = table_names(&store);
+    let listed: std::collections::BTreeSet<String> =
+        vacuum::TABLES.iter().map(|t| (*t).to_owned()).collect();
+    assert_eq!(
+        before, listed,
+        "every table the store makes is one a vacuum copies"
+    );
+    store.vacuum().expect("vacuum");
+    assert_eq!(table_names(&store), before);
+    drop(store);
+    let store = Store::open(&path).expect("reopen");
+    assert_eq!(store.get_meta::<i64>("m").expect("meta"), Some(1));
+    assert_eq!(store.peers().expect("peers").len(), 1);
+    assert_eq!(store.cards().expect("cards").len(), 1);
+    assert_eq!(store.records().expect("records").len(), 1);
+    assert_eq!(store.summary_history().expect("history").len(), 1);
+    assert_eq!(store.peer_states(&[2; 32]).expect("states").len(), 1);
+    assert_eq!(store.link_requests().expect("requests").len(), 1);
+    assert_eq!(store.equivocations().expect("proofs").len(), 1);
+    assert!(store.load(&id).expect("load").is_some());
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}

@@ -109,7 +109,7 @@ fn receive(started: &Started) -> AutoCommit {
 fn a_record_round_trips_and_every_altered_byte_is_refused() {
     let mut doc = founded();
     put(&mut doc, "x", "1");
-    let started = start(&mut doc, id(), 1, &key(STEWARD)).expect("start");
+    let started = start(&mut doc, id(), 1, &key(STEWARD), None).expect("start");
     let bytes = started.record.bytes().to_vec();
     let back = SignedEpoch::from_bytes(&bytes).expect("decodes");
     assert_eq!(back, started.record);
@@ -189,6 +189,7 @@ fn records_not_in_their_one_encoding_are_refused() {
         covers,
         clock,
         genesis: ChangeHash([9; 32]),
+        previous: None,
     };
     let unsorted = epoch(
         vec![ChangeHash([2; 32]), ChangeHash([1; 32])],
@@ -244,7 +245,7 @@ fn an_epoch_keeps_the_state_and_none_of_the_history() {
     assert!(old_values.contains("Bob Forgotten, bob@example.org"));
     assert!(old_values.contains("bob"));
 
-    let started = start(&mut doc, id(), 1, &key(STEWARD)).expect("start");
+    let started = start(&mut doc, id(), 1, &key(STEWARD), None).expect("start");
     let mut new = receive(&started);
     assert_eq!(entries(&new), entries(&doc));
     assert_eq!(
@@ -271,14 +272,14 @@ fn an_epoch_keeps_the_state_and_none_of_the_history() {
 fn a_genesis_that_is_not_the_records_is_refused() {
     let mut doc = founded();
     put(&mut doc, "x", "1");
-    let started = start(&mut doc, id(), 1, &key(STEWARD)).expect("start");
+    let started = start(&mut doc, id(), 1, &key(STEWARD), None).expect("start");
     let record = &started.record;
     assert!(record.check_genesis(&started.genesis).is_ok());
 
     // Another change entirely.
     let mut other = founded();
     put(&mut other, "y", "2");
-    let other = start(&mut other, id(), 1, &key(STEWARD)).expect("start");
+    let other = start(&mut other, id(), 1, &key(STEWARD), None).expect("start");
     assert_eq!(
         record.check_genesis(&other.genesis),
         Err(EpochRejected::GenesisHash)
@@ -346,7 +347,7 @@ fn a_genesis_that_is_not_the_records_is_refused() {
 #[test]
 fn an_empty_document_still_gets_a_genesis() {
     let mut doc = edit::new_doc();
-    let started = start(&mut doc, id(), 1, &key(STEWARD)).expect("start");
+    let started = start(&mut doc, id(), 1, &key(STEWARD), None).expect("start");
     let new = receive(&started);
     assert_eq!(new.keys(ROOT).count(), 0);
 }
@@ -366,7 +367,7 @@ fn a_rebase_replays_an_offline_add_and_never_resurrects_a_forgotten_member() {
     laptop.commit();
     // Meanwhile the steward forgets Bob and starts an epoch.
     delete(&mut steward, "bob");
-    let started = start(&mut steward, id(), 1, &key(STEWARD)).expect("start");
+    let started = start(&mut steward, id(), 1, &key(STEWARD), None).expect("start");
 
     let mut new = receive(&started);
     let out = rebase(&mut laptop, started.record.epoch(), &key(A), &mut new).expect("rebase");
@@ -404,7 +405,7 @@ fn a_rebase_never_replays_another_devices_changes() {
     put(&mut b, "b-entry", "by B, uncovered");
     a.merge(&mut b).expect("merge");
     put(&mut a, "a-entry", "by A, uncovered");
-    let started = start(&mut steward, id(), 1, &key(STEWARD)).expect("start");
+    let started = start(&mut steward, id(), 1, &key(STEWARD), None).expect("start");
     let mut new = receive(&started);
     let out = rebase(&mut a, started.record.epoch(), &key(A), &mut new).expect("rebase");
     assert_eq!(out.reapplied, 1);
@@ -535,7 +536,7 @@ proptest! {
             prop_assert!(values.iter().all(|v| held.contains(v)));
             values
         };
-        let started = start(&mut docs[0], id(), 1, &key(STEWARD)).expect("start");
+        let started = start(&mut docs[0], id(), 1, &key(STEWARD), None).expect("start");
         let record = started.record.epoch().clone();
 
         // A and B edit the old epoch offline; the steward edits the new one.

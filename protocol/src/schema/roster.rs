@@ -287,6 +287,11 @@ pub struct Roster {
     /// personal data.
     #[autosurgeon(missing = "Default::default")]
     pub action_owners: BTreeMap<String, String>,
+    /// The ids of members forgotten (`member forget`), so that no device
+    /// brings one back: an epoch started anywhere leaves their entries out.
+    /// Ids only, no names.
+    #[autosurgeon(missing = "Default::default")]
+    pub forgotten: BTreeMap<String, bool>,
 }
 
 impl Roster {

@@ -80,13 +80,19 @@ pub trait SessionStore {
         let _ = doc;
         0
     }
+    /// The genesis hash of the epoch this node holds of `doc`, past epoch 0.
+    fn epoch_genesis(&self, doc: &DocId) -> Option<ChangeHash> {
+        let _ = doc;
+        None
+    }
     /// The signed record and the genesis (with its signature) of the epoch
     /// this node holds of `doc`, past epoch 0.
     fn epoch_message(&self, doc: &DocId) -> Option<(Vec<u8>, SignedChange)> {
         let _ = doc;
         None
     }
-    /// The peer offered a newer epoch of `doc` than this node holds. The
+    /// The peer offered a newer epoch of `doc` than this node holds (or one
+    /// with the same number that wins the tie: the lower genesis hash). The
     /// node asks [`crate::trust::epoch`], checks the genesis, switches
     /// (rebasing its own changes, [`crate::epoch::switch`]), stores the new
     /// epoch durably and deletes the old one, and replaces `current` with
@@ -192,8 +198,9 @@ pub struct Session {
     stopped: BTreeMap<DocId, Stopped>,
     /// Documents whose changes arrived without their dependencies.
     resync: BTreeMap<DocId, Resync>,
-    /// The epoch of each document the peer has said it holds (none said: 0).
-    their_epochs: BTreeMap<DocId, u64>,
+    /// The epoch of each document the peer has said it holds, and its
+    /// genesis hash (none said: epoch 0).
+    their_epochs: BTreeMap<DocId, (u64, ChangeHash)>,
     /// Documents whose epoch this side has announced this session.
     sent_epochs: BTreeSet<DocId>,
 }
@@ -673,7 +680,12 @@ impl Session {
     /// Whether both sides hold the same epoch of `doc`, as far as this
     /// session knows.
     fn in_step(&self, doc: &DocId, store: &impl SessionStore) -> bool {
-        self.their_epochs.get(doc).copied().unwrap_or(0) == store.epoch(doc)
+        match self.their_epochs.get(doc) {
+            None => store.epoch(doc) == 0,
+            Some((n, genesis)) => {
+                *n == store.epoch(doc) && store.epoch_genesis(doc) == Some(*genesis)
+            }
+        }
     }
 
     /// Forgets everything this session knew of `doc`'s sync.
@@ -725,38 +737,39 @@ impl Session {
             Err(e) => return Ok(self.stop(doc, e.to_string())),
         };
         let theirs = signed.epoch().number;
+        let their_genesis = signed.epoch().genesis;
         let ours = store.epoch(&doc);
         let mut out = Vec::new();
-        match theirs.cmp(&ours) {
-            std::cmp::Ordering::Greater => {
-                let d = docs.get_mut(&doc).ok_or(SessionError::MissingDoc)?;
-                let genesis = SignedChange {
-                    bytes: genesis,
-                    signature,
-                };
-                if let Err(why) = store.receive_epoch(&doc, &signed, genesis, d) {
-                    return Ok(self.stop(doc, why));
-                }
+        // Two records with one number: the lower genesis hash stands.
+        let wins_tie = theirs == ours
+            && store
+                .epoch_genesis(&doc)
+                .is_some_and(|g| g != their_genesis && their_genesis < g);
+        let same = theirs == ours && store.epoch_genesis(&doc) == Some(their_genesis);
+        if theirs > ours || wins_tie {
+            let d = docs.get_mut(&doc).ok_or(SessionError::MissingDoc)?;
+            let genesis = SignedChange {
+                bytes: genesis,
+                signature,
+            };
+            if let Err(why) = store.receive_epoch(&doc, &signed, genesis, d) {
+                return Ok(self.stop(doc, why));
+            }
+            self.reset(&doc);
+            self.their_epochs.insert(doc, (theirs, their_genesis));
+            self.sent_epochs.remove(&doc);
+            out.extend(self.epoch_of(&doc, store));
+        } else if same {
+            if !self.in_step(&doc, store) {
                 self.reset(&doc);
-                self.their_epochs.insert(doc, theirs);
-                self.sent_epochs.remove(&doc);
-                out.extend(self.epoch_of(&doc, store));
             }
-            std::cmp::Ordering::Equal => {
-                let same = store
-                    .epoch_message(&doc)
-                    .is_some_and(|(held, _)| held == record);
-                if !same {
-                    return Ok(self.stop(doc, format!("a second, different epoch {theirs}")));
-                }
-                self.their_epochs.insert(doc, theirs);
-            }
-            std::cmp::Ordering::Less => {
-                // The peer is behind: it switches when it reads ours.
-                self.their_epochs.insert(doc, theirs);
-                out.extend(self.epoch_of(&doc, store));
-                return Ok(out);
-            }
+            self.their_epochs.insert(doc, (theirs, their_genesis));
+        } else {
+            // The peer is behind, or holds the epoch that loses the tie: it
+            // switches when it reads ours.
+            self.their_epochs.insert(doc, (theirs, their_genesis));
+            out.extend(self.epoch_of(&doc, store));
+            return Ok(out);
         }
         out.extend(self.next_for(&doc, docs, store)?);
         Ok(out)

@@ -7,7 +7,8 @@
 //! | for another group's document that is not its constitution or plan | refused: not shared |
 //! | signed by a device that does not keep the document (below) | refused |
 //! | numbered at or below the epoch held, and not the very record held | refused: stale |
-//! | numbered as the epoch held, with another genesis or cover | refused: two epochs with one number |
+//! | numbered as the epoch held, another record, a lower genesis hash | replaces the one held (two devices started it apart; the lower stands everywhere) |
+//! | numbered as the epoch held, another record, a higher genesis hash | refused: it loses the tie |
 //! | the record held | the same (nothing to do) |
 //! | otherwise | newer: switch |
 //!
@@ -37,6 +38,9 @@ pub enum Verdict {
     Newer,
     /// It is the record held.
     Same,
+    /// It has the number of the epoch held and wins the tie (its genesis
+    /// hash is the lower): switch to it.
+    Replaces,
 }
 
 /// Why an epoch record is refused.
@@ -60,9 +64,12 @@ pub enum EpochRefused {
         /// The number held.
         held: u64,
     },
-    /// Another record with the number of the epoch held.
-    #[error("a second, different epoch {0} of the document")]
-    Conflicting(u64),
+    /// Another record with the number of the epoch held, which loses the
+    /// tie (its genesis hash is not the lower).
+    #[error(
+        "epoch {0} was started twice; this node holds the one that stands (the lower genesis hash)"
+    )]
+    Loses(u64),
 }
 
 /// Whether `author` may start epochs of `group`'s document of `kind`: a
@@ -115,7 +122,12 @@ pub fn accept(
         return Err(EpochRefused::NotASteward(record.author().fmt_short()));
     }
     if epoch.number == held_number && held_number > 0 {
-        return Err(EpochRefused::Conflicting(held_number));
+        // Two devices started the same epoch apart: the record whose
+        // genesis hash is lower stands, on every device alike.
+        return match held {
+            Some(h) if epoch.genesis < h.epoch().genesis => Ok(Verdict::Replaces),
+            _ => Err(EpochRefused::Loses(held_number)),
+        };
     }
     if epoch.number <= held_number {
         return Err(EpochRefused::Stale {
@@ -151,6 +163,7 @@ mod tests {
             covers: vec![ChangeHash([7; 32])],
             clock: BTreeMap::new(),
             genesis: ChangeHash([genesis; 32]),
+            previous: None,
         }
         .sign(by)
         .expect("sign")
@@ -180,10 +193,15 @@ mod tests {
             Err(EpochRefused::OtherDocument),
             "a record of this group's roster offered as another group's"
         );
+        // Epoch 1 started twice: the lower genesis hash stands.
         let r1b = record(&own, roster, 1, 2, &steward);
         assert_eq!(
             accept(&v, &own, roster, &r1b, 1, Some(&r1)),
-            Err(EpochRefused::Conflicting(1))
+            Err(EpochRefused::Loses(1))
+        );
+        assert_eq!(
+            accept(&v, &own, roster, &r1, 1, Some(&r1b)),
+            Ok(Verdict::Replaces)
         );
         assert_eq!(
             accept(&v, &own, roster, &r1, 2, None),

@@ -53,6 +53,9 @@ impl SessionStore for MemStore {
     fn epoch(&self, doc: &DocId) -> u64 {
         self.epochs.get(doc).map_or(0, |(r, _)| r.epoch().number)
     }
+    fn epoch_genesis(&self, doc: &DocId) -> Option<ChangeHash> {
+        self.epochs.get(doc).map(|(r, _)| r.epoch().genesis)
+    }
     fn epoch_message(&self, doc: &DocId) -> Option<(Vec<u8>, SignedChange)> {
         self.epochs
             .get(doc)
@@ -69,8 +72,9 @@ impl SessionStore for MemStore {
             return Err("not a steward".into());
         }
         let key = self.key.clone().ok_or("no key")?;
-        let switched =
-            crate::epoch::switch(current, record, &genesis, &key).map_err(|e| e.to_string())?;
+        let held = self.epochs.get(doc).map(|(r, _)| r.clone());
+        let switched = crate::epoch::switch(current, record, &genesis, &key, held.as_ref())
+            .map_err(|e| e.to_string())?;
         for (h, sig) in switched.signatures().map_err(|e| e.to_string())? {
             self.sigs.insert(h, sig);
         }
@@ -127,8 +131,9 @@ impl Node {
     /// Starts the next epoch of `doc` here, as a steward does.
     fn start_epoch(&mut self, doc: &DocId) {
         let number = self.store.epoch(doc) + 1;
+        let previous = self.store.epoch_genesis(doc);
         let d = self.docs.get_mut(doc).expect("doc");
-        let started = crate::epoch::start(d, *doc, number, &self.key).expect("start");
+        let started = crate::epoch::start(d, *doc, number, &self.key, previous).expect("start");
         let genesis =
             automerge::Change::try_from(started.genesis.bytes.as_slice()).expect("change");
         self.store
@@ -660,4 +665,52 @@ fn a_bad_or_misaddressed_epoch_record_stops_the_document() {
         "{out:?}"
     );
     assert_eq!((b.store.epoch(&d[1]), b.store.epoch(&d[2])), (0, 0));
+}
+
+#[test]
+fn an_epoch_started_twice_apart_settles_on_the_lower_genesis_everywhere() {
+    let (ka, kb) = (
+        SecretKey::from_seed(&[50; 32]).public(),
+        SecretKey::from_seed(&[51; 32]).public(),
+    );
+    let (mut a, mut b) = (Node::new(50, &[ka, kb]), Node::new(51, &[ka, kb]));
+    a.store.stewards = vec![ka, kb];
+    b.store.stewards = vec![ka, kb];
+    let plan = ids()[1];
+    a.edit(&plan, "shared");
+    let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (ha, hb) = (
+        sa.start(&mut a.docs, &a.store).expect("start"),
+        sb.start(&mut b.docs, &b.store).expect("start"),
+    );
+    run(&mut a, &mut sa, &mut b, &mut sb, ha, hb);
+
+    // Apart, both start epoch 1, and both edit after it.
+    a.start_epoch(&plan);
+    a.edit(&plan, "a-after");
+    b.start_epoch(&plan);
+    b.edit(&plan, "b-after");
+    let (ga, gb) = (
+        a.store.epoch_genesis(&plan).expect("a's"),
+        b.store.epoch_genesis(&plan).expect("b's"),
+    );
+    assert_ne!(ga, gb);
+    let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (ha, hb) = (
+        sa.start(&mut a.docs, &a.store).expect("start"),
+        sb.start(&mut b.docs, &b.store).expect("start"),
+    );
+    run(&mut a, &mut sa, &mut b, &mut sb, ha, hb);
+    let standing = ga.min(gb);
+    assert_eq!(a.store.epoch_genesis(&plan), Some(standing));
+    assert_eq!(b.store.epoch_genesis(&plan), Some(standing));
+    assert_eq!(a.heads(), b.heads(), "one epoch, converged");
+    for node in [&a, &b] {
+        assert!(node.get(&plan, "shared"));
+        assert!(
+            node.get(&plan, "a-after") && node.get(&plan, "b-after"),
+            "both sides' edits after the epoch survive"
+        );
+    }
+    assert!(sa.stopped().is_empty() && sb.stopped().is_empty());
 }

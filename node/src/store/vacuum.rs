@@ -1,0 +1,108 @@
+//! Vacuuming: rewriting the store file so that no page of it, in use or
+//! free, holds bytes that were deleted.
+//!
+//! redb reuses and frees pages but never clears them, and its compaction
+//! only moves pages from the end of the file into free ones, so a deleted
+//! epoch can stay readable in a free page in the middle of the file. After
+//! an epoch the store is therefore copied, table by table, into a new file
+//! (committed durably), which then replaces the old one by a rename: a
+//! crash at any moment leaves either the old file or the new one, whole.
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+use super::epochs::EPOCHS;
+use super::links::LINK_REQUESTS;
+use super::proofs::EQUIVOCATIONS;
+use super::{
+    CACHE_BYTES, CARDS, CHANGES, HISTORY, META, PEER_STATES, PEERS, RECORDS, SIGNATURES, SNAPSHOTS,
+    Store, StoreError,
+};
+
+/// Every table the store has, by name: a table missing here would be lost
+/// by a vacuum (`every_table_survives_a_vacuum` checks the list).
+#[cfg(test)]
+pub(super) const TABLES: [&str; 12] = [
+    "meta",
+    "snapshots",
+    "changes",
+    "signatures",
+    "peer_states",
+    "peers",
+    "cards",
+    "records",
+    "summary_history",
+    "epochs",
+    "link_requests",
+    "equivocations",
+];
+
+fn copy<K: redb::Key + 'static, V: redb::Value + 'static>(
+    from: &redb::ReadTransaction,
+    to: &redb::WriteTransaction,
+    def: TableDefinition<K, V>,
+) -> Result<(), StoreError> {
+    let src = match from.open_table(def) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut dst = to.open_table(def)?;
+    for row in src.iter()? {
+        let (k, v) = row?;
+        dst.insert(k.value(), v.value())?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Rewrites the file so no page of it, free or in use, holds deleted
+    /// bytes (see the module docs).
+    pub fn vacuum(&mut self) -> Result<(), StoreError> {
+        let backend =
+            |e: std::io::Error| StoreError::Backend(format!("{}: {e}", self.path.display()));
+        let tmp = self.path.with_extension("vacuum");
+        if tmp.exists() {
+            std::fs::remove_file(&tmp).map_err(backend)?;
+        }
+        {
+            let fresh = Database::builder()
+                .set_cache_size(CACHE_BYTES)
+                .create(&tmp)
+                .map_err(|e| StoreError::from_open(&tmp, e))?;
+            let from = self.db.begin_read()?;
+            let mut to = fresh.begin_write()?;
+            to.set_durability(redb::Durability::Immediate)
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            copy(&from, &to, META)?;
+            copy(&from, &to, SNAPSHOTS)?;
+            copy(&from, &to, CHANGES)?;
+            copy(&from, &to, SIGNATURES)?;
+            copy(&from, &to, PEER_STATES)?;
+            copy(&from, &to, PEERS)?;
+            copy(&from, &to, CARDS)?;
+            copy(&from, &to, RECORDS)?;
+            copy(&from, &to, HISTORY)?;
+            copy(&from, &to, EPOCHS)?;
+            copy(&from, &to, LINK_REQUESTS)?;
+            copy(&from, &to, EQUIVOCATIONS)?;
+            to.commit()?;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+                .map_err(backend)?;
+        }
+        std::fs::rename(&tmp, &self.path).map_err(backend)?;
+        if let Some(dir) = self.path.parent() {
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(backend)?;
+        }
+        self.db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .open(&self.path)
+            .map_err(|e| StoreError::from_open(&self.path, e))?;
+        Ok(())
+    }
+}
