@@ -14,6 +14,7 @@ use groundwork_protocol::{Date, ShortId};
 
 mod commands;
 mod demo;
+mod forget;
 mod network;
 mod output;
 mod target;

@@ -26,7 +26,7 @@ use automerge::sync::{BloomFilter, Have, State};
 use automerge::{AutoCommit, ChangeHash};
 
 use super::messages::{Message, VERSION, fingerprint};
-use super::{SeqIndex, SyncError, VerifiedChange, generate, receive_verified};
+use super::{SeqIndex, SyncError, generate, receive_verified};
 use crate::epoch::SignedEpoch;
 use crate::ids::DocId;
 use crate::keys::{DeviceId, GroupId};
@@ -34,104 +34,10 @@ use crate::signed::SIGNATURE_LEN;
 use crate::trust::change::SignedChange;
 use crate::wire::digest::heads_digest;
 
+pub use store::SessionStore;
+
 /// The documents a session works on, loaded, by id.
 pub type Docs = BTreeMap<DocId, AutoCommit>;
-
-/// What a session needs from the node besides the documents themselves.
-pub trait SessionStore {
-    /// The stored signature of a change.
-    fn signature(&self, hash: &ChangeHash) -> Option<[u8; SIGNATURE_LEN]>;
-    /// Whether `author` may write document `doc`.
-    fn may_write(&self, doc: &DocId, author: &DeviceId) -> bool;
-    /// Durably stores verified changes a document has just gained.
-    fn store(&mut self, doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String>;
-    /// While a message is checked: `doc` with the changes accepted so far,
-    /// for documents whose content decides their writers (the group's
-    /// `devices`). See [`super::WriteRule`].
-    fn learn(&mut self, doc: &DocId, accepted: &AutoCommit) {
-        let _ = (doc, accepted);
-    }
-    /// The message has been accepted or rejected: drop what `learn` saw.
-    fn forget_learned(&mut self) {}
-    /// Whether `doc`'s write rule depends on `doc` itself (the group's
-    /// `devices`): then [`SessionStore::learn`] is called between rounds.
-    fn learns(&self, doc: &DocId) -> bool {
-        let _ = doc;
-        false
-    }
-    /// The sequence index of `doc` if the store keeps one (see
-    /// [`SeqIndex`]); `None` makes the session build it from the document.
-    fn take_seqs(&mut self, doc: &DocId) -> Option<SeqIndex> {
-        let _ = doc;
-        None
-    }
-    /// The index back, updated with what the message applied.
-    fn put_seqs(&mut self, doc: &DocId, seqs: SeqIndex) {
-        let _ = (doc, seqs);
-    }
-    /// A message for `doc` was refused without ending the session (the
-    /// document stops syncing with this peer): an equivocation to keep as
-    /// proof, or a change by a device the rule here does not accept.
-    fn refused(&mut self, doc: &DocId, why: &SyncError) {
-        let _ = (doc, why);
-    }
-    /// The epoch this node holds of `doc` (0: the founding history).
-    fn epoch(&self, doc: &DocId) -> u64 {
-        let _ = doc;
-        0
-    }
-    /// The genesis hash of the epoch this node holds of `doc`, past epoch 0.
-    fn epoch_genesis(&self, doc: &DocId) -> Option<ChangeHash> {
-        let _ = doc;
-        None
-    }
-    /// The signed record and the genesis (with its signature) of the epoch
-    /// this node holds of `doc`, past epoch 0.
-    fn epoch_message(&self, doc: &DocId) -> Option<(Vec<u8>, SignedChange)> {
-        let _ = doc;
-        None
-    }
-    /// The peer offered a newer epoch of `doc` than this node holds (or one
-    /// with the same number that wins the tie: the lower genesis hash). The
-    /// node asks [`crate::trust::epoch`], checks the genesis, switches
-    /// (rebasing its own changes, [`crate::epoch::switch`]), stores the new
-    /// epoch durably and deletes the old one, and replaces `current` with
-    /// it: then `Ok(())`. A refusal is the reason, and the document stops
-    /// syncing with this peer.
-    fn receive_epoch(
-        &mut self,
-        doc: &DocId,
-        record: &SignedEpoch,
-        genesis: SignedChange,
-        current: &mut AutoCommit,
-    ) -> Result<(), String> {
-        let _ = (doc, record, genesis, current);
-        Err("this node does not take epochs".into())
-    }
-    /// The signed group cards this node holds, encoded, to offer the peer.
-    fn cards(&self) -> Vec<Vec<u8>> {
-        Vec::new()
-    }
-    /// Cards the peer offered: verify each, keep those newer than the ones
-    /// held, and return the public documents of groups not known before
-    /// (the session then shares them). A card that fails verification is
-    /// an error and ends the session.
-    fn receive_cards(&mut self, cards: Vec<Vec<u8>>) -> Result<Vec<DocId>, String> {
-        let _ = cards;
-        Ok(Vec::new())
-    }
-    /// The network records this node holds, each prefixed by its kind byte.
-    fn records(&self) -> Vec<Vec<u8>> {
-        Vec::new()
-    }
-    /// Records the peer offered: keep the valid, newer ones. A record that
-    /// fails verification is an error and ends the session; an older one
-    /// is not (the peer has not heard of the newer one yet).
-    fn receive_records(&mut self, records: Vec<Vec<u8>>) -> Result<(), String> {
-        let _ = records;
-        Ok(())
-    }
-}
 
 /// The write rule of one document, from the store.
 struct StoreRule<'a, S> {
@@ -664,117 +570,6 @@ impl Session {
         self.next_for(doc, docs, store)
     }
 
-    /// This node has switched `doc` to a new epoch (it started one, or
-    /// another session brought it): the session forgets its sync state and
-    /// tells the peer, and the sync resumes once the peer says it holds the
-    /// same epoch.
-    pub fn epoch_changed(&mut self, doc: &DocId, store: &impl SessionStore) -> Vec<Message> {
-        self.reset(doc);
-        if !self.peer_said_hello || !self.shared.contains(doc) {
-            return vec![];
-        }
-        self.sent_epochs.remove(doc);
-        self.epoch_of(doc, store).into_iter().collect()
-    }
-
-    /// Whether both sides hold the same epoch of `doc`, as far as this
-    /// session knows.
-    fn in_step(&self, doc: &DocId, store: &impl SessionStore) -> bool {
-        match self.their_epochs.get(doc) {
-            None => store.epoch(doc) == 0,
-            Some((n, genesis)) => {
-                *n == store.epoch(doc) && store.epoch_genesis(doc) == Some(*genesis)
-            }
-        }
-    }
-
-    /// Forgets everything this session knew of `doc`'s sync.
-    fn reset(&mut self, doc: &DocId) {
-        self.states.insert(*doc, State::new());
-        self.their_heads.remove(doc);
-        self.resync.remove(doc);
-    }
-
-    /// The `Epoch` message for `doc`, once per session unless it changes.
-    fn epoch_of(&mut self, doc: &DocId, store: &impl SessionStore) -> Option<Message> {
-        if self.sent_epochs.contains(doc) {
-            return None;
-        }
-        let (record, genesis) = store.epoch_message(doc)?;
-        self.sent_epochs.insert(*doc);
-        Some(Message::Epoch {
-            doc: *doc,
-            record,
-            genesis: crate::wire::chunks::compress_change(&genesis.bytes),
-            signature: genesis.signature,
-        })
-    }
-
-    /// `Epoch` for every shared document past epoch 0.
-    fn announce(&mut self, store: &impl SessionStore) -> Vec<Message> {
-        let shared: Vec<DocId> = self.shared.iter().copied().collect();
-        shared
-            .iter()
-            .filter_map(|d| self.epoch_of(d, store))
-            .collect()
-    }
-
-    fn receive_epoch(
-        &mut self,
-        doc: DocId,
-        record: &[u8],
-        genesis: Vec<u8>,
-        signature: [u8; SIGNATURE_LEN],
-        docs: &mut Docs,
-        store: &mut impl SessionStore,
-    ) -> Result<Vec<Message>, SessionError> {
-        if !self.shared.contains(&doc) || self.stopped.contains_key(&doc) {
-            return Ok(vec![]);
-        }
-        let signed = match SignedEpoch::from_bytes(record) {
-            Ok(r) if r.epoch().doc == doc => r,
-            Ok(_) => return Ok(self.stop(doc, "an epoch record for another document".into())),
-            Err(e) => return Ok(self.stop(doc, e.to_string())),
-        };
-        let theirs = signed.epoch().number;
-        let their_genesis = signed.epoch().genesis;
-        let ours = store.epoch(&doc);
-        let mut out = Vec::new();
-        // Two records with one number: the lower genesis hash stands.
-        let wins_tie = theirs == ours
-            && store
-                .epoch_genesis(&doc)
-                .is_some_and(|g| g != their_genesis && their_genesis < g);
-        let same = theirs == ours && store.epoch_genesis(&doc) == Some(their_genesis);
-        if theirs > ours || wins_tie {
-            let d = docs.get_mut(&doc).ok_or(SessionError::MissingDoc)?;
-            let genesis = SignedChange {
-                bytes: genesis,
-                signature,
-            };
-            if let Err(why) = store.receive_epoch(&doc, &signed, genesis, d) {
-                return Ok(self.stop(doc, why));
-            }
-            self.reset(&doc);
-            self.their_epochs.insert(doc, (theirs, their_genesis));
-            self.sent_epochs.remove(&doc);
-            out.extend(self.epoch_of(&doc, store));
-        } else if same {
-            if !self.in_step(&doc, store) {
-                self.reset(&doc);
-            }
-            self.their_epochs.insert(doc, (theirs, their_genesis));
-        } else {
-            // The peer is behind, or holds the epoch that loses the tie: it
-            // switches when it reads ours.
-            self.their_epochs.insert(doc, (theirs, their_genesis));
-            out.extend(self.epoch_of(&doc, store));
-            return Ok(out);
-        }
-        out.extend(self.next_for(&doc, docs, store)?);
-        Ok(out)
-    }
-
     /// Stops syncing `doc` with this peer for the rest of the session and
     /// tells it why.
     fn stop(&mut self, doc: DocId, reason: String) -> Vec<Message> {
@@ -814,5 +609,7 @@ impl Session {
     }
 }
 
+mod epochs;
+mod store;
 #[cfg(test)]
 mod tests;

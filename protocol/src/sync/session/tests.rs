@@ -11,6 +11,7 @@ use crate::epoch::SignedEpoch;
 use crate::ids::DocKind;
 use crate::keys::SecretKey;
 use crate::signed::{actor_id, sign_change};
+use crate::sync::VerifiedChange;
 use crate::trust::change::SignedChange;
 
 struct Node {

@@ -1,0 +1,118 @@
+//! Epochs in a session: announcing the epoch held of each document,
+//! taking a peer's newer one, and keeping `Sync` to documents both sides
+//! hold in the same epoch (see the table in docs/protocol.md, Sessions).
+
+use super::*;
+
+impl Session {
+    /// This node has switched `doc` to a new epoch (it started one, or
+    /// another session brought it): the session forgets its sync state and
+    /// tells the peer, and the sync resumes once the peer says it holds the
+    /// same epoch.
+    pub fn epoch_changed(&mut self, doc: &DocId, store: &impl SessionStore) -> Vec<Message> {
+        self.reset(doc);
+        if !self.peer_said_hello || !self.shared.contains(doc) {
+            return vec![];
+        }
+        self.sent_epochs.remove(doc);
+        self.epoch_of(doc, store).into_iter().collect()
+    }
+
+    /// Whether both sides hold the same epoch of `doc`, as far as this
+    /// session knows.
+    pub(super) fn in_step(&self, doc: &DocId, store: &impl SessionStore) -> bool {
+        match self.their_epochs.get(doc) {
+            None => store.epoch(doc) == 0,
+            Some((n, genesis)) => {
+                *n == store.epoch(doc) && store.epoch_genesis(doc) == Some(*genesis)
+            }
+        }
+    }
+
+    /// Forgets everything this session knew of `doc`'s sync.
+    pub(super) fn reset(&mut self, doc: &DocId) {
+        self.states.insert(*doc, State::new());
+        self.their_heads.remove(doc);
+        self.resync.remove(doc);
+    }
+
+    /// The `Epoch` message for `doc`, once per session unless it changes.
+    pub(super) fn epoch_of(&mut self, doc: &DocId, store: &impl SessionStore) -> Option<Message> {
+        if self.sent_epochs.contains(doc) {
+            return None;
+        }
+        let (record, genesis) = store.epoch_message(doc)?;
+        self.sent_epochs.insert(*doc);
+        Some(Message::Epoch {
+            doc: *doc,
+            record,
+            genesis: crate::wire::chunks::compress_change(&genesis.bytes),
+            signature: genesis.signature,
+        })
+    }
+
+    /// `Epoch` for every shared document past epoch 0.
+    pub(super) fn announce(&mut self, store: &impl SessionStore) -> Vec<Message> {
+        let shared: Vec<DocId> = self.shared.iter().copied().collect();
+        shared
+            .iter()
+            .filter_map(|d| self.epoch_of(d, store))
+            .collect()
+    }
+
+    pub(super) fn receive_epoch(
+        &mut self,
+        doc: DocId,
+        record: &[u8],
+        genesis: Vec<u8>,
+        signature: [u8; SIGNATURE_LEN],
+        docs: &mut Docs,
+        store: &mut impl SessionStore,
+    ) -> Result<Vec<Message>, SessionError> {
+        if !self.shared.contains(&doc) || self.stopped.contains_key(&doc) {
+            return Ok(vec![]);
+        }
+        let signed = match SignedEpoch::from_bytes(record) {
+            Ok(r) if r.epoch().doc == doc => r,
+            Ok(_) => return Ok(self.stop(doc, "an epoch record for another document".into())),
+            Err(e) => return Ok(self.stop(doc, e.to_string())),
+        };
+        let theirs = signed.epoch().number;
+        let their_genesis = signed.epoch().genesis;
+        let ours = store.epoch(&doc);
+        let mut out = Vec::new();
+        // Two records with one number: the lower genesis hash stands.
+        let wins_tie = theirs == ours
+            && store
+                .epoch_genesis(&doc)
+                .is_some_and(|g| g != their_genesis && their_genesis < g);
+        let same = theirs == ours && store.epoch_genesis(&doc) == Some(their_genesis);
+        if theirs > ours || wins_tie {
+            let d = docs.get_mut(&doc).ok_or(SessionError::MissingDoc)?;
+            let genesis = SignedChange {
+                bytes: genesis,
+                signature,
+            };
+            if let Err(why) = store.receive_epoch(&doc, &signed, genesis, d) {
+                return Ok(self.stop(doc, why));
+            }
+            self.reset(&doc);
+            self.their_epochs.insert(doc, (theirs, their_genesis));
+            self.sent_epochs.remove(&doc);
+            out.extend(self.epoch_of(&doc, store));
+        } else if same {
+            if !self.in_step(&doc, store) {
+                self.reset(&doc);
+            }
+            self.their_epochs.insert(doc, (theirs, their_genesis));
+        } else {
+            // The peer is behind, or holds the epoch that loses the tie: it
+            // switches when it reads ours.
+            self.their_epochs.insert(doc, (theirs, their_genesis));
+            out.extend(self.epoch_of(&doc, store));
+            return Ok(out);
+        }
+        out.extend(self.next_for(&doc, docs, store)?);
+        Ok(out)
+    }
+}
