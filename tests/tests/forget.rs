@@ -69,10 +69,48 @@ fn a_forgotten_member_is_erased_from_every_device_and_never_reaches_one_that_joi
     erased(&b, "B");
     let listed = b.json(&["member", "list"]);
     assert!(!listed.to_string().contains(NAME), "{listed}");
+    // A's status names the device still on the old epoch: C, not B.
+    let old_epoch = |n: &Node| -> Vec<String> {
+        let s = n.status();
+        let docs = s["documents"].as_array().cloned().unwrap_or_default();
+        let roster = docs.iter().find(|d| d["kind"] == "roster").cloned();
+        roster
+            .and_then(|r| r["old_epoch"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|d| d.as_str().map(str::to_owned))
+            .collect()
+    };
+    let (b_id, c_id) = (b.device_id(), c.device_id());
+    eventually(
+        "A's status names C alone as on the old epoch",
+        SYNC_LIMIT,
+        || {
+            let old = old_epoch(&a);
+            if old == vec![c_id.clone()] {
+                Ok(())
+            } else {
+                Err(format!("{old:?} (B is {b_id}, C is {c_id})"))
+            }
+        },
+    );
+    let text = a.ok(&["status"]);
+    assert!(
+        text.contains("roster is in epoch 1; still on an older one"),
+        "{text}"
+    );
 
     // C comes back: it switches, keeps its own offline edit, and erases.
     let (_rc, _) = c.up();
     erased(&c, "C");
+    eventually("A sees every device on the new epoch", SYNC_LIMIT, || {
+        let old = old_epoch(&a);
+        if old.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{old:?}"))
+        }
+    });
     for (n, who) in [(&a, "A"), (&b, "B"), (&c, "C")] {
         eventually(&format!("{who} has C's offline edit"), SYNC_LIMIT, || {
             let m = n.json(&["member", "show", &ann]);

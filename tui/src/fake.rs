@@ -217,6 +217,8 @@ impl Sample {
             peers: Some(peers),
             peers_in_sync: Some(in_sync),
             stopped: Vec::new(),
+            epoch: 0,
+            old_epoch: Vec::new(),
         };
         let mut documents = vec![
             doc(0, DocKind::Constitution, 1, 2, 2),

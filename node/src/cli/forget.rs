@@ -47,7 +47,7 @@ pub(super) fn forget(
             out.line(format!("forgot member {id}: {who}"))?;
             out.line(format!(
                 "erased from this device's history ({}); each other device erases it when it \
-                 next syncs (one that is offline keeps it until it reconnects)",
+                 next syncs (`groundwork status` names those still on the old epoch)",
                 started.join(", ")
             ))?;
         }

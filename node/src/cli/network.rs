@@ -452,6 +452,15 @@ pub fn print_status(s: &NodeStatus, json: bool, out: &mut Out) -> Result<()> {
     out.table(&["DOCUMENT", "HEADS", "PENDING", "BYTES"], &docs)?;
     out.line("")?;
     for d in &s.documents {
+        if !d.old_epoch.is_empty() {
+            let ids: Vec<String> = d.old_epoch.iter().map(|x| x.fmt_short()).collect();
+            out.line(format!(
+                "{} is in epoch {}; still on an older one (it keeps what that erased until it syncs): {}",
+                d.kind,
+                d.epoch,
+                ids.join(", ")
+            ))?;
+        }
         for stop in &d.stopped {
             out.line(format!(
                 "{} not syncing with {}: {}{}",

@@ -257,6 +257,12 @@ impl NodeControl {
                                             by_peer: s.by_peer,
                                         })
                                         .collect(),
+                                    epoch: a.group().epoch(&id),
+                                    old_epoch: if g == own {
+                                        a.doc_old_epoch(&id, kind)
+                                    } else {
+                                        Vec::new()
+                                    },
                                 }
                             })
                             .collect();

@@ -20,6 +20,9 @@ use super::{Group, GroupError};
 
 /// Meta key: the ids of the members forgotten on this device.
 const FORGOTTEN_KEY: &str = "forgotten";
+/// Meta key: for each document past epoch 0 (id hex), the devices seen
+/// holding its current epoch.
+const HOLDERS_KEY: &str = "epoch_holders";
 use crate::store::{EpochSwitch, Store, StoreError, StoredEpoch};
 
 /// The epoch a document is in, past epoch 0.
@@ -77,6 +80,14 @@ impl Group {
         self.held().get(doc).map_or(0, |e| e.record.epoch().number)
     }
 
+    /// Every document past epoch 0: its id, epoch number and genesis hash.
+    pub fn epoch_docs(&self) -> Vec<(DocId, u64, automerge::ChangeHash)> {
+        self.held()
+            .iter()
+            .map(|(d, e)| (*d, e.record.epoch().number, e.record.epoch().genesis))
+            .collect()
+    }
+
     /// The epoch held of `doc`, past epoch 0.
     pub fn held_epoch(&self, doc: &DocId) -> Option<HeldEpoch> {
         self.held().get(doc).cloned()
@@ -115,11 +126,49 @@ impl Group {
                 genesis: genesis.clone(),
             },
         );
+        self.clear_epoch_holders(&doc)?;
         self.switched
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(doc);
         Ok(())
+    }
+
+    /// The devices seen holding the epoch this device holds of `doc`.
+    pub fn epoch_holders(&self, doc: &DocId) -> Vec<groundwork_protocol::DeviceId> {
+        self.meta::<BTreeMap<String, Vec<groundwork_protocol::DeviceId>>>(HOLDERS_KEY)
+            .ok()
+            .flatten()
+            .and_then(|mut m| m.remove(&doc.to_string()))
+            .unwrap_or_default()
+    }
+
+    /// Notes that `device` holds the epoch this device holds of `doc`
+    /// (written only when it is news).
+    pub fn note_epoch_holder(&self, doc: &DocId, device: groundwork_protocol::DeviceId) {
+        let mut all: BTreeMap<String, Vec<groundwork_protocol::DeviceId>> =
+            self.meta(HOLDERS_KEY).ok().flatten().unwrap_or_default();
+        let held = all.entry(doc.to_string()).or_default();
+        if held.contains(&device) {
+            return;
+        }
+        held.push(device);
+        match serde_json::to_value(&all) {
+            Ok(v) => {
+                if let Err(e) = self.set_meta(HOLDERS_KEY, v) {
+                    tracing::warn!("could not note a device's epoch: {e:#}");
+                }
+            }
+            Err(e) => tracing::warn!("could not note a device's epoch: {e}"),
+        }
+    }
+
+    fn clear_epoch_holders(&self, doc: &DocId) -> Result<(), GroupError> {
+        let mut all: BTreeMap<String, Vec<groundwork_protocol::DeviceId>> =
+            self.meta(HOLDERS_KEY)?.unwrap_or_default();
+        all.insert(doc.to_string(), Vec::new());
+        let v = serde_json::to_value(&all).map_err(|e| GroupError::Internal(e.to_string()))?;
+        self.set_meta(HOLDERS_KEY, v)
     }
 
     /// The documents switched since the last call.

@@ -124,6 +124,9 @@ pub struct Actor {
     network: Option<GroupId>,
     /// The group's summary may have changed: recompute it when idle.
     summary_due: bool,
+    /// (document, device, genesis) already noted as holding this node's
+    /// epoch of the document ([`Group::note_epoch_holder`]).
+    epoch_seen: BTreeSet<(DocId, DeviceId, ChangeHash)>,
     /// The actor's own command channel, for helper threads to answer on.
     to_self: Option<mpsc::Sender<Cmd>>,
     /// The gossip task, once the daemon has started it.
@@ -226,6 +229,7 @@ impl Actor {
             records: Records::default(),
             network,
             summary_due: true,
+            epoch_seen: BTreeSet::new(),
             to_self: None,
             gossip: None,
             gossip_neighbours: BTreeSet::new(),
@@ -350,6 +354,22 @@ impl Actor {
             .docs()
             .iter_mut()
             .filter_map(|(id, d)| index.get(id).map(|(g, k)| (*g, *k, d.get_heads())))
+            .collect()
+    }
+
+    /// Past epoch 0, this group's devices that may read `doc` (of `kind`)
+    /// and have not been seen holding this node's epoch of it.
+    pub fn doc_old_epoch(&self, doc: &DocId, kind: DocKind) -> Vec<DeviceId> {
+        if self.group.epoch(doc) == 0 {
+            return Vec::new();
+        }
+        let holders = self.group.epoch_holders(doc);
+        self.devices
+            .devices
+            .iter()
+            .filter(|(_, e)| e.revoked.is_none() && e.role.may_read(kind))
+            .filter_map(|(k, _)| k.parse::<DeviceId>().ok())
+            .filter(|d| *d != self.me && !holders.contains(d))
             .collect()
     }
 

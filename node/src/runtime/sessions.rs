@@ -122,6 +122,7 @@ impl Actor {
         }
         self.spread_records(kept.fresh, Some(session));
         self.after_changes(&changed, Some(session));
+        self.note_epochs(session);
         let switched = self.epochs_switched(Some(session));
         if !switched.is_empty() {
             match self.group.reforget(&switched) {
@@ -130,6 +131,27 @@ impl Actor {
                 }
                 Ok(false) => {}
                 Err(e) => tracing::warn!("could not forget a member again: {e:#}"),
+            }
+        }
+    }
+
+    /// Notes the documents whose epoch the peer of `session` has said it
+    /// holds, the same as this node's (for `status`).
+    fn note_epochs(&mut self, session: u64) {
+        let Some(live) = self.sessions.get(&session) else {
+            return;
+        };
+        let peer = live.peer;
+        let seen: Vec<(DocId, ChangeHash)> = self
+            .group
+            .epoch_docs()
+            .into_iter()
+            .filter(|(doc, n, g)| live.session.peer_epoch(doc) == Some((*n, *g)))
+            .map(|(doc, _, g)| (doc, g))
+            .collect();
+        for (doc, g) in seen {
+            if self.epoch_seen.insert((doc, peer, g)) {
+                self.group.note_epoch_holder(&doc, peer);
             }
         }
     }

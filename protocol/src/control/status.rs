@@ -185,4 +185,16 @@ pub struct DocStatus {
     /// the document is forked by an equivocating device).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stopped: Vec<StoppedSync>,
+    /// The epoch this node holds of it (0: the founding history).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub epoch: u64,
+    /// Past epoch 0, this group's devices that may read it and have not
+    /// been seen holding this epoch yet (they still hold the old one, with
+    /// whatever it erased, until they next sync).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub old_epoch: Vec<DeviceId>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -313,6 +313,8 @@ fn every_response() -> Vec<Response> {
                     reason: "forked".into(),
                     by_peer: true,
                 }],
+                epoch: 2,
+                old_epoch: vec![key(4)],
             }],
             affiliation: None,
             gossip: Some(super::GossipStatus {

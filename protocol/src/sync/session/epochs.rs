@@ -5,6 +5,12 @@
 use super::*;
 
 impl Session {
+    /// The epoch (number and genesis hash) the peer has said it holds of
+    /// `doc`; none: it has said nothing (epoch 0).
+    pub fn peer_epoch(&self, doc: &DocId) -> Option<(u64, ChangeHash)> {
+        self.their_epochs.get(doc).copied()
+    }
+
     /// This node has switched `doc` to a new epoch (it started one, or
     /// another session brought it): the session forgets its sync state and
     /// tells the peer, and the sync resumes once the peer says it holds the
