@@ -105,6 +105,12 @@ impl Group {
         new: &mut AutoCommit,
         signatures: &[(automerge::ChangeHash, [u8; 64])],
     ) -> Result<(), GroupError> {
+        // Kept deflated (as it travels): the genesis of a 10,000-member
+        // roster is about 2 MiB as a plain change chunk.
+        let genesis = SignedChange {
+            bytes: groundwork_protocol::wire::chunks::compress_change(&genesis.bytes),
+            signature: genesis.signature,
+        };
         let stored = StoredEpoch {
             record: record.bytes().to_vec(),
             genesis: genesis.bytes.clone(),

@@ -22,13 +22,13 @@ pub(super) const EPOCHS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("e
 /// (kept to send to peers still in an older epoch).
 ///
 /// ```text
-/// len u32 | signed epoch record | genesis signature 64 | genesis change chunk
+/// len u32 | signed epoch record | genesis signature 64 | genesis change chunk (deflated when large)
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredEpoch {
     /// The signed epoch record.
     pub record: Vec<u8>,
-    /// The genesis change chunk, uncompressed.
+    /// The genesis change chunk, deflated when large (as it travels).
     pub genesis: Vec<u8>,
     /// The genesis change's signature.
     pub signature: [u8; 64],

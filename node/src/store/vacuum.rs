@@ -65,7 +65,7 @@ impl Store {
             std::fs::remove_file(&tmp).map_err(backend)?;
         }
         {
-            let fresh = Database::builder()
+            let mut fresh = Database::builder()
                 .set_cache_size(CACHE_BYTES)
                 .create(&tmp)
                 .map_err(|e| StoreError::from_open(&tmp, e))?;
@@ -86,6 +86,11 @@ impl Store {
             copy(&from, &to, LINK_REQUESTS)?;
             copy(&from, &to, EQUIVOCATIONS)?;
             to.commit()?;
+            drop(from);
+            // A new file is laid out with room to grow; give it back.
+            fresh
+                .compact()
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
         }
         #[cfg(unix)]
         {
@@ -103,6 +108,7 @@ impl Store {
             .set_cache_size(CACHE_BYTES)
             .open(&self.path)
             .map_err(|e| StoreError::from_open(&self.path, e))?;
-        Ok(())
+        // Opened again, the file gives its unused tail back.
+        self.shrink_file()
     }
 }
