@@ -149,6 +149,36 @@ fn sign_raw(body: Vec<u8>, by: &SecretKey) -> Vec<u8> {
 }
 
 #[test]
+fn the_largest_record_is_the_size_docs_protocol_md_gives() {
+    assert_eq!(MAX_RECORD_BYTES, 196_813);
+    let clock: BTreeMap<DeviceId, u64> = (0..MAX_CLOCK)
+        .map(|i| {
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            (SecretKey::from_seed(&seed).public(), 1)
+        })
+        .collect();
+    let largest = Epoch {
+        doc: id(),
+        number: 1,
+        covers: (0..MAX_COVERED_HEADS)
+            .map(|i| {
+                let mut h = [0u8; 32];
+                h[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                ChangeHash(h)
+            })
+            .collect(),
+        clock,
+        genesis: ChangeHash([9; 32]),
+        previous: Some(ChangeHash([8; 32])),
+    }
+    .sign(&key(STEWARD))
+    .expect("sign");
+    assert_eq!(largest.bytes().len(), MAX_RECORD_BYTES);
+    assert!(SignedEpoch::from_bytes(largest.bytes()).is_ok());
+}
+
+#[test]
 fn counts_over_their_caps_are_refused_before_the_list_is_read() {
     let mut body = vec![VERSION];
     body.extend_from_slice(id().as_bytes());
