@@ -105,14 +105,16 @@ pub struct GroupCard {
 
 impl GroupCard {
     /// The write keys for a group's public documents from its devices
-    /// history: every device ever given a role that may write them. A
-    /// revoked device stays listed, so its earlier changes still verify
-    /// (the same rule the group applies to its own documents).
+    /// document: every device not revoked with a role that may write them.
+    /// A revoked device is left out: revoking starts new epochs of the
+    /// documents it could write, so none of its changes is in the history
+    /// anyone serves, and a linked node refuses its new ones as soon as it
+    /// reads the new card.
     pub fn write_keys_from(devices: &Devices) -> Vec<DeviceId> {
         let mut keys: Vec<DeviceId> = devices
             .devices
             .iter()
-            .filter(|(_, d)| d.role.may_write(DocKind::Constitution))
+            .filter(|(_, d)| d.revoked.is_none() && d.role.may_write(DocKind::Constitution))
             .filter_map(|(k, _)| k.parse().ok())
             .collect();
         keys.sort();
@@ -120,12 +122,14 @@ impl GroupCard {
         keys
     }
 
-    /// Every device ever made a steward, from the devices history.
+    /// The steward devices not revoked (revoking a steward starts a new
+    /// epoch of the devices document, so its changes there are in no
+    /// history anyone serves).
     pub fn stewards_from(devices: &Devices) -> Vec<DeviceId> {
         let mut keys: Vec<DeviceId> = devices
             .devices
             .iter()
-            .filter(|(_, d)| d.role.may_write(DocKind::Devices))
+            .filter(|(_, d)| d.revoked.is_none() && d.role.may_write(DocKind::Devices))
             .filter_map(|(k, _)| k.parse().ok())
             .collect();
         keys.sort();

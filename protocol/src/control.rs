@@ -531,6 +531,10 @@ pub enum Response {
     Revoked {
         /// Its full id.
         device: DeviceId,
+        /// The documents it could write, started again (each with the
+        /// epoch it is in now), so nothing it sent past its cut stays.
+        #[serde(default)]
+        epochs: Vec<(DocKind, u64)>,
     },
     /// Peers.
     Peers(Vec<PeerStatus>),

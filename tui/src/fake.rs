@@ -212,6 +212,7 @@ impl Sample {
             group: Some(key(g as u64)),
             kind,
             heads,
+            fingerprint: None,
             changes: Some(3 + heads),
             bytes: Some(1200 * (heads + 1)),
             peers: Some(peers),

@@ -164,10 +164,23 @@ pub fn run(cli: Cli) -> Result<()> {
         })?,
         Command::Device(DeviceCmd::Revoke { id }) => with_target(data_dir()?, |t| {
             match t.send(Request::DeviceRevoke { id })? {
-                Response::Revoked { device } => out.line(format!(
-                    "revoked device {}; devices that sync with this one refuse it from now on",
-                    device.fmt_short()
-                ))?,
+                Response::Revoked { device, epochs } => {
+                    out.line(format!(
+                        "revoked device {}; devices that sync with this one refuse it from now on",
+                        device.fmt_short()
+                    ))?;
+                    if !epochs.is_empty() {
+                        let started: Vec<String> = epochs
+                            .iter()
+                            .map(|(k, n)| format!("{k} epoch {n}"))
+                            .collect();
+                        out.line(format!(
+                            "started {}: whatever it sent after this device last heard from it \
+                             is dropped on every device as it switches",
+                            started.join(", ")
+                        ))?;
+                    }
+                }
                 r => return Err(unexpected(&r)),
             }
             Ok(())

@@ -476,6 +476,17 @@ pub fn print_status(s: &NodeStatus, json: bool, out: &mut Out) -> Result<()> {
         }
     }
     for e in &s.equivocations {
+        if e.healed {
+            out.line(format!(
+                "device {} once signed two different changes to {} (sequence {}, epoch {}); \
+                 the document has moved to a later epoch since, with one history",
+                e.device.fmt_short(),
+                e.kind,
+                e.seq,
+                e.epoch
+            ))?;
+            continue;
+        }
         out.line(format!(
             "warning: device {} signed two different changes to {} (sequence {}); it is broken \
              or compromised: a steward should revoke it (groundwork device revoke {})",

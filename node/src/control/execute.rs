@@ -134,9 +134,10 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
                 text: invite.to_text(),
             }
         }
-        Request::DeviceRevoke { id } => Response::Revoked {
-            device: g.revoke_device(&id, today())?,
-        },
+        Request::DeviceRevoke { id } => {
+            let (device, epochs) = g.revoke_device(&id, today())?;
+            Response::Revoked { device, epochs }
+        }
         Request::PeerList => {
             Response::Peers(crate::runtime::peer_statuses(g, &Default::default())?)
         }

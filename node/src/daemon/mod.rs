@@ -243,6 +243,11 @@ impl NodeControl {
                                     group: Some(g),
                                     kind,
                                     heads: heads.len() as u64,
+                                    fingerprint: Some(data_encoding::HEXLOWER.encode(
+                                        &groundwork_protocol::sync::messages::fingerprint(
+                                            &id, &heads,
+                                        ),
+                                    )),
                                     changes: stats.map(|s| s.pending_changes as u64),
                                     bytes: stats
                                         .map(|s| (s.snapshot_bytes + s.pending_bytes) as u64),
@@ -291,6 +296,8 @@ impl NodeControl {
                                         group,
                                         kind,
                                         seq: p.seq,
+                                        epoch: p.epoch,
+                                        healed: a.group().epoch(&p.doc) > p.epoch,
                                     })
                                 })
                                 .collect(),

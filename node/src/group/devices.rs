@@ -7,7 +7,7 @@ use groundwork_protocol::card::{GroupCard, SignedCard};
 use groundwork_protocol::edit::update;
 use groundwork_protocol::invite::{Invite, InviteRefused, Pending, token_hash};
 use groundwork_protocol::records::{Affiliation, Signed};
-use groundwork_protocol::schema::{DeviceEntry, Devices, Role};
+use groundwork_protocol::schema::{Cut, DeviceEntry, Devices, Role};
 use groundwork_protocol::{Date, DeviceId, DocKind, GroupId};
 
 use super::{Group, GroupError, GroupKind};
@@ -97,6 +97,7 @@ impl Group {
                         added_by: me,
                         added: today,
                         revoked: None,
+                        cut: Default::default(),
                     },
                 );
             })?;
@@ -105,9 +106,22 @@ impl Group {
         Ok(Ok(role))
     }
 
-    /// Revokes a device, found by its id or an unambiguous prefix of it.
-    /// Returns the full id. Refuses this device itself.
-    pub fn revoke_device(&self, id: &str, today: Date) -> Result<DeviceId, GroupError> {
+    /// Revokes a device, found by its id or an unambiguous prefix of it,
+    /// and returns the full id with the epochs started. Refuses this device
+    /// itself.
+    ///
+    /// The revocation records the device's **cut**: for each document it
+    /// could write, the epoch and the last of its changes held here. Every
+    /// node that holds the revocation refuses its changes beyond that. Then
+    /// each of those documents starts a new epoch, so a change of the
+    /// device's that reached another device before the revocation did (and
+    /// anything built on it there) is in no history once that device
+    /// switches; that device's own edits are rebased onto the new epoch.
+    pub fn revoke_device(
+        &self,
+        id: &str,
+        today: Date,
+    ) -> Result<(DeviceId, Vec<(DocKind, u64)>), GroupError> {
         let devices: Devices = self.read()?;
         let wanted = id.trim().to_lowercase();
         let matches: Vec<&String> = devices
@@ -144,18 +158,41 @@ impl Group {
                     .into(),
             });
         }
-        if devices.get(&device).is_some_and(|d| d.revoked.is_some()) {
-            return Ok(device);
+        let Some(entry) = devices.get(&device) else {
+            return Err(GroupError::Internal("the device vanished".into()));
+        };
+        if entry.revoked.is_some() {
+            return Ok((device, Vec::new()));
+        }
+        let kinds: Vec<DocKind> = DocKind::ALL
+            .into_iter()
+            .filter(|k| entry.role.may_write(*k))
+            .collect();
+        let mut cut = std::collections::BTreeMap::new();
+        for kind in &kinds {
+            let epoch = self.epoch(&self.doc_id(*kind));
+            let id = self.doc_id(*kind);
+            let seq = self.docs().get_mut(&id).map(|d| last_seq(d, &device));
+            let seq = match seq {
+                Some(s) => s,
+                None => last_seq(&mut self.load(*kind)?, &device),
+            };
+            cut.insert(kind.name().to_owned(), Cut { epoch, seq });
         }
         self.edit(&[DocKind::Devices], |e| {
             update::<Devices, _>(e.doc(DocKind::Devices)?, |d| {
                 if let Some(entry) = d.devices.get_mut(&key) {
                     entry.revoked = Some(today);
+                    entry.cut = cut.clone();
                 }
             })?;
             Ok(())
         })?;
-        Ok(device)
+        let mut epochs = Vec::new();
+        for kind in kinds {
+            epochs.push((kind, self.start_epoch(kind)?));
+        }
+        Ok((device, epochs))
     }
 
     /// On a steward device (which holds the group key): the group's card,
@@ -256,6 +293,17 @@ impl Group {
         let hex = data_encoding::HEXLOWER.encode(signed.bytes());
         self.set_meta(AFFILIATION_KEY, serde_json::Value::String(hex))
     }
+}
+
+/// The sequence number of `device`'s last change in `doc` (0: none).
+fn last_seq(doc: &mut automerge::AutoCommit, device: &DeviceId) -> u64 {
+    let actor = groundwork_protocol::signed::actor_id(device);
+    doc.get_changes_meta(&[])
+        .iter()
+        .filter(|m| *m.actor == actor)
+        .map(|m| m.seq)
+        .max()
+        .unwrap_or(0)
 }
 
 /// The meta entry holding this group's affiliation certificate (hex).

@@ -172,6 +172,7 @@ impl Group {
                 added_by: me,
                 added: today,
                 revoked: None,
+                cut: Default::default(),
             },
         );
         let constitution = Constitution {

@@ -142,6 +142,20 @@ impl SessionStore for Host<'_> {
         )
     }
 
+    fn within_cut(&self, doc: &DocId, author: &DeviceId, seq: u64) -> bool {
+        let Some((g, kind)) = self.index.get(doc) else {
+            return false;
+        };
+        groundwork_protocol::trust::write::within_cut(
+            &self.view(),
+            g,
+            *kind,
+            author,
+            (self.group.epoch(doc), seq),
+            self.staged_devices.as_ref(),
+        )
+    }
+
     fn store(&mut self, doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String> {
         let stored: Vec<StoredChange> = changes
             .into_iter()

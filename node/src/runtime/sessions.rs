@@ -94,6 +94,12 @@ impl Actor {
         let parked = std::mem::take(&mut host.parked);
         // The documents' lock is released before anything else runs.
         drop((host, docs));
+        // A peer that itself signed two histories of a document is not
+        // relaying someone else's fork: the session with it ends.
+        let equivocated = refused.iter().find_map(|(_, why)| match why {
+            SyncError::Equivocation(e) if e.author == peer => Some(why.to_string()),
+            _ => None,
+        });
         for (doc, why) in refused {
             self.refused(peer, doc, &why);
         }
@@ -102,6 +108,11 @@ impl Actor {
             Ok(replies) => {
                 for m in replies {
                     self.send(session, m);
+                }
+                if let Some(why) = equivocated {
+                    tracing::warn!(peer = %peer.fmt_short(), "session ended: the peer {why}");
+                    self.last_error.insert(peer, format!("the peer {why}"));
+                    self.end(session, why);
                 }
             }
             Err(e) => {
@@ -254,6 +265,7 @@ impl Actor {
         };
         Some(EquivocationProof {
             doc,
+            epoch: self.group.epoch(&doc),
             author: e.author,
             seq: e.seq,
             first,

@@ -49,6 +49,13 @@ pub struct EquivocationStatus {
     pub kind: DocKind,
     /// The sequence number it signed twice.
     pub seq: u64,
+    /// The document's epoch it did so in.
+    #[serde(default)]
+    pub epoch: u64,
+    /// Whether the document has since moved to a later epoch, which holds
+    /// one history only (a steward started one, or revoked the device).
+    #[serde(default)]
+    pub healed: bool,
 }
 
 /// A document a session with a peer stopped syncing, and why.
@@ -171,6 +178,10 @@ pub struct DocStatus {
     /// How many heads it has (more than one: concurrent edits not yet merged
     /// by a later change).
     pub heads: u64,
+    /// A fingerprint of its heads (16 hex digits, the one sessions compare):
+    /// two devices with the same one hold the same history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     /// Changes stored since its snapshot, if counted.
     pub changes: Option<u64>,
     /// Bytes stored for it, if counted.

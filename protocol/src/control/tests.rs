@@ -235,6 +235,7 @@ fn every_response() -> Vec<Response> {
             added_by: key(1),
             added: date("2024-01-01"),
             revoked: None,
+            cut: Default::default(),
         },
         this_device: true,
     };
@@ -304,6 +305,7 @@ fn every_response() -> Vec<Response> {
                 group: None,
                 kind: DocKind::Roster,
                 heads: 1,
+                fingerprint: Some("0123456789abcdef".into()),
                 changes: Some(4),
                 bytes: None,
                 peers: Some(2),
@@ -331,6 +333,8 @@ fn every_response() -> Vec<Response> {
                 group: key(2),
                 kind: DocKind::Meetups,
                 seq: 7,
+                epoch: 2,
+                healed: true,
             }],
         }),
         Response::Subscribed,
@@ -338,7 +342,10 @@ fn every_response() -> Vec<Response> {
         Response::Invite {
             text: "gwinviteabc".into(),
         },
-        Response::Revoked { device: key(5) },
+        Response::Revoked {
+            device: key(5),
+            epochs: vec![(DocKind::Meetups, 1)],
+        },
         Response::Peers(vec![]),
         Response::Affiliated {
             group: key(6),

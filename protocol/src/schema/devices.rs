@@ -82,6 +82,34 @@ pub struct DeviceEntry {
     pub added: Date,
     /// When it was revoked, if it has been.
     pub revoked: Option<Date>,
+    /// A revoked device's **cut**: for each document it could write (by
+    /// kind name), the epoch and the last of its changes (by sequence
+    /// number) the revoking device had accepted. Its changes beyond the cut
+    /// are refused everywhere ([`Devices::within_cut`]). Empty until
+    /// revoked.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cut: BTreeMap<String, Cut>,
+}
+
+/// Where a revoked device's accepted changes to one document end.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Reconcile,
+    Hydrate,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub struct Cut {
+    /// The document's epoch the cut is in.
+    pub epoch: u64,
+    /// The device's last accepted change there (0: none).
+    pub seq: u64,
 }
 
 /// The devices document.
@@ -100,5 +128,25 @@ impl Devices {
     /// The role of a device that is in the group and not revoked.
     pub fn active_role(&self, id: &DeviceId) -> Option<Role> {
         self.get(id).filter(|d| d.revoked.is_none()).map(|d| d.role)
+    }
+
+    /// The revocation cut rule: whether `author`'s change `seq` to the
+    /// document of `kind` in its `epoch` is within what the group accepted
+    /// of it. A device that is not revoked (or not in the group: that is
+    /// the write rule's to judge) is not cut. A revoked device's change is
+    /// within the cut only in an epoch before the cut's, or in the cut's
+    /// epoch at or below its sequence number; in any later epoch nothing
+    /// of it is, and neither is anything in a document with no cut entry.
+    pub fn within_cut(&self, author: &DeviceId, kind: DocKind, epoch: u64, seq: u64) -> bool {
+        let Some(entry) = self.get(author) else {
+            return true;
+        };
+        if entry.revoked.is_none() {
+            return true;
+        }
+        match entry.cut.get(kind.name()) {
+            Some(c) => epoch < c.epoch || (epoch == c.epoch && seq <= c.seq),
+            None => false,
+        }
     }
 }

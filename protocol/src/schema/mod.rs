@@ -26,7 +26,7 @@ mod scalars;
 
 pub use constitution::{Amendment, Constitution};
 pub use contacts::{Contact, Contacts, LawfulBasis, packed_email_may_be, same_email};
-pub use devices::{DeviceEntry, Devices, Role};
+pub use devices::{Cut, DeviceEntry, Devices, Role};
 pub use meetups::{Meetup, Meetups};
 pub use plan::{Action, ActionStatus, Goal, Listening, Plan};
 pub use roster::{Course, Member, MemberKind, MemberStatus, Roster};

@@ -120,10 +120,27 @@ fn every_document_round_trips() {
             added_by: steward,
             added: date("2019-01-01"),
             revoked: None,
+            cut: Default::default(),
         },
     );
     assert_eq!(round_trip(&d), d);
     assert_eq!(d.active_role(&steward), Some(Role::Steward));
+    // A revoked device and its cut survive the round trip.
+    let revoked = SecretKey::from_seed(&[6; 32]).public();
+    d.devices.insert(
+        revoked.to_string(),
+        DeviceEntry {
+            role: Role::Organiser,
+            label: "lost phone".into(),
+            added_by: steward,
+            added: date("2019-01-02"),
+            revoked: Some(date("2019-02-01")),
+            cut: [("roster".to_owned(), crate::schema::Cut { epoch: 1, seq: 7 })].into(),
+        },
+    );
+    assert_eq!(round_trip(&d), d);
+    assert!(d.within_cut(&revoked, crate::ids::DocKind::Roster, 1, 7));
+    assert!(!d.within_cut(&revoked, crate::ids::DocKind::Roster, 1, 8));
 }
 
 #[test]

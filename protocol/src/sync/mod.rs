@@ -116,6 +116,7 @@ impl SyncError {
             self,
             SyncError::Equivocation(_)
                 | SyncError::Change(ChangeRefused::NotAWriter { .. })
+                | SyncError::Change(ChangeRefused::BeyondCut { .. })
                 | SyncError::UnsignedLocalChange(_)
                 | SyncError::TooLong { .. }
         )
@@ -191,6 +192,12 @@ pub fn generate(
 pub trait WriteRule {
     /// Whether `author` may write the document.
     fn may_write(&self, author: &DeviceId) -> bool;
+    /// Whether `author`'s change `seq` is within its revocation cut
+    /// ([`crate::trust::write::within_cut`]); true for a device not revoked.
+    fn within_cut(&self, author: &DeviceId, seq: u64) -> bool {
+        let _ = (author, seq);
+        true
+    }
     /// Whether the rule depends on the document itself (then
     /// [`WriteRule::learn`] is called between rounds).
     fn learns(&self) -> bool {

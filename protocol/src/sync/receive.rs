@@ -208,8 +208,7 @@ pub fn receive_verified(
     // then they are left for the resend.
     if !rule.learns() {
         for &i in &orphans {
-            let author = offered[i].author;
-            accept(&Ok(author), rule.may_write(&author), 0, HeldAt::Nothing)?;
+            refuse(&rule, &offered[i])?;
         }
     }
 
@@ -370,6 +369,30 @@ fn causal_order(
     (ready, orphans)
 }
 
+/// Whether the write rule and the revocation cut let `o` in.
+fn allowed(rule: &impl WriteRule, o: &Offered) -> bool {
+    rule.may_write(&o.author) && rule.within_cut(&o.author, o.decoded.change.seq())
+}
+
+/// The refusal of `o`, if the write rule or the cut refuses it.
+fn refuse(rule: &impl WriteRule, o: &Offered) -> Result<(), SyncError> {
+    let seq = o.decoded.change.seq();
+    accept(
+        &Ok(o.author),
+        rule.may_write(&o.author),
+        seq,
+        HeldAt::Nothing,
+    )?;
+    if !rule.within_cut(&o.author, seq) {
+        return Err(ChangeRefused::BeyondCut {
+            author: o.author.fmt_short(),
+            seq,
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// The write rule in rounds over `ready` (in causal order): each round
 /// accepts every change whose author may write and whose dependencies in
 /// the message were accepted; a rule that learns then sees a scratch copy
@@ -398,7 +421,7 @@ fn write_rounds(
                 .deps()
                 .iter()
                 .all(|d| done.contains(d) || !in_ready.contains(d));
-            if deps_done && rule.may_write(&o.author) {
+            if deps_done && allowed(&*rule, o) {
                 done.insert(o.hash);
                 round.push(i);
             } else {
@@ -418,10 +441,9 @@ fn write_rounds(
         accepted.extend(round);
     }
     if let Some(&i) = pending.first() {
-        let author = offered[i].author;
         // The first left over (in causal order) has its dependencies
         // accepted, so its author is the one refused.
-        accept(&Ok(author), rule.may_write(&author), 0, HeldAt::Nothing)?;
+        refuse(&*rule, &offered[i])?;
         return Err(SyncError::Refused(
             "a change depends on a refused change".into(),
         ));

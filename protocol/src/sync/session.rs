@@ -49,6 +49,9 @@ impl<S: SessionStore> super::WriteRule for StoreRule<'_, S> {
     fn may_write(&self, author: &DeviceId) -> bool {
         self.store.may_write(self.doc, author)
     }
+    fn within_cut(&self, author: &DeviceId, seq: u64) -> bool {
+        self.store.within_cut(self.doc, author, seq)
+    }
     fn learns(&self) -> bool {
         self.store.learns(self.doc)
     }
@@ -109,6 +112,9 @@ pub struct Session {
     their_epochs: BTreeMap<DocId, (u64, ChangeHash)>,
     /// Documents whose epoch this side has announced this session.
     sent_epochs: BTreeSet<DocId>,
+    /// Epoch records (document, number, genesis) refused this session, so
+    /// one sent again is not checked again.
+    refused_epochs: BTreeSet<(DocId, u64, ChangeHash)>,
 }
 
 /// A document whose changes arrived without their dependencies.
@@ -194,6 +200,7 @@ impl Session {
             resync: BTreeMap::new(),
             their_epochs: BTreeMap::new(),
             sent_epochs: BTreeSet::new(),
+            refused_epochs: BTreeSet::new(),
         }
     }
 

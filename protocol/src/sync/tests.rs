@@ -352,6 +352,7 @@ fn an_equivocating_change_is_refused_with_both_signed_changes_and_nothing_change
     let held = s.doc.get_change_by_hash(&e.held).expect("the held change");
     let proof = crate::trust::change::EquivocationProof {
         doc: doc_id(),
+        epoch: 0,
         author: e.author,
         seq: e.seq,
         first: crate::trust::change::SignedChange {

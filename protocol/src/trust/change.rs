@@ -52,6 +52,15 @@ pub enum ChangeRefused {
         /// The author, short.
         author: String,
     },
+    /// The author's device was revoked, and the group had accepted its
+    /// changes only up to an earlier sequence number (its cut).
+    #[error("device {author} was revoked; its change {seq} is past what the group accepted of it")]
+    BeyondCut {
+        /// The author, short.
+        author: String,
+        /// The change's sequence number.
+        seq: u64,
+    },
     /// The author already signed another change at this sequence number.
     #[error("device {author} signed two different changes with sequence number {seq}")]
     Equivocation {
@@ -92,6 +101,8 @@ pub fn accept(
 pub struct EquivocationProof {
     /// The document.
     pub doc: DocId,
+    /// The document's epoch both changes are signed in.
+    pub epoch: u64,
     /// The device that signed both.
     pub author: DeviceId,
     /// The sequence number both claim.
@@ -116,13 +127,14 @@ pub enum ProofInvalid {
 }
 
 impl EquivocationProof {
-    /// Checks that both changes are signed by `author` for `doc`, claim
-    /// `seq`, and differ.
+    /// Checks that both changes are signed by `author` for `doc` in
+    /// `epoch`, claim `seq`, and differ.
     pub fn verify(&self) -> Result<(), ProofInvalid> {
+        let signed_as = self.doc.in_epoch(self.epoch);
         let check = |c: &SignedChange| -> Result<Change, ProofInvalid> {
             let change = Change::try_from(c.bytes.as_slice())
                 .map_err(|e| ChangeRejected::Malformed(e.to_string()))?;
-            let author = verify_parsed(&self.doc, &change, &c.signature, |_| true)?;
+            let author = verify_parsed(&signed_as, &change, &c.signature, |_| true)?;
             if author != self.author || change.seq() != self.seq {
                 return Err(ProofInvalid::NoConflict);
             }
@@ -138,12 +150,15 @@ impl EquivocationProof {
     /// The encoded proof:
     ///
     /// ```text
-    /// version 1 | doc 32 | author 32 | seq u64
+    /// version 2 | doc 32 | epoch u64 | author 32 | seq u64
     ///           | len u32 | first change | signature 64 | len u32 | second change | signature 64
     /// ```
+    ///
+    /// Version 1 (kept by earlier releases) has no epoch: it is epoch 0.
     pub fn encode(&self) -> Vec<u8> {
         let mut b = vec![PROOF_VERSION];
         b.extend_from_slice(self.doc.as_bytes());
+        b.extend_from_slice(&self.epoch.to_be_bytes());
         b.extend_from_slice(self.author.as_bytes());
         b.extend_from_slice(&self.seq.to_be_bytes());
         for c in [&self.first, &self.second] {
@@ -162,10 +177,16 @@ impl EquivocationProof {
             r = rest;
             Some(h)
         };
-        if take(1)? != [PROOF_VERSION] {
+        let version = take(1)?[0];
+        if version != 1 && version != PROOF_VERSION {
             return None;
         }
         let doc = DocId::from_bytes(take(32)?.try_into().ok()?);
+        let epoch = if version == 1 {
+            0
+        } else {
+            u64::from_be_bytes(take(8)?.try_into().ok()?)
+        };
         let author = DeviceId::from_slice(take(32)?).ok()?;
         let seq = u64::from_be_bytes(take(8)?.try_into().ok()?);
         let mut change = || -> Option<SignedChange> {
@@ -180,6 +201,7 @@ impl EquivocationProof {
         }
         Some(EquivocationProof {
             doc,
+            epoch,
             author,
             seq,
             first,
@@ -188,7 +210,7 @@ impl EquivocationProof {
     }
 }
 
-const PROOF_VERSION: u8 = 1;
+const PROOF_VERSION: u8 = 2;
 
 #[cfg(test)]
 mod tests {
@@ -265,6 +287,7 @@ mod tests {
         let key = SecretKey::from_seed(&[3; 32]);
         let proof = EquivocationProof {
             doc: doc(),
+            epoch: 0,
             author: key.public(),
             seq: 1,
             first: change(&key, "Leek library"),
@@ -292,11 +315,52 @@ mod tests {
         assert_eq!(wrong_seq.verify(), Err(ProofInvalid::NoConflict));
         // The codec round-trips and refuses anything else.
         let bytes = proof.encode();
-        assert_eq!(EquivocationProof::decode(&bytes), Some(proof));
+        assert_eq!(EquivocationProof::decode(&bytes), Some(proof.clone()));
         assert_eq!(EquivocationProof::decode(&bytes[..bytes.len() - 1]), None);
         let mut longer = bytes.clone();
         longer.push(0);
         assert_eq!(EquivocationProof::decode(&longer), None);
-        assert_eq!(data_encoding::HEXLOWER.encode(&bytes[..1]), "01");
+        assert_eq!(data_encoding::HEXLOWER.encode(&bytes[..1]), "02");
+        // Version 1 had no epoch: it decodes as epoch 0.
+        let mut v1 = vec![1];
+        v1.extend_from_slice(&bytes[1..33]);
+        v1.extend_from_slice(&bytes[41..]);
+        assert_eq!(EquivocationProof::decode(&v1).map(|p| p.epoch), Some(0));
+        // Claimed for another epoch, the same changes prove nothing.
+        let other_epoch = EquivocationProof {
+            epoch: 1,
+            ..proof.clone()
+        };
+        assert!(matches!(other_epoch.verify(), Err(ProofInvalid::Change(_))));
+    }
+
+    #[test]
+    fn a_proof_in_a_later_epoch_verifies_against_that_epochs_signatures() {
+        let key = SecretKey::from_seed(&[3; 32]);
+        let change_in = |value: &str, epoch: u64| {
+            let mut d = edit::new_doc().with_actor(actor_id(&key.public()));
+            d.put(automerge::ROOT, "place", value).expect("put");
+            d.commit();
+            let c = d.get_last_local_change().expect("change");
+            SignedChange {
+                bytes: c.raw_bytes().to_vec(),
+                signature: sign_change(&key, &doc().in_epoch(epoch), &c).expect("sign"),
+            }
+        };
+        let proof = EquivocationProof {
+            doc: doc(),
+            epoch: 3,
+            author: key.public(),
+            seq: 1,
+            first: change_in("Leek library", 3),
+            second: change_in("Buxton library", 3),
+        };
+        assert_eq!(proof.verify(), Ok(()));
+        let decoded = EquivocationProof::decode(&proof.encode()).expect("decodes");
+        assert_eq!(decoded.verify(), Ok(()));
+        assert!(matches!(
+            EquivocationProof { epoch: 0, ..proof }.verify(),
+            Err(ProofInvalid::Change(_))
+        ));
     }
 }

@@ -92,6 +92,7 @@ impl World {
                     added_by: key(devs[0].seed).public(),
                     added: day,
                     revoked: d.revoked.then_some(day),
+                    cut: Default::default(),
                 },
             );
         }

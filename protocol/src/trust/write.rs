@@ -9,9 +9,11 @@
 //! | another group's anything else | nobody |
 //!
 //! The devices history includes revoked devices, so their earlier changes
-//! stay valid history (revocation is enforced at the handshake). The card
-//! (signed by the group key) lets a device that has just joined verify its
-//! group's documents before its devices document arrives.
+//! stay valid history; what a revoked device wrote after the group stopped
+//! accepting it is refused by its **cut** ([`within_cut`]), on every node
+//! that holds the revocation, relaying or not. The card (signed by the
+//! group key) lets a device that has just joined verify its group's
+//! documents before its devices document arrives.
 
 use super::View;
 use crate::ids::DocKind;
@@ -54,6 +56,26 @@ pub fn may_write(
     by_card || devices.may_write(author, kind)
 }
 
+/// The revocation cut for `group`'s document of `kind`: whether `author`'s
+/// change `seq`, in the document's `epoch`, is within what the group
+/// accepted of the author ([`Devices::within_cut`]). Another group's
+/// documents have no cuts here: a revoked device leaves that group's card.
+pub fn within_cut(
+    view: &View<'_>,
+    group: &GroupId,
+    kind: DocKind,
+    author: &DeviceId,
+    (epoch, seq): (u64, u64),
+    staged: Option<&Devices>,
+) -> bool {
+    if *group != view.own {
+        return true;
+    }
+    staged
+        .unwrap_or(view.devices)
+        .within_cut(author, kind, epoch, seq)
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -92,6 +114,63 @@ mod tests {
             );
             assert!(!may_write(&v, &theirs, kind, &steward, None));
         }
+    }
+
+    #[test]
+    fn a_revoked_devices_changes_beyond_its_cut_are_refused() {
+        use crate::schema::Cut;
+        let w = World::sample();
+        let [steward, _, _, revoked, linked, stranger, _] = w.devices;
+        let mut devices = w.view().devices.clone();
+        let entry = devices
+            .devices
+            .get_mut(&revoked.to_string())
+            .expect("revoked device");
+        entry
+            .cut
+            .insert(DocKind::Roster.name().into(), Cut { epoch: 2, seq: 5 });
+        let v = View {
+            devices: &devices,
+            ..w.view()
+        };
+        let own = v.own;
+        let roster =
+            |epoch, seq| within_cut(&v, &own, DocKind::Roster, &revoked, (epoch, seq), None);
+        assert!(roster(2, 5), "the last change accepted");
+        assert!(!roster(2, 6), "the next one");
+        assert!(!roster(3, 1), "anything in a later epoch");
+        assert!(roster(1, 900), "an earlier epoch is history");
+        assert!(
+            !within_cut(&v, &own, DocKind::Plan, &revoked, (0, 1), None),
+            "a document with no cut entry: nothing"
+        );
+        for d in [steward, stranger] {
+            assert!(within_cut(&v, &own, DocKind::Roster, &d, (9, 9), None));
+        }
+        let theirs = key(30).public();
+        assert!(within_cut(
+            &v,
+            &theirs,
+            DocKind::Plan,
+            &linked,
+            (9, 9),
+            None
+        ));
+        // The staged devices document decides while a message to it is judged.
+        let mut staged = devices.clone();
+        staged
+            .devices
+            .get_mut(&revoked.to_string())
+            .expect("revoked")
+            .revoked = None;
+        assert!(within_cut(
+            &v,
+            &own,
+            DocKind::Roster,
+            &revoked,
+            (3, 1),
+            Some(&staged)
+        ));
     }
 
     proptest! {

@@ -15,8 +15,12 @@ impl Session {
     /// another session brought it): the session forgets its sync state and
     /// tells the peer, and the sync resumes once the peer says it holds the
     /// same epoch.
+    ///
+    /// A document stopped this session (an equivocation, a refused change)
+    /// syncs again: what stopped it was in the old epoch's history.
     pub fn epoch_changed(&mut self, doc: &DocId, store: &impl SessionStore) -> Vec<Message> {
         self.reset(doc);
+        self.unstop(doc);
         if !self.peer_said_hello || !self.shared.contains(doc) {
             return vec![];
         }
@@ -32,6 +36,18 @@ impl Session {
             Some((n, genesis)) => {
                 *n == store.epoch(doc) && store.epoch_genesis(doc) == Some(*genesis)
             }
+        }
+    }
+
+    /// Lifts a stop of `doc` made over its old epoch's history (not one
+    /// because a side does not share it).
+    fn unstop(&mut self, doc: &DocId) {
+        if self
+            .stopped
+            .get(doc)
+            .is_some_and(|s| s.reason != NOT_SHARED)
+        {
+            self.stopped.remove(doc);
         }
     }
 
@@ -75,7 +91,7 @@ impl Session {
         docs: &mut Docs,
         store: &mut impl SessionStore,
     ) -> Result<Vec<Message>, SessionError> {
-        if !self.shared.contains(&doc) || self.stopped.contains_key(&doc) {
+        if !self.shared.contains(&doc) {
             return Ok(vec![]);
         }
         let signed = match SignedEpoch::from_bytes(record) {
@@ -85,6 +101,20 @@ impl Session {
         };
         let theirs = signed.epoch().number;
         let their_genesis = signed.epoch().genesis;
+        if self.refused_epochs.contains(&(doc, theirs, their_genesis)) {
+            return Ok(vec![]);
+        }
+        if self.stopped.contains_key(&doc) {
+            // A stop over the old history ends when the peer moves to
+            // another epoch (the one this side holds, or a newer one).
+            if self.their_epochs.get(&doc) == Some(&(theirs, their_genesis)) {
+                return Ok(vec![]);
+            }
+            self.unstop(&doc);
+            if self.stopped.contains_key(&doc) {
+                return Ok(vec![]);
+            }
+        }
         let ours = store.epoch(&doc);
         let mut out = Vec::new();
         // Two records with one number: the lower genesis hash stands.
@@ -100,6 +130,7 @@ impl Session {
                 signature,
             };
             if let Err(why) = store.receive_epoch(&doc, &signed, genesis, d) {
+                self.refused_epochs.insert((doc, theirs, their_genesis));
                 return Ok(self.stop(doc, why));
             }
             self.reset(&doc);

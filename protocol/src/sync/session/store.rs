@@ -16,6 +16,9 @@ pub trait SessionStore {
     fn signature(&self, hash: &ChangeHash) -> Option<[u8; SIGNATURE_LEN]>;
     /// Whether `author` may write document `doc`.
     fn may_write(&self, doc: &DocId, author: &DeviceId) -> bool;
+    /// Whether `author`'s change `seq` to `doc`, in the epoch held, is
+    /// within its revocation cut (`trust::write::within_cut`).
+    fn within_cut(&self, doc: &DocId, author: &DeviceId, seq: u64) -> bool;
     /// Durably stores verified changes a document has just gained.
     fn store(&mut self, doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String>;
     /// While a message is checked: `doc` with the changes accepted so far,

@@ -24,6 +24,8 @@ struct Node {
 struct MemStore {
     sigs: HashMap<ChangeHash, [u8; 64]>,
     writers: Vec<DeviceId>,
+    /// Revoked devices and the last of their changes accepted.
+    cuts: HashMap<DeviceId, u64>,
     stored: usize,
     refused: Vec<(DocId, String)>,
     /// This device's key, to rebase with.
@@ -40,6 +42,9 @@ impl SessionStore for MemStore {
     }
     fn may_write(&self, _doc: &DocId, author: &DeviceId) -> bool {
         self.writers.contains(author)
+    }
+    fn within_cut(&self, _doc: &DocId, author: &DeviceId, seq: u64) -> bool {
+        self.cuts.get(author).is_none_or(|cut| seq <= *cut)
     }
     fn store(&mut self, _doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String> {
         for c in changes {
@@ -712,6 +717,134 @@ fn an_epoch_started_twice_apart_settles_on_the_lower_genesis_everywhere() {
             node.get(&plan, "a-after") && node.get(&plan, "b-after"),
             "both sides' edits after the epoch survive"
         );
+    }
+    assert!(sa.stopped().is_empty() && sb.stopped().is_empty());
+}
+
+/// `key`'s changes putting each of `keys` in turn on a fresh document,
+/// signed for `doc` in epoch 0.
+fn changes_by(key: &SecretKey, doc: &DocId, keys: &[&str]) -> Vec<(automerge::Change, [u8; 64])> {
+    let mut d = edit::new_doc().with_actor(actor_id(&key.public()));
+    keys.iter()
+        .map(|k| {
+            d.put(ROOT, *k, "v").expect("put");
+            d.commit();
+            let c = d.get_last_local_change().expect("change");
+            let sig = sign_change(key, doc, &c).expect("sign");
+            (c, sig)
+        })
+        .collect()
+}
+
+impl Node {
+    /// Takes changes made elsewhere (as an earlier sync would have).
+    fn take(&mut self, doc: &DocId, changes: &[(automerge::Change, [u8; 64])]) {
+        for (c, sig) in changes {
+            self.store.sigs.insert(c.hash(), *sig);
+        }
+        self.docs
+            .get_mut(doc)
+            .expect("doc")
+            .apply_changes(changes.iter().map(|(c, _)| c.clone()))
+            .expect("apply");
+    }
+}
+
+#[test]
+fn a_revoked_devices_changes_past_its_cut_are_refused_and_the_next_epoch_drops_them() {
+    let r = SecretKey::from_seed(&[60; 32]);
+    let (mut x, mut s) = (Node::new(61, &[]), Node::new(62, &[]));
+    let writers = vec![s.key.public(), x.key.public(), r.public()];
+    for n in [&mut x, &mut s] {
+        n.store.writers = writers.clone();
+        n.store.stewards = vec![writers[0]];
+    }
+    let plan = ids()[1];
+    // R's first change reached both; the steward S revoked R with that as
+    // its cut. R's second reached only X, which had not heard, and X
+    // edited on top of it.
+    let by_r = changes_by(&r, &plan, &["r-before", "r-after"]);
+    s.take(&plan, &by_r[..1]);
+    x.take(&plan, &by_r);
+    x.edit(&plan, "x-own");
+    s.store.cuts.insert(r.public(), 1);
+
+    let (mut sx, mut ss) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (hx, hs) = (
+        sx.start(&mut x.docs, &x.store).expect("start"),
+        ss.start(&mut s.docs, &s.store).expect("start"),
+    );
+    run(&mut x, &mut sx, &mut s, &mut ss, hx, hs);
+    assert!(!s.get(&plan, "r-after"), "past the cut: refused");
+    assert!(
+        s.store
+            .refused
+            .iter()
+            .any(|(d, why)| *d == plan && why.contains("was revoked")),
+        "{:?}",
+        s.store.refused
+    );
+    assert!(ss.stopped().contains_key(&plan));
+    // Mutation check: without the cut, S takes it.
+    {
+        let (mut x2, mut s2) = (Node::new(61, &[]), Node::new(62, &[]));
+        for n in [&mut x2, &mut s2] {
+            n.store.writers = writers.clone();
+        }
+        s2.take(&plan, &by_r[..1]);
+        x2.take(&plan, &by_r);
+        let (mut a, mut b) = (session(BTreeMap::new()), session(BTreeMap::new()));
+        let (ha, hb) = (
+            a.start(&mut x2.docs, &x2.store).expect("start"),
+            b.start(&mut s2.docs, &s2.store).expect("start"),
+        );
+        run(&mut x2, &mut a, &mut s2, &mut b, ha, hb);
+        assert!(s2.get(&plan, "r-after"));
+    }
+
+    // S starts the next epoch (revoking does): the stop lifts, X switches,
+    // keeps its own edit and drops R's past the cut.
+    s.start_epoch(&plan);
+    let to_x = ss.epoch_changed(&plan, &s.store);
+    assert!(!ss.stopped().contains_key(&plan), "the stop lifts");
+    run(&mut x, &mut sx, &mut s, &mut ss, vec![], to_x);
+    assert_eq!(x.store.epoch(&plan), 1);
+    assert_eq!(x.heads(), s.heads(), "both converge");
+    for n in [&x, &s] {
+        assert!(n.get(&plan, "r-before") && n.get(&plan, "x-own"));
+        assert!(!n.get(&plan, "r-after"));
+    }
+    assert!(sx.stopped().is_empty() && ss.stopped().is_empty());
+}
+
+#[test]
+fn an_epoch_heals_an_equivocation_and_the_document_syncs_again() {
+    let m = SecretKey::from_seed(&[70; 32]);
+    let (mut a, mut b) = (Node::new(71, &[]), Node::new(72, &[]));
+    let writers = vec![a.key.public(), b.key.public(), m.public()];
+    for n in [&mut a, &mut b] {
+        n.store.writers = writers.clone();
+        n.store.stewards = vec![writers[0]];
+    }
+    let meetups = ids()[2];
+    a.take(&meetups, &changes_by(&m, &meetups, &["leek"]));
+    b.take(&meetups, &changes_by(&m, &meetups, &["buxton"]));
+    b.edit(&meetups, "b-own");
+    let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (ha, hb) = (
+        sa.start(&mut a.docs, &a.store).expect("start"),
+        sb.start(&mut b.docs, &b.store).expect("start"),
+    );
+    run(&mut a, &mut sa, &mut b, &mut sb, ha, hb);
+    assert!(sa.stopped().contains_key(&meetups) && sb.stopped().contains_key(&meetups));
+    // The steward A starts an epoch: A's version stands, B keeps its own.
+    a.start_epoch(&meetups);
+    let to_b = sa.epoch_changed(&meetups, &a.store);
+    run(&mut a, &mut sa, &mut b, &mut sb, to_b, vec![]);
+    assert_eq!(a.heads(), b.heads());
+    for n in [&a, &b] {
+        assert!(n.get(&meetups, "leek") && n.get(&meetups, "b-own"));
+        assert!(!n.get(&meetups, "buxton"));
     }
     assert!(sa.stopped().is_empty() && sb.stopped().is_empty());
 }
