@@ -335,6 +335,13 @@ pub enum Request {
     },
     /// The group's devices (`device list`). Answer: [`Response::Devices`].
     DeviceList,
+    /// Start a new epoch of one of this group's documents from its current
+    /// state (`epoch start`; a steward, or an organiser for any but
+    /// `devices`). Answer: [`Response::EpochStarted`].
+    EpochStart {
+        /// Which document.
+        kind: DocKind,
+    },
     /// The node's state: only a running node answers it. Answer:
     /// [`Response::Status`].
     Status,
@@ -449,6 +456,14 @@ impl Request {
             | Request::PeerAccept { .. }
             | Request::PeerRefuse { .. } => &[],
             Request::DeviceRevoke { .. } => &[DocKind::Devices],
+            Request::EpochStart { kind } => match kind {
+                DocKind::Constitution => &[Constitution],
+                DocKind::Plan => &[Plan],
+                DocKind::Meetups => &[Meetups],
+                DocKind::Roster => &[Roster],
+                DocKind::Contacts => &[Contacts],
+                DocKind::Devices => &[DocKind::Devices],
+            },
         }
     }
 }
@@ -483,6 +498,13 @@ pub enum Response {
         member: Option<Member>,
         /// The documents started again, with the epoch each is in now.
         epochs: Vec<(DocKind, u64)>,
+    },
+    /// A document started a new epoch.
+    EpochStarted {
+        /// Which document.
+        kind: DocKind,
+        /// The epoch it is in now.
+        epoch: u64,
     },
     /// What an import did.
     Imported(ImportOutcome),

@@ -314,7 +314,7 @@ fn hole_2_an_equivocating_device_forks_only_its_document_and_the_group_syncs_on(
         }
     });
     // The two laptops meet again.
-    let (_running, _) = steward.up();
+    let (_running, steward_ticket) = steward.up();
     let met = Instant::now();
     let s = wait_forked(&steward, &member_id);
     let o = wait_forked(&organiser, &member_id);
@@ -363,6 +363,106 @@ fn hole_2_an_equivocating_device_forks_only_its_document_and_the_group_syncs_on(
         text.contains(&format!("device {}", &member_id[..10])) && text.contains("revoke"),
         "{text}"
     );
+
+    // The equivocating device itself offers its other version to the
+    // steward: that document stops at once and the session with it ends.
+    let (reason, took) = attack(
+        &key,
+        &steward_ticket,
+        gid,
+        meetups,
+        Message::Sync {
+            doc: meetups,
+            body: sync_message(vec![versions[1].0.clone()], vec![versions[1].1]),
+        },
+    );
+    assert!(reason.contains("two different changes"), "{reason}");
+    eventually("the steward ended the session with it", SYNC_LIMIT, || {
+        let peers = steward.json(&["peer", "list"]);
+        let ended = peers.as_array().is_some_and(|p| {
+            p.iter().any(|p| {
+                p["device"] == member_id.as_str()
+                    && p["connected"] == false
+                    && p["last_error"]
+                        .as_str()
+                        .is_some_and(|e| e.starts_with("the peer device"))
+            })
+        });
+        if ended {
+            Ok(())
+        } else {
+            Err(peers.to_string())
+        }
+    });
+    println!(
+        "the equivocator's own session: refused in {} ms",
+        took.as_millis()
+    );
+
+    // A steward heals the fork with a new epoch of meet-ups: one history.
+    let healed_at = Instant::now();
+    let out = steward.ok(&["epoch", "start", "meetups"]);
+    assert!(out.contains("started meetups epoch 1"), "{out}");
+    assert!(out.contains("have switched so far"), "{out}");
+    let meetups_of = |n: &Node| -> serde_json::Value {
+        let s = n.status();
+        s["documents"]
+            .as_array()
+            .and_then(|d| {
+                d.iter()
+                    .find(|d| d["kind"] == "meetups" && d["group"] == s["group"])
+                    .cloned()
+            })
+            .unwrap_or_default()
+    };
+    eventually(
+        "one history of meet-ups on both laptops",
+        SYNC_LIMIT,
+        || {
+            let (a, b) = (meetups_of(&steward), meetups_of(&organiser));
+            let one = a["epoch"] == 1
+                && b["epoch"] == 1
+                && a["fingerprint"] == b["fingerprint"]
+                && a["stopped"].is_null()
+                && b["stopped"].is_null();
+            if one {
+                Ok(())
+            } else {
+                Err(format!("steward {a}, organiser {b}"))
+            }
+        },
+    );
+    println!(
+        "healed by an epoch in {} ms",
+        healed_at.elapsed().as_millis()
+    );
+    let s = steward.status();
+    assert!(
+        s["equivocations"]
+            .as_array()
+            .is_some_and(|e| e.iter().all(|e| e["healed"] == true) && !e.is_empty()),
+        "{}",
+        s["equivocations"]
+    );
+    let text = steward.ok(&["status"]);
+    assert!(text.contains("moved to a later epoch"), "{text}");
+    // Meet-ups sync again, both ways.
+    organiser.ok(&[
+        "meetup",
+        "add",
+        "--date",
+        "2019-04-01",
+        "--place",
+        "Amesbury hall",
+    ]);
+    eventually("the organiser's meet-up on the steward", SYNC_LIMIT, || {
+        let list = steward.ok(&["meetup", "list"]);
+        if list.contains("Amesbury hall") {
+            Ok(())
+        } else {
+            Err(list)
+        }
+    });
     drop(organiser_running);
 }
 

@@ -10,8 +10,8 @@ use groundwork_protocol::schema::Meetup;
 use super::output::Out;
 use super::target::{Target, unexpected};
 use super::{
-    ActionCmd, Cli, Command, ConstitutionCmd, ConversationsCmd, DeviceCmd, GoalCmd, MeetupCmd,
-    MemberCmd, MemberFields, NationalCmd, PeerCmd, PlanCmd,
+    ActionCmd, Cli, Command, ConstitutionCmd, ConversationsCmd, DeviceCmd, EpochCmd, GoalCmd,
+    MeetupCmd, MemberCmd, MemberFields, NationalCmd, PeerCmd, PlanCmd,
 };
 use crate::datadir::DataDir;
 use crate::group::{
@@ -179,6 +179,8 @@ pub fn run(cli: Cli) -> Result<()> {
                              is dropped on every device as it switches",
                             started.join(", ")
                         ))?;
+                        let kinds: Vec<_> = epochs.iter().map(|(k, _)| *k).collect();
+                        super::epochs::switching(t, &kinds, &mut out)?;
                     }
                 }
                 r => return Err(unexpected(&r)),
@@ -217,6 +219,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Constitution(cmd) => with_target(data_dir()?, |t| constitution(t, cmd, &mut out))?,
         Command::Plan(cmd) => with_target(data_dir()?, |t| plan(t, cmd, &mut out))?,
         Command::Meetup(cmd) => with_target(data_dir()?, |t| meetup(t, cmd, &mut out))?,
+        Command::Epoch(EpochCmd::Start { document }) => {
+            with_target(data_dir()?, |t| super::epochs::start(t, document, &mut out))?
+        }
         Command::Device(DeviceCmd::List { json }) => {
             with_target(data_dir()?, |t| device_list(t, json.json, &mut out))?
         }

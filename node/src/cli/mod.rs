@@ -14,6 +14,7 @@ use groundwork_protocol::{Date, ShortId};
 
 mod commands;
 mod demo;
+mod epochs;
 mod forget;
 mod network;
 mod output;
@@ -89,6 +90,9 @@ pub enum Command {
     /// The group's devices
     #[command(subcommand)]
     Device(DeviceCmd),
+    /// A document's epochs (see `groundwork status`)
+    #[command(subcommand)]
+    Epoch(EpochCmd),
     /// Run the node in the foreground; prints `ticket: <TICKET>` when ready
     Up {
         /// Where to listen, e.g. 127.0.0.1:0 [default: 0.0.0.0:0]
@@ -467,6 +471,30 @@ pub enum DeviceCmd {
         /// The device id (or enough of its start to be unambiguous)
         id: String,
     },
+}
+
+/// `epoch ...`
+#[derive(Debug, Subcommand)]
+pub enum EpochCmd {
+    /// Start a document again from its current state: its earlier history
+    /// is dropped on every device as it syncs. It trims a long history, and
+    /// heals a document forked by a device that signed two histories
+    Start {
+        /// constitution, plan, meetups, roster, contacts or devices
+        #[arg(value_parser = doc_kind)]
+        document: groundwork_protocol::DocKind,
+    },
+}
+
+fn doc_kind(s: &str) -> Result<groundwork_protocol::DocKind, String> {
+    groundwork_protocol::DocKind::ALL
+        .into_iter()
+        .find(|k| k.name() == s.trim().to_lowercase())
+        .ok_or_else(|| {
+            format!(
+                "no document called {s}: constitution, plan, meetups, roster, contacts or devices"
+            )
+        })
 }
 
 /// `national ...`

@@ -134,6 +134,10 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
                 text: invite.to_text(),
             }
         }
+        Request::EpochStart { kind } => Response::EpochStarted {
+            kind,
+            epoch: g.start_epoch(kind)?,
+        },
         Request::DeviceRevoke { id } => {
             let (device, epochs) = g.revoke_device(&id, today())?;
             Response::Revoked { device, epochs }

@@ -182,6 +182,9 @@ fn every_request() -> Vec<Request> {
         Request::LinkRequests,
         Request::PeerAccept { id: "ab12".into() },
         Request::PeerRefuse { id: "ab12".into() },
+        Request::EpochStart {
+            kind: DocKind::Meetups,
+        },
     ]
 }
 
@@ -223,6 +226,7 @@ fn request_index(r: &Request) -> usize {
         Request::PeerAccept { .. } => 33,
         Request::PeerRefuse { .. } => 34,
         Request::MemberForget { .. } => 35,
+        Request::EpochStart { .. } => 36,
     }
 }
 
@@ -260,6 +264,10 @@ fn every_response() -> Vec<Response> {
             id: id("abc123"),
             member: Some(member()),
             epochs: vec![(DocKind::Roster, 1), (DocKind::Contacts, 2)],
+        },
+        Response::EpochStarted {
+            kind: DocKind::Plan,
+            epoch: 3,
         },
         Response::Imported(ImportOutcome {
             added: vec![id("abc123"), id("abc124")],
@@ -443,6 +451,7 @@ fn response_index(r: &Response) -> usize {
         Response::LinkCode { .. } => 25,
         Response::LinkRequests(_) => 26,
         Response::MemberForgotten { .. } => 27,
+        Response::EpochStarted { .. } => 28,
     }
 }
 
@@ -501,7 +510,7 @@ fn covers_all(indices: impl Iterator<Item = usize>, n: usize, what: &str) {
 #[test]
 fn every_request_round_trips() {
     let all = every_request();
-    covers_all(all.iter().map(request_index), 36, "request");
+    covers_all(all.iter().map(request_index), 37, "request");
     for r in &all {
         round_trip(r);
     }
@@ -510,7 +519,7 @@ fn every_request_round_trips() {
 #[test]
 fn every_response_round_trips() {
     let all = every_response();
-    covers_all(all.iter().map(response_index), 28, "response");
+    covers_all(all.iter().map(response_index), 29, "response");
     for r in &all {
         round_trip(r);
     }
