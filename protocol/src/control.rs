@@ -335,13 +335,6 @@ pub enum Request {
     },
     /// The group's devices (`device list`). Answer: [`Response::Devices`].
     DeviceList,
-    /// Start a new epoch of one of this group's documents from its current
-    /// state (`epoch start`; a steward, or an organiser for any but
-    /// `devices`). Answer: [`Response::EpochStarted`].
-    EpochStart {
-        /// Which document.
-        kind: DocKind,
-    },
     /// The node's state: only a running node answers it. Answer:
     /// [`Response::Status`].
     Status,
@@ -411,6 +404,13 @@ pub enum Request {
     PeerRefuse {
         /// As for [`Request::PeerAccept`].
         id: String,
+    },
+    /// Start a new epoch of one of this group's documents from its current
+    /// state (`epoch start`; a steward, or an organiser for any but
+    /// `devices`). Answer: [`Response::EpochStarted`].
+    EpochStart {
+        /// Which document.
+        kind: DocKind,
     },
 }
 
@@ -499,13 +499,6 @@ pub enum Response {
         /// The documents started again, with the epoch each is in now.
         epochs: Vec<(DocKind, u64)>,
     },
-    /// A document started a new epoch.
-    EpochStarted {
-        /// Which document.
-        kind: DocKind,
-        /// The epoch it is in now.
-        epoch: u64,
-    },
     /// What an import did.
     Imported(ImportOutcome),
     /// The constitution.
@@ -591,6 +584,13 @@ pub enum Response {
     },
     /// Requests to link waiting for this group's steward, oldest first.
     LinkRequests(Vec<LinkRequestView>),
+    /// A document started a new epoch.
+    EpochStarted {
+        /// Which document.
+        kind: DocKind,
+        /// The epoch it is in now.
+        epoch: u64,
+    },
 }
 
 impl Response {

@@ -65,6 +65,15 @@ fn a_forgotten_member_is_erased_from_every_device_and_never_reaches_one_that_joi
         out.contains("roster epoch 1") && out.contains("contacts epoch 1"),
         "{out}"
     );
+    // It reports who has switched: B at once, C (offline) not yet.
+    assert!(
+        out.contains("1 of 2 other devices have switched so far"),
+        "{out}"
+    );
+    assert!(
+        out.contains("laptop that goes offline") && out.contains("not connected"),
+        "{out}"
+    );
     erased(&a, "A");
     erased(&b, "B");
     let listed = b.json(&["member", "list"]);
