@@ -50,6 +50,8 @@ pub(super) fn forget(
                  next syncs (`groundwork status` names those still on the old epoch)",
                 started.join(", ")
             ))?;
+            let kinds: Vec<_> = epochs.iter().map(|(k, _)| *k).collect();
+            super::epochs::switching(t, &kinds, out)?;
         }
         other => return Err(unexpected(&other)),
     }

@@ -21,6 +21,7 @@ mod devices;
 mod documents;
 mod epochs;
 mod error;
+mod history;
 mod links;
 mod members;
 
@@ -29,6 +30,7 @@ pub use error::GroupError;
 pub use groundwork_protocol::control::{
     ConstitutionUpdate, ImportOutcome, MeetupInput, MemberInput, MemberView, PlanView,
 };
+pub use history::AUTO_EPOCH_CHANGES;
 pub use links::{REQUEST_TTL_SECS, WaitingRequest};
 pub use members::{MemberInputExt, validate_email, validate_phone};
 
@@ -71,6 +73,8 @@ pub struct Group {
     /// Documents switched to a new epoch since the last call of
     /// [`Group::take_switched`], for a running node to tell its sessions.
     switched: std::sync::Mutex<Vec<DocId>>,
+    /// The bounded-history rule's threshold ([`AUTO_EPOCH_CHANGES`]).
+    history_limit: std::sync::atomic::AtomicUsize,
 }
 
 /// Loaded documents by id.
@@ -155,6 +159,7 @@ impl Group {
             cache: None,
             epochs: Default::default(),
             switched: Default::default(),
+            history_limit: AUTO_EPOCH_CHANGES.into(),
         };
         group.write_founding_documents(today)?;
         Ok(group)
@@ -224,6 +229,7 @@ impl Group {
             cache: None,
             epochs: std::sync::Mutex::new(held),
             switched: Default::default(),
+            history_limit: AUTO_EPOCH_CHANGES.into(),
         })
     }
 
@@ -257,6 +263,7 @@ impl Group {
             cache: None,
             epochs: Default::default(),
             switched: Default::default(),
+            history_limit: AUTO_EPOCH_CHANGES.into(),
         })
     }
 
@@ -513,6 +520,7 @@ impl Group {
         if self.cache.is_some() {
             return Ok(out);
         }
+        let mut long = Vec::new();
         for (kind, doc) in &mut editing.docs {
             let id = self.doc_id(*kind);
             match self.store.wants_compaction(&id) {
@@ -520,10 +528,15 @@ impl Group {
                     if let Err(e) = self.store.compact(&id, doc) {
                         tracing::warn!(doc = %kind, "compaction failed: {e:#}");
                     }
+                    long.push((*kind, doc.get_changes_meta(&[]).len()));
                 }
                 Ok(false) => {}
                 Err(e) => tracing::warn!(doc = %kind, "compaction check failed: {e:#}"),
             }
+        }
+        // Bounded history (`history.rs`): the edit is durable and compacted.
+        for (kind, changes) in long {
+            self.auto_epoch(kind, changes);
         }
         Ok(out)
     }

@@ -186,3 +186,58 @@ fn notes_saved_from_an_older_base_keep_changes_made_since() {
         "Only this.\n"
     );
 }
+
+#[test]
+fn a_long_history_starts_a_new_epoch_on_the_epoch_keeper_alone() {
+    let (_tmp, g) = founded();
+    assert!(g.is_epoch_keeper(), "the founder is the only steward");
+    g.set_history_limit(40);
+    let roster = g.doc_id(DocKind::Roster);
+    let mut added = 0;
+    while g.epoch(&roster) == 0 {
+        added += 1;
+        assert!(added <= 60, "no epoch after {added} adds");
+        g.add_member(&named(&format!("Member {added}")), today())
+            .expect("add");
+    }
+    // The rule checks when it compacts: the first compaction at or past
+    // 40 changes (16 per compaction) started it.
+    assert!((40..=48).contains(&added), "started after {added} adds");
+    let history = g
+        .load(DocKind::Roster)
+        .expect("roster")
+        .get_changes(&[])
+        .len();
+    assert_eq!(history, 1, "the new epoch's history is its genesis");
+    let names = g.members(false).expect("members");
+    assert_eq!(names.len(), added, "every member kept");
+
+    // Another steward device with a lower id takes the keeping over.
+    let me = g.device_id();
+    let lower = (0u8..=255)
+        .map(|b| groundwork_protocol::SecretKey::from_seed(&[b; 32]).public())
+        .find(|k| *k < me)
+        .expect("a lower key");
+    g.edit(&[DocKind::Devices], |ed| {
+        Ok(edit::update(
+            ed.doc(DocKind::Devices)?,
+            |d: &mut Devices| {
+                d.devices.insert(
+                    lower.to_string(),
+                    groundwork_protocol::schema::DeviceEntry {
+                        role: Role::Steward,
+                        label: "other steward".into(),
+                        added_by: me,
+                        added: today(),
+                        revoked: None,
+                        cut: Default::default(),
+                    },
+                );
+            },
+        )?)
+    })
+    .expect("add a steward");
+    assert!(!g.is_epoch_keeper());
+    assert_eq!(g.auto_epoch(DocKind::Roster, 10_000), None);
+    assert_eq!(g.epoch(&roster), 1);
+}

@@ -540,6 +540,7 @@ impl Actor {
                 if let Err(e) = self.group.store().compact_saved(&doc, &mut copy, &snapshot) {
                     tracing::warn!("compaction failed: {e}");
                 }
+                self.after_compaction(&doc, &mut copy);
             }
             Cmd::With(f) => f(self),
             Cmd::Shutdown(done) => {
@@ -578,6 +579,22 @@ impl Actor {
         self.to_self = Some(tx);
     }
 
+    /// Bounded history (`group/history.rs`): one of this group's
+    /// documents whose history has grown long starts a new epoch, and the
+    /// sessions hear of it.
+    fn after_compaction(&mut self, doc: &DocId, copy: &mut automerge::AutoCommit) {
+        let own = self.group.profile().id;
+        if let Some((group, kind)) = self.doc_of(doc)
+            && group == own
+            && self
+                .group
+                .auto_epoch(kind, copy.get_changes_meta(&[]).len())
+                .is_some()
+        {
+            let _ = self.epochs_switched(None);
+        }
+    }
+
     fn compact_if_due(&mut self, doc: &DocId) {
         if self.compacting.contains(doc)
             || !self.group.store().wants_compaction(doc).unwrap_or(false)
@@ -593,6 +610,7 @@ impl Actor {
             if let Err(e) = self.group.store().compact(doc, &mut copy) {
                 tracing::warn!("compaction failed: {e}");
             }
+            self.after_compaction(doc, &mut copy);
             return;
         };
         // Saving a large document takes milliseconds: do it on a helper
