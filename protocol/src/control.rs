@@ -152,6 +152,27 @@ pub struct ConstitutionUpdate {
     pub adopted: Option<Date>,
 }
 
+/// Changes to a plan action (`plan action edit`): each field given is set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionPatch {
+    /// A new title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// A new due date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<Date>,
+    /// Clear the due date.
+    #[serde(default)]
+    pub clear_due: bool,
+    /// A new owner: a member id or a member's exact name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Clear the owner.
+    #[serde(default)]
+    pub clear_owner: bool,
+}
+
 /// A new meet-up.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -412,6 +433,39 @@ pub enum Request {
         /// Which document.
         kind: DocKind,
     },
+    /// Replace a goal's text (`plan goal edit`). Answer:
+    /// [`Response::Changed`].
+    PlanGoalEdit {
+        /// The goal's id.
+        id: ShortId,
+        /// The new text.
+        text: String,
+    },
+    /// Remove a goal (`plan goal remove`). Answer: [`Response::Changed`].
+    PlanGoalRemove {
+        /// The goal's id.
+        id: ShortId,
+    },
+    /// Change an action (`plan action edit`). Answer: [`Response::Changed`].
+    PlanActionEdit {
+        /// The action's id.
+        id: ShortId,
+        /// What to change.
+        patch: ActionPatch,
+    },
+    /// Remove an action and its owner link (`plan action remove`). Answer:
+    /// [`Response::Changed`].
+    PlanActionRemove {
+        /// The action's id.
+        id: ShortId,
+    },
+    /// Replace a text (a forgotten member's name) in every meet-up with
+    /// `[redacted]`, then start a new epoch of the meet-ups (`meetup
+    /// redact`; a steward or organiser). Answer: [`Response::Redacted`].
+    MeetupRedact {
+        /// The text, at least 3 characters; any case matches.
+        text: String,
+    },
 }
 
 impl Request {
@@ -429,8 +483,13 @@ impl Request {
             Request::PlanVision { .. }
             | Request::PlanGoalAdd { .. }
             | Request::PlanActionDone { .. }
-            | Request::PlanConversationsAdd { .. } => &[Plan],
-            Request::PlanActionAdd { .. } => &[Plan, Roster],
+            | Request::PlanConversationsAdd { .. }
+            | Request::PlanGoalEdit { .. }
+            | Request::PlanGoalRemove { .. } => &[Plan],
+            Request::PlanActionAdd { .. }
+            | Request::PlanActionEdit { .. }
+            | Request::PlanActionRemove { .. } => &[Plan, Roster],
+            Request::MeetupRedact { .. } => &[Meetups],
             Request::MeetupAdd { .. }
             | Request::MeetupNoteAppend { .. }
             | Request::MeetupNoteSet { .. }
@@ -498,6 +557,10 @@ pub enum Response {
         member: Option<Member>,
         /// The documents started again, with the epoch each is in now.
         epochs: Vec<(DocKind, u64)>,
+        /// Meet-ups whose text still holds the member's name (`meetup
+        /// redact` takes it out).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mentions: Vec<ShortId>,
     },
     /// What an import did.
     Imported(ImportOutcome),
@@ -590,6 +653,13 @@ pub enum Response {
         kind: DocKind,
         /// The epoch it is in now.
         epoch: u64,
+    },
+    /// A text redacted from meet-ups.
+    Redacted {
+        /// The meet-ups it was in.
+        meetups: Vec<ShortId>,
+        /// The meet-ups' new epoch (none: the text was nowhere).
+        epoch: Option<u64>,
     },
 }
 

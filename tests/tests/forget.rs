@@ -26,6 +26,35 @@ fn a_forgotten_member_is_erased_from_every_device_and_never_reaches_one_that_joi
     let a = Node::founded("Starting Point");
     let bob = a.add_member(&["--name", NAME, "--email", EMAIL, "--phone", PHONE]);
     let ann = a.add_member(&["--name", "Ann Kept", "--email", "ann.kept@example.org"]);
+    // Bob is named in one meet-up's notes, and another meet-up is kept.
+    let out = a.ok(&[
+        "meetup",
+        "add",
+        "--date",
+        "2024-03-01",
+        "--place",
+        "Leek library",
+    ]);
+    let named = out
+        .split_whitespace()
+        .last()
+        .expect("meet-up id")
+        .to_owned();
+    a.ok(&[
+        "meetup",
+        "note",
+        &named,
+        "--append",
+        "Bob Forgotten brought the leaflets.",
+    ]);
+    a.ok(&[
+        "meetup",
+        "add",
+        "--date",
+        "2024-04-01",
+        "--place",
+        "Buxton hall",
+    ]);
     let (_ra, _) = a.up();
     let b = Node::join(&a.invite("organiser"), "organiser laptop");
     let c = Node::join(&a.invite("organiser"), "laptop that goes offline");
@@ -56,7 +85,7 @@ fn a_forgotten_member_is_erased_from_every_device_and_never_reaches_one_that_joi
     // Without --yes and with no terminal to confirm on, nothing happens.
     let line = a.fails(1, &["member", "forget", &bob]);
     assert!(line.contains("--yes"), "{line}");
-    let out = a.ok(&["member", "forget", &bob, "--yes"]);
+    let out = a.ok(&["member", "forget", &bob, "--yes", "--redact-notes"]);
     assert!(
         out.contains(&format!("forgot member {bob}: {NAME}")),
         "{out}"
@@ -64,6 +93,18 @@ fn a_forgotten_member_is_erased_from_every_device_and_never_reaches_one_that_joi
     assert!(
         out.contains("roster epoch 1") && out.contains("contacts epoch 1"),
         "{out}"
+    );
+    assert!(
+        out.contains(&format!("redacted it from 1 meet-up(s) ({named})"))
+            && out.contains("meetups epoch 1"),
+        "{out}"
+    );
+    let notes = a.json(&["meetup", "show", &named]);
+    assert!(
+        notes["notes"]
+            .as_str()
+            .is_some_and(|n| n.contains("[redacted] brought the leaflets")),
+        "{notes}"
     );
     // It reports who has switched: B at once, C (offline) not yet.
     assert!(
@@ -209,4 +250,52 @@ fn two_organisers_forgetting_apart_both_stay_forgotten_once_they_meet() {
         });
         n.wait_for_member("Eve Stays");
     }
+}
+
+#[test]
+fn a_name_taken_out_of_the_plan_with_erase_is_erased_on_a_linked_group_too() {
+    const TYPED: &str = "Carol Planned";
+    let a = Node::founded("Leek Climate Action");
+    let out = a.ok(&["plan", "goal", "add", "Visit Carol Planned at home"]);
+    let goal = out.split_whitespace().last().expect("goal id").to_owned();
+    let out = a.ok(&["plan", "action", "add", "--title", "Ring Carol Planned"]);
+    let action = out.split_whitespace().last().expect("action id").to_owned();
+    let (_ra, _) = a.up();
+    let b = Node::founded("Buxton Together");
+    let (_rb, _) = b.up();
+    b.ok(&["peer", "add", &a.link_ticket()]);
+    // Positive control: the linked group holds the plan, name and all.
+    eventually("B holds A's plan", SYNC_LIMIT, || {
+        if Decoded::dir(b.path()).contains(TYPED) {
+            Ok(())
+        } else {
+            Err("not yet".into())
+        }
+    });
+    let out = a.ok(&[
+        "plan",
+        "action",
+        "edit",
+        &action,
+        "--title",
+        "Ring the member",
+    ]);
+    assert!(out.contains(&format!("action {action} changed")), "{out}");
+    let out = a.ok(&["plan", "goal", "remove", &goal, "--erase"]);
+    assert!(
+        out.contains(&format!("goal {goal} removed")) && out.contains("started plan epoch 1"),
+        "{out}"
+    );
+    for (n, who) in [(&a, "A"), (&b, "B, the linked group")] {
+        eventually(&format!("{who} erases the name"), SYNC_LIMIT, || {
+            if Decoded::dir(n.path()).contains(TYPED) {
+                Err("still in its store".into())
+            } else {
+                Ok(())
+            }
+        });
+    }
+    let plan = a.json(&["plan", "show"]);
+    assert_eq!(plan["goals"].as_array().map(Vec::len), Some(0), "{plan}");
+    assert_eq!(plan["actions"][0]["title"], "Ring the member", "{plan}");
 }

@@ -331,7 +331,11 @@ fn member(t: &mut Target, cmd: MemberCmd, out: &mut Out) -> Result<()> {
             }
             other => return Err(unexpected(&other)),
         },
-        MemberCmd::Forget { id, yes } => super::forget::forget(t, id, yes, out)?,
+        MemberCmd::Forget {
+            id,
+            yes,
+            redact_notes,
+        } => super::forget::forget(t, id, yes, redact_notes, out)?,
         MemberCmd::Import { file, skip_invalid } => import(t, &file, skip_invalid, out)?,
         MemberCmd::Export { file } => {
             let members = members(t, None, true)?;
@@ -702,6 +706,12 @@ fn plan(t: &mut Target, cmd: PlanCmd, out: &mut Out) -> Result<()> {
             let id = created(t.send(Request::PlanActionAdd { title, owner, due })?)?;
             out.line(format!("added action {id}"))?;
         }
+        PlanCmd::Goal(cmd @ (GoalCmd::Edit { .. } | GoalCmd::Remove { .. })) => {
+            super::plan_edits::goal(t, cmd, out)?;
+        }
+        PlanCmd::Action(cmd @ (ActionCmd::Edit { .. } | ActionCmd::Remove { .. })) => {
+            super::plan_edits::action(t, cmd, out)?;
+        }
         PlanCmd::Action(ActionCmd::Done { id }) => {
             let changed = changed(t.send(Request::PlanActionDone { id: id.clone() })?)?;
             out.line(if changed {
@@ -824,6 +834,7 @@ fn meetup(t: &mut Target, cmd: MeetupCmd, out: &mut Out) -> Result<()> {
             })?)?;
             out.line(format!("meet-up {id}: {count} came"))?;
         }
+        MeetupCmd::Redact { text } => super::forget::redact_text(t, &text, out)?,
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! `member forget`: an erasure request, confirmed.
+//! `member forget`: an erasure request, confirmed; and `meetup redact`,
+//! which it offers when the member's name is in meet-ups.
 
 use std::io::IsTerminal;
 
@@ -14,6 +15,7 @@ pub(super) fn forget(
     t: &mut Target,
     id: groundwork_protocol::ShortId,
     yes: bool,
+    redact_notes: bool,
     out: &mut Out,
 ) -> Result<()> {
     if !yes {
@@ -38,7 +40,13 @@ pub(super) fn forget(
         }
     }
     match t.send(Request::MemberForget { id })? {
-        Response::MemberForgotten { id, member, epochs } => {
+        Response::MemberForgotten {
+            id,
+            member,
+            epochs,
+            mentions,
+        } => {
+            let name = member.as_ref().map(|m| m.name.clone());
             let who = member.map_or_else(|| "a member removed earlier".to_owned(), |m| m.name);
             let started: Vec<String> = epochs
                 .iter()
@@ -52,8 +60,77 @@ pub(super) fn forget(
             ))?;
             let kinds: Vec<_> = epochs.iter().map(|(k, _)| *k).collect();
             super::epochs::switching(t, &kinds, out)?;
+            if let Some(name) = name
+                && !mentions.is_empty()
+            {
+                offer_redaction(t, &name, &mentions, yes, redact_notes, out)?;
+            }
         }
         other => return Err(unexpected(&other)),
     }
     Ok(())
+}
+
+/// The forgotten member's name is in meet-ups: redact it there too with
+/// `--redact-notes`, or when the steward agrees on a terminal; otherwise
+/// say how.
+fn offer_redaction(
+    t: &mut Target,
+    name: &str,
+    mentions: &[groundwork_protocol::ShortId],
+    yes: bool,
+    redact_notes: bool,
+    out: &mut Out,
+) -> Result<()> {
+    let ids: Vec<String> = mentions.iter().map(ToString::to_string).collect();
+    let shown = groundwork_protocol::text::safe_line(name);
+    let redact = redact_notes
+        || (!yes && std::io::stdin().is_terminal() && {
+            eprint!(
+                "{shown} is also named in {} meet-up(s) ({}). Redact the name there too? A new \
+                 epoch of the meet-ups erases the old text. Type 'redact' to confirm: ",
+                ids.len(),
+                ids.join(", ")
+            );
+            let mut answer = String::new();
+            std::io::stdin().read_line(&mut answer)?;
+            answer.trim() == "redact"
+        });
+    if redact {
+        redact_text(t, name, out)
+    } else {
+        out.line(format!(
+            "{shown} is also named in {} meet-up(s) ({}): left as they are; \
+             `groundwork meetup redact \"{shown}\"` takes the name out",
+            ids.len(),
+            ids.join(", ")
+        ))?;
+        Ok(())
+    }
+}
+
+/// `meetup redact TEXT`, and the redaction `member forget` offers.
+pub(super) fn redact_text(t: &mut Target, text: &str, out: &mut Out) -> Result<()> {
+    match t.send(Request::MeetupRedact {
+        text: text.to_owned(),
+    })? {
+        Response::Redacted {
+            meetups,
+            epoch: Some(epoch),
+        } => {
+            let ids: Vec<String> = meetups.iter().map(ToString::to_string).collect();
+            out.line(format!(
+                "redacted it from {} meet-up(s) ({}) and started meetups epoch {epoch}: the old \
+                 text is gone from this device, and from each other device as it syncs",
+                ids.len(),
+                ids.join(", ")
+            ))?;
+            super::epochs::switching(t, &[groundwork_protocol::DocKind::Meetups], out)
+        }
+        Response::Redacted { epoch: None, .. } => {
+            out.line("no meet-up holds that text: nothing changed")?;
+            Ok(())
+        }
+        other => Err(unexpected(&other)),
+    }
 }

@@ -18,6 +18,7 @@ mod epochs;
 mod forget;
 mod network;
 mod output;
+mod plan_edits;
 mod target;
 mod tui;
 
@@ -287,6 +288,9 @@ pub enum MemberCmd {
         /// Do not ask for confirmation
         #[arg(long)]
         yes: bool,
+        /// Also redact their name from meet-ups (a new epoch of the meet-ups)
+        #[arg(long)]
+        redact_notes: bool,
     },
     /// Import members from a CSV file (all or nothing)
     Import {
@@ -370,6 +374,26 @@ pub enum GoalCmd {
         /// The goal
         text: String,
     },
+    /// Replace a goal's text
+    Edit {
+        /// The goal's id
+        id: ShortId,
+        /// The new text
+        #[arg(long)]
+        text: String,
+        /// Also start a new epoch of the plan, so the old text is in no
+        /// history (here, on linked groups and on the national node)
+        #[arg(long)]
+        erase: bool,
+    },
+    /// Remove a goal
+    Remove {
+        /// The goal's id
+        id: ShortId,
+        /// Also start a new epoch of the plan (see `edit --erase`)
+        #[arg(long)]
+        erase: bool,
+    },
 }
 
 /// `plan action ...`
@@ -391,6 +415,38 @@ pub enum ActionCmd {
     Done {
         /// The action's id
         id: ShortId,
+    },
+    /// Change an action's title, due date or owner
+    Edit {
+        /// The action's id
+        id: ShortId,
+        /// A new title
+        #[arg(long)]
+        title: Option<String>,
+        /// A new due date
+        #[arg(long, conflicts_with = "no_due")]
+        due: Option<Date>,
+        /// Clear the due date
+        #[arg(long)]
+        no_due: bool,
+        /// A new owner: a member id or a member's exact name
+        #[arg(long, conflicts_with = "no_owner")]
+        owner: Option<String>,
+        /// Clear the owner
+        #[arg(long)]
+        no_owner: bool,
+        /// Also start a new epoch of the plan, so the old text is in no
+        /// history (here, on linked groups and on the national node)
+        #[arg(long)]
+        erase: bool,
+    },
+    /// Remove an action
+    Remove {
+        /// The action's id
+        id: ShortId,
+        /// Also start a new epoch of the plan (see `edit --erase`)
+        #[arg(long)]
+        erase: bool,
     },
 }
 
@@ -455,6 +511,13 @@ pub enum MeetupCmd {
         id: ShortId,
         /// How many came
         count: u64,
+    },
+    /// Replace a text (a name) with [redacted] in every meet-up's place,
+    /// agenda, notes and actions, then start a new epoch of the meet-ups
+    /// so the old text is in no history (a steward or organiser)
+    Redact {
+        /// The text, at least 3 characters; any case matches
+        text: String,
     },
 }
 

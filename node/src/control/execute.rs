@@ -56,6 +56,7 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
                 id,
                 member: f.member,
                 epochs: f.epochs,
+                mentions: f.mentions,
             }
         }
         Request::MemberImport { rows } => {
@@ -133,6 +134,24 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
             Response::Invite {
                 text: invite.to_text(),
             }
+        }
+        Request::PlanGoalEdit { id, text } => Response::Changed {
+            changed: g.edit_goal(&id, &text)?,
+        },
+        Request::PlanGoalRemove { id } => {
+            g.remove_goal(&id)?;
+            Response::Changed { changed: true }
+        }
+        Request::PlanActionEdit { id, patch } => Response::Changed {
+            changed: g.edit_action(&id, &patch)?,
+        },
+        Request::PlanActionRemove { id } => {
+            g.remove_action(&id)?;
+            Response::Changed { changed: true }
+        }
+        Request::MeetupRedact { text } => {
+            let (meetups, epoch) = g.redact_meetups(&text)?;
+            Response::Redacted { meetups, epoch }
         }
         Request::EpochStart { kind } => Response::EpochStarted {
             kind,

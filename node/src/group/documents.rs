@@ -16,7 +16,7 @@ use groundwork_protocol::text::Field;
 use super::checked;
 use super::{FromDocChecked, Group, GroupError};
 
-fn not_found(what: &'static str, id: &ShortId) -> GroupError {
+pub(super) fn not_found(what: &'static str, id: &ShortId) -> GroupError {
     GroupError::NotFound {
         what,
         id: id.to_string(),
@@ -338,7 +338,7 @@ impl Group {
 
 /// `s` trimmed, refused if empty or not fit for `field` (its length, or a
 /// control character).
-fn non_empty(field: Field, s: &str) -> Result<String, GroupError> {
+pub(super) fn non_empty(field: Field, s: &str) -> Result<String, GroupError> {
     let t = s.trim();
     if t.is_empty() {
         return Err(GroupError::Invalid {
@@ -351,7 +351,10 @@ fn non_empty(field: Field, s: &str) -> Result<String, GroupError> {
 }
 
 /// A member id, or the id of the one member with exactly this name (any case).
-fn resolve_member(roster: &automerge::AutoCommit, who: &str) -> Result<ShortId, GroupError> {
+pub(super) fn resolve_member(
+    roster: &automerge::AutoCommit,
+    who: &str,
+) -> Result<ShortId, GroupError> {
     if let Ok(id) = who.parse::<ShortId>()
         && edit::has_entry(roster, KeyedMap::RosterMembers, id.as_str())?
     {

@@ -41,6 +41,8 @@ pub struct Forgotten {
     pub member: Option<Member>,
     /// The documents started again, and the epoch each is in now.
     pub epochs: Vec<(DocKind, u64)>,
+    /// Meet-ups whose text holds the member's name.
+    pub mentions: Vec<ShortId>,
 }
 
 /// Every epoch the store holds, verified again (a record that does not
@@ -374,7 +376,15 @@ impl Group {
         for kind in [DocKind::Roster, DocKind::Contacts] {
             epochs.push((kind, self.start_epoch(kind)?));
         }
-        Ok(Forgotten { member, epochs })
+        let mentions = match &member {
+            Some(m) => self.meetup_mentions(&m.name)?,
+            None => Vec::new(),
+        };
+        Ok(Forgotten {
+            member,
+            epochs,
+            mentions,
+        })
     }
 }
 

@@ -24,6 +24,8 @@ mod error;
 mod history;
 mod links;
 mod members;
+mod plan_edits;
+mod redact;
 
 pub use epochs::{Forgotten, HeldEpoch};
 pub use error::GroupError;

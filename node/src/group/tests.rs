@@ -1,6 +1,6 @@
 use groundwork_protocol::DocKind;
 use groundwork_protocol::edit;
-use groundwork_protocol::schema::{Devices, Role, Roster};
+use groundwork_protocol::schema::{Devices, Meetups, Role, Roster};
 
 use super::*;
 use crate::datadir::DataDir;
@@ -240,4 +240,166 @@ fn a_long_history_starts_a_new_epoch_on_the_epoch_keeper_alone() {
     assert!(!g.is_epoch_keeper());
     assert_eq!(g.auto_epoch(DocKind::Roster, 10_000), None);
     assert_eq!(g.epoch(&roster), 1);
+}
+
+#[test]
+fn goals_and_actions_are_edited_and_removed_and_bad_edits_change_nothing() {
+    use groundwork_protocol::control::ActionPatch;
+    let (_tmp, g) = founded();
+    let goal = g.add_goal("Ring Bob Named every week").expect("goal");
+    let ada = g.add_member(&named("Ada Owner"), today()).expect("ada").0;
+    let action = g
+        .add_action("Book the hall with Bob Named", Some("Ada Owner"), None)
+        .expect("action");
+    assert!(
+        g.edit_goal(&goal, "Ring every member every week")
+            .expect("edit")
+    );
+    assert!(
+        !g.edit_goal(&goal, "Ring every member every week")
+            .expect("same")
+    );
+    let due = "2027-01-31".parse().expect("date");
+    let patch = ActionPatch {
+        title: Some("Book the hall".into()),
+        due: Some(due),
+        clear_owner: true,
+        ..Default::default()
+    };
+    assert!(g.edit_action(&action, &patch).expect("edit action"));
+    let plan = g.plan_view().expect("plan");
+    assert_eq!(plan.plan.goals[0].text, "Ring every member every week");
+    let a = &plan.plan.actions[0];
+    assert_eq!((a.title.as_str(), a.due), ("Book the hall", Some(due)));
+    assert!(!plan.owners.contains_key(action.as_str()), "owner cleared");
+    // An owner by id, then the action removed with its owner link.
+    let by_id = ActionPatch {
+        owner: Some(ada.to_string()),
+        ..Default::default()
+    };
+    assert!(g.edit_action(&action, &by_id).expect("owner"));
+    assert!(
+        g.plan_view()
+            .expect("plan")
+            .owners
+            .contains_key(action.as_str())
+    );
+    // Bad edits: one clear error, nothing changed.
+    let heads = g
+        .store()
+        .doc_stats(&g.doc_id(DocKind::Plan))
+        .expect("stats");
+    for (patch, field) in [
+        (
+            ActionPatch {
+                title: Some("  ".into()),
+                ..Default::default()
+            },
+            "title",
+        ),
+        (
+            ActionPatch {
+                owner: Some("Nobody Known".into()),
+                ..Default::default()
+            },
+            "owner",
+        ),
+        (
+            ActionPatch {
+                due: Some(due),
+                clear_due: true,
+                ..Default::default()
+            },
+            "due",
+        ),
+    ] {
+        match g.edit_action(&action, &patch) {
+            Err(GroupError::Invalid { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        g.edit_goal(&"zzzzzz".parse().expect("id"), "x"),
+        Err(GroupError::NotFound { .. })
+    ));
+    assert_eq!(
+        g.store()
+            .doc_stats(&g.doc_id(DocKind::Plan))
+            .expect("stats"),
+        heads,
+        "no refused edit stored anything"
+    );
+    let removed = g.remove_action(&action).expect("remove");
+    assert_eq!(removed.title, "Book the hall");
+    let plan = g.plan_view().expect("plan");
+    assert!(plan.plan.actions.is_empty() && plan.owners.is_empty());
+    g.remove_goal(&goal).expect("remove goal");
+    assert!(g.plan_view().expect("plan").plan.goals.is_empty());
+    // With an epoch of the plan, the old text is in no history.
+    let history = |g: &Group| {
+        let mut plan = g.load(DocKind::Plan).expect("plan");
+        plan.get_changes(&[])
+            .iter()
+            .any(|c| format!("{:?}", c.decode()).contains("Bob Named"))
+    };
+    assert!(
+        history(&g),
+        "positive control: the history holds the old text"
+    );
+    g.start_epoch(DocKind::Plan).expect("epoch");
+    assert!(!history(&g), "gone with the epoch");
+}
+
+#[test]
+fn a_name_is_redacted_from_every_meetup_and_its_history() {
+    let (_tmp, g) = founded();
+    let with = g
+        .add_meetup(&MeetupInput {
+            date: today(),
+            place: "Bob Named's kitchen".into(),
+            agenda: Some("1. Welcome".into()),
+            attendance: None,
+        })
+        .expect("meetup");
+    g.append_meetup_note(&with, "bob named brought leaflets")
+        .expect("note");
+    let without = g
+        .add_meetup(&MeetupInput {
+            date: today(),
+            place: "Library".into(),
+            agenda: None,
+            attendance: None,
+        })
+        .expect("meetup");
+    assert_eq!(
+        g.meetup_mentions("Bob Named").expect("mentions"),
+        vec![with.clone()]
+    );
+    let (ids, epoch) = g.redact_meetups("BOB NAMED").expect("redact");
+    assert_eq!((ids, epoch), (vec![with.clone()], Some(1)));
+    let ms: Meetups = g.read().expect("meetups");
+    let m = ms.get(&with).expect("kept");
+    assert_eq!(m.place, "[redacted]'s kitchen");
+    assert!(
+        m.notes.as_str().contains("[redacted] brought leaflets"),
+        "{}",
+        m.notes.as_str()
+    );
+    assert_eq!(ms.get(&without).expect("kept").place, "Library");
+    assert!(g.meetup_mentions("Bob Named").expect("mentions").is_empty());
+    // The history is the new epoch's genesis alone, which is the state.
+    let mut doc = g.load(DocKind::Meetups).expect("meetups");
+    assert_eq!(doc.get_changes(&[]).len(), 1);
+    let text = format!("{:?}", doc.document().hydrate(None));
+    assert!(text.contains("[redacted]"), "{text}");
+    assert!(!text.to_lowercase().contains("bob named"), "{text}");
+    // Too short a text is refused; a text found nowhere changes nothing.
+    assert!(matches!(
+        g.redact_meetups("Bo"),
+        Err(GroupError::Invalid { .. })
+    ));
+    assert_eq!(
+        g.redact_meetups("Nobody Here").expect("nothing"),
+        (vec![], None)
+    );
 }

@@ -185,6 +185,24 @@ fn every_request() -> Vec<Request> {
         Request::EpochStart {
             kind: DocKind::Meetups,
         },
+        Request::PlanGoalEdit {
+            id: id("abc123"),
+            text: "Win the bus route".into(),
+        },
+        Request::PlanGoalRemove { id: id("abc123") },
+        Request::PlanActionEdit {
+            id: id("abc124"),
+            patch: super::ActionPatch {
+                title: Some("Book the hall".into()),
+                clear_due: true,
+                owner: Some("abc125".into()),
+                ..Default::default()
+            },
+        },
+        Request::PlanActionRemove { id: id("abc124") },
+        Request::MeetupRedact {
+            text: "Bob Forgotten".into(),
+        },
     ]
 }
 
@@ -227,6 +245,11 @@ fn request_index(r: &Request) -> usize {
         Request::PeerRefuse { .. } => 34,
         Request::MemberForget { .. } => 35,
         Request::EpochStart { .. } => 36,
+        Request::PlanGoalEdit { .. } => 37,
+        Request::PlanGoalRemove { .. } => 38,
+        Request::PlanActionEdit { .. } => 39,
+        Request::PlanActionRemove { .. } => 40,
+        Request::MeetupRedact { .. } => 41,
     }
 }
 
@@ -264,6 +287,11 @@ fn every_response() -> Vec<Response> {
             id: id("abc123"),
             member: Some(member()),
             epochs: vec![(DocKind::Roster, 1), (DocKind::Contacts, 2)],
+            mentions: vec![id("abc126")],
+        },
+        Response::Redacted {
+            meetups: vec![id("abc126")],
+            epoch: Some(3),
         },
         Response::EpochStarted {
             kind: DocKind::Plan,
@@ -452,6 +480,7 @@ fn response_index(r: &Response) -> usize {
         Response::LinkRequests(_) => 26,
         Response::MemberForgotten { .. } => 27,
         Response::EpochStarted { .. } => 28,
+        Response::Redacted { .. } => 29,
     }
 }
 
@@ -510,7 +539,7 @@ fn covers_all(indices: impl Iterator<Item = usize>, n: usize, what: &str) {
 #[test]
 fn every_request_round_trips() {
     let all = every_request();
-    covers_all(all.iter().map(request_index), 37, "request");
+    covers_all(all.iter().map(request_index), 42, "request");
     for r in &all {
         round_trip(r);
     }
@@ -519,7 +548,7 @@ fn every_request_round_trips() {
 #[test]
 fn every_response_round_trips() {
     let all = every_response();
-    covers_all(all.iter().map(response_index), 29, "response");
+    covers_all(all.iter().map(response_index), 30, "response");
     for r in &all {
         round_trip(r);
     }
