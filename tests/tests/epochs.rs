@@ -91,7 +91,6 @@ fn after_a_switch_the_old_epoch_is_in_no_page_of_the_store_file() {
     let genesis = automerge::Change::try_from(started.genesis.bytes.as_slice()).expect("change");
     let held = StoredEpoch {
         record: started.record.bytes().to_vec(),
-        genesis: started.genesis.bytes.clone(),
         signature: started.genesis.signature,
     };
     store

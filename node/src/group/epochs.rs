@@ -30,8 +30,6 @@ use crate::store::{EpochSwitch, Store, StoreError, StoredEpoch};
 pub struct HeldEpoch {
     /// Its signed record.
     pub record: SignedEpoch,
-    /// Its genesis change and signature.
-    pub genesis: SignedChange,
 }
 
 /// What `member forget` did.
@@ -56,16 +54,7 @@ pub(super) fn load(store: &Store) -> Result<BTreeMap<DocId, HeldEpoch>, GroupErr
                 why: format!("the epoch record of document {doc} does not verify: {err}"),
             })
         })?;
-        out.insert(
-            doc,
-            HeldEpoch {
-                record,
-                genesis: SignedChange {
-                    bytes: e.genesis,
-                    signature: e.signature,
-                },
-            },
-        );
+        out.insert(doc, HeldEpoch { record });
     }
     Ok(out)
 }
@@ -107,15 +96,8 @@ impl Group {
         new: &mut AutoCommit,
         signatures: &[(automerge::ChangeHash, [u8; 64])],
     ) -> Result<(), GroupError> {
-        // Kept deflated (as it travels): the genesis of a 10,000-member
-        // roster is about 2 MiB as a plain change chunk.
-        let genesis = SignedChange {
-            bytes: groundwork_protocol::wire::chunks::compress_change(&genesis.bytes),
-            signature: genesis.signature,
-        };
         let stored = StoredEpoch {
             record: record.bytes().to_vec(),
-            genesis: genesis.bytes.clone(),
             signature: genesis.signature,
         };
         let signatures: Vec<([u8; 32], [u8; 64])> =
@@ -131,7 +113,6 @@ impl Group {
             doc,
             HeldEpoch {
                 record: record.clone(),
-                genesis: genesis.clone(),
             },
         );
         self.clear_epoch_holders(&doc)?;

@@ -4,6 +4,7 @@
 //! member's name appears there).
 
 use groundwork_protocol::schema::{Meetup, Meetups};
+use groundwork_protocol::text::Field;
 use groundwork_protocol::{DocKind, ShortId};
 
 use super::{Group, GroupError};
@@ -77,6 +78,14 @@ impl Group {
                 why: "give at least 3 characters to redact".into(),
             });
         }
+        // A name, an email, a phone number: one line, as long as a name.
+        super::checked(Field::MemberName, text.trim()).map_err(|_| GroupError::Invalid {
+            field: "text",
+            why: format!(
+                "give one line of at most {} characters to redact",
+                Field::MemberName.max_chars()
+            ),
+        })?;
         let role = self.role()?;
         if !role.may_write(DocKind::Roster) {
             // Starting the epoch that erases it takes a steward or organiser.

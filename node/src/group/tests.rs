@@ -398,6 +398,15 @@ fn a_name_is_redacted_from_every_meetup_and_its_history() {
         g.redact_meetups("Bo"),
         Err(GroupError::Invalid { .. })
     ));
+    for bad in ["Bob\u{1b}[2J", &"x".repeat(201)] {
+        assert!(
+            matches!(
+                g.redact_meetups(bad),
+                Err(GroupError::Invalid { field: "text", .. })
+            ),
+            "{bad:?}"
+        );
+    }
     assert_eq!(
         g.redact_meetups("Nobody Here").expect("nothing"),
         (vec![], None)

@@ -212,10 +212,10 @@ impl SessionStore for Host<'_> {
         self.group.held_epoch(doc).map(|e| e.record.epoch().genesis)
     }
 
-    fn epoch_message(&self, doc: &DocId) -> Option<(Vec<u8>, SignedChange)> {
+    fn epoch_message(&self, doc: &DocId) -> Option<Vec<u8>> {
         self.group
             .held_epoch(doc)
-            .map(|e| (e.record.bytes().to_vec(), e.genesis))
+            .map(|e| e.record.bytes().to_vec())
     }
 
     fn receive_epoch(

@@ -18,29 +18,31 @@ use super::{CHANGES, EQUIVOCATIONS, PEER_STATES, SIGNATURES, SNAPSHOTS, Store, S
 /// Document id to the epoch it is in, past epoch 0 ([`StoredEpoch`]).
 pub(super) const EPOCHS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("epochs");
 
-/// The epoch a document is in: its signed record and its genesis change
-/// (kept to send to peers still in an older epoch).
+/// The epoch a document is in: its signed record and its genesis
+/// change's signature. The genesis itself is the document's first change in
+/// the epoch, taken from the document when a peer asks for it, so it is not
+/// stored twice.
 ///
 /// ```text
-/// len u32 | signed epoch record | genesis signature 64 | genesis change chunk (deflated when large)
+/// len u32 | signed epoch record | genesis signature 64
 /// ```
+///
+/// (Stores written before kept the deflated genesis after the signature;
+/// it is ignored.)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredEpoch {
     /// The signed epoch record.
     pub record: Vec<u8>,
-    /// The genesis change chunk, deflated when large (as it travels).
-    pub genesis: Vec<u8>,
     /// The genesis change's signature.
     pub signature: [u8; 64],
 }
 
 impl StoredEpoch {
     fn encode(&self) -> Vec<u8> {
-        let mut b = Vec::with_capacity(4 + self.record.len() + 64 + self.genesis.len());
+        let mut b = Vec::with_capacity(4 + self.record.len() + 64);
         b.extend_from_slice(&(self.record.len() as u32).to_be_bytes());
         b.extend_from_slice(&self.record);
         b.extend_from_slice(&self.signature);
-        b.extend_from_slice(&self.genesis);
         b
     }
 
@@ -48,10 +50,9 @@ impl StoredEpoch {
         let (len, rest) = bytes.split_at_checked(4)?;
         let len = u32::from_be_bytes(len.try_into().ok()?) as usize;
         let (record, rest) = rest.split_at_checked(len)?;
-        let (signature, genesis) = rest.split_at_checked(64)?;
+        let (signature, _earlier_genesis) = rest.split_at_checked(64)?;
         Some(StoredEpoch {
             record: record.to_vec(),
-            genesis: genesis.to_vec(),
             signature: signature.try_into().ok()?,
         })
     }

@@ -72,10 +72,13 @@ pub enum Message {
     /// [`crate::records::KIND_SUMMARY`]), sent with `Cards`.
     Records(Vec<Vec<u8>>),
     /// The epoch the sender holds of one document ([`crate::epoch`]): its
-    /// signed record and the genesis change with its signature. Sent for
-    /// every shared document past epoch 0 when the digests differ, and
-    /// again when the sender switches: `Sync` for a document flows only
-    /// while both sides have said they hold the same epoch.
+    /// signed record, and the genesis change with its signature only when
+    /// the peer asked for it ([`Message::EpochWant`]); without them (an
+    /// *announce*: `genesis` empty, `signature` all zero) it costs a few
+    /// hundred bytes. Announced for every shared document past epoch 0 when
+    /// the digests differ, and again when the sender switches: `Sync` for
+    /// a document flows only while both sides have said they hold the same
+    /// epoch.
     Epoch {
         /// The document.
         doc: DocId,
@@ -86,6 +89,12 @@ pub enum Message {
         genesis: Vec<u8>,
         /// The genesis change's signature.
         signature: [u8; SIGNATURE_LEN],
+    },
+    /// The sender takes the epoch the peer announced for `doc` and asks
+    /// for its genesis (answered once per epoch per session).
+    EpochWant {
+        /// The document.
+        doc: DocId,
     },
     /// The sender stops syncing one document with this peer for this
     /// session, and why (a change in it failed verification, or it is
@@ -149,6 +158,7 @@ const PRINTS: u8 = 6;
 const RECORDS: u8 = 7;
 const DOC_STOP: u8 = 8;
 const EPOCH: u8 = 9;
+const EPOCH_WANT: u8 = 10;
 
 impl Message {
     /// The frame for this message.
@@ -204,9 +214,15 @@ impl Message {
                 p.extend_from_slice(doc.as_bytes());
                 p.extend_from_slice(&(record.len() as u32).to_be_bytes());
                 p.extend_from_slice(record);
-                p.extend_from_slice(genesis);
-                p.extend_from_slice(signature);
+                if !genesis.is_empty() {
+                    p.extend_from_slice(genesis);
+                    p.extend_from_slice(signature);
+                }
                 EPOCH
+            }
+            Message::EpochWant { doc } => {
+                p.extend_from_slice(doc.as_bytes());
+                EPOCH_WANT
             }
             Message::Cards(cards) => {
                 p.extend_from_slice(&(cards.len() as u32).to_be_bytes());
@@ -358,6 +374,15 @@ impl Message {
                 let (record, rest) =
                     r.0.split_at_checked(len)
                         .ok_or(MessageError::Malformed(m))?;
+                if rest.is_empty() {
+                    // An announce: the record alone.
+                    return Ok(Message::Epoch {
+                        doc,
+                        record: record.to_vec(),
+                        genesis: Vec::new(),
+                        signature: [0; SIGNATURE_LEN],
+                    });
+                }
                 let genesis_len = rest
                     .len()
                     .checked_sub(SIGNATURE_LEN)
@@ -372,6 +397,11 @@ impl Message {
                         .try_into()
                         .map_err(|_| MessageError::Malformed(m))?,
                 })
+            }
+            EPOCH_WANT => {
+                let doc = DocId::from_bytes(r.array("epoch want")?);
+                r.end("epoch want")?;
+                Ok(Message::EpochWant { doc })
             }
             other => Err(MessageError::UnknownKind(other)),
         }
@@ -388,6 +418,7 @@ impl Message {
             Message::Prints(_) => "prints",
             Message::Records(_) => "records",
             Message::DocStop { .. } => "doc stop",
+            Message::EpochWant { .. } => "epoch want",
             Message::Epoch { .. } => "epoch",
         }
     }
@@ -631,12 +662,14 @@ mod tests {
             (
                 any::<[u8; 32]>(),
                 proptest::collection::vec(any::<u8>(), 0..80),
-                proptest::collection::vec(any::<u8>(), 1..80),
+                proptest::collection::vec(any::<u8>(), 0..80),
                 any::<[u8; 32]>(),
             )
                 .prop_map(|(d, record, genesis, half)| {
                     let mut signature = [0; 64];
-                    signature[..32].copy_from_slice(&half);
+                    if !genesis.is_empty() {
+                        signature[..32].copy_from_slice(&half);
+                    }
                     Message::Epoch {
                         doc: DocId::from_bytes(d),
                         record,
@@ -644,6 +677,9 @@ mod tests {
                         signature,
                     }
                 }),
+            any::<[u8; 32]>().prop_map(|d| Message::EpochWant {
+                doc: DocId::from_bytes(d)
+            }),
         ]
     }
 
@@ -654,7 +690,7 @@ mod tests {
         }
 
         #[test]
-        fn garbage_never_panics(kind in 0u8..10, payload in proptest::collection::vec(any::<u8>(), 0..300)) {
+        fn garbage_never_panics(kind in 0u8..12, payload in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = Message::decode(&Frame { kind, payload });
         }
     }

@@ -115,6 +115,10 @@ pub struct Session {
     /// Epoch records (document, number, genesis) refused this session, so
     /// one sent again is not checked again.
     refused_epochs: BTreeSet<(DocId, u64, ChangeHash)>,
+    /// Epochs (document, genesis) whose genesis this side asked for.
+    wanted_epochs: BTreeSet<(DocId, ChangeHash)>,
+    /// Epochs (document, genesis) whose genesis this side has sent.
+    sent_geneses: BTreeSet<(DocId, ChangeHash)>,
 }
 
 /// A document whose changes arrived without their dependencies.
@@ -201,6 +205,8 @@ impl Session {
             their_epochs: BTreeMap::new(),
             sent_epochs: BTreeSet::new(),
             refused_epochs: BTreeSet::new(),
+            wanted_epochs: BTreeSet::new(),
+            sent_geneses: BTreeSet::new(),
         }
     }
 
@@ -547,6 +553,7 @@ impl Session {
                 genesis,
                 signature,
             } => self.receive_epoch(doc, &record, genesis, signature, docs, store),
+            Message::EpochWant { doc } => Ok(self.genesis_for(doc, docs, store)),
             Message::DocStop { doc, reason } => {
                 if self.shared.contains(&doc) {
                     self.stopped.insert(

@@ -58,19 +58,57 @@ impl Session {
         self.resync.remove(doc);
     }
 
-    /// The `Epoch` message for `doc`, once per session unless it changes.
+    /// The `Epoch` announce for `doc` (its record alone), once per session
+    /// unless it changes.
     pub(super) fn epoch_of(&mut self, doc: &DocId, store: &impl SessionStore) -> Option<Message> {
         if self.sent_epochs.contains(doc) {
             return None;
         }
-        let (record, genesis) = store.epoch_message(doc)?;
+        let record = store.epoch_message(doc)?;
         self.sent_epochs.insert(*doc);
         Some(Message::Epoch {
             doc: *doc,
             record,
-            genesis: crate::wire::chunks::compress_change(&genesis.bytes),
-            signature: genesis.signature,
+            genesis: Vec::new(),
+            signature: [0; SIGNATURE_LEN],
         })
+    }
+
+    /// The answer to `EpochWant`: the held epoch of `doc` with its genesis
+    /// (taken from the document, whose first change of the epoch it is),
+    /// once per epoch per session; nothing for a document not shared or in
+    /// epoch 0.
+    pub(super) fn genesis_for(
+        &mut self,
+        doc: DocId,
+        docs: &mut Docs,
+        store: &impl SessionStore,
+    ) -> Vec<Message> {
+        if !self.shared.contains(&doc) {
+            return vec![];
+        }
+        let (Some(genesis), Some(record)) = (store.epoch_genesis(&doc), store.epoch_message(&doc))
+        else {
+            return vec![];
+        };
+        if !self.sent_geneses.insert((doc, genesis)) {
+            return vec![];
+        }
+        let Some(signature) = store.signature(&genesis) else {
+            return vec![];
+        };
+        let Some(change) = docs
+            .get_mut(&doc)
+            .and_then(|d| d.get_change_by_hash(&genesis))
+        else {
+            return vec![];
+        };
+        vec![Message::Epoch {
+            doc,
+            record,
+            genesis: crate::wire::chunks::compress_change(change.raw_bytes()),
+            signature,
+        }]
     }
 
     /// `Epoch` for every shared document past epoch 0.
@@ -123,6 +161,14 @@ impl Session {
                 .epoch_genesis(&doc)
                 .is_some_and(|g| g != their_genesis && their_genesis < g);
         let same = theirs == ours && store.epoch_genesis(&doc) == Some(their_genesis);
+        if (theirs > ours || wins_tie) && genesis.is_empty() {
+            // An announce of an epoch this side takes: ask for its genesis
+            // (once; the record is checked again when it comes).
+            if self.wanted_epochs.insert((doc, their_genesis)) {
+                return Ok(vec![Message::EpochWant { doc }]);
+            }
+            return Ok(vec![]);
+        }
         if theirs > ours || wins_tie {
             let d = docs.get_mut(&doc).ok_or(SessionError::MissingDoc)?;
             let genesis = SignedChange {

@@ -61,9 +61,10 @@ pub trait SessionStore {
         let _ = doc;
         None
     }
-    /// The signed record and the genesis (with its signature) of the epoch
-    /// this node holds of `doc`, past epoch 0.
-    fn epoch_message(&self, doc: &DocId) -> Option<(Vec<u8>, SignedChange)> {
+    /// The signed record of the epoch this node holds of `doc`, past
+    /// epoch 0 (its genesis is the document's first change, and its
+    /// signature is stored with the others).
+    fn epoch_message(&self, doc: &DocId) -> Option<Vec<u8>> {
         let _ = doc;
         None
     }

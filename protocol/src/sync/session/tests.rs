@@ -62,10 +62,8 @@ impl SessionStore for MemStore {
     fn epoch_genesis(&self, doc: &DocId) -> Option<ChangeHash> {
         self.epochs.get(doc).map(|(r, _)| r.epoch().genesis)
     }
-    fn epoch_message(&self, doc: &DocId) -> Option<(Vec<u8>, SignedChange)> {
-        self.epochs
-            .get(doc)
-            .map(|(r, g)| (r.bytes().to_vec(), g.clone()))
+    fn epoch_message(&self, doc: &DocId) -> Option<Vec<u8>> {
+        self.epochs.get(doc).map(|(r, _)| r.bytes().to_vec())
     }
     fn receive_epoch(
         &mut self,
@@ -626,7 +624,8 @@ fn a_bad_or_misaddressed_epoch_record_stops_the_document() {
     let d = ids();
     a.edit(&d[1], "plan");
     a.start_epoch(&d[1]);
-    let (record, genesis) = a.store.epoch_message(&d[1]).expect("held");
+    let record = a.store.epoch_message(&d[1]).expect("held");
+    let genesis = a.store.epochs[&d[1]].1.clone();
     let mut sb = session(BTreeMap::new());
     let hb = sb.start(&mut b.docs, &b.store).expect("start");
     let mut sa = session(BTreeMap::new());
@@ -847,4 +846,82 @@ fn an_epoch_heals_an_equivocation_and_the_document_syncs_again() {
         assert!(!n.get(&meetups, "buxton"));
     }
     assert!(sa.stopped().is_empty() && sb.stopped().is_empty());
+}
+
+#[test]
+fn an_epoch_is_announced_by_its_record_and_its_genesis_sent_once_when_asked() {
+    let (ka, kb) = (
+        SecretKey::from_seed(&[80; 32]).public(),
+        SecretKey::from_seed(&[81; 32]).public(),
+    );
+    let (mut a, mut b) = (Node::new(80, &[ka, kb]), Node::new(81, &[ka, kb]));
+    let plan = ids()[1];
+    for i in 0..50 {
+        a.edit(&plan, &format!("key-{i}"));
+    }
+    a.start_epoch(&plan);
+    // Counts the Epoch messages carrying a genesis, and EpochWants.
+    let exchange = |a: &mut Node, b: &mut Node| {
+        let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
+        let (mut to_b, mut to_a) = (
+            sa.start(&mut a.docs, &a.store).expect("start"),
+            sb.start(&mut b.docs, &b.store).expect("start"),
+        );
+        let (mut geneses, mut wants) = (0, 0);
+        for _ in 0..50 {
+            if to_a.is_empty() && to_b.is_empty() {
+                break;
+            }
+            let count = |m: &Message, g: &mut usize, w: &mut usize| match m {
+                Message::Epoch { genesis, .. } if !genesis.is_empty() => *g += 1,
+                Message::EpochWant { .. } => *w += 1,
+                _ => {}
+            };
+            let mut next_a = Vec::new();
+            for m in to_b.drain(..) {
+                count(&m, &mut geneses, &mut wants);
+                next_a.extend(sb.handle(m, &mut b.docs, &mut b.store).expect("b"));
+            }
+            let mut next_b = Vec::new();
+            for m in to_a.drain(..).chain(next_a) {
+                count(&m, &mut geneses, &mut wants);
+                next_b.extend(sa.handle(m, &mut a.docs, &mut a.store).expect("a"));
+            }
+            to_b = next_b;
+        }
+        (geneses, wants)
+    };
+    assert_eq!(
+        exchange(&mut a, &mut b),
+        (1, 1),
+        "B asks once, A sends once"
+    );
+    assert_eq!(b.store.epoch(&plan), 1);
+    assert_eq!(a.heads(), b.heads());
+    assert!(b.get(&plan, "key-49"));
+    // Both hold the epoch: a reconnect carries the records alone.
+    assert_eq!(exchange(&mut a, &mut b), (0, 0));
+    // A peer asking again, or for a document in epoch 0, gets nothing more.
+    let mut sa = session(BTreeMap::new());
+    let mut sb = session(BTreeMap::new());
+    let hb = sb.start(&mut b.docs, &b.store).expect("start");
+    sa.start(&mut a.docs, &a.store).expect("start");
+    for m in hb {
+        sa.handle(m, &mut a.docs, &mut a.store).expect("hello");
+    }
+    let want = |doc| Message::EpochWant { doc };
+    let first = sa
+        .handle(want(plan), &mut a.docs, &mut a.store)
+        .expect("want");
+    assert!(matches!(&first[..], [Message::Epoch { genesis, .. }] if !genesis.is_empty()));
+    assert!(
+        sa.handle(want(plan), &mut a.docs, &mut a.store)
+            .expect("again")
+            .is_empty()
+    );
+    assert!(
+        sa.handle(want(ids()[0]), &mut a.docs, &mut a.store)
+            .expect("epoch 0")
+            .is_empty()
+    );
 }
