@@ -8,7 +8,9 @@
 //! the database, so freed pages are searched too), parses each chunk it
 //! finds (a document, a change, a compressed change, or a bundle), and keeps
 //! every string the decoded operations hold: values, map keys, and the text
-//! inserted character by character, joined into runs. [`Decoded::contains`]
+//! inserted character by character, joined into runs. A store keeps each
+//! snapshot in self-describing pieces; every snapshot whose pieces are all
+//! in the file is put back together and decoded too. [`Decoded::contains`]
 //! searches those and the raw bytes.
 
 use std::io::Read as _;
@@ -39,17 +41,27 @@ impl Decoded {
             raw: bytes.to_vec(),
             ..Decoded::default()
         };
+        out.chunks_in(bytes);
+        // A store keeps each snapshot in pieces: put every snapshot whose
+        // pieces are all here (in use or freed) back together, and decode it.
+        for whole in snapshots_in(bytes) {
+            out.chunks_in(&whole);
+        }
+        out.join();
+        out
+    }
+
+    /// Decodes every chunk whose magic is in `bytes`.
+    fn chunks_in(&mut self, bytes: &[u8]) {
         let mut i = 0;
         while let Some(at) = find(&bytes[i..], &MAGIC) {
             let start = i + at;
             if let Some(strings) = chunk_at(&bytes[start..]) {
-                out.chunks += 1;
-                out.strings.extend(strings);
+                self.chunks += 1;
+                self.strings.extend(strings);
             }
             i = start + 1;
         }
-        out.join();
-        out
     }
 
     fn join(&mut self) {
@@ -111,6 +123,46 @@ pub fn contains_token(hay: &[u8], needle: &[u8]) -> bool {
         && memchr::memmem::find_iter(hay, needle).any(|i| {
             !alnum(i.checked_sub(1).and_then(|j| hay.get(j))) && !alnum(hay.get(i + needle.len()))
         })
+}
+
+/// A snapshot piece as docs/schema.md gives it (read here from the
+/// documented format, not the node's code): `"GWSP" | snapshot id 8 |
+/// piece u16 | count u16 | len u16 | len bytes`.
+const PIECE_MAGIC: [u8; 4] = *b"GWSP";
+
+fn snapshot_piece(v: &[u8]) -> Option<([u8; 8], u16, u16, &[u8])> {
+    let (head, rest) = v.split_at_checked(18)?;
+    if head[..4] != PIECE_MAGIC {
+        return None;
+    }
+    let id: [u8; 8] = head[4..12].try_into().ok()?;
+    let n = u16::from_be_bytes([head[12], head[13]]);
+    let count = u16::from_be_bytes([head[14], head[15]]);
+    let len = usize::from(u16::from_be_bytes([head[16], head[17]]));
+    (n < count).then_some((id, n, count, rest.get(..len)?))
+}
+
+/// The pieces found of one snapshot: their count, and each by number.
+type Pieces = (u16, std::collections::BTreeMap<u16, Vec<u8>>);
+
+/// Every snapshot whose pieces are all in `bytes`, put back together.
+fn snapshots_in(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut found: std::collections::BTreeMap<[u8; 8], Pieces> = Default::default();
+    for at in memchr::memmem::find_iter(bytes, &PIECE_MAGIC) {
+        if let Some((id, n, count, part)) = snapshot_piece(&bytes[at..]) {
+            let entry = found
+                .entry(id)
+                .or_insert_with(|| (count, Default::default()));
+            if entry.0 == count {
+                entry.1.insert(n, part.to_vec());
+            }
+        }
+    }
+    found
+        .into_values()
+        .filter(|(count, parts)| parts.len() == usize::from(*count))
+        .map(|(_, parts)| parts.into_values().flatten().collect())
+        .collect()
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

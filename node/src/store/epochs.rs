@@ -13,7 +13,7 @@ use automerge::AutoCommit;
 use groundwork_protocol::DocId;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
-use super::{CHANGES, EQUIVOCATIONS, PEER_STATES, SIGNATURES, SNAPSHOTS, Store, StoreError};
+use super::{CHANGES, EQUIVOCATIONS, PEER_STATES, SIGNATURES, Store, StoreError};
 
 /// Document id to the epoch it is in, past epoch 0 ([`StoredEpoch`]).
 pub(super) const EPOCHS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("epochs");
@@ -148,7 +148,7 @@ impl Store {
             states.retain(|(_, doc), _| doc != key)?;
             let mut proofs = tx.open_table(EQUIVOCATIONS)?;
             proofs.retain(|(doc, _, _), _| doc != key)?;
-            tx.open_table(SNAPSHOTS)?.insert(key, &snapshot[..])?;
+            super::snapshots::write(&tx, key, &snapshot)?;
             tx.open_table(EPOCHS)?
                 .insert(key, &switch.epoch.encode()[..])?;
         }

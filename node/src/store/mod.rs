@@ -20,6 +20,7 @@ mod epochs;
 mod error;
 mod links;
 mod proofs;
+mod snapshots;
 #[cfg(test)]
 mod tests;
 mod vacuum;
@@ -27,10 +28,13 @@ mod vacuum;
 pub use epochs::{EpochSwitch, StoredEpoch};
 pub use error::StoreError;
 use proofs::EQUIVOCATIONS;
+use snapshots::SNAPSHOT_PIECES;
+pub use snapshots::{PIECE_BYTES, PIECE_HEADER, PIECE_MAGIC, piece as snapshot_piece};
 
 /// Small settings: key to JSON.
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-/// Document id to its latest snapshot (`AutoCommit::save`).
+/// Document id to its latest snapshot (`AutoCommit::save`), whole: as
+/// stores before snapshot pieces kept it ([`snapshots`]); read, never written.
 const SNAPSHOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("snapshots");
 /// (document id, sequence) to one change made since the snapshot.
 const CHANGES: TableDefinition<(&[u8], u64), &[u8]> = TableDefinition::new("changes");
@@ -159,6 +163,7 @@ impl Store {
             let mut meta = tx.open_table(META)?;
             meta.insert(FORMAT_KEY, FORMAT_VERSION.to_string().as_bytes())?;
             tx.open_table(SNAPSHOTS)?;
+            tx.open_table(SNAPSHOT_PIECES)?;
             tx.open_table(CHANGES)?;
             tx.open_table(SIGNATURES)?;
             tx.open_table(PEER_STATES)?;
@@ -267,9 +272,11 @@ impl Store {
     pub fn load(&self, doc: &DocId) -> Result<Option<AutoCommit>, StoreError> {
         let tx = self.db.begin_read()?;
         let snapshots = tx.open_table(SNAPSHOTS)?;
+        let pieces = tx.open_table(SNAPSHOT_PIECES)?;
         let changes = tx.open_table(CHANGES)?;
         let key = &doc.as_bytes()[..];
-        let snapshot = snapshots.get(key)?;
+        let snapshot = snapshots::read(&snapshots, &pieces, key)
+            .map_err(|why| StoreError::CorruptDocument { doc: *doc, why })?;
         let mut incremental = Vec::new();
         for entry in changes.range((key, 0)..=(key, u64::MAX))? {
             let (_, bytes) = entry?;
@@ -283,7 +290,7 @@ impl Store {
             why: e.to_string(),
         };
         let mut am = match snapshot {
-            Some(s) => groundwork_protocol::edit::load_doc(s.value()).map_err(corrupt)?,
+            Some(s) => groundwork_protocol::edit::load_doc(&s).map_err(corrupt)?,
             None => groundwork_protocol::edit::new_doc(),
         };
         if !incremental.is_empty() {
@@ -338,10 +345,11 @@ impl Store {
     pub fn doc_stats(&self, doc: &DocId) -> Result<DocStats, StoreError> {
         let tx = self.db.begin_read()?;
         let snapshots = tx.open_table(SNAPSHOTS)?;
+        let pieces = tx.open_table(SNAPSHOT_PIECES)?;
         let changes = tx.open_table(CHANGES)?;
         let key = &doc.as_bytes()[..];
         let mut stats = DocStats {
-            snapshot_bytes: snapshots.get(key)?.map_or(0, |s| s.value().len()),
+            snapshot_bytes: snapshots::len(&snapshots, &pieces, key)?,
             ..DocStats::default()
         };
         for entry in changes.range((key, 0)..=(key, u64::MAX))? {
@@ -376,7 +384,6 @@ impl Store {
     ) -> Result<(), StoreError> {
         let tx = self.write()?;
         {
-            let mut snapshots = tx.open_table(SNAPSHOTS)?;
             let mut changes = tx.open_table(CHANGES)?;
             let key = &id.as_bytes()[..];
             // Keep any change the snapshot does not contain (none when the
@@ -396,7 +403,8 @@ impl Store {
             for (seq, bytes) in keep {
                 changes.insert((key, seq), &bytes[..])?;
             }
-            snapshots.insert(key, snapshot)?;
+            drop(changes);
+            snapshots::write(&tx, key, snapshot)?;
         }
         tx.commit()?;
         Ok(())
@@ -551,10 +559,16 @@ impl Store {
     pub fn doc_ids(&self) -> Result<Vec<DocId>, StoreError> {
         let tx = self.db.begin_read()?;
         let snapshots = tx.open_table(SNAPSHOTS)?;
+        let pieces = tx.open_table(SNAPSHOT_PIECES)?;
         let changes = tx.open_table(CHANGES)?;
         let mut ids = std::collections::BTreeSet::new();
         for entry in snapshots.iter()? {
             if let Ok(b) = <[u8; 32]>::try_from(entry?.0.value()) {
+                ids.insert(b);
+            }
+        }
+        for entry in pieces.iter()? {
+            if let Ok(b) = <[u8; 32]>::try_from(entry?.0.value().0) {
                 ids.insert(b);
             }
         }

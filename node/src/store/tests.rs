@@ -171,3 +171,89 @@ fn every_table_survives_a_vacuum() {
     let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+#[test]
+fn a_snapshot_is_kept_in_pieces_and_a_broken_or_old_one_is_handled() {
+    use rand::{Rng as _, SeedableRng as _};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.redb");
+    let store = Store::create(&path).expect("create");
+    let id = doc_id();
+    // A document whose snapshot takes several pieces (random text does not
+    // compress).
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut doc = groundwork_protocol::edit::new_doc();
+    for i in 0..40 {
+        let value: String = (0..1000)
+            .map(|_| char::from(b'a' + rng.random_range(0..26u8)))
+            .collect();
+        doc.put(ROOT, format!("k{i}"), value).expect("put");
+    }
+    doc.commit();
+    store.compact(&id, &mut doc).expect("compact");
+    let tx = store.db.begin_read().expect("read");
+    let pieces = tx.open_table(SNAPSHOT_PIECES).expect("pieces");
+    let n = pieces
+        .range((&id.as_bytes()[..], 0)..=(&id.as_bytes()[..], u32::MAX))
+        .expect("range")
+        .count();
+    assert!(n >= 2, "{n} pieces");
+    for entry in pieces.iter().expect("iter") {
+        let (_, v) = entry.expect("piece");
+        assert!(v.value().len() <= PIECE_BYTES);
+        assert!(snapshot_piece(v.value()).is_some());
+    }
+    drop((pieces, tx));
+    let mut loaded = store.load(&id).expect("load").expect("held");
+    assert_eq!(loaded.get_heads(), doc.get_heads());
+    assert_eq!(
+        store.doc_stats(&id).expect("stats").snapshot_bytes,
+        groundwork_protocol::edit::save_doc(&mut doc).len()
+    );
+    // A piece lost: one clear error naming the document, no panic.
+    {
+        let tx = store.write().expect("tx");
+        tx.open_table(SNAPSHOT_PIECES)
+            .expect("pieces")
+            .remove((&id.as_bytes()[..], 1))
+            .expect("remove");
+        tx.commit().expect("commit");
+    }
+    match store.load(&id) {
+        Err(StoreError::CorruptDocument { why, .. }) => assert!(why.contains("piece 1"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    // A store from before pieces: the whole snapshot is read, and the next
+    // compaction moves it into pieces.
+    {
+        let tx = store.write().expect("tx");
+        tx.open_table(SNAPSHOT_PIECES)
+            .expect("pieces")
+            .retain(|_, _| false)
+            .expect("clear");
+        tx.open_table(SNAPSHOTS)
+            .expect("snapshots")
+            .insert(
+                &id.as_bytes()[..],
+                &groundwork_protocol::edit::save_doc(&mut doc)[..],
+            )
+            .expect("insert");
+        tx.commit().expect("commit");
+    }
+    let mut old = store.load(&id).expect("load").expect("held");
+    assert_eq!(old.get_heads(), doc.get_heads());
+    store.compact(&id, &mut old).expect("compact");
+    let tx = store.db.begin_read().expect("read");
+    assert!(
+        tx.open_table(SNAPSHOTS)
+            .expect("t")
+            .get(&id.as_bytes()[..])
+            .expect("get")
+            .is_none()
+    );
+    drop(tx);
+    assert_eq!(
+        store.load(&id).expect("load").expect("held").get_heads(),
+        doc.get_heads()
+    );
+}

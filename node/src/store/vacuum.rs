@@ -21,9 +21,10 @@ use super::{
 /// Every table the store has, by name: a table missing here would be lost
 /// by a vacuum (`every_table_survives_a_vacuum` checks the list).
 #[cfg(test)]
-pub(super) const TABLES: [&str; 12] = [
+pub(super) const TABLES: [&str; 13] = [
     "meta",
     "snapshots",
+    "snapshot_pieces",
     "changes",
     "signatures",
     "peer_states",
@@ -75,6 +76,7 @@ impl Store {
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
             copy(&from, &to, META)?;
             copy(&from, &to, SNAPSHOTS)?;
+            copy(&from, &to, super::snapshots::SNAPSHOT_PIECES)?;
             copy(&from, &to, CHANGES)?;
             copy(&from, &to, SIGNATURES)?;
             copy(&from, &to, PEER_STATES)?;
