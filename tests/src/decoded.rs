@@ -125,7 +125,7 @@ pub fn contains_token(hay: &[u8], needle: &[u8]) -> bool {
         })
 }
 
-/// A snapshot piece as docs/schema.md gives it (read here from the
+/// A snapshot piece as docs/architecture.md gives it (read here from the
 /// documented format, not the node's code): `"GWSP" | snapshot id 8 |
 /// piece u16 | count u16 | len u16 | len bytes`.
 const PIECE_MAGIC: [u8; 4] = *b"GWSP";
