@@ -162,7 +162,19 @@ impl Group {
             return Err(GroupError::Internal("the device vanished".into()));
         };
         if entry.revoked.is_some() {
-            return Ok((device, Vec::new()));
+            // Revoked already: start any epoch that revocation did not get
+            // to (a failure part-way), so running it again finishes it.
+            let mut epochs = Vec::new();
+            for kind in DocKind::ALL {
+                let unstarted = entry
+                    .cut
+                    .get(kind.name())
+                    .is_some_and(|c| self.epoch(&self.doc_id(kind)) == c.epoch);
+                if unstarted {
+                    epochs.push((kind, self.start_epoch(kind)?));
+                }
+            }
+            return Ok((device, epochs));
         }
         let kinds: Vec<DocKind> = DocKind::ALL
             .into_iter()

@@ -12,10 +12,10 @@ use super::{Group, GroupError};
 /// What a redaction leaves where the text was.
 pub const REDACTED: &str = "[redacted]";
 
-/// `hay` with every case-insensitive occurrence of `needle` replaced by
-/// [`REDACTED`], or `None` if there is none. Case folding is per character
-/// and keeps lengths only where it can, so matching is done on the
-/// characters themselves.
+/// `hay` with every case-insensitive occurrence of `needle` as a whole
+/// word (no letter or digit either side: "Dan" is not found in "Dancing")
+/// replaced by [`REDACTED`], or `None` if there is none. Matching is done
+/// character by character, case folded.
 fn redacted(hay: &str, needle: &[char]) -> Option<String> {
     if needle.is_empty() {
         return None;
@@ -26,8 +26,11 @@ fn redacted(hay: &str, needle: &[char]) -> Option<String> {
     let mut i = 0;
     let mut found = false;
     while i < chars.len() {
-        let hit = i + needle.len() <= chars.len()
-            && needle.iter().zip(&chars[i..]).all(|(n, c)| same(*n, *c));
+        let end = i + needle.len();
+        let hit = end <= chars.len()
+            && needle.iter().zip(&chars[i..]).all(|(n, c)| same(*n, *c))
+            && (i == 0 || !chars[i - 1].is_alphanumeric())
+            && chars.get(end).is_none_or(|c| !c.is_alphanumeric());
         if hit {
             out.push_str(REDACTED);
             i += needle.len();
@@ -134,14 +137,19 @@ mod tests {
     }
 
     #[test]
-    fn every_occurrence_in_any_case_is_redacted_and_nothing_else() {
+    fn every_whole_word_occurrence_in_any_case_is_redacted_and_nothing_else() {
         assert_eq!(
             redacted(
                 "Bob Smith spoke; bob smith agreed. BOB SMITHS",
                 &chars("Bob Smith")
             )
             .as_deref(),
-            Some("[redacted] spoke; [redacted] agreed. [redacted]S")
+            Some("[redacted] spoke; [redacted] agreed. BOB SMITHS")
+        );
+        // Whole words only: a redaction cannot be undone.
+        assert_eq!(
+            redacted("Dan came dancing; Dan's abundance", &chars("Dan")).as_deref(),
+            Some("[redacted] came dancing; [redacted]'s abundance")
         );
         assert_eq!(redacted("Nothing here", &chars("Bob Smith")), None);
         assert_eq!(

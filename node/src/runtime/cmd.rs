@@ -203,6 +203,9 @@ pub enum Cmd {
         copy: Box<AutoCommit>,
         /// `copy.save()`.
         snapshot: Vec<u8>,
+        /// The document's epoch when the copy was taken (number, genesis):
+        /// a snapshot of an epoch the document has since left is dropped.
+        epoch: (u64, Option<automerge::ChangeHash>),
     },
     /// Run a closure on the actor thread with the node state.
     With(Box<dyn FnOnce(&mut Actor) + Send>),

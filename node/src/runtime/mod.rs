@@ -534,8 +534,14 @@ impl Actor {
                 doc,
                 copy,
                 snapshot,
+                epoch,
             } => {
                 self.compacting.remove(&doc);
+                if self.epoch_id(&doc) != epoch {
+                    // Taken before the document switched epochs: writing it
+                    // would bring the old epoch back.
+                    return true;
+                }
                 let mut copy = copy;
                 if let Err(e) = self.group.store().compact_saved(&doc, &mut copy, &snapshot) {
                     tracing::warn!("compaction failed: {e}");
@@ -579,6 +585,16 @@ impl Actor {
         self.to_self = Some(tx);
     }
 
+    /// Which epoch `doc` is in: its number and genesis (two epochs may
+    /// share a number, apart).
+    fn epoch_id(&self, doc: &DocId) -> (u64, Option<automerge::ChangeHash>) {
+        let held = self.group.held_epoch(doc);
+        (
+            held.as_ref().map_or(0, |h| h.record.epoch().number),
+            held.map(|h| h.record.epoch().genesis),
+        )
+    }
+
     /// Bounded history (`group/history.rs`): one of this group's
     /// documents whose history has grown long starts a new epoch, and the
     /// sessions hear of it.
@@ -617,6 +633,7 @@ impl Actor {
         // thread, and only the short store write here.
         self.compacting.insert(*doc);
         let id = *doc;
+        let epoch = self.epoch_id(doc);
         let spawned = std::thread::Builder::new()
             .name("groundwork-save".into())
             .spawn(move || {
@@ -626,6 +643,7 @@ impl Actor {
                     doc: id,
                     copy: Box::new(copy),
                     snapshot,
+                    epoch,
                 });
             });
         if let Err(e) = spawned {

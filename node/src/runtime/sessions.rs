@@ -231,10 +231,9 @@ impl Actor {
         if let Err(err) = stored {
             tracing::warn!("could not keep an equivocation proof: {err}");
         }
-        let known = self
-            .equivocations
-            .iter()
-            .any(|p| p.doc == doc && p.author == e.author && p.seq == e.seq);
+        let known = self.equivocations.iter().any(|p| {
+            p.doc == doc && p.epoch == proof.epoch && p.author == e.author && p.seq == e.seq
+        });
         if !known {
             tracing::warn!(
                 device = %e.author.fmt_short(),

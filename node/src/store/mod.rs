@@ -197,7 +197,26 @@ impl Store {
             path: path.to_owned(),
         };
         store.check_format()?;
+        store.add_missing_tables()?;
         Ok(store)
+    }
+
+    /// Makes the tables a store written by an earlier release lacks (a
+    /// read transaction cannot open a table that does not exist yet).
+    fn add_missing_tables(&self) -> Result<(), StoreError> {
+        let missing = {
+            let tx = self.db.begin_read()?;
+            matches!(
+                tx.open_table(SNAPSHOT_PIECES),
+                Err(redb::TableError::TableDoesNotExist(_))
+            )
+        };
+        if missing {
+            let tx = self.write()?;
+            tx.open_table(SNAPSHOT_PIECES)?;
+            tx.commit()?;
+        }
+        Ok(())
     }
 
     fn check_format(&self) -> Result<(), StoreError> {

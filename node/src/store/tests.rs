@@ -223,14 +223,11 @@ fn a_snapshot_is_kept_in_pieces_and_a_broken_or_old_one_is_handled() {
         Err(StoreError::CorruptDocument { why, .. }) => assert!(why.contains("piece 1"), "{why}"),
         other => panic!("{other:?}"),
     }
-    // A store from before pieces: the whole snapshot is read, and the next
-    // compaction moves it into pieces.
+    // A store from before pieces (no pieces table at all): reopened, the
+    // whole snapshot is read, and the next compaction moves it into pieces.
     {
         let tx = store.write().expect("tx");
-        tx.open_table(SNAPSHOT_PIECES)
-            .expect("pieces")
-            .retain(|_, _| false)
-            .expect("clear");
+        assert!(tx.delete_table(SNAPSHOT_PIECES).expect("delete"));
         tx.open_table(SNAPSHOTS)
             .expect("snapshots")
             .insert(
@@ -240,6 +237,8 @@ fn a_snapshot_is_kept_in_pieces_and_a_broken_or_old_one_is_handled() {
             .expect("insert");
         tx.commit().expect("commit");
     }
+    drop(store);
+    let store = Store::open(&path).expect("reopen an older store");
     let mut old = store.load(&id).expect("load").expect("held");
     assert_eq!(old.get_heads(), doc.get_heads());
     store.compact(&id, &mut old).expect("compact");

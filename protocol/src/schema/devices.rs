@@ -137,11 +137,14 @@ impl Devices {
     /// within the cut only in an epoch before the cut's, or in the cut's
     /// epoch at or below its sequence number; in any later epoch nothing
     /// of it is, and neither is anything in a document with no cut entry.
+    /// A device revoked before cuts existed (no entry at all) is not cut:
+    /// its history stays valid, as it was then (revoking now always records
+    /// a cut for meet-ups, which every role writes).
     pub fn within_cut(&self, author: &DeviceId, kind: DocKind, epoch: u64, seq: u64) -> bool {
         let Some(entry) = self.get(author) else {
             return true;
         };
-        if entry.revoked.is_none() {
+        if entry.revoked.is_none() || entry.cut.is_empty() {
             return true;
         }
         match entry.cut.get(kind.name()) {

@@ -144,6 +144,19 @@ mod tests {
             !within_cut(&v, &own, DocKind::Plan, &revoked, (0, 1), None),
             "a document with no cut entry: nothing"
         );
+        // Revoked before cuts existed: no entries at all, history stands.
+        let legacy = View {
+            devices: w.view().devices,
+            ..w.view()
+        };
+        assert!(within_cut(
+            &legacy,
+            &own,
+            DocKind::Roster,
+            &revoked,
+            (0, 900),
+            None
+        ));
         for d in [steward, stranger] {
             assert!(within_cut(&v, &own, DocKind::Roster, &d, (9, 9), None));
         }

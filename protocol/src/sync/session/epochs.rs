@@ -4,6 +4,11 @@
 
 use super::*;
 
+/// The most epoch records a session asks the genesis of, or refuses,
+/// before it takes no more (asks) or ends (refusals): an honest peer sends
+/// one per document it switches.
+pub const MAX_EPOCH_RECORDS: usize = 32;
+
 impl Session {
     /// The epoch (number and genesis hash) the peer has said it holds of
     /// `doc`; none: it has said nothing (epoch 0).
@@ -142,17 +147,15 @@ impl Session {
         if self.refused_epochs.contains(&(doc, theirs, their_genesis)) {
             return Ok(vec![]);
         }
-        if self.stopped.contains_key(&doc) {
-            // A stop over the old history ends when the peer moves to
-            // another epoch (the one this side holds, or a newer one).
-            if self.their_epochs.get(&doc) == Some(&(theirs, their_genesis)) {
+        let stopped = match self.stopped.get(&doc) {
+            None => false,
+            Some(s) if s.reason == NOT_SHARED => return Ok(vec![]),
+            // Said already: nothing new.
+            Some(_) if self.their_epochs.get(&doc) == Some(&(theirs, their_genesis)) => {
                 return Ok(vec![]);
             }
-            self.unstop(&doc);
-            if self.stopped.contains_key(&doc) {
-                return Ok(vec![]);
-            }
-        }
+            Some(_) => true,
+        };
         let ours = store.epoch(&doc);
         let mut out = Vec::new();
         // Two records with one number: the lower genesis hash stands.
@@ -161,10 +164,23 @@ impl Session {
                 .epoch_genesis(&doc)
                 .is_some_and(|g| g != their_genesis && their_genesis < g);
         let same = theirs == ours && store.epoch_genesis(&doc) == Some(their_genesis);
+        // A stop over the old history lifts only on an epoch this side has
+        // verified: the peer now holds the one held here, or this side
+        // switches to the peer's (below). An unverified announce lifts
+        // nothing.
+        if stopped && !same && !(theirs > ours || wins_tie) {
+            return Ok(vec![]);
+        }
+        if stopped && same {
+            self.unstop(&doc);
+        }
         if (theirs > ours || wins_tie) && genesis.is_empty() {
             // An announce of an epoch this side takes: ask for its genesis
-            // (once; the record is checked again when it comes).
-            if self.wanted_epochs.insert((doc, their_genesis)) {
+            // (once, and for a bounded number of records per session; the
+            // record is checked when the genesis comes).
+            if self.wanted_epochs.len() < MAX_EPOCH_RECORDS
+                && self.wanted_epochs.insert((doc, their_genesis))
+            {
                 return Ok(vec![Message::EpochWant { doc }]);
             }
             return Ok(vec![]);
@@ -176,9 +192,15 @@ impl Session {
                 signature,
             };
             if let Err(why) = store.receive_epoch(&doc, &signed, genesis, d) {
+                if self.refused_epochs.len() >= MAX_EPOCH_RECORDS {
+                    return Err(SessionError::Unexpected(
+                        "epoch record, refused too many times",
+                    ));
+                }
                 self.refused_epochs.insert((doc, theirs, their_genesis));
                 return Ok(self.stop(doc, why));
             }
+            self.unstop(&doc);
             self.reset(&doc);
             self.their_epochs.insert(doc, (theirs, their_genesis));
             self.sent_epochs.remove(&doc);

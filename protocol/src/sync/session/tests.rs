@@ -925,3 +925,61 @@ fn an_epoch_is_announced_by_its_record_and_its_genesis_sent_once_when_asked() {
             .is_empty()
     );
 }
+
+#[test]
+fn an_announce_nobody_may_make_lifts_no_stop() {
+    let m = SecretKey::from_seed(&[90; 32]);
+    let (mut a, mut b) = (Node::new(91, &[]), Node::new(92, &[]));
+    let writers = vec![a.key.public(), b.key.public(), m.public()];
+    for n in [&mut a, &mut b] {
+        n.store.writers = writers.clone();
+        n.store.stewards = vec![writers[0]];
+    }
+    let meetups = ids()[2];
+    a.take(&meetups, &changes_by(&m, &meetups, &["leek"]));
+    b.take(&meetups, &changes_by(&m, &meetups, &["buxton"]));
+    let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (ha, hb) = (
+        sa.start(&mut a.docs, &a.store).expect("start"),
+        sb.start(&mut b.docs, &b.store).expect("start"),
+    );
+    run(&mut a, &mut sa, &mut b, &mut sb, ha, hb);
+    assert!(sb.stopped().contains_key(&meetups));
+    // The equivocating device signs an epoch of its own: B asks for it
+    // (an announce is unverified) but the stop stays until it is checked,
+    // and the check refuses it.
+    let mut forged = edit::new_doc().with_actor(actor_id(&m.public()));
+    let started = crate::epoch::start(&mut forged, meetups, 7, &m, None).expect("start");
+    let announce = Message::Epoch {
+        doc: meetups,
+        record: started.record.bytes().to_vec(),
+        genesis: Vec::new(),
+        signature: [0; 64],
+    };
+    let out = sb
+        .handle(announce.clone(), &mut b.docs, &mut b.store)
+        .expect("announce");
+    assert!(matches!(&out[..], [Message::EpochWant { .. }]), "{out:?}");
+    assert!(
+        sb.stopped().contains_key(&meetups),
+        "an announce lifts nothing"
+    );
+    let full = Message::Epoch {
+        doc: meetups,
+        record: started.record.bytes().to_vec(),
+        genesis: crate::wire::chunks::compress_change(&started.genesis.bytes),
+        signature: started.genesis.signature,
+    };
+    sb.handle(full.clone(), &mut b.docs, &mut b.store)
+        .expect("refused calmly");
+    assert!(sb.stopped().contains_key(&meetups));
+    assert_eq!(b.store.epoch(&meetups), 0);
+    // Sent again, neither is looked at.
+    for m in [announce, full] {
+        assert!(
+            sb.handle(m, &mut b.docs, &mut b.store)
+                .expect("again")
+                .is_empty()
+        );
+    }
+}
