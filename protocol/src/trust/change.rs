@@ -229,13 +229,18 @@ mod tests {
 
     /// A change by `key` at sequence 1 putting `value`.
     fn change(key: &SecretKey, value: &str) -> SignedChange {
+        change_in(key, value, 0)
+    }
+
+    /// The same, signed for the document's `epoch`.
+    fn change_in(key: &SecretKey, value: &str, epoch: u64) -> SignedChange {
         let mut d = edit::new_doc().with_actor(actor_id(&key.public()));
         d.put(automerge::ROOT, "place", value).expect("put");
         d.commit();
         let c = d.get_last_local_change().expect("change");
         SignedChange {
             bytes: c.raw_bytes().to_vec(),
-            signature: sign_change(key, &doc(), &c).expect("sign"),
+            signature: sign_change(key, &doc().in_epoch(epoch), &c).expect("sign"),
         }
     }
 
@@ -337,23 +342,13 @@ mod tests {
     #[test]
     fn a_proof_in_a_later_epoch_verifies_against_that_epochs_signatures() {
         let key = SecretKey::from_seed(&[3; 32]);
-        let change_in = |value: &str, epoch: u64| {
-            let mut d = edit::new_doc().with_actor(actor_id(&key.public()));
-            d.put(automerge::ROOT, "place", value).expect("put");
-            d.commit();
-            let c = d.get_last_local_change().expect("change");
-            SignedChange {
-                bytes: c.raw_bytes().to_vec(),
-                signature: sign_change(&key, &doc().in_epoch(epoch), &c).expect("sign"),
-            }
-        };
         let proof = EquivocationProof {
             doc: doc(),
             epoch: 3,
             author: key.public(),
             seq: 1,
-            first: change_in("Leek library", 3),
-            second: change_in("Buxton library", 3),
+            first: change_in(&key, "Leek library", 3),
+            second: change_in(&key, "Buxton library", 3),
         };
         assert_eq!(proof.verify(), Ok(()));
         let decoded = EquivocationProof::decode(&proof.encode()).expect("decodes");

@@ -816,10 +816,11 @@ fn a_revoked_devices_changes_past_its_cut_are_refused_and_the_next_epoch_drops_t
     assert!(sx.stopped().is_empty() && ss.stopped().is_empty());
 }
 
-#[test]
-fn an_epoch_heals_an_equivocation_and_the_document_syncs_again() {
-    let m = SecretKey::from_seed(&[70; 32]);
-    let (mut a, mut b) = (Node::new(71, &[]), Node::new(72, &[]));
+/// A member device `m` (seed `seed`) that signed two first changes to
+/// meet-ups, one held by the steward `a`, the other by `b`.
+fn forked(seed: u8) -> (SecretKey, Node, Node, DocId) {
+    let m = SecretKey::from_seed(&[seed; 32]);
+    let (mut a, mut b) = (Node::new(seed + 1, &[]), Node::new(seed + 2, &[]));
     let writers = vec![a.key.public(), b.key.public(), m.public()];
     for n in [&mut a, &mut b] {
         n.store.writers = writers.clone();
@@ -828,13 +829,25 @@ fn an_epoch_heals_an_equivocation_and_the_document_syncs_again() {
     let meetups = ids()[2];
     a.take(&meetups, &changes_by(&m, &meetups, &["leek"]));
     b.take(&meetups, &changes_by(&m, &meetups, &["buxton"]));
-    b.edit(&meetups, "b-own");
+    (m, a, b, meetups)
+}
+
+/// A session between `a` and `b`, run until quiet.
+fn met(a: &mut Node, b: &mut Node) -> (Session, Session) {
     let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
     let (ha, hb) = (
         sa.start(&mut a.docs, &a.store).expect("start"),
         sb.start(&mut b.docs, &b.store).expect("start"),
     );
-    run(&mut a, &mut sa, &mut b, &mut sb, ha, hb);
+    run(a, &mut sa, b, &mut sb, ha, hb);
+    (sa, sb)
+}
+
+#[test]
+fn an_epoch_heals_an_equivocation_and_the_document_syncs_again() {
+    let (_, mut a, mut b, meetups) = forked(70);
+    b.edit(&meetups, "b-own");
+    let (mut sa, mut sb) = met(&mut a, &mut b);
     assert!(sa.stopped().contains_key(&meetups) && sb.stopped().contains_key(&meetups));
     // The steward A starts an epoch: A's version stands, B keeps its own.
     a.start_epoch(&meetups);
@@ -928,22 +941,8 @@ fn an_epoch_is_announced_by_its_record_and_its_genesis_sent_once_when_asked() {
 
 #[test]
 fn an_announce_nobody_may_make_lifts_no_stop() {
-    let m = SecretKey::from_seed(&[90; 32]);
-    let (mut a, mut b) = (Node::new(91, &[]), Node::new(92, &[]));
-    let writers = vec![a.key.public(), b.key.public(), m.public()];
-    for n in [&mut a, &mut b] {
-        n.store.writers = writers.clone();
-        n.store.stewards = vec![writers[0]];
-    }
-    let meetups = ids()[2];
-    a.take(&meetups, &changes_by(&m, &meetups, &["leek"]));
-    b.take(&meetups, &changes_by(&m, &meetups, &["buxton"]));
-    let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
-    let (ha, hb) = (
-        sa.start(&mut a.docs, &a.store).expect("start"),
-        sb.start(&mut b.docs, &b.store).expect("start"),
-    );
-    run(&mut a, &mut sa, &mut b, &mut sb, ha, hb);
+    let (m, mut a, mut b, meetups) = forked(90);
+    let (_sa, mut sb) = met(&mut a, &mut b);
     assert!(sb.stopped().contains_key(&meetups));
     // The equivocating device signs an epoch of its own: B asks for it
     // (an announce is unverified) but the stop stays until it is checked,
