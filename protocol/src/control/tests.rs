@@ -2,7 +2,10 @@ use autosurgeon::{Counter, Text};
 
 use super::*;
 use crate::keys::SecretKey;
-use crate::schema::{Action, ActionStatus, Amendment, Goal, Listening};
+use crate::schema::{
+    Action, ActionStatus, Amendment, Contact, Course, DeviceEntry, Goal, LawfulBasis, Listening,
+    MemberStatus, Plan,
+};
 
 fn key(seed: u8) -> crate::PublicKey {
     SecretKey::from_seed(&[seed; 32]).public()
