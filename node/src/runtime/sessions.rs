@@ -180,12 +180,7 @@ impl Actor {
         for doc in &switched {
             self.seqs.remove(doc);
         }
-        let ids: Vec<u64> = self
-            .sessions
-            .keys()
-            .copied()
-            .filter(|s| Some(*s) != except)
-            .collect();
+        let ids = self.sessions_but(except);
         for s in ids {
             let (host, _docs, sessions) = self.split();
             let Some(live) = sessions.get_mut(&s) else {
@@ -272,6 +267,15 @@ impl Actor {
         })
     }
 
+    /// Every open session's id but `except`'s.
+    fn sessions_but(&self, except: Option<u64>) -> Vec<u64> {
+        self.sessions
+            .keys()
+            .copied()
+            .filter(|s| Some(*s) != except)
+            .collect()
+    }
+
     /// Sends a message on a session; a peer too slow to keep up is dropped.
     pub(super) fn send(&mut self, session: u64, msg: Message) {
         let Some(live) = self.sessions.get(&session) else {
@@ -350,12 +354,7 @@ impl Actor {
             }
             self.compact_due.insert(*doc);
         }
-        let ids: Vec<u64> = self
-            .sessions
-            .keys()
-            .copied()
-            .filter(|s| Some(*s) != except)
-            .collect();
+        let ids = self.sessions_but(except);
         for s in ids {
             for doc in changed {
                 self.push(s, doc);
