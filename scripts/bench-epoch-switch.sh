@@ -82,13 +82,7 @@ for run in $(seq 1 "$runs"); do
     trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$root"' EXIT
     s=$root/s
     GROUNDWORK_DIR=$s "$bin" init --name "Bench Group" > /dev/null
-    python3 - "$n" > "$root/members.csv" <<'PY'
-import sys
-n = int(sys.argv[1])
-print("Name,Email,Phone,Member type,Joined")
-for i in range(n):
-    print(f"Member Number{i:05d},member{i:05d}@example.org,07700 9{i:05d},activist,2024-01-01")
-PY
+    python3 scripts/members-csv.py "$n" > "$root/members.csv"
     GROUNDWORK_DIR=$s "$bin" member import "$root/members.csv" > /dev/null
     start "$s"
     joins=()

@@ -24,13 +24,7 @@ for run in $(seq 1 "$runs"); do
     dir=$(mktemp -d)
     export GROUNDWORK_DIR="$dir/g"
     "$bin" init --name "Bench Group" > /dev/null
-    python3 - "$n" > "$dir/members.csv" <<'PY'
-import sys
-n = int(sys.argv[1])
-print("Name,Email,Phone,Member type,Joined")
-for i in range(n):
-    print(f"Member Number{i:05d},member{i:05d}@example.org,07700 9{i:05d},activist,2024-01-01")
-PY
+    python3 scripts/members-csv.py "$n" > "$dir/members.csv"
     "$bin" member import "$dir/members.csv" > /dev/null
     id=$("$bin" member list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
     before=$(stat -c %s "$GROUNDWORK_DIR/groundwork.redb")
