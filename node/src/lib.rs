@@ -34,6 +34,7 @@ pub mod demo;
 pub mod group;
 pub mod logging;
 pub mod net;
+pub mod report_out;
 pub mod roster_csv;
 pub mod runtime;
 pub mod store;

@@ -63,6 +63,102 @@ impl Date {
     pub fn add_days(self, n: i64) -> Self {
         Self::from_unix_days(self.unix_days() + n)
     }
+
+    /// The year.
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    /// The month, 1 to 12.
+    pub fn month(self) -> u8 {
+        self.month
+    }
+
+    /// The calendar month this date falls in.
+    pub fn month_of(self) -> Month {
+        Month {
+            year: self.year,
+            month: self.month,
+        }
+    }
+}
+
+/// A calendar month, as `YYYY-MM`.
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
+pub struct Month {
+    year: i32,
+    month: u8,
+}
+
+impl Month {
+    /// The month `n` months later (earlier if negative).
+    pub fn add_months(self, n: i64) -> Month {
+        let index = i64::from(self.year) * 12 + i64::from(self.month - 1) + n;
+        Month {
+            year: index.div_euclid(12) as i32,
+            month: (index.rem_euclid(12) + 1) as u8,
+        }
+    }
+
+    /// Months from `self` to `later` (negative if `later` is earlier).
+    pub fn months_until(self, later: Month) -> i64 {
+        (i64::from(later.year) * 12 + i64::from(later.month))
+            - (i64::from(self.year) * 12 + i64::from(self.month))
+    }
+
+    /// The year.
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    /// The month, 1 to 12.
+    pub fn month(self) -> u8 {
+        self.month
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl fmt::Debug for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl FromStr for Month {
+    type Err = DateError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || DateError(s.chars().take(20).collect());
+        let (y, m) = s.split_once('-').ok_or_else(bad)?;
+        if y.len() != 4 || m.len() != 2 {
+            return Err(bad());
+        }
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let month: u8 = m.parse().map_err(|_| bad())?;
+        Date::new(year, month, 1)
+            .map(Date::month_of)
+            .ok_or_else(bad)
+    }
+}
+
+impl TryFrom<String> for Month {
+    type Error = DateError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Month> for String {
+    fn from(m: Month) -> String {
+        m.to_string()
+    }
 }
 
 fn days_in_month(year: i32, month: u8) -> u8 {

@@ -38,6 +38,7 @@
 pub mod card;
 pub mod control;
 pub mod date;
+pub mod disclosure;
 pub mod edit;
 pub mod epoch;
 pub mod ids;

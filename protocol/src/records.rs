@@ -27,8 +27,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::date::Date;
+use crate::disclosure::{Rounded, controlled};
 use crate::keys::{GroupId, PublicKey, SecretKey};
-use crate::schema::{Meetups, MemberKind, MemberStatus, Plan, Roster};
+use crate::schema::{Course, Meetups, MemberKind, MemberStatus, Plan, Roster};
 
 /// The network id: the national body's public key.
 pub type NetworkId = PublicKey;
@@ -36,7 +37,11 @@ pub type NetworkId = PublicKey;
 /// The kind byte of an affiliation in a `Records` message.
 pub const KIND_AFFILIATION: u8 = 1;
 /// The kind byte of a membership summary in a `Records` message.
-pub const KIND_SUMMARY: u8 = 2;
+pub const KIND_SUMMARY: u8 = 3;
+/// The kind byte of the first summary format, which carried exact
+/// figures. Such records are refused unread ([`RecordRejected::OldFormat`])
+/// and deleted from a store that still holds them.
+pub const KIND_SUMMARY_V1: u8 = 2;
 
 /// The largest encoded record.
 pub const MAX_RECORD_BYTES: usize = 16 * 1024;
@@ -52,6 +57,11 @@ pub trait Record: Serialize + DeserializeOwned + Clone + PartialEq {
     fn seq(&self) -> u64;
     /// What it is about (the key records of a kind are kept under).
     fn subject(&self) -> GroupId;
+    /// The rules the body must meet beyond its shape (checked when it is
+    /// signed and when it is read).
+    fn check(&self) -> Result<(), RecordRejected> {
+        Ok(())
+    }
 }
 
 /// A group's affiliation to the network, signed by the national key.
@@ -81,50 +91,126 @@ impl Record for Affiliation {
     }
 }
 
-/// Members by kind.
+/// Members by kind, as published: a controlled rounding of the three
+/// exact counts, so the kinds add up to the published members.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ByKind {
     /// Professionals.
-    pub professional: u64,
+    pub professional: Rounded,
     /// Activists.
-    pub activist: u64,
+    pub activist: Rounded,
     /// Observers.
-    pub observer: u64,
+    pub observer: Rounded,
 }
 
+impl ByKind {
+    /// The three added up.
+    pub fn total(&self) -> u64 {
+        [self.professional, self.activist, self.observer]
+            .into_iter()
+            .sum()
+    }
+}
+
+/// The months a summary's series covers.
+pub const GROWTH_MONTHS: usize = 24;
+
+/// A monthly series: people counted by the month something happened to
+/// them (joined, first trained), over the [`GROWTH_MONTHS`] calendar
+/// months up to and including the summary's month, plus those before.
+/// A controlled rounding, so it adds up to the figure it breaks down.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Series {
+    /// Before the first month (or with no date recorded).
+    pub earlier: Rounded,
+    /// One figure per month, oldest first; the last is the summary's month.
+    pub months: Vec<Rounded>,
+}
+
+impl Series {
+    /// Earlier plus every month.
+    pub fn total(&self) -> u64 {
+        self.earlier.get() + self.months.iter().copied().sum::<u64>()
+    }
+
+    /// The running total at the end of each month, oldest first.
+    pub fn cumulative(&self) -> Vec<u64> {
+        let mut run = self.earlier.get();
+        self.months
+            .iter()
+            .map(|m| {
+                run += m.get();
+                run
+            })
+            .collect()
+    }
+}
+
+/// A theme the group's listening campaign raised, with the conversations
+/// that raised it (rounded).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThemeFigure {
+    /// The theme, in lower case.
+    pub theme: String,
+    /// Conversations that raised it.
+    pub conversations: Rounded,
+}
+
+/// The most themes a summary carries (the ones with most conversations).
+pub const MAX_THEMES: usize = 12;
+/// The longest theme a summary carries, in characters.
+pub const MAX_THEME_CHARS: usize = 40;
+
 /// A group's aggregate figures, signed by the group key. It holds counts
-/// only: nothing in it names, identifies or contacts anyone.
+/// only, every one rounded to base 5 on the group's own devices
+/// ([`crate::disclosure`]): nothing in it names, identifies or contacts
+/// anyone, and no figure in it is between 1 and 4.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MembershipSummary {
     /// The group (its key signs this).
     pub group: GroupId,
-    /// Sequence number.
+    /// Sequence number: the day (days since 1970-01-01) in the high 32
+    /// bits, and in the low 32 a number that only grows within the day,
+    /// started and stepped at random ([`summary_seq`]). It orders a day's
+    /// summaries and says nothing about when in the day, or how many.
     pub seq: u64,
-    /// The day the figures were taken.
+    /// The day the figures were taken (the day in `seq`).
     pub as_of: Date,
+    /// The year the group adopted its constitution, if it has.
+    pub formed: Option<i32>,
     /// Active members.
-    pub members: u64,
+    pub members: Rounded,
     /// Active members by kind.
     pub by_kind: ByKind,
-    /// Active members who joined in the last 30 days.
-    pub new_last_30_days: u64,
-    /// Active members who attended at least one course.
-    pub trained: u64,
-    /// Meet-ups held in the last 90 days.
-    pub meetups_last_90_days: u64,
-    /// Listening conversations held.
-    pub conversations: u64,
-    /// At least [`ESTABLISHED_AT`] members.
+    /// At least [`ESTABLISHED_AT`] active members (from the exact count).
     pub established: bool,
+    /// Active members by the month they joined.
+    pub joined: Series,
+    /// Active members who attended at least one course.
+    pub trained: Rounded,
+    /// Of those, by the month of their first course (members trained
+    /// before the date was recorded count as earlier).
+    pub trained_by_month: Series,
+    /// Active members who attended each course, by course slug; courses
+    /// with none are left out.
+    pub by_course: BTreeMap<String, Rounded>,
+    /// One-to-one listening conversations held.
+    pub conversations: Rounded,
+    /// The themes those conversations raised, most conversations first.
+    pub themes: Vec<ThemeFigure>,
+    /// Meet-ups held (dated on or before `as_of`).
+    pub meetups: Rounded,
 }
 
 /// A group counts as established at this many members.
 pub const ESTABLISHED_AT: u64 = 21;
 
 impl Record for MembershipSummary {
-    const DOMAIN: &'static [u8] = b"groundwork/record/summary/v1";
+    const DOMAIN: &'static [u8] = b"groundwork/record/summary/v2";
     fn issuer(&self) -> PublicKey {
         self.group
     }
@@ -134,68 +220,275 @@ impl Record for MembershipSummary {
     fn subject(&self) -> GroupId {
         self.group
     }
+    fn check(&self) -> Result<(), RecordRejected> {
+        let bad = |why: &'static str| Err(RecordRejected::Inconsistent(why));
+        if u64::try_from(self.as_of.unix_days()).ok() != Some(self.seq >> 32) {
+            return bad("its sequence number is not of its day");
+        }
+        if self.joined.months.len() != GROWTH_MONTHS
+            || self.trained_by_month.months.len() != GROWTH_MONTHS
+        {
+            return bad("a monthly series is not 24 months long");
+        }
+        let members = self.members.get();
+        if self.by_kind.total() != members || self.joined.total() != members {
+            return bad("a breakdown does not add up to the members");
+        }
+        if self.trained.get() > members || self.trained_by_month.total() != self.trained.get() {
+            return bad("the trained figures do not add up");
+        }
+        if self.by_course.len() > Course::KNOWN.len()
+            || self.by_course.iter().any(|(slug, n)| {
+                n.get() > self.trained.get()
+                    || n.get() == 0
+                    || !Course::KNOWN.iter().any(|c| c.slug() == slug)
+            })
+        {
+            return bad("a course figure is unknown, zero or over the trained");
+        }
+        if self.themes.len() > MAX_THEMES
+            || self.themes.iter().enumerate().any(|(i, t)| {
+                t.conversations > self.conversations
+                    || normal_theme(&t.theme).as_deref() != Some(t.theme.as_str())
+                    || self.themes[..i].iter().any(|u| u.theme == t.theme)
+            })
+        {
+            return bad("a theme is malformed, repeated or over the conversations");
+        }
+        // Rounded, 21 and more is at least 20, and 20 and less at most 20.
+        if (self.established && members < 20) || (!self.established && members > 20) {
+            return bad("established does not match the members");
+        }
+        if self
+            .formed
+            .is_some_and(|y| !(1900..=self.as_of.year()).contains(&y))
+        {
+            return bad("the year formed is out of range");
+        }
+        Ok(())
+    }
+}
+
+/// The sequence number of a summary taken on `day`, after `held` (the
+/// group's previous one): the day in the high 32 bits; the low 32 bits
+/// start at random each day and then grow by a random step, so they order
+/// the day's summaries without counting them or saying when. `noise` is
+/// fresh randomness from the caller (this crate has no source of its own).
+pub fn summary_seq(day: Date, held: Option<u64>, noise: u64) -> u64 {
+    let day_bits = u64::try_from(day.unix_days()).unwrap_or(0) << 32;
+    match held {
+        Some(h) if h >> 32 == day_bits >> 32 && (h & 0xffff_ffff) < 0xff00_0000 => {
+            h + (1 << 8) + noise % ((1 << 16) - (1 << 8))
+        }
+        // A day already used up (or a clock gone back): the next day's
+        // number keeps the sequence growing.
+        Some(h) if h >= day_bits => (h | 0xffff_ffff) + 1 + noise % (1 << 24),
+        _ => day_bits + noise % (1 << 24),
+    }
+}
+
+/// A theme as a summary carries it: trimmed, spaces collapsed, lower case,
+/// at most [`MAX_THEME_CHARS`] characters; `None` if nothing is left or it
+/// holds a character text fields refuse.
+pub fn normal_theme(theme: &str) -> Option<String> {
+    let t: String = theme
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .chars()
+        .take(MAX_THEME_CHARS)
+        .collect();
+    let t = t.trim_end().to_owned();
+    (!t.is_empty() && crate::text::check(crate::text::Field::Theme, &t).is_ok()).then_some(t)
+}
+
+/// A group's exact figures, as its own devices compute them. They never
+/// leave the group: [`MembershipSummary::publish`] rounds them first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exact {
+    /// Active members.
+    pub members: u64,
+    /// By kind: professional, activist, observer.
+    pub by_kind: [u64; 3],
+    /// By month joined: earlier, then the 24 months oldest first.
+    pub joined: (u64, [u64; GROWTH_MONTHS]),
+    /// Active members with a course.
+    pub trained: u64,
+    /// By month of first course.
+    pub trained_by_month: (u64, [u64; GROWTH_MONTHS]),
+    /// Per known course.
+    pub by_course: BTreeMap<String, u64>,
+    /// Conversations held.
+    pub conversations: u64,
+    /// Conversations per theme (normalised), every theme raised.
+    pub themes: BTreeMap<String, u64>,
+    /// Meet-ups held.
+    pub meetups: u64,
+    /// The year the constitution was adopted.
+    pub formed: Option<i32>,
+}
+
+impl Exact {
+    /// The exact figures of a group's documents on `today`. Counts only:
+    /// the roster's names and ids never reach them.
+    pub fn from_documents(
+        roster: &Roster,
+        meetups: &Meetups,
+        plan: &Plan,
+        formed: Option<Date>,
+        today: Date,
+    ) -> Exact {
+        let first = today.month_of().add_months(-(GROWTH_MONTHS as i64 - 1));
+        let bucket = |d: Option<Date>, series: &mut (u64, [u64; GROWTH_MONTHS])| {
+            match d.map(|d| first.months_until(d.month_of())) {
+                Some(i) if (0..GROWTH_MONTHS as i64).contains(&i) => series.1[i as usize] += 1,
+                // Joined "in the future" (a typo in a spreadsheet) counts
+                // in the summary's own month.
+                Some(i) if i >= GROWTH_MONTHS as i64 => series.1[GROWTH_MONTHS - 1] += 1,
+                _ => series.0 += 1,
+            }
+        };
+        let mut e = Exact {
+            conversations: u64::try_from(plan.listening.conversations_held.value()).unwrap_or(0),
+            formed: formed.map(Date::year),
+            ..Exact::default()
+        };
+        for m in roster.members.values() {
+            if m.status != MemberStatus::Active {
+                continue;
+            }
+            e.members += 1;
+            e.by_kind[match m.kind {
+                MemberKind::Professional => 0,
+                MemberKind::Activist => 1,
+                MemberKind::Observer => 2,
+            }] += 1;
+            bucket(Some(m.joined), &mut e.joined);
+            if !m.courses.is_empty() {
+                e.trained += 1;
+                bucket(m.trained, &mut e.trained_by_month);
+            }
+            for c in &m.courses {
+                if !matches!(c, Course::Other(_)) {
+                    *e.by_course.entry(c.slug().to_owned()).or_default() += 1;
+                }
+            }
+        }
+        for t in &plan.listening.themes {
+            if let Some(n) = normal_theme(t) {
+                let held = plan
+                    .listening
+                    .theme_conversations
+                    .iter()
+                    .filter(|(k, _)| normal_theme(k).as_deref() == Some(n.as_str()))
+                    .map(|(_, c)| u64::try_from(c.value()).unwrap_or(0))
+                    .sum::<u64>();
+                let slot = e.themes.entry(n).or_default();
+                *slot = (*slot).max(held.min(e.conversations));
+            }
+        }
+        e.meetups = meetups.meetups.iter().filter(|m| m.date <= today).count() as u64;
+        e
+    }
+
+    /// Whether the group is established.
+    pub fn established(&self) -> bool {
+        self.members >= ESTABLISHED_AT
+    }
+}
+
+fn series(exact: &(u64, [u64; GROWTH_MONTHS])) -> Series {
+    let cells: Vec<u64> = std::iter::once(exact.0).chain(exact.1).collect();
+    let mut r = controlled(&cells).into_iter();
+    Series {
+        earlier: r.next().unwrap_or_default(),
+        months: r.collect(),
+    }
 }
 
 impl MembershipSummary {
-    /// The figures of a group's documents on `today` (sequence number 0;
-    /// the publisher sets it). Counts only: the roster's names and ids
-    /// never reach the summary.
+    /// The summary a group publishes of its exact figures on `today`
+    /// (sequence number 0; the publisher sets it with [`summary_seq`]).
+    /// Every figure is rounded here ([`crate::disclosure`]).
+    pub fn publish(group: GroupId, exact: &Exact, today: Date) -> Self {
+        let members = Rounded::nearest(exact.members);
+        let kinds = controlled(&exact.by_kind);
+        let trained = Rounded::nearest(exact.trained);
+        let conversations = Rounded::nearest(exact.conversations);
+        let mut themes: Vec<ThemeFigure> = exact
+            .themes
+            .iter()
+            .map(|(t, n)| ThemeFigure {
+                theme: t.clone(),
+                conversations: Rounded::nearest(*n).min(conversations),
+            })
+            .collect();
+        themes.sort_by(|a, b| {
+            b.conversations
+                .cmp(&a.conversations)
+                .then(a.theme.cmp(&b.theme))
+        });
+        themes.truncate(MAX_THEMES);
+        MembershipSummary {
+            group,
+            seq: 0,
+            as_of: today,
+            formed: exact.formed,
+            members,
+            by_kind: ByKind {
+                professional: kinds[0],
+                activist: kinds[1],
+                observer: kinds[2],
+            },
+            established: exact.established(),
+            joined: series(&exact.joined),
+            trained,
+            trained_by_month: series(&exact.trained_by_month),
+            by_course: exact
+                .by_course
+                .iter()
+                .map(|(c, n)| (c.clone(), Rounded::nearest(*n).min(trained)))
+                .filter(|(_, n)| n.get() > 0)
+                .collect(),
+            conversations,
+            themes,
+            meetups: Rounded::nearest(exact.meetups),
+        }
+    }
+
+    /// The summary of a group's documents on `today`.
     pub fn from_documents(
         group: GroupId,
         roster: &Roster,
         meetups: &Meetups,
         plan: &Plan,
+        formed: Option<Date>,
         today: Date,
     ) -> Self {
-        let mut s = MembershipSummary {
+        Self::publish(
             group,
-            seq: 0,
-            as_of: today,
-            members: 0,
-            by_kind: ByKind::default(),
-            new_last_30_days: 0,
-            trained: 0,
-            meetups_last_90_days: 0,
-            conversations: u64::try_from(plan.listening.conversations_held.value()).unwrap_or(0),
-            established: false,
-        };
-        let since_30 = today.add_days(-30);
-        for m in roster.members.values() {
-            if m.status != MemberStatus::Active {
-                continue;
-            }
-            s.members += 1;
-            match m.kind {
-                MemberKind::Professional => s.by_kind.professional += 1,
-                MemberKind::Activist => s.by_kind.activist += 1,
-                MemberKind::Observer => s.by_kind.observer += 1,
-            }
-            if m.joined > since_30 && m.joined <= today {
-                s.new_last_30_days += 1;
-            }
-            if !m.courses.is_empty() {
-                s.trained += 1;
-            }
-        }
-        let since_90 = today.add_days(-90);
-        s.meetups_last_90_days = meetups
-            .meetups
-            .iter()
-            .filter(|m| m.date > since_90 && m.date <= today)
-            .count() as u64;
-        s.established = s.members >= ESTABLISHED_AT;
-        s
+            &Exact::from_documents(roster, meetups, plan, formed, today),
+            today,
+        )
     }
 
-    /// Whether the figures differ from `other`'s (ignoring the sequence
-    /// number and the date), so a new summary is worth publishing.
+    /// Whether the figures are the same as `other`'s (ignoring the
+    /// sequence number and the date), so no new summary is needed. The
+    /// series are compared as running totals per calendar month, so a
+    /// new month alone is not a change.
     pub fn same_figures(&self, other: &MembershipSummary) -> bool {
         let strip = |s: &MembershipSummary| MembershipSummary {
             seq: 0,
             as_of: Date::from_unix_days(0),
+            joined: Series::default(),
+            trained_by_month: Series::default(),
             ..s.clone()
         };
         strip(self) == strip(other)
+            && self.as_of.month_of() == other.as_of.month_of()
+            && self.joined == other.joined
+            && self.trained_by_month == other.trained_by_month
     }
 }
 
@@ -203,13 +496,6 @@ impl MembershipSummary {
 /// network id, so every node of the network finds the same one.
 pub fn network_topic(network: &NetworkId) -> [u8; 32] {
     blake3::derive_key("groundwork records topic v1", network.as_bytes())
-}
-
-/// How a count in one group's published breakdown is shown: counts from
-/// 1 to 4 are suppressed as `<5` so no small group of people can be
-/// singled out. Totals across groups are shown exactly.
-pub fn small_cell(n: u64) -> String {
-    crate::report::Cell::of(n).to_string()
 }
 
 /// Why a record was refused.
@@ -228,6 +514,13 @@ pub enum RecordRejected {
     /// The body is not a record of this kind.
     #[error("record body is malformed")]
     Malformed,
+    /// The body's figures break a rule of its kind.
+    #[error("record is inconsistent: {0}")]
+    Inconsistent(&'static str),
+    /// A record of a retired format (the first summaries, with exact
+    /// figures): not read.
+    #[error("record of a retired format, not read")]
+    OldFormat,
     /// Signed by a key other than the one this kind needs.
     #[error("record is signed by the wrong key")]
     WrongIssuer,
@@ -270,6 +563,7 @@ impl RecordRejected {
         !matches!(
             self,
             RecordRejected::Stale { .. }
+                | RecordRejected::OldFormat
                 | RecordRejected::Replayed(_)
                 | RecordRejected::OtherNetwork
                 | RecordRejected::UnknownGroup
@@ -300,6 +594,7 @@ impl<T: Record> Signed<T> {
         if key.public() != record.issuer() {
             return Err(RecordRejected::WrongIssuer);
         }
+        record.check()?;
         let body = serde_json::to_vec(&record).map_err(|_| RecordRejected::Malformed)?;
         if HEADER + body.len() > MAX_RECORD_BYTES {
             return Err(RecordRejected::TooLarge(HEADER + body.len()));
@@ -333,6 +628,7 @@ impl<T: Record> Signed<T> {
         if record.issuer() != issuer {
             return Err(RecordRejected::WrongIssuer);
         }
+        record.check()?;
         Ok(Signed {
             bytes: bytes.to_vec(),
             record,
@@ -354,7 +650,9 @@ impl<T: Record> Signed<T> {
 /// verifying it again (the summary history is read whole for every
 /// report). Never use it on bytes from a peer.
 pub fn decode_stored<T: Record>(bytes: &[u8]) -> Option<T> {
-    serde_json::from_slice(bytes.get(HEADER..)?).ok()
+    serde_json::from_slice::<T>(bytes.get(HEADER..)?)
+        .ok()
+        .filter(|r| r.check().is_ok())
 }
 
 /// Whether `new` should replace `held`: only a higher sequence number does.
@@ -511,14 +809,16 @@ mod tests {
             Err(RecordRejected::WrongIssuer)
         );
         // A summary's signature does not make an affiliation.
-        let summary = MembershipSummary::from_documents(
-            key(1).public(),
-            &Roster::default(),
-            &Meetups::default(),
-            &Plan::default(),
-            day("2020-01-01"),
-        );
-        let s = Signed::sign(summary, &key(1)).expect("sign");
+        let summary =
+            MembershipSummary::publish(key(1).public(), &Exact::default(), day("2020-01-01"));
+        let s = Signed::sign(
+            MembershipSummary {
+                seq: summary_seq(day("2020-01-01"), None, 5),
+                ..summary
+            },
+            &key(1),
+        )
+        .expect("sign");
         assert!(Signed::<Affiliation>::from_bytes(s.bytes()).is_err());
         assert_eq!(
             Signed::<Affiliation>::from_bytes(&good.bytes()[..40]),
@@ -538,11 +838,21 @@ mod tests {
             } else {
                 vec![]
             },
+            trained: trained.then(|| day(joined)),
         }
     }
 
-    #[test]
-    fn a_summary_counts_and_names_no_one() {
+    /// Signs a body as `key` without the kind's checks (what a forger
+    /// with the group key could send).
+    fn raw(key: &SecretKey, body: &serde_json::Value) -> Vec<u8> {
+        let body = serde_json::to_vec(body).expect("json");
+        let sig = key
+            .sign(&signed_message::<MembershipSummary>(&body))
+            .to_bytes();
+        [key.public().as_bytes().as_slice(), &sig, &body].concat()
+    }
+
+    fn roster_of_three() -> (Roster, [&'static str; 4]) {
         let mut roster = Roster::default();
         let names = ["Ada Obi", "Bea Rinsto", "Cal Morpel", "Dev Tamvel"];
         roster.members.insert(
@@ -560,8 +870,14 @@ mod tests {
         let mut lapsed = member(names[3], MemberKind::Activist, "2020-03-30", true);
         lapsed.status = MemberStatus::Lapsed;
         roster.members.insert("dddddd".into(), lapsed);
+        (roster, names)
+    }
+
+    #[test]
+    fn a_summary_rounds_every_figure_and_names_no_one() {
+        let (roster, names) = roster_of_three();
         let mut meetups = Meetups::default();
-        for (i, d) in ["2020-03-01", "2019-06-01", "2020-01-15"]
+        for (i, d) in ["2020-03-01", "2019-06-01", "2020-01-15", "2020-05-01"]
             .iter()
             .enumerate()
         {
@@ -575,40 +891,167 @@ mod tests {
                 actions: vec![],
             });
         }
-        let s = MembershipSummary::from_documents(
-            key(3).public(),
+        let today = day("2020-04-01");
+        let exact = Exact::from_documents(
             &roster,
             &meetups,
             &Plan::default(),
-            day("2020-04-01"),
+            Some(day("2019-02-03")),
+            today,
         );
-        assert_eq!(s.members, 3, "lapsed members are not counted");
-        assert_eq!(
-            s.by_kind,
-            ByKind {
-                professional: 1,
-                activist: 1,
-                observer: 1
-            }
-        );
-        assert_eq!(s.new_last_30_days, 2);
-        assert_eq!(s.trained, 2);
-        assert_eq!(s.meetups_last_90_days, 2);
+        assert_eq!(exact.members, 3, "lapsed members are not counted");
+        assert_eq!(exact.by_kind, [1, 1, 1]);
+        assert_eq!(exact.trained, 2);
+        assert_eq!(exact.meetups, 3, "a meet-up after today is not held yet");
+        // 2020-03 is the last-but-one month of the series ending 2020-04.
+        assert_eq!(exact.joined.1[GROWTH_MONTHS - 2], 2);
+        assert_eq!(exact.joined.1[GROWTH_MONTHS - 16], 1, "2019-01");
+        let s = MembershipSummary::publish(key(3).public(), &exact, today);
+        assert_eq!(s.members.get(), 5);
+        assert_eq!(s.by_kind.total(), 5, "the kinds add up to the members");
+        assert_eq!(s.joined.total(), 5);
+        assert_eq!(s.trained.get(), 0, "2 rounds to 0");
+        assert!(s.by_course.is_empty());
+        assert_eq!((s.meetups.get(), s.formed), (5, Some(2019)));
         assert!(!s.established);
-        let signed = Signed::sign(s, &key(3)).expect("sign");
+        let signed = Signed::sign(
+            MembershipSummary {
+                seq: summary_seq(today, None, 77),
+                ..s
+            },
+            &key(3),
+        )
+        .expect("sign");
         let text = String::from_utf8_lossy(signed.bytes()).to_string();
         for n in names.iter().chain(["aaaaaa", "bbbbbb", "Library"].iter()) {
             assert!(!text.contains(n), "{n} in a summary");
         }
+        let back = Signed::<MembershipSummary>::from_bytes(signed.bytes()).expect("reads back");
+        assert_eq!(back.record(), signed.record());
     }
 
     #[test]
-    fn small_cells_are_suppressed() {
-        assert_eq!(small_cell(0), "0");
-        for n in 1..5 {
-            assert_eq!(small_cell(n), "<5");
+    fn a_summary_with_a_small_or_inconsistent_figure_is_refused() {
+        let k = key(3);
+        let today = day("2020-04-01");
+        let good = MembershipSummary {
+            seq: summary_seq(today, None, 77),
+            ..MembershipSummary::publish(
+                k.public(),
+                &Exact {
+                    members: 12,
+                    by_kind: [2, 5, 5],
+                    joined: (12, [0; GROWTH_MONTHS]),
+                    ..Exact::default()
+                },
+                today,
+            )
+        };
+        let body = serde_json::to_value(&good).expect("json");
+        assert!(Signed::<MembershipSummary>::from_bytes(&raw(&k, &body)).is_ok());
+        let with = |path: &[&str], v: serde_json::Value| {
+            let mut b = body.clone();
+            let mut at = &mut b;
+            for p in &path[..path.len() - 1] {
+                at = &mut at[*p];
+            }
+            at[path[path.len() - 1]] = v;
+            Signed::<MembershipSummary>::from_bytes(&raw(&k, &b))
+        };
+        // A figure between 1 and 4, or any other non-multiple of 5.
+        assert_eq!(with(&["members"], 3.into()), Err(RecordRejected::Malformed));
+        assert_eq!(
+            with(&["meetups"], 11.into()),
+            Err(RecordRejected::Malformed)
+        );
+        assert_eq!(
+            with(&["by_kind", "professional"], 4.into()),
+            Err(RecordRejected::Malformed)
+        );
+        // Breakdowns that do not add up, a sequence number of another day.
+        assert!(matches!(
+            with(&["members"], 15.into()),
+            Err(RecordRejected::Inconsistent(_))
+        ));
+        assert!(matches!(
+            with(&["seq"], (good.seq + (1 << 32)).into()),
+            Err(RecordRejected::Inconsistent(_))
+        ));
+        assert!(matches!(
+            with(&["established"], true.into()),
+            Err(RecordRejected::Inconsistent(_))
+        ));
+        assert!(matches!(
+            with(&["by_course"], serde_json::json!({"knitting": 5})),
+            Err(RecordRejected::Inconsistent(_))
+        ));
+        assert!(matches!(
+            with(
+                &["themes"],
+                serde_json::json!([{"theme": "Buses", "conversations": 0}])
+            ),
+            Err(RecordRejected::Inconsistent(_))
+        ));
+        assert!(matches!(
+            with(&["joined", "months"], serde_json::json!([0, 0])),
+            Err(RecordRejected::Inconsistent(_))
+        ));
+        // The exact figures of the first format are not a summary now.
+        assert_eq!(
+            with(&["new_last_30_days"], 3.into()),
+            Err(RecordRejected::Malformed)
+        );
+        // Nor can the group sign an inconsistent one itself.
+        let bad = MembershipSummary {
+            members: Rounded::nearest(20),
+            ..good
+        };
+        assert!(matches!(
+            Signed::sign(bad, &k),
+            Err(RecordRejected::Inconsistent(_))
+        ));
+    }
+
+    #[test]
+    fn sequence_numbers_say_the_day_and_only_grow() {
+        let d = day("2026-12-01");
+        let mut noise = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next_noise = || {
+            noise ^= noise << 13;
+            noise ^= noise >> 7;
+            noise ^= noise << 17;
+            noise
+        };
+        let mut seq = summary_seq(d, None, next_noise());
+        assert_eq!(seq >> 32, d.unix_days() as u64);
+        for _ in 0..5000 {
+            let next = summary_seq(d, Some(seq), next_noise());
+            assert!(next > seq);
+            assert_eq!(next >> 32, seq >> 32, "still the same day");
+            seq = next;
         }
-        assert_eq!(small_cell(5), "5");
-        assert_eq!(small_cell(21), "21");
+        let tomorrow = summary_seq(d.add_days(1), Some(seq), next_noise());
+        assert_eq!(tomorrow >> 32, d.add_days(1).unix_days() as u64);
+        // A day used up moves on to the next, never back.
+        let full = (seq | 0xffff_ffff) - 10;
+        assert!(summary_seq(d, Some(full), next_noise()) > full);
+        // The low bits are the noise, not a count: the first of a day is
+        // not 0, the fifth not 4.
+        let first = summary_seq(d, None, 123_456) & 0xffff_ffff;
+        assert_eq!(first, 123_456);
+    }
+
+    #[test]
+    fn themes_are_normalised_and_bounded() {
+        assert_eq!(
+            normal_theme("  Damp   Housing ").as_deref(),
+            Some("damp housing")
+        );
+        assert_eq!(normal_theme("   "), None);
+        assert_eq!(normal_theme("bus\u{202e}es"), None);
+        assert_eq!(
+            normal_theme(&"x".repeat(100)).map(|t| t.chars().count()),
+            Some(MAX_THEME_CHARS)
+        );
     }
 }

@@ -1,126 +1,111 @@
 //! Network-wide figures built from membership summaries: what `report`
 //! shows and the dashboard draws.
 //!
-//! Totals are exact sums over groups. Anything that describes one group
-//! (its row, or an area with its groups) is a published breakdown, so its
-//! counts go through [`Cell`]: 1 to 4 become `<5`.
+//! Every count of people here is a sum of published figures, each a
+//! multiple of 5 rounded on the group's own devices
+//! ([`crate::disclosure`]). So every such count is itself a multiple of 5,
+//! no difference between two of them (between a total and its rows, or
+//! between two reports) can be between 1 and 4, and nothing here says
+//! more about a group than its own summary does. Counts of groups (by
+//! area, kind, year formed, theme) are exact: each group's card and
+//! summary are public to the network anyway.
 
 use std::collections::BTreeMap;
 
-use crate::date::Date;
+use crate::card::GroupKind;
+use crate::date::{Date, Month};
 use crate::keys::GroupId;
-use crate::records::{ByKind, MembershipSummary};
+use crate::records::{GROWTH_MONTHS, MembershipSummary};
+use crate::schema::Course;
 
-/// A count in one group's (or one area's) published breakdown: exact, or
-/// suppressed when it is between 1 and 4. In JSON it is a number or the
-/// string `"<5"`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cell {
-    /// Zero, or five and more.
-    Count(u64),
-    /// Between 1 and 4.
-    UnderFive,
-}
-
-impl Cell {
-    /// The published form of `n`.
-    pub fn of(n: u64) -> Cell {
-        if (1..5).contains(&n) {
-            Cell::UnderFive
-        } else {
-            Cell::Count(n)
-        }
-    }
-}
-
-impl std::fmt::Display for Cell {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Cell::Count(n) => write!(f, "{n}"),
-            Cell::UnderFive => f.write_str("<5"),
-        }
-    }
-}
-
-impl serde::Serialize for Cell {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Cell::Count(n) => s.serialize_u64(*n),
-            Cell::UnderFive => s.serialize_str("<5"),
-        }
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Cell {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            N(u64),
-            S(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::N(n) if !(1..5).contains(&n) => Ok(Cell::Count(n)),
-            Raw::S(s) if s == "<5" => Ok(Cell::UnderFive),
-            _ => Err(serde::de::Error::custom(
-                "expected 0, a count of 5 or more, or \"<5\"",
-            )),
-        }
-    }
-}
-
-/// Members by kind, as published for one group or area.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct KindCells {
+/// Members by kind, summed over groups.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Kinds {
     /// Professionals.
-    pub professional: Cell,
+    pub professional: u64,
     /// Activists.
-    pub activist: Cell,
+    pub activist: u64,
     /// Observers.
-    pub observer: Cell,
+    pub observer: u64,
 }
 
-impl KindCells {
-    fn of(k: &ByKind) -> Self {
-        KindCells {
-            professional: Cell::of(k.professional),
-            activist: Cell::of(k.activist),
-            observer: Cell::of(k.observer),
-        }
-    }
-}
-
-/// Figures summed over groups (or shown for one, as cells).
+/// Figures summed over groups (or shown for one).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Totals {
     /// Active members.
     pub members: u64,
     /// By kind.
-    pub by_kind: ByKind,
-    /// Joined in the last 30 days.
-    pub new_last_30_days: u64,
-    /// Attended at least one course.
+    pub by_kind: Kinds,
+    /// People trained (attended at least one course).
     pub trained: u64,
-    /// Listening conversations held.
+    /// One-to-one listening conversations held.
     pub conversations: u64,
-    /// Meet-ups in the last 90 days.
-    pub meetups_last_90_days: u64,
+    /// Meet-ups held.
+    pub meetups: u64,
 }
 
 impl Totals {
     fn add(&mut self, s: &MembershipSummary) {
-        self.members += s.members;
-        self.by_kind.professional += s.by_kind.professional;
-        self.by_kind.activist += s.by_kind.activist;
-        self.by_kind.observer += s.by_kind.observer;
-        self.new_last_30_days += s.new_last_30_days;
-        self.trained += s.trained;
-        self.conversations += s.conversations;
-        self.meetups_last_90_days += s.meetups_last_90_days;
+        self.members += s.members.get();
+        self.by_kind.professional += s.by_kind.professional.get();
+        self.by_kind.activist += s.by_kind.activist.get();
+        self.by_kind.observer += s.by_kind.observer.get();
+        self.trained += s.trained.get();
+        self.conversations += s.conversations.get();
+        self.meetups += s.meetups.get();
+    }
+
+    fn of(s: &MembershipSummary) -> Totals {
+        let mut t = Totals::default();
+        t.add(s);
+        t
     }
 }
 
-/// One area's figures: a breakdown, so its counts are cells.
+/// People trained on one course, summed over groups.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CourseRow {
+    /// The course's slug.
+    pub course: String,
+    /// Its title.
+    pub title: String,
+    /// People who attended it.
+    pub trained: u64,
+}
+
+/// A listening theme across the network.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ThemeRow {
+    /// The theme.
+    pub theme: String,
+    /// Groups whose listening raised it.
+    pub groups: u64,
+    /// Conversations that raised it.
+    pub conversations: u64,
+}
+
+/// The most themes a report lists.
+pub const REPORT_THEMES: usize = 10;
+
+/// Groups by the year they formed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct YearRow {
+    /// The year the constitution was adopted.
+    pub year: i32,
+    /// Groups formed that year.
+    pub groups: u64,
+}
+
+/// Groups by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GroupKinds {
+    /// Local Organising Groups.
+    pub local_organising_groups: u64,
+    /// Social Action Hubs.
+    pub social_action_hubs: u64,
+}
+
+/// One area's figures.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AreaRow {
     /// The area (`-` for groups that gave none).
@@ -129,16 +114,8 @@ pub struct AreaRow {
     pub groups: u64,
     /// Established groups in it.
     pub established: u64,
-    /// Members.
-    pub members: Cell,
-    /// Members by kind.
-    pub by_kind: KindCells,
-    /// People trained.
-    pub trained: Cell,
-    /// Conversations held.
-    pub conversations: Cell,
-    /// Meet-ups in the last 90 days.
-    pub meetups_last_90_days: Cell,
+    /// Their figures.
+    pub totals: Totals,
 }
 
 /// One group's published figures.
@@ -151,33 +128,29 @@ pub struct GroupRow {
     /// Its area.
     pub area: Option<String>,
     /// Its kind's slug.
-    pub kind: crate::card::GroupKind,
+    pub kind: GroupKind,
     /// Whether the network affiliated it.
     pub affiliated: bool,
     /// The date of its newest summary; `None` if it has published none.
     pub as_of: Option<Date>,
-    /// Members.
-    pub members: Option<Cell>,
-    /// Members by kind.
-    pub by_kind: Option<KindCells>,
-    /// People trained.
-    pub trained: Option<Cell>,
+    /// The year it formed, if its summary says.
+    pub formed: Option<i32>,
+    /// Its figures, from its newest summary.
+    pub figures: Option<Totals>,
     /// Established (21 or more members).
     pub established: Option<bool>,
 }
 
-/// One point of the growth series: the network's total on a day, taking
-/// each group's newest summary on or before that day.
+/// One month of the growth series: the network's running totals at the
+/// end of the month, from each group's monthly series.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GrowthPoint {
-    /// The day.
-    pub date: Date,
-    /// Groups that had published a summary by then.
-    pub groups: u64,
-    /// Their members.
+    /// The month.
+    pub month: Month,
+    /// Active members who had joined by then.
     pub members: u64,
-    /// Established groups among them.
-    pub established: u64,
+    /// Of the people trained, those trained by then.
+    pub trained: u64,
 }
 
 /// The network's figures.
@@ -185,17 +158,27 @@ pub struct GrowthPoint {
 pub struct NetworkReport {
     /// The network (the national key), if this node knows it.
     pub network: Option<GroupId>,
+    /// The newest day any summary was taken.
+    pub as_of: Option<Date>,
     /// Groups in the directory, the national body excepted.
     pub groups: u64,
     /// Of those, affiliated to the network.
     pub affiliated: u64,
-    /// Of those, established (by their newest summary).
-    pub established: u64,
     /// Groups with a summary.
     pub reporting: u64,
-    /// Exact totals over every group's newest summary.
+    /// Of those, established (by their newest summary).
+    pub established: u64,
+    /// Groups by kind.
+    pub group_kinds: GroupKinds,
+    /// Groups by the year they formed, oldest first.
+    pub formed_by_year: Vec<YearRow>,
+    /// Totals over every group's newest summary.
     pub totals: Totals,
-    /// The total over time, oldest first.
+    /// People trained by course, in programme order.
+    pub trained_by_course: Vec<CourseRow>,
+    /// The themes with most conversations.
+    pub themes: Vec<ThemeRow>,
+    /// The last 24 months, oldest first.
     pub growth: Vec<GrowthPoint>,
     /// By area, in name order.
     pub by_area: Vec<AreaRow>,
@@ -213,36 +196,58 @@ pub struct Listed {
     /// Its area.
     pub area: Option<String>,
     /// Its kind's slug.
-    pub kind: crate::card::GroupKind,
+    pub kind: GroupKind,
     /// Affiliated to this network.
     pub affiliated: bool,
 }
 
-/// Builds the report. `latest` holds each group's newest summary;
-/// `history` every summary kept (at most one per group and day is enough).
-/// Summaries of groups not in `listed` are ignored: without a card there is
-/// no name or area to show.
+/// Builds the report from each group's newest summary. Summaries of
+/// groups not in `listed` are ignored: without a card there is no name or
+/// area to show.
 pub fn build(
     network: Option<GroupId>,
     listed: &[Listed],
     latest: &BTreeMap<GroupId, MembershipSummary>,
-    history: &[MembershipSummary],
 ) -> NetworkReport {
     let groups: Vec<&Listed> = listed.iter().filter(|l| !l.kind.is_national()).collect();
-    let known: BTreeMap<GroupId, &Listed> = groups.iter().map(|l| (l.group, *l)).collect();
     let mut totals = Totals::default();
-    let mut areas: BTreeMap<String, (u64, u64, Totals)> = BTreeMap::new();
+    let mut areas: BTreeMap<String, AreaRow> = BTreeMap::new();
     let mut by_group = Vec::new();
+    let mut kinds = GroupKinds::default();
+    let mut years: BTreeMap<i32, u64> = BTreeMap::new();
+    let mut courses: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut themes: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    let mut reporting = Vec::new();
     for l in &groups {
+        match l.kind {
+            GroupKind::SocialActionHub => kinds.social_action_hubs += 1,
+            _ => kinds.local_organising_groups += 1,
+        }
         let s = latest.get(&l.group);
-        let area = areas
-            .entry(l.area.clone().unwrap_or_else(|| "-".into()))
-            .or_default();
-        area.0 += 1;
+        let area_name = l.area.clone().unwrap_or_else(|| "-".into());
+        let area = areas.entry(area_name.clone()).or_insert_with(|| AreaRow {
+            area: area_name,
+            groups: 0,
+            established: 0,
+            totals: Totals::default(),
+        });
+        area.groups += 1;
         if let Some(s) = s {
+            reporting.push(s);
             totals.add(s);
-            area.1 += u64::from(s.established);
-            area.2.add(s);
+            area.established += u64::from(s.established);
+            area.totals.add(s);
+            if let Some(y) = s.formed {
+                *years.entry(y).or_default() += 1;
+            }
+            for (c, n) in &s.by_course {
+                *courses.entry(c.as_str()).or_default() += n.get();
+            }
+            for t in &s.themes {
+                let row = themes.entry(t.theme.as_str()).or_default();
+                row.0 += 1;
+                row.1 += t.conversations.get();
+            }
         }
         by_group.push(GroupRow {
             group: l.group,
@@ -251,73 +256,88 @@ pub fn build(
             kind: l.kind,
             affiliated: l.affiliated,
             as_of: s.map(|s| s.as_of),
-            members: s.map(|s| Cell::of(s.members)),
-            by_kind: s.map(|s| KindCells::of(&s.by_kind)),
-            trained: s.map(|s| Cell::of(s.trained)),
+            formed: s.and_then(|s| s.formed),
+            figures: s.map(Totals::of),
             established: s.map(|s| s.established),
         });
     }
     by_group.sort_by(|a, b| a.name.cmp(&b.name).then(a.group.cmp(&b.group)));
-    let by_area = areas
+    let mut themes: Vec<ThemeRow> = themes
         .into_iter()
-        .map(|(area, (groups, established, t))| AreaRow {
-            area,
+        .map(|(theme, (groups, conversations))| ThemeRow {
+            theme: theme.to_owned(),
             groups,
-            established,
-            members: Cell::of(t.members),
-            by_kind: KindCells::of(&t.by_kind),
-            trained: Cell::of(t.trained),
-            conversations: Cell::of(t.conversations),
-            meetups_last_90_days: Cell::of(t.meetups_last_90_days),
+            conversations,
         })
         .collect();
-    let reporting: Vec<&MembershipSummary> =
-        groups.iter().filter_map(|l| latest.get(&l.group)).collect();
+    themes.sort_by(|a, b| {
+        (b.conversations, b.groups)
+            .cmp(&(a.conversations, a.groups))
+            .then(a.theme.cmp(&b.theme))
+    });
+    themes.truncate(REPORT_THEMES);
+    let as_of = reporting.iter().map(|s| s.as_of).max();
     NetworkReport {
         network,
+        as_of,
         groups: groups.len() as u64,
         affiliated: groups.iter().filter(|l| l.affiliated).count() as u64,
-        established: reporting.iter().filter(|s| s.established).count() as u64,
         reporting: reporting.len() as u64,
+        established: reporting.iter().filter(|s| s.established).count() as u64,
+        group_kinds: kinds,
+        formed_by_year: years
+            .into_iter()
+            .map(|(year, groups)| YearRow { year, groups })
+            .collect(),
         totals,
-        growth: growth(&known, latest, history),
-        by_area,
+        trained_by_course: Course::KNOWN
+            .iter()
+            .map(|c| CourseRow {
+                course: c.slug().to_owned(),
+                title: c.title().to_owned(),
+                trained: courses.get(c.slug()).copied().unwrap_or(0),
+            })
+            .collect(),
+        themes,
+        growth: as_of.map_or_else(Vec::new, |d| growth(d.month_of(), &reporting)),
+        by_area: areas.into_values().collect(),
         by_group,
     }
 }
 
-/// The total on every day some summary was taken: each listed group counts
-/// with its newest summary on or before that day.
-fn growth(
-    known: &BTreeMap<GroupId, &Listed>,
-    latest: &BTreeMap<GroupId, MembershipSummary>,
-    history: &[MembershipSummary],
-) -> Vec<GrowthPoint> {
-    let mut by_day: BTreeMap<Date, BTreeMap<GroupId, &MembershipSummary>> = BTreeMap::new();
-    for s in history.iter().chain(latest.values()) {
-        if !known.contains_key(&s.group) {
-            continue;
+/// The running totals at the end of each of the 24 months up to `last`:
+/// each group's cumulative series, read at that month (a summary taken
+/// earlier holds its last value; a month before its series starts counts
+/// the members who joined before it).
+fn growth(last: Month, reporting: &[&MembershipSummary]) -> Vec<GrowthPoint> {
+    let first = last.add_months(-(GROWTH_MONTHS as i64 - 1));
+    let at = |series: &crate::records::Series, own_last: Month, month: Month| -> u64 {
+        let own_first = own_last.add_months(-(GROWTH_MONTHS as i64 - 1));
+        let i = own_first.months_until(month);
+        let run = series.cumulative();
+        if i < 0 {
+            series.earlier.get()
+        } else {
+            let i = (i as usize).min(run.len().saturating_sub(1));
+            run.get(i).copied().unwrap_or(series.earlier.get())
         }
-        let day = by_day.entry(s.as_of).or_default();
-        match day.get(&s.group) {
-            Some(held) if held.seq >= s.seq => {}
-            _ => {
-                day.insert(s.group, s);
+    };
+    (0..GROWTH_MONTHS as i64)
+        .map(|k| {
+            let month = first.add_months(k);
+            GrowthPoint {
+                month,
+                members: reporting
+                    .iter()
+                    .map(|s| at(&s.joined, s.as_of.month_of(), month))
+                    .sum(),
+                trained: reporting
+                    .iter()
+                    .map(|s| at(&s.trained_by_month, s.as_of.month_of(), month))
+                    .sum(),
             }
-        }
-    }
-    let mut current: BTreeMap<GroupId, &MembershipSummary> = BTreeMap::new();
-    let mut out = Vec::new();
-    for (date, day) in by_day {
-        current.extend(day);
-        out.push(GrowthPoint {
-            date,
-            groups: current.len() as u64,
-            members: current.values().map(|s| s.members).sum(),
-            established: current.values().filter(|s| s.established).count() as u64,
-        });
-    }
-    out
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use groundwork_node::datadir::{DataDir, KeyKind};
 use groundwork_protocol::card::GroupCard;
 use groundwork_protocol::date::Date;
 use groundwork_protocol::records::{
-    Affiliation, ByKind, KIND_AFFILIATION, KIND_SUMMARY, MembershipSummary, Signed,
+    Affiliation, Exact, GROWTH_MONTHS, KIND_AFFILIATION, KIND_SUMMARY, KIND_SUMMARY_V1,
+    MembershipSummary, Signed,
 };
 use groundwork_protocol::sync::VerifiedChange;
 use groundwork_protocol::sync::messages::Message;
@@ -94,22 +95,26 @@ fn offer(
     })
 }
 
+/// The day of every test summary.
+fn summary_day() -> Date {
+    "2026-11-01".parse::<Date>().expect("date")
+}
+
+/// The `n`th sequence number of the test summaries' day.
+fn seq_of(n: u64) -> u64 {
+    ((summary_day().unix_days() as u64) << 32) + n
+}
+
 fn summary(group: &SecretKey, seq: u64, members: u64) -> MembershipSummary {
-    MembershipSummary {
-        group: group.public(),
-        seq,
-        as_of: "2026-11-01".parse::<Date>().expect("date"),
+    let exact = Exact {
         members,
-        by_kind: ByKind {
-            professional: 0,
-            activist: members,
-            observer: 0,
-        },
-        new_last_30_days: 0,
-        trained: 0,
-        meetups_last_90_days: 0,
-        conversations: 0,
-        established: members >= 21,
+        by_kind: [0, members, 0],
+        joined: (members, [0; GROWTH_MONTHS]),
+        ..Exact::default()
+    };
+    MembershipSummary {
+        seq: seq_of(seq),
+        ..MembershipSummary::publish(group.public(), &exact, summary_day())
     }
 }
 
@@ -223,7 +228,14 @@ fn forged_replayed_stale_and_foreign_records_are_refused_and_logged() {
     };
     assert_eq!(offer(&key, &ticket, group, stale, quick), None);
     eventually("the stale summary logged", SYNC_LIMIT, || {
-        log_has(&log, "record is stale (sequence 3, holding 5)")
+        log_has(
+            &log,
+            &format!(
+                "record is stale (sequence {}, holding {})",
+                seq_of(3),
+                seq_of(5)
+            ),
+        )
     });
     let replayed = Offerer {
         cards: vec![],
@@ -231,7 +243,30 @@ fn forged_replayed_stale_and_foreign_records_are_refused_and_logged() {
     };
     assert_eq!(offer(&key, &ticket, group, replayed, quick), None);
     eventually("the replayed summary logged", SYNC_LIMIT, || {
-        log_has(&log, "replays sequence number 5")
+        log_has(&log, &format!("replays sequence number {}", seq_of(5)))
+    });
+
+    // A summary of the first format (exact figures, under its old kind
+    // byte, with a valid signature over the old domain): not read, and
+    // not held against the sender, who may simply run an older release.
+    let old_body = serde_json::json!({
+        "group": other.public(), "seq": 1_800_000_000u64, "as_of": "2026-11-01",
+        "members": 3, "by_kind": {"professional": 1, "activist": 1, "observer": 1},
+        "new_last_30_days": 1, "trained": 2, "meetups_last_90_days": 1,
+        "conversations": 4, "established": false
+    });
+    let old_body = serde_json::to_vec(&old_body).expect("json");
+    let old_sig = other
+        .sign(&[b"groundwork/record/summary/v1".as_slice(), &old_body].concat())
+        .to_bytes();
+    let old = [other.public().as_bytes().as_slice(), &old_sig, &old_body].concat();
+    let retired = Offerer {
+        cards: vec![],
+        records: vec![tagged(KIND_SUMMARY_V1, &old)],
+    };
+    assert_eq!(offer(&key, &ticket, group, retired, quick), None);
+    eventually("the old-format summary logged", SYNC_LIMIT, || {
+        log_has(&log, "record of a retired format, not read")
     });
 
     // An affiliation signed by some other "network", for a group this
@@ -278,7 +313,7 @@ fn forged_replayed_stale_and_foreign_records_are_refused_and_logged() {
     );
     let impostor = SecretKey::from_seed(&[7; 32]);
     let mut body = serde_json::to_vec(&summary(&other, 10, 600)).expect("json");
-    let mut message = b"groundwork/record/summary/v1".to_vec();
+    let mut message = b"groundwork/record/summary/v2".to_vec();
     message.append(&mut body.clone());
     let signature = impostor.sign(&message).to_bytes();
     let mut wrong = impostor.public().as_bytes().to_vec();

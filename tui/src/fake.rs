@@ -13,8 +13,9 @@ use groundwork_protocol::control::{
     DirectoryEntry, DocStatus, Event, GossipStatus, LinkRequestView, MeetupInput, MemberInput,
     MemberView, NodeStatus, PeerStatus, PlanView, SharedDocs, TrafficStatus,
 };
-use groundwork_protocol::records::{ByKind, ESTABLISHED_AT, MembershipSummary};
-use groundwork_protocol::report::{self, Cell, Listed, NetworkReport};
+use groundwork_protocol::disclosure::Rounded;
+use groundwork_protocol::records::{ESTABLISHED_AT, Exact, GROWTH_MONTHS, MembershipSummary};
+use groundwork_protocol::report::{self, Listed, NetworkReport};
 use groundwork_protocol::schema::{
     Action, ActionStatus, Amendment, Constitution, Contact, Course, Goal, LawfulBasis, Listening,
     Meetup, Member, MemberKind, MemberStatus, Plan, Role,
@@ -123,6 +124,46 @@ fn group_name(i: usize) -> (String, String, GroupKind) {
     }
 }
 
+/// One sample group's published summary: `n` members who joined over
+/// the two years, a third trained, and a few listening themes.
+fn sample_summary(group: GroupId, i: usize, n: u64, as_of: Date) -> MembershipSummary {
+    let mut joined = [0; GROWTH_MONTHS];
+    let mut trained_by_month = [0; GROWTH_MONTHS];
+    let earlier = n / 3;
+    for k in 0..(n - earlier) {
+        joined[((k * 7 + i as u64) % GROWTH_MONTHS as u64) as usize] += 1;
+    }
+    let trained = n / 3;
+    for k in 0..trained {
+        trained_by_month[((k * 5 + i as u64 + 3) % GROWTH_MONTHS as u64) as usize] += 1;
+    }
+    const THEMES: [&str; 5] = ["buses", "damp housing", "youth club", "parks", "food bank"];
+    let conversations = n * 3;
+    let exact = Exact {
+        members: n,
+        by_kind: [n / 4, n / 2, n - n / 4 - n / 2],
+        joined: (earlier, joined),
+        trained,
+        trained_by_month: (0, trained_by_month),
+        by_course: [
+            ("introduction".to_owned(), trained),
+            ("listening-skills".to_owned(), trained / 2),
+            ("building-power".to_owned(), trained / 4),
+        ]
+        .into(),
+        conversations,
+        themes: THEMES
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| !(i + k).is_multiple_of(3))
+            .map(|(k, t)| ((*t).to_owned(), conversations / (k as u64 + 2)))
+            .collect(),
+        meetups: (i % 5) as u64 * 3,
+        formed: Some(2017 + (i % 8) as i32),
+    };
+    MembershipSummary::publish(group, &exact, as_of)
+}
+
 /// Members on one group's roster in the sample.
 fn roster_size(i: usize) -> u64 {
     [34, 27, 12, 3, 22, 8, 0, 41][i % 8] + (i as u64 % 5)
@@ -135,7 +176,6 @@ impl Sample {
         let own = key(0);
         let mut listed = Vec::new();
         let mut latest = BTreeMap::new();
-        let mut history = Vec::new();
         let mut directory = Vec::new();
         for i in 0..groups.max(1) {
             let (name, area, kind) = group_name(i);
@@ -154,41 +194,22 @@ impl Sample {
             } else {
                 roster_size(i)
             };
-            let summary = |days_back: i64, n: u64, seq: u64| MembershipSummary {
-                group,
-                seq,
-                as_of: today.add_days(-days_back),
-                members: n,
-                by_kind: ByKind {
-                    professional: n / 4,
-                    activist: n / 2,
-                    observer: n - n / 4 - n / 2,
-                },
-                new_last_30_days: n / 6,
-                trained: n / 3,
-                meetups_last_90_days: (i % 5) as u64,
-                conversations: n * 3,
-                established: n >= ESTABLISHED_AT,
-            };
+            let summary = sample_summary(group, i, n, today.add_days(-((i % 7) as i64)));
             if reporting {
-                for (k, back) in [120i64, 90, 60, 30, 10].iter().enumerate() {
-                    let share = n * (k as u64 + 1) / 5;
-                    history.push(summary(*back + (i % 7) as i64, share, k as u64 + 1));
-                }
-                latest.insert(group, summary((i % 7) as i64, n, 9));
+                latest.insert(group, summary);
             }
             directory.push(DirectoryEntry {
                 group,
                 name,
                 area: Some(area),
                 kind,
-                members: reporting.then(|| Cell::of(n)),
+                members: reporting.then(|| Rounded::nearest(n).get()),
                 established: reporting.then_some(n >= ESTABLISHED_AT),
                 affiliated,
                 last_seen: reporting.then(|| today.add_days(-((i % 7) as i64))),
             });
         }
-        let report = report::build(Some(key(999)), &listed, &latest, &history);
+        let report = report::build(Some(key(999)), &listed, &latest);
 
         let peer =
             |n: u64, group: usize, connected: bool, in_sync: bool, err: Option<&str>| PeerStatus {
@@ -336,6 +357,11 @@ impl Sample {
             listening: Listening {
                 conversations_held: Counter::with_value(45),
                 themes: vec!["housing".into(), "buses".into(), "youth club".into()],
+                theme_conversations: [
+                    ("housing".to_owned(), Counter::with_value(20)),
+                    ("buses".to_owned(), Counter::with_value(18)),
+                ]
+                .into(),
             },
         };
         let meetups = vec![
@@ -389,6 +415,7 @@ impl Sample {
                     } else {
                         Vec::new()
                     },
+                    trained: None,
                 },
                 contact: (i % 2 == 0).then(|| Contact {
                     email: Some(format!("member{i}@example.org")),
@@ -730,6 +757,7 @@ impl Node for FakeNode {
                     status: MemberStatus::Active,
                     principles_agreed: None,
                     courses: Vec::new(),
+                    trained: None,
                 },
                 contact: None,
             });

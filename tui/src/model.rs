@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use groundwork_protocol::control::{
     DirectoryEntry, LinkRequestView, MemberView, NodeStatus, PeerStatus, PlanView, SharedDocs,
 };
-use groundwork_protocol::report::{Cell, NetworkReport};
+use groundwork_protocol::report::NetworkReport;
 use groundwork_protocol::schema::{Constitution, Meetup, Role};
 use groundwork_protocol::{Date, DocKind, GroupId};
 
@@ -590,12 +590,7 @@ impl Model {
             })
             .collect();
         let (key, desc) = self.sort;
-        let members = |e: &DirectoryEntry| match e.members {
-            None => -1i64,
-            // Under five sorts between 0 and 5.
-            Some(Cell::UnderFive) => 1,
-            Some(Cell::Count(n)) => n as i64,
-        };
+        let members = |e: &DirectoryEntry| e.members.map_or(-1i64, |n| n as i64);
         rows.sort_by(|&a, &b| {
             let (x, y) = (&dir[a], &dir[b]);
             let by = match key {

@@ -127,9 +127,20 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         })?,
-        Command::Report { json } => with_target(data_dir()?, |t| {
+        Command::Report {
+            json,
+            format,
+            output,
+        } => with_target(data_dir()?, |t| {
+            let format = match (format, json.json) {
+                (Some(f), _) => f,
+                (None, true) => crate::report_out::Format::Json,
+                (None, false) => crate::report_out::Format::Text,
+            };
             match t.send(Request::Report)? {
-                Response::Report(r) => super::network::print_report(&r, json.json, &mut out)?,
+                Response::Report(r) => {
+                    super::network::write_report(&r, format, output.as_deref(), &mut out)?
+                }
                 r => return Err(unexpected(&r)),
             }
             Ok(())
@@ -260,6 +271,7 @@ fn input(name: Option<String>, f: MemberFields) -> MemberInput {
         status: f.status,
         principles_agreed: f.principles,
         courses: f.courses,
+        trained: f.trained,
         consent_to_contact: f.consent,
         lawful_basis: f.lawful_basis,
         consent_date: f.consent_date,

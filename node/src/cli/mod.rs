@@ -137,10 +137,16 @@ pub enum Command {
         #[command(flatten)]
         json: Json,
     },
-    /// The network's figures: groups, members by kind, growth, trained, conversations, meet-ups, by area
+    /// The network's figures as the national body publishes them: members, trained by course, conversations, meet-ups, groups formed, themes, growth, areas
     Report {
         #[command(flatten)]
         json: Json,
+        /// Output format (`--json` is `--format json`)
+        #[arg(long, value_enum)]
+        format: Option<crate::report_out::Format>,
+        /// Write the report to this file instead of printing it
+        #[arg(long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
     },
     /// On the national node: affiliate the group behind a ticket
     Affiliate {
@@ -197,6 +203,9 @@ pub struct MemberFields {
     /// A course attended, by title or slug (repeat for several)
     #[arg(long = "course", value_name = "COURSE", value_parser = parse_course)]
     pub courses: Vec<Course>,
+    /// When they attended their first course [default: the day it is first recorded]
+    #[arg(long, value_name = "DATE")]
+    pub trained: Option<Date>,
     /// Whether they agreed to be contacted
     #[arg(long, value_name = "yes|no", value_parser = parse_yes_no)]
     pub consent: Option<bool>,

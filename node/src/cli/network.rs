@@ -307,95 +307,73 @@ pub fn print_directory(
     Ok(())
 }
 
-/// Prints the network's figures (`report`).
+/// Prints the network's figures (`report`) as text, or as JSON.
 pub fn print_report(
     r: &groundwork_protocol::report::NetworkReport,
     json: bool,
     out: &mut Out,
 ) -> Result<()> {
-    if json {
+    let format = if json {
+        crate::report_out::Format::Json
+    } else {
+        crate::report_out::Format::Text
+    };
+    write_report(r, format, None, out)
+}
+
+/// `report --format F [--output FILE]`: the report in a format, printed
+/// or written to a file (whole or not at all: written beside it, flushed
+/// to disk, then renamed over it).
+pub fn write_report(
+    r: &groundwork_protocol::report::NetworkReport,
+    format: crate::report_out::Format,
+    output: Option<&std::path::Path>,
+    out: &mut Out,
+) -> Result<()> {
+    use crate::report_out::{self as ro, Format};
+    if output.is_none() && format == Format::Json {
         out.json(r)?;
         return Ok(());
     }
-    if r.groups == 0 {
+    if output.is_none() && format == Format::Text && r.groups == 0 {
         out.line("no groups known yet (link one with `groundwork peer add TICKET`)")?;
         return Ok(());
     }
-    let t = &r.totals;
-    out.line(format!(
-        "groups: {} ({} affiliated, {} established, {} forming, {} not reporting)",
-        r.groups,
-        r.affiliated,
-        r.established,
-        r.reporting - r.established,
-        r.groups - r.reporting
-    ))?;
-    out.line(format!(
-        "members: {} ({} professional, {} activist, {} observer; {} new in the last 30 days)",
-        t.members,
-        t.by_kind.professional,
-        t.by_kind.activist,
-        t.by_kind.observer,
-        t.new_last_30_days
-    ))?;
-    out.line(format!("people trained: {}", t.trained))?;
-    out.line(format!("conversations held: {}", t.conversations))?;
-    out.line(format!(
-        "meet-ups in the last 90 days: {}",
-        t.meetups_last_90_days
-    ))?;
-    out.line("")?;
-    let growth: Vec<Vec<String>> = r
-        .growth
-        .iter()
-        .map(|p| {
-            vec![
-                p.date.to_string(),
-                p.groups.to_string(),
-                p.established.to_string(),
-                p.members.to_string(),
-            ]
-        })
-        .collect();
-    out.line("growth (from the summaries received):")?;
-    out.table(&["DATE", "GROUPS", "ESTABLISHED", "MEMBERS"], &growth)?;
-    out.line("")?;
-    let areas: Vec<Vec<String>> = r
-        .by_area
-        .iter()
-        .map(|a| {
-            vec![
-                a.area.clone(),
-                a.groups.to_string(),
-                a.established.to_string(),
-                a.members.to_string(),
-                a.by_kind.professional.to_string(),
-                a.by_kind.activist.to_string(),
-                a.by_kind.observer.to_string(),
-                a.trained.to_string(),
-                a.conversations.to_string(),
-                a.meetups_last_90_days.to_string(),
-            ]
-        })
-        .collect();
-    out.table(
-        &[
-            "AREA",
-            "GROUPS",
-            "ESTABLISHED",
-            "MEMBERS",
-            "PROF",
-            "ACTIVIST",
-            "OBSERVER",
-            "TRAINED",
-            "CONVERSATIONS",
-            "MEET-UPS 90D",
-        ],
-        &areas,
-    )?;
-    out.line("")?;
-    out.line("counts from 1 to 4 for a single group or area show as <5; totals are exact")?;
+    let body = match format {
+        Format::Text => ro::text(r),
+        Format::Json => serde_json::to_string_pretty(r)? + "\n",
+        Format::Csv => ro::csv(r).context("could not write the CSV")?,
+        Format::Markdown => ro::markdown(r),
+        Format::Html => ro::html(r),
+    };
+    match output {
+        None => {
+            out.line(body.trim_end())?;
+        }
+        Some(path) => {
+            write_whole(path, body.as_bytes())
+                .with_context(|| format!("could not write {}", path.display()))?;
+            out.line(format!("wrote the report to {}", path.display()))?;
+        }
+    }
     Ok(())
+}
+
+/// Writes `bytes` to `path` so that it is either the old file or the whole
+/// new one, even after a crash.
+fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("the output needs a file name"))?;
+    let tmp = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 /// Prints a running node's status.

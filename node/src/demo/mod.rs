@@ -8,8 +8,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use groundwork_protocol::records::MembershipSummary;
-use groundwork_protocol::schema::{Meetups, Plan, Roster};
 
 use crate::datadir::DataDir;
 use crate::group::{Group, MeetupInput, today};
@@ -132,10 +130,16 @@ pub fn build(
         for (title, due) in &actions {
             g.add_action(title, None, Some(*due))?;
         }
-        g.add_conversations(
-            10 + (seed as u32 * 7) % 40,
-            &["buses".to_owned(), "housing".to_owned()],
+        g.amend_constitution(
+            &groundwork_protocol::control::ConstitutionUpdate {
+                adopted: Some(sample::adopted(seed, today())),
+                ..Default::default()
+            },
+            today(),
         )?;
+        for (count, themes) in sample::conversations(seed) {
+            g.add_conversations(count, &themes)?;
+        }
         for (date, place, agenda, notes, attendance) in sample::meetups(seed, area, today()) {
             let id = g.add_meetup(&MeetupInput {
                 date,
@@ -146,25 +150,16 @@ pub fn build(
             g.append_meetup_note(&id, &notes)?;
         }
         // The same figures the group's node publishes.
-        let figures = MembershipSummary::from_documents(
-            g.profile().id,
-            &g.read::<Roster>()?,
-            &g.read::<Meetups>()?,
-            &g.read::<Plan>()?,
-            today(),
-        );
+        // Exact: the demo's own listing stays on this machine.
+        let figures = crate::group::exact_figures(&g, today())?;
         let summary = DemoGroup {
             name,
             area: (*area).to_owned(),
             kind: kind.to_string(),
             data_dir: dir.root().to_owned(),
             members: figures.members as usize,
-            by_kind: [
-                figures.by_kind.professional as usize,
-                figures.by_kind.activist as usize,
-                figures.by_kind.observer as usize,
-            ],
-            established: figures.established,
+            by_kind: figures.by_kind.map(|n| n as usize),
+            established: figures.established(),
             meetups: g.meetups()?.len(),
             trained: figures.trained as usize,
         };

@@ -107,9 +107,15 @@ pub fn members(seed: u64, n: usize, today: Date) -> Vec<MemberInput> {
             let joined = Date::from_unix_days(start + rng.random_range(0..=1100));
             let courses: Vec<Course> = Course::KNOWN
                 .iter()
-                .filter(|_| rng.random_bool(0.06))
-                .cloned()
+                .enumerate()
+                // The introduction is the course most people take.
+                .filter(|(k, _)| rng.random_bool(if *k == 0 { 0.45 } else { 0.08 }))
+                .map(|(_, c)| c.clone())
                 .collect();
+            let trained = (!courses.is_empty()).then(|| {
+                let after = rng.random_range(0..=200);
+                Date::from_unix_days((joined.unix_days() + after).min(today.unix_days()))
+            });
             let email = rng
                 .random_bool(0.8)
                 .then(|| format!("{}.{i}@example.org", name.to_lowercase().replace(' ', ".")));
@@ -136,7 +142,48 @@ pub fn members(seed: u64, n: usize, today: Date) -> Vec<MemberInput> {
                 }),
                 principles_agreed: rng.random_bool(0.8).then_some(joined),
                 courses,
+                trained,
             }
+        })
+        .collect()
+}
+
+/// When a sample group adopted its constitution: a day between 2017 and
+/// the year before `today`, the programme's years first.
+pub fn adopted(seed: u64, today: Date) -> Date {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0xad07);
+    let start = Date::new(2017, 1, 1).map_or(0, Date::unix_days);
+    let end = today.add_days(-400).unix_days().max(start + 1);
+    Date::from_unix_days(rng.random_range(start..end))
+}
+
+/// The themes listening campaigns raise, most common first.
+pub const THEMES: [&str; 8] = [
+    "buses",
+    "damp housing",
+    "youth services",
+    "food poverty",
+    "street lighting",
+    "parks",
+    "loneliness",
+    "air quality",
+];
+
+/// A sample group's listening conversations: batches of a count and the
+/// themes they raised.
+pub fn conversations(seed: u64) -> Vec<(u32, Vec<String>)> {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0xc0de);
+    (0..rng.random_range(2..6))
+        .map(|_| {
+            let count = rng.random_range(3..40);
+            // Earlier themes come up more often.
+            let themes = THEMES
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| rng.random_bool(0.6 / (1.0 + *k as f64 * 0.4)))
+                .map(|(_, t)| (*t).to_owned())
+                .collect();
+            (count, themes)
         })
         .collect()
 }

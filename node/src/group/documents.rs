@@ -224,6 +224,11 @@ impl Group {
                     if !p.listening.themes.iter().any(|x| x.eq_ignore_ascii_case(t)) {
                         p.listening.themes.push(t.to_owned());
                     }
+                    p.listening
+                        .theme_conversations
+                        .entry(t.to_lowercase())
+                        .or_default()
+                        .increment(i64::from(count));
                 }
                 p.listening.conversations_held.value()
             })?)

@@ -78,6 +78,9 @@ impl MemberInputExt for MemberInput {
             status: self.status.unwrap_or_default(),
             principles_agreed: self.principles_agreed,
             courses: self.courses.clone(),
+            trained: self
+                .trained
+                .or((!self.courses.is_empty()).then_some(self.joined.unwrap_or(today))),
         };
         member.normalise();
         let contact = contact_patch(self, Contact::default())?;
@@ -200,6 +203,10 @@ impl Group {
             member.joined = patch.joined.unwrap_or(member.joined);
             member.status = patch.status.unwrap_or(member.status);
             member.principles_agreed = patch.principles_agreed.or(member.principles_agreed);
+            if member.courses.is_empty() && !patch.courses.is_empty() {
+                member.trained = patch.trained.or(Some(super::today()));
+            }
+            member.trained = patch.trained.or(member.trained);
             member.courses.extend(patch.courses.iter().cloned());
             member.normalise();
             edit::put_member(roster, id, &member)?;

@@ -91,6 +91,35 @@ pub(crate) fn checked(
     Ok(groundwork_protocol::text::check(field, value)?)
 }
 
+/// The exact figures of a group's documents on `today`. They stay on the
+/// group's devices; what leaves is [`summary_of`], rounded.
+pub fn exact_figures(
+    group: &Group,
+    today: Date,
+) -> Result<groundwork_protocol::records::Exact, GroupError> {
+    use groundwork_protocol::schema::{Constitution, Meetups, Plan, Roster};
+    Ok(groundwork_protocol::records::Exact::from_documents(
+        &group.read::<Roster>()?,
+        &group.read::<Meetups>()?,
+        &group.read::<Plan>()?,
+        group.read::<Constitution>()?.adopted,
+        today,
+    ))
+}
+
+/// The membership summary a group publishes on `today`: its figures,
+/// every one rounded to base 5 (`groundwork_protocol::disclosure`).
+pub fn summary_of(
+    group: &Group,
+    today: Date,
+) -> Result<groundwork_protocol::records::MembershipSummary, GroupError> {
+    Ok(groundwork_protocol::records::MembershipSummary::publish(
+        group.profile().id,
+        &exact_figures(group, today)?,
+        today,
+    ))
+}
+
 /// Today's date (UTC).
 pub fn today() -> Date {
     let secs = std::time::SystemTime::now()

@@ -88,7 +88,7 @@ pub(super) fn directory_of<'a>(
                 name: c.name.clone(),
                 area: c.area.clone(),
                 kind: c.kind,
-                members: summary.map(|s| groundwork_protocol::report::Cell::of(s.members)),
+                members: summary.map(|s| s.members.get()),
                 established: summary.map(|s| s.established),
                 affiliated: records
                     .affiliations
@@ -106,16 +106,15 @@ pub(super) fn directory_of<'a>(
 /// and the summary history in the store.
 pub fn report(group: &Group) -> Result<groundwork_protocol::report::NetworkReport, GroupError> {
     let (network, records, cards) = held_network(group)?;
-    report_of(group, network, &records, cards.iter())
+    Ok(report_of(network, &records, cards.iter()))
 }
 
 /// The report from records and cards already verified (a running node's).
 pub(super) fn report_of<'a>(
-    group: &Group,
     network: Option<GroupId>,
     records: &Records,
     cards: impl Iterator<Item = &'a SignedCard>,
-) -> Result<groundwork_protocol::report::NetworkReport, GroupError> {
+) -> groundwork_protocol::report::NetworkReport {
     use groundwork_protocol::report::{Listed, build};
     let listed: Vec<Listed> = cards
         .map(|card| {
@@ -137,14 +136,7 @@ pub(super) fn report_of<'a>(
         .iter()
         .map(|s| (s.record().group, s.record().clone()))
         .collect();
-    // Every entry was verified before it was stored.
-    let history: Vec<MembershipSummary> = group
-        .store()
-        .summary_history()?
-        .iter()
-        .filter_map(|b| groundwork_protocol::records::decode_stored(b))
-        .collect();
-    Ok(build(network, &listed, &latest, &history))
+    build(network, &listed, &latest)
 }
 
 impl Actor {
@@ -155,11 +147,6 @@ impl Actor {
 
     /// The network's figures from what this node holds in memory.
     pub fn report(&self) -> Result<groundwork_protocol::report::NetworkReport, GroupError> {
-        report_of(
-            &self.group,
-            self.network,
-            &self.records,
-            self.cards.values(),
-        )
+        Ok(report_of(self.network, &self.records, self.cards.values()))
     }
 }

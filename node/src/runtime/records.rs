@@ -20,20 +20,19 @@ impl Actor {
         if self.group.profile().kind == crate::group::GroupKind::National {
             return;
         }
-        let (Ok(roster), Ok(meetups), Ok(plan)) = (
-            self.group.read::<groundwork_protocol::schema::Roster>(),
-            self.group.read::<groundwork_protocol::schema::Meetups>(),
-            self.group.read::<groundwork_protocol::schema::Plan>(),
-        ) else {
+        let Ok(fresh) = crate::group::summary_of(&self.group, today()) else {
             return;
         };
         let own = self.group.profile().id;
-        let fresh = MembershipSummary::from_documents(own, &roster, &meetups, &plan, today());
         let held = self.records.summaries.get(&own);
         if held.is_some_and(|h| h.record().same_figures(&fresh)) {
             return;
         }
-        let seq = held.map_or(0, |h| h.record().seq + 1).max(now_secs());
+        let seq = groundwork_protocol::records::summary_seq(
+            fresh.as_of,
+            held.map(|h| h.record().seq),
+            rand::random(),
+        );
         let signed = match Signed::sign(MembershipSummary { seq, ..fresh }, &key) {
             Ok(s) => s,
             Err(e) => {
@@ -443,6 +442,7 @@ pub(super) fn record_name(kind: u8) -> &'static str {
     match kind {
         KIND_AFFILIATION => "affiliation",
         KIND_SUMMARY => "summary",
+        groundwork_protocol::records::KIND_SUMMARY_V1 => "summary of the retired format",
         _ => "record",
     }
 }
@@ -504,6 +504,10 @@ impl Records {
                 }
                 let s = a.record().group;
                 self.summaries.offer_signed(a)?.then_some(s)
+            }
+            // The first summaries carried exact figures: never read.
+            groundwork_protocol::records::KIND_SUMMARY_V1 => {
+                return Err(RecordRejected::OldFormat);
             }
             _ => return Err(RecordRejected::Malformed),
         };

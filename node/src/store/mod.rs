@@ -54,7 +54,10 @@ const RECORDS: TableDefinition<(u8, &[u8]), &[u8]> = TableDefinition::new("recor
 /// (subject group id, day of the figures as Unix days) to the newest
 /// membership summary of that group on that day: the history `report`
 /// draws growth from. One per group and day keeps it small.
-const HISTORY: TableDefinition<(&[u8], i64), &[u8]> = TableDefinition::new("summary_history");
+const HISTORY: TableDefinition<(&[u8], i64), &[u8]> = TableDefinition::new("summary_history_v2");
+/// The summary history of the first summary format (exact figures):
+/// deleted at open ([`Store::retire_v1_summaries`]).
+const HISTORY_V1: TableDefinition<(&[u8], i64), &[u8]> = TableDefinition::new("summary_history");
 
 /// A network record to keep.
 #[derive(Clone, Copy, Debug)]
@@ -198,7 +201,48 @@ impl Store {
         };
         store.check_format()?;
         store.add_missing_tables()?;
+        let mut store = store;
+        store.retire_v1_summaries()?;
         Ok(store)
+    }
+
+    /// Deletes every summary of the first format (which carried exact
+    /// figures, `records::KIND_SUMMARY_V1`) and their history, then
+    /// compacts the file so their bytes are not left in freed pages.
+    /// Nothing reads them any more; this runs once, at the first open by
+    /// a release with rounded summaries.
+    fn retire_v1_summaries(&mut self) -> Result<(), StoreError> {
+        use groundwork_protocol::records::KIND_SUMMARY_V1;
+        let held = {
+            let tx = self.db.begin_read()?;
+            let old_history = !matches!(
+                tx.open_table(HISTORY_V1),
+                Err(redb::TableError::TableDoesNotExist(_))
+            );
+            let old_records = match tx.open_table(RECORDS) {
+                Ok(t) => t
+                    .range((KIND_SUMMARY_V1, &[][..])..(KIND_SUMMARY_V1 + 1, &[][..]))?
+                    .next()
+                    .is_some(),
+                Err(redb::TableError::TableDoesNotExist(_)) => false,
+                Err(e) => return Err(e.into()),
+            };
+            old_history || old_records
+        };
+        if !held {
+            return Ok(());
+        }
+        let tx = self.write()?;
+        {
+            let mut records = tx.open_table(RECORDS)?;
+            records.retain_in(
+                (KIND_SUMMARY_V1, &[][..])..(KIND_SUMMARY_V1 + 1, &[][..]),
+                |_, _| false,
+            )?;
+        }
+        tx.delete_table(HISTORY_V1)?;
+        tx.commit()?;
+        self.vacuum()
     }
 
     /// Makes the tables a store written by an earlier release lacks (a

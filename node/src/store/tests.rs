@@ -122,7 +122,7 @@ fn every_table_survives_a_vacuum() {
     store
         .put_records(
             &[RecordRow {
-                kind: 2,
+                kind: groundwork_protocol::records::KIND_SUMMARY,
                 subject: [4; 32],
                 bytes: b"record",
                 history_day: Some(7),
@@ -255,4 +255,58 @@ fn a_snapshot_is_kept_in_pieces_and_a_broken_or_old_one_is_handled() {
         store.load(&id).expect("load").expect("held").get_heads(),
         doc.get_heads()
     );
+}
+
+#[test]
+fn summaries_of_the_first_format_are_deleted_at_open() {
+    use groundwork_protocol::records::{KIND_AFFILIATION, KIND_SUMMARY, KIND_SUMMARY_V1};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("store.redb");
+    let store = Store::create(&path).expect("create");
+    let row = |kind, subject: u8, bytes: &'static [u8]| RecordRow {
+        kind,
+        subject: [subject; 32],
+        bytes,
+        history_day: None,
+    };
+    store
+        .put_records(
+            &[
+                row(KIND_AFFILIATION, 1, b"affiliation"),
+                row(KIND_SUMMARY_V1, 2, b"{\"members\":3}"),
+                row(KIND_SUMMARY_V1, 3, b"{\"members\":2}"),
+                row(KIND_SUMMARY, 4, b"rounded"),
+            ],
+            true,
+        )
+        .expect("records");
+    {
+        let tx = store.write().expect("tx");
+        tx.open_table(HISTORY_V1)
+            .expect("old history")
+            .insert((&[2u8; 32][..], 7), &b"{\"members\":3}"[..])
+            .expect("insert");
+        tx.commit().expect("commit");
+    }
+    // The positive control: before a reopen, the old rows are there.
+    assert_eq!(store.records().expect("records").len(), 4);
+    assert!(table_names(&store).contains("summary_history"));
+    drop(store);
+    let store = Store::open(&path).expect("reopen");
+    let kinds: Vec<u8> = store
+        .records()
+        .expect("records")
+        .iter()
+        .map(|(k, _)| *k)
+        .collect();
+    assert_eq!(kinds, [KIND_AFFILIATION, KIND_SUMMARY]);
+    assert!(!table_names(&store).contains("summary_history"));
+    drop(store);
+    // Nor are the bytes left in freed pages: the file was compacted.
+    let bytes = std::fs::read(&path).expect("read");
+    assert!(
+        !bytes.windows(13).any(|w| w == b"{\"members\":3}"),
+        "an old summary's bytes are still in the file"
+    );
+    assert!(bytes.windows(11).any(|w| w == b"affiliation"));
 }

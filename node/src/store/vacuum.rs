@@ -31,7 +31,7 @@ pub(super) const TABLES: [&str; 13] = [
     "peers",
     "cards",
     "records",
-    "summary_history",
+    "summary_history_v2",
     "epochs",
     "link_requests",
     "equivocations",

@@ -155,9 +155,9 @@ pub struct DirectoryEntry {
     pub area: Option<String>,
     /// What sort of group it is.
     pub kind: crate::card::GroupKind,
-    /// Active members, from its newest summary, as published (1 to 4
-    /// show as `<5`).
-    pub members: Option<crate::report::Cell>,
+    /// Active members, from its newest summary, as published (rounded to
+    /// base 5).
+    pub members: Option<u64>,
     /// Whether it is established, from its newest summary.
     pub established: Option<bool>,
     /// Whether this node holds an affiliation of it to the network.

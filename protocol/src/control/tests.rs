@@ -27,6 +27,7 @@ fn member() -> Member {
         status: MemberStatus::Active,
         principles_agreed: Some(date("2024-03-02")),
         courses: vec![Course::parse_known("building-power").expect("a known course")],
+        trained: None,
     }
 }
 
@@ -41,6 +42,7 @@ fn full_input() -> MemberInput {
         status: Some(MemberStatus::Lapsed),
         principles_agreed: Some(date("2024-01-03")),
         courses: vec![Course::Other("Bread making".into())],
+        trained: Some(date("2024-02-01")),
         consent_to_contact: Some(true),
         lawful_basis: Some(LawfulBasis::LegitimateInterests),
         consent_date: Some(date("2024-01-04")),
@@ -85,6 +87,7 @@ fn plan() -> PlanView {
             listening: Listening {
                 conversations_held: Counter::with_value(42),
                 themes: vec!["rent".into(), "repairs".into()],
+                theme_conversations: [("rent".to_owned(), Counter::with_value(30))].into(),
             },
         },
         owners: [("a00001".into(), ("abc123".into(), "Ada Obi".into()))].into(),
@@ -396,7 +399,7 @@ fn every_response() -> Vec<Response> {
             name: "ACORN Bristol".into(),
             area: Some("Bristol".into()),
             kind: crate::card::GroupKind::SocialActionHub,
-            members: Some(crate::report::Cell::of(25)),
+            members: Some(25),
             established: Some(true),
             affiliated: true,
             last_seen: Some(date("2020-01-01")),
@@ -423,7 +426,7 @@ fn every_response() -> Vec<Response> {
 }
 
 fn sample_report() -> crate::report::NetworkReport {
-    use crate::records::{ByKind, MembershipSummary};
+    use crate::records::{Exact, MembershipSummary};
     use crate::report::{Listed, build};
     let listed = [Listed {
         group: key(6),
@@ -432,24 +435,25 @@ fn sample_report() -> crate::report::NetworkReport {
         kind: crate::card::GroupKind::SocialActionHub,
         affiliated: true,
     }];
-    let s = MembershipSummary {
-        group: key(6),
-        seq: 3,
-        as_of: date("2020-01-01"),
-        members: 25,
-        by_kind: ByKind {
-            professional: 3,
-            activist: 20,
-            observer: 2,
+    let mut joined = [0; crate::records::GROWTH_MONTHS];
+    joined[3] = 25;
+    let s = MembershipSummary::publish(
+        key(6),
+        &Exact {
+            members: 25,
+            by_kind: [3, 20, 2],
+            joined: (0, joined),
+            trained: 9,
+            trained_by_month: (9, [0; crate::records::GROWTH_MONTHS]),
+            conversations: 40,
+            themes: [("buses".to_owned(), 12)].into(),
+            meetups: 3,
+            ..Exact::default()
         },
-        new_last_30_days: 4,
-        trained: 9,
-        meetups_last_90_days: 3,
-        conversations: 40,
-        established: true,
-    };
-    let latest = [(key(6), s.clone())].into();
-    build(Some(key(9)), &listed, &latest, &[s])
+        date("2020-01-01"),
+    );
+    let latest = [(key(6), s)].into();
+    build(Some(key(9)), &listed, &latest)
 }
 
 fn response_index(r: &Response) -> usize {

@@ -32,6 +32,9 @@ pub struct MemberInput {
     pub principles_agreed: Option<Date>,
     /// Courses attended (added to any already recorded).
     pub courses: Vec<Course>,
+    /// When they attended their first course (by default the day the
+    /// first course is recorded, or the day they joined if that is given).
+    pub trained: Option<Date>,
     /// Whether they agreed to be contacted.
     pub consent_to_contact: Option<bool>,
     /// Lawful basis for holding contact details.

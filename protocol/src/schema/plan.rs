@@ -1,5 +1,6 @@
 //! The Local Organising Plan.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -80,13 +81,47 @@ pub struct Listening {
     pub conversations_held: Counter,
     /// Themes heard.
     pub themes: Vec<String>,
+    /// Conversations that raised each theme (keyed by the theme in lower
+    /// case); counters, so concurrent additions add up.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(
+        default,
+        serialize_with = "counters_value",
+        deserialize_with = "counters_from_value"
+    )]
+    pub theme_conversations: BTreeMap<String, Counter>,
 }
 
 impl PartialEq for Listening {
     fn eq(&self, other: &Self) -> bool {
+        let values = |m: &BTreeMap<String, Counter>| -> Vec<(String, i64)> {
+            m.iter().map(|(k, c)| (k.clone(), c.value())).collect()
+        };
         self.conversations_held.value() == other.conversations_held.value()
             && self.themes == other.themes
+            && values(&self.theme_conversations) == values(&other.theme_conversations)
     }
+}
+
+fn counters_value<S: serde::Serializer>(
+    m: &BTreeMap<String, Counter>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(m.len()))?;
+    for (k, c) in m {
+        map.serialize_entry(k, &c.value())?;
+    }
+    map.end()
+}
+
+fn counters_from_value<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, Counter>, D::Error> {
+    let m = <BTreeMap<String, i64> as serde::Deserialize>::deserialize(d)?;
+    Ok(m.into_iter()
+        .map(|(k, v)| (k, Counter::with_value(v)))
+        .collect())
 }
 impl Eq for Listening {}
 

@@ -262,6 +262,10 @@ pub struct Member {
     /// Courses attended, sorted and without duplicates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub courses: Vec<Course>,
+    /// When they attended their first course, if it was recorded (the
+    /// month counts in the summary's trained-by-month series).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trained: Option<Date>,
 }
 
 impl Reconcile for Member {

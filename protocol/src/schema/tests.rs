@@ -39,6 +39,7 @@ fn member(name: &str) -> Member {
             Course::Level3Certificate,
             Course::Other("first-aid".into()),
         ],
+        trained: Some(date("2019-06-01")),
     }
 }
 
@@ -93,6 +94,7 @@ fn every_document_round_trips() {
         listening: Listening {
             conversations_held: Counter::with_value(41),
             themes: vec!["buses".into(), "damp housing".into()],
+            theme_conversations: [("buses".to_owned(), Counter::with_value(12))].into(),
         },
     };
     assert_eq!(round_trip(&p), p);

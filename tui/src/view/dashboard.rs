@@ -1,18 +1,21 @@
-//! The dashboard: the network's figures, members by kind, growth, areas,
-//! and established against forming groups.
+//! The dashboard: the programme in numbers. Members, people trained,
+//! conversations and meet-ups; members by kind; growth over 24 months;
+//! trained by course; listening themes; areas. Every count of people is
+//! as published, rounded to base 5.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Axis, Bar, BarChart, BarGroup, Block, Chart, Dataset, Gauge, GraphType, Paragraph, Row, Table,
+    Axis, Bar, BarChart, BarGroup, Block, Chart, Dataset, GraphType, Paragraph, Row, Table,
     TableState,
 };
 
+use super::pending;
 use super::theme::Theme;
-use super::{cell, pending};
 use crate::model::Model;
+use groundwork_protocol::report::NetworkReport;
 
 pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let Some(r) = model.report.ready() else {
@@ -30,45 +33,71 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         Constraint::Fill(1),
     ])
     .areas(area);
-
-    let t = &r.totals;
-    let forming = r.reporting.saturating_sub(r.established);
-    let line1 = Line::from(vec![
-        Span::styled(format!("{}", t.members), theme.title()),
-        Span::raw(" members · "),
-        Span::styled(format!("{}", t.new_last_30_days), theme.title()),
-        Span::raw(" new in 30 days · "),
-        Span::styled(format!("{}", t.trained), theme.title()),
-        Span::raw(" trained · "),
-        Span::styled(format!("{}", t.conversations), theme.title()),
-        Span::raw(" conversations"),
-    ]);
-    let line2 = Line::from(vec![
-        Span::styled(format!("{}", r.groups), theme.title()),
-        Span::raw(" groups · "),
-        Span::styled(format!("{}", r.affiliated), theme.title()),
-        Span::raw(" affiliated · "),
-        Span::styled(format!("{}", r.established), theme.title()),
-        Span::raw(" established · "),
-        Span::styled(format!("{}", t.meetups_last_90_days), theme.title()),
-        Span::raw(" meet-ups in 90 days"),
-    ]);
-    let not_reporting = r.groups.saturating_sub(r.reporting);
-    let title = if not_reporting > 0 {
-        format!(" Network figures · {not_reporting} groups not reporting ")
-    } else {
-        " Network figures ".to_string()
-    };
-    frame.render_widget(
-        Paragraph::new(vec![line1, line2])
-            .block(Block::bordered().title(Span::styled(title, theme.title()))),
-        figures,
-    );
-
+    draw_figures(r, theme, frame, figures);
     let [kinds, growth] =
-        Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(charts);
-    let k = &t.by_kind;
-    let inner_w = kinds.width.saturating_sub(2);
+        Layout::horizontal([Constraint::Percentage(35), Constraint::Percentage(65)]).areas(charts);
+    draw_kinds(r, theme, frame, kinds);
+    draw_growth(r, theme, frame, growth);
+    let [courses, themes, areas] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Fill(1),
+        Constraint::Fill(1),
+    ])
+    .areas(bottom);
+    draw_courses(r, theme, frame, courses);
+    draw_themes(r, theme, frame, themes);
+    draw_areas(model, r, theme, frame, areas);
+}
+
+fn figure(n: u64, what: &str, theme: Theme) -> [Span<'static>; 2] {
+    [
+        Span::styled(n.to_string(), theme.title()),
+        Span::raw(format!(" {what}")),
+    ]
+}
+
+fn draw_figures(r: &NetworkReport, theme: Theme, frame: &mut Frame, area: Rect) {
+    let t = &r.totals;
+    let sep = || Span::raw(" · ");
+    let mut line1 = Vec::new();
+    for (i, (n, what)) in [
+        (t.members, "members"),
+        (t.trained, "trained"),
+        (t.conversations, "conversations"),
+        (t.meetups, "meet-ups"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if i > 0 {
+            line1.push(sep());
+        }
+        line1.extend(figure(n, what, theme));
+    }
+    let k = r.group_kinds;
+    let mut line2 = Vec::new();
+    line2.extend(figure(k.local_organising_groups, "groups", theme));
+    line2.push(sep());
+    line2.extend(figure(k.social_action_hubs, "hubs", theme));
+    line2.push(sep());
+    line2.extend(figure(r.established, "established (21+)", theme));
+    line2.push(sep());
+    line2.extend(figure(r.affiliated, "affiliated", theme));
+    let not_reporting = r.groups.saturating_sub(r.reporting);
+    let mut title = " Network figures (rounded to 5) ".to_owned();
+    if not_reporting > 0 {
+        title = format!(" Network figures (rounded to 5) · {not_reporting} not reporting ");
+    }
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(line1), Line::from(line2)])
+            .block(Block::bordered().title(Span::styled(title, theme.title()))),
+        area,
+    );
+}
+
+fn draw_kinds(r: &NetworkReport, theme: Theme, frame: &mut Frame, area: Rect) {
+    let k = &r.totals.by_kind;
+    let inner_w = area.width.saturating_sub(2);
     let bar_width = (inner_w.saturating_sub(2) / 3).clamp(1, 20);
     let bars = [
         (
@@ -79,8 +108,8 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             },
             k.professional,
         ),
-        ("activist", k.activist),
-        ("observer", k.observer),
+        (if bar_width >= 8 { "activist" } else { "act." }, k.activist),
+        (if bar_width >= 8 { "observer" } else { "obs." }, k.observer),
     ]
     .into_iter()
     .enumerate()
@@ -98,68 +127,134 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             .bar_width(bar_width)
             .bar_gap(1)
             .block(Block::bordered().title(Span::styled(" Members by kind ", theme.title()))),
-        kinds,
+        area,
     );
+}
 
-    let points: Vec<(f64, f64)> = r
+fn draw_growth(r: &NetworkReport, theme: Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(Line::from(vec![
+        Span::styled(" Growth, 24 months: ", theme.title()),
+        Span::styled("members", theme.chart(0)),
+        Span::raw(", "),
+        Span::styled("trained ", theme.chart(1)),
+    ]));
+    let (Some(first), Some(last)) = (r.growth.first(), r.growth.last()) else {
+        frame.render_widget(
+            Paragraph::new("Growth shows once a group has published a summary.")
+                .style(theme.dim())
+                .block(block),
+            area,
+        );
+        return;
+    };
+    let members: Vec<(f64, f64)> = r
         .growth
         .iter()
-        .map(|p| (p.date.unix_days() as f64, p.members as f64))
+        .enumerate()
+        .map(|(i, p)| (i as f64, p.members as f64))
         .collect();
-    let growth_block = Block::bordered().title(Span::styled(" Members over time ", theme.title()));
-    if points.len() < 2 {
-        frame.render_widget(
-            Paragraph::new("Growth shows once summaries from two days are held.")
-                .style(theme.dim())
-                .block(growth_block),
-            growth,
-        );
-    } else {
-        let (x0, x1) = (points[0].0, points[points.len() - 1].0);
-        let ymax = points.iter().map(|p| p.1).fold(1.0, f64::max);
-        let first = r.growth[0].date.to_string();
-        let last = r.growth[r.growth.len() - 1].date.to_string();
-        let dataset = Dataset::default()
+    let trained: Vec<(f64, f64)> = r
+        .growth
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i as f64, p.trained as f64))
+        .collect();
+    let ymax = members.iter().map(|p| p.1).fold(1.0, f64::max);
+    let datasets = vec![
+        Dataset::default()
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
             .style(theme.chart(0))
-            .data(&points);
-        frame.render_widget(
-            Chart::new(vec![dataset])
-                .block(growth_block)
-                .x_axis(
-                    Axis::default()
-                        .bounds([x0, x1.max(x0 + 1.0)])
-                        .labels([Span::raw(first), Span::raw(last)])
-                        .style(theme.dim()),
-                )
-                .y_axis(
-                    Axis::default()
-                        .bounds([0.0, ymax])
-                        .labels([Span::raw("0"), Span::raw(format!("{ymax:.0}"))])
-                        .style(theme.dim()),
-                ),
-            growth,
-        );
-    }
+            .data(&members),
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.chart(1))
+            .data(&trained),
+    ];
+    frame.render_widget(
+        Chart::new(datasets)
+            .block(block)
+            .x_axis(
+                Axis::default()
+                    .bounds([0.0, (r.growth.len().max(2) - 1) as f64])
+                    .labels([
+                        Span::raw(first.month.to_string()),
+                        Span::raw(last.month.to_string()),
+                    ])
+                    .style(theme.dim()),
+            )
+            .y_axis(
+                Axis::default()
+                    .bounds([0.0, ymax])
+                    .labels([Span::raw("0"), Span::raw(format!("{ymax:.0}"))])
+                    .style(theme.dim()),
+            ),
+        area,
+    );
+}
 
-    let [areas, est] = Layout::horizontal([Constraint::Fill(2), Constraint::Fill(1)]).areas(bottom);
-    let block = Block::bordered().title(Span::styled(
-        format!(" By area ({}) ", r.by_area.len()),
-        theme.title(),
-    ));
-    let inner = block.inner(areas);
-    frame.render_widget(block, areas);
-    let fit = usize::from(inner.height.saturating_sub(1)).max(1);
-    let pos = model.area_pos.shown(r.by_area.len(), fit);
+/// A short name for a course, for a narrow panel.
+fn course_label(slug: &str) -> &str {
+    match slug {
+        "introduction" => "Introduction",
+        "listening-skills" => "Listening",
+        "building-power" => "Build power",
+        "action-for-change" => "Action",
+        "planning-for-change" => "Planning",
+        "storytelling-for-change" => "Storytelling",
+        "young-people" => "Young people",
+        "level-2-award" => "L2 award",
+        "level-2-certificate" => "L2 cert.",
+        "level-3-award" => "L3 award",
+        "level-3-certificate" => "L3 cert.",
+        other => other,
+    }
+}
+
+fn draw_courses(r: &NetworkReport, theme: Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(Span::styled(" Trained by course ", theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut rows: Vec<_> = r.trained_by_course.iter().collect();
+    rows.sort_by_key(|c| std::cmp::Reverse(c.trained));
+    let max = rows.first().map_or(1, |c| c.trained.max(1));
+    let label_w = 12usize;
+    let num_w = 6usize;
+    let bar_w = usize::from(inner.width).saturating_sub(label_w + num_w + 1);
+    let lines: Vec<Line> = rows
+        .iter()
+        .take(usize::from(inner.height))
+        .map(|c| {
+            let len = (c.trained as usize * bar_w).div_ceil(max as usize);
+            Line::from(vec![
+                Span::raw(format!("{:<label_w$.label_w$}", course_label(&c.course))),
+                Span::styled("█".repeat(len.min(bar_w)), theme.chart(2)),
+                Span::raw(" ".repeat(bar_w - len.min(bar_w) + 1)),
+                Span::styled(format!("{:>num_w$}", c.trained), theme.title()),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_themes(r: &NetworkReport, theme: Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(Span::styled(" Listening themes ", theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if r.themes.is_empty() {
+        frame.render_widget(
+            Paragraph::new("No themes reported yet.").style(theme.dim()),
+            inner,
+        );
+        return;
+    }
     let right = |s: String| Line::from(s).alignment(Alignment::Right);
-    let rows = r.by_area.iter().skip(pos.offset).take(fit).map(|a| {
+    let rows = r.themes.iter().map(|t| {
         Row::new(vec![
-            Line::raw(a.area.clone()),
-            right(a.groups.to_string()),
-            right(a.established.to_string()),
-            right(cell(Some(a.members))),
-            right(cell(Some(a.trained))),
+            Line::raw(t.theme.clone()),
+            right(t.groups.to_string()),
+            right(t.conversations.to_string()),
         ])
     });
     let table = Table::new(
@@ -167,18 +262,50 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         [
             Constraint::Fill(1),
             Constraint::Length(6),
-            Constraint::Length(5),
-            Constraint::Length(8),
-            Constraint::Length(8),
+            Constraint::Length(6),
+        ],
+    )
+    .header(
+        Row::new(vec![
+            Line::raw("Theme"),
+            right("Groups".into()),
+            right("Conv.".into()),
+        ])
+        .style(theme.header()),
+    );
+    frame.render_widget(table, inner);
+}
+
+fn draw_areas(model: &Model, r: &NetworkReport, theme: Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(Span::styled(
+        format!(" By area ({}) ", r.by_area.len()),
+        theme.title(),
+    ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let fit = usize::from(inner.height.saturating_sub(1)).max(1);
+    let pos = model.area_pos.shown(r.by_area.len(), fit);
+    let right = |s: String| Line::from(s).alignment(Alignment::Right);
+    let rows = r.by_area.iter().skip(pos.offset).take(fit).map(|a| {
+        Row::new(vec![
+            Line::raw(a.area.clone()),
+            right(a.groups.to_string()),
+            right(a.totals.members.to_string()),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(1),
+            Constraint::Length(6),
+            Constraint::Length(7),
         ],
     )
     .header(
         Row::new(vec![
             Line::raw("Area"),
             right("Groups".into()),
-            right("Est.".into()),
             right("Members".into()),
-            right("Trained".into()),
         ])
         .style(theme.header()),
     )
@@ -186,39 +313,4 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let mut state = TableState::default()
         .with_selected((!r.by_area.is_empty()).then(|| pos.selected - pos.offset));
     frame.render_stateful_widget(table, inner, &mut state);
-
-    let block = Block::bordered().title(Span::styled(" Established ", theme.title()));
-    let inner = block.inner(est);
-    frame.render_widget(block, est);
-    let [gauge, text] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
-    let ratio = if r.groups == 0 {
-        0.0
-    } else {
-        r.established as f64 / r.groups as f64
-    };
-    frame.render_widget(
-        Gauge::default()
-            .ratio(ratio.clamp(0.0, 1.0))
-            .label(format!("{}/{}", r.established, r.groups))
-            .gauge_style(theme.chart(2))
-            .use_unicode(true),
-        gauge,
-    );
-    frame.render_widget(
-        Paragraph::new(vec![
-            Line::from(vec![
-                Span::styled(format!("{:>5} ", r.established), theme.good()),
-                Span::raw("established (21+)"),
-            ]),
-            Line::from(vec![
-                Span::styled(format!("{forming:>5} "), theme.warn()),
-                Span::raw("forming"),
-            ]),
-            Line::from(vec![
-                Span::styled(format!("{not_reporting:>5} "), theme.dim()),
-                Span::raw("not reporting"),
-            ]),
-        ]),
-        text,
-    );
 }

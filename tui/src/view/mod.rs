@@ -10,7 +10,6 @@ mod sync;
 pub mod theme;
 
 use groundwork_protocol::Date;
-use groundwork_protocol::report::Cell;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -148,8 +147,8 @@ fn draw_filter(filter: &str, typing: bool, theme: Theme, frame: &mut Frame, area
     );
 }
 
-/// A count as published: `<5` for one to four.
-pub fn cell(c: Option<Cell>) -> String {
+/// A count as published (rounded to base 5), or a dash for none.
+pub fn cell(c: Option<u64>) -> String {
     match c {
         None => "–".into(),
         Some(c) => c.to_string(),

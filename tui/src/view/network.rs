@@ -180,13 +180,17 @@ fn draw_detail(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         Line::raw(""),
         field("members", cell(e.members)),
     ];
-    if let Some(r) = row {
-        if let Some(k) = r.by_kind {
-            lines.push(field("  professional", k.professional.to_string()));
-            lines.push(field("  activist", k.activist.to_string()));
-            lines.push(field("  observer", k.observer.to_string()));
-        }
-        lines.push(field("trained", cell(r.trained)));
+    if let Some(f) = row.and_then(|r| r.figures.as_ref()) {
+        let k = f.by_kind;
+        lines.push(field("  professional", k.professional.to_string()));
+        lines.push(field("  activist", k.activist.to_string()));
+        lines.push(field("  observer", k.observer.to_string()));
+        lines.push(field("trained", f.trained.to_string()));
+        lines.push(field("conversations", f.conversations.to_string()));
+        lines.push(field("meet-ups", f.meetups.to_string()));
+    }
+    if let Some(y) = row.and_then(|r| r.formed) {
+        lines.push(field("formed", y.to_string()));
     }
     lines.push(field(
         "established",
