@@ -108,7 +108,9 @@ pub fn controlled(cells: &[u64]) -> Vec<Rounded> {
     // How many cells go up: the remainders add up to total - floor_sum,
     // each under 5, so there are always enough cells with one.
     let mut ups = target.saturating_sub(floor_sum) / BASE;
-    let mut order: Vec<usize> = (0..cells.len()).filter(|&i| !cells[i].is_multiple_of(BASE)).collect();
+    let mut order: Vec<usize> = (0..cells.len())
+        .filter(|&i| !cells[i].is_multiple_of(BASE))
+        .collect();
     order.sort_by(|&a, &b| (cells[b] % BASE).cmp(&(cells[a] % BASE)).then(a.cmp(&b)));
     let mut out: Vec<Rounded> = floors.into_iter().map(Rounded).collect();
     for i in order {

@@ -175,7 +175,7 @@ pub struct MembershipSummary {
     pub group: GroupId,
     /// Sequence number: the day (days since 1970-01-01) in the high 32
     /// bits, and in the low 32 a number that only grows within the day,
-    /// started and stepped at random ([`summary_seq`]). It orders a day's
+    /// started and stepped at random ([`day_seq`]). It orders a day's
     /// summaries and says nothing about when in the day, or how many.
     pub seq: u64,
     /// The day the figures were taken (the day in `seq`).
@@ -269,12 +269,13 @@ impl Record for MembershipSummary {
     }
 }
 
-/// The sequence number of a summary taken on `day`, after `held` (the
-/// group's previous one): the day in the high 32 bits; the low 32 bits
+/// The sequence number of a record (summary, card, affiliation) made on
+/// `day`, after `held` (the issuer's previous one): the day in the high
+/// 32 bits; the low 32 bits
 /// start at random each day and then grow by a random step, so they order
 /// the day's summaries without counting them or saying when. `noise` is
 /// fresh randomness from the caller (this crate has no source of its own).
-pub fn summary_seq(day: Date, held: Option<u64>, noise: u64) -> u64 {
+pub fn day_seq(day: Date, held: Option<u64>, noise: u64) -> u64 {
     let day_bits = u64::try_from(day.unix_days()).unwrap_or(0) << 32;
     match held {
         Some(h) if h >> 32 == day_bits >> 32 && (h & 0xffff_ffff) < 0xff00_0000 => {
@@ -369,10 +370,15 @@ impl Exact {
                 e.trained += 1;
                 bucket(m.trained, &mut e.trained_by_month);
             }
-            for c in &m.courses {
-                if !matches!(c, Course::Other(_)) {
-                    *e.by_course.entry(c.slug().to_owned()).or_default() += 1;
-                }
+            // Each course once per member, however a device wrote the list.
+            let courses: std::collections::BTreeSet<&str> = m
+                .courses
+                .iter()
+                .filter(|c| !matches!(c, Course::Other(_)))
+                .map(Course::slug)
+                .collect();
+            for c in courses {
+                *e.by_course.entry(c.to_owned()).or_default() += 1;
             }
         }
         for t in &plan.listening.themes {
@@ -409,7 +415,7 @@ fn series(exact: &(u64, [u64; GROWTH_MONTHS])) -> Series {
 
 impl MembershipSummary {
     /// The summary a group publishes of its exact figures on `today`
-    /// (sequence number 0; the publisher sets it with [`summary_seq`]).
+    /// (sequence number 0; the publisher sets it with [`day_seq`]).
     /// Every figure is rounded here ([`crate::disclosure`]).
     pub fn publish(group: GroupId, exact: &Exact, today: Date) -> Self {
         let members = Rounded::nearest(exact.members);
@@ -473,10 +479,9 @@ impl MembershipSummary {
         )
     }
 
-    /// Whether the figures are the same as `other`'s (ignoring the
-    /// sequence number and the date), so no new summary is needed. The
-    /// series are compared as running totals per calendar month, so a
-    /// new month alone is not a change.
+    /// Whether the figures are the same as `other`'s and of the same
+    /// calendar month (ignoring the sequence number and the day), so no
+    /// new summary is needed. A new month is a change: the series move on.
     pub fn same_figures(&self, other: &MembershipSummary) -> bool {
         let strip = |s: &MembershipSummary| MembershipSummary {
             seq: 0,
@@ -813,7 +818,7 @@ mod tests {
             MembershipSummary::publish(key(1).public(), &Exact::default(), day("2020-01-01"));
         let s = Signed::sign(
             MembershipSummary {
-                seq: summary_seq(day("2020-01-01"), None, 5),
+                seq: day_seq(day("2020-01-01"), None, 5),
                 ..summary
             },
             &key(1),
@@ -916,7 +921,7 @@ mod tests {
         assert!(!s.established);
         let signed = Signed::sign(
             MembershipSummary {
-                seq: summary_seq(today, None, 77),
+                seq: day_seq(today, None, 77),
                 ..s
             },
             &key(3),
@@ -935,7 +940,7 @@ mod tests {
         let k = key(3);
         let today = day("2020-04-01");
         let good = MembershipSummary {
-            seq: summary_seq(today, None, 77),
+            seq: day_seq(today, None, 77),
             ..MembershipSummary::publish(
                 k.public(),
                 &Exact {
@@ -1022,22 +1027,22 @@ mod tests {
             noise ^= noise << 17;
             noise
         };
-        let mut seq = summary_seq(d, None, next_noise());
+        let mut seq = day_seq(d, None, next_noise());
         assert_eq!(seq >> 32, d.unix_days() as u64);
         for _ in 0..5000 {
-            let next = summary_seq(d, Some(seq), next_noise());
+            let next = day_seq(d, Some(seq), next_noise());
             assert!(next > seq);
             assert_eq!(next >> 32, seq >> 32, "still the same day");
             seq = next;
         }
-        let tomorrow = summary_seq(d.add_days(1), Some(seq), next_noise());
+        let tomorrow = day_seq(d.add_days(1), Some(seq), next_noise());
         assert_eq!(tomorrow >> 32, d.add_days(1).unix_days() as u64);
         // A day used up moves on to the next, never back.
         let full = (seq | 0xffff_ffff) - 10;
-        assert!(summary_seq(d, Some(full), next_noise()) > full);
+        assert!(day_seq(d, Some(full), next_noise()) > full);
         // The low bits are the noise, not a count: the first of a day is
         // not 0, the fifth not 4.
-        let first = summary_seq(d, None, 123_456) & 0xffff_ffff;
+        let first = day_seq(d, None, 123_456) & 0xffff_ffff;
         assert_eq!(first, 123_456);
     }
 
@@ -1053,5 +1058,52 @@ mod tests {
             normal_theme(&"x".repeat(100)).map(|t| t.chars().count()),
             Some(MAX_THEME_CHARS)
         );
+    }
+
+    #[test]
+    fn summary_size_for_10000_members() {
+        let today = day("2026-12-01");
+        let mut joined = [0u64; GROWTH_MONTHS];
+        let mut trained_by_month = [0u64; GROWTH_MONTHS];
+        for i in 0..GROWTH_MONTHS {
+            joined[i] = 250 + i as u64;
+            trained_by_month[i] = 120 + i as u64;
+        }
+        let exact = Exact {
+            members: 10_000,
+            by_kind: [2_501, 6_203, 1_296],
+            joined: (10_000 - joined.iter().sum::<u64>(), joined),
+            trained: 6_000,
+            trained_by_month: (
+                6_000 - trained_by_month.iter().sum::<u64>(),
+                trained_by_month,
+            ),
+            by_course: Course::KNOWN
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.slug().to_owned(), 1_003 + 97 * i as u64))
+                .collect(),
+            conversations: 45_678,
+            themes: (0..MAX_THEMES)
+                .map(|i| {
+                    (
+                        format!("{i:02} {}", "x".repeat(MAX_THEME_CHARS - 3)),
+                        1_234 + i as u64,
+                    )
+                })
+                .collect(),
+            meetups: 1_234,
+            formed: Some(2018),
+        };
+        let s = MembershipSummary {
+            seq: day_seq(today, None, 0xdead_beef),
+            ..MembershipSummary::publish(key(5).public(), &exact, today)
+        };
+        let signed = Signed::sign(s, &key(5)).expect("a summary of 10,000 members signs");
+        let n = signed.bytes().len();
+        println!("summary of 10,000 members: {n} bytes");
+        // docs/schema.md gives this figure; keep it small against the cap.
+        assert!(n < 2_000, "{n} bytes");
+        assert!(n <= MAX_RECORD_BYTES);
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod attacks;
 pub mod decoded;
+pub mod disclosure;
 pub mod people;
 pub mod procfs;
 pub mod stats;

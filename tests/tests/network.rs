@@ -69,8 +69,8 @@ fn only_the_national_node_affiliates() {
     assert!(line.contains("already"), "{line}");
 }
 
-/// The directory entry for `name` on `n`, once it shows `members` (a
-/// count, or "<5").
+/// The directory entry for `name` on `n`, once it shows `members` (as
+/// published: rounded to 5).
 fn wait_for_entry(n: &Node, name: &str, members: serde_json::Value) -> serde_json::Value {
     eventually(
         &format!("{name} with {members} members"),
@@ -89,7 +89,7 @@ fn wait_for_entry(n: &Node, name: &str, members: serde_json::Value) -> serde_jso
 }
 
 #[test]
-fn summaries_reach_the_national_node_with_small_counts_suppressed_and_only_from_the_network() {
+fn summaries_reach_the_national_node_rounded_to_five_and_only_from_the_network() {
     let national = Node::new();
     national.ok(&["national", "init", "--name", "Community Organisers"]);
     let (_rn, _) = national.up();
@@ -115,39 +115,63 @@ fn summaries_reach_the_national_node_with_small_counts_suppressed_and_only_from_
     }
     b.add_member(&["--name", "Dev Tamvel", "--phone", "07700 900777"]);
     c.add_member(&["--name", "Eli Varrow"]);
-    // The exact total of the network, once both summaries are in.
-    eventually("4 members in the national report", SYNC_LIMIT, || {
+    // Each group's count (3 and 1) leaves its devices rounded to 5: 5 and
+    // 0. The network's total is the sum of what was published.
+    eventually("5 members in the national report", SYNC_LIMIT, || {
         let r = national.json(&["report"]);
-        if r["totals"]["members"] == 4 && r["reporting"] == 2 {
+        if r["totals"]["members"] == 5 && r["reporting"] == 2 {
             Ok(())
         } else {
             Err(format!("{}", r["totals"]))
         }
     });
-    // Each group's own count (3 and 1) is published as "<5", in JSON and
-    // in the tables; the total stays exact.
-    let ea = wait_for_entry(&national, "Moorlands Climate Action", "<5".into());
+    let ea = wait_for_entry(&national, "Moorlands Climate Action", 5.into());
     assert_eq!(ea["affiliated"], true);
     assert_eq!(ea["established"], false);
-    wait_for_entry(&national, "Grapevine", "<5".into());
-    let text = national.ok(&["network"]);
-    assert!(text.contains("<5"), "small counts are suppressed: {text}");
+    wait_for_entry(&national, "Grapevine", 0.into());
     let r = national.json(&["report"]);
     let rows = r["by_group"].as_array().expect("rows");
-    assert!(rows.iter().all(|g| g["members"] == "<5"), "{r}");
+    let shown: Vec<_> = rows
+        .iter()
+        .map(|g| g["figures"]["members"].clone())
+        .collect();
+    assert_eq!(shown, [serde_json::json!(0), serde_json::json!(5)], "{r}");
     assert_eq!(
         (r["affiliated"].clone(), r["groups"].clone()),
         (2.into(), 2.into())
     );
     let text = national.ok(&["report"]);
-    assert!(text.contains("members: 4 "), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Members ") && l.ends_with(" 5")),
+        "{text}"
+    );
+    assert!(text.contains("rounded to the nearest 5"), "{text}");
+    // The shareable formats, to a file and to standard output.
+    let page = national.path().join("report.html");
+    let line = national.ok(&[
+        "report",
+        "--format",
+        "html",
+        "--output",
+        page.to_str().expect("utf-8"),
+    ]);
+    assert!(line.contains("wrote the report"), "{line}");
+    let html = std::fs::read_to_string(&page).expect("the page");
+    assert!(html.contains("<svg") && html.contains("Moorlands Climate Action"));
+    let sheet = national.ok(&["report", "--format", "csv"]);
+    assert!(sheet.lines().any(|l| l == "totals,,members,5"), "{sheet}");
+    let md = national.ok(&["report", "--format", "markdown"]);
+    assert!(md.contains("| Members | 5 |"), "{md}");
+    let line = national.fails(2, &["report", "--format", "pdf"]);
+    assert!(line.contains("pdf"), "{line}");
     // The group linked only to A sees the network's directory through A
     // (C included, which it never met).
-    wait_for_entry(&b, "Moorlands Climate Action", "<5".into());
-    wait_for_entry(&b, "Grapevine", "<5".into());
+    wait_for_entry(&b, "Moorlands Climate Action", 5.into());
+    wait_for_entry(&b, "Grapevine", 0.into());
     // And the national node never kept B's card or figures: B is in no
     // directory the national node trusts.
-    wait_for_entry(&a, "Cancer Support Salisbury", "<5".into());
+    wait_for_entry(&a, "Cancer Support Salisbury", 0.into());
     let d = national.json(&["network"]);
     assert!(
         d.as_array()
@@ -314,7 +338,7 @@ fn records_travel_by_gossip_and_a_node_that_was_offline_catches_up_by_pull() {
         });
     }
     a.add_member(&["--name", "Eli Varrow"]);
-    wait_for_entry(&b, "Grapevine", "<5".into());
+    wait_for_entry(&b, "Grapevine", 0.into());
     eventually("records delivered by gossip", SYNC_LIMIT, || {
         let got: u64 = [&national, &a, &b]
             .iter()
@@ -339,15 +363,15 @@ fn records_travel_by_gossip_and_a_node_that_was_offline_catches_up_by_pull() {
     ] {
         a.add_member(&["--name", name]);
     }
-    wait_for_entry(&national, "Grapevine", 6.into());
+    wait_for_entry(&national, "Grapevine", 5.into());
     assert_eq!(
         b.json(&["network"])
             .as_array()
             .and_then(|d| d.iter().find(|e| e["name"] == "Grapevine").cloned())
             .map(|e| e["members"].clone()),
-        Some("<5".into()),
+        Some(0.into()),
         "B was offline and still has the old figures"
     );
     let (_rb, _) = b.up();
-    wait_for_entry(&b, "Grapevine", 6.into());
+    wait_for_entry(&b, "Grapevine", 5.into());
 }

@@ -138,7 +138,7 @@ pub fn peer_add(g: &Group, offline: bool, ticket: &str) -> Result<PeerRecord> {
         .find(|(k, _)| k == own.as_bytes())
         .and_then(|(_, b)| groundwork_protocol::card::SignedCard::from_bytes(&b).ok());
     let card = g
-        .refresh_own_card(held.as_ref(), now_secs())?
+        .refresh_own_card(held.as_ref(), rand::random())?
         .or(held)
         .ok_or_else(|| {
             anyhow!("only a steward device (which holds the group key) can link groups")

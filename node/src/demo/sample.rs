@@ -109,7 +109,7 @@ pub fn members(seed: u64, n: usize, today: Date) -> Vec<MemberInput> {
                 .iter()
                 .enumerate()
                 // The introduction is the course most people take.
-                .filter(|(k, _)| rng.random_bool(if *k == 0 { 0.45 } else { 0.08 }))
+                .filter(|(k, _)| rng.random_bool(if *k == 0 { 0.35 } else { 0.05 }))
                 .map(|(_, c)| c.clone())
                 .collect();
             let trained = (!courses.is_empty()).then(|| {

@@ -213,7 +213,7 @@ impl Group {
     pub fn refresh_own_card(
         &self,
         held: Option<&SignedCard>,
-        now: u64,
+        noise: u64,
     ) -> Result<Option<SignedCard>, GroupError> {
         let Some(key) = self.group_key()? else {
             return Ok(None);
@@ -247,8 +247,9 @@ impl Group {
             .map(|h| h.card().seq)
             .max(self.meta::<u64>(OWN_CARD_KEY)?)
             .unwrap_or(0);
-        // Never reuse a sequence number, even if the store lost the last card.
-        let seq = (last + 1).max(now);
+        // Never reuse a sequence number, even if the store lost the last
+        // card; and say the day only (`records::day_seq`).
+        let seq = groundwork_protocol::records::day_seq(super::today(), Some(last), noise);
         let signed = GroupCard { seq, ..card }
             .sign(&key)
             .map_err(|e| GroupError::Internal(e.to_string()))?;
@@ -257,11 +258,12 @@ impl Group {
     }
 
     /// On the national node: a signed affiliation of `group` to this
-    /// network, dated today, with sequence number `now` (seconds).
+    /// network, dated today, its sequence number telling the day only
+    /// (`records::day_seq`, `noise` fresh randomness).
     pub fn sign_affiliation(
         &self,
         group: GroupId,
-        now: u64,
+        noise: u64,
     ) -> Result<Signed<Affiliation>, GroupError> {
         if self.profile().kind != GroupKind::National {
             return Err(GroupError::Invalid {
@@ -278,7 +280,7 @@ impl Group {
                 network: self.profile().id,
                 group,
                 since: super::today(),
-                seq: now,
+                seq: groundwork_protocol::records::day_seq(super::today(), None, noise),
             },
             &key,
         )

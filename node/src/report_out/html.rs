@@ -40,7 +40,10 @@ td.n,th.n{text-align:right}svg{max-width:100%;height:auto}\
 /// Horizontal bars: one row per (label, value).
 fn bars(id: &str, label: &str, rows: &[(String, u64)], colour: &str) -> String {
     let row_h = 24;
-    let (left, width) = (190, 640);
+    // Room for the longest label (about 7 px a character at 12 px).
+    let longest = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+    let left = (longest * 7 + 12).clamp(80, 380);
+    let width = 800;
     let height = row_h * rows.len().max(1) + 10;
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
     let mut svg = format!(
@@ -70,7 +73,7 @@ fn bars(id: &str, label: &str, rows: &[(String, u64)], colour: &str) -> String {
 
 /// The growth chart: running totals of members and trained, by month.
 fn growth(r: &NetworkReport) -> String {
-    let (width, height, left, bottom, top) = (640usize, 260usize, 50usize, 30usize, 10usize);
+    let (width, height, left, bottom, top) = (800usize, 300usize, 50usize, 30usize, 10usize);
     let n = r.growth.len();
     if n == 0 {
         return "<p>No growth to show yet: no group has published a summary.</p>".into();
@@ -105,10 +108,10 @@ fn growth(r: &NetworkReport) -> String {
     );
     svg.push_str(&line(&|i| r.growth[i].members, COLOURS[0]));
     svg.push_str(&line(&|i| r.growth[i].trained, COLOURS[2]));
-    for i in [0, n / 2, n - 1] {
+    for (i, anchor) in [(0, "start"), (n / 2, "middle"), (n - 1, "end")] {
         let _ = write!(
             svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
             x(i),
             height - 10,
             r.growth[i].month

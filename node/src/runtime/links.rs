@@ -216,7 +216,7 @@ impl Actor {
         if self.records.affiliations.get(&g).is_some() {
             return;
         }
-        match self.group.sign_affiliation(g, now_secs()) {
+        match self.group.sign_affiliation(g, rand::random()) {
             Ok(signed) => {
                 if let Err(e) = self.offer_record(KIND_AFFILIATION, signed.bytes()) {
                     tracing::warn!("could not keep an affiliation: {e}");

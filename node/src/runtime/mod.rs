@@ -418,7 +418,7 @@ impl Actor {
         let own = self.group.profile().id;
         if let Some(card) = self
             .group
-            .refresh_own_card(self.cards.get(&own), now_secs())?
+            .refresh_own_card(self.cards.get(&own), rand::random())?
         {
             let fresh = self.cards.get(&own) != Some(&card);
             if fresh {

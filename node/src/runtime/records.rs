@@ -28,7 +28,7 @@ impl Actor {
         if held.is_some_and(|h| h.record().same_figures(&fresh)) {
             return;
         }
-        let seq = groundwork_protocol::records::summary_seq(
+        let seq = groundwork_protocol::records::day_seq(
             fresh.as_of,
             held.map(|h| h.record().seq),
             rand::random(),
