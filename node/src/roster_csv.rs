@@ -34,6 +34,7 @@ enum Field {
     Status,
     Principles,
     Courses,
+    Trained,
     Consent,
     LawfulBasis,
     ConsentDate,
@@ -54,6 +55,7 @@ impl Field {
             Field::Status => "Status",
             Field::Principles => "Principles of Practice",
             Field::Courses => "Courses",
+            Field::Trained => "First trained",
             Field::Consent => "Consent to contact",
             Field::LawfulBasis => "Lawful basis",
             Field::ConsentDate => "Consent date",
@@ -131,6 +133,16 @@ const SYNONYMS: &[(Field, &[&str])] = &[
     (
         Field::Courses,
         &["courses", "coursesattended", "training", "trainingattended"],
+    ),
+    (
+        Field::Trained,
+        &[
+            "firsttrained",
+            "trained",
+            "trainedon",
+            "datetrained",
+            "firstcourse",
+        ],
     ),
     (
         Field::Consent,
@@ -404,6 +416,7 @@ fn row(cells: &[(Field, &str)]) -> Result<MemberInput, (Field, String)> {
                 input.status = Some(v.parse::<MemberStatus>().map_err(|e| err(e.to_string()))?)
             }
             Field::Principles => input.principles_agreed = Some(date(v)?),
+            Field::Trained => input.trained = Some(date(v)?),
             Field::Courses => {
                 for c in v
                     .split([';', '|', '\n'])
@@ -449,7 +462,7 @@ fn parse_bool(v: &str) -> Option<bool> {
 }
 
 /// The header export writes. Import reads every one of these.
-pub const EXPORT_HEADER: [&str; 12] = [
+pub const EXPORT_HEADER: [&str; 13] = [
     "ID",
     "Name",
     "Email",
@@ -459,6 +472,7 @@ pub const EXPORT_HEADER: [&str; 12] = [
     "Status",
     "Principles of Practice",
     "Courses",
+    "First trained",
     "Consent to contact",
     "Lawful basis",
     "Consent date",
@@ -486,6 +500,7 @@ pub fn write(members: &[MemberView], out: impl Write) -> Result<(), csv::Error> 
                 .map(Course::title)
                 .collect::<Vec<_>>()
                 .join("; "),
+            opt(m.member.trained),
             match &m.contact {
                 Some(c) if c.consent_to_contact => "yes".to_owned(),
                 Some(_) => "no".to_owned(),

@@ -690,7 +690,15 @@ fn plan(t: &mut Target, cmd: PlanCmd, out: &mut Out) -> Result<()> {
             let themes = if l.themes.is_empty() {
                 String::new()
             } else {
-                format!("; themes: {}", l.themes.join(", "))
+                let shown: Vec<String> = l
+                    .themes
+                    .iter()
+                    .map(|t| match l.theme_conversations.get(&t.to_lowercase()) {
+                        Some(c) if c.value() > 0 => format!("{t} ({})", c.value()),
+                        _ => t.clone(),
+                    })
+                    .collect();
+                format!("; themes: {}", shown.join(", "))
             };
             out.line(format!(
                 "Listening campaign: {} conversations held{themes}",
