@@ -84,16 +84,7 @@ fn observe_report(a: &mut Attacker, totals: [u64; 7], groups: &[SummaryUnknowns]
 /// Every count of people in a report is a multiple of 5, so no
 /// difference between two of them (or two reports) is from 1 to 4.
 fn assert_rounded(r: &NetworkReport) {
-    let t = &r.totals;
-    let mut all = vec![
-        t.members,
-        t.trained,
-        t.conversations,
-        t.meetups,
-        t.by_kind.professional,
-        t.by_kind.activist,
-        t.by_kind.observer,
-    ];
+    let mut all = totals_of(r).to_vec();
     all.extend(r.trained_by_course.iter().map(|c| c.trained));
     all.extend(r.themes.iter().map(|t| t.conversations));
     all.extend(r.growth.iter().flat_map(|p| [p.members, p.trained]));

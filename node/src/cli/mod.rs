@@ -17,7 +17,7 @@ mod demo;
 mod epochs;
 mod forget;
 mod network;
-mod output;
+pub(crate) mod output;
 mod plan_edits;
 mod target;
 mod tui;
@@ -467,7 +467,9 @@ pub enum ConversationsCmd {
         /// How many
         #[arg(value_parser = clap::value_parser!(u32).range(1..=100_000))]
         count: u32,
-        /// A theme they raised (repeat for several)
+        /// A theme they raised, such as "buses" (repeat for several). Themes
+        /// and their counts go into the group's summary, which every node of
+        /// the network holds: name an issue, never a person or a street address
         #[arg(long = "theme")]
         themes: Vec<String>,
     },

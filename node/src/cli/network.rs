@@ -341,7 +341,9 @@ pub fn write_report(
     }
     let body = match format {
         Format::Text => ro::text(r),
-        Format::Json => serde_json::to_string_pretty(r)? + "\n",
+        Format::Json => {
+            super::output::json_escaped(&serde_json::to_string_pretty(r)?).into_owned() + "\n"
+        }
         Format::Csv => ro::csv(r).context("could not write the CSV")?,
         Format::Markdown => ro::markdown(r),
         Format::Html => ro::html(r),

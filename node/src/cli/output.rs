@@ -34,6 +34,27 @@ pub fn json_escaped(json: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// A table's cells made safe for a terminal (`text::safe_line`: cells
+/// hold peers' text), and each column's width in characters.
+pub fn safe_cells_and_widths(
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> (Vec<Vec<String>>, Vec<usize>) {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| safe_line(c).into_owned()).collect())
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (i, c) in r.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+    }
+    (rows, widths)
+}
+
 /// Standard output, locked and buffered.
 pub struct Out {
     w: io::BufWriter<io::StdoutLock<'static>>,
@@ -86,19 +107,8 @@ impl Out {
 
     /// Prints rows as a table with a header, columns padded to fit.
     pub fn table(&mut self, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
-        let rows: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| r.iter().map(|c| safe_line(c).into_owned()).collect())
-            .collect();
+        let (rows, widths) = safe_cells_and_widths(header, rows);
         let rows = rows.as_slice();
-        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-        for r in rows {
-            for (i, c) in r.iter().enumerate() {
-                if let Some(w) = widths.get_mut(i) {
-                    *w = (*w).max(c.chars().count());
-                }
-            }
-        }
         let fmt_row = |cells: &mut dyn Iterator<Item = &str>| {
             let mut line = String::new();
             for (i, c) in cells.enumerate() {

@@ -203,15 +203,11 @@ pub fn text(r: &NetworkReport) -> String {
     out
 }
 
+/// A table as aligned text. Cells from peers (names, areas, themes) pass
+/// `text::safe_line` first: the text may be written to a file and later
+/// shown by `cat`, where an escape sequence would act on the terminal.
 fn aligned(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-    }
+    let (rows, widths) = crate::cli::output::safe_cells_and_widths(header, rows);
     let line = |cells: Vec<&str>| {
         let mut l = String::new();
         for (i, c) in cells.iter().enumerate() {

@@ -125,7 +125,12 @@ fn a_hostile_group_name_is_inert_in_every_format() {
     // A name that starts like a formula gets a leading quote.
     let sheet = csv(&sample("=cmd|' /C calc'!A0")).expect("csv");
     assert!(sheet.contains("'=cmd"), "{sheet}");
-    assert!(text(&r).contains("People trained"));
+    let plain = text(&r);
+    assert!(plain.contains("People trained"));
+    assert!(
+        !plain.contains('\u{1b}') && !plain.contains('\u{202e}'),
+        "{plain}"
+    );
 }
 
 #[test]
