@@ -19,6 +19,17 @@
 //!   rounding the published cells always add up to the published total,
 //!   so one breakdown narrows nothing another one leaves open.
 //!
+//! **The rounding points are the group's secret.** Each figure is rounded
+//! after a shift of -2 to +2 drawn from the group key ([`Offsets`]): the
+//! same for a figure every time (so the same count always publishes the
+//! same way), different from figure to figure and group to group, and
+//! unknown outside the group. Without it, a reader who watched a small
+//! group's summaries as it grew one member at a time would know that the
+//! moment "members" went from 0 to 5 was the moment it reached 3. With it,
+//! that moment is anywhere from 1 to 5. (The cell-key method of the 2021
+//! Census is keyed and consistent in the same way.) A reader must assume
+//! an exact count lies within 4 of its published figure.
+//!
 //! The rounding happens in [`crate::records::MembershipSummary::publish`],
 //! on the group's own devices. Everything downstream (the national report,
 //! its totals, areas, growth and the dashboard) is computed from published
@@ -45,6 +56,15 @@ impl Rounded {
     /// `n` rounded to the nearest multiple of 5, halves up.
     pub fn nearest(n: u64) -> Rounded {
         Rounded(n.min(MAX_FIGURE).saturating_add(BASE / 2) / BASE * BASE)
+    }
+
+    /// `n` shifted by `offset` (-2 to +2; see [`Offsets`]) and rounded to
+    /// the nearest multiple of 5, halves up. A multiple of 5 stays as it
+    /// is, and 0 stays 0, whatever the offset.
+    pub fn shifted(n: u64, offset: i64) -> Rounded {
+        let n = n.min(MAX_FIGURE) as i64;
+        let shifted = (n + offset.clamp(-2, 2)).max(0) as u64;
+        Rounded::nearest(shifted)
     }
 
     /// `n` if it is already a multiple of 5 (and not over the cap).
@@ -93,6 +113,54 @@ impl std::iter::Sum<Rounded> for u64 {
     }
 }
 
+/// The group's secret rounding shifts: one per figure, from -2 to +2,
+/// derived from the group key, so every steward device of the group
+/// computes the same ones and nobody outside can.
+#[derive(Clone)]
+pub struct Offsets {
+    key: Option<[u8; 32]>,
+}
+
+impl std::fmt::Debug for Offsets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.key.is_some() {
+            "Offsets(secret)"
+        } else {
+            "Offsets(none)"
+        })
+    }
+}
+
+impl Offsets {
+    /// The shifts of the group whose key this is.
+    pub fn of_group(key: &crate::keys::SecretKey) -> Offsets {
+        Offsets {
+            key: Some(blake3::derive_key(
+                "groundwork disclosure offsets v1",
+                key.to_seed().as_slice(),
+            )),
+        }
+    }
+
+    /// No shifts: plain nearest-5 rounding (for tests and their controls).
+    pub fn none() -> Offsets {
+        Offsets { key: None }
+    }
+
+    /// The shift of the figure called `field`.
+    pub fn of(&self, field: &str) -> i64 {
+        match &self.key {
+            None => 0,
+            Some(k) => i64::from(blake3::keyed_hash(k, field.as_bytes()).as_bytes()[0] % 5) - 2,
+        }
+    }
+
+    /// `n`, the figure called `field`, rounded with its shift.
+    pub fn round(&self, field: &str, n: u64) -> Rounded {
+        Rounded::shifted(n, self.of(field))
+    }
+}
+
 /// Controlled rounding of a breakdown: each cell rounded down or up to a
 /// multiple of 5 so that the cells add up to the nearest-5 rounding of
 /// their exact total. A cell that is already a multiple of 5 is kept.
@@ -100,11 +168,20 @@ impl std::iter::Sum<Rounded> for u64 {
 /// of equal ones first, so the same figures always publish the same way
 /// (publishing them again tells a reader nothing new).
 pub fn controlled(cells: &[u64]) -> Vec<Rounded> {
+    let total: u64 = cells.iter().map(|c| (*c).min(MAX_FIGURE)).sum();
+    controlled_to(cells, Rounded::nearest(total))
+}
+
+/// Controlled rounding of a breakdown to `total`, the published rounding
+/// of the cells' exact sum (one of the two multiples of 5 around it; any
+/// other is treated as the nearer of those two).
+pub fn controlled_to(cells: &[u64], total: Rounded) -> Vec<Rounded> {
     let cells: Vec<u64> = cells.iter().map(|c| (*c).min(MAX_FIGURE)).collect();
     let floors: Vec<u64> = cells.iter().map(|c| c / BASE * BASE).collect();
-    let total: u64 = cells.iter().sum();
+    let exact: u64 = cells.iter().sum();
     let floor_sum: u64 = floors.iter().sum();
-    let target = Rounded::nearest(total).get();
+    let (down, up) = (exact / BASE * BASE, exact.div_ceil(BASE) * BASE);
+    let target = total.get().clamp(down, up);
     // How many cells go up: the remainders add up to total - floor_sum,
     // each under 5, so there are always enough cells with one.
     let mut ups = target.saturating_sub(floor_sum) / BASE;
@@ -147,6 +224,35 @@ mod tests {
     }
 
     #[test]
+    fn a_shift_keeps_zero_and_multiples_of_five_and_moves_the_rounding_point() {
+        for offset in -2..=2 {
+            assert_eq!(Rounded::shifted(0, offset).get(), 0);
+            assert_eq!(Rounded::shifted(15, offset).get(), 15);
+        }
+        // Where 0 turns into 5 depends on the shift: at 1 to 5.
+        let first_five: Vec<u64> = (-2..=2)
+            .map(|o| {
+                (0..10)
+                    .find(|n| Rounded::shifted(*n, o).get() == 5)
+                    .unwrap_or(99)
+            })
+            .collect();
+        assert_eq!(first_five, [5, 4, 3, 2, 1]);
+        // A group's shifts are its own: two keys give different ones.
+        let fields: Vec<String> = (0..40).map(|i| format!("f{i}")).collect();
+        let a = Offsets::of_group(&crate::keys::SecretKey::from_seed(&[1; 32]));
+        let b = Offsets::of_group(&crate::keys::SecretKey::from_seed(&[2; 32]));
+        let (sa, sb): (Vec<i64>, Vec<i64>) = fields.iter().map(|f| (a.of(f), b.of(f))).unzip();
+        assert_ne!(sa, sb);
+        assert!(sa.iter().all(|o| (-2..=2).contains(o)));
+        assert!(
+            (-2..=2).all(|o| sa.contains(&o)),
+            "every shift occurs: {sa:?}"
+        );
+        assert_eq!(Offsets::none().of("members"), 0);
+    }
+
+    #[test]
     fn the_six_member_example_no_longer_intersects() {
         // Two of each kind; three joined in one month, three in the next.
         let kinds = controlled(&[2, 2, 2]);
@@ -160,12 +266,14 @@ mod tests {
     proptest! {
         #[test]
         fn controlled_rounding_adds_up_and_moves_each_cell_less_than_five(
-            cells in proptest::collection::vec(0u64..40, 0..30)
+            cells in proptest::collection::vec(0u64..40, 0..30),
+            offset in -2i64..=2,
         ) {
-            let out = controlled(&cells);
-            prop_assert_eq!(out.len(), cells.len());
             let total: u64 = cells.iter().sum();
-            prop_assert_eq!(out.iter().copied().sum::<u64>(), Rounded::nearest(total).get());
+            let target = Rounded::shifted(total, offset);
+            let out = controlled_to(&cells, target);
+            prop_assert_eq!(out.len(), cells.len());
+            prop_assert_eq!(out.iter().copied().sum::<u64>(), target.get());
             for (c, r) in cells.iter().zip(&out) {
                 prop_assert_eq!(r.get() % BASE, 0);
                 prop_assert!(r.get() == c / BASE * BASE || r.get() == c / BASE * BASE + BASE);
@@ -173,7 +281,7 @@ mod tests {
                     prop_assert_eq!(r.get(), *c);
                 }
             }
-            prop_assert_eq!(controlled(&cells), out, "deterministic");
+            prop_assert_eq!(controlled_to(&cells, target), out, "deterministic");
         }
     }
 }

@@ -27,7 +27,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::date::Date;
-use crate::disclosure::{Rounded, controlled};
+use crate::disclosure::{Offsets, Rounded, controlled_to};
 use crate::keys::{GroupId, PublicKey, SecretKey};
 use crate::schema::{Course, Meetups, MemberKind, MemberStatus, Plan, Roster};
 
@@ -404,9 +404,9 @@ impl Exact {
     }
 }
 
-fn series(exact: &(u64, [u64; GROWTH_MONTHS])) -> Series {
+fn series(exact: &(u64, [u64; GROWTH_MONTHS]), total: Rounded) -> Series {
     let cells: Vec<u64> = std::iter::once(exact.0).chain(exact.1).collect();
-    let mut r = controlled(&cells).into_iter();
+    let mut r = controlled_to(&cells, total).into_iter();
     Series {
         earlier: r.next().unwrap_or_default(),
         months: r.collect(),
@@ -416,18 +416,19 @@ fn series(exact: &(u64, [u64; GROWTH_MONTHS])) -> Series {
 impl MembershipSummary {
     /// The summary a group publishes of its exact figures on `today`
     /// (sequence number 0; the publisher sets it with [`day_seq`]).
-    /// Every figure is rounded here ([`crate::disclosure`]).
-    pub fn publish(group: GroupId, exact: &Exact, today: Date) -> Self {
-        let members = Rounded::nearest(exact.members);
-        let kinds = controlled(&exact.by_kind);
-        let trained = Rounded::nearest(exact.trained);
-        let conversations = Rounded::nearest(exact.conversations);
+    /// Every figure is rounded here ([`crate::disclosure`]), with the
+    /// group's secret shifts (`Offsets::of_group`).
+    pub fn publish(group: GroupId, exact: &Exact, today: Date, offsets: &Offsets) -> Self {
+        let members = offsets.round("members", exact.members);
+        let kinds = controlled_to(&exact.by_kind, members);
+        let trained = offsets.round("trained", exact.trained);
+        let conversations = offsets.round("conversations", exact.conversations);
         let mut themes: Vec<ThemeFigure> = exact
             .themes
             .iter()
             .map(|(t, n)| ThemeFigure {
                 theme: t.clone(),
-                conversations: Rounded::nearest(*n).min(conversations),
+                conversations: offsets.round(&format!("theme {t}"), *n).min(conversations),
             })
             .collect();
         themes.sort_by(|a, b| {
@@ -448,35 +449,22 @@ impl MembershipSummary {
                 observer: kinds[2],
             },
             established: exact.established(),
-            joined: series(&exact.joined),
+            joined: series(&exact.joined, members),
             trained,
-            trained_by_month: series(&exact.trained_by_month),
+            trained_by_month: series(&exact.trained_by_month, trained),
             by_course: exact
                 .by_course
                 .iter()
-                .map(|(c, n)| (c.clone(), Rounded::nearest(*n).min(trained)))
+                .map(|(c, n)| {
+                    let r = offsets.round(&format!("course {c}"), *n).min(trained);
+                    (c.clone(), r)
+                })
                 .filter(|(_, n)| n.get() > 0)
                 .collect(),
             conversations,
             themes,
-            meetups: Rounded::nearest(exact.meetups),
+            meetups: offsets.round("meetups", exact.meetups),
         }
-    }
-
-    /// The summary of a group's documents on `today`.
-    pub fn from_documents(
-        group: GroupId,
-        roster: &Roster,
-        meetups: &Meetups,
-        plan: &Plan,
-        formed: Option<Date>,
-        today: Date,
-    ) -> Self {
-        Self::publish(
-            group,
-            &Exact::from_documents(roster, meetups, plan, formed, today),
-            today,
-        )
     }
 
     /// Whether the figures are the same as `other`'s and of the same
@@ -814,8 +802,12 @@ mod tests {
             Err(RecordRejected::WrongIssuer)
         );
         // A summary's signature does not make an affiliation.
-        let summary =
-            MembershipSummary::publish(key(1).public(), &Exact::default(), day("2020-01-01"));
+        let summary = MembershipSummary::publish(
+            key(1).public(),
+            &Exact::default(),
+            day("2020-01-01"),
+            &Offsets::none(),
+        );
         let s = Signed::sign(
             MembershipSummary {
                 seq: day_seq(day("2020-01-01"), None, 5),
@@ -911,7 +903,7 @@ mod tests {
         // 2020-03 is the last-but-one month of the series ending 2020-04.
         assert_eq!(exact.joined.1[GROWTH_MONTHS - 2], 2);
         assert_eq!(exact.joined.1[GROWTH_MONTHS - 16], 1, "2019-01");
-        let s = MembershipSummary::publish(key(3).public(), &exact, today);
+        let s = MembershipSummary::publish(key(3).public(), &exact, today, &Offsets::none());
         assert_eq!(s.members.get(), 5);
         assert_eq!(s.by_kind.total(), 5, "the kinds add up to the members");
         assert_eq!(s.joined.total(), 5);
@@ -950,6 +942,7 @@ mod tests {
                     ..Exact::default()
                 },
                 today,
+                &Offsets::none(),
             )
         };
         let body = serde_json::to_value(&good).expect("json");
@@ -1097,7 +1090,12 @@ mod tests {
         };
         let s = MembershipSummary {
             seq: day_seq(today, None, 0xdead_beef),
-            ..MembershipSummary::publish(key(5).public(), &exact, today)
+            ..MembershipSummary::publish(
+                key(5).public(),
+                &exact,
+                today,
+                &Offsets::of_group(&key(5)),
+            )
         };
         let signed = Signed::sign(s, &key(5)).expect("a summary of 10,000 members signs");
         let n = signed.bytes().len();

@@ -2,8 +2,8 @@
 //!
 //! It knows everything the national node holds (every summary it kept and
 //! every report built from them) and how the figures were made (the
-//! method in docs/schema.md: nearest-5 rounding of single counts,
-//! controlled rounding of breakdowns). From that it writes the linear
+//! method in docs/schema.md: nearest-5 rounding of single counts after a
+//! secret shift, controlled rounding of breakdowns). From that it writes the linear
 //! facts an analyst could: each published figure bounds the exact count
 //! behind it; the kinds and the months add up to the members; the trained
 //! are among the members, and each course's and theme's count among the
@@ -173,6 +173,9 @@ fn div_ceil(a: i64, b: i64) -> i64 {
 pub enum Band {
     /// Rounded to the nearest 5: within 2.
     Nearest,
+    /// Rounded to the nearest 5 after the group's secret shift of -2 to
+    /// +2: within 4 (what the published method lets a reader assume).
+    Shifted,
     /// A cell of a controlled rounding: within 4.
     Controlled,
     /// Published exactly (the first format; the positive control).
@@ -184,6 +187,7 @@ impl Band {
         let p = published as i64;
         match self {
             Band::Nearest => (p - 2, p + 2),
+            Band::Shifted => (p - 4, p + 4),
             Band::Controlled => (p - 4, p + 4),
             Band::Exact => (p, p),
         }

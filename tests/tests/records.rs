@@ -114,7 +114,12 @@ fn summary(group: &SecretKey, seq: u64, members: u64) -> MembershipSummary {
     };
     MembershipSummary {
         seq: seq_of(seq),
-        ..MembershipSummary::publish(group.public(), &exact, summary_day())
+        ..MembershipSummary::publish(
+            group.public(),
+            &exact,
+            summary_day(),
+            &groundwork_protocol::disclosure::Offsets::of_group(group),
+        )
     }
 }
 

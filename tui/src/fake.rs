@@ -13,7 +13,7 @@ use groundwork_protocol::control::{
     DirectoryEntry, DocStatus, Event, GossipStatus, LinkRequestView, MeetupInput, MemberInput,
     MemberView, NodeStatus, PeerStatus, PlanView, SharedDocs, TrafficStatus,
 };
-use groundwork_protocol::disclosure::Rounded;
+use groundwork_protocol::disclosure::{Offsets, Rounded};
 use groundwork_protocol::records::{ESTABLISHED_AT, Exact, GROWTH_MONTHS, MembershipSummary};
 use groundwork_protocol::report::{self, Listed, NetworkReport};
 use groundwork_protocol::schema::{
@@ -161,7 +161,7 @@ fn sample_summary(group: GroupId, i: usize, n: u64, as_of: Date) -> MembershipSu
         meetups: (i % 5) as u64 * 3,
         formed: Some(2017 + (i % 8) as i32),
     };
-    MembershipSummary::publish(group, &exact, as_of)
+    MembershipSummary::publish(group, &exact, as_of, &Offsets::none())
 }
 
 /// Members on one group's roster in the sample.

@@ -113,10 +113,15 @@ pub fn summary_of(
     group: &Group,
     today: Date,
 ) -> Result<groundwork_protocol::records::MembershipSummary, GroupError> {
+    let key = group.group_key()?.ok_or_else(|| GroupError::Invalid {
+        field: "device",
+        why: "only a steward device, which holds the group key, publishes the summary".into(),
+    })?;
     Ok(groundwork_protocol::records::MembershipSummary::publish(
         group.profile().id,
         &exact_figures(group, today)?,
         today,
+        &groundwork_protocol::disclosure::Offsets::of_group(&key),
     ))
 }
 

@@ -41,7 +41,11 @@ fn sample(name: &str) -> NetworkReport {
             meetups: 6,
             formed: Some(2018 + i as i32),
         };
-        latest.insert(group, MembershipSummary::publish(group, &exact, today));
+        let offsets = groundwork_protocol::disclosure::Offsets::none();
+        latest.insert(
+            group,
+            MembershipSummary::publish(group, &exact, today, &offsets),
+        );
     }
     build(None, &listed, &latest)
 }

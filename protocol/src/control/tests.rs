@@ -451,6 +451,7 @@ fn sample_report() -> crate::report::NetworkReport {
             ..Exact::default()
         },
         date("2020-01-01"),
+        &crate::disclosure::Offsets::none(),
     );
     let latest = [(key(6), s)].into();
     build(Some(key(9)), &listed, &latest)

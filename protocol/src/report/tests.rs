@@ -1,4 +1,5 @@
 use super::*;
+use crate::disclosure::Offsets;
 use crate::keys::SecretKey;
 use crate::records::{Exact, GROWTH_MONTHS};
 
@@ -44,7 +45,7 @@ fn summary(seed: u8, as_of: &str, members: u64) -> MembershipSummary {
         meetups: 2,
         formed: Some(2019),
     };
-    MembershipSummary::publish(gid(seed), &exact, day(as_of))
+    MembershipSummary::publish(gid(seed), &exact, day(as_of), &Offsets::none())
 }
 
 fn latest(s: impl IntoIterator<Item = MembershipSummary>) -> BTreeMap<GroupId, MembershipSummary> {
@@ -168,6 +169,7 @@ fn growth_reads_each_group_s_series_at_each_of_the_last_24_months() {
             ..Exact::default()
         },
         day("2026-11-20"),
+        &Offsets::none(),
     );
     // Beta's summary is a month older: 15 joined in its last month (Oct).
     let mut joined = [0; GROWTH_MONTHS];
@@ -181,6 +183,7 @@ fn growth_reads_each_group_s_series_at_each_of_the_last_24_months() {
             ..Exact::default()
         },
         day("2026-10-02"),
+        &Offsets::none(),
     );
     let r = build(None, &listed, &latest([alpha, beta]));
     assert_eq!(r.growth.len(), GROWTH_MONTHS);

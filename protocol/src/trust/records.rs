@@ -317,7 +317,7 @@ mod tests {
             } else if let Some(n) = network {
                 prop_assert_eq!(ok, a.network == n);
             }
-            let s = MembershipSummary::publish(group, &Default::default(), Date::new(2020, 1, 1).expect("date"));
+            let s = MembershipSummary::publish(group, &Default::default(), Date::new(2020, 1, 1).expect("date"), &crate::disclosure::Offsets::none());
             prop_assert_eq!(accept_summary(&dir, &s).is_ok(), dir.knows(&group));
             prop_assert_eq!(accept_card(&dir, &card(subject.unwrap_or(1)), None, 0).is_ok(), dir.knows(&group));
         }
