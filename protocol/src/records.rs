@@ -275,15 +275,20 @@ impl Record for MembershipSummary {
 /// start at random each day and then grow by a random step, so they order
 /// the day's summaries without counting them or saying when. `noise` is
 /// fresh randomness from the caller (this crate has no source of its own).
+///
+/// The number is always of `day`: a caller whose clock is behind the held
+/// record's day must date the new record at that day (see
+/// [`MembershipSummary::publish_after`]). If the held record is of a later
+/// day, or the day's numbers are used up (some 65,000 records in a day),
+/// it returns `held` itself, which is not newer: nothing is published.
 pub fn day_seq(day: Date, held: Option<u64>, noise: u64) -> u64 {
     let day_bits = u64::try_from(day.unix_days()).unwrap_or(0) << 32;
+    let last = day_bits | 0xffff_ffff;
     match held {
-        Some(h) if h >> 32 == day_bits >> 32 && (h & 0xffff_ffff) < 0xff00_0000 => {
-            h + (1 << 8) + noise % ((1 << 16) - (1 << 8))
-        }
-        // A day already used up (or a clock gone back): the next day's
-        // number keeps the sequence growing.
-        Some(h) if h >= day_bits => (h | 0xffff_ffff) + 1 + noise % (1 << 24),
+        Some(h) if h >> 32 == day_bits >> 32 => (h + (1 << 8) + noise % ((1 << 16) - (1 << 8)))
+            .min(last)
+            .max(h),
+        Some(h) if h > last => h,
         _ => day_bits + noise % (1 << 24),
     }
 }
@@ -389,7 +394,7 @@ impl Exact {
                     .iter()
                     .filter(|(k, _)| normal_theme(k).as_deref() == Some(n.as_str()))
                     .map(|(_, c)| u64::try_from(c.value()).unwrap_or(0))
-                    .sum::<u64>();
+                    .fold(0u64, u64::saturating_add);
                 let slot = e.themes.entry(n).or_default();
                 *slot = (*slot).max(held.min(e.conversations));
             }
@@ -430,6 +435,9 @@ impl MembershipSummary {
                 theme: t.clone(),
                 conversations: offsets.round(&format!("theme {t}"), *n).min(conversations),
             })
+            // A theme that rounds to no conversations is not published: its
+            // words could point at the one or two people who raised it.
+            .filter(|t| t.conversations.get() > 0)
             .collect();
         themes.sort_by(|a, b| {
             b.conversations
@@ -441,7 +449,8 @@ impl MembershipSummary {
             group,
             seq: 0,
             as_of: today,
-            formed: exact.formed,
+            // A mistyped adoption date must not stop the group publishing.
+            formed: exact.formed.filter(|y| (1900..=today.year()).contains(y)),
             members,
             by_kind: ByKind {
                 professional: kinds[0],
@@ -465,6 +474,23 @@ impl MembershipSummary {
             themes,
             meetups: offsets.round("meetups", exact.meetups),
         }
+    }
+
+    /// The summary to publish after `held` (the group's newest, if any):
+    /// `self` with the next sequence number, or `None` if no new one is
+    /// due (the same figures in the same month, or no newer number). A
+    /// node whose clock is behind `held`'s day dates it at that day, so the
+    /// sequence number stays of its own day.
+    pub fn publish_after(self, held: Option<&MembershipSummary>, noise: u64) -> Option<Self> {
+        if held.is_some_and(|h| h.same_figures(&self)) {
+            return None;
+        }
+        let as_of = held.map_or(self.as_of, |h| h.as_of.max(self.as_of));
+        let seq = day_seq(as_of, held.map(|h| h.seq), noise);
+        if held.is_some_and(|h| seq <= h.seq) {
+            return None;
+        }
+        Some(MembershipSummary { seq, as_of, ..self })
     }
 
     /// Whether the figures are the same as `other`'s and of the same
@@ -510,6 +536,11 @@ pub enum RecordRejected {
     /// The body's figures break a rule of its kind.
     #[error("record is inconsistent: {0}")]
     Inconsistent(&'static str),
+    /// Dated more than a day after the receiver's today: a wrong clock, or
+    /// a group trying to hold the report's growth window hostage. Not
+    /// kept, not held against the sender.
+    #[error("record is dated {0}, in the future")]
+    FromTheFuture(Date),
     /// A record of a retired format (the first summaries, with exact
     /// figures): not read.
     #[error("record of a retired format, not read")]
@@ -557,6 +588,7 @@ impl RecordRejected {
             self,
             RecordRejected::Stale { .. }
                 | RecordRejected::OldFormat
+                | RecordRejected::FromTheFuture(_)
                 | RecordRejected::Replayed(_)
                 | RecordRejected::OtherNetwork
                 | RecordRejected::UnknownGroup
@@ -1030,9 +1062,11 @@ mod tests {
         }
         let tomorrow = day_seq(d.add_days(1), Some(seq), next_noise());
         assert_eq!(tomorrow >> 32, d.add_days(1).unix_days() as u64);
-        // A day used up moves on to the next, never back.
-        let full = (seq | 0xffff_ffff) - 10;
-        assert!(day_seq(d, Some(full), next_noise()) > full);
+        // A day used up, or a held record of a later day (a clock gone
+        // back): no newer number, never one of another day.
+        let full = seq | 0xffff_ffff;
+        assert_eq!(day_seq(d, Some(full), next_noise()), full);
+        assert_eq!(day_seq(d, Some(tomorrow), next_noise()), tomorrow);
         // The low bits are the noise, not a count: the first of a day is
         // not 0, the fifth not 4.
         let first = day_seq(d, None, 123_456) & 0xffff_ffff;
@@ -1103,5 +1137,63 @@ mod tests {
         // docs/schema.md gives this figure; keep it small against the cap.
         assert!(n < 2_000, "{n} bytes");
         assert!(n <= MAX_RECORD_BYTES);
+    }
+
+    #[test]
+    fn publishing_after_a_held_summary_skips_the_same_figures_and_survives_a_clock_gone_back() {
+        let today = day("2026-12-01");
+        let exact = |members: u64| Exact {
+            members,
+            by_kind: [0, members, 0],
+            joined: (members, [0; GROWTH_MONTHS]),
+            ..Exact::default()
+        };
+        let make = |members: u64, on: Date| {
+            MembershipSummary::publish(key(4).public(), &exact(members), on, &Offsets::none())
+        };
+        let first = make(10, today)
+            .publish_after(None, 7)
+            .expect("the first is due");
+        assert_eq!(first.seq >> 32, today.unix_days() as u64);
+        assert!(Signed::sign(first.clone(), &key(4)).is_ok());
+        // Eleven members still publish as 10: nothing new is due.
+        assert_eq!(make(11, today).publish_after(Some(&first), 9), None);
+        // A new calendar month is due even with the same figures.
+        assert!(
+            make(10, day("2027-01-02"))
+                .publish_after(Some(&first), 9)
+                .is_some()
+        );
+        // The clock went back a day: the new one is dated at the held day,
+        // so its sequence number is of its own day and newer.
+        let back = make(20, day("2026-11-30"))
+            .publish_after(Some(&first), 11)
+            .expect("due");
+        assert_eq!(back.as_of, today);
+        assert!(back.seq > first.seq);
+        assert!(Signed::sign(back, &key(4)).is_ok(), "it passes check");
+    }
+
+    #[test]
+    fn a_mistyped_adoption_year_or_a_theme_of_one_conversation_is_left_out() {
+        let today = day("2026-12-01");
+        let e = Exact {
+            members: 5,
+            by_kind: [0, 5, 0],
+            joined: (5, [0; GROWTH_MONTHS]),
+            conversations: 30,
+            themes: [("buses".to_owned(), 20), ("mrs x's flat".to_owned(), 1)].into(),
+            formed: Some(2206),
+            ..Exact::default()
+        };
+        let s = MembershipSummary::publish(key(4).public(), &e, today, &Offsets::none());
+        assert_eq!(s.formed, None);
+        let themes: Vec<&str> = s.themes.iter().map(|t| t.theme.as_str()).collect();
+        assert_eq!(themes, ["buses"]);
+        let s = MembershipSummary {
+            seq: day_seq(today, None, 1),
+            ..s
+        };
+        assert!(Signed::sign(s, &key(4)).is_ok());
     }
 }

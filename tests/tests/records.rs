@@ -251,6 +251,23 @@ fn forged_replayed_stale_and_foreign_records_are_refused_and_logged() {
         log_has(&log, &format!("replays sequence number {}", seq_of(5)))
     });
 
+    // A summary dated years ahead (a wrong clock, or a group holding the
+    // report's growth window hostage): not kept, not held against it.
+    let ahead = MembershipSummary {
+        as_of: "2099-01-01".parse().expect("date"),
+        seq: ("2099-01-01".parse::<Date>().expect("date").unix_days() as u64) << 32,
+        ..summary(&other, 1, 60)
+    };
+    let ahead = Signed::sign(ahead, &other).expect("sign");
+    let future = Offerer {
+        cards: vec![],
+        records: vec![tagged(KIND_SUMMARY, ahead.bytes())],
+    };
+    assert_eq!(offer(&key, &ticket, group, future, quick), None);
+    eventually("the future summary logged", SYNC_LIMIT, || {
+        log_has(&log, "record is dated 2099-01-01, in the future")
+    });
+
     // A summary of the first format (exact figures, under its old kind
     // byte, with a valid signature over the old domain): not read, and
     // not held against the sender, who may simply run an older release.

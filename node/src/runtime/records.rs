@@ -24,16 +24,11 @@ impl Actor {
             return;
         };
         let own = self.group.profile().id;
-        let held = self.records.summaries.get(&own);
-        if held.is_some_and(|h| h.record().same_figures(&fresh)) {
+        let held = self.records.summaries.get(&own).map(|h| h.record());
+        let Some(next) = fresh.publish_after(held, rand::random()) else {
             return;
-        }
-        let seq = groundwork_protocol::records::day_seq(
-            fresh.as_of,
-            held.map(|h| h.record().seq),
-            rand::random(),
-        );
-        let signed = match Signed::sign(MembershipSummary { seq, ..fresh }, &key) {
+        };
+        let signed = match Signed::sign(next, &key) {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!("could not sign the summary: {e}");
@@ -89,7 +84,7 @@ impl Actor {
         vouched: bool,
     ) -> Kept {
         batch.sort_by_key(|r| r.first().copied());
-        let mut kept: Vec<(u8, GroupId, Vec<u8>, Option<i64>)> = Vec::new();
+        let mut kept: Vec<(u8, GroupId, Vec<u8>)> = Vec::new();
         let mut out = Kept::default();
         // A record refused because its group or network is not known yet
         // may become known by another in the batch (a linked group's
@@ -102,13 +97,7 @@ impl Actor {
             let mut again = Vec::new();
             for r in std::mem::take(&mut batch) {
                 match self.offer_one(&r, vouched) {
-                    Ok(Some((kind, subject))) => {
-                        let day = (kind == KIND_SUMMARY)
-                            .then(|| self.records.summaries.get(&subject))
-                            .flatten()
-                            .map(|s| s.record().as_of.unix_days());
-                        kept.push((kind, subject, r, day));
-                    }
+                    Ok(Some((kind, subject))) => kept.push((kind, subject, r)),
                     Ok(None) => {}
                     Err(e)
                         if matches!(
@@ -134,11 +123,14 @@ impl Actor {
         }
         let rows: Vec<crate::store::RecordRow<'_>> = kept
             .iter()
-            .map(|(kind, g, r, day)| crate::store::RecordRow {
+            // Only the newest record per group is kept: no history of
+            // other groups' summaries (nothing reads one, and a day-by-day
+            // series of a group's figures is what differencing needs).
+            .map(|(kind, g, r)| crate::store::RecordRow {
                 kind: *kind,
                 subject: *g.as_bytes(),
                 bytes: &r[1..],
-                history_day: *day,
+                history_day: None,
             })
             .collect();
         self.unflushed |= !durable;
@@ -152,8 +144,8 @@ impl Actor {
             };
         }
         let own = self.group.profile().id;
-        let affiliations = kept.iter().any(|(k, _, _, _)| *k == KIND_AFFILIATION);
-        for (kind, subject, tagged, _) in &kept {
+        let affiliations = kept.iter().any(|(k, _, _)| *k == KIND_AFFILIATION);
+        for (kind, subject, tagged) in &kept {
             if *kind == KIND_AFFILIATION && *subject == own {
                 self.adopt_affiliation();
             }
@@ -165,7 +157,7 @@ impl Actor {
             // by gossip going out again costs nothing.
             self.gossip_send(crate::net::gossip::GossipCmd::Broadcast(tagged.clone()));
         }
-        out.fresh = kept.into_iter().map(|(_, _, r, _)| r).collect();
+        out.fresh = kept.into_iter().map(|(_, _, r)| r).collect();
         if affiliations {
             self.unpark_cards();
         }
@@ -501,6 +493,9 @@ impl Records {
                 let a = Signed::<MembershipSummary>::from_bytes(bytes)?;
                 if let Some(dir) = &dir {
                     accept_summary(dir, a.record())?;
+                    if a.record().as_of > today().add_days(1) {
+                        return Err(RecordRejected::FromTheFuture(a.record().as_of));
+                    }
                 }
                 let s = a.record().group;
                 self.summaries.offer_signed(a)?.then_some(s)

@@ -51,10 +51,15 @@ const PEERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("peers");
 const CARDS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("cards");
 /// (record kind, subject group id) to the newest signed network record.
 const RECORDS: TableDefinition<(u8, &[u8]), &[u8]> = TableDefinition::new("records");
-/// (subject group id, day of the figures as Unix days) to the newest
-/// membership summary of that group on that day: the history `report`
-/// draws growth from. One per group and day keeps it small.
+/// (subject group id, day of the figures as Unix days) to a membership
+/// summary of that group on that day. The running node no longer writes
+/// it (a day-by-day series of another group's figures serves only
+/// differencing; growth comes from each summary's own series); the table
+/// and `put_records`' `history_day` stay for stores that hold one.
 const HISTORY: TableDefinition<(&[u8], i64), &[u8]> = TableDefinition::new("summary_history_v2");
+/// Set while summaries of the first format were deleted but the file not
+/// yet compacted.
+const V1_RETIRE_PENDING: &str = "v1_summaries_retire_pending";
 /// The summary history of the first summary format (exact figures):
 /// deleted at open ([`Store::retire_v1_summaries`]).
 const HISTORY_V1: TableDefinition<(&[u8], i64), &[u8]> = TableDefinition::new("summary_history");
@@ -213,6 +218,7 @@ impl Store {
     /// a release with rounded summaries.
     fn retire_v1_summaries(&mut self) -> Result<(), StoreError> {
         use groundwork_protocol::records::KIND_SUMMARY_V1;
+        let pending = self.get_meta::<bool>(V1_RETIRE_PENDING)?.unwrap_or(false);
         let held = {
             let tx = self.db.begin_read()?;
             let old_history = !matches!(
@@ -229,20 +235,29 @@ impl Store {
             };
             old_history || old_records
         };
-        if !held {
+        if held {
+            // The deletion and a note that the file still needs compacting,
+            // in one transaction: if the vacuum fails, the next open does it.
+            let tx = self.write()?;
+            {
+                let mut records = tx.open_table(RECORDS)?;
+                records.retain_in(
+                    (KIND_SUMMARY_V1, &[][..])..(KIND_SUMMARY_V1 + 1, &[][..]),
+                    |_, _| false,
+                )?;
+                tx.open_table(META)?
+                    .insert(V1_RETIRE_PENDING, &b"true"[..])?;
+            }
+            tx.delete_table(HISTORY_V1)?;
+            tx.commit()?;
+        } else if !pending {
             return Ok(());
         }
+        self.vacuum()?;
         let tx = self.write()?;
-        {
-            let mut records = tx.open_table(RECORDS)?;
-            records.retain_in(
-                (KIND_SUMMARY_V1, &[][..])..(KIND_SUMMARY_V1 + 1, &[][..]),
-                |_, _| false,
-            )?;
-        }
-        tx.delete_table(HISTORY_V1)?;
+        tx.open_table(META)?.remove(V1_RETIRE_PENDING)?;
         tx.commit()?;
-        self.vacuum()
+        Ok(())
     }
 
     /// Makes the tables a store written by an earlier release lacks (a
