@@ -31,6 +31,8 @@ pub struct Unknown {
     pub hi: i64,
     /// The true value, if the test knows it.
     pub truth: Option<i64>,
+    /// A count of people or things (not a rounding shift).
+    pub figure: bool,
 }
 
 /// `Σ coefficient × unknown` lies in `[lo, hi]`.
@@ -47,6 +49,9 @@ pub struct Attacker {
     /// The unknowns.
     pub unknowns: Vec<Unknown>,
     facts: Vec<Fact>,
+    /// The unknown secret shift of each (group, figure): one for every
+    /// summary of that group, since the method keeps it the same.
+    shifts: std::collections::BTreeMap<(String, String), usize>,
 }
 
 /// A bound no count reaches.
@@ -60,6 +65,7 @@ impl Attacker {
             lo: lo.max(0),
             hi,
             truth: truth.map(|t| t as i64),
+            figure: true,
         });
         self.unknowns.len() - 1
     }
@@ -74,6 +80,38 @@ impl Attacker {
         let mut terms: Vec<(usize, i64)> = parts.iter().map(|p| (*p, 1)).collect();
         terms.push((total, -1));
         self.fact(terms, 0, 0);
+    }
+
+    /// What a figure rounded after the group's secret shift tells beyond
+    /// its ±4 band: `x + shift` lies within 2 of the published figure, and
+    /// the shift (unknown, -2 to +2) is the same in every summary of the
+    /// group. `truth` is the real shift, for judging.
+    pub fn shifted(
+        &mut self,
+        x: usize,
+        group: &str,
+        field: &str,
+        published: u64,
+        truth: Option<i64>,
+    ) {
+        let key = (group.to_owned(), field.to_owned());
+        let s = match self.shifts.get(&key) {
+            Some(s) => *s,
+            None => {
+                self.unknowns.push(Unknown {
+                    name: format!("{group} shift of {field}"),
+                    lo: -2,
+                    hi: 2,
+                    truth,
+                    figure: false,
+                });
+                let s = self.unknowns.len() - 1;
+                self.shifts.insert(key, s);
+                s
+            }
+        };
+        let p = published as i64;
+        self.fact(vec![(x, 1), (s, 1)], p - 2, p + 2);
     }
 
     /// `small ≤ big`.
@@ -135,7 +173,7 @@ impl Attacker {
     pub fn recovered_small(&self) -> Vec<&Unknown> {
         self.unknowns
             .iter()
-            .filter(|u| u.truth.is_some_and(|t| (1..=4).contains(&t)) && u.lo == u.hi)
+            .filter(|u| u.figure && u.truth.is_some_and(|t| (1..=4).contains(&t)) && u.lo == u.hi)
             .collect()
     }
 
@@ -143,7 +181,7 @@ impl Attacker {
     pub fn small_count(&self) -> usize {
         self.unknowns
             .iter()
-            .filter(|u| u.truth.is_some_and(|t| (1..=4).contains(&t)))
+            .filter(|u| u.figure && u.truth.is_some_and(|t| (1..=4).contains(&t)))
             .count()
     }
 
@@ -292,6 +330,10 @@ pub struct SummaryUnknowns {
 /// (`single` for single counts, `cells` for breakdown cells), and the
 /// facts that hold between them. `truth` is the group's exact figures,
 /// for judging.
+///
+/// With `Band::Shifted`, `group` names the group (the same in every
+/// summary of it, so its shifts are shared) and holds its real shifts,
+/// for judging.
 pub fn observe(
     a: &mut Attacker,
     label: &str,
@@ -299,6 +341,7 @@ pub fn observe(
     truth: Option<&Exact>,
     single: Band,
     cells: Band,
+    group: Option<(&str, &groundwork_protocol::disclosure::Offsets)>,
 ) -> SummaryUnknowns {
     let add = |a: &mut Attacker, name: String, published: u64, band: Band, t: Option<u64>| {
         let (lo, hi) = band.bounds(published);
@@ -394,6 +437,19 @@ pub fn observe(
         a.fact(vec![(members, 1)], 21, BIG);
     } else {
         a.fact(vec![(members, 1)], 0, 20);
+    }
+    // The figures never clamped to another: a shared shift each. (A
+    // course or theme may be cut down to the trained or the
+    // conversations, so only its ±4 band is sure.)
+    if let (Band::Shifted, Some((g, offsets))) = (single, group) {
+        for (x, field, shown) in [
+            (members, "members", s.members),
+            (trained, "trained", s.trained),
+            (conversations, "conversations", s.conversations),
+            (meetups, "meetups", s.meetups),
+        ] {
+            a.shifted(x, g, field, shown, Some(offsets.of(field)));
+        }
     }
     SummaryUnknowns {
         members,

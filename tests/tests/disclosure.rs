@@ -137,6 +137,7 @@ fn the_attacker_recovers_exact_figures_a_differenced_cell_and_naively_rounded_ce
             Some(&e),
             Band::Exact,
             Band::Exact,
+            None,
         );
     }
     assert!(a.solve() && a.truth_within_bounds());
@@ -189,6 +190,7 @@ fn the_attacker_recovers_exact_figures_a_differenced_cell_and_naively_rounded_ce
         Some(&exact),
         Band::Nearest,
         Band::Nearest,
+        None,
     );
     assert!(a.solve() && a.truth_within_bounds());
     let found: Vec<&str> = a
@@ -216,6 +218,7 @@ fn the_attacker_recovers_exact_figures_a_differenced_cell_and_naively_rounded_ce
         Some(&exact),
         Band::Shifted,
         Band::Controlled,
+        Some(("six", &shifts(0))),
     );
     assert!(a.solve() && a.truth_within_bounds());
     assert_eq!(a.small_count(), 5);
@@ -235,6 +238,7 @@ fn no_small_figure_is_recovered_from_the_demo_network() {
         let g = Group::open(&DataDir::new(d.data_dir.clone())).expect("open");
         let exact = exact_figures(&g, today).expect("figures");
         let s = summary_of(&g, today).expect("summary");
+        let offsets = Offsets::of_group(&g.group_key().expect("key").expect("a steward device"));
         unknowns.push(observe(
             &mut a,
             &d.name,
@@ -242,6 +246,7 @@ fn no_small_figure_is_recovered_from_the_demo_network() {
             Some(&exact),
             Band::Shifted,
             Band::Controlled,
+            Some((&d.name, &offsets)),
         ));
         listed.push(Listed {
             group: g.profile().id,
@@ -372,14 +377,14 @@ fn documents(g: &RandomGroup, today: Date) -> (Roster, Meetups, Plan) {
 }
 
 /// Observes one report of `network` on `today`: every group's summary
-/// and the report's totals. Returns the report.
+/// and the report's totals. Returns the report and each group's unknowns.
 fn observe_network(
     a: &mut Attacker,
     network: &[RandomGroup],
     today: Date,
     label: &str,
     exact_control: bool,
-) -> NetworkReport {
+) -> (NetworkReport, Vec<SummaryUnknowns>) {
     let mut listed = Vec::new();
     let mut latest = BTreeMap::new();
     let mut unknowns = Vec::new();
@@ -400,7 +405,18 @@ fn observe_network(
         } else {
             (Band::Shifted, Band::Controlled)
         };
-        unknowns.push(observe(a, &name, &shown, Some(&exact), single, cells));
+        let offsets = shifts(i);
+        let group = format!("g{i}");
+        let shared = (!exact_control).then_some((group.as_str(), &offsets));
+        unknowns.push(observe(
+            a,
+            &name,
+            &shown,
+            Some(&exact),
+            single,
+            cells,
+            shared,
+        ));
         listed.push(Listed {
             group: gid(i),
             name,
@@ -417,7 +433,27 @@ fn observe_network(
         totals_of(&r)
     };
     observe_report(a, totals, &unknowns, exact_control);
-    r
+    (r, unknowns)
+}
+
+/// What the attacker is assumed to know of the change between the two
+/// reports: the first group gained or lost one member, every other group's
+/// figures stayed as they were.
+fn link_reports(a: &mut Attacker, first: &[SummaryUnknowns], second: &[SummaryUnknowns]) {
+    for (i, (f, s)) in first.iter().zip(second).enumerate() {
+        if i == 0 {
+            a.fact(vec![(s.members, 1), (f.members, -1)], -1, 1);
+        } else {
+            for (x, y) in [
+                (f.members, s.members),
+                (f.trained, s.trained),
+                (f.conversations, s.conversations),
+                (f.meetups, s.meetups),
+            ] {
+                a.fact(vec![(x, 1), (y, -1)], 0, 0);
+            }
+        }
+    }
 }
 
 proptest! {
@@ -439,8 +475,9 @@ proptest! {
             later[0].members.push((change.0, change.1, None, vec![]));
         }
         let mut a = Attacker::default();
-        let first = observe_network(&mut a, &network, today, "first", false);
-        let second = observe_network(&mut a, &later, today.add_days(1), "second", false);
+        let (first, u1) = observe_network(&mut a, &network, today, "first", false);
+        let (second, u2) = observe_network(&mut a, &later, today.add_days(1), "second", false);
+        link_reports(&mut a, &u1, &u2);
         assert_rounded(&first);
         assert_rounded(&second);
         prop_assert!(a.solve());
@@ -451,8 +488,9 @@ proptest! {
         // The positive control: the same networks with exact figures give
         // every small count away.
         let mut control = Attacker::default();
-        observe_network(&mut control, &network, today, "first", true);
-        observe_network(&mut control, &later, today.add_days(1), "second", true);
+        let (_, c1) = observe_network(&mut control, &network, today, "first", true);
+        let (_, c2) = observe_network(&mut control, &later, today.add_days(1), "second", true);
+        link_reports(&mut control, &c1, &c2);
         prop_assert!(control.solve());
         prop_assert_eq!(control.recovered_small().len(), control.small_count());
     }
@@ -491,6 +529,58 @@ fn watching_a_group_grow_one_member_at_a_time_does_not_tell_when_it_reached_a_sm
     let shifted: std::collections::BTreeSet<Option<u64>> =
         (0..40).map(|i| first_change(i, &shifts(i))).collect();
     assert_eq!(shifted, (1..=5).map(Some).collect());
+}
+
+/// Two reports either side of one new member, 2 then 3: the published
+/// members turn from 0 to 5. A reader who knows one member joined and that
+/// rounding has no shift pins both counts; one who knows only that each
+/// group has a secret shift pins neither.
+#[test]
+fn two_reports_around_one_new_member_give_nothing_away() {
+    let today = day("2026-11-20");
+    let exact = |n: u64| Exact {
+        members: n,
+        by_kind: [0, n, 0],
+        joined: (n, [0; GROWTH_MONTHS]),
+        ..Exact::default()
+    };
+    // A group whose members' shift is 0 turns at the same place as plain
+    // rounding, 2 to 3.
+    let g = (0..40)
+        .find(|i| shifts(*i).of("members") == 0)
+        .expect("a group whose turn is at 3");
+    let watch = |offsets: &Offsets, single: Band, shared: bool| {
+        let mut a = Attacker::default();
+        let mut ids = Vec::new();
+        for (label, n) in [("before", 2), ("after", 3)] {
+            let s = MembershipSummary::publish(gid(g), &exact(n), today, offsets);
+            let group = shared.then_some(("g", offsets));
+            ids.push(observe(
+                &mut a,
+                label,
+                &Shown::summary(&s),
+                Some(&exact(n)),
+                single,
+                Band::Controlled,
+                group,
+            ));
+        }
+        a.fact(vec![(ids[1].members, 1), (ids[0].members, -1)], 1, 1);
+        assert!(a.solve() && a.truth_within_bounds());
+        a.recovered_small()
+            .iter()
+            .map(|u| u.name.clone())
+            .filter(|n| n.ends_with(" members"))
+            .collect::<Vec<_>>()
+    };
+    // The control: no shift, and the reader knows it.
+    assert_eq!(
+        watch(&Offsets::none(), Band::Nearest, false),
+        ["before members", "after members"]
+    );
+    // The real method: the reader does not know the shift, and pins
+    // nothing.
+    assert!(watch(&shifts(g), Band::Shifted, true).is_empty());
 }
 
 #[test]
