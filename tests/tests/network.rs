@@ -1,8 +1,20 @@
 //! The national body: founding it, and affiliating a group over iroh
 //! (loopback, relays off).
 
+use groundwork_node::datadir::{DataDir, KeyKind};
+use groundwork_protocol::disclosure::Offsets;
 use groundwork_tests::decoded::Decoded;
 use groundwork_tests::{Node, SYNC_LIMIT, eventually};
+
+/// What group node `n` publishes as its members when it has `count`:
+/// rounded to 5 after its secret shift (the test reads the group key from
+/// the data directory, as only the group's own devices can).
+fn published(n: &Node, count: u64) -> u64 {
+    let key = DataDir::new(n.path())
+        .read_key(KeyKind::Group)
+        .expect("the group key");
+    Offsets::of_group(&key).round("members", count).get()
+}
 
 #[test]
 fn the_national_node_affiliates_a_group_which_keeps_and_shows_it() {
@@ -115,27 +127,35 @@ fn summaries_reach_the_national_node_rounded_to_five_and_only_from_the_network()
     }
     b.add_member(&["--name", "Dev Tamvel", "--phone", "07700 900777"]);
     c.add_member(&["--name", "Eli Varrow"]);
-    // Each group's count (3 and 1) leaves its devices rounded to 5: 5 and
-    // 0. The network's total is the sum of what was published.
-    eventually("5 members in the national report", SYNC_LIMIT, || {
-        let r = national.json(&["report"]);
-        if r["totals"]["members"] == 5 && r["reporting"] == 2 {
-            Ok(())
-        } else {
-            Err(format!("{}", r["totals"]))
-        }
-    });
-    let ea = wait_for_entry(&national, "Moorlands Climate Action", 5.into());
+    // Each group's count (3 and 1) leaves its devices rounded to 5 (0 or
+    // 5, as its secret shift has it). The network's total is the sum of
+    // what was published.
+    let (pa, pc) = (published(&a, 3), published(&c, 1));
+    assert!([pa, pc].iter().all(|p| *p == 0 || *p == 5), "{pa} {pc}");
+    let total = pa + pc;
+    eventually(
+        "the published total in the national report",
+        SYNC_LIMIT,
+        || {
+            let r = national.json(&["report"]);
+            if r["totals"]["members"] == total && r["reporting"] == 2 {
+                Ok(())
+            } else {
+                Err(format!("{}", r["totals"]))
+            }
+        },
+    );
+    let ea = wait_for_entry(&national, "Moorlands Climate Action", pa.into());
     assert_eq!(ea["affiliated"], true);
     assert_eq!(ea["established"], false);
-    wait_for_entry(&national, "Grapevine", 0.into());
+    wait_for_entry(&national, "Grapevine", pc.into());
     let r = national.json(&["report"]);
     let rows = r["by_group"].as_array().expect("rows");
     let shown: Vec<_> = rows
         .iter()
         .map(|g| g["figures"]["members"].clone())
         .collect();
-    assert_eq!(shown, [serde_json::json!(0), serde_json::json!(5)], "{r}");
+    assert_eq!(shown, [serde_json::json!(pc), serde_json::json!(pa)], "{r}");
     assert_eq!(
         (r["affiliated"].clone(), r["groups"].clone()),
         (2.into(), 2.into())
@@ -143,7 +163,7 @@ fn summaries_reach_the_national_node_rounded_to_five_and_only_from_the_network()
     let text = national.ok(&["report"]);
     assert!(
         text.lines()
-            .any(|l| l.starts_with("Members ") && l.ends_with(" 5")),
+            .any(|l| l.starts_with("Members ") && l.ends_with(&format!(" {total}"))),
         "{text}"
     );
     assert!(text.contains("rounded to the nearest 5"), "{text}");
@@ -160,18 +180,23 @@ fn summaries_reach_the_national_node_rounded_to_five_and_only_from_the_network()
     let html = std::fs::read_to_string(&page).expect("the page");
     assert!(html.contains("<svg") && html.contains("Moorlands Climate Action"));
     let sheet = national.ok(&["report", "--format", "csv"]);
-    assert!(sheet.lines().any(|l| l == "totals,,members,5"), "{sheet}");
+    assert!(
+        sheet
+            .lines()
+            .any(|l| l == format!("totals,,members,{total}")),
+        "{sheet}"
+    );
     let md = national.ok(&["report", "--format", "markdown"]);
-    assert!(md.contains("| Members | 5 |"), "{md}");
+    assert!(md.contains(&format!("| Members | {total} |")), "{md}");
     let line = national.fails(2, &["report", "--format", "pdf"]);
     assert!(line.contains("pdf"), "{line}");
     // The group linked only to A sees the network's directory through A
     // (C included, which it never met).
-    wait_for_entry(&b, "Moorlands Climate Action", 5.into());
-    wait_for_entry(&b, "Grapevine", 0.into());
+    wait_for_entry(&b, "Moorlands Climate Action", pa.into());
+    wait_for_entry(&b, "Grapevine", pc.into());
     // And the national node never kept B's card or figures: B is in no
     // directory the national node trusts.
-    wait_for_entry(&a, "Cancer Support Salisbury", 0.into());
+    wait_for_entry(&a, "Cancer Support Salisbury", published(&b, 1).into());
     let d = national.json(&["network"]);
     assert!(
         d.as_array()
@@ -338,7 +363,11 @@ fn records_travel_by_gossip_and_a_node_that_was_offline_catches_up_by_pull() {
         });
     }
     a.add_member(&["--name", "Eli Varrow"]);
-    wait_for_entry(&b, "Grapevine", 0.into());
+    // One member, then six, publish as two different figures whatever
+    // the group's shift (1 + s rounds below 6 + s for every s in -2..2).
+    let (one, six) = (published(&a, 1), published(&a, 6));
+    assert_ne!(one, six);
+    wait_for_entry(&b, "Grapevine", one.into());
     eventually("records delivered by gossip", SYNC_LIMIT, || {
         let got: u64 = [&national, &a, &b]
             .iter()
@@ -363,15 +392,15 @@ fn records_travel_by_gossip_and_a_node_that_was_offline_catches_up_by_pull() {
     ] {
         a.add_member(&["--name", name]);
     }
-    wait_for_entry(&national, "Grapevine", 5.into());
+    wait_for_entry(&national, "Grapevine", six.into());
     assert_eq!(
         b.json(&["network"])
             .as_array()
             .and_then(|d| d.iter().find(|e| e["name"] == "Grapevine").cloned())
             .map(|e| e["members"].clone()),
-        Some(0.into()),
+        Some(one.into()),
         "B was offline and still has the old figures"
     );
     let (_rb, _) = b.up();
-    wait_for_entry(&b, "Grapevine", 5.into());
+    wait_for_entry(&b, "Grapevine", six.into());
 }

@@ -51,9 +51,22 @@ fn two_hundred_groups_reach_the_national_node_through_sparse_links() {
             .filter(|(i, _)| Layout::Sparse.affiliates(*i))
             .map(|(_, g)| g)
             .collect();
-        let rounded = |n: usize| groundwork_protocol::disclosure::Rounded::nearest(n as u64).get();
-        let members: u64 = network.iter().map(|g| rounded(g.members)).sum();
-        let trained: u64 = network.iter().map(|g| rounded(g.trained)).sum();
+        let rounded = |g: &groundwork_node::demo::DemoGroup, field: &str, n: usize| {
+            let key = groundwork_node::datadir::DataDir::new(g.data_dir.clone())
+                .read_key(groundwork_node::datadir::KeyKind::Group)
+                .expect("the group key");
+            groundwork_protocol::disclosure::Offsets::of_group(&key)
+                .round(field, n as u64)
+                .get()
+        };
+        let members: u64 = network
+            .iter()
+            .map(|g| rounded(g, "members", g.members))
+            .sum();
+        let trained: u64 = network
+            .iter()
+            .map(|g| rounded(g, "trained", g.trained))
+            .sum();
         assert_eq!(report.groups, 100);
         assert_eq!(report.reporting, 100);
         assert_eq!(report.affiliated, 100);
