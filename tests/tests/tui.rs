@@ -36,8 +36,14 @@ impl Tmux {
 
     /// [`Tmux::tui`] with `env` (`NAME=value …`, quoted) set for the UI.
     fn tui_with(test: &str, dir: &Path, env: &str) -> Tmux {
+        Tmux::start(test, dir, env, "--offline tui")
+    }
+
+    /// Runs `groundwork --data-dir DIR ARGS` (ARGS already quoted) in a
+    /// new session; the pane prints `TUI EXITED <code>` when it ends.
+    fn start(test: &str, dir: &Path, env: &str, args: &str) -> Tmux {
         let tui = format!(
-            "NO_COLOR=1 TERM=xterm-256color {env} {} --data-dir {} --offline tui",
+            "NO_COLOR=1 TERM=xterm-256color {env} {} --data-dir {} {args}",
             sh_quote(&bin().to_string_lossy()),
             sh_quote(&dir.to_string_lossy())
         );
@@ -310,4 +316,32 @@ fn tui_edits_meetup_notes_in_the_users_editor() {
         .filter_map(Result::ok)
         .any(|e| e.file_name().to_string_lossy().starts_with("editing-"));
     assert!(!left, "the editor's files were left behind");
+}
+
+/// `demo` opens the terminal UI on the national node of a fresh sample
+/// network; its dashboard shows the groups' growth over the last 24
+/// months at once (each summary carries its group's monthly series),
+/// with trained by course and the listening themes.
+#[test]
+fn the_demo_dashboard_shows_two_years_of_growth_at_once() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("demo");
+    let tmux = Tmux::start("demo-dashboard", &dir, "", "demo --groups 3");
+    tmux.wait_for("? help", SYNC_LIMIT + UI_LIMIT);
+    tmux.send_keys(&["3"]);
+    let today = groundwork_node::group::today().month_of();
+    let (first, last) = (today.add_months(-23).to_string(), today.to_string());
+    let screen = tmux.wait_until("24 months of growth", SYNC_LIMIT + UI_LIMIT, |s| {
+        s.contains("Growth, 24 months") && s.contains(&first) && s.contains(&last)
+    });
+    assert!(screen.contains("Trained by course"), "{screen}");
+    assert!(
+        screen.contains("Listening themes") && screen.contains("buses"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Growth shows once"), "{screen}");
+    // Back to the network screen, then out.
+    tmux.send_keys(&["q"]);
+    tmux.wait_for("Groups ", UI_LIMIT);
+    tmux.quit(&["q"]);
 }
