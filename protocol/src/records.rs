@@ -423,17 +423,25 @@ impl MembershipSummary {
     /// (sequence number 0; the publisher sets it with [`day_seq`]).
     /// Every figure is rounded here ([`crate::disclosure`]), with the
     /// group's secret shifts (`Offsets::of_group`).
+    ///
+    /// Counts of the same people share one shift (members, trained, each
+    /// course: `people`), as do the conversations and their themes
+    /// (`conversations`): rounding is monotone for a shared shift, so a
+    /// part (the trained, a course, a theme) never publishes above its
+    /// whole, whatever the counts.
     pub fn publish(group: GroupId, exact: &Exact, today: Date, offsets: &Offsets) -> Self {
-        let members = offsets.round("members", exact.members);
+        let people = offsets.of("people");
+        let talk = offsets.of("conversations");
+        let members = Rounded::shifted(exact.members, people);
         let kinds = controlled_to(&exact.by_kind, members);
-        let trained = offsets.round("trained", exact.trained);
-        let conversations = offsets.round("conversations", exact.conversations);
+        let trained = Rounded::shifted(exact.trained, people).min(members);
+        let conversations = Rounded::shifted(exact.conversations, talk);
         let mut themes: Vec<ThemeFigure> = exact
             .themes
             .iter()
             .map(|(t, n)| ThemeFigure {
                 theme: t.clone(),
-                conversations: offsets.round(&format!("theme {t}"), *n).min(conversations),
+                conversations: Rounded::shifted(*n, talk).min(conversations),
             })
             // A theme that rounds to no conversations is not published: its
             // words could point at the one or two people who raised it.
@@ -464,10 +472,7 @@ impl MembershipSummary {
             by_course: exact
                 .by_course
                 .iter()
-                .map(|(c, n)| {
-                    let r = offsets.round(&format!("course {c}"), *n).min(trained);
-                    (c.clone(), r)
-                })
+                .map(|(c, n)| (c.clone(), Rounded::shifted(*n, people).min(trained)))
                 .filter(|(_, n)| n.get() > 0)
                 .collect(),
             conversations,

@@ -442,9 +442,11 @@ pub fn observe(
     // course or theme may be cut down to the trained or the
     // conversations, so only its ±4 band is sure.)
     if let (Band::Shifted, Some((g, offsets))) = (single, group) {
+        // Members and trained share the group's "people" shift, so the
+        // trained never round above the members and are never cut down.
         for (x, field, shown) in [
-            (members, "members", s.members),
-            (trained, "trained", s.trained),
+            (members, "people", s.members),
+            (trained, "people", s.trained),
             (conversations, "conversations", s.conversations),
             (meetups, "meetups", s.meetups),
         ] {

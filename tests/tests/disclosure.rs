@@ -11,7 +11,7 @@ use groundwork_node::datadir::DataDir;
 use groundwork_node::group::{Group, exact_figures, summary_of, today};
 use groundwork_protocol::card::GroupKind;
 use groundwork_protocol::disclosure::{Offsets, Rounded};
-use groundwork_protocol::records::{Exact, GROWTH_MONTHS, MembershipSummary};
+use groundwork_protocol::records::{Exact, GROWTH_MONTHS, MembershipSummary, Signed};
 use groundwork_protocol::report::{Listed, NetworkReport, build};
 use groundwork_protocol::schema::{
     Course, Meetup, Meetups, Member, MemberKind, MemberStatus, Plan, Roster,
@@ -394,6 +394,11 @@ fn observe_network(
         let exact = Exact::from_documents(&roster, &meetups, &plan, None, today);
         exacts.push(exact.clone());
         let s = MembershipSummary::publish(gid(i), &exact, today, &shifts(i));
+        // Whatever the figures, the group can sign what it publishes (a
+        // summary its own check refused would never leave the group).
+        let seq = groundwork_protocol::records::day_seq(today, None, i as u64);
+        let signed = Signed::sign(MembershipSummary { seq, ..s.clone() }, &group_key(i));
+        assert!(signed.is_ok(), "{signed:?} for {exact:?}");
         let name = format!("{label} g{i}");
         let shown = if exact_control {
             Shown::exact(&exact, today)
@@ -547,7 +552,7 @@ fn two_reports_around_one_new_member_give_nothing_away() {
     // A group whose members' shift is 0 turns at the same place as plain
     // rounding, 2 to 3.
     let g = (0..40)
-        .find(|i| shifts(*i).of("members") == 0)
+        .find(|i| shifts(*i).of("people") == 0)
         .expect("a group whose turn is at 3");
     let watch = |offsets: &Offsets, single: Band, shared: bool| {
         let mut a = Attacker::default();

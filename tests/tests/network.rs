@@ -13,7 +13,7 @@ fn published(n: &Node, count: u64) -> u64 {
     let key = DataDir::new(n.path())
         .read_key(KeyKind::Group)
         .expect("the group key");
-    Offsets::of_group(&key).round("members", count).get()
+    Offsets::of_group(&key).round("people", count).get()
 }
 
 #[test]

@@ -61,11 +61,11 @@ fn two_hundred_groups_reach_the_national_node_through_sparse_links() {
         };
         let members: u64 = network
             .iter()
-            .map(|g| rounded(g, "members", g.members))
+            .map(|g| rounded(g, "people", g.members))
             .sum();
         let trained: u64 = network
             .iter()
-            .map(|g| rounded(g, "trained", g.trained))
+            .map(|g| rounded(g, "people", g.trained))
             .sum();
         assert_eq!(report.groups, 100);
         assert_eq!(report.reporting, 100);
