@@ -84,7 +84,7 @@ impl Daemon {
         for t in actor.dial_targets() {
             let _ = dial_tx.send(t);
         }
-        let (tx, mut rx) = mpsc::channel::<Cmd>(1024);
+        let (tx, rx) = mpsc::channel::<Cmd>(1024);
         actor.set_sender(tx.clone());
         let handle = NodeHandle::new(tx);
         let gossip = net::gossip::protocol(&endpoint);
@@ -95,24 +95,7 @@ impl Daemon {
         ));
         let thread = std::thread::Builder::new()
             .name("groundwork-node".into())
-            .spawn(move || {
-                while let Some(cmd) = rx.blocking_recv() {
-                    let keep_going = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        actor.handle(cmd)
-                    }))
-                    .unwrap_or_else(|_| {
-                        tracing::error!("the node hit an internal error handling a request");
-                        true
-                    });
-                    if !keep_going {
-                        break;
-                    }
-                    // Housekeeping only while nothing else is waiting.
-                    while rx.is_empty() && actor.has_idle_work() {
-                        actor.idle_work();
-                    }
-                }
-            })
+            .spawn(move || actor.run(rx))
             .context("starting the node thread")?;
         let router = net::serve(endpoint.clone(), handle.clone(), gossip);
         if config.mdns

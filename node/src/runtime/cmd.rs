@@ -207,6 +207,10 @@ pub enum Cmd {
         /// a snapshot of an epoch the document has since left is dropped.
         epoch: (u64, Option<automerge::ChangeHash>),
     },
+    /// This group's membership summary, counted on a helper thread.
+    SummaryCounted(
+        Box<Result<groundwork_protocol::records::MembershipSummary, crate::group::GroupError>>,
+    ),
     /// Run a closure on the actor thread with the node state.
     With(Box<dyn FnOnce(&mut Actor) + Send>),
     /// Save everything and stop.
@@ -228,6 +232,7 @@ impl std::fmt::Debug for Cmd {
             Cmd::GossipNeighbour { .. } => "GossipNeighbour",
             Cmd::Affiliated { .. } => "Affiliated",
             Cmd::Compacted { .. } => "Compacted",
+            Cmd::SummaryCounted(_) => "SummaryCounted",
             Cmd::With(_) => "With",
             Cmd::Shutdown(_) => "Shutdown",
         })

@@ -34,6 +34,11 @@ pub(super) struct Host<'a> {
     pub(super) parked: Vec<SignedCard>,
     /// The session's peer is a steward or organiser device of this group.
     pub(super) vouched: bool,
+    /// Store changes with an fsync each (outside a batch), or leave it to
+    /// the batch's one ([`Actor::end_batch`]).
+    pub(super) durable: bool,
+    /// Changes were stored without an fsync.
+    pub(super) unflushed: bool,
 }
 
 impl Actor {
@@ -57,8 +62,10 @@ impl Actor {
             links,
             inviter,
             network,
+            held,
             ..
         } = self;
+        let durable = held.is_none();
         let group: &Group = group;
         (
             Host {
@@ -81,6 +88,8 @@ impl Actor {
                 network: *network,
                 parked: Vec::new(),
                 vouched: false,
+                durable,
+                unflushed: false,
             },
             group.docs(),
             sessions,
@@ -168,8 +177,9 @@ impl SessionStore for Host<'_> {
             .collect();
         self.group
             .store()
-            .commit(&stored, &[])
+            .commit_with(&stored, &[], self.durable)
             .map_err(|e| e.to_string())?;
+        self.unflushed |= !self.durable;
         self.changed.insert(*doc);
         Ok(())
     }

@@ -57,6 +57,7 @@ mod host;
 mod links;
 mod peers;
 mod records;
+mod run;
 mod sessions;
 
 pub use cmd::{Cmd, Inbox, MAX_QUEUED_BYTES, Outbox, Outgoing};
@@ -64,6 +65,7 @@ pub use directory::{PeerNow, directory, peer_statuses, report};
 pub use peers::{PeerRecord, remember_linked};
 pub use records::Records;
 use records::{KIND_CARD, load_records, own_network, tagged};
+pub use run::SUMMARY_EVERY;
 
 /// A live session.
 struct Live {
@@ -122,8 +124,15 @@ pub struct Actor {
     /// The network this node belongs to: its own id on the national node,
     /// else its affiliation's network, once it has one.
     network: Option<GroupId>,
-    /// The group's summary may have changed: recompute it when idle.
-    summary_due: bool,
+    /// Recounting the group's summary (throttled, off this thread).
+    summary: run::SummaryWork,
+    /// While a batch of commands runs: what it holds back until the
+    /// changes it stored are durable.
+    held: Option<run::Held>,
+    /// Changes from peers were stored without an fsync in this batch.
+    changes_unflushed: bool,
+    /// Snapshots saved on a helper thread, written to the store when idle.
+    compacted: Vec<Compacted>,
     /// (document, device, genesis) already noted as holding this node's
     /// epoch of the document ([`Group::note_epoch_holder`]).
     epoch_seen: BTreeSet<(DocId, DeviceId, ChangeHash)>,
@@ -148,6 +157,14 @@ pub struct Actor {
     /// may follow them): at most `MAX_PARKED_CARDS`, looked at again when
     /// records arrive, never stored.
     parked_cards: BTreeMap<GroupId, SignedCard>,
+}
+
+/// A snapshot saved on a helper thread (see [`Cmd::Compacted`]).
+struct Compacted {
+    doc: DocId,
+    copy: Box<AutoCommit>,
+    snapshot: Vec<u8>,
+    epoch: (u64, Option<automerge::ChangeHash>),
 }
 
 /// The most cards kept waiting for their group to become known.
@@ -228,7 +245,13 @@ impl Actor {
             compacting: BTreeSet::new(),
             records: Records::default(),
             network,
-            summary_due: true,
+            summary: run::SummaryWork {
+                due: true,
+                ..Default::default()
+            },
+            held: None,
+            changes_unflushed: false,
+            compacted: Vec::new(),
             epoch_seen: BTreeSet::new(),
             to_self: None,
             gossip: None,
@@ -536,20 +559,19 @@ impl Actor {
                 snapshot,
                 epoch,
             } => {
-                self.compacting.remove(&doc);
-                if self.epoch_id(&doc) != epoch {
-                    // Taken before the document switched epochs: writing it
-                    // would bring the old epoch back.
-                    return true;
-                }
-                let mut copy = copy;
-                if let Err(e) = self.group.store().compact_saved(&doc, &mut copy, &snapshot) {
-                    tracing::warn!("compaction failed: {e}");
-                }
-                self.after_compaction(&doc, &mut copy);
+                // Written when nothing waits: never ahead of an edit or a
+                // sync message.
+                self.compacted.push(Compacted {
+                    doc,
+                    copy,
+                    snapshot,
+                    epoch,
+                });
             }
+            Cmd::SummaryCounted(counted) => self.summary_counted(*counted),
             Cmd::With(f) => f(self),
             Cmd::Shutdown(done) => {
+                self.end_batch();
                 let ids: Vec<u64> = self.sessions.keys().copied().collect();
                 for id in ids {
                     self.end(id, crate::net::SHUTTING_DOWN.into());
@@ -564,20 +586,53 @@ impl Actor {
 
     /// Whether housekeeping is waiting for an idle moment.
     pub fn has_idle_work(&self) -> bool {
-        !self.compact_due.is_empty() || self.summary_due || self.unflushed
+        !self.compact_due.is_empty()
+            || !self.compacted.is_empty()
+            || self.summary.due_now()
+            || self.unflushed
     }
 
     /// One piece of housekeeping (compacting one document that gained
     /// changes), run when no command is waiting: a compaction of a large
     /// document takes milliseconds and must not delay sync messages.
     pub fn idle_work(&mut self) {
-        if self.summary_due {
-            self.publish_summary();
+        if self.summary.due_now() {
+            self.start_summary();
         } else if self.unflushed {
             self.flush();
+        } else if let Some(c) = self.compacted.pop() {
+            self.write_compacted(c);
         } else if let Some(doc) = self.compact_due.pop_first() {
             self.compact_if_due(&doc);
         }
+    }
+
+    /// Writes a snapshot saved on a helper thread over the document's
+    /// stored changes.
+    fn write_compacted(&mut self, c: Compacted) {
+        let Compacted {
+            doc,
+            mut copy,
+            snapshot,
+            epoch,
+        } = c;
+        self.compacting.remove(&doc);
+        if self.epoch_id(&doc) != epoch {
+            // Taken before the document switched epochs: writing it would
+            // bring the old epoch back.
+            return;
+        }
+        // No fsync of its own (a few milliseconds an edit would wait
+        // behind): the next durable commit or flush carries it.
+        match self
+            .group
+            .store()
+            .compact_saved(&doc, &mut copy, &snapshot, false)
+        {
+            Ok(()) => self.unflushed = true,
+            Err(e) => tracing::warn!("compaction failed: {e}"),
+        }
+        self.after_compaction(&doc, &mut copy);
     }
 
     /// Where helper threads send their results (the daemon sets it).

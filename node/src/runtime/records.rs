@@ -9,18 +9,22 @@ impl Actor {
         &self.records
     }
 
-    /// On a steward device: publishes a new membership summary if the
-    /// figures changed since the last one (counts only; see
-    /// `MembershipSummary::from_documents`).
-    pub(super) fn publish_summary(&mut self) {
-        self.summary_due = false;
-        let Ok(Some(key)) = self.group.group_key() else {
-            return;
+    /// On a steward device, once the summary is counted (see
+    /// [`Actor::start_summary`]): publishes it if the figures changed
+    /// since the last one (counts only; see `Exact::from_documents`).
+    pub(super) fn summary_counted(
+        &mut self,
+        counted: Result<MembershipSummary, crate::group::GroupError>,
+    ) {
+        self.summary.running = false;
+        let fresh = match counted {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("could not count the membership summary: {e}");
+                return;
+            }
         };
-        if self.group.profile().kind == crate::group::GroupKind::National {
-            return;
-        }
-        let Ok(fresh) = crate::group::summary_of(&self.group, today()) else {
+        let Ok(Some(key)) = self.group.group_key() else {
             return;
         };
         let own = self.group.profile().id;

@@ -88,12 +88,14 @@ impl Actor {
         let peer = live.peer;
         let vouched = live.vouches;
         let changed = std::mem::take(&mut host.changed);
+        let unflushed = std::mem::take(&mut host.unflushed);
         let new_cards = std::mem::take(&mut host.new_cards);
         let offered = std::mem::take(&mut host.offered_records);
         let refused = std::mem::take(&mut host.refused);
         let parked = std::mem::take(&mut host.parked);
         // The documents' lock is released before anything else runs.
         drop((host, docs));
+        self.changes_unflushed |= unflushed;
         // A peer that itself signed two histories of a document is not
         // relaying someone else's fork: the session with it ends.
         let equivocated = refused.iter().find_map(|(_, why)| match why {
@@ -278,6 +280,9 @@ impl Actor {
 
     /// Sends a message on a session; a peer too slow to keep up is dropped.
     pub(super) fn send(&mut self, session: u64, msg: Message) {
+        let Some(msg) = self.hold_or_send(session, msg) else {
+            return;
+        };
         let Some(live) = self.sessions.get(&session) else {
             return;
         };
@@ -344,13 +349,14 @@ impl Actor {
                 && *g == self.group.profile().id
                 && matches!(k, DocKind::Roster | DocKind::Meetups | DocKind::Plan)
             {
-                self.summary_due = true;
+                self.summary.due = true;
             }
             if let Some((g, k)) = self.index.get(doc) {
-                let _ = self.events.send(NodeEvent::DocChanged {
+                let e = NodeEvent::DocChanged {
                     group: *g,
                     kind: *k,
-                });
+                };
+                self.emit(e);
             }
             self.compact_due.insert(*doc);
         }

@@ -385,7 +385,20 @@ impl Store {
         changes: &[StoredChange],
         meta: &[(&str, serde_json::Value)],
     ) -> Result<(), StoreError> {
-        let tx = self.write()?;
+        self.commit_with(changes, meta, true)
+    }
+
+    /// [`Store::commit`], with the fsync left to a later durable commit
+    /// or [`Store::flush`] when `durable` is false: a running node stores
+    /// a batch of peers' messages that way and flushes once for all of
+    /// them, before anything about them leaves the node.
+    pub fn commit_with(
+        &self,
+        changes: &[StoredChange],
+        meta: &[(&str, serde_json::Value)],
+        durable: bool,
+    ) -> Result<(), StoreError> {
+        let tx = self.write_with(durable)?;
         {
             let mut table = tx.open_table(CHANGES)?;
             let mut sigs = tx.open_table(SIGNATURES)?;
@@ -449,18 +462,21 @@ impl Store {
     /// `doc` lacks (made by another handle since `doc` was loaded) is kept.
     pub fn compact(&self, id: &DocId, doc: &mut AutoCommit) -> Result<(), StoreError> {
         let snapshot = groundwork_protocol::edit::save_doc(doc);
-        self.compact_saved(id, doc, &snapshot)
+        self.compact_saved(id, doc, &snapshot, true)
     }
 
     /// [`Store::compact`] with the snapshot already saved (`doc.save()`,
-    /// which a running node does on another thread).
+    /// which a running node does on another thread). With `durable` false
+    /// the fsync is left to the next durable commit: a crash before it
+    /// finds the changes as they were, which hold the same document.
     pub fn compact_saved(
         &self,
         id: &DocId,
         doc: &mut AutoCommit,
         snapshot: &[u8],
+        durable: bool,
     ) -> Result<(), StoreError> {
-        let tx = self.write()?;
+        let tx = self.write_with(durable)?;
         {
             let mut changes = tx.open_table(CHANGES)?;
             let key = &id.as_bytes()[..];
