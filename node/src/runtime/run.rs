@@ -77,14 +77,14 @@ impl Actor {
                     None => Some(rx.recv().await),
                 }
             });
-            match next {
-                Some(None) => break,
-                Some(Some(cmd)) => {
-                    if !self.batch(cmd, &mut rx) {
-                        break;
-                    }
-                }
-                None => {}
+            let keep = match next {
+                Some(None) => false,
+                Some(Some(cmd)) => self.batch(cmd, &mut rx),
+                // The timer fired.
+                None => true,
+            };
+            if !keep {
+                break;
             }
             while rx.is_empty() && self.has_idle_work() {
                 self.idle_work();
