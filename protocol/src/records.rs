@@ -332,6 +332,11 @@ impl<T: Record> Latest<T> {
     pub fn iter(&self) -> impl Iterator<Item = &Signed<T>> {
         self.by_subject.values()
     }
+
+    /// The groups a record is held about.
+    pub fn subjects(&self) -> impl Iterator<Item = &GroupId> {
+        self.by_subject.keys()
+    }
 }
 
 #[cfg(test)]

@@ -196,7 +196,7 @@ fn run(bin: &Path, root: &Path, groups: usize) -> Result<Run> {
             if directory.is_none() {
                 let mut full = true;
                 for node in &nodes {
-                    if node.handle().with(|a| a.cards().len()).await? < groups + 1 {
+                    if node.handle().overview().await?.cards.len() < groups + 1 {
                         full = false;
                         break;
                     }

@@ -13,8 +13,8 @@
 //! - **(a) edit-to-peer latency.** Two nodes run in this process (the real
 //!   [`Daemon`], endpoints on 127.0.0.1): group A and a second organiser
 //!   device B joined to it by invite, as `groundwork join` does. Each
-//!   sample adds a member on A's actor (the control API's path: `execute`,
-//!   then `after_local_edit`, so A's durable commit is included) and waits
+//!   sample adds a member through A's control API (`Daemon::request`, the
+//!   socket's path, so A's durable commit is included) and waits
 //!   for B's `DocChanged { kind: Roster }` event, which B raises after it
 //!   has verified and durably stored the change. The baseline, interleaved
 //!   edit by edit, is the same add on a third node with no peer (A's local
@@ -58,11 +58,10 @@ use automerge::sync::{State, SyncDoc};
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ChangeHash, ROOT};
 use groundwork_node::config::{Config, Relay};
-use groundwork_node::control::{Event, Request, Response, execute};
-use groundwork_node::daemon::{Daemon, advertised_addrs};
+use groundwork_node::control::{Event, Request, Response};
+use groundwork_node::daemon::Daemon;
 use groundwork_node::datadir::{DataDir, KeyKind};
 use groundwork_node::group::{Group, GroupKind, MemberInput, today};
-use groundwork_node::runtime::now_secs;
 use groundwork_protocol::schema::Role;
 use groundwork_protocol::signed::{actor_id, sign_change};
 use groundwork_protocol::sync::VerifiedChange;
@@ -338,11 +337,16 @@ struct JoinTimes {
 /// first sync. The invite is made before the clock starts.
 async fn join(a: &Daemon, dir: &Path, role: Role, label: &str) -> Result<(Daemon, JoinTimes)> {
     let config = offline();
-    let addrs = advertised_addrs(a.endpoint());
-    let invite = a
-        .handle()
-        .with(move |n| n.group().create_invite(role, now_secs(), 3600, addrs))
-        .await??;
+    let invite = match a
+        .request(Request::Invite {
+            role,
+            ttl_secs: 3600,
+        })
+        .await?
+    {
+        Response::Invite { text } => groundwork_protocol::invite::Invite::from_text(&text)?,
+        other => bail!("no invite: {other:?}"),
+    };
     let data = DataDir::new(dir);
     let t0 = Instant::now();
     data.create()?;
@@ -413,16 +417,23 @@ struct Latency {
     local_alone: Vec<f64>,
 }
 
+/// How many members a node holds (the control API's `member list`).
+async fn member_count(node: &Daemon) -> Result<usize> {
+    match node
+        .request(Request::MemberList {
+            kind: None,
+            with_contacts: false,
+        })
+        .await?
+    {
+        Response::Members(m) => Ok(m.len()),
+        other => bail!("no member list: {other:?}"),
+    }
+}
+
 async fn add_member(node: &Daemon, p: &Person) -> Result<()> {
     let req = Request::MemberAdd { input: input(p) };
-    let resp = node
-        .handle()
-        .with(move |a| {
-            let r = execute(a.group(), req);
-            a.after_local_edit();
-            r
-        })
-        .await?;
+    let resp = node.request(req).await?;
     if let Response::Error { message, .. } = &resp {
         bail!("member add failed: {message}");
     }
@@ -471,7 +482,7 @@ async fn latency(
     n: usize,
     tag: &str,
 ) -> Result<Latency> {
-    let group = a.handle().with(|x| x.group().profile().id).await?;
+    let group = a.handle().overview().await?.group;
     let mut events = b.events();
     let mut rng = Rng(SEED ^ 0x5eed);
     let mut out = Latency::default();
@@ -523,10 +534,7 @@ async fn latency_small(root: &Path, k: &Knobs) -> Result<LatencyRun> {
         k.warm_up, k.edits
     );
     let small = latency(&a, &b, &alone, k.warm_up, k.edits, "lat").await?;
-    let small_members = b
-        .handle()
-        .with(|x| x.group().members(false).map(|m| m.len()))
-        .await??;
+    let small_members = member_count(&b).await?;
     ensure!(
         small_members == k.warm_up + k.edits,
         "B holds {small_members} members, expected {}",
@@ -778,10 +786,7 @@ async fn first_sync(root: &Path, k: &Knobs) -> Result<FirstSync> {
             frames,
         });
         out.joins.push(times);
-        out.members_synced = b
-            .handle()
-            .with(|x| x.group().members(false).map(|m| m.len()))
-            .await??;
+        out.members_synced = member_count(&b).await?;
         ensure!(
             out.members_synced == k.members,
             "the new device holds {} members, expected {}",

@@ -42,10 +42,7 @@ pub fn up(dir: DataDir, offline: bool, listen: Option<SocketAddr>, out: &mut Out
         let mut shutdown = ShutdownSignals::install()?;
         let mut daemon = Daemon::start(&dir, &config).await?;
         daemon.serve_control(&dir).await?;
-        let name = daemon
-            .handle()
-            .with(|a| a.group().profile().name.clone())
-            .await?;
+        let name = daemon.handle().overview().await?.name;
         out.line(format!(
             "{name}: node {} up on {:?}",
             daemon.endpoint().id().fmt_short(),

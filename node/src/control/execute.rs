@@ -124,7 +124,7 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
         }
         Request::Invite { role, ttl_secs } => {
             // No node runs: the invite names the addresses of the last `up`.
-            let ticket: Option<String> = g.meta(crate::daemon::TICKET_KEY)?;
+            let ticket: Option<String> = g.meta(crate::group::TICKET_KEY)?;
             let Some(addrs) = ticket.and_then(|t| crate::net::parse_ticket(&t).ok()) else {
                 return Ok(Response::error(
                     "run `groundwork up` once first, so the invite can say where to find this device",
@@ -175,7 +175,7 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
         ),
         Request::LinkCode { ttl_secs } => {
             // No node runs: the ticket names the addresses of the last `up`.
-            let ticket: Option<String> = g.meta(crate::daemon::TICKET_KEY)?;
+            let ticket: Option<String> = g.meta(crate::group::TICKET_KEY)?;
             let Some(addrs) = ticket.and_then(|t| crate::net::parse_ticket(&t).ok()) else {
                 return Ok(Response::error(
                     "run `groundwork up` once first, so the link ticket can say where to find this device",
@@ -187,7 +187,9 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
                 expires: t.expires,
             }
         }
-        Request::LinkRequests => Response::LinkRequests(crate::daemon::requests(g)?),
+        Request::LinkRequests => {
+            Response::LinkRequests(g.link_requests(crate::runtime::now_secs())?)
+        }
         Request::PeerAccept { id } => {
             // No node runs: the link is recorded, and the next `up` dials it.
             g.require_steward()?;
@@ -210,7 +212,7 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
             g.require_steward()?;
             let (group, _, _) = g.find_request(&id, crate::runtime::now_secs())?;
             g.drop_request(&group)?;
-            Response::LinkRequests(crate::daemon::requests(g)?)
+            Response::LinkRequests(g.link_requests(crate::runtime::now_secs())?)
         }
     })
 }

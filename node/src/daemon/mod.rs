@@ -1,7 +1,6 @@
 //! Starting and stopping a node: the actor thread, the endpoint with its
 //! handshake gate, the Router and the dialer.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
@@ -20,17 +19,14 @@ use crate::control::{ControlHandler, ControlServer};
 use crate::datadir::DataDir;
 use crate::group::Group;
 use crate::net::{self, Gate, NodeHandle};
-use crate::runtime::{Actor, Admission, Cmd, NodeEvent};
+use crate::runtime::{Actor, Admission, Cmd, ControlContext, NodeEvent};
 
 mod links;
-
-pub use links::requests;
 
 /// The meta entry holding the port of the last `up`.
 const PORT_KEY: &str = "listen-port";
 
-/// The meta entry holding the ticket of the last `up`.
-pub const TICKET_KEY: &str = "ticket";
+pub use crate::group::TICKET_KEY;
 
 /// A running node.
 #[derive(Debug)]
@@ -140,7 +136,7 @@ impl Daemon {
         let deadline = Instant::now() + timeout;
         let mut events = self.events();
         loop {
-            if self.handle.with(move |a| a.is_synced_with(&peer)).await? {
+            if self.handle.synced_with(peer).await? {
                 return Ok(());
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -155,6 +151,11 @@ impl Daemon {
             // message that changes nothing raises no event).
             let _ = tokio::time::timeout(left.min(Duration::from_millis(5)), events.recv()).await;
         }
+    }
+
+    /// Answers a control API request as the socket would.
+    pub async fn request(&self, req: Request) -> Result<Response> {
+        self.control().answer(req).await
     }
 
     /// The control API in this process: what the socket serves.
@@ -201,136 +202,9 @@ pub struct NodeControl {
 
 impl NodeControl {
     async fn answer(&self, req: Request) -> Result<Response> {
-        use groundwork_protocol::control::{
-            DocStatus, EquivocationStatus, NodeStatus, StoppedSync,
-        };
         Ok(match req {
-            Request::Status => {
-                let device = self.handle.with(|a| a.group().device_id()).await?;
-                let (sent, received, _) = self.handle.traffic().totals();
-                let traffic = groundwork_protocol::control::TrafficStatus { sent, received };
-                let status = self
-                    .handle
-                    .with(move |a| -> Result<NodeStatus> {
-                        let live = live_peers(a);
-                        let peers = crate::runtime::peer_statuses(a.group(), &live)?;
-                        let own = a.group().profile().id;
-                        let documents = a
-                            .doc_heads()
-                            .into_iter()
-                            .map(|(g, kind, heads)| {
-                                let id = groundwork_protocol::DocId::derive(&g, kind);
-                                let stats = a.group().store().doc_stats(&id).ok();
-                                let (peers, peers_in_sync) = a.doc_sync(&id, &heads);
-                                DocStatus {
-                                    group: Some(g),
-                                    kind,
-                                    heads: heads.len() as u64,
-                                    fingerprint: Some(data_encoding::HEXLOWER.encode(
-                                        &groundwork_protocol::sync::messages::fingerprint(
-                                            &id, &heads,
-                                        ),
-                                    )),
-                                    changes: stats.map(|s| s.pending_changes as u64),
-                                    bytes: stats
-                                        .map(|s| (s.snapshot_bytes + s.pending_bytes) as u64),
-                                    peers: Some(peers),
-                                    peers_in_sync: Some(peers_in_sync),
-                                    stopped: a
-                                        .doc_stopped(&id)
-                                        .into_iter()
-                                        .map(|(peer, s)| StoppedSync {
-                                            peer,
-                                            reason: s.reason,
-                                            by_peer: s.by_peer,
-                                        })
-                                        .collect(),
-                                    epoch: a.group().epoch(&id),
-                                    old_epoch: if g == own {
-                                        a.doc_old_epoch(&id, kind)
-                                    } else {
-                                        Vec::new()
-                                    },
-                                }
-                            })
-                            .collect();
-                        Ok(NodeStatus {
-                            device,
-                            group: own,
-                            group_name: a.group().profile().name.clone(),
-                            role: Some(a.role()),
-                            peers,
-                            documents,
-                            affiliation: a
-                                .group()
-                                .affiliation()
-                                .ok()
-                                .flatten()
-                                .map(|s| s.record().clone()),
-                            gossip: a.gossip_status(),
-                            traffic: Some(traffic),
-                            equivocations: a
-                                .equivocations()
-                                .iter()
-                                .filter_map(|p| {
-                                    let (group, kind) = a.doc_of(&p.doc)?;
-                                    Some(EquivocationStatus {
-                                        device: p.author,
-                                        group,
-                                        kind,
-                                        seq: p.seq,
-                                        epoch: p.epoch,
-                                        healed: a.group().epoch(&p.doc) > p.epoch,
-                                    })
-                                })
-                                .collect(),
-                        })
-                    })
-                    .await??;
-                Response::Status(status)
-            }
-            Request::Invite { role, ttl_secs } => {
-                let addrs = advertised_addrs(&self.endpoint);
-                self.handle
-                    .with(move |a| {
-                        match a.group().create_invite(
-                            role,
-                            crate::runtime::now_secs(),
-                            ttl_secs,
-                            addrs,
-                        ) {
-                            Ok(i) => Response::Invite { text: i.to_text() },
-                            Err(e) => Response::error(format!("{:#}", anyhow::Error::from(e))),
-                        }
-                    })
-                    .await?
-            }
-            Request::PeerList => {
-                self.handle
-                    .with(|a| {
-                        let live = live_peers(a);
-                        match crate::runtime::peer_statuses(a.group(), &live) {
-                            Ok(p) => Response::Peers(p),
-                            Err(e) => Response::error(format!("{:#}", anyhow::Error::from(e))),
-                        }
-                    })
-                    .await?
-            }
-            // Both from the actor's verified records and cards in memory,
-            // not verified again from the store on every call.
-            Request::Network => {
-                self.handle
-                    .with(|a| Response::Directory(a.directory()))
-                    .await?
-            }
-            Request::Report => {
-                self.handle
-                    .with(|a| match a.report() {
-                        Ok(r) => Response::Report(Box::new(r)),
-                        Err(e) => Response::error(format!("{:#}", anyhow::Error::from(e))),
-                    })
-                    .await?
-            }
+            // These two dial another node first; everything else is the
+            // actor's.
             Request::Affiliate { ticket } => match self.affiliate(&ticket).await {
                 Ok(r) => r,
                 Err(e) => Response::error(format!("{e:#}")),
@@ -339,46 +213,18 @@ impl NodeControl {
                 Ok(r) => r,
                 Err(e) => Response::error(format!("{e:#}")),
             },
-            Request::LinkCode { ttl_secs } => self.link_code(ttl_secs).await?,
-            Request::LinkRequests => self.link_requests().await?,
-            Request::PeerAccept { id } => self.peer_accept(id).await?,
-            Request::PeerRefuse { id } => self.peer_refuse(id).await?,
-            other => {
-                self.handle
-                    .with(move |a| {
-                        let r = crate::control::execute(a.group(), other);
-                        a.after_local_edit();
-                        r
-                    })
-                    .await?
-            }
+            other => self.handle.control(other, self.context()).await?,
         })
     }
-}
 
-/// Connected peers (and whether each is in sync) and last errors, for status.
-fn live_peers(a: &mut crate::runtime::Actor) -> BTreeMap<DeviceId, crate::runtime::PeerNow> {
-    let connected = a.connected();
-    let mut live: BTreeMap<DeviceId, crate::runtime::PeerNow> = a
-        .last_errors()
-        .iter()
-        .map(|(d, e)| {
-            (
-                *d,
-                crate::runtime::PeerNow {
-                    last_error: Some(e.clone()),
-                    ..Default::default()
-                },
-            )
-        })
-        .collect();
-    for d in connected.keys() {
-        let synced = a.is_synced_with(d);
-        let entry = live.entry(*d).or_default();
-        entry.connected = true;
-        entry.in_sync = Some(synced);
+    /// What the actor needs from the network side to answer a request.
+    fn context(&self) -> ControlContext {
+        let (sent, received, _) = self.handle.traffic().totals();
+        ControlContext {
+            addrs: advertised_addrs(&self.endpoint),
+            traffic: Some(groundwork_protocol::control::TrafficStatus { sent, received }),
+        }
     }
-    live
 }
 
 /// The addresses to put in an invite: the sockets the endpoint is bound to,

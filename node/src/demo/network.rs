@@ -2,7 +2,7 @@
 //! real nodes in this process, on loopback with relays off, affiliated and
 //! linked over iroh.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -132,10 +132,8 @@ impl DemoNetwork {
             let daemon = Daemon::start(dir, &config)
                 .await
                 .with_context(|| format!("starting the node in {}", dir.root().display()))?;
-            let (name, group) = daemon
-                .handle()
-                .with(|a| (a.group().profile().name.clone(), a.group().profile().id))
-                .await?;
+            let o = daemon.handle().overview().await?;
+            let (name, group) = (o.name, o.group);
             running.push(Running {
                 name,
                 group,
@@ -207,15 +205,8 @@ impl DemoNetwork {
     /// already holds.
     pub async fn mark_affiliated(&mut self) -> Result<()> {
         let ids: Vec<GroupId> = self.groups.iter().map(|g| g.group).collect();
-        self.affiliated = self
-            .national
-            .handle()
-            .with(move |a| {
-                ids.iter()
-                    .filter(|g| a.records().affiliations.get(g).is_some())
-                    .count()
-            })
-            .await?;
+        let held = self.national.handle().overview().await?.affiliations;
+        self.affiliated = ids.iter().filter(|g| held.contains(g)).count();
         Ok(())
     }
 
@@ -224,40 +215,24 @@ impl DemoNetwork {
     /// only to the groups it links with (`trust::records`).
     pub async fn progress(&self) -> Result<Progress> {
         let ids: BTreeSet<GroupId> = self.groups.iter().map(|g| g.group).collect();
-        let wanted = ids.clone();
-        let (summaries, directory) = self
-            .national
-            .handle()
-            .with(move |a| {
-                let r = a.records();
-                let listed: BTreeSet<GroupId> = wanted
-                    .iter()
-                    .filter(|g| r.affiliations.get(g).is_some())
-                    .copied()
-                    .collect();
-                let summaries = listed
-                    .iter()
-                    .filter(|g| r.summaries.get(g).is_some())
-                    .count();
-                let mut directory = listed;
-                directory.insert(a.group().profile().id);
-                (summaries, directory)
-            })
-            .await?;
-        let holds_directory = |cards: BTreeSet<GroupId>| directory.is_subset(&cards);
-        let national_cards = self
-            .national
-            .handle()
-            .with(|a| a.cards().keys().copied().collect::<BTreeSet<_>>())
-            .await?;
-        let mut full = usize::from(holds_directory(national_cards));
+        let national = self.national.handle().overview().await?;
+        let listed: BTreeSet<GroupId> = ids
+            .iter()
+            .filter(|g| national.affiliations.contains(g))
+            .copied()
+            .collect();
+        let summaries = listed
+            .iter()
+            .filter(|g| national.summaries.contains(g))
+            .count();
+        let mut directory = listed;
+        directory.insert(national.group);
+        let holds_directory =
+            |cards: &BTreeMap<GroupId, String>| directory.iter().all(|g| cards.contains_key(g));
+        let mut full = usize::from(holds_directory(&national.cards));
         for g in &self.groups {
-            let cards = g
-                .daemon
-                .handle()
-                .with(|a| a.cards().keys().copied().collect::<BTreeSet<_>>())
-                .await?;
-            full += usize::from(holds_directory(cards));
+            let cards = g.daemon.handle().overview().await?.cards;
+            full += usize::from(holds_directory(&cards));
         }
         Ok(Progress {
             groups: ids.len(),

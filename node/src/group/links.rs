@@ -171,3 +171,28 @@ impl Group {
         Ok(self.store().remove_link_request(group.as_bytes())?)
     }
 }
+
+impl Group {
+    /// The link requests waiting for this group's steward at `now`
+    /// (seconds since 1970), as the control API shows them.
+    pub fn link_requests(
+        &self,
+        now: u64,
+    ) -> Result<Vec<groundwork_protocol::control::LinkRequestView>, GroupError> {
+        Ok(self
+            .waiting_requests(now)?
+            .into_iter()
+            .map(|(group, r, card)| {
+                let c = card.card();
+                groundwork_protocol::control::LinkRequestView {
+                    group,
+                    name: c.name.clone(),
+                    area: c.area.clone(),
+                    kind: c.kind,
+                    device: r.device,
+                    at: r.at,
+                }
+            })
+            .collect())
+    }
+}

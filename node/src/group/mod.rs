@@ -160,6 +160,9 @@ impl SummaryInputs {
     }
 }
 
+/// The meta entry holding the ticket of the last `up`.
+pub const TICKET_KEY: &str = "ticket";
+
 /// Today's date (UTC).
 pub fn today() -> Date {
     let secs = std::time::SystemTime::now()

@@ -133,17 +133,40 @@ impl NodeHandle {
             .map_err(|_| anyhow!("the node is shutting down"))
     }
 
-    /// Runs `f` on the actor thread and returns its result.
-    pub async fn with<R: Send + 'static>(
+    /// Asks the actor a question and waits for the answer.
+    pub async fn ask<R>(
         &self,
-        f: impl FnOnce(&mut crate::runtime::Actor) -> R + Send + 'static,
+        ask: impl FnOnce(oneshot::Sender<R>) -> crate::runtime::Ask,
     ) -> Result<R> {
         let (tx, rx) = oneshot::channel();
-        self.send(Cmd::With(Box::new(move |a| {
-            let _ = tx.send(f(a));
-        })))
-        .await?;
+        self.send(Cmd::Ask(ask(tx))).await?;
         rx.await.map_err(|_| anyhow!("the node is shutting down"))
+    }
+
+    /// Answers a control API request on the actor (an edit goes out to
+    /// every connected peer before the answer).
+    pub async fn control(
+        &self,
+        req: groundwork_protocol::control::Request,
+        context: crate::runtime::ControlContext,
+    ) -> Result<groundwork_protocol::control::Response> {
+        self.ask(|reply| crate::runtime::Ask::Control {
+            req,
+            context,
+            reply,
+        })
+        .await
+    }
+
+    /// Who the node is and what it holds.
+    pub async fn overview(&self) -> Result<crate::runtime::Overview> {
+        self.ask(crate::runtime::Ask::Overview).await
+    }
+
+    /// Whether the session with `peer` has synced every shared document.
+    pub async fn synced_with(&self, peer: DeviceId) -> Result<bool> {
+        self.ask(|reply| crate::runtime::Ask::SyncedWith { peer, reply })
+            .await
     }
 }
 
@@ -577,19 +600,17 @@ async fn keep_connected(ep: Endpoint, node: NodeHandle, rec: PeerRecord) {
         }
         let device = rec.device;
         let state = node
-            .with(move |a| {
-                let connected = a.connected().contains_key(&device);
-                let addrs = a.peers().get(&device).map(|p| p.addrs.clone());
-                let revoked = a
-                    .group()
-                    .read::<groundwork_protocol::schema::Devices>()
-                    .ok()
-                    .and_then(|d| d.get(&device).map(|e| e.revoked.is_some()))
-                    .unwrap_or(false);
-                (connected, addrs, revoked)
+            .ask(|reply| crate::runtime::Ask::Dial {
+                peer: device,
+                reply,
             })
             .await;
-        let Ok((connected, addrs, revoked)) = state else {
+        let Ok(crate::runtime::DialState {
+            connected,
+            addrs,
+            revoked,
+        }) = state
+        else {
             return; // the node is stopping
         };
         if revoked {
@@ -603,8 +624,8 @@ async fn keep_connected(ep: Endpoint, node: NodeHandle, rec: PeerRecord) {
                         let began = std::time::Instant::now();
                         if let Err(e) = drive(node.clone(), conn, true).await {
                             tracing::debug!(peer = %device.fmt_short(), "session: {e:#}");
-                            let msg = format!("{e:#}");
-                            let _ = node.with(move |a| a.note_error(device, msg)).await;
+                            let error = format!("{e:#}");
+                            let _ = node.send(Cmd::PeerError { device, error }).await;
                         }
                         // A session that lasted resets the backoff; one
                         // that failed at once (refused, bad data) does not.
@@ -614,8 +635,8 @@ async fn keep_connected(ep: Endpoint, node: NodeHandle, rec: PeerRecord) {
                     }
                     Err(e) => {
                         tracing::debug!(peer = %device.fmt_short(), "cannot connect: {e}");
-                        let msg = format!("cannot connect: {e}");
-                        let _ = node.with(move |a| a.note_error(device, msg)).await;
+                        let error = format!("cannot connect: {e}");
+                        let _ = node.send(Cmd::PeerError { device, error }).await;
                     }
                 },
                 Err(e) => {

@@ -211,8 +211,15 @@ pub enum Cmd {
     SummaryCounted(
         Box<Result<groundwork_protocol::records::MembershipSummary, crate::group::GroupError>>,
     ),
-    /// Run a closure on the actor thread with the node state.
-    With(Box<dyn FnOnce(&mut Actor) + Send>),
+    /// A question or control request, answered on its own channel.
+    Ask(super::Ask),
+    /// Talking to a peer failed (for `status`).
+    PeerError {
+        /// The peer.
+        device: DeviceId,
+        /// What went wrong.
+        error: String,
+    },
     /// Save everything and stop.
     Shutdown(oneshot::Sender<()>),
 }
@@ -233,7 +240,8 @@ impl std::fmt::Debug for Cmd {
             Cmd::Affiliated { .. } => "Affiliated",
             Cmd::Compacted { .. } => "Compacted",
             Cmd::SummaryCounted(_) => "SummaryCounted",
-            Cmd::With(_) => "With",
+            Cmd::Ask(_) => "Ask",
+            Cmd::PeerError { .. } => "PeerError",
             Cmd::Shutdown(_) => "Shutdown",
         })
     }

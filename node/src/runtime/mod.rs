@@ -56,6 +56,7 @@ mod directory;
 mod host;
 mod links;
 mod peers;
+mod queries;
 mod records;
 mod run;
 mod sessions;
@@ -63,6 +64,7 @@ mod sessions;
 pub use cmd::{Cmd, Inbox, MAX_QUEUED_BYTES, Outbox, Outgoing};
 pub use directory::{PeerNow, directory, peer_statuses, report};
 pub use peers::{PeerRecord, remember_linked};
+pub use queries::{Ask, ControlContext, DialState, LinkCardError, Overview};
 pub use records::Records;
 use records::{KIND_CARD, load_records, own_network, tagged};
 pub use run::SUMMARY_EVERY;
@@ -569,7 +571,8 @@ impl Actor {
                 });
             }
             Cmd::SummaryCounted(counted) => self.summary_counted(*counted),
-            Cmd::With(f) => f(self),
+            Cmd::Ask(ask) => self.answer(ask),
+            Cmd::PeerError { device, error } => self.note_error(device, error),
             Cmd::Shutdown(done) => {
                 self.end_batch();
                 let ids: Vec<u64> = self.sessions.keys().copied().collect();
@@ -709,7 +712,7 @@ impl Actor {
 
     /// After a local edit through [`Group`] (which edits the loaded
     /// documents in place): send what it committed to every session.
-    pub fn after_local_edit(&mut self) {
+    pub(super) fn after_local_edit(&mut self) {
         let changed: BTreeSet<DocId> = self
             .group
             .take_committed()
