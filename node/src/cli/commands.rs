@@ -1,6 +1,5 @@
 //! Running each command against the group in the data directory.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -11,13 +10,10 @@ use super::output::Out;
 use super::target::{Target, unexpected};
 use super::{
     ActionCmd, Cli, Command, ConstitutionCmd, ConversationsCmd, DeviceCmd, EpochCmd, GoalCmd,
-    MeetupCmd, MemberCmd, MemberFields, NationalCmd, PeerCmd, PlanCmd,
+    MeetupCmd, NationalCmd, PeerCmd, PlanCmd,
 };
 use crate::datadir::DataDir;
-use crate::group::{
-    ConstitutionUpdate, Group, GroupKind, MeetupInput, MemberInput, MemberView, today,
-};
-use crate::roster_csv;
+use crate::group::{ConstitutionUpdate, Group, GroupKind, MeetupInput, today};
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -226,7 +222,9 @@ pub fn run(cli: Cli) -> Result<()> {
             ))?;
             out.line(format!("group id: {}", g.profile().id))?;
         }
-        Command::Member(cmd) => with_target(data_dir()?, |t| member(t, cmd, &mut out))?,
+        Command::Member(cmd) => {
+            with_target(data_dir()?, |t| super::members::member(t, cmd, &mut out))?
+        }
         Command::Constitution(cmd) => with_target(data_dir()?, |t| constitution(t, cmd, &mut out))?,
         Command::Plan(cmd) => with_target(data_dir()?, |t| plan(t, cmd, &mut out))?,
         Command::Meetup(cmd) => with_target(data_dir()?, |t| meetup(t, cmd, &mut out))?,
@@ -260,259 +258,12 @@ fn with_target(dir: DataDir, f: impl FnOnce(&mut Target) -> Result<()>) -> Resul
     Ok(())
 }
 
-fn input(name: Option<String>, f: MemberFields) -> MemberInput {
-    MemberInput {
-        id: None,
-        name,
-        email: f.email,
-        phone: f.phone,
-        kind: f.kind,
-        joined: f.joined,
-        status: f.status,
-        principles_agreed: f.principles,
-        courses: f.courses,
-        trained: f.trained,
-        consent_to_contact: f.consent,
-        lawful_basis: f.lawful_basis,
-        consent_date: f.consent_date,
-    }
-}
-
-fn member(t: &mut Target, cmd: MemberCmd, out: &mut Out) -> Result<()> {
-    match cmd {
-        MemberCmd::Add { name, fields } => {
-            let input = input(Some(name), fields);
-            match t.send(Request::MemberAdd { input })? {
-                Response::MemberAdded { id, member } => {
-                    out.line(format!("added member {id}: {}", member.name))?;
-                }
-                other => return Err(unexpected(&other)),
-            }
-        }
-        MemberCmd::List { kind, json } => {
-            let members = members(t, kind, false)?;
-            if json.json {
-                out.json(&members)?;
-            } else if members.is_empty() {
-                out.line("no members yet (add one with `groundwork member add --name NAME`)")?;
-            } else {
-                let rows: Vec<Vec<String>> = members
-                    .iter()
-                    .map(|m| {
-                        vec![
-                            m.id.to_string(),
-                            m.member.name.clone(),
-                            m.member.kind.to_string(),
-                            m.member.joined.to_string(),
-                            m.member.status.to_string(),
-                            m.member.courses.len().to_string(),
-                        ]
-                    })
-                    .collect();
-                out.table(
-                    &["ID", "NAME", "KIND", "JOINED", "STATUS", "COURSES"],
-                    &rows,
-                )?;
-                out.line(format!("{} members", members.len()))?;
-            }
-        }
-        MemberCmd::Show { id, json } => {
-            let m = match t.send(Request::MemberShow { id })? {
-                Response::Member(m) => m,
-                other => return Err(unexpected(&other)),
-            };
-            if json.json {
-                out.json(&m)?;
-            } else {
-                show_member(&m, out)?;
-            }
-        }
-        MemberCmd::Edit { id, name, fields } => {
-            let mut patch = input(name, fields);
-            patch.id = None;
-            match t.send(Request::MemberEdit { id, patch })? {
-                Response::Member(m) => {
-                    out.line(format!("updated member {}: {}", m.id, m.member.name))?;
-                }
-                other => return Err(unexpected(&other)),
-            }
-        }
-        MemberCmd::Remove { id } => match t.send(Request::MemberRemove { id })? {
-            Response::MemberRemoved { id, member } => {
-                out.line(format!("removed member {id}: {}", member.name))?;
-            }
-            other => return Err(unexpected(&other)),
-        },
-        MemberCmd::Forget {
-            id,
-            yes,
-            redact_notes,
-        } => super::forget::forget(t, id, yes, redact_notes, out)?,
-        MemberCmd::Import { file, skip_invalid } => import(t, &file, skip_invalid, out)?,
-        MemberCmd::Export { file } => {
-            let members = members(t, None, true)?;
-            match file {
-                Some(path) => {
-                    write_private_file(&path, |w| {
-                        roster_csv::write(&members, w).map_err(anyhow::Error::from)
-                    })?;
-                    out.line(format!(
-                        "exported {} members to {}",
-                        members.len(),
-                        path.display()
-                    ))?;
-                }
-                // To a terminal, names written on other devices are made
-                // safe; to a pipe or file the data stays exact.
-                None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
-                    let mut csv = Vec::new();
-                    roster_csv::write(&members, &mut csv)?;
-                    out.line(String::from_utf8_lossy(&csv).trim_end())?;
-                }
-                None => roster_csv::write(&members, out.writer())?,
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Members sorted by name, of one kind or all, with contact details if
-/// `with_contacts` and this device may read them.
-fn members(
-    t: &mut Target,
-    kind: Option<groundwork_protocol::schema::MemberKind>,
-    with_contacts: bool,
-) -> Result<Vec<MemberView>> {
-    match t.send(Request::MemberList {
-        kind,
-        with_contacts,
-    })? {
-        Response::Members(ms) => Ok(ms),
-        other => Err(unexpected(&other)),
-    }
-}
-
-fn show_member(m: &MemberView, out: &mut Out) -> Result<()> {
-    let opt =
-        |d: Option<groundwork_protocol::Date>| d.map_or_else(|| "-".to_owned(), |d| d.to_string());
-    out.line(format!("{} ({})", m.member.name, m.id))?;
-    out.line(format!("  kind:       {}", m.member.kind))?;
-    out.line(format!("  joined:     {}", m.member.joined))?;
-    out.line(format!("  status:     {}", m.member.status))?;
-    out.line(format!("  principles: {}", opt(m.member.principles_agreed)))?;
-    let courses: Vec<&str> = m.member.courses.iter().map(|c| c.title()).collect();
-    out.line(format!(
-        "  courses:    {}",
-        if courses.is_empty() {
-            "-".to_owned()
-        } else {
-            courses.join("; ")
-        }
-    ))?;
-    if let Some(c) = &m.contact {
-        out.line(format!(
-            "  email:      {}",
-            c.email.as_deref().unwrap_or("-")
-        ))?;
-        out.line(format!(
-            "  phone:      {}",
-            c.phone.as_deref().unwrap_or("-")
-        ))?;
-        out.line(format!(
-            "  consent:    {} ({}, {})",
-            if c.consent_to_contact { "yes" } else { "no" },
-            c.lawful_basis,
-            opt(c.consent_date)
-        ))?;
-    }
-    Ok(())
-}
-
-fn import(t: &mut Target, file: &Path, skip_invalid: bool, out: &mut Out) -> Result<()> {
-    let mut parsed = roster_csv::read_file(file)?;
-    let name = file.display();
-    if !parsed.invalid.is_empty() && !skip_invalid {
-        let first = &parsed.invalid[0];
-        let more = match parsed.invalid.len() - 1 {
-            0 => String::new(),
-            n => format!(
-                " (and {n} more invalid row{})",
-                if n == 1 { "" } else { "s" }
-            ),
-        };
-        bail!(
-            "{name} line {}: {}: {}{more}; nothing was imported (fix the file, or pass --skip-invalid)",
-            first.line,
-            first.field,
-            first.why
-        );
-    }
-    let rows: Vec<MemberInput> = std::mem::take(&mut parsed.rows)
-        .into_iter()
-        .map(|(_, r)| r)
-        .collect();
-    // Progress is only seen where the store is open: a node answers once.
-    let bar = if t.is_direct() {
-        progress_bar(rows.len() as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let answer = t.answer(Request::MemberImport { rows }, |n| bar.set_position(n));
-    bar.finish_and_clear();
-    let outcome = match answer? {
-        Response::Imported(outcome) => outcome,
-        Response::Error { message } => bail!("{name}: nothing was imported: {message}"),
-        other => return Err(unexpected(&other)),
-    };
-    out.line(format!(
-        "imported {} member{} from {name}; {} already on the roster",
-        outcome.added.len(),
-        if outcome.added.len() == 1 { "" } else { "s" },
-        outcome.already_present
-    ))?;
-    if !parsed.ignored_columns.is_empty() {
-        out.line(format!(
-            "ignored columns: {}",
-            parsed.ignored_columns.join(", ")
-        ))?;
-    }
-    if !parsed.unknown_courses.is_empty() {
-        let names: Vec<&str> = parsed.unknown_courses.iter().map(String::as_str).collect();
-        out.line(format!(
-            "courses not in the programme's list, kept as written: {}",
-            names.join("; ")
-        ))?;
-    }
-    if !parsed.invalid.is_empty() {
-        out.line(format!(
-            "skipped {} invalid row{}:",
-            parsed.invalid.len(),
-            if parsed.invalid.len() == 1 { "" } else { "s" }
-        ))?;
-        for e in &parsed.invalid {
-            out.line(format!("  line {}: {}: {}", e.line, e.field, e.why))?;
-        }
-    }
-    Ok(())
-}
-
-/// A progress bar on a terminal; hidden when stderr is not one.
-fn progress_bar(len: u64) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() || len < 200 {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "importing {bar:40} {pos}/{len} members ({eta} left)",
-    ) {
-        bar.set_style(style);
-    }
-    bar
-}
-
 /// Writes a file with mode 0600 through a temporary file and a rename, so a
 /// crash never leaves half a file under the real name.
-fn write_private_file(path: &Path, f: impl FnOnce(&mut std::fs::File) -> Result<()>) -> Result<()> {
+pub(super) fn write_private_file(
+    path: &Path,
+    f: impl FnOnce(&mut std::fs::File) -> Result<()>,
+) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut tmp_name = path.as_os_str().to_owned();
     tmp_name.push(".partial");
@@ -544,7 +295,7 @@ fn write_private_file(path: &Path, f: impl FnOnce(&mut std::fs::File) -> Result<
     result.with_context(|| format!("writing {}", path.display()))
 }
 
-fn read_text(path: &Path) -> Result<String> {
+pub(super) fn read_text(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let text =
         String::from_utf8(bytes).map_err(|_| anyhow!("{} is not UTF-8 text", path.display()))?;

@@ -16,6 +16,7 @@ mod commands;
 mod demo;
 mod epochs;
 mod forget;
+mod members;
 mod network;
 pub(crate) mod output;
 mod plan_edits;

@@ -26,6 +26,7 @@ mod links;
 mod members;
 mod plan_edits;
 mod redact;
+mod summary;
 
 pub use epochs::{Forgotten, HeldEpoch};
 pub use error::GroupError;
@@ -35,6 +36,7 @@ pub use groundwork_protocol::control::{
 pub use history::AUTO_EPOCH_CHANGES;
 pub use links::{REQUEST_TTL_SECS, WaitingRequest};
 pub use members::{MemberInputExt, validate_email, validate_phone};
+pub use summary::{SummaryInputs, exact_figures, summary_of};
 
 pub use groundwork_protocol::card::GroupKind;
 
@@ -89,75 +91,6 @@ pub(crate) fn checked(
     value: &str,
 ) -> Result<(), GroupError> {
     Ok(groundwork_protocol::text::check(field, value)?)
-}
-
-/// The exact figures of a group's documents on `today`. They stay on the
-/// group's devices; what leaves is [`summary_of`], rounded.
-pub fn exact_figures(
-    group: &Group,
-    today: Date,
-) -> Result<groundwork_protocol::records::Exact, GroupError> {
-    use groundwork_protocol::schema::{Constitution, Meetups, Plan, Roster};
-    Ok(groundwork_protocol::records::Exact::from_documents(
-        &group.read::<Roster>()?,
-        &group.read::<Meetups>()?,
-        &group.read::<Plan>()?,
-        group.read::<Constitution>()?.adopted,
-        today,
-    ))
-}
-
-/// The membership summary a group publishes on `today`: its figures,
-/// every one rounded to base 5 (`groundwork_protocol::disclosure`).
-pub fn summary_of(
-    group: &Group,
-    today: Date,
-) -> Result<groundwork_protocol::records::MembershipSummary, GroupError> {
-    group.summary_inputs()?.count(today)
-}
-
-/// Copies of the four documents a membership summary is counted from, and
-/// the group's rounding shifts: taken on the node's thread in a few
-/// milliseconds, so the counting (which reads every member) runs on
-/// another.
-pub struct SummaryInputs {
-    group: GroupId,
-    offsets: groundwork_protocol::disclosure::Offsets,
-    roster: AutoCommit,
-    meetups: AutoCommit,
-    plan: AutoCommit,
-    constitution: AutoCommit,
-}
-
-impl std::fmt::Debug for SummaryInputs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SummaryInputs")
-            .field("group", &self.group)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SummaryInputs {
-    /// Counts and rounds the figures as of `today`.
-    pub fn count(
-        self,
-        today: Date,
-    ) -> Result<groundwork_protocol::records::MembershipSummary, GroupError> {
-        use groundwork_protocol::schema::{Constitution, Meetups, Plan, Roster};
-        let exact = groundwork_protocol::records::Exact::from_documents(
-            &Roster::from_doc_checked(&self.roster)?,
-            &Meetups::from_doc_checked(&self.meetups)?,
-            &Plan::from_doc_checked(&self.plan)?,
-            Constitution::from_doc_checked(&self.constitution)?.adopted,
-            today,
-        );
-        Ok(groundwork_protocol::records::MembershipSummary::publish(
-            self.group,
-            &exact,
-            today,
-            &self.offsets,
-        ))
-    }
 }
 
 /// The meta entry holding the ticket of the last `up`.
@@ -471,27 +404,6 @@ impl Group {
     /// Reads a whole document as its typed value.
     pub fn read<T: GroupDocument>(&self) -> Result<T, GroupError> {
         self.with_doc(T::KIND, |d| T::from_doc_checked(d))
-    }
-
-    /// What this group's membership summary is counted from (see
-    /// [`SummaryInputs`]). Only a steward device, which holds the group
-    /// key, publishes one.
-    pub fn summary_inputs(&self) -> Result<SummaryInputs, GroupError> {
-        let key = self.group_key()?.ok_or_else(|| GroupError::Invalid {
-            field: "device",
-            why: "only a steward device, which holds the group key, publishes the summary".into(),
-        })?;
-        let copy = |kind: DocKind| -> Result<AutoCommit, GroupError> {
-            self.with_doc(kind, |d| Ok(d.clone()))
-        };
-        Ok(SummaryInputs {
-            group: self.profile().id,
-            offsets: groundwork_protocol::disclosure::Offsets::of_group(&key),
-            roster: copy(DocKind::Roster)?,
-            meetups: copy(DocKind::Meetups)?,
-            plan: copy(DocKind::Plan)?,
-            constitution: copy(DocKind::Constitution)?,
-        })
     }
 
     /// This device's role, from the devices document.

@@ -1,29 +1,36 @@
 //! The running node's state, owned by one thread (the actor).
 //!
 //! Everything that touches the store or an Automerge document happens on
-//! the actor thread, one command at a time: network tasks and the control
-//! socket send it [`Cmd`]s over a bounded channel and get answers on
-//! oneshot channels. So there are no locks around documents, the store has
-//! one writer, and async tasks never block on disk or CPU work.
+//! the actor thread: network tasks and the control socket send it [`Cmd`]s
+//! over a bounded channel and get answers on oneshot channels. The store
+//! has one writer and async tasks never block on disk or CPU work. The
+//! loaded documents sit behind one mutex (`Group::docs`), which only the
+//! actor and the helper threads it starts take, never across a command.
 //!
 //! The actor holds every document this device may read (its group's, and
 //! the public documents of every group it holds a card for) loaded in
 //! memory, one [`Session`] per connected peer, and the write rules. A local
-//! edit (through the control API) is committed by [`Group`], then applied
-//! to the loaded document and offered to every session at once. Changes
-//! from a peer are verified, durably stored, then offered to every other
-//! session (so a device relays between peers that never meet).
+//! edit (a control request, [`Ask::Control`]) is committed durably by
+//! [`Group`], then offered to every session at once. Changes from peers
+//! are verified and stored, made durable with one fsync per batch of
+//! commands, and only then answered and offered to every other session (so
+//! a device relays between peers that never meet).
 //!
 //! # Layout
 //!
 //! - this file: the [`Actor`] state, loading it, the write and share
 //!   context (devices, cards, admission, scope), and the command dispatch;
+//! - `run`: the loop: batches, the one fsync per batch, the summary's
+//!   throttle, housekeeping when idle;
 //! - `cmd`: the inbox ([`Cmd`]) and what goes out to a peer ([`Outgoing`]);
+//! - `queries`: the typed questions callers ask ([`Ask`]), control
+//!   requests among them;
 //! - `sessions`: one [`Session`] per connected peer, and relaying changes;
 //! - `host`: the [`SessionStore`] a session asks (signatures, write rules,
 //!   storage, cards);
 //! - `records`: network records, gossip, and this group's summary;
 //! - `links`: joining, linking, affiliating, and where peers are;
+//! - `compaction`: snapshots saved on a helper thread, written when idle;
 //! - `directory`: what `peer list`, `status`, `network` and `report` show;
 //! - `peers`: remembered peers and their sync states in the store.
 
@@ -52,6 +59,7 @@ use crate::group::{Group, GroupError, today};
 use crate::store::StoredChange;
 
 mod cmd;
+mod compaction;
 mod directory;
 mod host;
 mod links;
@@ -134,7 +142,7 @@ pub struct Actor {
     /// Changes from peers were stored without an fsync in this batch.
     changes_unflushed: bool,
     /// Snapshots saved on a helper thread, written to the store when idle.
-    compacted: Vec<Compacted>,
+    compacted: Vec<compaction::Compacted>,
     /// (document, device, genesis) already noted as holding this node's
     /// epoch of the document ([`Group::note_epoch_holder`]).
     epoch_seen: BTreeSet<(DocId, DeviceId, ChangeHash)>,
@@ -159,14 +167,6 @@ pub struct Actor {
     /// may follow them): at most `MAX_PARKED_CARDS`, looked at again when
     /// records arrive, never stored.
     parked_cards: BTreeMap<GroupId, SignedCard>,
-}
-
-/// A snapshot saved on a helper thread (see [`Cmd::Compacted`]).
-struct Compacted {
-    doc: DocId,
-    copy: Box<AutoCommit>,
-    snapshot: Vec<u8>,
-    epoch: (u64, Option<automerge::ChangeHash>),
 }
 
 /// The most cards kept waiting for their group to become known.
@@ -563,7 +563,7 @@ impl Actor {
             } => {
                 // Written when nothing waits: never ahead of an edit or a
                 // sync message.
-                self.compacted.push(Compacted {
+                self.compacted.push(compaction::Compacted {
                     doc,
                     copy,
                     snapshot,
@@ -610,104 +610,9 @@ impl Actor {
         }
     }
 
-    /// Writes a snapshot saved on a helper thread over the document's
-    /// stored changes.
-    fn write_compacted(&mut self, c: Compacted) {
-        let Compacted {
-            doc,
-            mut copy,
-            snapshot,
-            epoch,
-        } = c;
-        self.compacting.remove(&doc);
-        if self.epoch_id(&doc) != epoch {
-            // Taken before the document switched epochs: writing it would
-            // bring the old epoch back.
-            return;
-        }
-        // No fsync of its own (a few milliseconds an edit would wait
-        // behind): the next durable commit or flush carries it.
-        match self
-            .group
-            .store()
-            .compact_saved(&doc, &mut copy, &snapshot, false)
-        {
-            Ok(()) => self.unflushed = true,
-            Err(e) => tracing::warn!("compaction failed: {e}"),
-        }
-        self.after_compaction(&doc, &mut copy);
-    }
-
     /// Where helper threads send their results (the daemon sets it).
     pub fn set_sender(&mut self, tx: mpsc::Sender<Cmd>) {
         self.to_self = Some(tx);
-    }
-
-    /// Which epoch `doc` is in: its number and genesis (two epochs may
-    /// share a number, apart).
-    fn epoch_id(&self, doc: &DocId) -> (u64, Option<automerge::ChangeHash>) {
-        let held = self.group.held_epoch(doc);
-        (
-            held.as_ref().map_or(0, |h| h.record.epoch().number),
-            held.map(|h| h.record.epoch().genesis),
-        )
-    }
-
-    /// Bounded history (`group/history.rs`): one of this group's
-    /// documents whose history has grown long starts a new epoch, and the
-    /// sessions hear of it.
-    fn after_compaction(&mut self, doc: &DocId, copy: &mut automerge::AutoCommit) {
-        let own = self.group.profile().id;
-        if let Some((group, kind)) = self.doc_of(doc)
-            && group == own
-            && self
-                .group
-                .auto_epoch(kind, copy.get_changes_meta(&[]).len())
-                .is_some()
-        {
-            let _ = self.epochs_switched(None);
-        }
-    }
-
-    fn compact_if_due(&mut self, doc: &DocId) {
-        if self.compacting.contains(doc)
-            || !self.group.store().wants_compaction(doc).unwrap_or(false)
-        {
-            return;
-        }
-        let Some(copy) = self.group.docs().get_mut(doc).map(|d| d.fork()) else {
-            return;
-        };
-        let Some(tx) = self.to_self.clone() else {
-            // No helper thread to answer: save here.
-            let mut copy = copy;
-            if let Err(e) = self.group.store().compact(doc, &mut copy) {
-                tracing::warn!("compaction failed: {e}");
-            }
-            self.after_compaction(doc, &mut copy);
-            return;
-        };
-        // Saving a large document takes milliseconds: do it on a helper
-        // thread, and only the short store write here.
-        self.compacting.insert(*doc);
-        let id = *doc;
-        let epoch = self.epoch_id(doc);
-        let spawned = std::thread::Builder::new()
-            .name("groundwork-save".into())
-            .spawn(move || {
-                let mut copy = copy;
-                let snapshot = groundwork_protocol::edit::save_doc(&mut copy);
-                let _ = tx.blocking_send(Cmd::Compacted {
-                    doc: id,
-                    copy: Box::new(copy),
-                    snapshot,
-                    epoch,
-                });
-            });
-        if let Err(e) = spawned {
-            self.compacting.remove(doc);
-            tracing::warn!("could not start a compaction: {e}");
-        }
     }
 
     /// After a local edit through [`Group`] (which edits the loaded
