@@ -44,21 +44,22 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use groundwork_node::datadir::{DataDir, KeyKind};
-use groundwork_node::group::{Group, GroupKind, MemberInput, MemberInputExt, today};
+use groundwork_node::group::{Group, GroupKind, MemberInputExt, today};
 use groundwork_node::store::{COMPACT_AFTER_CHANGES, Store};
 use groundwork_protocol::DocKind;
 use groundwork_protocol::edit::{self, KeyedMap};
 use groundwork_protocol::schema::Contact;
 use groundwork_protocol::signed::sign_change;
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{SEED, fmt_bytes, fmt_ms, input, roster_csv, verdict};
+
 /// Targets from the foundation issue.
 const ADD_TARGET_MS: f64 = 30.0;
 const LIST_TARGET_MS: f64 = 300.0;
 const SIZE_TARGET_RATIO: f64 = 2.0;
 const IMPORT_TARGET_MS: f64 = 3000.0;
-
-/// The generator's seed: every run builds the same roster.
-const SEED: u64 = 0x6772_6f75_6e64_776b;
 
 /// Untimed runs before each timed series (page cache, binary mapped).
 const WARM_UP: usize = 3;
@@ -120,22 +121,7 @@ fn release_binary() -> Result<PathBuf> {
 // ---------------------------------------------------------------------------
 // The generated roster.
 
-use groundwork_tests::people::{Person, Rng, person};
-
-fn roster_csv(members: usize) -> String {
-    let mut rng = Rng(SEED);
-    let mut csv = String::from("Name,Email,Phone,Member type,Joined\n");
-    for n in 0..members {
-        let p = person(&mut rng, n, "");
-        // Names are letters and one space; no field needs quoting.
-        let _ = writeln!(
-            csv,
-            "{},{},{},{},{}",
-            p.name, p.email, p.phone, p.kind, p.joined
-        );
-    }
-    csv
-}
+use groundwork_tests::people::{Rng, person};
 
 // ---------------------------------------------------------------------------
 // Running the binary and summarising samples.
@@ -170,26 +156,6 @@ fn with_dir<'a>(dir: &'a str, args: &[&'a str]) -> Vec<&'a str> {
 }
 
 use groundwork_tests::stats::{Stats, ms, stats};
-
-fn fmt_ms(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0} ms")
-    } else {
-        format!("{v:.1} ms")
-    }
-}
-
-fn fmt_bytes(b: u64) -> String {
-    if b >= 1 << 20 {
-        format!("{:.2} MiB", b as f64 / (1u64 << 20) as f64)
-    } else {
-        format!("{:.1} KiB", b as f64 / 1024.0)
-    }
-}
-
-fn verdict(pass: bool) -> &'static str {
-    if pass { "pass" } else { "**FAIL**" }
-}
 
 fn dir_str(p: &Path) -> Result<&str> {
     p.to_str()
@@ -464,16 +430,6 @@ fn fsync_floor(dir: &Path) -> Result<Vec<f64>> {
     drop(file);
     std::fs::remove_file(&path)?;
     Ok(samples)
-}
-
-fn input(p: &Person) -> MemberInput {
-    MemberInput {
-        name: Some(p.name.clone()),
-        email: Some(p.email.clone()),
-        phone: Some(p.phone.clone()),
-        kind: Some(p.kind),
-        ..MemberInput::default()
-    }
 }
 
 /// 10,000 separate adds through the library: one signed change per

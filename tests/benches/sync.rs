@@ -48,7 +48,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::io::BufRead as _;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -57,11 +56,9 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use automerge::sync::{State, SyncDoc};
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ChangeHash, ROOT};
-use groundwork_node::config::{Config, Relay};
-use groundwork_node::control::{Event, Request, Response};
 use groundwork_node::daemon::Daemon;
-use groundwork_node::datadir::{DataDir, KeyKind};
-use groundwork_node::group::{Group, GroupKind, MemberInput, today};
+use groundwork_node::datadir::DataDir;
+use groundwork_node::group::Group;
 use groundwork_protocol::schema::Role;
 use groundwork_protocol::signed::{actor_id, sign_change};
 use groundwork_protocol::sync::VerifiedChange;
@@ -73,6 +70,10 @@ use groundwork_tests::procfs::{ProcSample, proc_sample};
 use iroh::endpoint::{PortmapperConfig, RecvStream, SendStream, presets};
 use iroh::{Endpoint, RelayMode};
 
+#[path = "common/mod.rs"]
+mod common;
+use common::*;
+
 /// Targets from the sync issue.
 const LATENCY_P50_TARGET_MS: f64 = 5.0;
 const LATENCY_P99_TARGET_MS: f64 = 20.0;
@@ -82,17 +83,12 @@ const IDLE_RSS_TARGET_MIB: f64 = 50.0;
 /// "Near 0%": the bench calls anything under this a pass.
 const IDLE_CPU_TARGET_PCT: f64 = 1.0;
 
-/// The generator's seed (the same as the foundation bench's).
-const SEED: u64 = 0x6772_6f75_6e64_776b;
-
 /// Warm-up adds before the timed ones on the 10,000-member roster.
 const BIG_WARM_UP: usize = 5;
 /// Documents changed offline in (c), per 200 (10%).
 const CHANGED_PER_200: usize = 20;
 /// ALPN of the plain Automerge baseline.
 const PLAIN_ALPN: &[u8] = b"bench/plain-automerge/1";
-/// How long any one wait may take before the bench gives up.
-const LIMIT: Duration = Duration::from_secs(120);
 
 fn main() {
     if let Err(e) = run() {
@@ -157,76 +153,15 @@ fn release_binary() -> Result<PathBuf> {
     groundwork_tests::release_binary("scripts/bench-sync.sh")
 }
 
-fn offline() -> Config {
-    Config {
-        relay: Relay::Disabled,
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        mdns: false,
-    }
-}
-
 // ---------------------------------------------------------------------------
 // The generated roster (the foundation bench's generator).
 
-use groundwork_tests::people::{Person, Rng, person, word};
-
-fn input(p: &Person) -> MemberInput {
-    MemberInput {
-        name: Some(p.name.clone()),
-        email: Some(p.email.clone()),
-        phone: Some(p.phone.clone()),
-        kind: Some(p.kind),
-        joined: Some(p.joined),
-        ..MemberInput::default()
-    }
-}
-
-fn roster_csv(members: usize) -> String {
-    let mut rng = Rng(SEED);
-    let mut csv = String::from("Name,Email,Phone,Member type,Joined\n");
-    for n in 0..members {
-        let p = person(&mut rng, n, "");
-        let _ = writeln!(
-            csv,
-            "{},{},{},{},{}",
-            p.name, p.email, p.phone, p.kind, p.joined
-        );
-    }
-    csv
-}
+use groundwork_tests::people::{Rng, person, word};
 
 // ---------------------------------------------------------------------------
 // Summaries.
 
 use groundwork_tests::stats::{Stats, ms, stats};
-
-fn median_u64(v: &[u64]) -> u64 {
-    let mut s = v.to_vec();
-    s.sort_unstable();
-    s.get(s.len() / 2).copied().unwrap_or(0)
-}
-
-fn fmt_ms(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0} ms")
-    } else {
-        format!("{v:.2} ms")
-    }
-}
-
-fn fmt_bytes(b: u64) -> String {
-    if b >= 1 << 20 {
-        format!("{:.2} MiB", b as f64 / (1u64 << 20) as f64)
-    } else if b >= 10 * 1024 {
-        format!("{:.1} KiB", b as f64 / 1024.0)
-    } else {
-        format!("{b} B")
-    }
-}
-
-fn verdict(pass: bool) -> &'static str {
-    if pass { "pass" } else { "**FAIL**" }
-}
 
 fn series_header(r: &mut String) {
     let _ = writeln!(r, "| series | n | min | median | mean | p90 | p99 | max |");
@@ -268,42 +203,6 @@ fn summary(measure: String, measured: String, target: &str, result: &str) -> Sum
 // ---------------------------------------------------------------------------
 // Nodes in this process.
 
-/// Founds a group in `dir` (no node runs yet).
-fn found(dir: &Path, name: &str) -> Result<()> {
-    Group::found(
-        &DataDir::new(dir),
-        name,
-        None,
-        GroupKind::LocalOrganisingGroup,
-        today(),
-    )
-    .with_context(|| format!("founding a group in {}", dir.display()))?;
-    Ok(())
-}
-
-/// Founds a group in `dir` and imports `members` generated members.
-fn found_with_members(dir: &Path, members: usize) -> Result<()> {
-    let data = DataDir::new(dir);
-    let group = Group::found(
-        &data,
-        "Bench Organising Group",
-        None,
-        GroupKind::LocalOrganisingGroup,
-        today(),
-    )?;
-    let mut rng = Rng(SEED);
-    let rows: Vec<MemberInput> = (0..members)
-        .map(|n| input(&person(&mut rng, n, "")))
-        .collect();
-    let outcome = group.import_members(&rows, today(), |_| {})?;
-    ensure!(
-        outcome.added.len() == members,
-        "the import added {} of {members} members",
-        outcome.added.len()
-    );
-    Ok(())
-}
-
 /// Copies a data directory (a stopped node's), file by file.
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
@@ -315,62 +214,6 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// How long each step of a join took.
-#[derive(Debug, Clone, Copy)]
-struct JoinTimes {
-    /// Temporary endpoint, invite redeemed, endpoint closed.
-    exchange: Duration,
-    /// The new device's store: group, role, the inviter as a peer.
-    setup: Duration,
-    /// `Daemon::start` for the new device.
-    start: Duration,
-    /// From the node's start until `wait_synced` returned.
-    sync: Duration,
-    /// All of it.
-    total: Duration,
-}
-
-/// Makes a new device join `a`'s group with `role`, the way
-/// `groundwork join` does (node/src/cli/network.rs), then waits for the
-/// first sync. The invite is made before the clock starts.
-async fn join(a: &Daemon, dir: &Path, role: Role, label: &str) -> Result<(Daemon, JoinTimes)> {
-    let config = offline();
-    let invite = match a
-        .request(Request::Invite {
-            role,
-            ttl_secs: 3600,
-        })
-        .await?
-    {
-        Response::Invite { text } => groundwork_protocol::invite::Invite::from_text(&text)?,
-        other => bail!("no invite: {other:?}"),
-    };
-    let data = DataDir::new(dir);
-    let t0 = Instant::now();
-    data.create()?;
-    let device = data.read_or_create_key(KeyKind::Device)?;
-    let joined = groundwork_node::daemon::redeem_invite(&device, &config, &invite, label).await?;
-    let exchange = t0.elapsed();
-    groundwork_node::daemon::set_up_joined(&data, device, &invite, &joined)?;
-    let setup = t0.elapsed() - exchange;
-    let t1 = Instant::now();
-    let b = Daemon::start(&data, &config).await?;
-    let start = t1.elapsed();
-    let t2 = Instant::now();
-    b.wait_synced(invite.inviter, LIMIT).await?;
-    let sync = t2.elapsed();
-    Ok((
-        b,
-        JoinTimes {
-            exchange,
-            setup,
-            start,
-            sync,
-            total: t0.elapsed(),
-        },
-    ))
 }
 
 /// Sync-stream counters of both nodes once neither has sent or received
@@ -415,61 +258,6 @@ struct Latency {
     local_with_peer: Vec<f64>,
     /// The same edit on a node with no peer (the baseline).
     local_alone: Vec<f64>,
-}
-
-/// How many members a node holds (the control API's `member list`).
-async fn member_count(node: &Daemon) -> Result<usize> {
-    match node
-        .request(Request::MemberList {
-            kind: None,
-            with_contacts: false,
-        })
-        .await?
-    {
-        Response::Members(m) => Ok(m.len()),
-        other => bail!("no member list: {other:?}"),
-    }
-}
-
-async fn add_member(node: &Daemon, p: &Person) -> Result<()> {
-    let req = Request::MemberAdd { input: input(p) };
-    let resp = node.request(req).await?;
-    if let Response::Error { message, .. } = &resp {
-        bail!("member add failed: {message}");
-    }
-    Ok(())
-}
-
-/// Waits for `kinds` to have changed on a node (its `DocChanged` events).
-async fn wait_changed(
-    events: &mut tokio::sync::broadcast::Receiver<Event>,
-    group: GroupId,
-    kinds: &[DocKind],
-    t0: Instant,
-) -> Result<Vec<f64>> {
-    let mut when = vec![None; kinds.len()];
-    let deadline = t0 + Duration::from_secs(20);
-    while when.iter().any(Option::is_none) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let ev = tokio::time::timeout(left, events.recv())
-            .await
-            .map_err(|_| anyhow!("no change event from the peer within 20 s"))?;
-        match ev {
-            Ok(Event::DocChanged { group: g, kind }) if g == group => {
-                if let Some(i) = kinds.iter().position(|k| *k == kind)
-                    && when[i].is_none()
-                {
-                    when[i] = Some(ms(t0.elapsed()));
-                }
-            }
-            Ok(_) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                bail!("the bench fell {n} events behind")
-            }
-            Err(e) => bail!("event stream: {e}"),
-        }
-    }
-    Ok(when.into_iter().flatten().collect())
 }
 
 /// Adds `warm_up + n` members on `a` (watched on `b`) and on `alone`, one
