@@ -22,6 +22,8 @@ use groundwork_protocol::{DocKind, GroupId};
 use groundwork_tests::people::{Person, Rng, person};
 use groundwork_tests::stats::ms;
 
+pub mod reconnect;
+
 /// The seed every bench generates its people from.
 pub const SEED: u64 = 0x6772_6f75_6e64_776b;
 
