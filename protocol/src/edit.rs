@@ -82,7 +82,8 @@ pub enum KeyedMap {
 }
 
 impl KeyedMap {
-    fn field(self) -> &'static str {
+    /// The document field holding this map.
+    pub fn field(self) -> &'static str {
         match self {
             KeyedMap::RosterMembers => "members",
             KeyedMap::ActionOwners => "action_owners",

@@ -138,15 +138,13 @@ impl Group {
         } else {
             &[DocKind::Roster]
         };
-        self.edit(kinds, |ed| {
-            if let Some(email) = contact.as_ref().and_then(|c| c.email.as_deref()) {
-                let found = edit::find_packed(
-                    ed.doc(DocKind::Contacts)?,
-                    KeyedMap::Contacts,
-                    |raw| packed_email_may_be(raw, email),
-                    |c: &Contact| c.email.as_deref().is_some_and(|e| same_email(e, email)),
-                )?;
-                if let Some((id, _)) = found {
+        let email = contact.as_ref().and_then(|c| c.email.as_deref());
+        let mut before = Vec::new();
+        let added = self.edit(kinds, |ed| {
+            if let Some(email) = email {
+                let contacts = ed.doc(DocKind::Contacts)?;
+                before = contacts.get_heads();
+                if let Some(id) = self.email_holder(contacts, email)? {
                     return Err(GroupError::Invalid {
                         field: "email",
                         why: format!("member {id} already has the email {email}"),
@@ -171,7 +169,59 @@ impl Group {
                 edit::put_contact(ed.doc(DocKind::Contacts)?, &id, c)?;
             }
             Ok((id, member.clone()))
-        })
+        })?;
+        if let Some(email) = email {
+            self.email_added(&before, added.0.as_str(), email);
+        }
+        Ok(added)
+    }
+
+    /// The member whose email is `email` in `contacts`, if any: from the
+    /// index on a running node (built again if the document moved), else
+    /// by reading the contacts.
+    fn email_holder(
+        &self,
+        contacts: &mut automerge::AutoCommit,
+        email: &str,
+    ) -> Result<Option<String>, GroupError> {
+        if self.cache.is_none() {
+            let found = edit::find_packed(
+                contacts,
+                KeyedMap::Contacts,
+                |raw| packed_email_may_be(raw, email),
+                |c: &Contact| c.email.as_deref().is_some_and(|e| same_email(e, email)),
+            )?;
+            return Ok(found.map(|(id, _)| id));
+        }
+        let mut index = self
+            .emails
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !index.as_mut().is_some_and(|i| i.is_for(contacts)) {
+            *index = Some(super::email_index::EmailIndex::build(contacts)?);
+        }
+        match index.as_ref() {
+            Some(i) => i.find(contacts, email),
+            None => Ok(None),
+        }
+    }
+
+    /// Keeps the email index current after this device added a member.
+    fn email_added(&self, before: &[automerge::ChangeHash], id: &str, email: &str) {
+        if self.cache.is_none() {
+            return;
+        }
+        let now = match self.docs().get_mut(&self.doc_id(DocKind::Contacts)) {
+            Some(d) => d.get_heads(),
+            None => return,
+        };
+        let mut index = self
+            .emails
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(i) = index.as_mut() {
+            i.added(before, now, id, email);
+        }
     }
 
     /// Changes the fields given in `patch`; adds its courses to those recorded.

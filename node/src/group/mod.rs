@@ -19,6 +19,7 @@ use crate::store::{Store, StoreError, StoredChange};
 
 mod devices;
 mod documents;
+mod email_index;
 mod epochs;
 mod error;
 mod history;
@@ -72,6 +73,8 @@ pub struct Group {
     /// 10,000-member roster takes milliseconds to load). `None` when a
     /// command opens the store for itself.
     cache: Option<std::sync::Mutex<Docs>>,
+    /// In a running node: the contacts' emails, for adds ([`email_index`]).
+    emails: std::sync::Mutex<Option<email_index::EmailIndex>>,
     /// The epoch of each document past epoch 0 ([`epochs`]).
     epochs: std::sync::Mutex<BTreeMap<DocId, HeldEpoch>>,
     /// Documents switched to a new epoch since the last call of
@@ -164,6 +167,7 @@ impl Group {
             profile,
             committed: Default::default(),
             cache: None,
+            emails: std::sync::Mutex::default(),
             epochs: Default::default(),
             switched: Default::default(),
             history_limit: AUTO_EPOCH_CHANGES.into(),
@@ -234,6 +238,7 @@ impl Group {
             profile,
             committed: Default::default(),
             cache: None,
+            emails: std::sync::Mutex::default(),
             epochs: std::sync::Mutex::new(held),
             switched: Default::default(),
             history_limit: AUTO_EPOCH_CHANGES.into(),
@@ -268,6 +273,7 @@ impl Group {
             profile,
             committed: Default::default(),
             cache: None,
+            emails: std::sync::Mutex::default(),
             epochs: Default::default(),
             switched: Default::default(),
             history_limit: AUTO_EPOCH_CHANGES.into(),

@@ -412,3 +412,59 @@ fn a_name_is_redacted_from_every_meetup_and_its_history() {
         (vec![], None)
     );
 }
+
+fn with_email(n: &str, email: &str) -> MemberInput {
+    MemberInput {
+        name: Some(n.to_owned()),
+        email: Some(email.to_owned()),
+        ..MemberInput::default()
+    }
+}
+
+/// The same email check on a running node (its email index) and with the
+/// store opened for one command (reading every contact), through adds,
+/// an edit that changes an email behind the index, and case.
+#[test]
+fn a_second_member_with_an_email_is_refused_whether_or_not_a_node_runs() {
+    for loaded in [true, false] {
+        let (_tmp, mut g) = founded();
+        if loaded {
+            // As the node's actor does: every document held in memory.
+            g.keep_loaded();
+            for kind in DocKind::ALL {
+                let id = g.doc_id(kind);
+                let doc = g.store().load(&id).expect("load").expect("founded");
+                g.docs().insert(id, doc);
+            }
+        }
+        let (ada, _) = g
+            .add_member(&with_email("Ada", "ada@example.org"), today())
+            .expect("first add");
+        let again = g.add_member(&with_email("Bob", "ADA@example.ORG"), today());
+        assert!(
+            matches!(&again, Err(GroupError::Invalid { field: "email", .. })),
+            "loaded={loaded}: {again:?}"
+        );
+        // Changed by an edit the index does not follow: the old address is
+        // free, the new one taken.
+        g.edit_member(&ada, &with_email("Ada", "ada2@example.org"))
+            .expect("edit");
+        g.add_member(&with_email("Cy", "ada@example.org"), today())
+            .unwrap_or_else(|e| panic!("loaded={loaded}: the old address is free: {e}"));
+        let taken = g.add_member(&with_email("Dee", "Ada2@example.org"), today());
+        assert!(taken.is_err(), "loaded={loaded}: {taken:?}");
+        // Many members: every one of their addresses is found.
+        for i in 0..50 {
+            g.add_member(
+                &with_email(&format!("M{i}"), &format!("m{i}@example.org")),
+                today(),
+            )
+            .expect("add");
+        }
+        for i in [0, 17, 49] {
+            let dup = g.add_member(&with_email("X", &format!("M{i}@EXAMPLE.org")), today());
+            assert!(dup.is_err(), "loaded={loaded}: m{i} found");
+        }
+        assert_eq!(g.members(false).expect("list").len(), 52, "loaded={loaded}");
+    }
+}
