@@ -213,15 +213,23 @@ impl NodeControl {
                 Ok(r) => r,
                 Err(e) => Response::error(format!("{e:#}")),
             },
-            other => self.handle.control(other, self.context()).await?,
+            other => {
+                let context = self.context(&other);
+                self.handle.control(other, context).await?
+            }
         })
     }
 
-    /// What the actor needs from the network side to answer a request.
-    fn context(&self) -> ControlContext {
+    /// What the actor needs from the network side to answer `req`: the
+    /// addresses only for what hands them out (reading them is not free).
+    fn context(&self, req: &Request) -> ControlContext {
         let (sent, received, _) = self.handle.traffic().totals();
+        let addrs = match req {
+            Request::Invite { .. } | Request::LinkCode { .. } => advertised_addrs(&self.endpoint),
+            _ => Vec::new(),
+        };
         ControlContext {
-            addrs: advertised_addrs(&self.endpoint),
+            addrs,
             traffic: Some(groundwork_protocol::control::TrafficStatus { sent, received }),
         }
     }
