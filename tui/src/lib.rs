@@ -16,10 +16,12 @@
 //!
 //! The UI reaches a node only through the [`node::Node`] trait it defines
 //! here. The node crate implements it over the control API; every screen is
-//! tested against [`fake::FakeNode`].
+//! tested against `fake::FakeNode` (the `fake` feature, on for the
+//! crate's own tests and bench, not in the release binary).
 
 pub mod app;
 pub mod editor;
+#[cfg(any(test, feature = "fake"))]
 pub mod fake;
 pub mod form;
 pub mod model;

@@ -3,7 +3,7 @@
 //! The UI never touches storage or networking: it asks a [`Node`] for
 //! protocol values and hands it edits. The node crate implements it over the
 //! control API (attached to a running node, or one started in-process);
-//! tests and benchmarks use [`FakeNode`](crate::fake::FakeNode).
+//! tests and benchmarks use `fake::FakeNode` (the `fake` feature).
 
 use groundwork_protocol::control::{
     DirectoryEntry, Event, LinkRequestView, MeetupInput, MemberInput, MemberView, NodeStatus,
