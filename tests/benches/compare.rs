@@ -155,6 +155,10 @@ struct Results {
     small_p99: Series,
     big_p50: Series,
     big_p99: Series,
+    /// Groundwork's whole `member add` with contact details (two
+    /// documents), p50 and p99 per round.
+    gw_contacts_p50: Vec<f64>,
+    gw_contacts_p99: Vec<f64>,
     reconnect_kib: Series,
     reconnect_trips: Series,
     list_ms: Series,
@@ -367,16 +371,19 @@ async fn groundwork_round(f: &Fixtures, round: usize, edits: usize, r: &mut Resu
     let (sent_a, _, _) = a.handle().traffic().totals();
     let (sent_b, _, _) = b.handle().traffic().totals();
     r.first_sync_kib.gw.push((sent_a + sent_b) as f64 / 1024.0);
-    let (p50, p99) = gw_edits(&a, &b, edits, "big").await?;
+    let (p50, p99) = gw_edits(&a, &b, edits, "big", false).await?;
     r.big_p50.gw.push(p50);
     r.big_p99.gw.push(p99);
+    let (p50, p99) = gw_edits(&a, &b, edits, "big-contacts", true).await?;
+    r.gw_contacts_p50.push(p50);
+    r.gw_contacts_p99.push(p99);
     b.shutdown().await?;
     a.shutdown().await?;
 
     copy_dir(&f.small, &run.join("sa"))?;
     let a = Daemon::start(&DataDir::new(run.join("sa")), &offline()).await?;
     let (b, _) = join(&a, &run.join("sb"), Role::Organiser, "bench laptop").await?;
-    let (p50, p99) = gw_edits(&a, &b, edits, "small").await?;
+    let (p50, p99) = gw_edits(&a, &b, edits, "small", false).await?;
     r.small_p50.gw.push(p50);
     r.small_p99.gw.push(p99);
     b.shutdown().await?;
@@ -386,8 +393,17 @@ async fn groundwork_round(f: &Fixtures, round: usize, edits: usize, r: &mut Resu
 }
 
 /// Adds members on `a` through its control API, each timed until `b` has
-/// verified and durably stored the roster change: (p50, p99) in ms.
-async fn gw_edits(a: &Daemon, b: &Daemon, edits: usize, tag: &str) -> Result<(f64, f64)> {
+/// verified and durably stored the change: (p50, p99) in ms. Without
+/// contact details a member add writes the roster alone, the one document
+/// the baselines' edit writes; with them, the contacts document too, and
+/// the time is until `b` holds both.
+async fn gw_edits(
+    a: &Daemon,
+    b: &Daemon,
+    edits: usize,
+    tag: &str,
+    contacts: bool,
+) -> Result<(f64, f64)> {
     let group = a.handle().overview().await?.group;
     let mut events = b.events();
     let mut rng = Rng(SEED ^ 0xed17);
@@ -396,10 +412,26 @@ async fn gw_edits(a: &Daemon, b: &Daemon, edits: usize, tag: &str) -> Result<(f6
         let p = person(&mut rng, i, tag);
         while events.try_recv().is_ok() {}
         let t0 = Instant::now();
-        add_member(a, &p).await?;
-        let when = wait_changed(&mut events, group, &[DocKind::Roster], t0).await?;
+        let kinds: &[DocKind] = if contacts {
+            let req = groundwork_node::control::Request::MemberAdd { input: input(&p) };
+            let resp = a.request(req).await?;
+            if let groundwork_node::control::Response::Error { message } = resp {
+                bail!("member add failed: {message}");
+            }
+            &[DocKind::Roster, DocKind::Contacts]
+        } else {
+            let mut roster_only = input(&p);
+            (roster_only.email, roster_only.phone) = (None, None);
+            let req = groundwork_node::control::Request::MemberAdd { input: roster_only };
+            let resp = a.request(req).await?;
+            if let groundwork_node::control::Response::Error { message } = resp {
+                bail!("member add failed: {message}");
+            }
+            &[DocKind::Roster]
+        };
+        let when = wait_changed(&mut events, group, kinds, t0).await?;
         if i >= EDIT_WARM_UP {
-            samples.extend(when);
+            samples.push(when.iter().copied().fold(0.0, f64::max));
         }
     }
     Ok(p50_p99(&samples))
@@ -567,6 +599,9 @@ fn median(v: &[f64]) -> f64 {
 }
 
 fn spread(v: &[f64], unit: &dyn Fn(f64) -> String) -> String {
+    if v.is_empty() {
+        return "–".into();
+    }
     let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if v.len() < 2 {
@@ -651,6 +686,16 @@ fn report(
         &msf,
     );
     row("the same, p99", &r.big_p99, &msf);
+    let gw_only = |v: &[f64]| Series {
+        gw: v.to_vec(),
+        ..Series::default()
+    };
+    row(
+        "Groundwork's whole `member add` (roster and contacts), p50",
+        &gw_only(&r.gw_contacts_p50),
+        &msf,
+    );
+    row("the same, p99", &gw_only(&r.gw_contacts_p99), &msf);
     row(
         &format!("reconnect, {docs} documents, {changed} changed: bytes"),
         &r.reconnect_kib,
@@ -679,7 +724,9 @@ fn report(
          - edit to a peer: Groundwork, `member add` through A's control API until B's roster \
          event (B verified and durably stored the change; A's edit was durable first); samod, \
          an add on A's `DocHandle` until B's change stream shows A's heads; plain, generate, \
-         send, receive. The baselines add the same packed member record Groundwork writes.\n\
+         send, receive. The baselines add the same packed member record Groundwork writes; \
+         Groundwork's measured add has no contact details, so it too writes the roster alone \
+         (a full add, which also writes the contacts document, has its own rows).\n\
          - reconnect: Groundwork at the protocol level in memory (two `Session`s from persisted \
          states, the frames as sent); samod, two repos on filesystem storage reconnecting over \
          TCP; plain, every document's persisted state synced at once over TCP.\n\
