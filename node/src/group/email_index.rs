@@ -52,9 +52,10 @@ impl EmailIndex {
             Err(e) => return Err(GroupError::Internal(e.to_string())),
         };
         for item in doc.map_range(&map, ..) {
+            // Not a packed contact (as when reading every contact, such an
+            // entry is not looked at).
             let automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(text)) = &item.value
             else {
-                index.unsure.push(item.key.to_string());
                 continue;
             };
             match stored_email(text) {
@@ -84,7 +85,10 @@ impl EmailIndex {
             .flatten()
             .chain(&self.unsure);
         for id in candidates {
-            let c: Option<Contact> = edit::get_entry(doc, KeyedMap::Contacts, id)?;
+            // An entry that does not decode holds no email to match.
+            let Ok(c) = edit::get_entry::<Contact>(doc, KeyedMap::Contacts, id) else {
+                continue;
+            };
             if c.and_then(|c| c.email)
                 .is_some_and(|e| same_email(&e, email))
             {

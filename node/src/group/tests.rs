@@ -466,5 +466,26 @@ fn a_second_member_with_an_email_is_refused_whether_or_not_a_node_runs() {
             assert!(dup.is_err(), "loaded={loaded}: m{i} found");
         }
         assert_eq!(g.members(false).expect("list").len(), 52, "loaded={loaded}");
+        // An entry that is not a packed contact (a number) is passed over,
+        // not a reason to refuse every add.
+        g.edit(&[DocKind::Contacts], |ed| {
+            use automerge::transaction::Transactable;
+            let doc = ed.doc(DocKind::Contacts)?;
+            let Ok(Some((_, map))) = automerge::ReadDoc::get(doc, automerge::ROOT, "contacts")
+            else {
+                return Err(GroupError::Internal("no contacts map".into()));
+            };
+            doc.put(&map, "zzzz", 5)
+                .map_err(|e| GroupError::Internal(e.to_string()))?;
+            Ok(())
+        })
+        .expect("odd entry");
+        g.add_member(&with_email("New", "new@example.org"), today())
+            .unwrap_or_else(|e| panic!("loaded={loaded}: {e}"));
+        let dup = g.add_member(&with_email("Y", "m17@example.org"), today());
+        assert!(
+            dup.is_err(),
+            "loaded={loaded}: still found past the odd entry"
+        );
     }
 }

@@ -501,6 +501,19 @@ impl Actor {
 
     /// Handles one command. Returns false to stop.
     pub fn handle(&mut self, cmd: Cmd) -> bool {
+        // A command answered on its own channel must not describe changes
+        // that are not yet durable.
+        if matches!(
+            cmd,
+            Cmd::Open { .. }
+                | Cmd::Ask(_)
+                | Cmd::Join { .. }
+                | Cmd::LinkRequest { .. }
+                | Cmd::LinkAnswered { .. }
+                | Cmd::Affiliated { .. }
+        ) {
+            self.make_durable();
+        }
         match cmd {
             Cmd::Open {
                 peer,

@@ -87,7 +87,12 @@ impl Actor {
                 break;
             }
             while rx.is_empty() && self.has_idle_work() {
-                self.idle_work();
+                let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.idle_work();
+                }));
+                if done.is_err() {
+                    tracing::error!("the node hit an internal error in its housekeeping");
+                }
             }
         }
     }
@@ -118,9 +123,29 @@ impl Actor {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(cmd))).unwrap_or_else(
             |_| {
                 tracing::error!("the node hit an internal error handling a request");
+                // It may have stored changes before it failed.
+                self.changes_unflushed = true;
                 true
             },
         )
+    }
+
+    /// Makes the changes this batch stored durable now (before an answer
+    /// that could describe them leaves on its own channel: a session's
+    /// opening digest, a status, a query).
+    pub(super) fn make_durable(&mut self) {
+        if !std::mem::take(&mut self.changes_unflushed) {
+            return;
+        }
+        match self.group.store().flush() {
+            // Records and cards kept without an fsync are durable too.
+            Ok(()) => self.unflushed = false,
+            Err(e) => {
+                // Tried again at the end of the batch, and the next.
+                self.changes_unflushed = true;
+                tracing::error!("could not make received changes durable: {e}");
+            }
+        }
     }
 
     /// Ends a batch: one fsync for the changes stored without one, then
@@ -129,13 +154,7 @@ impl Actor {
         let Some(held) = self.held.take() else {
             return;
         };
-        if std::mem::take(&mut self.changes_unflushed) {
-            match self.group.store().flush() {
-                // Records and cards kept without an fsync are durable too.
-                Ok(()) => self.unflushed = false,
-                Err(e) => tracing::error!("could not make received changes durable: {e}"),
-            }
-        }
+        self.make_durable();
         for (session, msg) in held.sends {
             self.send(session, msg);
         }
@@ -186,7 +205,15 @@ impl Actor {
         let spawned = std::thread::Builder::new()
             .name("groundwork-summary".into())
             .spawn(move || {
-                let counted = inputs.count(day);
+                // Always answers, so a count that fails does not stop the
+                // next one.
+                let counted =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inputs.count(day)))
+                        .unwrap_or_else(|_| {
+                            Err(crate::group::GroupError::Internal(
+                                "counting the summary failed".into(),
+                            ))
+                        });
                 let _ = tx.blocking_send(Cmd::SummaryCounted(Box::new(counted)));
             });
         if let Err(e) = spawned {
