@@ -167,7 +167,16 @@ pub struct Actor {
     /// may follow them): at most `MAX_PARKED_CARDS`, looked at again when
     /// records arrive, never stored.
     parked_cards: BTreeMap<GroupId, SignedCard>,
+    /// Valid records (tagged) about groups or networks not known when they
+    /// came, by (kind, subject): at most `MAX_PARKED_RECORDS`, offered
+    /// again when an affiliation is kept (a summary can arrive before the
+    /// affiliation that makes its group known, and is not sent again
+    /// until its figures change), never stored.
+    parked_records: BTreeMap<(u8, GroupId), Vec<u8>>,
 }
+
+/// The most records kept waiting for their group to become known.
+const MAX_PARKED_RECORDS: usize = 4096;
 
 /// The most cards kept waiting for their group to become known.
 const MAX_PARKED_CARDS: usize = 256;
@@ -263,6 +272,7 @@ impl Actor {
             seqs: BTreeMap::new(),
             equivocations: load_equivocations(&group),
             parked_cards: BTreeMap::new(),
+            parked_records: BTreeMap::new(),
             group,
         };
         actor.refresh_devices()?;

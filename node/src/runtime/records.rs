@@ -117,6 +117,7 @@ impl Actor {
             if kept.len() == before {
                 for (r, e) in again {
                     out.note(&r, e);
+                    self.park_record(r);
                 }
                 break;
             }
@@ -164,8 +165,39 @@ impl Actor {
         out.fresh = kept.into_iter().map(|(_, _, r)| r).collect();
         if affiliations {
             self.unpark_cards();
+            self.unpark_records();
         }
         out
+    }
+
+    /// Keeps a valid record about a group not known yet, for a while.
+    fn park_record(&mut self, tagged: Vec<u8>) {
+        let Some((&kind, bytes)) = tagged.split_first() else {
+            return;
+        };
+        let Some(subject) = record_subject(kind, bytes) else {
+            return;
+        };
+        let key = (kind, subject);
+        if self.parked_records.len() >= MAX_PARKED_RECORDS
+            && !self.parked_records.contains_key(&key)
+        {
+            self.parked_records.pop_first();
+        }
+        self.parked_records.insert(key, tagged);
+    }
+
+    /// Affiliations arrived: parked records are offered again (those still
+    /// about unknown groups are parked again).
+    fn unpark_records(&mut self) {
+        if self.parked_records.is_empty() {
+            return;
+        }
+        let batch: Vec<Vec<u8>> = std::mem::take(&mut self.parked_records)
+            .into_values()
+            .collect();
+        let kept = self.keep_records(batch, false, false);
+        self.spread_records(kept.fresh, None);
     }
 
     /// Keeps valid cards of groups not known yet, for a while (the oldest
