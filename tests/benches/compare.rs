@@ -345,19 +345,6 @@ fn export(dir: &Path) -> Result<Vec<Vec<u8>>> {
         .collect()
 }
 
-/// Copies a stopped node's data directory.
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        if entry.file_type()?.is_file() {
-            std::fs::copy(entry.path(), to.join(entry.file_name()))
-                .with_context(|| format!("copying {}", entry.path().display()))?;
-        }
-    }
-    Ok(())
-}
-
 /// Groundwork: the first sync of the big group to a new device (invite,
 /// join, sync), then edits to that peer on it, then the same edits on the
 /// small group.

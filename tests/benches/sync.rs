@@ -200,19 +200,6 @@ fn summary(measure: String, measured: String, target: &str, result: &str) -> Sum
 // ---------------------------------------------------------------------------
 // Nodes in this process.
 
-/// Copies a data directory (a stopped node's), file by file.
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        if entry.file_type()?.is_file() {
-            std::fs::copy(entry.path(), to.join(entry.file_name()))
-                .with_context(|| format!("copying {}", entry.path().display()))?;
-        }
-    }
-    Ok(())
-}
-
 /// Sync-stream counters of both nodes once neither has sent or received
 /// anything for 300 ms: (bytes both sent, frames both sent).
 async fn quiet_totals(a: &Daemon, b: &Daemon) -> Result<(u64, u64)> {

@@ -135,6 +135,19 @@ pub fn found_with_members(dir: &Path, members: usize) -> Result<()> {
     Ok(())
 }
 
+/// Copies a data directory (a stopped node's), file by file.
+pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name()))
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// How long each step of a join took.
 #[derive(Debug, Clone, Copy)]
 pub struct JoinTimes {
