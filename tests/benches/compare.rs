@@ -129,15 +129,6 @@ fn plain_idle(file: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn knob(name: &str, default: usize) -> Result<usize> {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .with_context(|| format!("{name}={v} is not a number")),
-        Err(_) => Ok(default),
-    }
-}
-
 /// One stack's value per round, for one measure.
 #[derive(Debug, Default, Clone)]
 struct Series {

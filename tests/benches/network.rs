@@ -32,13 +32,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use groundwork_node::control::ControlHandler as _;
 use groundwork_node::daemon::Daemon;
 use groundwork_node::datadir::DataDir;
 use groundwork_node::demo::network::loopback_config;
 use groundwork_protocol::control::{Request, Response};
 use groundwork_tests::procfs::proc_sample;
+
+#[path = "common/mod.rs"]
+mod common;
+use common::knob;
 
 /// How long a run may take before it counts as failed.
 const LIMIT: Duration = Duration::from_secs(600);
@@ -52,15 +56,6 @@ struct Run {
     national_bytes: (u64, u64),
     group_bytes_mean: f64,
     group_bytes_max: u64,
-}
-
-fn knob(name: &str, default: usize) -> Result<usize> {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .with_context(|| format!("{name}={v} is not a number")),
-        Err(_) => Ok(default),
-    }
 }
 
 /// The national node's `groundwork up`, stopped when dropped.

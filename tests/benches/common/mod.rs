@@ -62,6 +62,16 @@ pub fn verdict(pass: bool) -> &'static str {
     if pass { "pass" } else { "**FAIL**" }
 }
 
+/// A knob from the environment: `name`'s number, or `default` if unset.
+pub fn knob(name: &str, default: usize) -> Result<usize> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .with_context(|| format!("{name}={v} is not a number")),
+        Err(_) => Ok(default),
+    }
+}
+
 /// A node's configuration for a bench: loopback, relays and LAN discovery off.
 pub fn offline() -> Config {
     Config {
