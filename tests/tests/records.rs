@@ -80,9 +80,10 @@ fn offer(
             &mut link,
             opening,
             // The node's documents are not this test's business: only its
-            // hello is answered (with the cards and records).
+            // hello and its inventory are answered (the second with the
+            // cards and records).
             |msg| match msg {
-                Message::Hello { .. } => session
+                Message::Hello { .. } | Message::Inventory(_) => session
                     .handle(msg, &mut docs, &mut store)
                     .unwrap_or_default(),
                 _ => vec![],

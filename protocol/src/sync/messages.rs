@@ -11,6 +11,9 @@
 //! Records (7): count u32 | count × (len u32 | kind 1 | signed record)
 //! DocStop (8): doc 32 | reason, UTF-8 (rest)
 //! Epoch  (9): doc 32 | len u32 | signed epoch record | genesis change (rest, less 64) | signature 64
+//! EpochWant (10): doc 32
+//! Inventory (11): count u32 | count × print 8
+//! DirectoryDigest (12): digest 32
 //! ```
 //!
 //! All integers are big-endian. New message types are only ever added with
@@ -24,7 +27,11 @@ use crate::signed::SIGNATURE_LEN;
 use crate::wire::frame::Frame;
 
 /// The protocol version in `Hello`.
-pub const VERSION: u16 = 1;
+///
+/// Version 2: the directory goes by [`Message::Inventory`] (a session
+/// opens with prints of the cards and records each side holds, and each
+/// sends only what the other lacks) instead of in full.
+pub const VERSION: u16 = 2;
 /// At most this many documents in one `Heads`: a group's six, plus the
 /// constitution and plan of every group it knows.
 pub const MAX_DOCS: usize = 4096;
@@ -34,6 +41,9 @@ pub const MAX_CARDS: usize = 2048;
 pub const MAX_DOC_HEADS: usize = 1024;
 /// At most this many signatures in one `Sync`.
 pub const MAX_SIGNATURES: usize = 100_000;
+/// At most this many prints in one `Inventory`: every card and record
+/// (an affiliation and a summary per group).
+pub const MAX_INVENTORY: usize = 3 * MAX_CARDS;
 /// The longest `Bye` reason.
 pub const MAX_REASON: usize = 1024;
 
@@ -96,6 +106,18 @@ pub enum Message {
         /// The document.
         doc: DocId,
     },
+    /// The cards and records the sender holds, one [`inventory_print`]
+    /// each, sent when the digests differed: the peer answers with the
+    /// `Records` and `Cards` whose prints are not in it, so a session with
+    /// a peer that holds most of the directory costs 8 bytes per item
+    /// rather than the items.
+    Inventory(Vec<[u8; 8]>),
+    /// A digest of the cards and records the sender holds (blake3 over
+    /// its sorted inventory prints), sent now and then on a session whose
+    /// live records go by gossip: a peer whose digest differs answers with
+    /// its `Inventory`, and is sent what it lacks. Gossip is the fast path;
+    /// this is what makes up for a message it lost.
+    DirectoryDigest([u8; 32]),
     /// The sender stops syncing one document with this peer for this
     /// session, and why (a change in it failed verification, or it is
     /// forked by an equivocating device). The other documents go on.
@@ -119,6 +141,21 @@ pub fn fingerprint(doc: &DocId, heads: &[ChangeHash]) -> [u8; 8] {
     for head in sorted {
         h.update(&head.0);
     }
+    let mut out = [0; 8];
+    out.copy_from_slice(&h.finalize().as_bytes()[..8]);
+    out
+}
+
+/// The print of a card or record in an [`Message::Inventory`]: the first
+/// 8 bytes of blake3(domain ‖ tagged bytes), where a record is tagged with
+/// its kind byte and a card with 0. Two different items share a print with
+/// odds of 2⁻⁶⁴ per pair; the cost of a collision is one item not sent in
+/// this session (the next one, or gossip, brings it).
+pub fn inventory_print(tag: u8, bytes: &[u8]) -> [u8; 8] {
+    let mut h = blake3::Hasher::new();
+    h.update(b"groundwork/inventory-print/v1");
+    h.update(&[tag]);
+    h.update(bytes);
     let mut out = [0; 8];
     out.copy_from_slice(&h.finalize().as_bytes()[..8]);
     out
@@ -159,6 +196,8 @@ const RECORDS: u8 = 7;
 const DOC_STOP: u8 = 8;
 const EPOCH: u8 = 9;
 const EPOCH_WANT: u8 = 10;
+const INVENTORY: u8 = 11;
+const DIRECTORY_DIGEST: u8 = 12;
 
 impl Message {
     /// The frame for this message.
@@ -233,11 +272,16 @@ impl Message {
                 CARDS
             }
             Message::Prints(prints) => {
-                p.extend_from_slice(&(prints.len() as u32).to_be_bytes());
-                for f in prints {
-                    p.extend_from_slice(f);
-                }
+                put_prints(&mut p, prints);
                 PRINTS
+            }
+            Message::Inventory(prints) => {
+                put_prints(&mut p, prints);
+                INVENTORY
+            }
+            Message::DirectoryDigest(digest) => {
+                p.extend_from_slice(digest);
+                DIRECTORY_DIGEST
             }
             Message::Records(records) => {
                 p.extend_from_slice(&(records.len() as u32).to_be_bytes());
@@ -328,18 +372,21 @@ impl Message {
                 r.end(m)?;
                 Ok(Message::Cards(cards))
             }
-            PRINTS => {
-                let m = "prints";
-                let count = u32::from_be_bytes(r.array(m)?) as usize;
-                cap("documents", count, MAX_DOCS)?;
-                if r.0.len() != count * 8 {
-                    return Err(MessageError::Malformed(m));
-                }
-                let mut prints = Vec::with_capacity(count);
-                for _ in 0..count {
-                    prints.push(r.array(m)?);
-                }
-                Ok(Message::Prints(prints))
+            PRINTS => Ok(Message::Prints(r.prints(
+                "prints",
+                "documents",
+                MAX_DOCS,
+            )?)),
+            INVENTORY => Ok(Message::Inventory(r.prints(
+                "inventory",
+                "inventory prints",
+                MAX_INVENTORY,
+            )?)),
+            DIRECTORY_DIGEST => {
+                let m = "directory digest";
+                let digest = r.array(m)?;
+                r.end(m)?;
+                Ok(Message::DirectoryDigest(digest))
             }
             RECORDS => {
                 let m = "records";
@@ -416,6 +463,8 @@ impl Message {
             Message::Bye(_) => "bye",
             Message::Cards(_) => "cards",
             Message::Prints(_) => "prints",
+            Message::Inventory(_) => "inventory",
+            Message::DirectoryDigest(_) => "directory digest",
             Message::Records(_) => "records",
             Message::DocStop { .. } => "doc stop",
             Message::EpochWant { .. } => "epoch want",
@@ -447,6 +496,13 @@ fn cap(what: &'static str, count: usize, cap: usize) -> Result<(), MessageError>
     }
 }
 
+fn put_prints(p: &mut Vec<u8>, prints: &[[u8; 8]]) {
+    p.extend_from_slice(&(prints.len() as u32).to_be_bytes());
+    for f in prints {
+        p.extend_from_slice(f);
+    }
+}
+
 struct Reader<'a>(&'a [u8]);
 
 impl Reader<'_> {
@@ -457,6 +513,25 @@ impl Reader<'_> {
             .ok_or(MessageError::Malformed(what))?;
         self.0 = rest;
         head.try_into().map_err(|_| MessageError::Malformed(what))
+    }
+
+    /// A count (capped) and that many 8-byte prints, filling the rest.
+    fn prints(
+        &mut self,
+        m: &'static str,
+        what: &'static str,
+        max: usize,
+    ) -> Result<Vec<[u8; 8]>, MessageError> {
+        let count = u32::from_be_bytes(self.array(m)?) as usize;
+        cap(what, count, max)?;
+        if self.0.len() != count * 8 {
+            return Err(MessageError::Malformed(m));
+        }
+        let mut prints = Vec::with_capacity(count);
+        for _ in 0..count {
+            prints.push(self.array(m)?);
+        }
+        Ok(prints)
     }
 
     fn end(&self, what: &'static str) -> Result<(), MessageError> {
@@ -540,6 +615,50 @@ mod tests {
         assert_eq!(
             data_encoding::HEXLOWER.encode(&epoch.payload),
             format!("{}00000002eeee856f{}", "07".repeat(32), "05".repeat(64))
+        );
+        let inventory = Message::Inventory(vec![[0x11; 8], [0x22; 8]]).encode();
+        assert_eq!(inventory.kind, 11);
+        assert_eq!(
+            data_encoding::HEXLOWER.encode(&inventory.payload),
+            format!("00000002{}{}", "11".repeat(8), "22".repeat(8))
+        );
+        let digest = Message::DirectoryDigest([0x33; 32]).encode();
+        assert_eq!(digest.kind, 12);
+        assert_eq!(
+            data_encoding::HEXLOWER.encode(&digest.payload),
+            "33".repeat(32)
+        );
+        // The print's domain and tag are part of the format too (the
+        // value computed apart, with Python's blake3).
+        assert_eq!(
+            data_encoding::HEXLOWER.encode(&inventory_print(0, b"card")),
+            "c285897e5c5ce186"
+        );
+        assert_ne!(inventory_print(0, b"x"), inventory_print(1, b"x"));
+    }
+
+    #[test]
+    fn an_inventory_is_refused_over_its_cap_or_with_a_ragged_end() {
+        let mut p = ((MAX_INVENTORY + 1) as u32).to_be_bytes().to_vec();
+        p.extend_from_slice(&[0; 8]);
+        assert!(matches!(
+            Message::decode(&Frame {
+                kind: 11,
+                payload: p
+            }),
+            Err(MessageError::TooMany {
+                what: "inventory prints",
+                ..
+            })
+        ));
+        let mut p = 2u32.to_be_bytes().to_vec();
+        p.extend_from_slice(&[0; 12]);
+        assert_eq!(
+            Message::decode(&Frame {
+                kind: 11,
+                payload: p
+            }),
+            Err(MessageError::Malformed("inventory"))
         );
     }
 
@@ -653,6 +772,8 @@ mod tests {
             proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..50), 0..4)
                 .prop_map(Message::Cards),
             proptest::collection::vec(any::<[u8; 8]>(), 0..6).prop_map(Message::Prints),
+            proptest::collection::vec(any::<[u8; 8]>(), 0..6).prop_map(Message::Inventory),
+            any::<[u8; 32]>().prop_map(Message::DirectoryDigest),
             proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..50), 0..4)
                 .prop_map(Message::Records),
             (any::<[u8; 32]>(), "[a-z ]{0,40}").prop_map(|(d, reason)| Message::DocStop {
@@ -690,7 +811,7 @@ mod tests {
         }
 
         #[test]
-        fn garbage_never_panics(kind in 0u8..12, payload in proptest::collection::vec(any::<u8>(), 0..300)) {
+        fn garbage_never_panics(kind in 0u8..14, payload in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = Message::decode(&Frame { kind, payload });
         }
     }

@@ -5,8 +5,10 @@
 //! ```text
 //! both:  Hello(digest of the shared documents' heads)
 //!        equal digests        → nothing more (unchanged documents cost nothing)
-//!        different digests    → Records, Cards, Epoch (per document past
-//!                               epoch 0), Prints(8-byte fingerprint per document)
+//!        different digests    → Inventory (8-byte print per card and record),
+//!                               Epoch (per document past epoch 0),
+//!                               Prints (8-byte fingerprint per document)
+//! both:  on the peer's Inventory → Records, Cards it lacks
 //! both:  for each document whose heads differ → Sync messages until quiet
 //! later: a local edit         → Sync for that document at once
 //! ```
@@ -103,6 +105,8 @@ pub struct Session {
     first: Option<DocId>,
     /// Whether this side has sent its `Heads`.
     sent_heads: bool,
+    /// Whether this side has sent its `Inventory`.
+    sent_inventory: bool,
     /// Documents this session no longer syncs, and why.
     stopped: BTreeMap<DocId, Stopped>,
     /// Documents whose changes arrived without their dependencies.
@@ -200,6 +204,7 @@ impl Session {
             their_heads: BTreeMap::new(),
             first: None,
             sent_heads: false,
+            sent_inventory: false,
             stopped: BTreeMap::new(),
             resync: BTreeMap::new(),
             their_epochs: BTreeMap::new(),
@@ -241,6 +246,25 @@ impl Session {
         self.peer_group
     }
 
+    /// This node's inventory of cards and records, to send once more (the
+    /// peer answers with what this node lacks): `None` before the peer's
+    /// hello. The node asks when it may have missed some, having just
+    /// joined its network's gossip.
+    pub fn inventory(&mut self, store: &impl SessionStore) -> Option<Message> {
+        self.peer_said_hello.then(|| {
+            self.sent_inventory = true;
+            directory::inventory(store)
+        })
+    }
+
+    /// The digest of this node's cards and records, for the peer to check
+    /// against its own ([`Message::DirectoryDigest`]): `None` before the
+    /// peer's hello.
+    pub fn directory_check(&self, store: &impl SessionStore) -> Option<Message> {
+        self.peer_said_hello
+            .then(|| Message::DirectoryDigest(directory::digest(store)))
+    }
+
     /// Starts sharing more documents (the node learned of a group from
     /// another peer). They are synced from the next message on.
     pub fn share_more(
@@ -252,8 +276,14 @@ impl Session {
         let mut out = Vec::new();
         for d in docs_to_add {
             if self.shared.insert(d) && self.peer_said_hello {
-                docs.entry(d).or_insert_with(crate::edit::new_doc);
-                out.extend(self.next_for(&d, docs, store)?);
+                let doc = docs.entry(d).or_insert_with(crate::edit::new_doc);
+                // Announced only with content: of an empty document the
+                // side that holds something speaks first (its cards come
+                // before its documents), and a node that learns of a group
+                // does not offer every peer two empty documents.
+                if !doc.get_heads().is_empty() {
+                    out.extend(self.next_for(&d, docs, store)?);
+                }
             }
         }
         Ok(out)
@@ -366,23 +396,35 @@ impl Session {
                     }
                     return Ok(vec![]);
                 }
-                // Records (affiliations) before cards: they decide which
-                // groups' cards the peer keeps (`trust::records`).
-                let mut out = Vec::new();
-                let records = store.records();
-                if !records.is_empty() {
-                    out.push(Message::Records(records));
-                }
-                let cards = store.cards();
-                if !cards.is_empty() {
-                    out.push(Message::Cards(cards));
-                }
+                // The directory first, so the peer knows a group before
+                // its documents: prints now, the items the peer lacks when
+                // its inventory comes.
+                self.sent_inventory = true;
+                let mut out = vec![directory::inventory(store)];
                 out.extend(self.announce(store));
                 out.push(Message::Prints(prints(&heads)));
                 self.sent_heads = true;
                 Ok(out)
             }
             _ if !self.peer_said_hello => Err(SessionError::Unexpected("pre-hello")),
+            Message::DirectoryDigest(theirs) => {
+                if theirs == directory::digest(store) {
+                    return Ok(vec![]);
+                }
+                // The peer holds something this node does not, or the
+                // other way round: its answer to the inventory is what this
+                // node lacks. (What the peer lacks, its own check finds.)
+                self.sent_inventory = true;
+                Ok(vec![directory::inventory(store)])
+            }
+            Message::Inventory(theirs) => {
+                let mut out = Vec::new();
+                if !std::mem::replace(&mut self.sent_inventory, true) {
+                    out.push(directory::inventory(store));
+                }
+                out.extend(directory::missing(store, theirs));
+                Ok(out)
+            }
             Message::Cards(cards) => {
                 let new = store.receive_cards(cards).map_err(SessionError::Card)?;
                 for d in new {
@@ -623,6 +665,7 @@ impl Session {
     }
 }
 
+mod directory;
 mod epochs;
 mod store;
 #[cfg(test)]

@@ -34,6 +34,11 @@ struct MemStore {
     stewards: Vec<DeviceId>,
     /// The epoch held of each document past 0.
     epochs: HashMap<DocId, (SignedEpoch, SignedChange)>,
+    /// Cards and tagged records held (opaque here: the node verifies them).
+    cards: BTreeSet<Vec<u8>>,
+    records: BTreeSet<Vec<u8>>,
+    /// Every card and record the peer sent, new or not.
+    offered: usize,
 }
 
 impl SessionStore for MemStore {
@@ -84,6 +89,22 @@ impl SessionStore for MemStore {
         }
         *current = switched.doc;
         self.epochs.insert(*doc, (record.clone(), switched.genesis));
+        Ok(())
+    }
+    fn cards(&self) -> Vec<Vec<u8>> {
+        self.cards.iter().cloned().collect()
+    }
+    fn receive_cards(&mut self, cards: Vec<Vec<u8>>) -> Result<Vec<DocId>, String> {
+        self.offered += cards.len();
+        self.cards.extend(cards);
+        Ok(Vec::new())
+    }
+    fn records(&self) -> Vec<Vec<u8>> {
+        self.records.iter().cloned().collect()
+    }
+    fn receive_records(&mut self, records: Vec<Vec<u8>>) -> Result<(), String> {
+        self.offered += records.len();
+        self.records.extend(records);
         Ok(())
     }
 }
@@ -326,7 +347,10 @@ fn only_shared_documents_are_fingerprinted_and_unknown_ones_never_answered() {
     // b fingerprints only the one document it shares.
     let heads = b.docs.get_mut(&ids()[0]).expect("doc").get_heads();
     let mine = super::super::messages::fingerprint(&ids()[0], &heads);
-    assert_eq!(replies, vec![Message::Prints(vec![mine])]);
+    assert_eq!(
+        replies,
+        vec![Message::Inventory(vec![]), Message::Prints(vec![mine])]
+    );
     // A peer's fingerprints of other documents are ignored; b offers the
     // document it shares, since the peer's prints do not match it.
     let other = super::super::messages::fingerprint(&ids()[2], &[ChangeHash([5; 32])]);
@@ -397,10 +421,10 @@ fn messages_before_hello_or_from_another_group_end_the_session() {
         sb.handle(hello, &mut b.docs, &mut b.store),
         Err(SessionError::WrongGroup(_))
     ));
-    let v2 = hello_from(group(), 2);
+    let next = super::super::messages::VERSION + 1;
     assert_eq!(
-        sb.handle(v2, &mut b.docs, &mut b.store),
-        Err(SessionError::Version(2))
+        sb.handle(hello_from(group(), next), &mut b.docs, &mut b.store),
+        Err(SessionError::Version(next))
     );
 }
 
@@ -981,4 +1005,79 @@ fn an_announce_nobody_may_make_lifts_no_stop() {
                 .is_empty()
         );
     }
+}
+
+#[test]
+fn the_directory_goes_only_where_it_is_missing() {
+    let (ka, kb) = (
+        SecretKey::from_seed(&[80; 32]).public(),
+        SecretKey::from_seed(&[81; 32]).public(),
+    );
+    let (mut a, mut b) = (Node::new(80, &[ka, kb]), Node::new(81, &[ka, kb]));
+    let card = |i: u8| vec![b'c', i, 0, 0, 0, 0, 0, 0, 0, 0];
+    let record = |i: u8| vec![2, b'r', i, 1, 1, 1, 1, 1];
+    // a holds 50 cards and 50 records; b holds 45 of the cards, the same
+    // records, one record of its own and one card a holds in another
+    // version (other bytes, so another print).
+    a.store.cards = (0..50).map(card).collect();
+    a.store.records = (0..50).map(record).collect();
+    b.store.cards = (0..45).map(card).collect();
+    b.store.cards.insert(vec![b'c', 49, 9]);
+    b.store.records = (0..51).map(record).collect();
+    let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (ha, hb) = (
+        sa.start(&mut a.docs, &a.store).expect("start"),
+        sb.start(&mut b.docs, &b.store).expect("start"),
+    );
+    let (_, bytes) = run(&mut a, &mut sa, &mut b, &mut sb, ha, hb);
+    // b got the five cards it lacked, a the record and the other card.
+    assert_eq!(b.store.offered, 5, "cards sent to b");
+    assert_eq!(a.store.offered, 2, "items sent to a");
+    assert_eq!(a.store.cards, b.store.cards);
+    assert_eq!(a.store.records, b.store.records);
+    // Positive control: a peer that holds nothing gets everything.
+    let mut c = Node::new(82, &[ka, kb]);
+    let (mut sa, mut sc) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (ha, hc) = (
+        sa.start(&mut a.docs, &a.store).expect("start"),
+        sc.start(&mut c.docs, &c.store).expect("start"),
+    );
+    let (_, all) = run(&mut a, &mut sa, &mut c, &mut sc, ha, hc);
+    assert_eq!(c.store.offered, a.store.cards.len() + a.store.records.len());
+    assert_eq!(c.store.records, a.store.records);
+    assert!(
+        bytes < all,
+        "{bytes} bytes for the difference, {all} for all"
+    );
+}
+
+#[test]
+fn a_directory_check_brings_what_gossip_lost_and_costs_one_digest_otherwise() {
+    let (ka, kb) = (
+        SecretKey::from_seed(&[83; 32]).public(),
+        SecretKey::from_seed(&[84; 32]).public(),
+    );
+    let (mut a, mut b) = (Node::new(83, &[ka, kb]), Node::new(84, &[ka, kb]));
+    a.store.records = (0..5u8).map(|i| vec![3, b'r', i]).collect();
+    let (mut sa, mut sb) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (ha, hb) = (
+        sa.start(&mut a.docs, &a.store).expect("start"),
+        sb.start(&mut b.docs, &b.store).expect("start"),
+    );
+    run(&mut a, &mut sa, &mut b, &mut sb, ha, hb);
+    assert_eq!(a.store.records, b.store.records);
+    // In step: the check is one digest, and nothing comes back.
+    let check = sa.directory_check(&a.store).expect("open");
+    assert_eq!(
+        sb.handle(check, &mut b.docs, &mut b.store),
+        Ok(vec![]),
+        "equal directories"
+    );
+    // a keeps a record b never heard of (its gossip message was lost).
+    a.store.records.insert(vec![3, b'r', 9]);
+    let offered = b.store.offered;
+    let check = sa.directory_check(&a.store).expect("open");
+    run(&mut a, &mut sa, &mut b, &mut sb, vec![check], vec![]);
+    assert_eq!(a.store.records, b.store.records);
+    assert_eq!(b.store.offered - offered, 1, "only the one record was sent");
 }
