@@ -270,6 +270,8 @@ impl Sample {
             traffic: Some(TrafficStatus {
                 sent: 48_213,
                 received: 1_203_554,
+                wire_sent: 61_870,
+                wire_received: 1_318_040,
             }),
             equivocations: Vec::new(),
         };

@@ -419,8 +419,8 @@ pub fn print_status(s: &NodeStatus, json: bool, out: &mut Out) -> Result<()> {
     }
     if let Some(t) = &s.traffic {
         out.line(format!(
-            "sync traffic: {} bytes sent, {} received",
-            t.sent, t.received
+            "sync traffic: {} bytes sent, {} received (on the wire, gossip included: {} sent, {} received)",
+            t.sent, t.received, t.wire_sent, t.wire_received
         ))?;
     }
     if s.gossip.is_some() || s.traffic.is_some() {

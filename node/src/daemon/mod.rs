@@ -228,9 +228,19 @@ impl NodeControl {
             Request::Invite { .. } | Request::LinkCode { .. } => advertised_addrs(&self.endpoint),
             _ => Vec::new(),
         };
+        let socket = &self.endpoint.metrics().socket;
         ControlContext {
             addrs,
-            traffic: Some(groundwork_protocol::control::TrafficStatus { sent, received }),
+            traffic: Some(groundwork_protocol::control::TrafficStatus {
+                sent,
+                received,
+                wire_sent: socket.send_ipv4.get()
+                    + socket.send_ipv6.get()
+                    + socket.send_relay.get(),
+                wire_received: socket.recv_data_ipv4.get()
+                    + socket.recv_data_ipv6.get()
+                    + socket.recv_data_relay.get(),
+            }),
         }
     }
 }

@@ -76,6 +76,13 @@ pub struct TrafficStatus {
     pub sent: u64,
     /// Bytes received.
     pub received: u64,
+    /// UDP bytes the endpoint sent: everything on the wire, encrypted,
+    /// gossip and handshakes included (0 from a node that does not count).
+    #[serde(default)]
+    pub wire_sent: u64,
+    /// UDP bytes the endpoint received.
+    #[serde(default)]
+    pub wire_received: u64,
 }
 
 /// A node's part in its network's gossip.

@@ -369,6 +369,8 @@ fn every_response() -> Vec<Response> {
             traffic: Some(super::TrafficStatus {
                 sent: 1200,
                 received: 3400,
+                wire_sent: 5600,
+                wire_received: 7800,
             }),
             equivocations: vec![super::EquivocationStatus {
                 device: key(3),
