@@ -250,7 +250,7 @@ impl Actor {
             (_, _) if !ours => Err("the affiliation is for another group".into()),
             (true, Some(why)) => Err(why),
             _ => {
-                self.spread_records(kept.fresh, None, super::records::Spread::Own);
+                self.spread_records(kept.fresh, None);
                 Ok(())
             }
         }

@@ -152,9 +152,6 @@ pub struct Actor {
     gossip: Option<mpsc::UnboundedSender<crate::net::gossip::GossipCmd>>,
     /// Direct gossip neighbours now.
     gossip_neighbours: BTreeSet<DeviceId>,
-    /// When the sessions whose live records go by gossip next check their
-    /// directories ([`run::DIRECTORY_CHECK_EVERY`]).
-    next_directory_check: std::time::Instant,
     /// Valid cards and records that arrived by gossip (new or not).
     gossip_received: u64,
     /// Records or cards were committed without an fsync since the last
@@ -270,7 +267,6 @@ impl Actor {
             to_self: None,
             gossip: None,
             gossip_neighbours: BTreeSet::new(),
-            next_directory_check: std::time::Instant::now() + run::DIRECTORY_CHECK_EVERY,
             gossip_received: 0,
             unflushed: false,
             seqs: BTreeMap::new(),
@@ -492,8 +488,7 @@ impl Actor {
             .values()
             .find(|p| p.group == Some(own) && self.devices.get(&p.device).is_none())
             .map(|p| p.device);
-        let view = self.view();
-        let a = Admission::of(&view).with_network(&view, self.network, self.records.networks());
+        let a = Admission::of(&self.view());
         match self.admission.write() {
             Ok(mut w) => *w = a,
             Err(poisoned) => *poisoned.into_inner() = a,
@@ -572,7 +567,13 @@ impl Actor {
             Cmd::SawAddrs { device, addrs } => self.saw(device, addrs),
             Cmd::Discovered { device, addrs } => self.discovered(device, addrs),
             Cmd::Gossiped { from, bytes } => self.gossiped(from, bytes),
-            Cmd::GossipNeighbour { device, up } => self.gossip_neighbour(device, up),
+            Cmd::GossipNeighbour { device, up } => {
+                if up {
+                    self.gossip_neighbours.insert(device);
+                } else {
+                    self.gossip_neighbours.remove(&device);
+                }
+            }
             Cmd::Affiliated { record, reply } => {
                 let r = self.affiliated(&record);
                 let _ = reply.send(r);

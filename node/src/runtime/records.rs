@@ -44,15 +44,14 @@ impl Actor {
             tracing::warn!("could not keep the summary: {e}");
             return;
         }
-        self.spread_records(vec![tagged(KIND_SUMMARY, &bytes)], None, Spread::Own);
+        self.spread_records(vec![tagged(KIND_SUMMARY, &bytes)], None);
     }
 
     /// Keeps a record made on this node (an affiliation the national node
     /// signed) and sends it to every open session.
     pub fn offer_record(&mut self, kind: u8, bytes: &[u8]) -> Result<(), String> {
         if self.keep_record(kind, bytes)? {
-            // The group it affiliates has it from the link exchange.
-            self.spread_records(vec![tagged(kind, bytes)], None, Spread::Relay);
+            self.spread_records(vec![tagged(kind, bytes)], None);
         }
         Ok(())
     }
@@ -165,8 +164,6 @@ impl Actor {
         }
         out.fresh = kept.into_iter().map(|(_, _, r)| r).collect();
         if affiliations {
-            // The network's card devices may gossip with this node now.
-            self.refresh_admission();
             self.unpark_cards();
             self.unpark_records();
         }
@@ -200,7 +197,7 @@ impl Actor {
             .into_values()
             .collect();
         let kept = self.keep_records(batch, false, false);
-        self.spread_records(kept.fresh, None, Spread::Relay);
+        self.spread_records(kept.fresh, None);
     }
 
     /// Keeps valid cards of groups not known yet, for a while (the oldest
@@ -291,18 +288,8 @@ impl Actor {
         }
     }
 
-    /// Sends records to every open session but `except`. A record this
-    /// node relays (`Spread::Relay`) goes only to the sessions whose peers
-    /// gossip does not reach ([`Actor::gossip_reaches`]): gossip carries it
-    /// to the rest, once per swarm neighbour instead of once per session.
-    /// This node's own records (`Spread::Own`) go to every session too, so
-    /// its peers have them at once.
-    pub(super) fn spread_records(
-        &mut self,
-        records: Vec<Vec<u8>>,
-        except: Option<u64>,
-        how: Spread,
-    ) {
+    /// Sends records to every open session but `except`.
+    pub(super) fn spread_records(&mut self, records: Vec<Vec<u8>>, except: Option<u64>) {
         if records.is_empty() {
             return;
         }
@@ -310,7 +297,6 @@ impl Actor {
             .sessions
             .iter()
             .filter(|(id, l)| Some(**id) != except && l.session.is_open())
-            .filter(|(_, l)| how == Spread::Own || !self.gossip_reaches(l))
             .map(|(id, _)| *id)
             .collect();
         for s in ids {
@@ -353,77 +339,6 @@ impl Actor {
         })
     }
 
-    /// Whether gossip carries live records and cards to this session's
-    /// peer: this node is on its network's topic with a neighbour up, and
-    /// the peer's group is of the same network (so the peer is on the
-    /// topic too). A peer that was away catches up when its next session
-    /// opens (`Inventory`), as it would anyway.
-    pub(super) fn gossip_reaches(&self, live: &Live) -> bool {
-        let (Some(_), Some(network)) = (&self.gossip, self.network) else {
-            return false;
-        };
-
-        if self.gossip_neighbours.is_empty() {
-            return false;
-        }
-        live.session.peer_group().is_some_and(|g| {
-            g == network
-                || g == self.group.profile().id
-                || self.records.networks().get(&g) == Some(&network)
-        })
-    }
-
-    /// A swarm neighbour came or went. On the first one, this node is in
-    /// the swarm: what was broadcast before it got there never reaches it
-    /// by gossip, and its peers stopped relaying to it by session
-    /// ([`Actor::gossip_reaches`]), so it asks each open session once more
-    /// for what it lacks ([`Session::inventory`]).
-    pub(super) fn gossip_neighbour(&mut self, device: DeviceId, up: bool) {
-        if !up {
-            self.gossip_neighbours.remove(&device);
-            return;
-        }
-        let first = self.gossip_neighbours.is_empty();
-        self.gossip_neighbours.insert(device);
-        if !first {
-            return;
-        }
-        let ids: Vec<u64> = self.sessions.keys().copied().collect();
-        for s in ids {
-            let (host, docs, sessions) = self.split();
-            let m = sessions
-                .get_mut(&s)
-                .and_then(|l| l.session.inventory(&host));
-            drop((host, docs));
-            if let Some(m) = m {
-                self.send(s, m);
-            }
-        }
-    }
-
-    /// Every [`super::run::DIRECTORY_CHECK_EVERY`]: each open session
-    /// whose peer gets this node's live records by gossip alone sends the
-    /// digest of this node's directory; a peer that misses something
-    /// answers with its inventory and is sent it (`Session::directory_check`).
-    pub(super) fn check_directories(&mut self) {
-        let ids: Vec<u64> = self
-            .sessions
-            .iter()
-            .filter(|(_, l)| self.gossip_reaches(l))
-            .map(|(id, _)| *id)
-            .collect();
-        for s in ids {
-            let (host, docs, sessions) = self.split();
-            let m = sessions
-                .get(&s)
-                .and_then(|l| l.session.directory_check(&host));
-            drop((host, docs));
-            if let Some(m) = m {
-                self.send(s, m);
-            }
-        }
-    }
-
     pub(super) fn gossip_send(&self, cmd: crate::net::gossip::GossipCmd) {
         if let Some(tx) = &self.gossip {
             let _ = tx.send(cmd);
@@ -463,7 +378,7 @@ impl Actor {
             Some(e) => tracing::warn!(from = %from.fmt_short(), "refused a gossiped record: {e}"),
             None => self.gossip_received += 1,
         }
-        self.spread_records(kept.fresh, None, Spread::Relay);
+        self.spread_records(kept.fresh, None);
     }
 }
 
@@ -495,15 +410,6 @@ pub(super) fn own_network(group: &Group) -> Result<Option<GroupId>, GroupError> 
         return Ok(Some(group.profile().id));
     }
     Ok(group.affiliation()?.map(|a| a.record().network))
-}
-
-/// Whose records [`Actor::spread_records`] sends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Spread {
-    /// This node's own (its summary, its affiliation).
-    Own,
-    /// Another node's, kept here and passed on.
-    Relay,
 }
 
 /// The tag of a group card in a gossip message (records use their kinds).

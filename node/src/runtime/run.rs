@@ -18,11 +18,6 @@ const MAX_BATCH_TIME: Duration = Duration::from_millis(10);
 /// its start and again once it is over.
 pub const SUMMARY_EVERY: Duration = Duration::from_secs(2);
 
-/// How often a session whose peer gossip reaches compares directories
-/// ([`Actor::check_directories`]): the longest a record lost by gossip
-/// waits, at the cost of one 32-byte digest per such session.
-pub const DIRECTORY_CHECK_EVERY: Duration = Duration::from_secs(5);
-
 /// What a batch holds back until the changes it stored are durable: the
 /// messages for peers (which may tell them this node has the changes) and
 /// the events (which tell local watchers).
@@ -74,17 +69,7 @@ impl Actor {
             }
         };
         loop {
-            let now = Instant::now();
-            if now >= self.next_directory_check {
-                self.check_directories();
-                self.next_directory_check = now + DIRECTORY_CHECK_EVERY;
-            }
-            let wait = self
-                .summary
-                .wait(now)
-                .into_iter()
-                .chain([self.next_directory_check.saturating_duration_since(now)])
-                .min();
+            let wait = self.summary.wait(Instant::now());
             // `None`: the timer fired; `Some(None)`: every sender has gone.
             let next = rt.block_on(async {
                 match wait {

@@ -133,7 +133,7 @@ impl Actor {
                 .insert(peer, format!("refused a record: {e}"));
             self.end(session, format!("bad record: {e}"));
         }
-        self.spread_records(kept.fresh, Some(session), super::records::Spread::Relay);
+        self.spread_records(kept.fresh, Some(session));
         self.after_changes(&changed, Some(session));
         self.note_epochs(session);
         let switched = self.epochs_switched(Some(session));
@@ -421,12 +421,6 @@ impl Actor {
             .copied()
             .filter(|s| *s != except)
             .collect();
-        let reached: BTreeSet<u64> = self
-            .sessions
-            .iter()
-            .filter(|(_, l)| self.gossip_reaches(l))
-            .map(|(id, _)| *id)
-            .collect();
         for s in ids {
             let (host, mut docs, sessions) = self.split();
             let Some(live) = sessions.get_mut(&s) else {
@@ -434,19 +428,18 @@ impl Actor {
             };
             let open = live.session.is_open();
             let scope = live.scope.clone();
-            let shares: Vec<DocId> = new_docs
-                .iter()
-                .copied()
-                .filter(|d| host.index.get(d).is_some_and(|(g, _)| scope.covers(g)))
-                .collect();
-            // Cards go with the documents they bring into the session; the
-            // rest only where gossip does not reach (`spread_records`).
-            let with_cards = !cards.is_empty() && (!shares.is_empty() || !reached.contains(&s));
-            let r = live.session.share_more(shares, &mut docs, &host);
+            let r = live.session.share_more(
+                new_docs
+                    .iter()
+                    .copied()
+                    .filter(|d| host.index.get(d).is_some_and(|(g, _)| scope.covers(g))),
+                &mut docs,
+                &host,
+            );
             drop((host, docs));
             match r {
                 Ok(msgs) => {
-                    if open && with_cards {
+                    if open && !cards.is_empty() {
                         self.send(s, Message::Cards(cards.clone()));
                     }
                     msgs.into_iter().for_each(|m| self.send(s, m));
