@@ -5,7 +5,6 @@
 //! | ALPN | admitted |
 //! |---|---|
 //! | sync, gossip | this group's devices that are not revoked; the device this one joined through (until the devices document arrives); devices of linked groups (met on the link, or write keys of their card); devices this node asked to link with (their steward accepts by connecting) |
-//! | gossip, also | the card devices (write keys and stewards) of every group of this node's network: the national group's, and those of groups whose affiliation to it this node holds ([`Admission::with_network`]), so the swarm is the network's and not only its links |
 //! | join | anyone but a revoked device of this group: the one-time invite token inside is the credential |
 //! | link | anyone but a revoked device of this group: a request from a stranger is only a request (see [`super::link`]) |
 //!
@@ -52,8 +51,6 @@ pub struct Admission {
     revoked: BTreeSet<DeviceId>,
     /// Devices of linked groups, and devices asked to link.
     linked: BTreeSet<DeviceId>,
-    /// Card devices of the groups of this node's network (gossip only).
-    network: BTreeSet<DeviceId>,
 }
 
 impl Admission {
@@ -87,32 +84,6 @@ impl Admission {
         a
     }
 
-    /// The table, with the card devices of every group of `network` (the
-    /// national group, and the groups `affiliations` puts in it) let in for
-    /// gossip. Gossip carries only signed cards and records, each verified
-    /// on arrival, and a group is in the network only by the national
-    /// key's affiliation; this group's revoked devices stay out.
-    pub fn with_network(
-        mut self,
-        view: &View<'_>,
-        network: Option<crate::keys::GroupId>,
-        affiliations: &std::collections::BTreeMap<crate::keys::GroupId, crate::keys::GroupId>,
-    ) -> Admission {
-        let Some(network) = network else {
-            return self;
-        };
-        for (group, card) in view.cards {
-            if *group == network || affiliations.get(group) == Some(&network) {
-                let c = card.card();
-                self.network
-                    .extend(c.write_keys.iter().chain(&c.stewards).copied());
-            }
-        }
-        self.network
-            .retain(|d| !self.revoked.contains(d) && *d != view.me);
-        self
-    }
-
     /// Whether `device` may open `alpn`.
     pub fn admit(&self, device: &DeviceId, alpn: Alpn) -> Result<(), Refusal> {
         if self.revoked.contains(device) {
@@ -120,7 +91,6 @@ impl Admission {
         }
         match alpn {
             Alpn::Join | Alpn::Link => Ok(()),
-            Alpn::Gossip if self.network.contains(device) => Ok(()),
             Alpn::Sync | Alpn::Gossip => {
                 if self.group_devices.contains(device) || self.linked.contains(device) {
                     Ok(())
@@ -176,87 +146,6 @@ mod tests {
         }
         // This device is not its own peer.
         assert_eq!(a.admit(&steward, Alpn::Sync), Err(Refusal::Unknown));
-    }
-
-    #[test]
-    fn the_networks_card_devices_may_gossip_and_nothing_more() {
-        use crate::card::{GroupCard, GroupKind};
-        use crate::schema::{DeviceEntry, Devices, Role};
-        use crate::trust::testing::key;
-        let id = |s: u8| key(s).public();
-        let card = |g: u8, kind, writers: &[u8]| {
-            let writers: Vec<DeviceId> = writers.iter().map(|w| id(*w)).collect();
-            GroupCard {
-                group: id(g),
-                seq: 1,
-                name: format!("group {g}"),
-                area: None,
-                kind,
-                stewards: writers[1..].to_vec(),
-                write_keys: writers[..1].to_vec(),
-            }
-            .sign(&key(g))
-            .expect("sign")
-        };
-        // The national group 90 (writer 91); group 80 affiliated to it
-        // (writer 81, steward 82); group 70 of another network (writer 71);
-        // group 60 with a card and no affiliation (writer 61). Device 13 is
-        // this group's, revoked, and also in group 80's card.
-        let cards: std::collections::BTreeMap<_, _> = [
-            card(90, GroupKind::National, &[91]),
-            card(80, GroupKind::LocalOrganisingGroup, &[81, 82, 13]),
-            card(70, GroupKind::LocalOrganisingGroup, &[71]),
-            card(60, GroupKind::LocalOrganisingGroup, &[61]),
-        ]
-        .into_iter()
-        .map(|c| (c.card().group, c))
-        .collect();
-        let mut devices = Devices::default();
-        let day = crate::date::Date::new(2020, 1, 1).expect("date");
-        for (s, revoked) in [(10, false), (13, true)] {
-            devices.devices.insert(
-                id(s).to_string(),
-                DeviceEntry {
-                    role: Role::Steward,
-                    label: format!("device {s}"),
-                    added_by: id(10),
-                    added: day,
-                    revoked: revoked.then_some(day),
-                    cut: Default::default(),
-                },
-            );
-        }
-        let links = crate::trust::Links::default();
-        let view = View {
-            me: id(10),
-            own: id(1),
-            own_kind: GroupKind::LocalOrganisingGroup,
-            devices: &devices,
-            cards: &cards,
-            links: &links,
-            inviter: None,
-        };
-        let affiliations = [(id(80), id(90)), (id(70), id(77))].into_iter().collect();
-        let a = Admission::of(&view).with_network(&view, Some(id(90)), &affiliations);
-        for d in [91, 81, 82] {
-            assert_eq!(a.admit(&id(d), Alpn::Gossip), Ok(()), "device {d}");
-            assert_eq!(
-                a.admit(&id(d), Alpn::Sync),
-                Err(Refusal::Unknown),
-                "device {d}"
-            );
-        }
-        for d in [71, 61] {
-            assert_eq!(
-                a.admit(&id(d), Alpn::Gossip),
-                Err(Refusal::Unknown),
-                "device {d}"
-            );
-        }
-        assert_eq!(a.admit(&id(13), Alpn::Gossip), Err(Refusal::Revoked));
-        // Control: outside any network, the same devices are strangers.
-        let none = Admission::of(&view).with_network(&view, None, &affiliations);
-        assert_eq!(none.admit(&id(81), Alpn::Gossip), Err(Refusal::Unknown));
     }
 
     proptest! {
