@@ -13,7 +13,6 @@
 //! Epoch  (9): doc 32 | len u32 | signed epoch record | genesis change (rest, less 64) | signature 64
 //! EpochWant (10): doc 32
 //! Inventory (11): count u32 | count × print 8
-//! DirectoryDigest (12): digest 32
 //! ```
 //!
 //! All integers are big-endian. New message types are only ever added with
@@ -112,12 +111,6 @@ pub enum Message {
     /// a peer that holds most of the directory costs 8 bytes per item
     /// rather than the items.
     Inventory(Vec<[u8; 8]>),
-    /// A digest of the cards and records the sender holds (blake3 over
-    /// its sorted inventory prints), sent now and then on a session whose
-    /// live records go by gossip: a peer whose digest differs answers with
-    /// its `Inventory`, and is sent what it lacks. Gossip is the fast path;
-    /// this is what makes up for a message it lost.
-    DirectoryDigest([u8; 32]),
     /// The sender stops syncing one document with this peer for this
     /// session, and why (a change in it failed verification, or it is
     /// forked by an equivocating device). The other documents go on.
@@ -197,7 +190,6 @@ const DOC_STOP: u8 = 8;
 const EPOCH: u8 = 9;
 const EPOCH_WANT: u8 = 10;
 const INVENTORY: u8 = 11;
-const DIRECTORY_DIGEST: u8 = 12;
 
 impl Message {
     /// The frame for this message.
@@ -279,10 +271,7 @@ impl Message {
                 put_prints(&mut p, prints);
                 INVENTORY
             }
-            Message::DirectoryDigest(digest) => {
-                p.extend_from_slice(digest);
-                DIRECTORY_DIGEST
-            }
+
             Message::Records(records) => {
                 p.extend_from_slice(&(records.len() as u32).to_be_bytes());
                 for r in records {
@@ -382,12 +371,6 @@ impl Message {
                 "inventory prints",
                 MAX_INVENTORY,
             )?)),
-            DIRECTORY_DIGEST => {
-                let m = "directory digest";
-                let digest = r.array(m)?;
-                r.end(m)?;
-                Ok(Message::DirectoryDigest(digest))
-            }
             RECORDS => {
                 let m = "records";
                 let count = u32::from_be_bytes(r.array(m)?) as usize;
@@ -464,7 +447,7 @@ impl Message {
             Message::Cards(_) => "cards",
             Message::Prints(_) => "prints",
             Message::Inventory(_) => "inventory",
-            Message::DirectoryDigest(_) => "directory digest",
+
             Message::Records(_) => "records",
             Message::DocStop { .. } => "doc stop",
             Message::EpochWant { .. } => "epoch want",
@@ -622,12 +605,6 @@ mod tests {
             data_encoding::HEXLOWER.encode(&inventory.payload),
             format!("00000002{}{}", "11".repeat(8), "22".repeat(8))
         );
-        let digest = Message::DirectoryDigest([0x33; 32]).encode();
-        assert_eq!(digest.kind, 12);
-        assert_eq!(
-            data_encoding::HEXLOWER.encode(&digest.payload),
-            "33".repeat(32)
-        );
         // The print's domain and tag are part of the format too (the
         // value computed apart, with Python's blake3).
         assert_eq!(
@@ -773,7 +750,6 @@ mod tests {
                 .prop_map(Message::Cards),
             proptest::collection::vec(any::<[u8; 8]>(), 0..6).prop_map(Message::Prints),
             proptest::collection::vec(any::<[u8; 8]>(), 0..6).prop_map(Message::Inventory),
-            any::<[u8; 32]>().prop_map(Message::DirectoryDigest),
             proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..50), 0..4)
                 .prop_map(Message::Records),
             (any::<[u8; 32]>(), "[a-z ]{0,40}").prop_map(|(d, reason)| Message::DocStop {
@@ -811,7 +787,7 @@ mod tests {
         }
 
         #[test]
-        fn garbage_never_panics(kind in 0u8..14, payload in proptest::collection::vec(any::<u8>(), 0..300)) {
+        fn garbage_never_panics(kind in 0u8..13, payload in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = Message::decode(&Frame { kind, payload });
         }
     }

@@ -246,25 +246,6 @@ impl Session {
         self.peer_group
     }
 
-    /// This node's inventory of cards and records, to send once more (the
-    /// peer answers with what this node lacks): `None` before the peer's
-    /// hello. The node asks when it may have missed some, having just
-    /// joined its network's gossip.
-    pub fn inventory(&mut self, store: &impl SessionStore) -> Option<Message> {
-        self.peer_said_hello.then(|| {
-            self.sent_inventory = true;
-            directory::inventory(store)
-        })
-    }
-
-    /// The digest of this node's cards and records, for the peer to check
-    /// against its own ([`Message::DirectoryDigest`]): `None` before the
-    /// peer's hello.
-    pub fn directory_check(&self, store: &impl SessionStore) -> Option<Message> {
-        self.peer_said_hello
-            .then(|| Message::DirectoryDigest(directory::digest(store)))
-    }
-
     /// Starts sharing more documents (the node learned of a group from
     /// another peer). They are synced from the next message on.
     pub fn share_more(
@@ -407,16 +388,6 @@ impl Session {
                 Ok(out)
             }
             _ if !self.peer_said_hello => Err(SessionError::Unexpected("pre-hello")),
-            Message::DirectoryDigest(theirs) => {
-                if theirs == directory::digest(store) {
-                    return Ok(vec![]);
-                }
-                // The peer holds something this node does not, or the
-                // other way round: its answer to the inventory is what this
-                // node lacks. (What the peer lacks, its own check finds.)
-                self.sent_inventory = true;
-                Ok(vec![directory::inventory(store)])
-            }
             Message::Inventory(theirs) => {
                 let mut out = Vec::new();
                 if !std::mem::replace(&mut self.sent_inventory, true) {

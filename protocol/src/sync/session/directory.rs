@@ -19,16 +19,6 @@ pub(super) fn inventory(store: &impl SessionStore) -> Message {
     Message::Inventory(prints(store))
 }
 
-/// The digest of this node's inventory: blake3(domain ‖ sorted prints).
-pub(super) fn digest(store: &impl SessionStore) -> [u8; 32] {
-    let mut h = blake3::Hasher::new();
-    h.update(b"groundwork/directory-digest/v1");
-    for p in prints(store) {
-        h.update(&p);
-    }
-    *h.finalize().as_bytes()
-}
-
 fn prints(store: &impl SessionStore) -> Vec<[u8; 8]> {
     let mut prints: Vec<[u8; 8]> = store
         .records()
