@@ -50,7 +50,7 @@ impl std::fmt::Debug for ControlNode {
 
 fn unexpected(r: &Response) -> NodeError {
     match r {
-        Response::Error { message } => NodeError::Refused(message.clone()),
+        Response::Error { code, message } => NodeError::refused(*code, message.clone()),
         other => NodeError::Unreachable(format!("the node answered with {}", variant_name(other))),
     }
 }
@@ -102,7 +102,7 @@ impl ControlNode {
             }
         };
         match response {
-            Response::Error { message } => Err(NodeError::Refused(message)),
+            Response::Error { code, message } => Err(NodeError::refused(code, message)),
             r => Ok(r),
         }
     }

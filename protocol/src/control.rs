@@ -453,6 +453,10 @@ pub enum Response {
     },
     /// The request failed; nothing was changed.
     Error {
+        /// What kind of failure, for a client to decide on (an answer from
+        /// a node that sent no code reads as [`ErrorCode::Internal`]).
+        #[serde(default)]
+        code: ErrorCode,
         /// One line, as the command line prints it after `error: `.
         message: String,
     },
@@ -483,10 +487,59 @@ pub enum Response {
     },
 }
 
+/// What kind of failure an error answer reports. A client decides from the
+/// code, never from the message's words: the terminal UI keeps its view
+/// when the node is [`Unavailable`](ErrorCode::Unavailable), reloads when
+/// what it showed is [`NotFound`](ErrorCode::NotFound), and keeps a form
+/// open for the user to correct on [`Usage`](ErrorCode::Usage).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request or a value in it is not acceptable (a malformed request,
+    /// a name too long, a date that does not parse): the user can fix it.
+    Usage,
+    /// The member, meet-up, action, device, peer or request named does not
+    /// exist (any more).
+    NotFound,
+    /// This device's role, or its standing in the group, does not allow it.
+    Forbidden,
+    /// It clashes with what is there: the text changed since it was read,
+    /// the email is on the roster, the group is founded already.
+    Conflict,
+    /// Something needed is not there now: the node is not running or is
+    /// stopping, a peer cannot be reached, the store is in use.
+    Unavailable,
+    /// A bug, or a failure of the disk or the store: not the user's doing.
+    #[default]
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it is written on the wire (`not_found`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Usage => "usage",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Response {
     /// An error response; line breaks in `message` become `; ` so it stays
     /// one line.
-    pub fn error(message: impl Into<String>) -> Self {
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
         let message: String = message.into();
         let message = if message.contains(['\n', '\r']) {
             message
@@ -498,7 +551,7 @@ impl Response {
         } else {
             message
         };
-        Response::Error { message }
+        Response::Error { code, message }
     }
 }
 

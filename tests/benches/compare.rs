@@ -393,7 +393,7 @@ async fn gw_edits(
         let kinds: &[DocKind] = if contacts {
             let req = groundwork_node::control::Request::MemberAdd { input: input(&p) };
             let resp = a.request(req).await?;
-            if let groundwork_node::control::Response::Error { message } = resp {
+            if let groundwork_node::control::Response::Error { message, .. } = resp {
                 bail!("member add failed: {message}");
             }
             &[DocKind::Roster, DocKind::Contacts]
@@ -402,7 +402,7 @@ async fn gw_edits(
             (roster_only.email, roster_only.phone) = (None, None);
             let req = groundwork_node::control::Request::MemberAdd { input: roster_only };
             let resp = a.request(req).await?;
-            if let groundwork_node::control::Response::Error { message } = resp {
+            if let groundwork_node::control::Response::Error { message, .. } = resp {
                 bail!("member add failed: {message}");
             }
             &[DocKind::Roster]

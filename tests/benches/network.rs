@@ -196,7 +196,7 @@ fn run(bin: &Path, root: &Path, groups: usize, deadline: Duration) -> Result<Run
             }
         }
         while let Some(r) = tasks.join_next().await {
-            if let Response::Error { message } = r?? {
+            if let Response::Error { message, .. } = r?? {
                 bail!("linking failed: {message}");
             }
         }

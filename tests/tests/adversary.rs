@@ -727,8 +727,12 @@ fn hole_7_a_field_of_60_mib_is_refused_with_one_line_and_nothing_changes() {
             },
         })
         .expect("an answer");
-    let groundwork_protocol::control::Response::Error { message } = r else {
-        panic!("accepted: {r:?}")
+    let groundwork_protocol::control::Response::Error {
+        code: groundwork_protocol::control::ErrorCode::Usage,
+        message,
+    } = r
+    else {
+        panic!("accepted, or not refused as a usage error: {r:?}")
     };
     println!(
         "60 MiB member name: refused in {} ms: {message}",

@@ -19,7 +19,7 @@ use groundwork_protocol::records::{
 };
 use groundwork_protocol::sync::VerifiedChange;
 use groundwork_protocol::sync::messages::Message;
-use groundwork_protocol::sync::session::{Session, SessionStore};
+use groundwork_protocol::sync::session::{HostError, Session, SessionStore};
 use groundwork_protocol::{DeviceId, DocId, GroupId, SecretKey};
 use groundwork_tests::{Node, SYNC_LIMIT, eventually};
 use serde_json::Value;
@@ -43,7 +43,7 @@ impl SessionStore for Offerer {
     fn within_cut(&self, _doc: &DocId, _author: &DeviceId, _seq: u64) -> bool {
         true
     }
-    fn store(&mut self, _doc: &DocId, _changes: Vec<VerifiedChange>) -> Result<(), String> {
+    fn store(&mut self, _doc: &DocId, _changes: Vec<VerifiedChange>) -> Result<(), HostError> {
         Ok(())
     }
     fn cards(&self) -> Vec<Vec<u8>> {

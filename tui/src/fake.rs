@@ -10,8 +10,8 @@ use std::sync::{Mutex, MutexGuard};
 use autosurgeon::{Counter, Text};
 use groundwork_protocol::card::GroupKind;
 use groundwork_protocol::control::{
-    DirectoryEntry, DocStatus, Event, GossipStatus, LinkRequestView, MeetupInput, MemberInput,
-    MemberView, NodeStatus, PeerStatus, PlanView, SharedDocs, TrafficStatus,
+    DirectoryEntry, DocStatus, ErrorCode, Event, GossipStatus, LinkRequestView, MeetupInput,
+    MemberInput, MemberView, NodeStatus, PeerStatus, PlanView, SharedDocs, TrafficStatus,
 };
 use groundwork_protocol::disclosure::{Offsets, Rounded};
 use groundwork_protocol::records::{ESTABLISHED_AT, Exact, GROWTH_MONTHS, MembershipSummary};
@@ -546,11 +546,13 @@ impl FakeNode {
         let role = self.state().status.role;
         match role {
             Some(r) if r.may_write(kind) => Ok(()),
-            Some(r) => Err(NodeError::Refused(format!(
-                "this device is a {r}; a {r} device may not {verb} the {kind}"
-            ))),
-            None => Err(NodeError::Refused(
-                "this device is not an active device of the group".into(),
+            Some(r) => Err(NodeError::refused(
+                ErrorCode::Forbidden,
+                format!("this device is a {r}; a {r} device may not {verb} the {kind}"),
+            )),
+            None => Err(NodeError::refused(
+                ErrorCode::Forbidden,
+                "this device is not an active device of the group",
             )),
         }
     }
@@ -562,10 +564,10 @@ impl FakeNode {
         let before = s.requests.len();
         s.requests.retain(|r| r.group != group);
         if s.requests.len() == before {
-            return Err(NodeError::Refused(format!(
-                "no request to link with id '{}'",
-                group.fmt_short()
-            )));
+            return Err(NodeError::refused(
+                ErrorCode::NotFound,
+                format!("no request to link with id '{}'", group.fmt_short()),
+            ));
         }
         drop(s);
         self.record(format!("{verb} {}", group.fmt_short()));
@@ -633,8 +635,9 @@ impl Node for FakeNode {
         let s = self.state();
         let role = s.status.role;
         if !role.is_some_and(|r| r.may_read(DocKind::Roster)) {
-            return Err(NodeError::Refused(
-                "this device may not read the roster".into(),
+            return Err(NodeError::refused(
+                ErrorCode::Forbidden,
+                "this device may not read the roster",
             ));
         }
         let contacts = role.is_some_and(|r| r.may_read(DocKind::Contacts));
@@ -682,7 +685,10 @@ impl Node for FakeNode {
     fn set_meetup_notes(&self, id: ShortId, base: String, notes: String) -> NodeResult<()> {
         self.require(DocKind::Meetups, "edit")?;
         if !self.state().meetups.iter().any(|m| m.id == id) {
-            return Err(NodeError::Refused(format!("no meet-up with id '{id}'")));
+            return Err(NodeError::refused(
+                ErrorCode::NotFound,
+                format!("no meet-up with id '{id}'"),
+            ));
         }
         self.record(format!("notes {id} {notes:?}"));
         self.from_peer(DocKind::Meetups, |s| {

@@ -6,8 +6,8 @@
 //! tests and benchmarks use `fake::FakeNode` (the `fake` feature).
 
 use groundwork_protocol::control::{
-    DirectoryEntry, Event, LinkRequestView, MeetupInput, MemberInput, MemberView, NodeStatus,
-    PlanView, SharedDocs,
+    DirectoryEntry, ErrorCode, Event, LinkRequestView, MeetupInput, MemberInput, MemberView,
+    NodeStatus, PlanView, SharedDocs,
 };
 use groundwork_protocol::report::NetworkReport;
 use groundwork_protocol::schema::{Constitution, Meetup};
@@ -17,12 +17,49 @@ use groundwork_protocol::{Date, GroupId, ShortId};
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NodeError {
     /// The node refused the request and changed nothing: the message says
-    /// why (for example, this device's role may not write the plan).
-    #[error("{0}")]
-    Refused(String),
+    /// why (for example, this device's role may not write the plan), and
+    /// the code what kind of refusal it is; the UI decides from the code.
+    #[error("{message}")]
+    Refused {
+        /// What kind of refusal.
+        code: ErrorCode,
+        /// Its one line.
+        message: String,
+    },
     /// The node could not be reached, or its answer made no sense.
     #[error("node unreachable: {0}")]
     Unreachable(String),
+}
+
+impl NodeError {
+    /// A refusal of `code`.
+    pub fn refused(code: ErrorCode, message: impl Into<String>) -> Self {
+        NodeError::Refused {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Whether the node could not be reached or could not serve the
+    /// request now (stopping, a peer it needs is away): what is shown
+    /// stays, and the status line says why.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            NodeError::Unreachable(_)
+                | NodeError::Refused {
+                    code: ErrorCode::Unavailable,
+                    ..
+                }
+        )
+    }
+
+    /// The message alone.
+    pub fn message(&self) -> &str {
+        match self {
+            NodeError::Refused { message, .. } | NodeError::Unreachable(message) => message,
+        }
+    }
 }
 
 /// The answer to a node call.

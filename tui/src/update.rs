@@ -4,8 +4,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use groundwork_protocol::control::{
-    DirectoryEntry, Event, LinkRequestView, MeetupInput, MemberInput, MemberView, NodeStatus,
-    PlanView, SharedDocs,
+    DirectoryEntry, ErrorCode, Event, LinkRequestView, MeetupInput, MemberInput, MemberView,
+    NodeStatus, PlanView, SharedDocs,
 };
 use groundwork_protocol::report::NetworkReport;
 use groundwork_protocol::schema::{ActionStatus, Constitution, Meetup, MemberKind};
@@ -295,7 +295,7 @@ fn loaded<T>(result: Result<T, NodeError>) -> Loaded<T> {
 /// not wipe what is shown: the last answer stays (and the user's place in
 /// it), and the status line says the node is unreachable.
 fn store<T>(slot: &mut Loaded<T>, result: Result<T, NodeError>) {
-    if matches!(result, Err(NodeError::Unreachable(_))) && slot.ready().is_some() {
+    if result.as_ref().is_err_and(NodeError::is_unavailable) && slot.ready().is_some() {
         return;
     }
     *slot = loaded(result);
@@ -310,8 +310,10 @@ fn clamp_actions(model: &mut Model) {
 }
 
 fn on_loaded(model: &mut Model, data: Data, result: Result<Payload, NodeError>) {
-    if let Err(NodeError::Unreachable(e)) = &result {
-        model.node_error = Some(e.clone());
+    if let Err(e) = &result
+        && e.is_unavailable()
+    {
+        model.node_error = Some(e.message().to_owned());
     } else if data == Data::Status {
         model.node_error = None;
     }
@@ -322,9 +324,7 @@ fn on_loaded(model: &mut Model, data: Data, result: Result<Payload, NodeError>) 
                 && model.status.ready().is_some()
             {
                 // Keep showing the last status; the status line says why.
-                model.node_error = Some(match e {
-                    NodeError::Refused(m) | NodeError::Unreachable(m) => m.clone(),
-                });
+                model.node_error = Some(e.message().to_owned());
                 return;
             }
             model.status = loaded(r.and_then(|p| match p {
@@ -469,8 +469,27 @@ fn on_edited(model: &mut Model, edit: Edit, result: Result<String, NodeError>) -
         }
         Err(e) => {
             let message = match &e {
-                NodeError::Refused(m) => format!("refused: {m}"),
+                NodeError::Refused {
+                    code: ErrorCode::Unavailable,
+                    message,
+                } => format!("node unavailable: {message}"),
+                NodeError::Refused { message, .. } => format!("refused: {message}"),
                 NodeError::Unreachable(_) => e.to_string(),
+            };
+            // What the edit was about is gone or changed since it was shown
+            // (another device removed the member, edited the notes): shown
+            // afresh, beside the reason.
+            let stale = matches!(
+                e,
+                NodeError::Refused {
+                    code: ErrorCode::NotFound | ErrorCode::Conflict,
+                    ..
+                }
+            );
+            let reload: Vec<Cmd> = if stale {
+                edit.reloads().iter().map(|d| Cmd::Load(*d)).collect()
+            } else {
+                Vec::new()
             };
             match waiting.and_then(|o| o.as_mut()) {
                 Some(Overlay::Form(_, form)) => {
@@ -497,7 +516,7 @@ fn on_edited(model: &mut Model, edit: Edit, result: Result<String, NodeError>) -
                 }
             }
             model.flash = Some((Level::Error, message));
-            Vec::new()
+            reload
         }
     }
 }

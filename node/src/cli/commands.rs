@@ -43,7 +43,11 @@ pub fn run(cli: Cli) -> Result<()> {
             let peers = match crate::control::connect(&dir)? {
                 Some(mut client) => match client.request(Request::PeerAdd { ticket })? {
                     Response::Peers(p) => p,
-                    Response::Error { message } => bail!(message),
+                    Response::Error { code, message } => {
+                        return Err(super::target::dial_hint(
+                            super::target::Answered { code, message }.into(),
+                        ));
+                    }
                     r => return Err(unexpected(&r)),
                 },
                 None => {
@@ -142,7 +146,15 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         })?,
         Command::Affiliate { ticket } => with_target(data_dir()?, |t| {
-            match t.send(Request::Affiliate { ticket })? {
+            let dialed = !t.is_direct();
+            let answer = t.send(Request::Affiliate { ticket }).map_err(|e| {
+                if dialed {
+                    super::target::dial_hint(e)
+                } else {
+                    e
+                }
+            })?;
+            match answer {
                 Response::Affiliated {
                     group,
                     name,

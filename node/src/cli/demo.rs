@@ -206,7 +206,7 @@ async fn report(net: &DemoNetwork, out: &mut Out) -> Result<()> {
             ))?;
             print_report(&r, false, out)
         }
-        Response::Error { message } => bail!("{message}"),
+        Response::Error { message, .. } => bail!("{message}"),
         other => bail!("unexpected answer to the report request: {other:?}"),
     }
 }

@@ -214,7 +214,7 @@ fn import(t: &mut Target, file: &Path, skip_invalid: bool, out: &mut Out) -> Res
     bar.finish_and_clear();
     let outcome = match answer? {
         Response::Imported(outcome) => outcome,
-        Response::Error { message } => bail!("{name}: nothing was imported: {message}"),
+        Response::Error { message, .. } => bail!("{name}: nothing was imported: {message}"),
         other => return Err(unexpected(&other)),
     };
     out.line(format!(

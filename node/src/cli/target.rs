@@ -4,7 +4,7 @@
 //! paths give the same answers and the same error lines.
 
 use anyhow::{Result, anyhow};
-use groundwork_protocol::control::{Request, Response};
+use groundwork_protocol::control::{ErrorCode, Request, Response};
 
 use crate::control;
 use crate::datadir::DataDir;
@@ -50,7 +50,7 @@ impl Target {
     /// Sends a request; an error answer becomes the error, as one line.
     pub(super) fn send(&mut self, req: Request) -> Result<Response> {
         match self.answer(req, |_| {})? {
-            Response::Error { message } => Err(anyhow!(message)),
+            Response::Error { code, message } => Err(Answered { code, message }.into()),
             response => Ok(response),
         }
     }
@@ -70,6 +70,28 @@ impl Target {
         if let Target::Direct(mut g) = self {
             g.maintain();
         }
+    }
+}
+
+/// The node's error answer (or the store's here) as an error: its line,
+/// and the code the command line decides on.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub(super) struct Answered {
+    /// What kind of failure.
+    pub(super) code: ErrorCode,
+    /// Its one line.
+    pub(super) message: String,
+}
+
+/// A request that dialed another node (`peer add`, `affiliate`) and could
+/// not reach it gets a hint; the code decides, not the words.
+pub(super) fn dial_hint(e: anyhow::Error) -> anyhow::Error {
+    match e.downcast_ref::<Answered>() {
+        Some(a) if a.code == ErrorCode::Unavailable => {
+            anyhow!("{} (is that node running `groundwork up`?)", a.message)
+        }
+        _ => e,
     }
 }
 

@@ -92,7 +92,7 @@ impl Client {
         } else {
             match self.request(Request::Subscribe) {
                 Ok(Response::Subscribed) => None,
-                Ok(Response::Error { message }) => Some(anyhow!(message)),
+                Ok(Response::Error { message, .. }) => Some(anyhow!(message)),
                 Ok(other) => Some(anyhow!(
                     "the node answered Subscribe with {}",
                     variant_name(&other)

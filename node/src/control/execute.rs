@@ -1,5 +1,6 @@
 //! Every group operation, from a [`Request`] to a [`Response`].
 
+use groundwork_protocol::control::ErrorCode;
 use groundwork_protocol::control::{DeviceView, Request, Response};
 use groundwork_protocol::schema::{Constitution, Devices};
 
@@ -20,9 +21,9 @@ pub fn execute(group: &Group, req: Request) -> Response {
 pub fn execute_with_progress(group: &Group, req: Request, progress: impl FnMut(u64)) -> Response {
     match run(group, req, progress) {
         Ok(response) => response,
-        // The same text as the command line's `error: {e:#}`: the error and
+        // The same text as the command line's `error: …`: the error and
         // its sources, joined by ": ".
-        Err(e) => Response::error(format!("{:#}", anyhow::Error::from(e))),
+        Err(e) => super::refusal(&e),
     }
 }
 
@@ -66,6 +67,7 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
         Request::ConstitutionAmend { update } => {
             if update.text.as_deref().is_some_and(|t| t.trim().is_empty()) {
                 return Err(GroupError::Invalid {
+                    code: ErrorCode::Usage,
                     field: "text",
                     why: "a constitution needs text".into(),
                 });
@@ -90,6 +92,7 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
         Request::PlanConversationsAdd { count, themes } => {
             if !(1..=MAX_CONVERSATIONS).contains(&count) {
                 return Err(GroupError::Invalid {
+                    code: ErrorCode::Usage,
                     field: "count",
                     why: format!("must be from 1 to {MAX_CONVERSATIONS}, not {count}"),
                 });
@@ -117,16 +120,16 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
         }
         Request::DeviceList => Response::Devices(devices(g)?),
         Request::Status => {
-            Response::error("status needs a running node (start one with `groundwork up`)")
+            super::unavailable("status needs a running node (start one with `groundwork up`)")
         }
         Request::Subscribe => {
-            Response::error("events need a running node (start one with `groundwork up`)")
+            super::unavailable("events need a running node (start one with `groundwork up`)")
         }
         Request::Invite { role, ttl_secs } => {
             // No node runs: the invite names the addresses of the last `up`.
             let ticket: Option<String> = g.meta(crate::group::TICKET_KEY)?;
             let Some(addrs) = ticket.and_then(|t| crate::net::parse_ticket(&t).ok()) else {
-                return Ok(Response::error(
+                return Ok(super::unavailable(
                     "run `groundwork up` once first, so the invite can say where to find this device",
                 ));
             };
@@ -167,17 +170,17 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
         Request::Network => Response::Directory(crate::runtime::directory(g)?),
         Request::Report => Response::Report(Box::new(crate::runtime::report(g)?)),
         Request::Shared { group } => Response::Shared(g.shared(&group)?),
-        Request::Affiliate { .. } => Response::error(
+        Request::Affiliate { .. } => super::unavailable(
             "affiliating goes through the running national node (start it with `groundwork up`)",
         ),
-        Request::PeerAdd { .. } => Response::error(
+        Request::PeerAdd { .. } => super::unavailable(
             "linking goes through the running node here (start one with `groundwork up`)",
         ),
         Request::LinkCode { ttl_secs } => {
             // No node runs: the ticket names the addresses of the last `up`.
             let ticket: Option<String> = g.meta(crate::group::TICKET_KEY)?;
             let Some(addrs) = ticket.and_then(|t| crate::net::parse_ticket(&t).ok()) else {
-                return Ok(Response::error(
+                return Ok(super::unavailable(
                     "run `groundwork up` once first, so the link ticket can say where to find this device",
                 ));
             };

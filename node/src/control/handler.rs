@@ -82,7 +82,10 @@ impl ControlHandler for GroupHandler {
             tokio::task::spawn_blocking(move || this.answer(req))
                 .await
                 .unwrap_or_else(|e| {
-                    Response::error(format!("internal error (a bug in groundwork): {e}"))
+                    Response::error(
+                        groundwork_protocol::control::ErrorCode::Internal,
+                        format!("internal error (a bug in groundwork): {e}"),
+                    )
                 })
         })
     }

@@ -39,7 +39,37 @@ pub use server::{ControlHandler, ControlServer, serve};
 
 use std::path::PathBuf;
 
+use groundwork_protocol::control::ErrorCode;
+
 use crate::datadir::DataDir;
+
+/// An error and its sources, joined by ": " (the line the command line
+/// prints after `error: `).
+pub fn error_line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        // `#[error(transparent)]` and `{0}` wrappers repeat their source.
+        if !line.ends_with(&next) {
+            line.push_str(": ");
+            line.push_str(&next);
+        }
+        source = s.source();
+    }
+    line
+}
+
+/// The error answer for a group operation that failed.
+pub fn refusal(e: &crate::group::GroupError) -> Response {
+    Response::error(e.code(), error_line(e))
+}
+
+/// The error answer for a request that failed for want of `what` (the node
+/// stopped, a task ended).
+pub fn unavailable(what: impl Into<String>) -> Response {
+    Response::error(ErrorCode::Unavailable, what)
+}
 
 /// The control socket's file name in the data directory.
 pub const SOCKET_FILE: &str = "control.sock";

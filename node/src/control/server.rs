@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use groundwork_protocol::control::{Event, MAX_LINE_LEN, Request, Response};
+use groundwork_protocol::control::{ErrorCode, Event, MAX_LINE_LEN, Request, Response};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
@@ -220,9 +220,9 @@ async fn serve_client(stream: UnixStream, handler: Arc<dyn ControlHandler>) {
         let req = match read_request(&mut reader, &mut line).await {
             Ok(Some(req)) => req,
             Ok(None) => return,
-            Err(message) => {
-                tracing::debug!("control client refused: {message}");
-                let _ = write.write_all(&encode(&Response::error(message))).await;
+            Err(refusal) => {
+                tracing::debug!("control client refused: {refusal:?}");
+                let _ = write.write_all(&encode(&refusal)).await;
                 return;
             }
         };
@@ -259,17 +259,21 @@ async fn answer(handler: &Arc<dyn ControlHandler>, req: Request) -> Response {
     let _guard = AbortOnDrop(task.abort_handle());
     match task.await {
         Ok(response) => response,
-        Err(e) => Response::error(format!("internal error (a bug in groundwork): {e}")),
+        Err(e) => Response::error(
+            ErrorCode::Internal,
+            format!("internal error (a bug in groundwork): {e}"),
+        ),
     }
 }
 
 /// Reads one request line. `Ok(None)`: the client closed the connection (or
-/// it failed, and nothing can be sent back). `Err`: the message to send
-/// back before closing.
+/// it failed, and nothing can be sent back). `Err`: the error answer to
+/// send back before closing (a usage error: the client's request is bad).
 async fn read_request(
     reader: &mut BufReader<OwnedReadHalf>,
     line: &mut Vec<u8>,
-) -> Result<Option<Request>, String> {
+) -> Result<Option<Request>, Response> {
+    let usage = |message: String| Response::error(ErrorCode::Usage, message);
     line.clear();
     let limit = MAX_LINE_LEN as u64 + 1;
     let n = match reader.take(limit).read_until(b'\n', line).await {
@@ -285,22 +289,22 @@ async fn read_request(
     if line.last() == Some(&b'\n') {
         line.pop();
     } else if line.len() > MAX_LINE_LEN {
-        return Err(format!(
+        return Err(usage(format!(
             "request line is longer than {} MiB",
             MAX_LINE_LEN / (1024 * 1024)
-        ));
+        )));
     }
     // Else the client ended its last request with end of file instead of
     // a newline; it is served all the same.
     let text = std::str::from_utf8(line).map_err(|e| {
-        format!(
+        usage(format!(
             "request is not UTF-8 text (bad byte at offset {})",
             e.valid_up_to()
-        )
+        ))
     })?;
     serde_json::from_str(text)
         .map(Some)
-        .map_err(|e| format!("malformed request: {e}"))
+        .map_err(|e| usage(format!("malformed request: {e}")))
 }
 
 /// Writes the handler's events, one line each, until the client goes away
@@ -337,22 +341,26 @@ async fn stream_events(
 fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
     let mut bytes = match serde_json::to_vec(value) {
         Ok(b) if b.len() <= MAX_LINE_LEN => b,
-        Ok(b) => error_line(&format!(
-            "the answer is {} MiB, more than the {} MiB a line may hold",
-            b.len() / (1024 * 1024),
-            MAX_LINE_LEN / (1024 * 1024)
-        )),
-        Err(e) => error_line(&format!(
-            "internal error (a bug in groundwork): cannot encode the answer: {e}"
-        )),
+        Ok(b) => error_line(
+            ErrorCode::Internal,
+            &format!(
+                "the answer is {} MiB, more than the {} MiB a line may hold",
+                b.len() / (1024 * 1024),
+                MAX_LINE_LEN / (1024 * 1024)
+            ),
+        ),
+        Err(e) => error_line(
+            ErrorCode::Internal,
+            &format!("internal error (a bug in groundwork): cannot encode the answer: {e}"),
+        ),
     };
     bytes.push(b'\n');
     bytes
 }
 
-fn error_line(message: &str) -> Vec<u8> {
-    serde_json::to_vec(&Response::error(message)).unwrap_or_else(|_| {
-        br#"{"error":{"message":"internal error (a bug in groundwork): cannot encode an error"}}"#
+fn error_line(code: ErrorCode, message: &str) -> Vec<u8> {
+    serde_json::to_vec(&Response::error(code, message)).unwrap_or_else(|_| {
+        br#"{"error":{"code":"internal","message":"internal error (a bug in groundwork): cannot encode an error"}}"#
             .to_vec()
     })
 }

@@ -4,7 +4,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::{Arc, PoisonError};
 
 use groundwork_protocol::DocKind;
-use groundwork_protocol::control::MemberInput;
+use groundwork_protocol::control::{ErrorCode, MemberInput};
 use tokio::sync::broadcast;
 
 use super::*;
@@ -108,9 +108,14 @@ fn raw_exchange(f: &Fixture, bytes: Vec<u8>) -> Vec<String> {
     lines
 }
 
+/// The message of an error answer to a bad request line (whose code is
+/// always usage: the client's request is at fault).
 fn error_message(line: &str) -> String {
     match serde_json::from_str::<Response>(line) {
-        Ok(Response::Error { message }) => message,
+        Ok(Response::Error {
+            code: ErrorCode::Usage,
+            message,
+        }) => message,
         other => panic!("expected an error response, got {other:?} from {line}"),
     }
 }
@@ -139,7 +144,7 @@ fn member_add_and_list_round_trip_through_the_socket() {
         client
             .request(Request::MemberShow { id: missing })
             .expect("show"),
-        Response::error("no member with id 'zzzzzz'")
+        Response::error(ErrorCode::NotFound, "no member with id 'zzzzzz'")
     );
 }
 
@@ -237,8 +242,12 @@ fn a_panicking_handler_is_an_error_answer_not_a_dead_server() {
         .expect("serve");
     for _ in 0..2 {
         let mut client = connect(&dir).expect("connect").expect("running");
-        let Response::Error { message } = client.request(list()).expect("answer") else {
-            panic!("a panic must be an error answer");
+        let Response::Error {
+            code: ErrorCode::Internal,
+            message,
+        } = client.request(list()).expect("answer")
+        else {
+            panic!("a panic must be an internal error answer");
         };
         assert!(message.contains("a bug in groundwork"), "{message}");
     }
@@ -338,8 +347,12 @@ fn status_and_events_need_a_running_node() {
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
     for req in [Request::Status, Request::Subscribe] {
-        let Response::Error { message } = execute(&g, req) else {
-            panic!("answered without a node");
+        let Response::Error {
+            code: ErrorCode::Unavailable,
+            message,
+        } = execute(&g, req)
+        else {
+            panic!("answered without a node, or not as unavailable");
         };
         assert!(message.contains("a running node"), "{message}");
         assert!(message.contains("groundwork up"), "{message}");
@@ -354,4 +367,58 @@ fn no_socket_means_no_node() {
             .expect("connect")
             .is_none()
     );
+}
+
+#[test]
+fn each_refusal_carries_the_code_a_client_decides_on() {
+    let f = Fixture::new();
+    let g = f
+        .handler
+        .group()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let with_email = |name: &str| Request::MemberAdd {
+        input: MemberInput {
+            name: Some(name.into()),
+            email: Some("ada@example.org".into()),
+            ..MemberInput::default()
+        },
+    };
+    let code = |r: Response| match r {
+        Response::Error { code, .. } => Some(code),
+        _ => None,
+    };
+    // Positive control: the first add is no error at all.
+    assert_eq!(code(execute(&g, with_email("Ada"))), None);
+    let cases = [
+        (with_email("Bob"), ErrorCode::Conflict),
+        (add(&"x".repeat(300)), ErrorCode::Usage),
+        (add(""), ErrorCode::Usage),
+        (
+            Request::MemberShow {
+                id: "zzzzzz".parse().expect("id"),
+            },
+            ErrorCode::NotFound,
+        ),
+        (
+            Request::DeviceRevoke {
+                id: g.device_id().to_string(),
+            },
+            ErrorCode::Forbidden,
+        ),
+        (
+            Request::DeviceRevoke { id: "zzzz".into() },
+            ErrorCode::NotFound,
+        ),
+        (Request::Status, ErrorCode::Unavailable),
+    ];
+    for (req, want) in cases {
+        let shown = format!("{req:?}");
+        assert_eq!(code(execute(&g, req)), Some(want), "{shown}");
+    }
+    // Nothing refused was kept.
+    let Response::Members(ms) = execute(&g, list()) else {
+        panic!("list")
+    };
+    assert_eq!(ms.len(), 1);
 }

@@ -2,18 +2,17 @@
 //! add` and `affiliate`. The trust rule (`trust::link`) is applied by the
 //! actor; these only carry the exchange and the answers.
 
-use anyhow::{Result, anyhow};
 use groundwork_protocol::control::{PeerStatus, Response};
 use groundwork_protocol::link::LinkMessage;
 use tokio::sync::oneshot;
 
 use super::NodeControl;
-use crate::net;
+use crate::net::{self, NetError, NetResult};
 use crate::runtime::{Ask, Cmd, PeerRecord};
 
 impl NodeControl {
     /// This group's signed card, to offer in a request (a steward device).
-    async fn own_card(&self, device: groundwork_protocol::DeviceId) -> Result<Vec<u8>> {
+    async fn own_card(&self, device: groundwork_protocol::DeviceId) -> NetResult<Vec<u8>> {
         Ok(self
             .handle
             .ask(|reply| Ask::LinkCard { to: device, reply })
@@ -26,7 +25,7 @@ impl NodeControl {
         device: groundwork_protocol::DeviceId,
         answer: LinkMessage,
         addrs: Vec<std::net::SocketAddr>,
-    ) -> Result<PeerRecord> {
+    ) -> NetResult<PeerRecord> {
         let (reply, rx) = oneshot::channel();
         self.handle
             .send(Cmd::LinkAnswered {
@@ -37,12 +36,12 @@ impl NodeControl {
             })
             .await?;
         rx.await
-            .map_err(|_| anyhow!("node stopping"))?
-            .map_err(|e| anyhow!(e))
+            .map_err(|_| NetError::Stopping)?
+            .map_err(NetError::from)
     }
 
     /// `peer add`: ask the node behind `ticket` to link.
-    pub(super) async fn link(&self, ticket: &str) -> Result<Response> {
+    pub(super) async fn link(&self, ticket: &str) -> NetResult<Response> {
         let (device, addrs, code) = net::parse_link_target(ticket)?;
         let card = self.own_card(device).await?;
         let answer = net::request_link(
@@ -58,12 +57,10 @@ impl NodeControl {
 
     /// `affiliate`, on the national node: ask the group behind `ticket` to
     /// link; once it accepts, it is sent the affiliation.
-    pub(super) async fn affiliate(&self, ticket: &str) -> Result<Response> {
+    pub(super) async fn affiliate(&self, ticket: &str) -> NetResult<Response> {
         let (device, addrs, code) = net::parse_link_target(ticket)?;
         if !self.handle.overview().await?.kind.is_national() {
-            return Err(anyhow!(
-                "only the national node affiliates groups (found one with `national init`)"
-            ));
+            return Err(NetError::NotNational);
         }
         let card = self.own_card(device).await?;
         let handle = self.handle.clone();
@@ -85,14 +82,12 @@ impl NodeControl {
                         reply,
                     })
                     .await?;
-                rx.await
-                    .map_err(|_| anyhow!("node stopping"))?
-                    .map_err(|e| anyhow!(e))?;
+                rx.await.map_err(|_| NetError::Stopping)??;
                 let group = theirs.card().group;
                 handle
                     .ask(|reply| Ask::AffiliationOf { group, reply })
                     .await?
-                    .ok_or_else(|| anyhow!("could not affiliate the group"))
+                    .ok_or(NetError::NotAffiliated)
             },
         )
         .await?;
@@ -100,16 +95,14 @@ impl NodeControl {
         let rec = self.answered(device, answer, addrs).await?;
         let status = self.peer_status(rec).await?;
         Ok(Response::Affiliated {
-            group: status
-                .group
-                .ok_or_else(|| anyhow!("no group in the answer"))?,
+            group: status.group.ok_or(NetError::NotAffiliated)?,
             name: status.name.unwrap_or_default(),
             pending,
         })
     }
 
     /// A peer as `peer list` shows it.
-    async fn peer_status(&self, record: PeerRecord) -> Result<PeerStatus> {
+    async fn peer_status(&self, record: PeerRecord) -> NetResult<PeerStatus> {
         self.handle
             .ask(|reply| Ask::PeerStatus { record, reply })
             .await

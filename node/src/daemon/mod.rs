@@ -6,7 +6,6 @@ use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
 use groundwork_protocol::DeviceId;
 use iroh::Endpoint;
 use iroh::protocol::Router;
@@ -21,12 +20,14 @@ use crate::group::Group;
 use crate::net::{self, Gate, NodeHandle};
 use crate::runtime::{Actor, Admission, Cmd, ControlContext, NodeEvent};
 
+mod error;
 mod links;
 
 /// The meta entry holding the port of the last `up`.
 const PORT_KEY: &str = "listen-port";
 
 pub use crate::group::TICKET_KEY;
+pub use error::DaemonError;
 
 /// A running node.
 #[derive(Debug)]
@@ -41,7 +42,7 @@ pub struct Daemon {
 impl Daemon {
     /// Opens the group in `dir` and starts the node. Must run inside a
     /// tokio runtime.
-    pub async fn start(dir: &DataDir, config: &Config) -> Result<Daemon> {
+    pub async fn start(dir: &DataDir, config: &Config) -> Result<Daemon, DaemonError> {
         let group = Group::open(dir)?;
         let device = groundwork_protocol::SecretKey::from_seed(&group.device_key().to_seed());
         let admission = Arc::new(RwLock::new(Admission::default()));
@@ -60,7 +61,8 @@ impl Daemon {
                     Ok(ep) => ep,
                     Err(e) => {
                         tracing::info!(
-                            "port {port} of the last run is taken ({e:#}); using another"
+                            "port {port} of the last run is taken ({}); using another",
+                            crate::control::error_line(&e)
                         );
                         net::bind(&device, config, Some(gate)).await?
                     }
@@ -92,13 +94,16 @@ impl Daemon {
         let thread = std::thread::Builder::new()
             .name("groundwork-node".into())
             .spawn(move || actor.run(rx))
-            .context("starting the node thread")?;
+            .map_err(|source| DaemonError::Io {
+                doing: "starting the node thread".into(),
+                source,
+            })?;
         let router = net::serve(endpoint.clone(), handle.clone(), gossip);
         if config.mdns
             && let Err(e) = net::lan::start(&endpoint, handle.clone())
         {
             // A network without multicast still syncs by address.
-            tracing::warn!("LAN discovery is off: {e:#}");
+            tracing::warn!("LAN discovery is off: {e}");
         }
         net::spawn_dialer(endpoint.clone(), handle.clone(), dial_rx);
         Ok(Daemon {
@@ -132,7 +137,7 @@ impl Daemon {
 
     /// Waits until the session with `peer` has synced every shared
     /// document, or `timeout` passes.
-    pub async fn wait_synced(&self, peer: DeviceId, timeout: Duration) -> Result<()> {
+    pub async fn wait_synced(&self, peer: DeviceId, timeout: Duration) -> Result<(), DaemonError> {
         let deadline = Instant::now() + timeout;
         let mut events = self.events();
         loop {
@@ -141,11 +146,10 @@ impl Daemon {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(anyhow!(
-                    "timed out after {}s waiting to sync with {}",
-                    timeout.as_secs(),
-                    peer.fmt_short()
-                ));
+                return Err(DaemonError::SyncTimedOut {
+                    secs: timeout.as_secs(),
+                    peer: peer.fmt_short(),
+                });
             }
             // Re-check on any event, and at least every 5 ms (a sync
             // message that changes nothing raises no event).
@@ -154,7 +158,7 @@ impl Daemon {
     }
 
     /// Answers a control API request as the socket would.
-    pub async fn request(&self, req: Request) -> Result<Response> {
+    pub async fn request(&self, req: Request) -> Result<Response, DaemonError> {
         self.control().answer(req).await
     }
 
@@ -168,13 +172,16 @@ impl Daemon {
     }
 
     /// Serves the control API on the data directory's socket.
-    pub async fn serve_control(&mut self, dir: &DataDir) -> Result<()> {
-        self.control = Some(crate::control::serve(dir, Arc::new(self.control())).await?);
+    pub async fn serve_control(&mut self, dir: &DataDir) -> Result<(), DaemonError> {
+        let server = crate::control::serve(dir, Arc::new(self.control()))
+            .await
+            .map_err(|e| DaemonError::Control(format!("{e:#}")))?;
+        self.control = Some(server);
         Ok(())
     }
 
     /// Saves every session's state and stops.
-    pub async fn shutdown(mut self) -> Result<()> {
+    pub async fn shutdown(mut self) -> Result<(), DaemonError> {
         if let Some(c) = self.control.take() {
             c.shutdown().await;
         }
@@ -182,7 +189,10 @@ impl Daemon {
         if self.handle.send(Cmd::Shutdown(tx)).await.is_ok() {
             let _ = rx.await;
         }
-        self.router.shutdown().await.context("shutting down")?;
+        self.router
+            .shutdown()
+            .await
+            .map_err(|e| DaemonError::Control(format!("shutting down: {e}")))?;
         if let Some(t) = self.actor.take() {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
         }
@@ -201,17 +211,17 @@ pub struct NodeControl {
 }
 
 impl NodeControl {
-    async fn answer(&self, req: Request) -> Result<Response> {
+    async fn answer(&self, req: Request) -> Result<Response, DaemonError> {
         Ok(match req {
             // These two dial another node first; everything else is the
             // actor's.
             Request::Affiliate { ticket } => match self.affiliate(&ticket).await {
                 Ok(r) => r,
-                Err(e) => Response::error(format!("{e:#}")),
+                Err(e) => DaemonError::from(e).response(),
             },
             Request::PeerAdd { ticket } => match self.link(&ticket).await {
                 Ok(r) => r,
-                Err(e) => Response::error(format!("{e:#}")),
+                Err(e) => DaemonError::from(e).response(),
             },
             other => {
                 let context = self.context(&other);
@@ -264,7 +274,7 @@ impl ControlHandler for NodeControl {
         Box::pin(async move {
             match self.answer(req).await {
                 Ok(r) => r,
-                Err(e) => Response::error(format!("{e:#}")),
+                Err(e) => e.response(),
             }
         })
     }
@@ -281,7 +291,7 @@ pub async fn redeem_invite(
     config: &Config,
     invite: &groundwork_protocol::invite::Invite,
     label: &str,
-) -> Result<Box<groundwork_protocol::join::Joined>> {
+) -> Result<Box<groundwork_protocol::join::Joined>, DaemonError> {
     use groundwork_protocol::join::{JoinReply, JoinRequest};
     let ep = net::bind(device, config, None).await?;
     let reply = net::request_join(
@@ -297,12 +307,10 @@ pub async fn redeem_invite(
     ep.close().await;
     let joined = match reply? {
         JoinReply::Accepted(j) => j,
-        JoinReply::Refused(why) => return Err(anyhow!("the invite was refused: {why}")),
+        JoinReply::Refused(why) => return Err(DaemonError::InviteRefused(why)),
     };
     if joined.group != invite.group {
-        return Err(anyhow!(
-            "the inviting device answered for a different group; not joining"
-        ));
+        return Err(DaemonError::OtherGroup);
     }
     Ok(joined)
 }
@@ -316,7 +324,7 @@ pub fn set_up_joined(
     device: groundwork_protocol::SecretKey,
     invite: &groundwork_protocol::invite::Invite,
     joined: &groundwork_protocol::join::Joined,
-) -> Result<()> {
+) -> Result<(), DaemonError> {
     let group_key = joined
         .group_secret
         .as_ref()
@@ -331,7 +339,10 @@ pub fn set_up_joined(
     let g = Group::joined(dir, device, profile, group_key.as_ref())?;
     g.set_meta(
         crate::runtime::JOINED_ROLE_KEY,
-        serde_json::to_value(joined.role)?,
+        serde_json::to_value(joined.role).map_err(|source| DaemonError::Encode {
+            what: "the role",
+            source,
+        })?,
     )?;
     let rec = crate::runtime::PeerRecord {
         device: invite.inviter,
@@ -341,7 +352,10 @@ pub fn set_up_joined(
         requested: false,
         last_seen: crate::runtime::now_secs(),
     };
-    g.store()
-        .put_peer(rec.device.as_bytes(), &serde_json::to_vec(&rec)?)?;
+    let bytes = serde_json::to_vec(&rec).map_err(|source| DaemonError::Encode {
+        what: "the inviting device",
+        source,
+    })?;
+    g.store().put_peer(rec.device.as_bytes(), &bytes)?;
     Ok(())
 }

@@ -7,12 +7,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use groundwork_protocol::GroupId;
-use groundwork_protocol::control::{Request, Response};
+use groundwork_protocol::control::{ErrorCode, Request, Response};
 
 use crate::config::{Config, Relay};
 use crate::control::ControlHandler;
 use crate::daemon::Daemon;
 use crate::datadir::DataDir;
+
+/// How many times a link or an affiliation is tried when the other node
+/// cannot be reached.
+const LINK_TRIES: u32 = 3;
 
 /// How the groups join the network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,18 +177,32 @@ impl DemoNetwork {
                     } else {
                         "linking"
                     };
-                    let ticket = match asked.request(Request::LinkCode { ttl_secs: 3600 }).await {
-                        Response::LinkCode { text, .. } => text,
-                        other => bail!("{what} {name}: no link code: {other:?}"),
-                    };
-                    let req = if affiliation {
-                        Request::Affiliate { ticket }
-                    } else {
-                        Request::PeerAdd { ticket }
-                    };
-                    match asking.request(req).await {
-                        Response::Error { message } => Err(anyhow!("{what} {name}: {message}")),
-                        _ => Ok(affiliation),
+                    // A node that could not be reached (a busy loopback
+                    // on a loaded laptop) is tried again with a fresh code;
+                    // any other refusal ends the demo.
+                    let mut tries = 0;
+                    loop {
+                        tries += 1;
+                        let ticket = match asked.request(Request::LinkCode { ttl_secs: 3600 }).await
+                        {
+                            Response::LinkCode { text, .. } => text,
+                            other => bail!("{what} {name}: no link code: {other:?}"),
+                        };
+                        let req = if affiliation {
+                            Request::Affiliate { ticket }
+                        } else {
+                            Request::PeerAdd { ticket }
+                        };
+                        match asking.request(req).await {
+                            Response::Error {
+                                code: ErrorCode::Unavailable,
+                                ..
+                            } if tries < LINK_TRIES => {}
+                            Response::Error { message, .. } => {
+                                break Err(anyhow!("{what} {name}: {message}"));
+                            }
+                            _ => break Ok(affiliation),
+                        }
                     }
                 });
             }

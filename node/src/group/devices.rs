@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use groundwork_protocol::card::{GroupCard, SignedCard};
+use groundwork_protocol::control::ErrorCode;
 use groundwork_protocol::edit::update;
 use groundwork_protocol::invite::{Invite, InviteRefused, Pending, token_hash};
 use groundwork_protocol::records::{Affiliation, Signed};
@@ -133,12 +134,14 @@ impl Group {
             [one] => (*one).clone(),
             [] => {
                 return Err(GroupError::Invalid {
+                    code: ErrorCode::NotFound,
                     field: "device",
                     why: format!("no device of this group has an id starting {id}"),
                 });
             }
             _ => {
                 return Err(GroupError::Invalid {
+                    code: ErrorCode::Usage,
                     field: "device",
                     why: format!(
                         "{id} matches {} devices; give more of the id",
@@ -153,6 +156,7 @@ impl Group {
         })?;
         if device == self.device_id() {
             return Err(GroupError::Invalid {
+                code: ErrorCode::Forbidden,
                 field: "device",
                 why: "this is the device you are using; revoke it from another steward device"
                     .into(),
@@ -267,11 +271,13 @@ impl Group {
     ) -> Result<Signed<Affiliation>, GroupError> {
         if self.profile().kind != GroupKind::National {
             return Err(GroupError::Invalid {
+                code: ErrorCode::Forbidden,
                 field: "node",
                 why: "only the national node affiliates groups".into(),
             });
         }
         let key = self.group_key()?.ok_or_else(|| GroupError::Invalid {
+            code: ErrorCode::Forbidden,
             field: "node",
             why: "this device does not hold the national key".into(),
         })?;

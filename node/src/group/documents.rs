@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use autosurgeon::Text;
+use groundwork_protocol::control::ErrorCode;
 use groundwork_protocol::control::{ConstitutionUpdate, MeetupInput, PlanView, SharedDocs};
 use groundwork_protocol::edit::{self, KeyedMap};
 use groundwork_protocol::schema::GroupDocument;
@@ -347,6 +348,7 @@ pub(super) fn non_empty(field: Field, s: &str) -> Result<String, GroupError> {
     let t = s.trim();
     if t.is_empty() {
         return Err(GroupError::Invalid {
+            code: ErrorCode::Usage,
             field: field.name(),
             why: "must not be empty".into(),
         });
@@ -373,10 +375,12 @@ pub(super) fn resolve_member(
     match matches.as_slice() {
         [(id, _)] => Ok(id.clone()),
         [] => Err(GroupError::Invalid {
+            code: ErrorCode::NotFound,
             field: "owner",
             why: format!("no member has the id or name '{who}'"),
         }),
         _ => Err(GroupError::Invalid {
+            code: ErrorCode::Usage,
             field: "owner",
             why: format!(
                 "{} members are called '{who}'; give a member id ({})",

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use groundwork_protocol::DocKind;
+use groundwork_protocol::control::ErrorCode;
 use groundwork_protocol::edit::EditError;
 use groundwork_protocol::schema::Role;
 
@@ -65,9 +66,13 @@ pub enum GroupError {
         /// What was attempted.
         verb: &'static str,
     },
-    /// A value given by the user is not acceptable.
+    /// A value given by the user is not acceptable: not valid (usage), or
+    /// it names something that clashes (conflict), is missing (not found)
+    /// or is not this device's to use (forbidden).
     #[error("{field}: {why}")]
     Invalid {
+        /// What kind of refusal, for a client to decide on.
+        code: ErrorCode,
         /// Which field or option.
         field: &'static str,
         /// What is wrong.
@@ -90,6 +95,39 @@ pub enum GroupError {
     /// Text that does not fit its field.
     #[error(transparent)]
     Text(#[from] groundwork_protocol::text::TextRejected),
+}
+
+impl GroupError {
+    /// The control API's code for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            GroupError::NotFounded(_) | GroupError::NotFound { .. } => ErrorCode::NotFound,
+            GroupError::AlreadyFounded { .. } | GroupError::Epoch(_) => ErrorCode::Conflict,
+            GroupError::Store(e) => e.code(),
+            GroupError::NotAGroupDevice | GroupError::Forbidden { .. } => ErrorCode::Forbidden,
+            GroupError::Invalid { code, .. } => *code,
+            GroupError::Text(_) => ErrorCode::Usage,
+            GroupError::Key(KeyFileError::Missing(_)) => ErrorCode::NotFound,
+            GroupError::Key(_)
+            | GroupError::Io { .. }
+            | GroupError::MissingDocument(_)
+            | GroupError::Schema { .. }
+            | GroupError::Edit(_)
+            | GroupError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl StoreError {
+    /// The control API's code for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            StoreError::Missing(_) => ErrorCode::NotFound,
+            StoreError::AlreadyExists(_) => ErrorCode::Conflict,
+            StoreError::Locked(_) => ErrorCode::Unavailable,
+            _ => ErrorCode::Internal,
+        }
+    }
 }
 
 impl From<EditError> for GroupError {

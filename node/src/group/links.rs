@@ -1,6 +1,7 @@
 //! Linking with other groups, on this device: the one-time link codes a
 //! steward hands out, and the requests to link waiting for a steward.
 
+use groundwork_protocol::control::ErrorCode;
 use std::net::SocketAddr;
 
 use groundwork_protocol::DocKind;
@@ -149,6 +150,7 @@ impl Group {
                 id,
             }),
             n => Err(GroupError::Invalid {
+                code: ErrorCode::Usage,
                 field: "id",
                 why: format!("'{id}' matches {n} requests; give more of it"),
             }),

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use groundwork_protocol::control::ErrorCode;
 use groundwork_protocol::control::{ImportOutcome, MemberInput, MemberView};
 use groundwork_protocol::edit::{self, KeyedMap};
 use groundwork_protocol::schema::{
@@ -66,6 +67,7 @@ impl MemberInputExt for MemberInput {
         let name = self.name.as_deref().map(str::trim).unwrap_or_default();
         if name.is_empty() {
             return Err(GroupError::Invalid {
+                code: ErrorCode::Usage,
                 field: "name",
                 why: "a member needs a name".into(),
             });
@@ -93,6 +95,7 @@ fn contact_patch(input: &MemberInput, mut c: Contact) -> Result<Contact, GroupEr
     if let Some(e) = &input.email {
         super::checked(groundwork_protocol::text::Field::Email, e.trim())?;
         c.email = Some(validate_email(e).map_err(|why| GroupError::Invalid {
+            code: ErrorCode::Usage,
             field: "email",
             why,
         })?);
@@ -100,6 +103,7 @@ fn contact_patch(input: &MemberInput, mut c: Contact) -> Result<Contact, GroupEr
     if let Some(p) = &input.phone {
         super::checked(groundwork_protocol::text::Field::Phone, p.trim())?;
         c.phone = Some(validate_phone(p).map_err(|why| GroupError::Invalid {
+            code: ErrorCode::Usage,
             field: "phone",
             why,
         })?);
@@ -146,6 +150,7 @@ impl Group {
                 before = contacts.get_heads();
                 if let Some(id) = self.email_holder(contacts, email)? {
                     return Err(GroupError::Invalid {
+                        code: ErrorCode::Conflict,
                         field: "email",
                         why: format!("member {id} already has the email {email}"),
                     });
@@ -155,6 +160,7 @@ impl Group {
             let id = match &input.id {
                 Some(id) if edit::has_entry(roster, KeyedMap::RosterMembers, id.as_str())? => {
                     return Err(GroupError::Invalid {
+                        code: ErrorCode::Conflict,
                         field: "id",
                         why: format!("{id} is already taken"),
                     });
@@ -242,6 +248,7 @@ impl Group {
                 let n = n.trim();
                 if n.is_empty() {
                     return Err(GroupError::Invalid {
+                        code: ErrorCode::Usage,
                         field: "name",
                         why: "a member needs a name".into(),
                     });

@@ -7,6 +7,7 @@
 //! signs each with the device key and stores them all in one durable
 //! transaction. Only then does it return: an edit reported done is on disk.
 
+use groundwork_protocol::control::ErrorCode;
 use std::collections::BTreeMap;
 
 use automerge::AutoCommit;
@@ -119,6 +120,7 @@ impl Group {
         let name = name.trim();
         if name.is_empty() {
             return Err(GroupError::Invalid {
+                code: ErrorCode::Usage,
                 field: "name",
                 why: "a group needs a name".into(),
             });

@@ -5,6 +5,7 @@
 use groundwork_protocol::DocKind;
 use groundwork_protocol::ShortId;
 use groundwork_protocol::control::ActionPatch;
+use groundwork_protocol::control::ErrorCode;
 use groundwork_protocol::edit::{self, KeyedMap};
 use groundwork_protocol::schema::{Action, Goal, Plan};
 use groundwork_protocol::text::Field;
@@ -57,12 +58,14 @@ impl Group {
         }
         if patch.owner.is_some() && patch.clear_owner {
             return Err(GroupError::Invalid {
+                code: ErrorCode::Usage,
                 field: "owner",
                 why: "give an owner or clear it, not both".into(),
             });
         }
         if patch.due.is_some() && patch.clear_due {
             return Err(GroupError::Invalid {
+                code: ErrorCode::Usage,
                 field: "due",
                 why: "give a due date or clear it, not both".into(),
             });

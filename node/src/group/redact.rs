@@ -3,6 +3,7 @@
 //! old text is in no history (`member forget` offers it when the forgotten
 //! member's name appears there).
 
+use groundwork_protocol::control::ErrorCode;
 use groundwork_protocol::schema::{Meetup, Meetups};
 use groundwork_protocol::text::Field;
 use groundwork_protocol::{DocKind, ShortId};
@@ -77,12 +78,14 @@ impl Group {
         let needle: Vec<char> = text.trim().chars().collect();
         if needle.len() < 3 {
             return Err(GroupError::Invalid {
+                code: ErrorCode::Usage,
                 field: "text",
                 why: "give at least 3 characters to redact".into(),
             });
         }
         // A name, an email, a phone number: one line, as long as a name.
         super::checked(Field::MemberName, text.trim()).map_err(|_| GroupError::Invalid {
+            code: ErrorCode::Usage,
             field: "text",
             why: format!(
                 "give one line of at most {} characters to redact",

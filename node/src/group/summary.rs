@@ -3,6 +3,7 @@
 //! rounded to base 5 with the group's secret shifts.
 
 use automerge::AutoCommit;
+use groundwork_protocol::control::ErrorCode;
 use groundwork_protocol::{Date, DocKind, GroupId};
 
 use super::{FromDocChecked, Group, GroupError};
@@ -82,6 +83,7 @@ impl Group {
     /// key, publishes one.
     pub fn summary_inputs(&self) -> Result<SummaryInputs, GroupError> {
         let key = self.group_key()?.ok_or_else(|| GroupError::Invalid {
+            code: ErrorCode::Forbidden,
             field: "device",
             why: "only a steward device, which holds the group key, publishes the summary".into(),
         })?;

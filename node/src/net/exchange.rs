@@ -5,7 +5,6 @@
 
 use std::net::SocketAddr;
 
-use anyhow::{Result, anyhow, bail};
 use groundwork_protocol::DeviceId;
 use groundwork_protocol::join::{JoinReply, JoinRequest};
 use groundwork_protocol::link::LinkMessage;
@@ -16,8 +15,8 @@ use iroh::protocol::{AcceptError, ProtocolHandler};
 use tokio::sync::oneshot;
 
 use super::{
-    BUSY, EXCHANGE_TIMEOUT, FrameReader, JOIN_ALPN, LINK_ALPN, NodeHandle, SMALL_FRAME, connect,
-    parse_ticket, remote_addrs, remote_device, write_frame,
+    BUSY, EXCHANGE_TIMEOUT, FrameReader, JOIN_ALPN, LINK_ALPN, NetError, NetResult, NodeHandle,
+    SMALL_FRAME, connect, parse_ticket, remote_addrs, remote_device, write_frame,
 };
 use crate::runtime::Cmd;
 
@@ -39,7 +38,7 @@ struct Asked {
 async fn answer_exchange<F, Fut>(node: &NodeHandle, conn: Connection, what: &str, answer: F)
 where
     F: FnOnce(Asked) -> Fut,
-    Fut: std::future::Future<Output = Result<SendStream>>,
+    Fut: std::future::Future<Output = NetResult<SendStream>>,
 {
     let Some(_slot) = node.exchange_slot() else {
         conn.close(3u32.into(), BUSY.as_bytes());
@@ -48,9 +47,15 @@ where
     let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
         let device = remote_device(&conn)?;
         let addrs = remote_addrs(&conn);
-        let (send, recv) = conn.accept_bi().await?;
+        let (send, recv) = conn
+            .accept_bi()
+            .await
+            .map_err(|e| NetError::stream("accepting a stream", e))?;
         let mut reader = FrameReader::new(recv, SMALL_FRAME);
-        let request = reader.next().await?.ok_or_else(|| anyhow!("no request"))?;
+        let request = reader
+            .next()
+            .await?
+            .ok_or(NetError::NoAnswer("the asker"))?;
         let mut send = answer(Asked {
             node: node.clone(),
             device,
@@ -60,15 +65,16 @@ where
             request,
         })
         .await?;
-        send.finish()?;
+        send.finish()
+            .map_err(|e| NetError::stream("finishing the answer", e))?;
         // Wait for the asker to read the answer and close.
         conn.closed().await;
-        anyhow::Ok(())
+        NetResult::Ok(())
     })
     .await;
     match r {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::info!("{what} failed: {e:#}"),
+        Ok(Err(e)) => tracing::info!("{what} failed: {}", crate::control::error_line(&e)),
         Err(_) => tracing::info!("{what} timed out"),
     }
 }
@@ -93,7 +99,7 @@ impl ProtocolHandler for JoinHandler {
                             reply: tx,
                         })
                         .await?;
-                    rx.await.map_err(|_| anyhow!("node stopping"))?
+                    rx.await.map_err(|_| NetError::Stopping)?
                 }
                 Err(e) => JoinReply::Refused(e.to_string()),
             };
@@ -116,11 +122,15 @@ pub struct LinkHandler {
 impl ProtocolHandler for LinkHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         answer_exchange(&self.node, conn, "link", |mut a| async move {
-            let LinkMessage::Request { card, code } = LinkMessage::decode(&a.request)? else {
-                bail!(
-                    "expected a request to link, got frame kind {}",
-                    a.request.kind
-                );
+            let request =
+                LinkMessage::decode(&a.request).map_err(|why| NetError::BadLinkAnswer {
+                    who: "the asking node",
+                    why,
+                })?;
+            let LinkMessage::Request { card, code } = request else {
+                return Err(NetError::Unexpected {
+                    who: "the asking node",
+                });
             };
             let (tx, rx) = oneshot::channel();
             a.node
@@ -132,19 +142,25 @@ impl ProtocolHandler for LinkHandler {
                     reply: tx,
                 })
                 .await?;
-            let answer = rx.await.map_err(|_| anyhow!("node stopping"))?;
+            let answer = rx.await.map_err(|_| NetError::Stopping)?;
             let accepted = matches!(answer, LinkMessage::Accepted(_));
             write_frame(&mut a.send, &answer.encode()).await?;
             // The national node may follow with an affiliation.
             if accepted && let Some(f) = a.reader.next().await? {
-                let LinkMessage::Affiliation(record) = LinkMessage::decode(&f)? else {
-                    bail!("expected an affiliation, got frame kind {}", f.kind);
+                let message = LinkMessage::decode(&f).map_err(|why| NetError::BadLinkAnswer {
+                    who: "the national node",
+                    why,
+                })?;
+                let LinkMessage::Affiliation(record) = message else {
+                    return Err(NetError::Unexpected {
+                        who: "the national node",
+                    });
                 };
                 let (tx, rx) = oneshot::channel();
                 a.node.send(Cmd::Affiliated { record, reply: tx }).await?;
-                let answer = match rx.await.map_err(|_| anyhow!("node stopping"))? {
+                let answer = match rx.await.map_err(|_| NetError::Stopping)? {
                     Ok(()) => LinkMessage::Kept,
-                    Err(why) => LinkMessage::Refused(why),
+                    Err(why) => LinkMessage::Refused(why.to_string()),
                 };
                 write_frame(&mut a.send, &answer.encode()).await?;
             }
@@ -162,20 +178,20 @@ async fn exchange(
     addrs: &[SocketAddr],
     alpn: &[u8],
     request: &Frame,
-) -> Result<Frame> {
+) -> NetResult<Frame> {
     let conn = connect(ep, device, addrs, alpn).await?;
     let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
-        let (mut send, recv) = conn.open_bi().await?;
+        let (mut send, recv) = open(&conn).await?;
         write_frame(&mut send, request).await?;
-        send.finish()?;
+        finish(&mut send)?;
         let mut reader = FrameReader::new(recv, SMALL_FRAME);
         reader
             .next()
             .await?
-            .ok_or_else(|| anyhow!("the other node closed without answering"))
+            .ok_or(NetError::NoAnswer("the other node"))
     })
     .await
-    .map_err(|_| anyhow!("timed out waiting for {}", device.fmt_short()))?;
+    .map_err(|_| NetError::AnswerTimedOut(device.fmt_short()))?;
     conn.close(0u32.into(), b"done");
     r
 }
@@ -190,58 +206,72 @@ pub async fn request_affiliate<F, Fut>(
     addrs: &[SocketAddr],
     request: LinkMessage,
     make: F,
-) -> Result<LinkMessage>
+) -> NetResult<LinkMessage>
 where
     F: FnOnce(groundwork_protocol::card::SignedCard) -> Fut,
-    Fut: std::future::Future<Output = Result<Vec<u8>>>,
+    Fut: std::future::Future<Output = NetResult<Vec<u8>>>,
 {
     let conn = connect(ep, device, addrs, LINK_ALPN).await?;
     let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
-        let (mut send, recv) = conn.open_bi().await?;
+        let (mut send, recv) = open(&conn).await?;
         write_frame(&mut send, &request.encode()).await?;
         let mut reader = FrameReader::new(recv, SMALL_FRAME);
         let answer = read_link_answer(&mut reader, "the group's node").await?;
         let LinkMessage::Accepted(card) = &answer else {
             return Ok(answer); // pending
         };
-        let theirs = groundwork_protocol::card::SignedCard::from_bytes(card)
-            .map_err(|e| anyhow!("the group's card is invalid: {e}"))?;
+        let theirs =
+            groundwork_protocol::card::SignedCard::from_bytes(card).map_err(NetError::BadCard)?;
         if theirs.card().kind.is_national() {
-            bail!("that is a national node, not a group");
+            return Err(NetError::NotAGroup);
         }
         let affiliation = make(theirs).await?;
         write_frame(&mut send, &LinkMessage::Affiliation(affiliation).encode()).await?;
-        send.finish()?;
-        let f = reader
-            .next()
-            .await?
-            .ok_or_else(|| anyhow!("the group's node closed without answering"))?;
+        finish(&mut send)?;
+        let who = "the group's node";
+        let f = reader.next().await?.ok_or(NetError::NoAnswer(who))?;
         match LinkMessage::decode(&f) {
             Ok(LinkMessage::Kept) => Ok(answer),
-            Ok(LinkMessage::Refused(why)) => {
-                bail!("the group's node refused the affiliation: {why}")
-            }
-            _ => bail!("the group's node sent an unexpected answer"),
+            Ok(LinkMessage::Refused(why)) => Err(NetError::Refused {
+                who,
+                what: "the affiliation",
+                why,
+            }),
+            _ => Err(NetError::Unexpected { who }),
         }
     })
     .await
-    .map_err(|_| anyhow!("timed out waiting for {}", device.fmt_short()))?;
+    .map_err(|_| NetError::AnswerTimedOut(device.fmt_short()))?;
     conn.close(0u32.into(), b"done");
     r
 }
 
 /// The answer to a request to link: accepted or pending (with the other
 /// group's card); a refusal is an error naming the reason.
-async fn read_link_answer(reader: &mut FrameReader, who: &str) -> Result<LinkMessage> {
-    let f = reader
-        .next()
-        .await?
-        .ok_or_else(|| anyhow!("{who} closed without answering"))?;
-    match LinkMessage::decode(&f).map_err(|e| anyhow!("{who} sent a bad answer: {e}"))? {
-        LinkMessage::Refused(why) => bail!("{who} refused to link: {why}"),
+async fn read_link_answer(reader: &mut FrameReader, who: &'static str) -> NetResult<LinkMessage> {
+    let f = reader.next().await?.ok_or(NetError::NoAnswer(who))?;
+    match LinkMessage::decode(&f).map_err(|why| NetError::BadLinkAnswer { who, why })? {
+        LinkMessage::Refused(why) => Err(NetError::Refused {
+            who,
+            what: "to link",
+            why,
+        }),
         m @ (LinkMessage::Accepted(_) | LinkMessage::Pending(_) | LinkMessage::Kept) => Ok(m),
-        _ => bail!("{who} sent an unexpected answer"),
+        _ => Err(NetError::Unexpected { who }),
     }
+}
+
+/// Opens the exchange's stream.
+async fn open(conn: &Connection) -> NetResult<(SendStream, iroh::endpoint::RecvStream)> {
+    conn.open_bi()
+        .await
+        .map_err(|e| NetError::stream("opening a stream", e))
+}
+
+/// Ends this side of the exchange's stream.
+fn finish(send: &mut SendStream) -> NetResult<()> {
+    send.finish()
+        .map_err(|e| NetError::stream("finishing the request", e))
 }
 
 /// Redeems an invite with the inviting device.
@@ -250,9 +280,12 @@ pub async fn request_join(
     inviter: &DeviceId,
     addrs: &[SocketAddr],
     req: &JoinRequest,
-) -> Result<JoinReply> {
+) -> NetResult<JoinReply> {
     let f = exchange(ep, inviter, addrs, JOIN_ALPN, &req.encode()).await?;
-    JoinReply::decode(&f).map_err(|e| anyhow!("the inviting device sent a bad reply: {e}"))
+    JoinReply::decode(&f).map_err(|why| NetError::BadJoinMessage {
+        who: "the inviting device",
+        why,
+    })
 }
 
 /// Asks a node to link (with a link code if the ticket carried one) and
@@ -262,17 +295,17 @@ pub async fn request_link(
     device: &DeviceId,
     addrs: &[SocketAddr],
     request: LinkMessage,
-) -> Result<LinkMessage> {
+) -> NetResult<LinkMessage> {
     let conn = connect(ep, device, addrs, LINK_ALPN).await?;
     let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
-        let (mut send, recv) = conn.open_bi().await?;
+        let (mut send, recv) = open(&conn).await?;
         write_frame(&mut send, &request.encode()).await?;
-        send.finish()?;
+        finish(&mut send)?;
         let mut reader = FrameReader::new(recv, SMALL_FRAME);
         read_link_answer(&mut reader, "the other node").await
     })
     .await
-    .map_err(|_| anyhow!("timed out waiting for {}", device.fmt_short()));
+    .map_err(|_| NetError::AnswerTimedOut(device.fmt_short()));
     conn.close(0u32.into(), b"done");
     r?
 }
@@ -280,10 +313,10 @@ pub async fn request_link(
 /// Reads a ticket `peer add` or `affiliate` was given: a link ticket
 /// (`gwlink…`, carrying a one-time link code) or a node's ticket (asking
 /// only). Returns the device to reach, its addresses, and the code.
-pub fn parse_link_target(text: &str) -> Result<(DeviceId, Vec<SocketAddr>, Option<[u8; 16]>)> {
+pub fn parse_link_target(text: &str) -> NetResult<(DeviceId, Vec<SocketAddr>, Option<[u8; 16]>)> {
     use groundwork_protocol::link::LinkTicket;
     if LinkTicket::is_link_ticket(text) {
-        let t = LinkTicket::from_text(text).map_err(|e| anyhow!("{e}"))?;
+        let t = LinkTicket::from_text(text).map_err(NetError::BadLinkTicket)?;
         return Ok((t.device, t.addrs, Some(t.code)));
     }
     let (device, addrs) = parse_ticket(text)?;

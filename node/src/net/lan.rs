@@ -6,26 +6,25 @@
 //! addresses are remembered and the dialer tries it. Unknown devices are
 //! ignored: discovery never admits anyone.
 
-use anyhow::{Context, Result};
 use groundwork_protocol::DeviceId;
 use iroh::Endpoint;
 use iroh_mdns_address_lookup::{DiscoveryEvent, MdnsAddressLookup};
 use n0_future::StreamExt;
 
-use super::NodeHandle;
+use super::{NetError, NetResult, NodeHandle};
 use crate::runtime::Cmd;
 
 /// The mDNS service name Groundwork nodes advertise under.
 pub const SERVICE: &str = "groundwork";
 
 /// Starts mDNS on `ep` and feeds discovered devices to the node.
-pub fn start(ep: &Endpoint, node: NodeHandle) -> Result<()> {
+pub fn start(ep: &Endpoint, node: NodeHandle) -> NetResult<()> {
     let mdns = MdnsAddressLookup::builder()
         .service_name(SERVICE)
         .build(ep.id())
-        .context("starting LAN discovery")?;
+        .map_err(|e| NetError::Lan(e.to_string()))?;
     ep.address_lookup()
-        .context("the endpoint has no address lookup")?
+        .map_err(|e| NetError::Lan(format!("the endpoint has no address lookup: {e}")))?
         .add(mdns.clone());
     tokio::spawn(async move {
         let mut events = mdns.subscribe().await;

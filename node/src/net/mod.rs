@@ -22,7 +22,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
 use groundwork_protocol::sync::messages::Message;
 use groundwork_protocol::wire::frame::{self, Decoder, Frame, MAX_FRAME_LEN};
 use groundwork_protocol::{DeviceId, SecretKey};
@@ -35,10 +34,12 @@ use iroh::{Endpoint, EndpointAddr, RelayMode, TransportAddr};
 use iroh_tickets::endpoint::EndpointTicket;
 use tokio::sync::{mpsc, oneshot};
 
+mod error;
 mod exchange;
 pub mod gossip;
 pub mod lan;
 
+pub use error::{NetError, NetResult};
 pub use exchange::{
     JoinHandler, LinkHandler, parse_link_target, request_affiliate, request_join, request_link,
 };
@@ -126,21 +127,18 @@ impl NodeHandle {
     }
 
     /// Sends a command; fails only when the node is stopping.
-    pub async fn send(&self, cmd: Cmd) -> Result<()> {
-        self.tx
-            .send(cmd)
-            .await
-            .map_err(|_| anyhow!("the node is shutting down"))
+    pub async fn send(&self, cmd: Cmd) -> NetResult<()> {
+        self.tx.send(cmd).await.map_err(|_| NetError::Stopping)
     }
 
     /// Asks the actor a question and waits for the answer.
     pub async fn ask<R>(
         &self,
         ask: impl FnOnce(oneshot::Sender<R>) -> crate::runtime::Ask,
-    ) -> Result<R> {
+    ) -> NetResult<R> {
         let (tx, rx) = oneshot::channel();
         self.send(Cmd::Ask(ask(tx))).await?;
-        rx.await.map_err(|_| anyhow!("the node is shutting down"))
+        rx.await.map_err(|_| NetError::Stopping)
     }
 
     /// Answers a control API request on the actor (an edit goes out to
@@ -149,7 +147,7 @@ impl NodeHandle {
         &self,
         req: groundwork_protocol::control::Request,
         context: crate::runtime::ControlContext,
-    ) -> Result<groundwork_protocol::control::Response> {
+    ) -> NetResult<groundwork_protocol::control::Response> {
         self.ask(|reply| crate::runtime::Ask::Control {
             req,
             context,
@@ -159,12 +157,12 @@ impl NodeHandle {
     }
 
     /// Who the node is and what it holds.
-    pub async fn overview(&self) -> Result<crate::runtime::Overview> {
+    pub async fn overview(&self) -> NetResult<crate::runtime::Overview> {
         self.ask(crate::runtime::Ask::Overview).await
     }
 
     /// Whether the session with `peer` has synced every shared document.
-    pub async fn synced_with(&self, peer: DeviceId) -> Result<bool> {
+    pub async fn synced_with(&self, peer: DeviceId) -> NetResult<bool> {
         self.ask(|reply| crate::runtime::Ask::SyncedWith { peer, reply })
             .await
     }
@@ -184,20 +182,25 @@ impl Gate {
         Gate { admission }
     }
 
-    fn check(&self, device: &DeviceId, alpn: &[u8]) -> Result<(), String> {
+    /// Why `device` may not open `alpn` (an unknown protocol: `None`).
+    fn check(
+        &self,
+        device: &DeviceId,
+        alpn: &[u8],
+    ) -> Result<(), Option<groundwork_protocol::trust::admission::Refusal>> {
         use groundwork_protocol::trust::admission::Alpn;
         let alpn = match alpn {
             SYNC_ALPN => Alpn::Sync,
             gossip::GOSSIP_ALPN => Alpn::Gossip,
             JOIN_ALPN => Alpn::Join,
             LINK_ALPN => Alpn::Link,
-            _ => return Err("unknown protocol".into()),
+            _ => return Err(None),
         };
         let a = match self.admission.read() {
             Ok(a) => a,
             Err(poisoned) => poisoned.into_inner(),
         };
-        a.admit(device, alpn).map_err(|e| e.to_string())
+        a.admit(device, alpn).map_err(Some)
     }
 }
 
@@ -212,6 +215,7 @@ impl EndpointHooks for Gate {
         match self.check(&device, conn.alpn()) {
             Ok(()) => AfterHandshakeOutcome::Accept,
             Err(why) => {
+                let why = why.map_or_else(|| "unknown protocol".to_owned(), |w| w.to_string());
                 tracing::info!(peer = %device.fmt_short(), "refused at the handshake: {why}");
                 AfterHandshakeOutcome::Reject {
                     error_code: 2u32.into(),
@@ -225,7 +229,7 @@ impl EndpointHooks for Gate {
 /// Binds the endpoint for this device. With relays disabled there is no
 /// public address lookup either; with n0's relays the endpoint also
 /// publishes and looks up addresses through n0's DNS (`presets::N0`).
-pub async fn bind(device: &SecretKey, config: &Config, gate: Option<Gate>) -> Result<Endpoint> {
+pub async fn bind(device: &SecretKey, config: &Config, gate: Option<Gate>) -> NetResult<Endpoint> {
     let secret = iroh::SecretKey::from_bytes(&device.to_seed());
     let builder = match &config.relay {
         Relay::Default => Endpoint::builder(presets::N0),
@@ -239,14 +243,17 @@ pub async fn bind(device: &SecretKey, config: &Config, gate: Option<Gate>) -> Re
         .portmapper_config(PortmapperConfig::Disabled)
         .clear_ip_transports()
         .bind_addr(config.listen)
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+        .map_err(|e| NetError::Bind {
+            addr: config.listen,
+            source: Box::new(e),
+        })?;
     if let Some(g) = gate {
         builder = builder.hooks(g);
     }
-    builder
-        .bind()
-        .await
-        .with_context(|| format!("cannot bind the endpoint on {}", config.listen))
+    builder.bind().await.map_err(|e| NetError::Bind {
+        addr: config.listen,
+        source: Box::new(e),
+    })
 }
 
 /// This node's ticket: its id and current addresses, as text.
@@ -255,28 +262,29 @@ pub fn ticket(ep: &Endpoint) -> String {
 }
 
 /// Parses a ticket into the address to dial.
-pub fn parse_ticket(text: &str) -> Result<(DeviceId, Vec<SocketAddr>)> {
+pub fn parse_ticket(text: &str) -> NetResult<(DeviceId, Vec<SocketAddr>)> {
     let t: EndpointTicket = text
         .trim()
         .parse()
-        .map_err(|e| anyhow!("not a groundwork ticket ({e}); copy the whole `ticket:` value"))?;
+        .map_err(|e| NetError::BadTicket(format!("{e}")))?;
     let addr = t.endpoint_addr();
     let device = DeviceId::from_bytes(addr.id.as_bytes())
-        .map_err(|_| anyhow!("the ticket names an invalid device key"))?;
+        .map_err(|_| NetError::BadKey("the ticket names an invalid device key"))?;
     Ok((device, addr.ip_addrs().copied().collect()))
 }
 
-pub(crate) fn endpoint_addr(device: &DeviceId, addrs: &[SocketAddr]) -> Result<EndpointAddr> {
+pub(crate) fn endpoint_addr(device: &DeviceId, addrs: &[SocketAddr]) -> NetResult<EndpointAddr> {
     let id = iroh::PublicKey::from_bytes(device.as_bytes())
-        .map_err(|_| anyhow!("invalid device key"))?;
+        .map_err(|_| NetError::BadKey("invalid device key"))?;
     Ok(EndpointAddr::from_parts(
         id,
         addrs.iter().map(|a| TransportAddr::Ip(*a)),
     ))
 }
 
-fn remote_device(conn: &Connection) -> Result<DeviceId> {
-    DeviceId::from_bytes(conn.remote_id().as_bytes()).map_err(|_| anyhow!("bad device key"))
+fn remote_device(conn: &Connection) -> NetResult<DeviceId> {
+    DeviceId::from_bytes(conn.remote_id().as_bytes())
+        .map_err(|_| NetError::BadKey("bad device key"))
 }
 
 fn remote_addrs(conn: &Connection) -> Vec<SocketAddr> {
@@ -290,9 +298,11 @@ fn remote_addrs(conn: &Connection) -> Vec<SocketAddr> {
 }
 
 /// Writes one frame.
-async fn write_frame(send: &mut SendStream, f: &Frame) -> Result<()> {
+async fn write_frame(send: &mut SendStream, f: &Frame) -> NetResult<()> {
     let bytes = frame::encode(f.kind, &f.payload, MAX_FRAME_LEN)?;
-    send.write_all(&bytes).await.context("sending")?;
+    send.write_all(&bytes)
+        .await
+        .map_err(|e| NetError::stream("sending", e))?;
     Ok(())
 }
 
@@ -360,7 +370,7 @@ impl FrameReader {
     }
 
     /// The next frame, or `None` at a clean end of the stream.
-    async fn next(&mut self) -> Result<Option<Frame>> {
+    async fn next(&mut self) -> NetResult<Option<Frame>> {
         loop {
             if let Some(f) = self.decoder.next_frame()? {
                 self.idle_until = None;
@@ -379,18 +389,16 @@ impl FrameReader {
                 None => read.await,
                 Some((at, announced)) => match tokio::time::timeout_at(at, read).await {
                     Ok(r) => r,
-                    Err(_) if self.started.is_some() => bail!(
-                        "the peer is sending too slowly: a frame of {announced} bytes is \
-                         unfinished after {} s",
-                        frame::frame_deadline(announced).as_secs()
-                    ),
-                    Err(_) => bail!(
-                        "the peer said nothing for {} s after connecting",
-                        FIRST_FRAME_TIMEOUT.as_secs()
-                    ),
+                    Err(_) if self.started.is_some() => {
+                        return Err(NetError::TooSlow {
+                            announced,
+                            secs: frame::frame_deadline(announced).as_secs(),
+                        });
+                    }
+                    Err(_) => return Err(NetError::Silent(FIRST_FRAME_TIMEOUT.as_secs())),
                 },
             };
-            match got.context("receiving")? {
+            match got.map_err(|e| NetError::stream("receiving", e))? {
                 Some(n) => {
                     wire_dump(&self.buf[..n]);
                     self.decoder.push(&self.buf[..n]);
@@ -399,28 +407,27 @@ impl FrameReader {
                     }
                 }
                 None if self.decoder.buffered() == 0 => return Ok(None),
-                None => bail!("the stream ended inside a frame"),
+                None => return Err(NetError::EndedInFrame),
             }
         }
     }
 }
 
 /// Runs one sync session over a connection until either side ends it.
-pub async fn drive(node: NodeHandle, conn: Connection, outbound: bool) -> Result<()> {
+pub async fn drive(node: NodeHandle, conn: Connection, outbound: bool) -> NetResult<()> {
     let peer = remote_device(&conn)?;
     let addrs = remote_addrs(&conn);
     let (mut send, recv) = if outbound {
-        conn.open_bi().await.context("opening a stream")?
+        conn.open_bi()
+            .await
+            .map_err(|e| NetError::stream("opening a stream", e))?
     } else {
         match tokio::time::timeout(FIRST_FRAME_TIMEOUT, conn.accept_bi()).await {
-            Ok(s) => s.context("accepting a stream")?,
+            Ok(s) => s.map_err(|e| NetError::stream("accepting a stream", e))?,
             Err(_) => {
-                let why = format!(
-                    "the peer said nothing for {} s after connecting",
-                    FIRST_FRAME_TIMEOUT.as_secs()
-                );
-                conn.close(1u32.into(), why.as_bytes());
-                bail!(why);
+                let silent = NetError::Silent(FIRST_FRAME_TIMEOUT.as_secs());
+                conn.close(1u32.into(), silent.to_string().as_bytes());
+                return Err(silent);
             }
         }
     };
@@ -433,7 +440,7 @@ pub async fn drive(node: NodeHandle, conn: Connection, outbound: bool) -> Result
         reply,
     })
     .await?;
-    let (session, first) = match opened.await.map_err(|_| anyhow!("node stopping"))? {
+    let (session, first) = match opened.await.map_err(|_| NetError::Stopping)? {
         Ok(v) => v,
         Err(why) => {
             let _ = write_frame(&mut send, &Message::Bye(why.clone()).encode()).await;
@@ -460,7 +467,7 @@ pub async fn drive(node: NodeHandle, conn: Connection, outbound: bool) -> Result
         .as_ref()
         .err()
         .filter(|_| !clean_close)
-        .map(|e| format!("{e:#}"));
+        .map(|e| crate::control::error_line(e));
     if let Some(w) = &why {
         tracing::info!(peer = %peer.fmt_short(), "session ended: {w}");
         let _ = write_frame(&mut send, &Message::Bye(w.clone()).encode()).await;
@@ -470,14 +477,16 @@ pub async fn drive(node: NodeHandle, conn: Connection, outbound: bool) -> Result
     Ok(())
 }
 
-async fn write_counted(node: &NodeHandle, send: &mut SendStream, m: &Message) -> Result<()> {
+async fn write_counted(node: &NodeHandle, send: &mut SendStream, m: &Message) -> NetResult<()> {
     write_frame_counted(node, send, &m.encode()).await
 }
 
-async fn write_frame_counted(node: &NodeHandle, send: &mut SendStream, f: &Frame) -> Result<()> {
+async fn write_frame_counted(node: &NodeHandle, send: &mut SendStream, f: &Frame) -> NetResult<()> {
     use std::sync::atomic::Ordering::Relaxed;
     let bytes = frame::encode(f.kind, &f.payload, MAX_FRAME_LEN)?;
-    send.write_all(&bytes).await.context("sending")?;
+    send.write_all(&bytes)
+        .await
+        .map_err(|e| NetError::stream("sending", e))?;
     node.traffic.sent.fetch_add(bytes.len() as u64, Relaxed);
     node.traffic.frames_sent.fetch_add(1, Relaxed);
     Ok(())
@@ -491,7 +500,7 @@ async fn run_session(
     recv: RecvStream,
     out_rx: &mut Inbox,
     first: Vec<Message>,
-) -> Result<()> {
+) -> NetResult<()> {
     for m in first {
         write_counted(node, send, &m).await?;
     }
@@ -506,12 +515,12 @@ async fn run_session(
                     (frame.payload.len() + frame::HEADER_LEN) as u64,
                     std::sync::atomic::Ordering::Relaxed,
                 );
-                let msg = Message::decode(&frame).map_err(|e| anyhow!("bad message from peer: {e}"))?;
-                if let Message::Bye(reason) = &msg {
+                let msg = Message::decode(&frame)?;
+                if let Message::Bye(reason) = msg {
                     if reason == SHUTTING_DOWN {
                         return Ok(());
                     }
-                    bail!("the peer ended the session: {reason}");
+                    return Err(NetError::PeerEnded(reason));
                 }
                 node.send(Cmd::Incoming { session, msg }).await?;
             }
@@ -541,7 +550,7 @@ pub struct SyncHandler {
 impl ProtocolHandler for SyncHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         if let Err(e) = drive(self.node.clone(), conn, false).await {
-            tracing::info!("sync connection ended: {e:#}");
+            tracing::info!("sync connection ended: {}", crate::control::error_line(&e));
         }
         Ok(())
     }
@@ -564,12 +573,15 @@ pub async fn connect(
     device: &DeviceId,
     addrs: &[SocketAddr],
     alpn: &[u8],
-) -> Result<Connection> {
+) -> NetResult<Connection> {
     let addr = endpoint_addr(device, addrs)?;
     tokio::time::timeout(EXCHANGE_TIMEOUT, ep.connect(addr, alpn))
         .await
-        .map_err(|_| anyhow!("timed out reaching {}", device.fmt_short()))?
-        .map_err(|e| anyhow!("cannot reach {}: {e}", device.fmt_short()))
+        .map_err(|_| NetError::DialTimedOut(device.fmt_short()))?
+        .map_err(|e| NetError::Unreachable {
+            device: device.fmt_short(),
+            source: Box::new(e),
+        })
 }
 
 /// Keeps a sync connection to each peer it is given, redialing with
@@ -623,8 +635,8 @@ async fn keep_connected(ep: Endpoint, node: NodeHandle, rec: PeerRecord) {
                     Ok(conn) => {
                         let began = std::time::Instant::now();
                         if let Err(e) = drive(node.clone(), conn, true).await {
-                            tracing::debug!(peer = %device.fmt_short(), "session: {e:#}");
-                            let error = format!("{e:#}");
+                            let error = crate::control::error_line(&e);
+                            tracing::debug!(peer = %device.fmt_short(), "session: {error}");
                             let _ = node.send(Cmd::PeerError { device, error }).await;
                         }
                         // A session that lasted resets the backoff; one

@@ -156,7 +156,7 @@ pub enum Cmd {
         /// Its addresses.
         addrs: Vec<SocketAddr>,
         /// The peer as remembered, or why not.
-        reply: oneshot::Sender<Result<PeerRecord, String>>,
+        reply: oneshot::Sender<Result<PeerRecord, super::ActorError>>,
     },
     /// Addresses a peer was reached at, to remember.
     SawAddrs {
@@ -171,7 +171,7 @@ pub enum Cmd {
         /// The signed certificate.
         record: Vec<u8>,
         /// Kept, or why not.
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<Result<(), super::ActorError>>,
     },
     /// A card or record arrived by gossip (tagged with its kind).
     Gossiped {

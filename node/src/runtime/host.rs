@@ -2,6 +2,7 @@
 //! session asks for signatures, write rules, storage, cards and records.
 
 use groundwork_protocol::epoch::SignedEpoch;
+use groundwork_protocol::sync::session::HostError;
 use groundwork_protocol::trust::records::{Directory, accept_card};
 
 use super::*;
@@ -165,7 +166,7 @@ impl SessionStore for Host<'_> {
         )
     }
 
-    fn store(&mut self, doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String> {
+    fn store(&mut self, doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), HostError> {
         let stored: Vec<StoredChange> = changes
             .into_iter()
             .map(|c| StoredChange {
@@ -178,7 +179,7 @@ impl SessionStore for Host<'_> {
         self.group
             .store()
             .commit_with(&stored, &[], self.durable)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| HostError::Storage(e.to_string()))?;
         self.unflushed |= !self.durable;
         self.changed.insert(*doc);
         Ok(())
@@ -234,9 +235,9 @@ impl SessionStore for Host<'_> {
         record: &SignedEpoch,
         genesis: SignedChange,
         current: &mut AutoCommit,
-    ) -> Result<(), String> {
+    ) -> Result<(), HostError> {
         let Some((g, kind)) = self.index.get(doc).copied() else {
-            return Err("this node does not hold that document".into());
+            return Err(HostError::NotHeld);
         };
         let held = self.group.held_epoch(doc);
         let verdict = groundwork_protocol::trust::epoch::accept(
@@ -246,8 +247,7 @@ impl SessionStore for Host<'_> {
             record,
             self.group.epoch(doc),
             held.as_ref().map(|h| &h.record),
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         if verdict == groundwork_protocol::trust::epoch::Verdict::Same {
             return Ok(());
         }
@@ -257,9 +257,8 @@ impl SessionStore for Host<'_> {
             &genesis,
             self.group.device_key(),
             held.as_ref().map(|h| &h.record),
-        )
-        .map_err(|e| e.to_string())?;
-        let signatures = switched.signatures().map_err(|e| e.to_string())?;
+        )?;
+        let signatures = switched.signatures()?;
         self.group
             .switch_to(
                 *doc,
@@ -269,7 +268,7 @@ impl SessionStore for Host<'_> {
                 &mut switched.doc,
                 &signatures,
             )
-            .map_err(|e| format!("could not store the new epoch: {e}"))?;
+            .map_err(|e| HostError::Storage(format!("could not store the new epoch: {e}")))?;
         tracing::info!(
             doc = %kind,
             epoch = record.epoch().number,
@@ -287,13 +286,13 @@ impl SessionStore for Host<'_> {
         self.records.tagged()
     }
 
-    fn receive_records(&mut self, records: Vec<Vec<u8>>) -> Result<(), String> {
+    fn receive_records(&mut self, records: Vec<Vec<u8>>) -> Result<(), HostError> {
         // Checked and kept by the actor once the message is handled.
         self.offered_records.extend(records);
         Ok(())
     }
 
-    fn receive_cards(&mut self, cards: Vec<Vec<u8>>) -> Result<Vec<DocId>, String> {
+    fn receive_cards(&mut self, cards: Vec<Vec<u8>>) -> Result<Vec<DocId>, HostError> {
         let own = self.group.profile().id;
         // Verify every card first (one bad card refuses the message), then
         // keep the newer ones in one transaction.
@@ -304,7 +303,7 @@ impl SessionStore for Host<'_> {
             if self.cards.values().any(|h| h.bytes() == bytes.as_slice()) {
                 continue;
             }
-            let card = SignedCard::from_bytes(&bytes).map_err(|e| e.to_string())?;
+            let card = SignedCard::from_bytes(&bytes)?;
             let g = card.card().group;
             let seq = card.card().seq;
             let held = self.cards.get(&g).or_else(|| fresh.get(&g));

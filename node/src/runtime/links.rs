@@ -160,23 +160,20 @@ impl Actor {
         device: DeviceId,
         answer: LinkMessage,
         addrs: Vec<SocketAddr>,
-    ) -> Result<PeerRecord, String> {
+    ) -> Result<PeerRecord, ActorError> {
         let (card, state) = match answer {
             LinkMessage::Accepted(c) => (c, PeerLink::Linked),
             LinkMessage::Pending(c) => (c, PeerLink::Requested),
-            LinkMessage::Refused(why) => {
-                return Err(format!("the other node refused to link: {why}"));
-            }
-            _ => return Err("the other node sent an unexpected answer".into()),
+            LinkMessage::Refused(why) => return Err(ActorError::LinkRefused(why)),
+            _ => return Err(ActorError::Unexpected),
         };
-        let card = SignedCard::from_bytes(&card)
-            .map_err(|e| format!("the other node's group card is invalid: {e}"))?;
+        let card = SignedCard::from_bytes(&card).map_err(ActorError::BadCard)?;
         let g = card.card().group;
         if g == self.group.profile().id {
-            return Err(LinkRefused::OwnGroup.to_string());
+            return Err(LinkRefused::OwnGroup.into());
         }
         if !card.card().write_keys.contains(&device) {
-            return Err("the other node is not a steward or organiser of its group".into());
+            return Err(LinkRefused::NotAWriter.into());
         }
         self.keep_linked_card(card);
         let rec = self.remember(device, Some(g), addrs, state);
@@ -239,7 +236,7 @@ impl Actor {
 
     /// A national node sent this group an affiliation inside the link
     /// exchange: kept as a record like any other (the trust rule decides).
-    pub(super) fn affiliated(&mut self, record: &[u8]) -> Result<(), String> {
+    pub(super) fn affiliated(&mut self, record: &[u8]) -> Result<(), ActorError> {
         let kept = self.keep_records(vec![tagged(KIND_AFFILIATION, record)], true, false);
         if let Some(e) = kept.forged {
             return Err(e);
@@ -247,8 +244,8 @@ impl Actor {
         let own = self.group.profile().id;
         let ours = Signed::<Affiliation>::from_bytes(record).is_ok_and(|a| a.record().group == own);
         match (kept.fresh.is_empty(), kept.ignored) {
-            (_, _) if !ours => Err("the affiliation is for another group".into()),
-            (true, Some(why)) => Err(why),
+            (_, _) if !ours => Err(ActorError::OtherGroup),
+            (true, Some(why)) => Err(ActorError::Ignored(why)),
             _ => {
                 self.spread_records(kept.fresh, None);
                 Ok(())
@@ -259,13 +256,10 @@ impl Actor {
     /// The steward accepts a waiting request (by group or device id, or a
     /// start of either): linked now, and the requester is dialed (it
     /// connects back as well).
-    pub fn accept_request(&mut self, id: &str) -> Result<PeerRecord, String> {
-        self.group.require_steward().map_err(|e| e.to_string())?;
-        let (g, request, card) = self
-            .group
-            .find_request(id, now_secs())
-            .map_err(|e| e.to_string())?;
-        self.group.drop_request(&g).map_err(|e| e.to_string())?;
+    pub fn accept_request(&mut self, id: &str) -> Result<PeerRecord, GroupError> {
+        self.group.require_steward()?;
+        let (g, request, card) = self.group.find_request(id, now_secs())?;
+        self.group.drop_request(&g)?;
         self.keep_linked_card(card);
         let rec = self.remember(request.device, Some(g), request.addrs, PeerLink::Linked);
         self.link_made(request.device);
@@ -274,13 +268,10 @@ impl Actor {
     }
 
     /// The steward refuses a waiting request: it is forgotten.
-    pub fn refuse_request(&mut self, id: &str) -> Result<(), String> {
-        self.group.require_steward().map_err(|e| e.to_string())?;
-        let (g, _, _) = self
-            .group
-            .find_request(id, now_secs())
-            .map_err(|e| e.to_string())?;
-        self.group.drop_request(&g).map_err(|e| e.to_string())
+    pub fn refuse_request(&mut self, id: &str) -> Result<(), GroupError> {
+        self.group.require_steward()?;
+        let (g, _, _) = self.group.find_request(id, now_secs())?;
+        self.group.drop_request(&g)
     }
 
     /// A device announced itself on the LAN: if it is one this node knows

@@ -30,6 +30,8 @@
 //!   storage, cards);
 //! - `records`: network records, gossip, and this group's summary;
 //! - `links`: joining, linking, affiliating, and where peers are;
+//! - `error`: why the actor refused a record, a link answer or an
+//!   affiliation ([`ActorError`], with its control API code);
 //! - `compaction`: snapshots saved on a helper thread, written when idle;
 //! - `directory`: what `peer list`, `status`, `network` and `report` show;
 //! - `peers`: remembered peers and their sync states in the store.
@@ -61,6 +63,7 @@ use crate::store::StoredChange;
 mod cmd;
 mod compaction;
 mod directory;
+mod error;
 mod host;
 mod links;
 mod peers;
@@ -71,6 +74,7 @@ mod sessions;
 
 pub use cmd::{Cmd, Inbox, MAX_QUEUED_BYTES, Outbox, Outgoing};
 pub use directory::{PeerNow, directory, peer_statuses, report};
+pub use error::ActorError;
 pub use peers::{PeerRecord, remember_linked};
 pub use queries::{Ask, ControlContext, DialState, LinkCardError, Overview};
 pub use records::Records;

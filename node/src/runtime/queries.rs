@@ -212,7 +212,7 @@ impl Actor {
     /// Answers a control API request. The one path for edits: the group
     /// commits it durably, then every session is offered its changes.
     fn control(&mut self, req: Request, context: ControlContext) -> Response {
-        let failed = |e: GroupError| Response::error(format!("{:#}", anyhow::Error::from(e)));
+        let failed = |e: GroupError| crate::control::refusal(&e);
         match req {
             Request::Status => match self.status(context.traffic) {
                 Ok(s) => Response::Status(s),
@@ -259,14 +259,14 @@ impl Actor {
             },
             Request::PeerAccept { id } => match self.accept_request(&id) {
                 Ok(rec) => Response::Peers(vec![self.peer_status(&rec)]),
-                Err(e) => Response::error(e),
+                Err(e) => failed(e),
             },
             Request::PeerRefuse { id } => match self.refuse_request(&id) {
                 Ok(()) => match self.group.link_requests(now_secs()) {
                     Ok(r) => Response::LinkRequests(r),
                     Err(e) => failed(e),
                 },
-                Err(e) => Response::error(e),
+                Err(e) => failed(e),
             },
             other => {
                 let r = crate::control::execute(&self.group, other);

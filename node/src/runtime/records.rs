@@ -49,7 +49,7 @@ impl Actor {
 
     /// Keeps a record made on this node (an affiliation the national node
     /// signed) and sends it to every open session.
-    pub fn offer_record(&mut self, kind: u8, bytes: &[u8]) -> Result<(), String> {
+    pub fn offer_record(&mut self, kind: u8, bytes: &[u8]) -> Result<(), ActorError> {
         if self.keep_record(kind, bytes)? {
             self.spread_records(vec![tagged(kind, bytes)], None);
         }
@@ -62,7 +62,7 @@ impl Actor {
     /// (stale, a replayed sequence number, about a group nobody here knows,
     /// another network's affiliation: see [`Kept::ignored`]). `Err`: the
     /// record is forged or malformed, and whoever sent it is at fault.
-    pub(super) fn keep_record(&mut self, kind: u8, bytes: &[u8]) -> Result<bool, String> {
+    pub(super) fn keep_record(&mut self, kind: u8, bytes: &[u8]) -> Result<bool, ActorError> {
         let kept = self.keep_records(vec![tagged(kind, bytes)], true, false);
         match kept.forged {
             Some(e) => Err(e),
@@ -441,7 +441,7 @@ impl Kept {
         let kind = tagged.first().copied().unwrap_or(0);
         if e.is_forged() {
             self.forged
-                .get_or_insert(format!("{}: {e}", record_name(kind)));
+                .get_or_insert(ActorError::Forged { kind, why: e });
         } else {
             let subject = record_subject(kind, tagged.get(1..).unwrap_or_default());
             tracing::info!(
@@ -449,7 +449,7 @@ impl Kept {
                 "ignored a {}: {e}",
                 record_name(kind)
             );
-            self.ignored.get_or_insert(e.to_string());
+            self.ignored.get_or_insert(e);
         }
     }
 }
@@ -460,9 +460,9 @@ pub(super) struct Kept {
     /// The records kept (to relay).
     pub(super) fresh: Vec<Vec<u8>>,
     /// The first forged or malformed record's reason: whoever sent it is at fault.
-    pub(super) forged: Option<String>,
+    pub(super) forged: Option<ActorError>,
     /// The first valid record not used, and why.
-    pub(super) ignored: Option<String>,
+    pub(super) ignored: Option<RecordRejected>,
 }
 
 /// What a record kind is called in logs and events.

@@ -382,7 +382,7 @@ fn every_response() -> Vec<Response> {
             }],
         }),
         Response::Subscribed,
-        Response::error("no member with id 'abc123'"),
+        Response::error(ErrorCode::NotFound, "no member with id 'abc123'"),
         Response::Invite {
             text: "gwinviteabc".into(),
         },
@@ -596,9 +596,39 @@ fn the_json_form_is_fixed() {
         )
     );
     assert_eq!(
-        serde_json::to_string(&Response::error("a\nb")).expect("encode"),
-        r#"{"error":{"message":"a; b"}}"#
+        serde_json::to_string(&Response::error(ErrorCode::Conflict, "a\nb")).expect("encode"),
+        r#"{"error":{"code":"conflict","message":"a; b"}}"#
     );
+}
+
+#[test]
+fn every_error_code_has_one_wire_name_and_a_missing_code_is_internal() {
+    let all = [
+        ErrorCode::Usage,
+        ErrorCode::NotFound,
+        ErrorCode::Forbidden,
+        ErrorCode::Conflict,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+    ];
+    for code in all {
+        let text = serde_json::to_string(&Response::error(code, "m")).expect("encode");
+        assert_eq!(
+            text,
+            format!(
+                r#"{{"error":{{"code":"{}","message":"m"}}}}"#,
+                code.as_str()
+            )
+        );
+        let back: Response = serde_json::from_str(&text).expect("decode");
+        assert_eq!(back, Response::error(code, "m"));
+    }
+    // A node from before codes: its errors are read, as internal.
+    let old: Response = serde_json::from_str(r#"{"error":{"message":"m"}}"#).expect("decode");
+    assert_eq!(old, Response::error(ErrorCode::Internal, "m"));
+    // A code this version does not know is not read as another one.
+    let unknown = serde_json::from_str::<Response>(r#"{"error":{"code":"teapot","message":"m"}}"#);
+    assert!(unknown.is_err(), "{unknown:?}");
 }
 
 #[test]

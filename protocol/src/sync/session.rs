@@ -36,7 +36,7 @@ use crate::signed::SIGNATURE_LEN;
 use crate::trust::change::SignedChange;
 use crate::wire::digest::heads_digest;
 
-pub use store::SessionStore;
+pub use store::{HostError, SessionStore};
 
 /// The documents a session works on, loaded, by id.
 pub type Docs = BTreeMap<DocId, AutoCommit>;
@@ -80,10 +80,10 @@ pub enum SessionError {
     Sync(#[from] SyncError),
     /// Storing verified changes failed.
     #[error("storing changes failed: {0}")]
-    Store(String),
-    /// The peer offered a card that failed verification.
+    Store(HostError),
+    /// The peer offered a card or record that failed verification.
     #[error("peer offered a bad group card: {0}")]
-    Card(String),
+    Card(HostError),
     /// The node lost a document it said it shares.
     #[error("a shared document is not loaded")]
     MissingDoc,

@@ -13,7 +13,7 @@ use automerge::{ChangeHash, ROOT};
 use groundwork_protocol::signed::{actor_id, sign_change};
 use groundwork_protocol::sync::VerifiedChange;
 use groundwork_protocol::sync::messages::Message;
-use groundwork_protocol::sync::session::{Docs, Session, SessionStore};
+use groundwork_protocol::sync::session::{Docs, HostError, Session, SessionStore};
 use groundwork_protocol::wire::frame::HEADER_LEN;
 use groundwork_protocol::{DeviceId, DocId, GroupId, SecretKey};
 use groundwork_tests::people::{Rng, word};
@@ -41,7 +41,7 @@ impl SessionStore for MemStore {
     fn within_cut(&self, _doc: &DocId, _author: &DeviceId, _seq: u64) -> bool {
         true
     }
-    fn store(&mut self, _doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String> {
+    fn store(&mut self, _doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), HostError> {
         for c in changes {
             self.sigs.insert(c.hash, c.signature);
         }

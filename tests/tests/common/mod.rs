@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use automerge::ChangeHash;
 use groundwork_protocol::sync::VerifiedChange;
 use groundwork_protocol::sync::messages::Message;
-use groundwork_protocol::sync::session::{Docs, Session, SessionStore};
+use groundwork_protocol::sync::session::{Docs, HostError, Session, SessionStore};
 use groundwork_protocol::wire::frame::{Decoder, Frame, MAX_FRAME_LEN, encode};
 use groundwork_protocol::{DeviceId, DocId, GroupId, SecretKey};
 use iroh::Endpoint;
@@ -197,7 +197,7 @@ impl SessionStore for Attacker {
     fn within_cut(&self, _doc: &DocId, _author: &DeviceId, _seq: u64) -> bool {
         true
     }
-    fn store(&mut self, _doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String> {
+    fn store(&mut self, _doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), HostError> {
         for c in changes {
             self.sigs.insert(c.hash, c.signature);
         }
@@ -252,7 +252,7 @@ pub async fn ask_to_link(
     };
     let r = groundwork_node::net::request_link(&ep, &to, &addrs, request).await;
     ep.close().await;
-    r
+    Ok(r?)
 }
 
 /// A self-signed card for a group made up on the spot, naming `device` as

@@ -1,7 +1,7 @@
 //! Key handling and live updates, without a terminal.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
-use groundwork_protocol::control::Event;
+use groundwork_protocol::control::{ErrorCode, Event};
 use groundwork_protocol::schema::Role;
 use groundwork_protocol::{DocKind, ShortId};
 
@@ -650,7 +650,10 @@ fn an_edits_answer_does_not_close_a_form_opened_since() {
     };
     assert_eq!(f.value("Title"), "Half typed");
     // A refusal of the earlier edit is not shown as the new form's error.
-    ui.send(Msg::Edited(done, Err(NodeError::Refused("no".into()))));
+    ui.send(Msg::Edited(
+        done,
+        Err(NodeError::refused(ErrorCode::Forbidden, "no")),
+    ));
     let Some(Overlay::Form(_, f)) = &ui.m.overlay else {
         panic!("still open")
     };
@@ -677,7 +680,7 @@ fn an_unreachable_node_keeps_what_is_shown_and_where_the_user_is() {
     // A refusal is shown as such (the node answered).
     ui.send(Msg::Loaded(
         Data::Members,
-        Err(NodeError::Refused("no roster".into())),
+        Err(NodeError::refused(ErrorCode::Forbidden, "no roster")),
     ));
     assert!(matches!(ui.m.members, Loaded::Failed(_)));
 }
@@ -827,4 +830,59 @@ fn a_member_device_cannot_accept_a_request_and_nothing_changes() {
     assert_eq!(ui.m.requests().len(), 2);
     let flash = ui.m.flash.clone().expect("a message");
     assert!(flash.1.contains("may not"), "{flash:?}");
+}
+
+#[test]
+fn a_refused_edit_is_handled_by_its_code() {
+    let mut ui = Ui::steward();
+    ui.keys("2lj");
+    let cmds = ui.send(key(KeyCode::Char('d')));
+    let [Cmd::Edit(done)] = cmds.as_slice() else {
+        panic!("one edit: {cmds:?}")
+    };
+    let done = done.clone();
+    // Forbidden: told, nothing reloaded (what is shown is still true).
+    let after = ui.send(Msg::Edited(
+        done.clone(),
+        Err(NodeError::refused(ErrorCode::Forbidden, "no")),
+    ));
+    assert!(after.is_empty(), "{after:?}");
+    assert_eq!(
+        ui.m.flash.as_ref().map(|(_, m)| m.as_str()),
+        Some("refused: no")
+    );
+    // Not found: the action is gone (another device removed it), so what
+    // is shown is loaded again.
+    let after = ui.send(Msg::Edited(
+        done.clone(),
+        Err(NodeError::refused(ErrorCode::NotFound, "no action")),
+    ));
+    assert!(
+        after.iter().any(|c| matches!(c, Cmd::Load(Data::Plan))),
+        "{after:?}"
+    );
+    // Unavailable: said as such, not as a refusal.
+    ui.send(Msg::Edited(
+        done,
+        Err(NodeError::refused(ErrorCode::Unavailable, "stopping")),
+    ));
+    assert_eq!(
+        ui.m.flash.as_ref().map(|(_, m)| m.as_str()),
+        Some("node unavailable: stopping")
+    );
+}
+
+#[test]
+fn a_node_that_cannot_serve_now_keeps_what_is_shown() {
+    let mut ui = Ui::steward();
+    assert!(ui.m.members.ready().is_some());
+    ui.send(Msg::Loaded(
+        Data::Members,
+        Err(NodeError::refused(
+            ErrorCode::Unavailable,
+            "the node is stopping",
+        )),
+    ));
+    assert!(ui.m.members.ready().is_some(), "kept");
+    assert_eq!(ui.m.node_error.as_deref(), Some("the node is stopping"));
 }

@@ -198,7 +198,7 @@ impl Session {
                     ));
                 }
                 self.refused_epochs.insert((doc, theirs, their_genesis));
-                return Ok(self.stop(doc, why));
+                return Ok(self.stop(doc, why.to_string()));
             }
             self.unstop(&doc);
             self.reset(&doc);

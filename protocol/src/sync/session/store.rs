@@ -4,11 +4,49 @@
 use automerge::{AutoCommit, ChangeHash};
 
 use super::super::{SeqIndex, SyncError, VerifiedChange};
-use crate::epoch::SignedEpoch;
+use crate::card::CardRejected;
+use crate::epoch::{EpochError, SignedEpoch};
 use crate::ids::DocId;
 use crate::keys::DeviceId;
 use crate::signed::SIGNATURE_LEN;
 use crate::trust::change::SignedChange;
+use crate::trust::epoch::EpochRefused;
+
+/// Why the node did not keep what a session gave it.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HostError {
+    /// The node's store could not commit it (the disk, the database). The
+    /// session ends; nothing was acknowledged, so the peer sends it again.
+    #[error("{0}")]
+    Storage(String),
+    /// A group card that is malformed or whose signature fails.
+    #[error(transparent)]
+    Card(#[from] CardRejected),
+    /// A network record that is malformed or forged (its kind's name and
+    /// the reason).
+    #[error("{0}")]
+    Record(String),
+    /// The trust rule refuses the epoch offered.
+    #[error(transparent)]
+    EpochRefused(#[from] EpochRefused),
+    /// The epoch's genesis does not check, or switching to it failed (the
+    /// reason: an [`EpochError`], whose Automerge errors do not compare).
+    #[error("{0}")]
+    Epoch(String),
+    /// This node does not hold the document named.
+    #[error("this node does not hold that document")]
+    NotHeld,
+    /// This node does not take epochs at all.
+    #[error("this node does not take epochs")]
+    NoEpochs,
+}
+
+impl From<EpochError> for HostError {
+    fn from(e: EpochError) -> Self {
+        HostError::Epoch(e.to_string())
+    }
+}
 
 /// What a session needs from the node besides the documents themselves.
 pub trait SessionStore {
@@ -20,7 +58,7 @@ pub trait SessionStore {
     /// within its revocation cut (`trust::write::within_cut`).
     fn within_cut(&self, doc: &DocId, author: &DeviceId, seq: u64) -> bool;
     /// Durably stores verified changes a document has just gained.
-    fn store(&mut self, doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String>;
+    fn store(&mut self, doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), HostError>;
     /// While a message is checked: `doc` with the changes accepted so far,
     /// for documents whose content decides their writers (the group's
     /// `devices`). See [`super::super::WriteRule`].
@@ -81,9 +119,9 @@ pub trait SessionStore {
         record: &SignedEpoch,
         genesis: SignedChange,
         current: &mut AutoCommit,
-    ) -> Result<(), String> {
+    ) -> Result<(), HostError> {
         let _ = (doc, record, genesis, current);
-        Err("this node does not take epochs".into())
+        Err(HostError::NoEpochs)
     }
     /// The signed group cards this node holds, encoded, to offer the peer.
     fn cards(&self) -> Vec<Vec<u8>> {
@@ -93,7 +131,7 @@ pub trait SessionStore {
     /// held, and return the public documents of groups not known before
     /// (the session then shares them). A card that fails verification is
     /// an error and ends the session.
-    fn receive_cards(&mut self, cards: Vec<Vec<u8>>) -> Result<Vec<DocId>, String> {
+    fn receive_cards(&mut self, cards: Vec<Vec<u8>>) -> Result<Vec<DocId>, HostError> {
         let _ = cards;
         Ok(Vec::new())
     }
@@ -104,7 +142,7 @@ pub trait SessionStore {
     /// Records the peer offered: keep the valid, newer ones. A record that
     /// fails verification is an error and ends the session; an older one
     /// is not (the peer has not heard of the newer one yet).
-    fn receive_records(&mut self, records: Vec<Vec<u8>>) -> Result<(), String> {
+    fn receive_records(&mut self, records: Vec<Vec<u8>>) -> Result<(), HostError> {
         let _ = records;
         Ok(())
     }

@@ -51,7 +51,7 @@ impl SessionStore for MemStore {
     fn within_cut(&self, _doc: &DocId, author: &DeviceId, seq: u64) -> bool {
         self.cuts.get(author).is_none_or(|cut| seq <= *cut)
     }
-    fn store(&mut self, _doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), String> {
+    fn store(&mut self, _doc: &DocId, changes: Vec<VerifiedChange>) -> Result<(), HostError> {
         for c in changes {
             self.sigs.insert(c.hash, c.signature);
             self.stored += 1;
@@ -76,15 +76,18 @@ impl SessionStore for MemStore {
         record: &SignedEpoch,
         genesis: SignedChange,
         current: &mut automerge::AutoCommit,
-    ) -> Result<(), String> {
+    ) -> Result<(), HostError> {
+        // The mock's own refusals, in its own words.
         if !self.stewards.contains(&record.author()) {
-            return Err("not a steward".into());
+            return Err(HostError::Storage("not a steward".into()));
         }
-        let key = self.key.clone().ok_or("no key")?;
+        let key = self
+            .key
+            .clone()
+            .ok_or_else(|| HostError::Storage("no key".into()))?;
         let held = self.epochs.get(doc).map(|(r, _)| r.clone());
-        let switched = crate::epoch::switch(current, record, &genesis, &key, held.as_ref())
-            .map_err(|e| e.to_string())?;
-        for (h, sig) in switched.signatures().map_err(|e| e.to_string())? {
+        let switched = crate::epoch::switch(current, record, &genesis, &key, held.as_ref())?;
+        for (h, sig) in switched.signatures()? {
             self.sigs.insert(h, sig);
         }
         *current = switched.doc;
@@ -94,7 +97,7 @@ impl SessionStore for MemStore {
     fn cards(&self) -> Vec<Vec<u8>> {
         self.cards.iter().cloned().collect()
     }
-    fn receive_cards(&mut self, cards: Vec<Vec<u8>>) -> Result<Vec<DocId>, String> {
+    fn receive_cards(&mut self, cards: Vec<Vec<u8>>) -> Result<Vec<DocId>, HostError> {
         self.offered += cards.len();
         self.cards.extend(cards);
         Ok(Vec::new())
@@ -102,7 +105,7 @@ impl SessionStore for MemStore {
     fn records(&self) -> Vec<Vec<u8>> {
         self.records.iter().cloned().collect()
     }
-    fn receive_records(&mut self, records: Vec<Vec<u8>>) -> Result<(), String> {
+    fn receive_records(&mut self, records: Vec<Vec<u8>>) -> Result<(), HostError> {
         self.offered += records.len();
         self.records.extend(records);
         Ok(())
