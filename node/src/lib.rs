@@ -26,6 +26,7 @@
 //! [`store::Store`] → `cli` prints the result as text or `--json`.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod control;
 pub mod daemon;

@@ -26,12 +26,6 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// `groundwork up`: run the node, print the ticket, and run until Ctrl-C or
 /// SIGTERM, then shut down cleanly.
 pub fn up(dir: DataDir, offline: bool, listen: Option<SocketAddr>, out: &mut Out) -> Result<()> {
@@ -89,7 +83,7 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
             dir.root().display()
         );
     }
-    if invite.expires <= now_secs() {
+    if invite.expires <= crate::clock::Clock::system().secs() {
         bail!("this invite expired; ask for a new one");
     }
     let label = if label.trim().is_empty() {
@@ -172,7 +166,7 @@ pub fn peer_add(g: &Group, offline: bool, ticket: &str) -> Result<PeerRecord> {
         addrs,
         linked,
         requested: !linked,
-        last_seen: now_secs(),
+        last_seen: crate::clock::Clock::system().secs(),
     };
     g.store()
         .put_peer(device.as_bytes(), &serde_json::to_vec(&rec)?)?;

@@ -4,7 +4,7 @@ use groundwork_protocol::control::ErrorCode;
 use groundwork_protocol::control::{DeviceView, Request, Response};
 use groundwork_protocol::schema::{Constitution, Devices};
 
-use crate::group::{Group, GroupError, today};
+use crate::group::{Group, GroupError};
 
 /// The most listening conversations one request records (as the command
 /// line allows).
@@ -30,7 +30,7 @@ pub fn execute_with_progress(group: &Group, req: Request, progress: impl FnMut(u
 fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, GroupError> {
     Ok(match req {
         Request::MemberAdd { input } => {
-            let (id, member) = g.add_member(&input, today())?;
+            let (id, member) = g.add_member(&input, g.clock().today())?;
             Response::MemberAdded { id, member }
         }
         Request::MemberList {
@@ -61,7 +61,7 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
             }
         }
         Request::MemberImport { rows } => {
-            Response::Imported(g.import_members(&rows, today(), progress)?)
+            Response::Imported(g.import_members(&rows, g.clock().today(), progress)?)
         }
         Request::ConstitutionShow => Response::Constitution(g.read::<Constitution>()?),
         Request::ConstitutionAmend { update } => {
@@ -73,7 +73,7 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
                 });
             }
             Response::Amended {
-                version: g.amend_constitution(&update, today())?,
+                version: g.amend_constitution(&update, g.clock().today())?,
             }
         }
         Request::PlanShow => Response::Plan(g.plan_view()?),
@@ -87,7 +87,7 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
             id: g.add_action(&title, owner.as_deref(), due)?,
         },
         Request::PlanActionDone { id } => Response::Changed {
-            changed: g.action_done(&id, today())?,
+            changed: g.action_done(&id, g.clock().today())?,
         },
         Request::PlanConversationsAdd { count, themes } => {
             if !(1..=MAX_CONVERSATIONS).contains(&count) {
@@ -133,7 +133,7 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
                     "run `groundwork up` once first, so the invite can say where to find this device",
                 ));
             };
-            let invite = g.create_invite(role, crate::runtime::now_secs(), ttl_secs, addrs.1)?;
+            let invite = g.create_invite(role, g.clock().secs(), ttl_secs, addrs.1)?;
             Response::Invite {
                 text: invite.to_text(),
             }
@@ -161,7 +161,7 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
             epoch: g.start_epoch(kind)?,
         },
         Request::DeviceRevoke { id } => {
-            let (device, epochs) = g.revoke_device(&id, today())?;
+            let (device, epochs) = g.revoke_device(&id, g.clock().today())?;
             Response::Revoked { device, epochs }
         }
         Request::PeerList => {
@@ -184,19 +184,17 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
                     "run `groundwork up` once first, so the link ticket can say where to find this device",
                 ));
             };
-            let t = g.create_link_code(crate::runtime::now_secs(), ttl_secs, addrs.1)?;
+            let t = g.create_link_code(g.clock().secs(), ttl_secs, addrs.1)?;
             Response::LinkCode {
                 text: t.to_text(),
                 expires: t.expires,
             }
         }
-        Request::LinkRequests => {
-            Response::LinkRequests(g.link_requests(crate::runtime::now_secs())?)
-        }
+        Request::LinkRequests => Response::LinkRequests(g.link_requests(g.clock().secs())?),
         Request::PeerAccept { id } => {
             // No node runs: the link is recorded, and the next `up` dials it.
             g.require_steward()?;
-            let (group, request, card) = g.find_request(&id, crate::runtime::now_secs())?;
+            let (group, request, card) = g.find_request(&id, g.clock().secs())?;
             g.store().put_card(group.as_bytes(), card.bytes())?;
             let rec = crate::runtime::remember_linked(g, request.device, group, request.addrs)?;
             g.drop_request(&group)?;
@@ -213,9 +211,9 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
         }
         Request::PeerRefuse { id } => {
             g.require_steward()?;
-            let (group, _, _) = g.find_request(&id, crate::runtime::now_secs())?;
+            let (group, _, _) = g.find_request(&id, g.clock().secs())?;
             g.drop_request(&group)?;
-            Response::LinkRequests(g.link_requests(crate::runtime::now_secs())?)
+            Response::LinkRequests(g.link_requests(g.clock().secs())?)
         }
     })
 }

@@ -422,3 +422,27 @@ fn each_refusal_carries_the_code_a_client_decides_on() {
     };
     assert_eq!(ms.len(), 1);
 }
+
+#[test]
+fn the_group_reads_the_clock_it_is_given() {
+    use std::time::{Duration, UNIX_EPOCH};
+    let f = Fixture::new();
+    let mut g = f
+        .handler
+        .group()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let day = groundwork_protocol::Date::from_unix_days(19_000);
+    let clock = crate::clock::ManualTime::at(UNIX_EPOCH + Duration::from_secs(19_000 * 86_400));
+    g.set_clock(crate::clock::Clock::new(Arc::new(clock)));
+    let Response::MemberAdded { member, .. } = execute(&g, add("Ada Obi")) else {
+        panic!("add")
+    };
+    assert_eq!(member.joined, day);
+    // Positive control: the system clock would have said today.
+    g.set_clock(crate::clock::Clock::system());
+    let Response::MemberAdded { member, .. } = execute(&g, add("Bob Ode")) else {
+        panic!("add")
+    };
+    assert_eq!(member.joined, today());
+}

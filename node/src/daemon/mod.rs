@@ -29,6 +29,9 @@ const PORT_KEY: &str = "listen-port";
 pub use crate::group::TICKET_KEY;
 pub use error::DaemonError;
 
+/// How long shutdown waits for the network tasks to end by themselves.
+const TASK_GRACE: Duration = Duration::from_secs(2);
+
 /// A running node.
 #[derive(Debug)]
 pub struct Daemon {
@@ -43,7 +46,18 @@ impl Daemon {
     /// Opens the group in `dir` and starts the node. Must run inside a
     /// tokio runtime.
     pub async fn start(dir: &DataDir, config: &Config) -> Result<Daemon, DaemonError> {
-        let group = Group::open(dir)?;
+        Daemon::start_with_clock(dir, config, crate::clock::Clock::system()).await
+    }
+
+    /// [`Daemon::start`] with the clock every time-dependent decision of
+    /// the node reads (a test's, or the system's).
+    pub async fn start_with_clock(
+        dir: &DataDir,
+        config: &Config,
+        clock: crate::clock::Clock,
+    ) -> Result<Daemon, DaemonError> {
+        let mut group = Group::open(dir)?;
+        group.set_clock(clock);
         let device = groundwork_protocol::SecretKey::from_seed(&group.device_key().to_seed());
         let admission = Arc::new(RwLock::new(Admission::default()));
         let (events, _) = broadcast::channel(1024);
@@ -120,6 +134,11 @@ impl Daemon {
         &self.handle
     }
 
+    /// The node's network tasks (shutdown awaits every one).
+    pub fn tasks(&self) -> net::Tasks {
+        self.handle.tasks().clone()
+    }
+
     /// The endpoint.
     pub fn endpoint(&self) -> &Endpoint {
         self.router.endpoint()
@@ -189,14 +208,17 @@ impl Daemon {
         if self.handle.send(Cmd::Shutdown(tx)).await.is_ok() {
             let _ = rx.await;
         }
-        self.router
-            .shutdown()
-            .await
-            .map_err(|e| DaemonError::Control(format!("shutting down: {e}")))?;
+        let stopped = self.router.shutdown().await;
         if let Some(t) = self.actor.take() {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
         }
-        Ok(())
+        // With the actor and the endpoint stopped, the dialer, gossip and
+        // LAN tasks end by themselves; any still waiting is stopped.
+        let left = self.handle.tasks().shutdown(TASK_GRACE).await;
+        if left > 0 {
+            tracing::debug!("stopped {left} network tasks that were still waiting");
+        }
+        stopped.map_err(|e| DaemonError::Control(format!("shutting down: {e}")))
     }
 }
 
@@ -350,7 +372,7 @@ pub fn set_up_joined(
         addrs: invite.addrs.clone(),
         linked: false,
         requested: false,
-        last_seen: crate::runtime::now_secs(),
+        last_seen: g.clock().secs(),
     };
     let bytes = serde_json::to_vec(&rec).map_err(|source| DaemonError::Encode {
         what: "the inviting device",
@@ -359,3 +381,6 @@ pub fn set_up_joined(
     g.store().put_peer(rec.device.as_bytes(), &bytes)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -253,7 +253,7 @@ impl Group {
             .unwrap_or(0);
         // Never reuse a sequence number, even if the store lost the last
         // card; and say the day only (`records::day_seq`).
-        let seq = groundwork_protocol::records::day_seq(super::today(), Some(last), noise);
+        let seq = groundwork_protocol::records::day_seq(self.clock.today(), Some(last), noise);
         let signed = GroupCard { seq, ..card }
             .sign(&key)
             .map_err(|e| GroupError::Internal(e.to_string()))?;
@@ -285,8 +285,8 @@ impl Group {
             Affiliation {
                 network: self.profile().id,
                 group,
-                since: super::today(),
-                seq: groundwork_protocol::records::day_seq(super::today(), None, noise),
+                since: self.clock.today(),
+                seq: groundwork_protocol::records::day_seq(self.clock.today(), None, noise),
             },
             &key,
         )

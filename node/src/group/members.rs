@@ -261,7 +261,7 @@ impl Group {
             member.status = patch.status.unwrap_or(member.status);
             member.principles_agreed = patch.principles_agreed.or(member.principles_agreed);
             if member.courses.is_empty() && !patch.courses.is_empty() {
-                member.trained = patch.trained.or(Some(super::today()));
+                member.trained = patch.trained.or(Some(self.clock.today()));
             }
             member.trained = patch.trained.or(member.trained);
             member.courses.extend(patch.courses.iter().cloned());

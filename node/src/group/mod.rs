@@ -83,6 +83,8 @@ pub struct Group {
     switched: std::sync::Mutex<Vec<DocId>>,
     /// The bounded-history rule's threshold ([`AUTO_EPOCH_CHANGES`]).
     history_limit: std::sync::atomic::AtomicUsize,
+    /// The clock every time-dependent decision reads.
+    clock: crate::clock::Clock,
 }
 
 /// Loaded documents by id.
@@ -100,15 +102,25 @@ pub(crate) fn checked(
 /// The meta entry holding the ticket of the last `up`.
 pub const TICKET_KEY: &str = "ticket";
 
-/// Today's date (UTC).
+/// Today's date (UTC) by the system clock, for callers that hold no
+/// group yet (founding one, the command line, tests). A group's own
+/// decisions read [`Group::clock`].
 pub fn today() -> Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    Date::from_unix_days((secs / 86_400) as i64)
+    crate::clock::Clock::system().today()
 }
 
 impl Group {
+    /// The clock this group's decisions read (the system's unless a test
+    /// set another).
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.clock
+    }
+
+    /// Reads the time from `clock` from now on.
+    pub fn set_clock(&mut self, clock: crate::clock::Clock) {
+        self.clock = clock;
+    }
+
     /// Founds a new group in `dir`: keys, store and the six documents.
     pub fn found(
         dir: &DataDir,
@@ -173,6 +185,7 @@ impl Group {
             epochs: Default::default(),
             switched: Default::default(),
             history_limit: AUTO_EPOCH_CHANGES.into(),
+            clock: crate::clock::Clock::system(),
         };
         group.write_founding_documents(today)?;
         Ok(group)
@@ -244,6 +257,7 @@ impl Group {
             epochs: std::sync::Mutex::new(held),
             switched: Default::default(),
             history_limit: AUTO_EPOCH_CHANGES.into(),
+            clock: crate::clock::Clock::system(),
         })
     }
 
@@ -279,6 +293,7 @@ impl Group {
             epochs: Default::default(),
             switched: Default::default(),
             history_limit: AUTO_EPOCH_CHANGES.into(),
+            clock: crate::clock::Clock::system(),
         })
     }
 

@@ -14,7 +14,6 @@
 //! links between groups.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use groundwork_protocol::{DeviceId, GroupId};
 use iroh::Endpoint;
@@ -33,16 +32,7 @@ pub const GOSSIP_ALPN: &[u8] = iroh_gossip::ALPN;
 /// The largest gossip message: a card (the biggest record) and its tag.
 pub const MAX_MESSAGE: usize = groundwork_protocol::card::MAX_CARD_BYTES + 1024;
 
-/// What the node asks of its gossip task.
-#[derive(Debug)]
-pub enum GossipCmd {
-    /// Join the topic of this network.
-    Join(GroupId),
-    /// A device this node may gossip with, and where it is.
-    Peer(DeviceId, Vec<SocketAddr>),
-    /// Send a tagged record (or card) to the network.
-    Broadcast(Vec<u8>),
-}
+pub use crate::runtime::GossipCmd;
 
 /// Creates the gossip protocol for `ep` (register it on the Router).
 pub fn protocol(ep: &Endpoint) -> Gossip {
@@ -60,7 +50,8 @@ pub fn start(ep: &Endpoint, gossip: Gossip, node: NodeHandle) -> mpsc::Unbounded
         Ok(l) => l.add(lookup.clone()),
         Err(e) => tracing::warn!("gossip cannot look up addresses: {e}"),
     }
-    tokio::spawn(async move {
+    let tasks = node.tasks().clone();
+    tasks.spawn(async move {
         let mut known: BTreeMap<DeviceId, iroh::EndpointId> = BTreeMap::new();
         let mut topics: BTreeMap<GroupId, GossipSender> = BTreeMap::new();
         while let Some(cmd) = rx.recv().await {
@@ -90,7 +81,7 @@ pub fn start(ep: &Endpoint, gossip: Gossip, node: NodeHandle) -> mpsc::Unbounded
                         Ok(t) => {
                             let (sender, receiver) = t.split();
                             topics.insert(network, sender);
-                            tokio::spawn(receive(network, receiver, node.clone()));
+                            node.tasks().spawn(receive(network, receiver, node.clone()));
                             tracing::info!(network = %network.fmt_short(), "joined the network's gossip topic");
                         }
                         Err(e) => tracing::warn!("could not join the network's gossip topic: {e}"),

@@ -26,7 +26,8 @@ pub fn start(ep: &Endpoint, node: NodeHandle) -> NetResult<()> {
     ep.address_lookup()
         .map_err(|e| NetError::Lan(format!("the endpoint has no address lookup: {e}")))?
         .add(mdns.clone());
-    tokio::spawn(async move {
+    let tasks = node.tasks().clone();
+    tasks.spawn(async move {
         let mut events = mdns.subscribe().await;
         while let Some(event) = events.next().await {
             let DiscoveryEvent::Discovered { endpoint_info, .. } = event else {

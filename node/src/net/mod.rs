@@ -38,11 +38,13 @@ mod error;
 mod exchange;
 pub mod gossip;
 pub mod lan;
+mod tasks;
 
 pub use error::{NetError, NetResult};
 pub use exchange::{
     JoinHandler, LinkHandler, parse_link_target, request_affiliate, request_join, request_link,
 };
+pub use tasks::Tasks;
 
 use crate::config::{Config, Relay};
 use crate::runtime::{Admission, Cmd, Inbox, Outbox, Outgoing, PeerRecord};
@@ -57,8 +59,7 @@ pub const LINK_ALPN: &[u8] = b"/groundwork/link/1";
 /// Why a join or link connection is closed at once (code 3).
 pub const BUSY: &str = "busy: too many joins and links at once; try again shortly";
 
-/// The `Bye` reason of a node that is stopping (a clean end, not an error).
-pub const SHUTTING_DOWN: &str = "node shutting down";
+pub use groundwork_protocol::sync::messages::SHUTTING_DOWN;
 
 /// Join and link frames are small.
 const SMALL_FRAME: u32 = 128 * 1024;
@@ -99,6 +100,8 @@ pub struct NodeHandle {
     traffic: Arc<Traffic>,
     /// Join and link exchanges in progress (at most [`MAX_EXCHANGES`]).
     exchanges: Arc<tokio::sync::Semaphore>,
+    /// The network tasks, awaited at shutdown.
+    tasks: Tasks,
 }
 
 /// The most join and link exchanges a node serves at once; more are
@@ -112,7 +115,13 @@ impl NodeHandle {
             tx,
             traffic: Arc::default(),
             exchanges: Arc::new(tokio::sync::Semaphore::new(MAX_EXCHANGES)),
+            tasks: Tasks::default(),
         }
+    }
+
+    /// The node's network tasks.
+    pub fn tasks(&self) -> &Tasks {
+        &self.tasks
     }
 
     /// A place for one join or link exchange, or `None` when
@@ -592,14 +601,15 @@ pub fn spawn_dialer(
     node: NodeHandle,
     mut targets: mpsc::UnboundedReceiver<PeerRecord>,
 ) {
-    tokio::spawn(async move {
+    let tasks = node.tasks.clone();
+    tasks.spawn(async move {
         let mut dialing = std::collections::BTreeSet::new();
         while let Some(rec) = targets.recv().await {
             if !dialing.insert(rec.device) {
                 continue;
             }
             let (ep, node) = (ep.clone(), node.clone());
-            tokio::spawn(keep_connected(ep, node, rec));
+            node.tasks.clone().spawn(keep_connected(ep, node, rec));
         }
     });
 }

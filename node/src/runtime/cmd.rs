@@ -281,3 +281,15 @@ mod tests {
         assert_eq!(out.send(&huge), Err(Refused::Full));
     }
 }
+
+/// What the actor asks of the network's gossip task (the network side runs
+/// it; the actor only says what to do).
+#[derive(Debug)]
+pub enum GossipCmd {
+    /// Join the topic of this network.
+    Join(GroupId),
+    /// A device this node may gossip with, and where it is.
+    Peer(DeviceId, Vec<SocketAddr>),
+    /// Send a tagged record (or card) to the network.
+    Broadcast(Vec<u8>),
+}

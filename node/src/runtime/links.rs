@@ -37,9 +37,13 @@ impl Actor {
         req: JoinRequest,
         addrs: Vec<SocketAddr>,
     ) -> JoinReply {
-        let result = self
-            .group
-            .redeem_invite(&req.token, &device, &req.label, now_secs(), today());
+        let result = self.group.redeem_invite(
+            &req.token,
+            &device,
+            &req.label,
+            self.group.clock().secs(),
+            self.group.clock().today(),
+        );
         let role = match result {
             Ok(Ok(role)) => role,
             Ok(Err(refused)) => return JoinReply::Refused(refused.to_string()),
@@ -104,7 +108,7 @@ impl Actor {
             Ok(c) => c,
             Err(e) => return refuse(e),
         };
-        let now = now_secs();
+        let now = self.group.clock().secs();
         let waiting = self.group.waiting_requests(now).map_or(0, |w| w.len());
         let decision = decide(
             &self.view(),
@@ -258,7 +262,7 @@ impl Actor {
     /// connects back as well).
     pub fn accept_request(&mut self, id: &str) -> Result<PeerRecord, GroupError> {
         self.group.require_steward()?;
-        let (g, request, card) = self.group.find_request(id, now_secs())?;
+        let (g, request, card) = self.group.find_request(id, self.group.clock().secs())?;
         self.group.drop_request(&g)?;
         self.keep_linked_card(card);
         let rec = self.remember(request.device, Some(g), request.addrs, PeerLink::Linked);
@@ -270,7 +274,7 @@ impl Actor {
     /// The steward refuses a waiting request: it is forgotten.
     pub fn refuse_request(&mut self, id: &str) -> Result<(), GroupError> {
         self.group.require_steward()?;
-        let (g, _, _) = self.group.find_request(id, now_secs())?;
+        let (g, _, _) = self.group.find_request(id, self.group.clock().secs())?;
         self.group.drop_request(&g)
     }
 
@@ -318,7 +322,7 @@ impl Actor {
             addrs,
             linked: link == PeerLink::Linked,
             requested: link == PeerLink::Requested,
-            last_seen: now_secs(),
+            last_seen: self.group.clock().secs(),
         };
         if let Err(e) = peers::save(&self.group, &rec) {
             tracing::warn!("could not remember a peer: {e}");

@@ -57,7 +57,7 @@ use groundwork_protocol::trust::{Links, View};
 use groundwork_protocol::{DeviceId, DocId, DocKind, GroupId};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::group::{Group, GroupError, today};
+use crate::group::{Group, GroupError};
 use crate::store::StoredChange;
 
 mod cmd;
@@ -72,7 +72,7 @@ mod records;
 mod run;
 mod sessions;
 
-pub use cmd::{Cmd, Inbox, MAX_QUEUED_BYTES, Outbox, Outgoing};
+pub use cmd::{Cmd, GossipCmd, Inbox, MAX_QUEUED_BYTES, Outbox, Outgoing};
 pub use directory::{PeerNow, directory, peer_statuses, report};
 pub use error::ActorError;
 pub use peers::{PeerRecord, remember_linked};
@@ -153,7 +153,7 @@ pub struct Actor {
     /// The actor's own command channel, for helper threads to answer on.
     to_self: Option<mpsc::Sender<Cmd>>,
     /// The gossip task, once the daemon has started it.
-    gossip: Option<mpsc::UnboundedSender<crate::net::gossip::GossipCmd>>,
+    gossip: Option<mpsc::UnboundedSender<GossipCmd>>,
     /// Direct gossip neighbours now.
     gossip_neighbours: BTreeSet<DeviceId>,
     /// Valid cards and records that arrived by gossip (new or not).
@@ -207,13 +207,6 @@ fn load_equivocations(group: &Group) -> Vec<EquivocationProof> {
             Vec::new()
         }
     }
-}
-
-/// Seconds since 1970.
-pub fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// The meta entry holding the role a joined device was given, used until
@@ -604,7 +597,10 @@ impl Actor {
                 self.end_batch();
                 let ids: Vec<u64> = self.sessions.keys().copied().collect();
                 for id in ids {
-                    self.end(id, crate::net::SHUTTING_DOWN.into());
+                    self.end(
+                        id,
+                        groundwork_protocol::sync::messages::SHUTTING_DOWN.into(),
+                    );
                 }
                 self.flush();
                 let _ = done.send(());
@@ -618,7 +614,7 @@ impl Actor {
     pub fn has_idle_work(&self) -> bool {
         !self.compact_due.is_empty()
             || !self.compacted.is_empty()
-            || self.summary.due_now()
+            || self.summary.due_now(self.group.clock().instant())
             || self.unflushed
     }
 
@@ -626,7 +622,7 @@ impl Actor {
     /// changes), run when no command is waiting: a compaction of a large
     /// document takes milliseconds and must not delay sync messages.
     pub fn idle_work(&mut self) {
-        if self.summary.due_now() {
+        if self.summary.due_now(self.group.clock().instant()) {
             self.start_summary();
         } else if self.unflushed {
             self.flush();

@@ -75,7 +75,7 @@ pub fn remember_linked(
         addrs,
         linked: true,
         requested: false,
-        last_seen: super::now_secs(),
+        last_seen: group.clock().secs(),
     };
     save(group, &rec)?;
     Ok(rec)

@@ -219,10 +219,12 @@ impl Actor {
                 Err(e) => failed(e),
             },
             Request::Invite { role, ttl_secs } => {
-                match self
-                    .group
-                    .create_invite(role, now_secs(), ttl_secs, context.addrs)
-                {
+                match self.group.create_invite(
+                    role,
+                    self.group.clock().secs(),
+                    ttl_secs,
+                    context.addrs,
+                ) {
                     Ok(i) => Response::Invite { text: i.to_text() },
                     Err(e) => failed(e),
                 }
@@ -242,10 +244,11 @@ impl Actor {
                 Err(e) => failed(e),
             },
             Request::LinkCode { ttl_secs } => {
-                match self
-                    .group
-                    .create_link_code(now_secs(), ttl_secs, context.addrs)
-                {
+                match self.group.create_link_code(
+                    self.group.clock().secs(),
+                    ttl_secs,
+                    context.addrs,
+                ) {
                     Ok(t) => Response::LinkCode {
                         text: t.to_text(),
                         expires: t.expires,
@@ -253,7 +256,7 @@ impl Actor {
                     Err(e) => failed(e),
                 }
             }
-            Request::LinkRequests => match self.group.link_requests(now_secs()) {
+            Request::LinkRequests => match self.group.link_requests(self.group.clock().secs()) {
                 Ok(r) => Response::LinkRequests(r),
                 Err(e) => failed(e),
             },
@@ -262,7 +265,7 @@ impl Actor {
                 Err(e) => failed(e),
             },
             Request::PeerRefuse { id } => match self.refuse_request(&id) {
-                Ok(()) => match self.group.link_requests(now_secs()) {
+                Ok(()) => match self.group.link_requests(self.group.clock().secs()) {
                     Ok(r) => Response::LinkRequests(r),
                     Err(e) => failed(e),
                 },

@@ -160,7 +160,7 @@ impl Actor {
             });
             // Gossip drops what it has already seen, so a record that came
             // by gossip going out again costs nothing.
-            self.gossip_send(crate::net::gossip::GossipCmd::Broadcast(tagged.clone()));
+            self.gossip_send(GossipCmd::Broadcast(tagged.clone()));
         }
         out.fresh = kept.into_iter().map(|(_, _, r)| r).collect();
         if affiliations {
@@ -265,7 +265,11 @@ impl Actor {
             inviter: *inviter,
         };
         Ok(records
-            .offer(kind, bytes, Some((&view, *network, vouched)))?
+            .offer(
+                kind,
+                bytes,
+                Some((&view, *network, vouched, group.clock().today())),
+            )?
             .map(|s| (kind, s)))
     }
 
@@ -283,7 +287,7 @@ impl Actor {
         let network = signed.record().network;
         if self.network != Some(network) {
             self.network = Some(network);
-            self.gossip_send(crate::net::gossip::GossipCmd::Join(network));
+            self.gossip_send(GossipCmd::Join(network));
             tracing::info!(network = %network.fmt_short(), "affiliated");
         }
     }
@@ -318,8 +322,7 @@ impl Actor {
     /// Where gossip commands go (the daemon sets it). Joins the network's
     /// topic if this node belongs to one, with every remembered device as
     /// a way in.
-    pub fn set_gossip(&mut self, tx: mpsc::UnboundedSender<crate::net::gossip::GossipCmd>) {
-        use crate::net::gossip::GossipCmd;
+    pub fn set_gossip(&mut self, tx: mpsc::UnboundedSender<GossipCmd>) {
         for p in self.peers.values() {
             let _ = tx.send(GossipCmd::Peer(p.device, p.addrs.clone()));
         }
@@ -339,7 +342,7 @@ impl Actor {
         })
     }
 
-    pub(super) fn gossip_send(&self, cmd: crate::net::gossip::GossipCmd) {
+    pub(super) fn gossip_send(&self, cmd: GossipCmd) {
         if let Some(tx) = &self.gossip {
             let _ = tx.send(cmd);
         }
@@ -497,10 +500,11 @@ impl Records {
         &mut self,
         kind: u8,
         bytes: &[u8],
-        judge: Option<(&View<'_>, Option<GroupId>, bool)>,
+        judge: Option<(&View<'_>, Option<GroupId>, bool, groundwork_protocol::Date)>,
     ) -> Result<Option<GroupId>, RecordRejected> {
         use groundwork_protocol::trust::records::{Directory, accept_affiliation, accept_summary};
-        let dir = judge.map(|(view, network, vouched)| Directory {
+        let today = judge.as_ref().map(|j| j.3);
+        let dir = judge.map(|(view, network, vouched, _)| Directory {
             view,
             network,
             affiliations: &self.networks,
@@ -529,7 +533,7 @@ impl Records {
                 let a = Signed::<MembershipSummary>::from_bytes(bytes)?;
                 if let Some(dir) = &dir {
                     accept_summary(dir, a.record())?;
-                    if a.record().as_of > today().add_days(1) {
+                    if today.is_some_and(|t| a.record().as_of > t.add_days(1)) {
                         return Err(RecordRejected::FromTheFuture(a.record().as_of));
                     }
                 }

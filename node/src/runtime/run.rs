@@ -40,8 +40,8 @@ pub(super) struct SummaryWork {
 
 impl SummaryWork {
     /// Whether a count may start now.
-    pub(super) fn due_now(&self) -> bool {
-        self.wait(Instant::now()) == Some(Duration::ZERO)
+    pub(super) fn due_now(&self, now: Instant) -> bool {
+        self.wait(now) == Some(Duration::ZERO)
     }
 
     /// How long until a count may start (`None`: none is wanted).
@@ -69,7 +69,7 @@ impl Actor {
             }
         };
         loop {
-            let wait = self.summary.wait(Instant::now());
+            let wait = self.summary.wait(self.group.clock().instant());
             // `None`: the timer fired; `Some(None)`: every sender has gone.
             let next = rt.block_on(async {
                 match wait {
@@ -103,7 +103,7 @@ impl Actor {
     /// Returns false to stop.
     fn batch(&mut self, first: Cmd, rx: &mut mpsc::Receiver<Cmd>) -> bool {
         self.held = Some(Held::default());
-        let started = Instant::now();
+        let started = self.group.clock().instant();
         let mut keep = self.handle_guarded(first);
         let mut n = 1;
         while keep && n < MAX_BATCH && started.elapsed() < MAX_BATCH_TIME {
@@ -195,8 +195,8 @@ impl Actor {
         let Ok(inputs) = self.group.summary_inputs() else {
             return;
         };
-        self.summary.last = Some(Instant::now());
-        let day = today();
+        self.summary.last = Some(self.group.clock().instant());
+        let day = self.group.clock().today();
         let Some(tx) = self.to_self.clone() else {
             self.summary_counted(inputs.count(day));
             return;

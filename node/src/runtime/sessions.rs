@@ -58,7 +58,7 @@ impl Actor {
                 session,
                 out,
                 scope,
-                opened: std::time::Instant::now(),
+                opened: self.group.clock().instant(),
                 vouches: matches!(kind, Peer::GroupDevice(r) if r.may_write(DocKind::Plan)),
             },
         );
@@ -72,7 +72,7 @@ impl Actor {
             .get(&peer)
             .map(|p| p.addrs.clone())
             .unwrap_or_default();
-        self.gossip_send(crate::net::gossip::GossipCmd::Peer(peer, addrs));
+        self.gossip_send(GossipCmd::Peer(peer, addrs));
         tracing::info!(peer = %peer.fmt_short(), outbound, "session started");
         Ok((id, first))
     }
@@ -399,9 +399,7 @@ impl Actor {
             .filter_map(|g| self.cards.get(g).map(|c| c.bytes().to_vec()))
             .collect();
         for c in &cards {
-            self.gossip_send(crate::net::gossip::GossipCmd::Broadcast(tagged(
-                KIND_CARD, c,
-            )));
+            self.gossip_send(GossipCmd::Broadcast(tagged(KIND_CARD, c)));
         }
         for g in groups {
             if g == own {

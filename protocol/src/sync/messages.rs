@@ -46,6 +46,10 @@ pub const MAX_INVENTORY: usize = 3 * MAX_CARDS;
 /// The longest `Bye` reason.
 pub const MAX_REASON: usize = 1024;
 
+/// The `Bye` reason of a node that is stopping: a clean end, not an error
+/// (the peer reconnects later without counting it as a failure).
+pub const SHUTTING_DOWN: &str = "node shutting down";
+
 /// One message between peers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
