@@ -20,10 +20,10 @@ use crate::keys::GroupId;
 use crate::schema::Role;
 use crate::wire::frame::Frame;
 
-/// Frame kind of a [`JoinRequest`].
-pub const REQUEST: u8 = 16;
+/// Frame kind of a [`JoinRequest`] (see [`crate::wire::kinds`]).
+pub const REQUEST: u8 = crate::wire::kinds::join::REQUEST;
 /// Frame kind of a [`JoinReply`].
-pub const REPLY: u8 = 17;
+pub const REPLY: u8 = crate::wire::kinds::join::REPLY;
 /// The largest join frame payload.
 pub const MAX_JOIN_BYTES: usize = 16 * 1024;
 /// The longest device label (its text limit).
@@ -157,6 +157,32 @@ impl JoinReply {
 mod tests {
     use super::*;
     use crate::keys::SecretKey;
+
+    #[test]
+    fn join_frames_match_their_fixtures() {
+        let req = JoinRequest {
+            token: [1; 16],
+            label: "Amina's laptop".into(),
+        };
+        let f = req.encode();
+        let wire = crate::wire::frame::encode(f.kind, &f.payload, 1 << 20).expect("encode");
+        let json = br#"{"token":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1],"label":"Amina's laptop"}"#;
+        // Length (kind byte and payload), the kind, then the JSON.
+        let mut want = ((json.len() + 1) as u32).to_be_bytes().to_vec();
+        want.push(16);
+        want.extend_from_slice(json);
+        assert_eq!(wire, want);
+        assert_eq!(
+            data_encoding::HEXLOWER.encode(&wire[..5]),
+            format!("{:08x}10", json.len() + 1)
+        );
+        assert_eq!(JoinRequest::decode(&f), Ok(req));
+        let refused = JoinReply::Refused("expired".into()).encode();
+        assert_eq!(refused.kind, 17);
+        assert_eq!(refused.payload, br#"{"Refused":"expired"}"#);
+        // Positive control: a request's frame is not a reply.
+        assert!(JoinReply::decode(&f).is_err());
+    }
 
     #[test]
     fn round_trip_and_refusals() {

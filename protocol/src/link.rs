@@ -31,6 +31,9 @@ use std::net::SocketAddr;
 use crate::invite::{Cursor, InviteParseError, decode_text, encode_text, write_addrs};
 use crate::keys::{DeviceId, GroupId};
 use crate::wire::frame::Frame;
+/// Frame kinds of the link protocol ([`crate::wire::kinds`], the one
+/// registry: a new message takes a new number there).
+use crate::wire::kinds::link as kinds;
 
 const PREFIX: &str = "gwlink";
 const VERSION: u8 = 1;
@@ -158,17 +161,6 @@ pub enum LinkMessage {
     Pending(Vec<u8>),
 }
 
-/// Frame kinds of the link protocol (one registry: a new message takes a
-/// new number).
-mod kinds {
-    pub const REQUEST: u8 = 32;
-    pub const REFUSED: u8 = 33;
-    pub const AFFILIATION: u8 = 34;
-    pub const KEPT: u8 = 35;
-    pub const ACCEPTED: u8 = 36;
-    pub const PENDING: u8 = 37;
-}
-
 /// Why a frame is not a link message.
 #[derive(Clone, Copy, Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
@@ -266,6 +258,53 @@ mod tests {
             code: [9; 16],
             expires: 1_900_000_000,
         }
+    }
+
+    /// A frame as it goes on the wire (header included), in hex.
+    fn wire_hex(f: &Frame) -> String {
+        let bytes = crate::wire::frame::encode(f.kind, &f.payload, 1 << 20).expect("encode");
+        data_encoding::HEXLOWER.encode(&bytes)
+    }
+
+    #[test]
+    fn link_frames_match_their_fixtures() {
+        let fixtures = [
+            (
+                LinkMessage::Request {
+                    card: vec![0xaa, 0xbb],
+                    code: Some([9; 16]),
+                },
+                "00000014200109090909090909090909090909090909aabb",
+            ),
+            (
+                LinkMessage::Request {
+                    card: vec![0xaa, 0xbb],
+                    code: None,
+                },
+                "000000042000aabb",
+            ),
+            (LinkMessage::Refused("busy".into()), "000000052162757379"),
+            (LinkMessage::Affiliation(vec![1, 2, 3]), "0000000422010203"),
+            (LinkMessage::Kept, "0000000123"),
+            (LinkMessage::Accepted(vec![0xcc]), "0000000224cc"),
+            (LinkMessage::Pending(vec![0xdd]), "0000000225dd"),
+        ];
+        for (message, hex) in fixtures {
+            let frame = message.encode();
+            assert_eq!(wire_hex(&frame), hex, "{message:?}");
+            // And back, from the wire bytes.
+            let bytes = data_encoding::HEXLOWER.decode(hex.as_bytes()).expect("hex");
+            let mut decoder = crate::wire::frame::Decoder::new(1 << 20);
+            decoder.push(&bytes);
+            let read = decoder.next_frame().expect("frame").expect("whole");
+            assert_eq!(LinkMessage::decode(&read), Ok(message));
+        }
+        // Positive control: a sync frame's kind is not a link message.
+        let bye = crate::sync::messages::Message::Bye("x".into()).encode();
+        assert_eq!(
+            LinkMessage::decode(&bye),
+            Err(LinkMessageError::UnknownKind(crate::wire::kinds::sync::BYE))
+        );
     }
 
     #[test]

@@ -183,17 +183,9 @@ pub enum MessageError {
     BadGroup,
 }
 
-const HELLO: u8 = 1;
-const HEADS: u8 = 2;
-const SYNC: u8 = 3;
-const BYE: u8 = 4;
-const CARDS: u8 = 5;
-const PRINTS: u8 = 6;
-const RECORDS: u8 = 7;
-const DOC_STOP: u8 = 8;
-const EPOCH: u8 = 9;
-const EPOCH_WANT: u8 = 10;
-const INVENTORY: u8 = 11;
+use crate::wire::kinds::sync::{
+    BYE, CARDS, DOC_STOP, EPOCH, EPOCH_WANT, HEADS, HELLO, INVENTORY, PRINTS, RECORDS, SYNC,
+};
 
 impl Message {
     /// The frame for this message.

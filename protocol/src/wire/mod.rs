@@ -13,4 +13,5 @@
 pub mod chunks;
 pub mod digest;
 pub mod frame;
+pub mod kinds;
 pub mod sync_message;
