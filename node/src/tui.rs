@@ -14,7 +14,7 @@ use groundwork_protocol::{Date, GroupId, ShortId};
 use groundwork_tui::{Node, NodeError, NodeResult};
 use tokio::sync::broadcast;
 
-use crate::control::{Client, ControlHandler, variant_name};
+use crate::control::{Client, ControlHandler, error_line, variant_name};
 use crate::datadir::DataDir;
 
 /// How requests reach the node.
@@ -83,7 +83,7 @@ impl ControlNode {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if guard.is_none() {
                     *guard = crate::control::connect(dir)
-                        .map_err(|e| NodeError::Unreachable(format!("{e:#}")))?;
+                        .map_err(|e| NodeError::Unreachable(error_line(&e)))?;
                 }
                 let Some(c) = guard.as_mut() else {
                     return Err(NodeError::Unreachable(format!(
@@ -96,7 +96,7 @@ impl ControlNode {
                     Err(e) => {
                         // Connect again next time.
                         *guard = None;
-                        return Err(NodeError::Unreachable(format!("{e:#}")));
+                        return Err(NodeError::Unreachable(error_line(&e)));
                     }
                 }
             }
@@ -260,7 +260,8 @@ impl Node for ControlNode {
                 }
             }
             Link::Socket { dir, .. } => {
-                let unreachable = |e: anyhow::Error| NodeError::Unreachable(format!("{e:#}"));
+                let unreachable =
+                    |e: crate::control::ControlError| NodeError::Unreachable(error_line(&e));
                 let mut client = crate::control::connect(dir)
                     .map_err(unreachable)?
                     .ok_or_else(|| {

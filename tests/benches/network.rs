@@ -143,7 +143,7 @@ impl National {
     fn request(&self, req: Request) -> Result<Response> {
         let mut c = groundwork_node::control::connect(&DataDir::new(&self.dir))?
             .ok_or_else(|| anyhow!("the national node is not running"))?;
-        c.request(req)
+        Ok(c.request(req)?)
     }
 }
 

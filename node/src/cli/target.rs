@@ -59,7 +59,7 @@ impl Target {
     /// an import's progress when the store is open here.
     pub(super) fn answer(&mut self, req: Request, progress: impl FnMut(u64)) -> Result<Response> {
         match self {
-            Target::Node { client, .. } => client.request(req),
+            Target::Node { client, .. } => Ok(client.request(req)?),
             Target::Direct(g) => Ok(control::execute_with_progress(g, req, progress)),
         }
     }

@@ -4,8 +4,9 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 
-use anyhow::{Context, Result, anyhow, bail};
 use groundwork_protocol::control::{Event, MAX_LINE_LEN, Request, Response};
+
+use super::ControlError;
 
 use super::socket_path;
 use crate::datadir::DataDir;
@@ -22,13 +23,13 @@ pub struct Client {
 /// Connects to the node running on `dir`. `None` when none runs: there is
 /// no socket file, or nothing answers on it (a node that was killed), or
 /// its path is too long for a socket (so no node can have bound it).
-pub fn connect(dir: &DataDir) -> Result<Option<Client>> {
+pub fn connect(dir: &DataDir) -> Result<Option<Client>, ControlError> {
     let path = socket_path(dir);
     match UnixStream::connect(&path) {
         Ok(stream) => {
             let writer = stream
                 .try_clone()
-                .context("cloning the control connection")?;
+                .map_err(|e| ControlError::io("cloning the control connection", e))?;
             Ok(Some(Client {
                 reader: BufReader::new(stream),
                 writer,
@@ -45,13 +46,14 @@ pub fn connect(dir: &DataDir) -> Result<Option<Client>> {
         {
             Ok(None)
         }
-        Err(e) => Err(e).with_context(|| {
+        Err(e) => Err(ControlError::io(
             format!(
                 "cannot reach the node running on {} through {}",
                 dir.root().display(),
                 path.display()
-            )
-        }),
+            ),
+            e,
+        )),
     }
 }
 
@@ -59,21 +61,26 @@ impl Client {
     /// Sends one request and waits for its response. A refused request is
     /// `Ok(Response::Error)`; `Err` is a broken connection or a response
     /// that is not one.
-    pub fn request(&mut self, req: Request) -> Result<Response> {
+    pub fn request(&mut self, req: Request) -> Result<Response, ControlError> {
         if self.subscribed {
-            bail!("this connection carries events now; open another for requests");
+            return Err(ControlError::Subscribed);
         }
         let subscribe = req == Request::Subscribe;
-        let mut line = serde_json::to_vec(&req).context("encoding the request")?;
+        let mut line = serde_json::to_vec(&req).map_err(|source| ControlError::Json {
+            what: "encoding the request",
+            source,
+        })?;
         line.push(b'\n');
         self.writer
             .write_all(&line)
             .and_then(|()| self.writer.flush())
-            .context("sending the request to the node")?;
-        let line = read_line(&mut self.reader)?
-            .ok_or_else(|| anyhow!("the node closed the connection without answering"))?;
+            .map_err(|e| ControlError::io("sending the request to the node", e))?;
+        let line = read_line(&mut self.reader)?.ok_or(ControlError::NoAnswer)?;
         let response: Response =
-            serde_json::from_str(&line).context("the node's answer is not a response")?;
+            serde_json::from_str(&line).map_err(|source| ControlError::Json {
+                what: "the node's answer is not a response",
+                source,
+            })?;
         if subscribe && response == Response::Subscribed {
             self.subscribed = true;
         }
@@ -92,11 +99,10 @@ impl Client {
         } else {
             match self.request(Request::Subscribe) {
                 Ok(Response::Subscribed) => None,
-                Ok(Response::Error { message, .. }) => Some(anyhow!(message)),
-                Ok(other) => Some(anyhow!(
-                    "the node answered Subscribe with {}",
-                    variant_name(&other)
-                )),
+                Ok(Response::Error { code, message }) => {
+                    Some(ControlError::Refused { code, message })
+                }
+                Ok(other) => Some(ControlError::Unexpected(variant_name(&other))),
                 Err(e) => Some(e),
             }
         };
@@ -112,12 +118,12 @@ impl Client {
 #[derive(Debug)]
 pub struct Events {
     client: Client,
-    failed: Option<anyhow::Error>,
+    failed: Option<ControlError>,
     done: bool,
 }
 
 impl Iterator for Events {
-    type Item = Result<Event>;
+    type Item = Result<Event, ControlError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
@@ -127,14 +133,17 @@ impl Iterator for Events {
             self.done = true;
             return Some(Err(e));
         }
-        let item = match read_line(&mut self.client.reader) {
-            Ok(None) => None,
-            Ok(Some(line)) => Some(
-                serde_json::from_str::<Event>(&line)
-                    .context("the node sent something that is not an event"),
-            ),
-            Err(e) => Some(Err(e)),
-        };
+        let item =
+            match read_line(&mut self.client.reader) {
+                Ok(None) => None,
+                Ok(Some(line)) => Some(serde_json::from_str::<Event>(&line).map_err(|source| {
+                    ControlError::Json {
+                        what: "the node sent something that is not an event",
+                        source,
+                    }
+                })),
+                Err(e) => Some(Err(e)),
+            };
         self.done = !matches!(item, Some(Ok(_)));
         item
     }
@@ -142,28 +151,25 @@ impl Iterator for Events {
 
 /// Reads one line from the node, without its newline. `None` at end of
 /// stream.
-fn read_line(reader: &mut BufReader<UnixStream>) -> Result<Option<String>> {
+fn read_line(reader: &mut BufReader<UnixStream>) -> Result<Option<String>, ControlError> {
     let mut buf = Vec::new();
     let n = reader
         .take(MAX_LINE_LEN as u64 + 1)
         .read_until(b'\n', &mut buf)
-        .context("reading the node's answer")?;
+        .map_err(|e| ControlError::io("reading the node's answer", e))?;
     if n == 0 {
         return Ok(None);
     }
     if buf.last() == Some(&b'\n') {
         buf.pop();
     } else if buf.len() > MAX_LINE_LEN {
-        bail!(
-            "the node's answer is longer than {} MiB",
-            MAX_LINE_LEN / (1024 * 1024)
-        );
+        return Err(ControlError::TooLong(MAX_LINE_LEN / (1024 * 1024)));
     } else {
-        bail!("the node closed the connection in the middle of an answer");
+        return Err(ControlError::Cut);
     }
     String::from_utf8(buf)
         .map(Some)
-        .map_err(|_| anyhow!("the node's answer is not UTF-8 text"))
+        .map_err(|_| ControlError::NotUtf8)
 }
 
 /// The name of a response's variant as it is on the wire, for messages.

@@ -26,12 +26,14 @@
 //! [`Group`]: crate::group::Group
 
 mod client;
+mod error;
 mod execute;
 mod handler;
 mod server;
 
 pub(crate) use client::variant_name;
 pub use client::{Client, Events, connect};
+pub use error::ControlError;
 pub use execute::{execute, execute_with_progress};
 pub use groundwork_protocol::control::{Event, MAX_LINE_LEN, Request, Response};
 pub use handler::{EVENT_CAPACITY, GroupHandler};

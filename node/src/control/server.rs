@@ -11,7 +11,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
 use groundwork_protocol::control::{ErrorCode, Event, MAX_LINE_LEN, Request, Response};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
@@ -19,7 +18,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 
-use super::{SOCKET_FILE, socket_path};
+use super::{ControlError, SOCKET_FILE, socket_path};
 use crate::datadir::DataDir;
 
 /// How long to pause after a failed `accept` (out of file descriptors,
@@ -60,12 +59,15 @@ pub struct ControlServer {
 /// on the socket. A socket file nothing answers on (left by a node that was
 /// killed) is removed and replaced. A file of that name that is not a
 /// socket is left alone and refused.
-pub async fn serve(dir: &DataDir, handler: Arc<dyn ControlHandler>) -> Result<ControlServer> {
+pub async fn serve(
+    dir: &DataDir,
+    handler: Arc<dyn ControlHandler>,
+) -> Result<ControlServer, ControlError> {
     let path = socket_path(dir);
     clear_stale(dir, &path).await?;
     let listener = bind_private(dir, &path)?;
     let meta = fs::symlink_metadata(&path)
-        .with_context(|| format!("reading {} after binding it", path.display()))?;
+        .map_err(|e| ControlError::io(format!("reading {} after binding it", path.display()), e))?;
     let (stop, stopped) = oneshot::channel();
     let task = tokio::spawn(accept_loop(listener, handler, stopped));
     Ok(ControlServer {
@@ -117,32 +119,31 @@ impl Drop for ControlServer {
 
 /// Makes way for a new socket: refuses if a node answers on `path`,
 /// removes a socket file nothing answers on.
-async fn clear_stale(dir: &DataDir, path: &Path) -> Result<()> {
+async fn clear_stale(dir: &DataDir, path: &Path) -> Result<(), ControlError> {
+    let checking = |e| ControlError::io(format!("checking {}", path.display()), e);
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("checking {}", path.display())),
+        Err(e) => return Err(checking(e)),
     };
     if !meta.file_type().is_socket() {
-        bail!(
-            "{} exists and is not a socket; move it away and start again",
-            path.display()
-        );
+        return Err(ControlError::NotASocket(path.to_owned()));
     }
     match UnixStream::connect(path).await {
-        Ok(_) => bail!("a node is already running on {}", dir.root().display()),
+        Ok(_) => Err(ControlError::AlreadyRunning(dir.root().to_owned())),
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
             tracing::info!("removing the stale control socket {}", path.display());
             match fs::remove_file(path) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-                Err(e) => {
-                    Err(e).with_context(|| format!("removing the stale socket {}", path.display()))
-                }
+                Err(e) => Err(ControlError::io(
+                    format!("removing the stale socket {}", path.display()),
+                    e,
+                )),
             }
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e).with_context(|| format!("checking {}", path.display())),
+        Err(e) => Err(checking(e)),
     }
 }
 
@@ -157,24 +158,30 @@ async fn clear_stale(dir: &DataDir, path: &Path) -> Result<()> {
 /// change it for every thread of the process. The hard link also fails if
 /// the name exists, so two nodes starting at once cannot replace each
 /// other's socket.
-fn bind_private(dir: &DataDir, path: &Path) -> Result<UnixListener> {
+fn bind_private(dir: &DataDir, path: &Path) -> Result<UnixListener, ControlError> {
     let private = tempfile::Builder::new()
         .prefix(".control-")
         .rand_bytes(6)
         .permissions(Permissions::from_mode(0o700))
         .tempdir_in(dir.root())
-        .with_context(|| format!("creating a private directory in {}", dir.root().display()))?;
+        .map_err(|e| {
+            ControlError::io(
+                format!("creating a private directory in {}", dir.root().display()),
+                e,
+            )
+        })?;
     let inner = private.path().join(SOCKET_FILE);
-    let listener = UnixListener::bind(&inner)
-        .with_context(|| format!("binding the control socket {}", path.display()))?;
+    let listener = UnixListener::bind(&inner).map_err(|e| {
+        ControlError::io(format!("binding the control socket {}", path.display()), e)
+    })?;
     fs::set_permissions(&inner, Permissions::from_mode(0o600))
-        .with_context(|| format!("setting the mode of {}", inner.display()))?;
+        .map_err(|e| ControlError::io(format!("setting the mode of {}", inner.display()), e))?;
     match fs::hard_link(&inner, path) {
         Ok(()) => Ok(listener),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            bail!("a node is already running on {}", dir.root().display())
+            Err(ControlError::AlreadyRunning(dir.root().to_owned()))
         }
-        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+        Err(e) => Err(ControlError::io(format!("creating {}", path.display()), e)),
     }
     // `private` is removed here, with its name for the socket; the socket
     // stays bound and reachable at `path`.

@@ -60,7 +60,7 @@ impl Fixture {
         }
     }
 
-    fn serve(&self) -> anyhow::Result<ControlServer> {
+    fn serve(&self) -> Result<ControlServer, super::ControlError> {
         self.rt.block_on(serve(&self.dir, self.handler.clone()))
     }
 

@@ -36,9 +36,12 @@ pub enum DaemonError {
         /// Why.
         source: std::io::Error,
     },
-    /// The control socket could not be served (its words).
-    #[error("{0}")]
-    Control(String),
+    /// The control socket could not be served.
+    #[error(transparent)]
+    Control(#[from] crate::control::ControlError),
+    /// The router did not stop cleanly.
+    #[error("shutting down: {0}")]
+    Router(String),
     /// The inviting device refused the invite, and why (its words).
     #[error("the invite was refused: {0}")]
     InviteRefused(String),
@@ -65,9 +68,13 @@ impl DaemonError {
             DaemonError::InviteRefused(_) => ErrorCode::Forbidden,
             DaemonError::OtherGroup => ErrorCode::Conflict,
             DaemonError::SyncTimedOut { .. } => ErrorCode::Unavailable,
-            DaemonError::Encode { .. } | DaemonError::Io { .. } | DaemonError::Control(_) => {
-                ErrorCode::Internal
+            DaemonError::Control(crate::control::ControlError::AlreadyRunning(_)) => {
+                ErrorCode::Conflict
             }
+            DaemonError::Encode { .. }
+            | DaemonError::Io { .. }
+            | DaemonError::Control(_)
+            | DaemonError::Router(_) => ErrorCode::Internal,
         }
     }
 

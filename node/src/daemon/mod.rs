@@ -192,9 +192,7 @@ impl Daemon {
 
     /// Serves the control API on the data directory's socket.
     pub async fn serve_control(&mut self, dir: &DataDir) -> Result<(), DaemonError> {
-        let server = crate::control::serve(dir, Arc::new(self.control()))
-            .await
-            .map_err(|e| DaemonError::Control(format!("{e:#}")))?;
+        let server = crate::control::serve(dir, Arc::new(self.control())).await?;
         self.control = Some(server);
         Ok(())
     }
@@ -218,7 +216,7 @@ impl Daemon {
         if left > 0 {
             tracing::debug!("stopped {left} network tasks that were still waiting");
         }
-        stopped.map_err(|e| DaemonError::Control(format!("shutting down: {e}")))
+        stopped.map_err(|e| DaemonError::Router(e.to_string()))
     }
 }
 

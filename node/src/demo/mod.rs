@@ -7,11 +7,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+pub use error::{DemoError, DemoResult};
 
 use crate::datadir::DataDir;
 use crate::group::{Group, MeetupInput, today};
 
+mod error;
 pub mod network;
 pub mod sample;
 
@@ -23,7 +24,7 @@ pub const NATIONAL_DIR: &str = "national";
 pub const MANIFEST: &str = "demo.json";
 
 /// Founds the national body under `root`.
-pub fn found_national(root: &Path) -> Result<DataDir> {
+pub fn found_national(root: &Path) -> DemoResult<DataDir> {
     let dir = DataDir::new(root.join(NATIONAL_DIR));
     Group::found(
         &dir,
@@ -32,37 +33,54 @@ pub fn found_national(root: &Path) -> Result<DataDir> {
         crate::group::GroupKind::National,
         today(),
     )
-    .context("founding the national body")?;
+    .map_err(|source| DemoError::Group {
+        doing: "founding the national body".into(),
+        source,
+    })?;
     Ok(dir)
 }
 
 /// Writes the manifest: the group directories, relative to `root`.
-pub fn write_manifest(root: &Path, groups: &[DemoGroup]) -> Result<()> {
+pub fn write_manifest(root: &Path, groups: &[DemoGroup]) -> DemoResult<()> {
     let dirs: Vec<String> = groups
         .iter()
         .filter_map(|g| g.data_dir.strip_prefix(root).ok())
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
     let path = root.join(MANIFEST);
-    std::fs::write(&path, serde_json::to_vec_pretty(&dirs)?)
-        .with_context(|| format!("writing {}", path.display()))
+    let bytes = serde_json::to_vec_pretty(&dirs).map_err(|source| DemoError::Manifest {
+        path: path.clone(),
+        source,
+    })?;
+    std::fs::write(&path, bytes).map_err(|source| DemoError::Io {
+        doing: format!("writing {}", path.display()),
+        source,
+    })
 }
 
 /// Reads the manifest of an earlier demo in `root`: `None` if there is none.
-pub fn read_manifest(root: &Path) -> Result<Option<Vec<DataDir>>> {
+pub fn read_manifest(root: &Path) -> DemoResult<Option<Vec<DataDir>>> {
     let path = root.join(MANIFEST);
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        Err(source) => {
+            return Err(DemoError::Io {
+                doing: format!("reading {}", path.display()),
+                source,
+            });
+        }
     };
-    let dirs: Vec<String> = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a demo manifest", path.display()))?;
+    let dirs: Vec<String> =
+        serde_json::from_slice(&bytes).map_err(|source| DemoError::Manifest {
+            path: path.clone(),
+            source,
+        })?;
     if dirs
         .iter()
         .any(|d| d.contains("..") || Path::new(d).is_absolute())
     {
-        anyhow::bail!("{} names a directory outside the demo", path.display());
+        return Err(DemoError::Outside(path));
     }
     Ok(Some(
         dirs.iter().map(|d| DataDir::new(root.join(d))).collect(),
@@ -97,7 +115,7 @@ pub fn build(
     root: &Path,
     groups: usize,
     mut progress: impl FnMut(&DemoGroup),
-) -> Result<Vec<DemoGroup>> {
+) -> DemoResult<Vec<DemoGroup>> {
     let mut out = Vec::new();
     for (i, (name, area, kind)) in sample::SAMPLE_GROUPS
         .iter()
@@ -118,8 +136,12 @@ pub fn build(
             .collect();
         let dir = DataDir::new(root.join(slug));
         let seed = i as u64 + 1;
-        let g = Group::found(&dir, &name, Some(area), *kind, today())
-            .with_context(|| format!("founding {name}"))?;
+        let g = Group::found(&dir, &name, Some(area), *kind, today()).map_err(|source| {
+            DemoError::Group {
+                doing: format!("founding {name}"),
+                source,
+            }
+        })?;
         let rows = sample::members(seed, sample::roster_size(seed), today());
         g.import_members(&rows, today(), |_| {})?;
         let (vision, goals, actions) = sample::plan(area, today());

@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
 use groundwork_protocol::GroupId;
 use groundwork_protocol::control::{ErrorCode, Request, Response};
 
@@ -13,6 +12,7 @@ use crate::config::{Config, Relay};
 use crate::control::ControlHandler;
 use crate::daemon::Daemon;
 use crate::datadir::DataDir;
+use crate::demo::{DemoError, DemoResult};
 
 /// How many times a link or an affiliation is tried when the other node
 /// cannot be reached.
@@ -122,20 +122,25 @@ pub struct DemoNetwork {
 impl DemoNetwork {
     /// Starts the national node in `national` and a node for each group
     /// directory. Must run inside a tokio runtime.
-    pub async fn start(national: &DataDir, groups: &[DataDir]) -> Result<DemoNetwork> {
+    pub async fn start(national: &DataDir, groups: &[DataDir]) -> DemoResult<DemoNetwork> {
         let config = loopback_config();
+        let node = |doing: String| move |source| DemoError::Node { doing, source };
         let mut national_node = Daemon::start(national, &config)
             .await
-            .context("starting the national node")?;
+            .map_err(node("starting the national node".into()))?;
         // Other terminals reach the national node through its socket
         // (`groundwork --data-dir … tui`, `report`).
-        national_node.serve_control(national).await?;
+        national_node
+            .serve_control(national)
+            .await
+            .map_err(node("serving the national node's control socket".into()))?;
         let national = national_node;
         let mut running = Vec::with_capacity(groups.len());
         for dir in groups {
-            let daemon = Daemon::start(dir, &config)
-                .await
-                .with_context(|| format!("starting the node in {}", dir.root().display()))?;
+            let daemon = Daemon::start(dir, &config).await.map_err(node(format!(
+                "starting the node in {}",
+                dir.root().display()
+            )))?;
             let o = daemon.handle().overview().await?;
             let (name, group) = (o.name, o.group);
             running.push(Running {
@@ -155,7 +160,7 @@ impl DemoNetwork {
     /// Each link is by consent: the node asked hands out a one-time link
     /// code (as its steward would, with `groundwork link-code`), and the
     /// node asking uses it. Returns (affiliations, links) made.
-    pub async fn connect(&mut self, layout: Layout) -> Result<(usize, usize)> {
+    pub async fn connect(&mut self, layout: Layout) -> DemoResult<(usize, usize)> {
         let national = self.national.control();
         let mut tasks = tokio::task::JoinSet::new();
         let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(32));
@@ -186,7 +191,13 @@ impl DemoNetwork {
                         let ticket = match asked.request(Request::LinkCode { ttl_secs: 3600 }).await
                         {
                             Response::LinkCode { text, .. } => text,
-                            other => bail!("{what} {name}: no link code: {other:?}"),
+                            other => {
+                                return Err(DemoError::Link {
+                                    what,
+                                    name,
+                                    why: format!("no link code: {other:?}"),
+                                });
+                            }
                         };
                         let req = if affiliation {
                             Request::Affiliate { ticket }
@@ -199,7 +210,11 @@ impl DemoNetwork {
                                 ..
                             } if tries < LINK_TRIES => {}
                             Response::Error { message, .. } => {
-                                break Err(anyhow!("{what} {name}: {message}"));
+                                break Err(DemoError::Link {
+                                    what,
+                                    name,
+                                    why: message,
+                                });
                             }
                             _ => break Ok(affiliation),
                         }
@@ -209,7 +224,7 @@ impl DemoNetwork {
         }
         let (mut affiliations, mut links) = (0, 0);
         while let Some(done) = tasks.join_next().await {
-            if done.context("a demo task failed")?? {
+            if done.map_err(|e| DemoError::Task(e.to_string()))?? {
                 affiliations += 1;
             } else {
                 links += 1;
@@ -221,7 +236,7 @@ impl DemoNetwork {
 
     /// For a network run again: expects the affiliations the national node
     /// already holds.
-    pub async fn mark_affiliated(&mut self) -> Result<()> {
+    pub async fn mark_affiliated(&mut self) -> DemoResult<()> {
         let ids: Vec<GroupId> = self.groups.iter().map(|g| g.group).collect();
         let held = self.national.handle().overview().await?.affiliations;
         self.affiliated = ids.iter().filter(|g| held.contains(g)).count();
@@ -231,7 +246,7 @@ impl DemoNetwork {
     /// How far the network has converged. The network is the groups the
     /// national node affiliated: a group that is not affiliated is known
     /// only to the groups it links with (`trust::records`).
-    pub async fn progress(&self) -> Result<Progress> {
+    pub async fn progress(&self) -> DemoResult<Progress> {
         let ids: BTreeSet<GroupId> = self.groups.iter().map(|g| g.group).collect();
         let national = self.national.handle().overview().await?;
         let listed: BTreeSet<GroupId> = ids
@@ -267,7 +282,7 @@ impl DemoNetwork {
         &self,
         timeout: Duration,
         mut each: impl FnMut(&Progress),
-    ) -> Result<Progress> {
+    ) -> DemoResult<Progress> {
         let start = Instant::now();
         let mut events = self.national.events();
         let mut last = None;
@@ -282,10 +297,10 @@ impl DemoNetwork {
             }
             let left = timeout.saturating_sub(start.elapsed());
             if left.is_zero() {
-                bail!(
-                    "the demo network did not converge in {} s: {p}",
-                    timeout.as_secs()
-                );
+                return Err(DemoError::NotConverged {
+                    secs: timeout.as_secs(),
+                    progress: p.to_string(),
+                });
             }
             // Look again when the national node hears something, and at
             // least every 100 ms (group nodes raise no event here).
@@ -294,7 +309,7 @@ impl DemoNetwork {
     }
 
     /// Stops every node, saving each one's sync state.
-    pub async fn shutdown(self) -> Result<()> {
+    pub async fn shutdown(self) -> DemoResult<()> {
         let mut errors = Vec::new();
         for g in self.groups {
             if let Err(e) = g.daemon.shutdown().await {
@@ -307,7 +322,7 @@ impl DemoNetwork {
         if errors.is_empty() {
             Ok(())
         } else {
-            bail!("stopping the demo network: {}", errors.join("; "))
+            Err(DemoError::Stopping(errors.join("; ")))
         }
     }
 }
