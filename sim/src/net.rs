@@ -63,7 +63,9 @@ impl Default for LinkModel {
 struct Entry<E> {
     at: Nanos,
     seq: u64,
-    event: E,
+    // Boxed: the heap moves entries as it sifts, and an event carrying a
+    // frame is large.
+    event: Box<E>,
 }
 
 impl<E> PartialEq for Entry<E> {
@@ -121,7 +123,7 @@ impl<E> Queue<E> {
         self.heap.push(Reverse(Entry {
             at: at.max(self.now),
             seq: self.seq,
-            event,
+            event: Box::new(event),
         }));
     }
 
@@ -134,7 +136,7 @@ impl<E> Queue<E> {
     pub fn pop(&mut self) -> Option<E> {
         let Reverse(e) = self.heap.pop()?;
         self.now = e.at;
-        Some(e.event)
+        Some(*e.event)
     }
 
     /// Events still waiting.
@@ -200,7 +202,7 @@ impl Links {
     }
 
     /// When `bytes` sent now by `from` to `to` on stream (`conn`, `dir`)
-    /// arrive.
+    /// leave `from`'s uplink, and when they arrive.
     pub fn arrival(
         &mut self,
         now: Nanos,
@@ -208,7 +210,7 @@ impl Links {
         to: usize,
         stream: (u64, bool),
         bytes: usize,
-    ) -> Nanos {
+    ) -> (Nanos, Nanos) {
         let start = now.max(self.uplink_free[from]);
         let serialise = (bytes as f64 / self.rate(from)).ceil() as Nanos;
         self.uplink_free[from] = start + serialise;
@@ -226,7 +228,7 @@ impl Links {
         let at = start + serialise + self.latency(from, to) + lost * 3 * rtt;
         let last = self.last_arrival.entry(stream).or_default();
         *last = (*last).max(at);
-        *last
+        (start, *last)
     }
 
     /// Forgets a closed connection's streams.

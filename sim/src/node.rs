@@ -87,8 +87,9 @@ pub struct Node {
     /// The group key (the national node signs affiliations with it).
     pub group_key: groundwork_protocol::SecretKey,
     /// The documents held with content: its own public ones, and the
-    /// constitution and plan of groups whose documents reached it.
-    pub docs: Docs,
+    /// constitution and plan of groups whose documents reached it (boxed:
+    /// a document is 4 KB before any of its contents).
+    pub docs: BTreeMap<DocId, Box<automerge::AutoCommit>>,
     /// Each held document's group and kind: also the empty constitution
     /// and plan of every other group it holds a card for.
     pub index: BTreeMap<DocId, (GroupId, DocKind)>,
@@ -144,7 +145,11 @@ impl Node {
                 network: national.then_some(own),
             },
             group_key: f.group_key,
-            docs: f.docs,
+            docs: f
+                .docs
+                .into_iter()
+                .map(|(d, doc)| (d, Box::new(doc)))
+                .collect(),
             index,
             signatures: f.signatures,
             known,
@@ -231,7 +236,7 @@ impl Node {
         };
         for d in held.iter().chain(extra) {
             if let Some(doc) = self.docs.remove(d) {
-                tmp.insert(*d, doc);
+                tmp.insert(*d, *doc);
             }
         }
         for d in extra {
@@ -251,7 +256,7 @@ impl Node {
     pub fn put_docs(&mut self, docs: Docs) {
         for (d, mut doc) in docs {
             if !doc.get_heads().is_empty() {
-                self.docs.insert(d, doc);
+                self.docs.insert(d, Box::new(doc));
             }
         }
     }

@@ -72,6 +72,8 @@ pub struct Outcome {
     pub directory_rounds: Option<u32>,
     /// Groups the national node counts (card, its affiliation, a summary).
     pub reporting: usize,
+    /// Which groups' summaries the national node counts (index 0 unused).
+    pub counted: Vec<bool>,
     /// Which group nodes hold the whole directory (index 0 unused).
     pub full: Vec<bool>,
     /// Simulated time at the end.
@@ -111,6 +113,7 @@ impl Outcome {
             groups: config.groups,
             seed: config.seed,
             full: vec![false; config.groups + 1],
+            counted: vec![false; config.groups + 1],
             ..Outcome::default()
         }
     }
@@ -152,7 +155,16 @@ impl Sim {
         self.out.traffic = self.traffic.clone();
         self.out.lost_packets = self.links.lost_packets;
         self.out.verifications = (self.verified.asked, self.verified.checks);
+        let ids: Vec<_> = self.nodes.iter().map(|n| n.me.own).collect();
         let n = &mut self.nodes[0];
+        for (i, g) in ids.iter().enumerate().skip(1) {
+            self.out.counted[i] = n.known.summaries.contains_key(g)
+                && n.known.cards.contains_key(g)
+                && n.known
+                    .affiliations
+                    .get(g)
+                    .is_some_and(|a| a.record().network == n.me.own);
+        }
         let mut m = Memory {
             cards: n.known.cards.values().map(|c| c.bytes().len() as u64).sum(),
             records: n

@@ -93,6 +93,15 @@ pub(crate) struct Conn {
     pub(crate) opened_at: Nanos,
 }
 
+/// A session's frames queued and not yet on the wire.
+#[derive(Debug, Default)]
+pub(crate) struct Outq {
+    /// When each leaves the uplink, and its payload bytes.
+    pub(crate) frames: std::collections::VecDeque<(Nanos, usize)>,
+    /// Their payload bytes.
+    pub(crate) bytes: usize,
+}
+
 /// A gossip connection between two nodes.
 #[derive(Debug, Default)]
 pub(crate) struct GossipConn {
@@ -124,6 +133,11 @@ pub struct Sim {
     /// The causal depth (in messages) of the event being handled.
     pub(crate) depth: u32,
     pub(crate) complete_directories: usize,
+    /// Per session, the frames queued and not yet on the wire: when each
+    /// leaves, and its payload bytes.
+    pub(crate) queued: HashMap<u64, Outq>,
+    /// The national node's (cards, affiliations, summaries) when last counted.
+    pub(crate) national_sizes: (usize, usize, usize),
 }
 
 impl std::fmt::Debug for Sim {
@@ -181,6 +195,8 @@ impl Sim {
             origin: Instant::now(),
             depth: 0,
             complete_directories: 0,
+            national_sizes: (0, 0, 0),
+            queued: HashMap::new(),
         };
         // The national node belongs to its own network from the start.
         let national = sim.nodes[0].me.own;
@@ -360,7 +376,12 @@ impl Sim {
     fn check(&mut self, i: usize) {
         let now = self.q.now();
         let groups = self.config.groups;
-        if i == 0 && self.out.summaries_at.is_none() {
+        let sizes = {
+            let k = &self.nodes[0].known;
+            (k.cards.len(), k.affiliations.len(), k.summaries.len())
+        };
+        if i == 0 && self.out.summaries_at.is_none() && sizes != self.national_sizes {
+            self.national_sizes = sizes;
             let n = &self.nodes[0];
             let reporting = n
                 .known
@@ -381,7 +402,8 @@ impl Sim {
                 self.out.traffic_at_summaries = Some(self.traffic.clone());
             }
         }
-        if i > 0 && self.nodes[i].known.cards.len() == groups + 1 && !self.out.full[i] {
+        let whole = groups + 1 - self.config.unaffiliated.len();
+        if i > 0 && self.nodes[i].known.cards.len() >= whole && !self.out.full[i] {
             self.out.full[i] = true;
             self.complete_directories += 1;
             if self.complete_directories == groups {

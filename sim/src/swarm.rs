@@ -90,7 +90,7 @@ impl Sim {
         self.traffic[from].gossip_sent += bytes as u64;
         let now = self.q.now();
         let stream = (u64::MAX - (from as u64) * 1_000_003 - to as u64, true);
-        let at = self.links.arrival(now, from, to, stream, bytes);
+        let (_, at) = self.links.arrival(now, from, to, stream, bytes);
         self.q.at(
             at,
             (

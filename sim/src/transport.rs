@@ -16,6 +16,12 @@ use crate::sim::{Conn, Ev, Sim};
 /// How long a session must have lasted for the backoff to start again
 /// from the shortest wait (`node/src/net/mod.rs`).
 const LASTED: u64 = 10_000 * crate::net::MS;
+/// Messages queued for one peer before it counts as not keeping up
+/// (`node/src/net/mod.rs`, `OUTBOX`).
+const OUTBOX: usize = 4096;
+/// Bytes queued for one peer before it counts as not keeping up
+/// (`node/src/runtime/cmd.rs`, `MAX_QUEUED_BYTES`).
+const MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
 /// The shortest wait before redialing (`node/src/net/mod.rs`).
 const FIRST_BACKOFF: u64 = 250 * crate::net::MS;
 /// The longest.
@@ -69,7 +75,7 @@ impl Sim {
     /// Sends `msg` on session `session` of node `from`.
     pub(crate) fn send(&mut self, from: usize, session: u64, msg: &Message) {
         let conn = session / 2;
-        let from_dialer = session % 2 == 0;
+        let from_dialer = session.is_multiple_of(2);
         let Some(c) = self.conns.get(&conn) else {
             return;
         };
@@ -79,13 +85,31 @@ impl Sim {
         let to = if from_dialer { c.acceptor } else { c.dialer };
         let frame = msg.encode();
         let bytes = HEADER_LEN + frame.payload.len();
+        // The session's queue: frames handed over and not yet on the wire
+        // (the real outbox, drained as the connection writes). A peer
+        // whose queue is full is not keeping up, and its session ends.
+        let now = self.q.now();
+        let q = self.queued.entry(session).or_default();
+        while q.frames.front().is_some_and(|(t, _)| *t <= now) {
+            if let Some((_, n)) = q.frames.pop_front() {
+                q.bytes -= n;
+            }
+        }
+        if !matches!(msg, Message::Bye(_))
+            && (q.frames.len() >= OUTBOX || q.bytes + frame.payload.len() > MAX_QUEUED_BYTES)
+        {
+            self.with_node(from, |n, cx| n.end(session, "not keeping up".into(), cx));
+            return;
+        }
         let t = &mut self.traffic[from];
         t.sync_sent += bytes as u64;
         t.frames_sent += 1;
-        let now = self.q.now();
-        let at = self
+        let (leaves, at) = self
             .links
             .arrival(now, from, to, (conn, from_dialer), bytes);
+        let q = self.queued.entry(session).or_default();
+        q.frames.push_back((leaves, frame.payload.len()));
+        q.bytes += frame.payload.len();
         self.q.at(
             at,
             (
@@ -169,6 +193,8 @@ impl Sim {
         self.nodes[dialer].closed(conn * 2);
         self.nodes[acceptor].closed(conn * 2 + 1);
         self.links.forget(conn);
+        self.queued.remove(&(conn * 2));
+        self.queued.remove(&(conn * 2 + 1));
         let backoff = self.backoff.entry((dialer, acceptor)).or_insert(0);
         if now.saturating_sub(opened_at) > LASTED || *backoff == 0 {
             *backoff = FIRST_BACKOFF;
