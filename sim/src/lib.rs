@@ -21,6 +21,7 @@
 //!   the two convergence conditions.
 //! - [`report`]: the figures and the Markdown tables.
 //! - [`verified`]: cards and records verified once and shared.
+//! - [`cli`]: the knobs and the runs of the binary and the bench.
 //!
 //! # Data flow
 //!
@@ -51,6 +52,7 @@
 //!
 //! [`Session`]: groundwork_protocol::sync::session::Session
 
+pub mod cli;
 pub mod gossip;
 pub mod host;
 pub mod net;
@@ -103,6 +105,10 @@ pub struct Config {
     /// Groups (0-based, as the bench numbers them) the national node does
     /// not affiliate: their summaries must not be counted.
     pub unaffiliated: BTreeSet<usize>,
+    /// Not the real node: split a `Records` or `Cards` message over the
+    /// decoder's cap of 2,048 items into several under it (what a fix in
+    /// the node's send path would do), to see past that cap.
+    pub split_at_cap: bool,
 }
 
 impl Config {
@@ -115,6 +121,7 @@ impl Config {
             concurrency: 16,
             limit: 600_000 * net::MS,
             unaffiliated: BTreeSet::new(),
+            split_at_cap: false,
         }
     }
 }

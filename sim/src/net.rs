@@ -139,6 +139,11 @@ impl<E> Queue<E> {
         Some(*e.event)
     }
 
+    /// The events still waiting, in no order.
+    pub fn pending(&self) -> impl Iterator<Item = &E> {
+        self.heap.iter().map(|Reverse(e)| &*e.event)
+    }
+
     /// Events still waiting.
     pub fn len(&self) -> usize {
         self.heap.len()

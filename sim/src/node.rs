@@ -210,9 +210,11 @@ impl Node {
     }
 
     /// The documents a session call needs, taken out of [`Node::docs`]:
-    /// those of `shared` and `extra` this node holds with content, and
-    /// with `all` (a call that reads every shared document's heads) an
-    /// empty document for each of the rest.
+    /// `extra` (the one a message is about), and with `all` (a call that
+    /// reads every shared document's heads: the opening, `Hello`,
+    /// `Prints`, `Heads`) every document of `shared`, empty where this
+    /// node holds nothing of it. The other messages (the directory's)
+    /// read no document.
     ///
     /// The real node keeps an empty Automerge document loaded for every
     /// group it holds a card for (some 10.9 KB each, measured: 44 MB per
@@ -221,6 +223,16 @@ impl Node {
     /// ones when a call reads them; a session cannot tell the difference.
     pub fn take_docs(&mut self, shared: &BTreeSet<DocId>, all: bool, extra: &[DocId]) -> Docs {
         let mut tmp = Docs::new();
+        for d in extra {
+            let doc = self
+                .docs
+                .remove(d)
+                .map_or_else(groundwork_protocol::edit::new_doc, |b| *b);
+            tmp.insert(*d, doc);
+        }
+        if !all {
+            return tmp;
+        }
         let held: Vec<DocId> = if shared.len() < self.docs.len() {
             shared
                 .iter()
@@ -234,20 +246,14 @@ impl Node {
                 .copied()
                 .collect()
         };
-        for d in held.iter().chain(extra) {
-            if let Some(doc) = self.docs.remove(d) {
-                tmp.insert(*d, *doc);
+        for d in held {
+            if let Some(doc) = self.docs.remove(&d) {
+                tmp.insert(d, *doc);
             }
         }
-        for d in extra {
+        for d in shared {
             tmp.entry(*d)
                 .or_insert_with(groundwork_protocol::edit::new_doc);
-        }
-        if all {
-            for d in shared {
-                tmp.entry(*d)
-                    .or_insert_with(groundwork_protocol::edit::new_doc);
-            }
         }
         tmp
     }

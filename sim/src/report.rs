@@ -92,6 +92,10 @@ pub struct Outcome {
     pub dropped_bytes: u64,
     /// Gossip bytes sent but never read.
     pub dropped_gossip_bytes: u64,
+    /// Sync bytes on their way when the run stopped.
+    pub in_flight_bytes: u64,
+    /// Gossip bytes on their way when the run stopped.
+    pub in_flight_gossip_bytes: u64,
     /// Packets lost and resent.
     pub lost_packets: u64,
     /// Gossip dials the handshake gate refused.
@@ -152,6 +156,18 @@ pub fn median(sorted: &[u64]) -> u64 {
 impl Sim {
     pub(crate) fn finish(mut self) -> Outcome {
         self.out.end = self.q.now();
+        for (_, ev) in self.q.pending() {
+            match ev {
+                crate::sim::Ev::Deliver { frame, .. } => {
+                    self.out.in_flight_bytes +=
+                        (groundwork_protocol::wire::frame::HEADER_LEN + frame.payload.len()) as u64;
+                }
+                crate::sim::Ev::Gossip { bytes, .. } => {
+                    self.out.in_flight_gossip_bytes += *bytes as u64;
+                }
+                _ => {}
+            }
+        }
         self.out.traffic = self.traffic.clone();
         self.out.lost_packets = self.links.lost_packets;
         self.out.verifications = (self.verified.asked, self.verified.checks);

@@ -61,12 +61,16 @@ fn the_bytes_are_real_frames_and_add_up() {
     let o = ran(small(30, 3));
     let sent: u64 = o.traffic.iter().map(|t| t.sync_sent).sum();
     let received: u64 = o.traffic.iter().map(|t| t.sync_received).sum();
-    assert_eq!(sent, received + o.dropped_bytes, "sync bytes sent and read");
+    assert_eq!(
+        sent,
+        received + o.dropped_bytes + o.in_flight_bytes,
+        "sync bytes sent: read, dropped with their session, or on their way"
+    );
     let gs: u64 = o.traffic.iter().map(|t| t.gossip_sent).sum();
     let gr: u64 = o.traffic.iter().map(|t| t.gossip_received).sum();
     assert_eq!(
         gs,
-        gr + o.dropped_gossip_bytes,
+        gr + o.dropped_gossip_bytes + o.in_flight_gossip_bytes,
         "gossip bytes sent and read"
     );
     let ls: u64 = o.traffic.iter().map(|t| t.link_sent).sum();
@@ -74,6 +78,7 @@ fn the_bytes_are_real_frames_and_add_up() {
     assert_eq!(ls, lr);
     let frames: u64 = o.traffic.iter().map(|t| t.frames_received).sum();
     assert_eq!(frames, o.messages);
+    assert!(o.in_flight_bytes < sent / 2, "most of the traffic was read");
     // Every frame has a 5-byte header and a kind; a session opens with a
     // 67-byte hello each way: the national node, with 30 sessions, sent
     // and read at least that.
