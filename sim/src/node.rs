@@ -62,6 +62,8 @@ pub struct Ctx<'a> {
     pub verified: &'a mut Verified,
     /// The node's outputs.
     pub out: &'a mut Vec<Out>,
+    /// Empty documents to lend a session call (see [`Node::take_docs`]).
+    pub empties: &'a mut Vec<automerge::AutoCommit>,
 }
 
 /// A live session.
@@ -109,6 +111,9 @@ pub struct Node {
 
 /// The most records kept waiting for their group (`runtime/mod.rs`).
 pub const MAX_PARKED_RECORDS: usize = 4096;
+/// The most empty documents kept to lend (a session call reads at most
+/// the 4,002 documents of a 2,000-group network at once).
+pub const MAX_EMPTIES: usize = 4200;
 /// The most cards kept waiting for their group (`runtime/mod.rs`).
 pub const MAX_PARKED_CARDS: usize = 256;
 
@@ -187,11 +192,11 @@ impl Node {
         let states = self.states.get(&device).cloned().unwrap_or_default();
         let mut session = Session::linked(self.me.own, shared, states);
         session.put_first(DocId::derive(&self.me.own, DocKind::Devices));
-        let mut docs = self.take_docs(session.shared(), true, &[]);
+        let mut docs = self.take_docs(session.shared(), true, &[], cx.empties);
         let host = self.host(Scope::All, cx.verified);
         let first = session.start(&mut docs, &host);
         drop(host);
-        self.put_docs(docs);
+        self.put_docs(docs, cx.empties);
         let first = first.map_err(|e| e.to_string())?;
         self.sessions.insert(
             id,
@@ -220,14 +225,24 @@ impl Node {
     /// group it holds a card for (some 10.9 KB each, measured: 44 MB per
     /// node at 2,000 groups, 87 GB for a simulated network of 2,000). The
     /// simulation keeps only documents with content and makes the empty
-    /// ones when a call reads them; a session cannot tell the difference.
-    pub fn take_docs(&mut self, shared: &BTreeSet<DocId>, all: bool, extra: &[DocId]) -> Docs {
+    /// ones when a call reads them, lending the same few thousand empty
+    /// documents again and again (a new one costs 26 µs to make); a
+    /// session cannot tell the difference.
+    pub fn take_docs(
+        &mut self,
+        shared: &BTreeSet<DocId>,
+        all: bool,
+        extra: &[DocId],
+        empties: &mut Vec<automerge::AutoCommit>,
+    ) -> Docs {
+        let mut empty = || {
+            empties
+                .pop()
+                .unwrap_or_else(groundwork_protocol::edit::new_doc)
+        };
         let mut tmp = Docs::new();
         for d in extra {
-            let doc = self
-                .docs
-                .remove(d)
-                .map_or_else(groundwork_protocol::edit::new_doc, |b| *b);
+            let doc = self.docs.remove(d).map_or_else(&mut empty, |b| *b);
             tmp.insert(*d, doc);
         }
         if !all {
@@ -252,16 +267,22 @@ impl Node {
             }
         }
         for d in shared {
-            tmp.entry(*d)
-                .or_insert_with(groundwork_protocol::edit::new_doc);
+            if !tmp.contains_key(d) {
+                tmp.insert(*d, empty());
+            }
         }
         tmp
     }
 
-    /// The documents back after a call; the empty ones are dropped.
-    pub fn put_docs(&mut self, docs: Docs) {
+    /// The documents back after a call; the empty ones go back to be lent
+    /// again (a document with no change is any other empty document).
+    pub fn put_docs(&mut self, docs: Docs, empties: &mut Vec<automerge::AutoCommit>) {
         for (d, mut doc) in docs {
-            if !doc.get_heads().is_empty() {
+            if doc.get_heads().is_empty() {
+                if empties.len() < MAX_EMPTIES {
+                    empties.push(doc);
+                }
+            } else {
                 self.docs.insert(d, Box::new(doc));
             }
         }
@@ -297,7 +318,7 @@ impl Node {
             }
             _ => Vec::new(),
         };
-        let mut docs = self.take_docs(live.session.shared(), all, &extra);
+        let mut docs = self.take_docs(live.session.shared(), all, &extra, cx.empties);
         let mut host = self.host(live.scope.clone(), cx.verified);
         let result = live.session.handle(msg, &mut docs, &mut host);
         let changed = std::mem::take(&mut host.changed);
@@ -305,7 +326,7 @@ impl Node {
         let offered = std::mem::take(&mut host.offered);
         let parked = std::mem::take(&mut host.parked);
         drop(host);
-        self.put_docs(docs);
+        self.put_docs(docs, cx.empties);
         self.sessions.insert(id, live);
         self.park_cards(parked);
         match result {
@@ -377,11 +398,11 @@ impl Node {
         let Some(mut live) = self.sessions.remove(&s) else {
             return;
         };
-        let mut docs = self.take_docs(&BTreeSet::new(), false, &[*doc]);
+        let mut docs = self.take_docs(&BTreeSet::new(), false, &[*doc], cx.empties);
         let host = self.host(Scope::All, cx.verified);
         let r = live.session.local_change(doc, &mut docs, &host);
         drop(host);
-        self.put_docs(docs);
+        self.put_docs(docs, cx.empties);
         self.sessions.insert(s, live);
         match r {
             Ok(msgs) => {
@@ -428,11 +449,11 @@ impl Node {
                 .copied()
                 .filter(|d| self.index.get(d).is_some_and(|(g, _)| live.scope.covers(g)))
                 .collect();
-            let mut docs = self.take_docs(&BTreeSet::new(), false, &add);
+            let mut docs = self.take_docs(&BTreeSet::new(), false, &add, cx.empties);
             let host = self.host(Scope::All, cx.verified);
             let r = live.session.share_more(add, &mut docs, &host);
             drop(host);
-            self.put_docs(docs);
+            self.put_docs(docs, cx.empties);
             self.sessions.insert(s, live);
             match r {
                 Ok(msgs) => {

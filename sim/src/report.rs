@@ -70,6 +70,9 @@ pub struct Outcome {
     pub directory_at: Option<Nanos>,
     /// Its causal depth.
     pub directory_rounds: Option<u32>,
+    /// The run stopped because no directory completed for two simulated
+    /// minutes after the summaries were in.
+    pub stalled: bool,
     /// Groups the national node counts (card, its affiliation, a summary).
     pub reporting: usize,
     /// Which groups' summaries the national node counts (index 0 unused).
@@ -229,6 +232,18 @@ fn secs(n: Option<Nanos>) -> String {
     n.map_or("not reached".into(), |n| format!("{:.2} s", n as f64 / 1e9))
 }
 
+fn directory(o: &Outcome) -> String {
+    match o.directory_at {
+        Some(_) => format!("{} ({})", secs(o.directory_at), opt(o.directory_rounds)),
+        None => format!(
+            "not reached: {} of {} groups by {:.0} s",
+            o.full_directories(),
+            o.groups,
+            o.end as f64 / 1e9
+        ),
+    }
+}
+
 fn opt(n: Option<u32>) -> String {
     n.map_or("–".into(), |n| n.to_string())
 }
@@ -258,12 +273,11 @@ pub fn table(rows: &[Row]) -> String {
         let gg = o.group_gossip_bytes();
         let m = &o.national;
         s.push_str(&format!(
-            "| {} | {} ({}) | {} ({}) | {:.1} / {:.1} MiB | {:.1} / {:.1} MiB | {:.0} KiB ({:.0} KiB) | {:.0} KiB ({:.0} KiB) | {:.1} MiB ({:.2}, {:.2}, {:.2} in {} docs, {:.2}) | {} | {:.1} s | {:.0} MiB |\n",
+            "| {} | {} ({}) | {} | {:.1} / {:.1} MiB | {:.1} / {:.1} MiB | {:.0} KiB ({:.0} KiB) | {:.0} KiB ({:.0} KiB) | {:.1} MiB ({:.2}, {:.2}, {:.2} in {} docs, {:.2}) | {} | {:.1} s | {:.0} MiB |\n",
             o.groups,
             secs(o.summaries_at),
             opt(o.summaries_rounds),
-            secs(o.directory_at),
-            opt(o.directory_rounds),
+            directory(o),
             mib(nat.sync_sent),
             mib(nat.sync_received),
             mib(nat.gossip_sent),

@@ -82,6 +82,10 @@ pub(crate) enum Ev {
     },
 }
 
+/// With every summary in, how long without a group completing its
+/// directory before the run stops (it is not converging).
+const STALL: Nanos = 120_000 * crate::net::MS;
+
 /// A sync connection.
 #[derive(Debug)]
 pub(crate) struct Conn {
@@ -136,6 +140,10 @@ pub struct Sim {
     /// Per session, the frames queued and not yet on the wire: when each
     /// leaves, and its payload bytes.
     pub(crate) queued: HashMap<u64, Outq>,
+    /// When a condition last made progress (the summaries, a directory).
+    pub(crate) last_progress: Nanos,
+    /// Empty documents lent to session calls.
+    pub(crate) empties: Vec<automerge::AutoCommit>,
     /// The national node's (cards, affiliations, summaries) when last counted.
     pub(crate) national_sizes: (usize, usize, usize),
 }
@@ -197,6 +205,8 @@ impl Sim {
             complete_directories: 0,
             national_sizes: (0, 0, 0),
             queued: HashMap::new(),
+            empties: Vec::new(),
+            last_progress: 0,
         };
         // The national node belongs to its own network from the start.
         let national = sim.nodes[0].me.own;
@@ -219,6 +229,14 @@ impl Sim {
             self.depth = depth;
             self.handle(ev);
             if self.out.summaries_at.is_some() && self.out.directory_at.is_some() {
+                break;
+            }
+            // Every summary is in but no group has completed its directory
+            // for a long while: it will not, and the run says how far it got.
+            if self.out.summaries_at.is_some()
+                && self.q.now().saturating_sub(self.last_progress) > STALL
+            {
+                self.out.stalled = true;
                 break;
             }
         }
@@ -366,6 +384,7 @@ impl Sim {
         let mut cx = Ctx {
             verified: &mut self.verified,
             out: &mut out,
+            empties: &mut self.empties,
         };
         f(&mut self.nodes[i], &mut cx);
         self.outputs(i, out);
@@ -398,6 +417,7 @@ impl Sim {
             self.out.reporting = reporting;
             if reporting == groups - self.config.unaffiliated.len() && reporting > 0 {
                 self.out.summaries_at = Some(now);
+                self.last_progress = now;
                 self.out.summaries_rounds = Some(self.depth);
                 self.out.traffic_at_summaries = Some(self.traffic.clone());
             }
@@ -406,6 +426,7 @@ impl Sim {
         if i > 0 && self.nodes[i].known.cards.len() >= whole && !self.out.full[i] {
             self.out.full[i] = true;
             self.complete_directories += 1;
+            self.last_progress = now;
             if self.complete_directories == groups {
                 self.out.directory_at = Some(now);
                 self.out.directory_rounds = Some(self.depth);

@@ -371,7 +371,33 @@ fn exact_figures(rng: &mut StdRng, adopted: Date) -> Exact {
 }
 
 /// Founds the national body (index 0) and `groups` groups (1..=groups).
+/// Each node draws from its own generator, seeded from `seed` and its
+/// index, so the nodes can be founded on every core and still come out
+/// the same.
 pub fn found_all(seed: u64, groups: usize) -> Result<Vec<Founded>, SimError> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    (0..=groups).map(|i| found(&mut rng, i)).collect()
+    let one = |i: usize| {
+        let mut rng = StdRng::seed_from_u64(seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        found(&mut rng, i)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let indices: Vec<usize> = (0..=groups).collect();
+    let chunk = indices.len().div_ceil(threads).max(1);
+    let parts: Vec<Result<Vec<Founded>, SimError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = indices
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|i| one(*i)).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(SimError::Fixture("a founding thread panicked".into())))
+            })
+            .collect()
+    });
+    let mut all = Vec::with_capacity(groups + 1);
+    for p in parts {
+        all.extend(p?);
+    }
+    Ok(all)
 }
