@@ -20,7 +20,8 @@
 //! - [`sim`]: the run: link setup in the bench's order, the event loop,
 //!   the two convergence conditions.
 //! - [`report`]: the figures and the Markdown tables.
-//! - [`verified`]: cards and records verified once and shared.
+//! - [`verified`]: cards and records verified once and shared; [`lent`]
+//!   the documents a session call is lent.
 //! - [`cli`]: the knobs and the runs of the binary and the bench.
 //!
 //! # Data flow
@@ -40,21 +41,33 @@
 //! # What is modelled, and what is not
 //!
 //! - Modelled: every sync message and its real encoded size (frame header
-//!   included); the gossip layer's real messages and sizes; link
-//!   exchanges; latency, uplink bandwidth, packet loss as retransmission
-//!   delay; reconnecting with the real backoff; the real caps (a message
-//!   the decoder refuses ends the session, as in the node).
+//!   included); the gossip layer's real messages and sizes, and its
+//!   connections passing the handshake gate; link exchanges (their
+//!   messages' real sizes, counted apart); latency, each node's uplink
+//!   bandwidth, packet loss as retransmission delay; the session outbox's
+//!   cap (4,096 messages or 64 MiB not yet on the wire: the session ends,
+//!   "not keeping up"); reconnecting with the real backoff; the real
+//!   decoder's caps (a message it refuses ends the session, as in the
+//!   node).
 //! - Not modelled: CPU time (a node handles a message in no simulated
-//!   time), disk, the QUIC packet overhead, handshakes' bytes and
+//!   time), disk, QUIC's packet overhead, handshakes' bytes and
 //!   encryption (the wire bytes of the real bench include them), a
-//!   group's own other devices, and the two dials of a link racing (one
-//!   dial, by the device the race keeps).
+//!   group's own other devices, and the second, losing dial of each link
+//!   (one dial, by the device the race keeps).
+//! - Shortcuts that change no outcome: each distinct card and record is
+//!   verified once and shared ([`verified`]); a node holds only documents
+//!   with content and is lent empty ones when a session reads the rest
+//!   ([`node::Node::take_docs`]).
+//! - A run stops when both conditions hold, when its time limit passes,
+//!   or when every summary is in and no group has completed its directory
+//!   for two simulated minutes (it says how far it got).
 //!
 //! [`Session`]: groundwork_protocol::sync::session::Session
 
 pub mod cli;
 pub mod gossip;
 pub mod host;
+pub mod lent;
 pub mod net;
 pub mod node;
 pub mod records;

@@ -14,7 +14,7 @@ use automerge::ChangeHash;
 use automerge::sync::State;
 use groundwork_protocol::schema::Role;
 use groundwork_protocol::sync::messages::Message;
-use groundwork_protocol::sync::session::{Docs, Session};
+use groundwork_protocol::sync::session::Session;
 use groundwork_protocol::trust::scope::{Scope, peer_of, scope, session_docs};
 use groundwork_protocol::{DeviceId, DocId, DocKind, GroupId};
 
@@ -111,9 +111,6 @@ pub struct Node {
 
 /// The most records kept waiting for their group (`runtime/mod.rs`).
 pub const MAX_PARKED_RECORDS: usize = 4096;
-/// The most empty documents kept to lend (a session call reads at most
-/// the 4,002 documents of a 2,000-group network at once).
-pub const MAX_EMPTIES: usize = 4200;
 /// The most cards kept waiting for their group (`runtime/mod.rs`).
 pub const MAX_PARKED_CARDS: usize = 256;
 
@@ -214,81 +211,7 @@ impl Node {
         Ok(())
     }
 
-    /// The documents a session call needs, taken out of [`Node::docs`]:
-    /// `extra` (the one a message is about), and with `all` (a call that
-    /// reads every shared document's heads: the opening, `Hello`,
-    /// `Prints`, `Heads`) every document of `shared`, empty where this
-    /// node holds nothing of it. The other messages (the directory's)
-    /// read no document.
-    ///
-    /// The real node keeps an empty Automerge document loaded for every
-    /// group it holds a card for (some 10.9 KB each, measured: 44 MB per
-    /// node at 2,000 groups, 87 GB for a simulated network of 2,000). The
-    /// simulation keeps only documents with content and makes the empty
-    /// ones when a call reads them, lending the same few thousand empty
-    /// documents again and again (a new one costs 26 µs to make); a
-    /// session cannot tell the difference.
-    pub fn take_docs(
-        &mut self,
-        shared: &BTreeSet<DocId>,
-        all: bool,
-        extra: &[DocId],
-        empties: &mut Vec<automerge::AutoCommit>,
-    ) -> Docs {
-        let mut empty = || {
-            empties
-                .pop()
-                .unwrap_or_else(groundwork_protocol::edit::new_doc)
-        };
-        let mut tmp = Docs::new();
-        for d in extra {
-            let doc = self.docs.remove(d).map_or_else(&mut empty, |b| *b);
-            tmp.insert(*d, doc);
-        }
-        if !all {
-            return tmp;
-        }
-        let held: Vec<DocId> = if shared.len() < self.docs.len() {
-            shared
-                .iter()
-                .filter(|d| self.docs.contains_key(d))
-                .copied()
-                .collect()
-        } else {
-            self.docs
-                .keys()
-                .filter(|d| shared.contains(d))
-                .copied()
-                .collect()
-        };
-        for d in held {
-            if let Some(doc) = self.docs.remove(&d) {
-                tmp.insert(d, *doc);
-            }
-        }
-        for d in shared {
-            if !tmp.contains_key(d) {
-                tmp.insert(*d, empty());
-            }
-        }
-        tmp
-    }
-
-    /// The documents back after a call; the empty ones go back to be lent
-    /// again (a document with no change is any other empty document).
-    pub fn put_docs(&mut self, docs: Docs, empties: &mut Vec<automerge::AutoCommit>) {
-        for (d, mut doc) in docs {
-            if doc.get_heads().is_empty() {
-                if empties.len() < MAX_EMPTIES {
-                    empties.push(doc);
-                }
-            } else {
-                self.docs.insert(d, Box::new(doc));
-            }
-        }
-    }
-
-    fn host<'a>(&'a mut self, scope: Scope, verified: &'a mut Verified) -> Host<'a> {
+    pub(crate) fn host<'a>(&'a mut self, scope: Scope, verified: &'a mut Verified) -> Host<'a> {
         Host {
             me: &self.me,
             known: &mut self.known,
