@@ -117,6 +117,7 @@ pub fn run_from_env() -> ExitCode {
         });
     }
     println!("{}", report::table(&rows));
+    println!("{}", report::by_kind(&rows));
     if rows.len() > 1 {
         println!("{}", report::growth(&rows, target));
     }

@@ -103,6 +103,8 @@ pub struct Outcome {
     pub lost_packets: u64,
     /// Gossip dials the handshake gate refused.
     pub gossip_refused: u64,
+    /// The national node's sync frames sent, by message kind: (frames, bytes).
+    pub national_by_kind: BTreeMap<&'static str, (u64, u64)>,
     /// Why sessions ended, and how often.
     pub end_reasons: BTreeMap<String, u64>,
     /// Verifications asked for, and made (each distinct item once).
@@ -296,6 +298,37 @@ pub fn table(rows: &[Row]) -> String {
             r.wall,
             r.peak_rss_kib as f64 / 1024.0,
         ));
+    }
+    s
+}
+
+/// What the national node sent, by message kind, at each size.
+pub fn by_kind(rows: &[Row]) -> String {
+    let kinds: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .flat_map(|r| r.outcome.national_by_kind.keys().copied())
+        .collect();
+    let mut s = String::from("| national node sent, by message |");
+    for r in rows {
+        s.push_str(&format!(" {} groups |", r.outcome.groups));
+    }
+    s.push_str("\n|---|");
+    for _ in rows {
+        s.push_str("---|");
+    }
+    s.push('\n');
+    for k in kinds {
+        s.push_str(&format!("| {k} |"));
+        for r in rows {
+            let (n, b) = r
+                .outcome
+                .national_by_kind
+                .get(k)
+                .copied()
+                .unwrap_or_default();
+            s.push_str(&format!(" {:.1} MiB in {n} |", mib(b)));
+        }
+        s.push('\n');
     }
     s
 }

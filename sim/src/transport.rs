@@ -127,6 +127,11 @@ impl Sim {
         let t = &mut self.traffic[from];
         t.sync_sent += bytes as u64;
         t.frames_sent += 1;
+        if from == 0 {
+            let k = self.out.national_by_kind.entry(msg.name()).or_default();
+            k.0 += 1;
+            k.1 += bytes as u64;
+        }
         let (leaves, at) = self
             .links
             .arrival(now, from, to, (conn, from_dialer), bytes);
