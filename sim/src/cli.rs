@@ -116,10 +116,21 @@ pub fn run_from_env() -> ExitCode {
             peak_rss_kib: peak_rss_kib(),
         });
     }
-    println!("{}", report::table(&rows));
-    println!("{}", report::by_kind(&rows));
+    // Written, not printed: a reader that stops early (`| head`) is not
+    // an error worth a panic.
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let mut text = format!("{}\n{}\n", report::table(&rows), report::by_kind(&rows));
     if rows.len() > 1 {
-        println!("{}", report::growth(&rows, target));
+        text.push_str(&report::growth(&rows, target));
+        text.push('\n');
+    }
+    if out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }
