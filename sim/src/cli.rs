@@ -7,8 +7,7 @@
 //! `GW_SIM_LOSS` (per packet, 0.01), `GW_SIM_UPLINK_MBIT` (a group's
 //! uplink, 20), `GW_SIM_NATIONAL_MBIT` (100), `GW_SIM_LIMIT_SECS`
 //! (simulated seconds, 600), `GW_SIM_TARGET` (the size to extrapolate
-//! to, 10000), `GW_SIM_SPLIT_AT_CAP` (0; 1: not the real node, see
-//! [`crate::Config::split_at_cap`]).
+//! to, 10000).
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -63,7 +62,6 @@ fn configs() -> Result<(Vec<Config>, usize), SimError> {
     let national = parse("GW_SIM_NATIONAL_MBIT", 100.0f64)?;
     let limit = parse("GW_SIM_LIMIT_SECS", 600u64)?;
     let target = parse("GW_SIM_TARGET", 10_000usize)?;
-    let split = parse("GW_SIM_SPLIT_AT_CAP", 0u8)? == 1;
     let configs = sizes
         .into_iter()
         .map(|n| {
@@ -73,7 +71,6 @@ fn configs() -> Result<(Vec<Config>, usize), SimError> {
             c.links.uplink_mbit = uplink;
             c.links.national_mbit = national;
             c.limit = limit * 1_000_000_000;
-            c.split_at_cap = split;
             c
         })
         .collect();

@@ -5,9 +5,9 @@
 //! after the message, changes' signatures kept, and the public documents
 //! of a newly known group shared when the session's scope covers it.
 //!
-//! The store's fallible calls answer `Result<_, String>` in the protocol
-//! this crate is built against; [`store_error`] is the one place that
-//! makes such an error, so a typed error there changes one function.
+//! The store's fallible calls answer the protocol's typed [`HostError`];
+//! [`store_error`] is the one place that makes one (a card that fails
+//! verification: its cached reason, as a refused record's).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use groundwork_protocol::card::{GroupKind, SignedCard};
 use groundwork_protocol::records::{Affiliation, MembershipSummary, RecordRejected, Signed};
 use groundwork_protocol::schema::Devices;
 use groundwork_protocol::sync::VerifiedChange;
-use groundwork_protocol::sync::session::SessionStore;
+use groundwork_protocol::sync::session::{HostError, SessionStore};
 use groundwork_protocol::trust::records::{Directory, accept_card};
 use groundwork_protocol::trust::scope::Scope;
 use groundwork_protocol::trust::{Links, View};
@@ -26,11 +26,11 @@ use groundwork_protocol::{DeviceId, DocId, DocKind, GroupId};
 use crate::verified::Verified;
 
 /// The error a store call answers (see the module docs).
-pub type StoreError = String;
+pub type StoreError = HostError;
 
-/// Makes a store error from its reason.
+/// Makes a store error from a refused card's reason.
 pub fn store_error(why: impl std::fmt::Display) -> StoreError {
-    why.to_string()
+    HostError::Record(why.to_string())
 }
 
 /// The tag of a card in a gossip message and an inventory (records use

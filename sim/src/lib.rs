@@ -118,10 +118,6 @@ pub struct Config {
     /// Groups (0-based, as the bench numbers them) the national node does
     /// not affiliate: their summaries must not be counted.
     pub unaffiliated: BTreeSet<usize>,
-    /// Not the real node: split a `Records` or `Cards` message over the
-    /// decoder's cap of 2,048 items into several under it (what a fix in
-    /// the node's send path would do), to see past that cap.
-    pub split_at_cap: bool,
 }
 
 impl Config {
@@ -134,7 +130,6 @@ impl Config {
             concurrency: 16,
             limit: 600_000 * net::MS,
             unaffiliated: BTreeSet::new(),
-            split_at_cap: false,
         }
     }
 }

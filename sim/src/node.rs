@@ -380,11 +380,10 @@ impl Node {
             self.sessions.insert(s, live);
             match r {
                 Ok(msgs) => {
-                    if open && !cards.is_empty() {
-                        cx.out.push(Out::Send {
-                            session: s,
-                            msg: Message::Cards(cards.clone()),
-                        });
+                    if open {
+                        for msg in Message::cards_in_parts(cards.clone()) {
+                            cx.out.push(Out::Send { session: s, msg });
+                        }
                     }
                     for msg in msgs {
                         cx.out.push(Out::Send { session: s, msg });
@@ -407,10 +406,9 @@ impl Node {
             .map(|(id, _)| *id)
             .collect();
         for s in ids {
-            cx.out.push(Out::Send {
-                session: s,
-                msg: Message::Records(records.clone()),
-            });
+            for msg in Message::records_in_parts(records.clone()) {
+                cx.out.push(Out::Send { session: s, msg });
+            }
         }
     }
 

@@ -72,27 +72,8 @@ impl Sim {
         }
     }
 
-    /// Sends `msg` on session `session` of node `from` (split at the
-    /// decoder's cap only if [`crate::Config::split_at_cap`] says so).
+    /// Sends `msg` on session `session` of node `from`.
     pub(crate) fn send(&mut self, from: usize, session: u64, msg: &Message) {
-        use groundwork_protocol::sync::messages::MAX_CARDS;
-        if self.config.split_at_cap {
-            match msg {
-                Message::Records(r) if r.len() > MAX_CARDS => {
-                    for part in r.chunks(MAX_CARDS) {
-                        self.send_one(from, session, &Message::Records(part.to_vec()));
-                    }
-                    return;
-                }
-                Message::Cards(c) if c.len() > MAX_CARDS => {
-                    for part in c.chunks(MAX_CARDS) {
-                        self.send_one(from, session, &Message::Cards(part.to_vec()));
-                    }
-                    return;
-                }
-                _ => {}
-            }
-        }
         self.send_one(from, session, msg);
     }
 

@@ -304,7 +304,9 @@ impl Actor {
             .map(|(id, _)| *id)
             .collect();
         for s in ids {
-            self.send(s, Message::Records(records.clone()));
+            for m in Message::records_in_parts(records.clone()) {
+                self.send(s, m);
+            }
         }
     }
 

@@ -437,8 +437,10 @@ impl Actor {
             drop((host, docs));
             match r {
                 Ok(msgs) => {
-                    if open && !cards.is_empty() {
-                        self.send(s, Message::Cards(cards.clone()));
+                    if open {
+                        for m in Message::cards_in_parts(cards.clone()) {
+                            self.send(s, m);
+                        }
                     }
                     msgs.into_iter().for_each(|m| self.send(s, m));
                 }

@@ -50,6 +50,15 @@ pub const MAX_REASON: usize = 1024;
 /// (the peer reconnects later without counting it as a failure).
 pub const SHUTTING_DOWN: &str = "node shutting down";
 
+/// `items` in runs of at most [`MAX_CARDS`].
+fn in_parts(items: Vec<Vec<u8>>) -> impl Iterator<Item = Vec<Vec<u8>>> {
+    let mut items = items.into_iter().peekable();
+    std::iter::from_fn(move || {
+        items.peek()?;
+        Some(items.by_ref().take(MAX_CARDS).collect())
+    })
+}
+
 /// One message between peers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
@@ -188,6 +197,18 @@ use crate::wire::kinds::sync::{
 };
 
 impl Message {
+    /// `Records` messages carrying `records`, each at most [`MAX_CARDS`]
+    /// (the most a peer decodes in one): a network of more than about
+    /// 1,000 groups holds more records than one message may carry.
+    pub fn records_in_parts(records: Vec<Vec<u8>>) -> Vec<Message> {
+        in_parts(records).map(Message::Records).collect()
+    }
+
+    /// `Cards` messages carrying `cards`, each at most [`MAX_CARDS`].
+    pub fn cards_in_parts(cards: Vec<Vec<u8>>) -> Vec<Message> {
+        in_parts(cards).map(Message::Cards).collect()
+    }
+
     /// The frame for this message.
     pub fn encode(&self) -> Frame {
         let mut p = Vec::new();

@@ -34,7 +34,8 @@ fn prints(store: &impl SessionStore) -> Vec<[u8; 8]> {
 
 /// The records, then the cards, this node holds whose prints are not in
 /// the peer's inventory (records first: affiliations decide which cards
-/// the peer keeps, `trust::records`).
+/// the peer keeps, `trust::records`), in as many messages as the cap on
+/// one message's items asks.
 pub(super) fn missing(store: &impl SessionStore, theirs: Vec<[u8; 8]>) -> Vec<Message> {
     let theirs: BTreeSet<[u8; 8]> = theirs.into_iter().collect();
     let mut out = Vec::new();
@@ -43,16 +44,12 @@ pub(super) fn missing(store: &impl SessionStore, theirs: Vec<[u8; 8]>) -> Vec<Me
         .into_iter()
         .filter(|r| record_print(r).is_some_and(|p| !theirs.contains(&p)))
         .collect();
-    if !records.is_empty() {
-        out.push(Message::Records(records));
-    }
+    out.extend(Message::records_in_parts(records));
     let cards: Vec<Vec<u8>> = store
         .cards()
         .into_iter()
         .filter(|c| !theirs.contains(&inventory_print(CARD_TAG, c)))
         .collect();
-    if !cards.is_empty() {
-        out.push(Message::Cards(cards));
-    }
+    out.extend(Message::cards_in_parts(cards));
     out
 }

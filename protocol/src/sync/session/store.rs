@@ -23,8 +23,8 @@ pub enum HostError {
     /// A group card that is malformed or whose signature fails.
     #[error(transparent)]
     Card(#[from] CardRejected),
-    /// A network record that is malformed or forged (its kind's name and
-    /// the reason).
+    /// A network record (or a card, where only the reason is kept) that is
+    /// malformed or forged: its kind's name and the reason.
     #[error("{0}")]
     Record(String),
     /// The trust rule refuses the epoch offered.

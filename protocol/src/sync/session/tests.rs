@@ -1053,3 +1053,50 @@ fn the_directory_goes_only_where_it_is_missing() {
         "{bytes} bytes for the difference, {all} for all"
     );
 }
+
+#[test]
+fn a_directory_larger_than_one_message_goes_in_parts() {
+    use super::super::messages::MAX_CARDS;
+    let (ka, kb) = (
+        SecretKey::from_seed(&[83; 32]).public(),
+        SecretKey::from_seed(&[84; 32]).public(),
+    );
+    let (mut a, mut c) = (Node::new(83, &[ka, kb]), Node::new(84, &[ka, kb]));
+    // A network of about 1,500 groups: an affiliation and a summary each
+    // are more records than one message carries.
+    let n = MAX_CARDS + MAX_CARDS / 2;
+    let item = |tag: u8, i: usize| {
+        let mut v = vec![tag];
+        v.extend_from_slice(&(i as u32).to_be_bytes());
+        v
+    };
+    a.store.records = (0..n).map(|i| item(2, i)).collect();
+    a.store.cards = (0..MAX_CARDS + 1).map(|i| item(b'c', i)).collect();
+    let (mut sa, mut sc) = (session(BTreeMap::new()), session(BTreeMap::new()));
+    let (ha, hc) = (
+        sa.start(&mut a.docs, &a.store).expect("start"),
+        sc.start(&mut c.docs, &c.store).expect("start"),
+    );
+    // Every message is encoded and decoded on the way (`run`): one over
+    // the cap would be refused by the decoder and end the session.
+    run(&mut a, &mut sa, &mut c, &mut sc, ha, hc);
+    assert_eq!(c.store.records, a.store.records);
+    assert_eq!(c.store.cards, a.store.cards);
+    // The parts themselves: none over the cap, nothing lost or doubled.
+    let parts = Message::records_in_parts(a.store.records.iter().cloned().collect());
+    assert_eq!(parts.len(), 2);
+    let mut seen = 0;
+    for p in &parts {
+        let Message::Records(r) = p else {
+            panic!("{p:?}")
+        };
+        assert!(r.len() <= MAX_CARDS);
+        seen += r.len();
+        assert!(Message::decode(&p.encode()).is_ok());
+    }
+    assert_eq!(seen, n);
+    // Positive control: one message with them all is refused.
+    let whole = Message::Records(a.store.records.iter().cloned().collect());
+    assert!(Message::decode(&whole.encode()).is_err());
+    assert!(Message::records_in_parts(Vec::new()).is_empty());
+}
