@@ -4,11 +4,13 @@
 //! <data dir>/            mode 0700
 //!   device.key           this device's secret key (0600)
 //!   group.key            the group's secret key, steward devices only (0600)
+//!   store.key            with a passphrase only: the store key, wrapped (0600)
 //!   groundwork.redb      the store
 //! ```
 //!
 //! Key files are text: a header line naming what the key is, then 64 hex
-//! digits. A key file is never overwritten, and one that is unreadable,
+//! digits; or, with a passphrase, the header with ` sealed` after it, then
+//! the key sealed under the store key (`secrets`), in hex. A key file is never overwritten, and one that is unreadable,
 //! malformed or open to other users stops the node with an error naming
 //! the file.
 
@@ -16,10 +18,15 @@ use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use groundwork_protocol::SecretKey;
 use groundwork_protocol::keys::SECRET_KEY_LEN;
 use zeroize::Zeroizing;
+
+use crate::secrets::{
+    KdfParams, Key, LOCK_FILE, Passphrase, PassphraseSource, SecretsError, StoreLock,
+};
 
 /// The store file's name.
 pub const STORE_FILE: &str = "groundwork.redb";
@@ -84,18 +91,155 @@ pub enum KeyFileError {
     /// Refusing to overwrite.
     #[error("key file {0} already exists; it is never overwritten")]
     Exists(PathBuf),
+    /// The passphrase, or the sealed key, did not open.
+    #[error(transparent)]
+    Secret(#[from] SecretsError),
 }
 
-/// A data directory.
+/// A data directory, and how to get its passphrase if it has one.
 #[derive(Clone, Debug)]
 pub struct DataDir {
     root: PathBuf,
+    unlock: Arc<Unlock>,
+}
+
+#[derive(Debug, Default)]
+struct Unlock {
+    source: PassphraseSource,
+    held: Mutex<Option<Arc<Unlocked>>>,
+}
+
+/// The keys a passphrase opened, held for the life of the process.
+#[derive(Debug)]
+pub struct Unlocked {
+    /// The key the store's personal data and the key files are sealed with.
+    pub store_key: Key,
+    /// The key derived from the passphrase (a backup is wrapped with it).
+    pub passphrase_key: Key,
+    /// The lock it opened.
+    pub lock: StoreLock,
 }
 
 impl DataDir {
-    /// Uses `root` as the data directory.
+    /// Uses `root` as the data directory. A passphrase, if it has one,
+    /// cannot be asked for ([`DataDir::with_passphrase`]).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            unlock: Arc::default(),
+        }
+    }
+
+    /// The same directory, asking `source` for its passphrase when one is
+    /// first needed.
+    pub fn with_passphrase(self, source: PassphraseSource) -> Self {
+        Self {
+            root: self.root,
+            unlock: Arc::new(Unlock {
+                source,
+                held: Mutex::default(),
+            }),
+        }
+    }
+
+    /// Where the passphrase comes from.
+    pub fn passphrase_source(&self) -> &PassphraseSource {
+        &self.unlock.source
+    }
+
+    /// The wrapped store key's file (there only with a passphrase).
+    pub fn lock_path(&self) -> PathBuf {
+        self.root.join(LOCK_FILE)
+    }
+
+    /// Whether this directory has a passphrase.
+    pub fn has_passphrase(&self) -> bool {
+        self.lock_path().exists()
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, Option<Arc<Unlocked>>> {
+        self.unlock
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The keys the passphrase opens, asking for it the first time; `None`
+    /// without a passphrase. A wrong passphrase is
+    /// [`SecretsError::WrongPassphrase`] and changes nothing.
+    pub fn unlocked(&self) -> Result<Option<Arc<Unlocked>>, SecretsError> {
+        let mut held = self.held();
+        if let Some(u) = held.as_ref() {
+            return Ok(Some(u.clone()));
+        }
+        let path = self.lock_path();
+        if !path.exists() {
+            return Ok(None);
+        }
+        let lock = StoreLock::read(&path)?;
+        let passphrase = self
+            .unlock
+            .source
+            .get(&format!("the data directory {}", self.root.display()))?;
+        let (store_key, passphrase_key) = lock.unlock(&passphrase)?;
+        let u = Arc::new(Unlocked {
+            store_key,
+            passphrase_key,
+            lock,
+        });
+        *held = Some(u.clone());
+        Ok(Some(u))
+    }
+
+    /// The store key, if this directory has a passphrase.
+    pub fn store_key(&self) -> Result<Option<Key>, SecretsError> {
+        Ok(self.unlocked()?.map(|u| u.store_key.clone()))
+    }
+
+    /// Gives this directory a passphrase: a new store key, wrapped in a new
+    /// `store.key`, used from now on by this handle (and its clones). The
+    /// key files and the store are sealed by the caller
+    /// (`passphrase::set`); a new directory is sealed from the start.
+    pub fn protect(&self, passphrase: &Passphrase) -> Result<Arc<Unlocked>, SecretsError> {
+        let store_key = match self.unlocked()? {
+            Some(u) => u.store_key.clone(),
+            None => Key::random(),
+        };
+        self.rewrap(store_key, passphrase)
+    }
+
+    /// Wraps `store_key` under `passphrase` in `store.key`, replacing it.
+    pub(crate) fn rewrap(
+        &self,
+        store_key: Key,
+        passphrase: &Passphrase,
+    ) -> Result<Arc<Unlocked>, SecretsError> {
+        let (lock, passphrase_key) =
+            StoreLock::wrap(&store_key, passphrase, KdfParams::for_new()?)?;
+        lock.write(&self.lock_path())?;
+        let u = Arc::new(Unlocked {
+            store_key,
+            passphrase_key,
+            lock,
+        });
+        *self.held() = Some(u.clone());
+        Ok(u)
+    }
+
+    /// Removes `store.key` (`passphrase remove`, once everything is in
+    /// the clear again).
+    pub(crate) fn unprotect(&self) -> Result<(), SecretsError> {
+        let path = self.lock_path();
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(source) => return Err(SecretsError::Io { path, source }),
+        }
+        *self.held() = None;
+        sync_dir(&self.root).map_err(|source| SecretsError::Io {
+            path: self.root.clone(),
+            source,
+        })
     }
 
     /// The platform's default: `~/.local/share/groundwork` on Linux,
@@ -154,18 +298,33 @@ impl DataDir {
         };
         let text = std::str::from_utf8(&text).map_err(|_| malformed("not text"))?;
         let mut lines = text.lines();
-        if lines.next() != Some(kind.header()) {
-            return Err(malformed(&format!(
-                "the first line is not '{}'",
-                kind.header()
-            )));
-        }
+        let sealed_header = sealed_header(kind);
+        let sealed = match lines.next() {
+            Some(h) if h == kind.header() => false,
+            Some(h) if h == sealed_header => true,
+            _ => {
+                return Err(malformed(&format!(
+                    "the first line is not '{}'",
+                    kind.header()
+                )));
+            }
+        };
         let hex = lines.next().map(str::trim).unwrap_or_default();
-        let bytes = Zeroizing::new(
+        let mut bytes = Zeroizing::new(
             data_encoding::HEXLOWER_PERMISSIVE
                 .decode(hex.as_bytes())
                 .map_err(|_| malformed("the key line is not hexadecimal"))?,
         );
+        if sealed {
+            let key = self
+                .store_key()?
+                .ok_or_else(|| malformed("it is sealed, but this directory has no store.key"))?;
+            bytes = key.open(sealed_header.as_bytes(), &bytes).ok_or_else(|| {
+                SecretsError::Damaged {
+                    what: format!("key file {}", path.display()),
+                }
+            })?;
+        }
         let seed: Zeroizing<[u8; SECRET_KEY_LEN]> =
             Zeroizing::new(bytes.as_slice().try_into().map_err(|_| {
                 malformed(&format!(
@@ -195,16 +354,24 @@ impl DataDir {
             }
             Err(e) => return Err(io(e)),
         };
-        let text = Zeroizing::new(format!(
-            "{}\n{}\n",
-            kind.header(),
-            data_encoding::HEXLOWER.encode(&key.to_seed()[..])
-        ));
+        let text = key_text(kind, key, self.store_key()?.as_ref());
         file.write_all(text.as_bytes()).map_err(io)?;
         file.sync_all().map_err(io)?;
-        fs::File::open(&self.root)
-            .and_then(|d| d.sync_all())
-            .map_err(io)?;
+        sync_dir(&self.root).map_err(io)?;
+        Ok(())
+    }
+
+    /// Writes an existing key file again, sealed under `seal` or in the
+    /// clear, replacing it whole or not at all (`passphrase set|remove`).
+    /// The caller has read `key` from it.
+    pub(crate) fn rewrite_key(
+        &self,
+        kind: KeyKind,
+        key: &SecretKey,
+        seal: Option<&Key>,
+    ) -> Result<(), KeyFileError> {
+        let text = key_text(kind, key, seal);
+        crate::secrets::write_atomic(&self.key_path(kind), text.as_bytes())?;
         Ok(())
     }
 
@@ -219,6 +386,31 @@ impl DataDir {
             other => other,
         }
     }
+}
+
+fn sealed_header(kind: KeyKind) -> String {
+    format!("{} sealed", kind.header())
+}
+
+/// A key file's text: in the clear, or sealed under `seal`.
+fn key_text(kind: KeyKind, key: &SecretKey, seal: Option<&Key>) -> Zeroizing<String> {
+    let seed = key.to_seed();
+    Zeroizing::new(match seal {
+        None => format!(
+            "{}\n{}\n",
+            kind.header(),
+            data_encoding::HEXLOWER.encode(&seed[..])
+        ),
+        Some(k) => {
+            let header = sealed_header(kind);
+            let sealed = k.seal(header.as_bytes(), &seed[..]);
+            format!("{header}\n{}\n", data_encoding::HEXLOWER.encode(&sealed))
+        }
+    })
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    fs::File::open(dir).and_then(|d| d.sync_all())
 }
 
 /// A fresh key from the operating system's CSPRNG.

@@ -604,8 +604,9 @@ pub use types::{
 };
 
 pub use status::{
-    DirectoryEntry, DocStatus, EquivocationStatus, GossipStatus, LinkRequestView, NodeStatus,
-    PeerStatus, SharedDocs, StoppedSync, TrafficStatus,
+    AtRest, DirectoryEntry, DocStatus, EquivocationStatus, GossipStatus, LinkRequestView,
+    NO_PASSPHRASE_WARNING, NodeStatus, ONE_STEWARD_WARNING, PeerStatus, SharedDocs, StoppedSync,
+    TrafficStatus, UNSEALED_WARNING,
 };
 
 #[cfg(test)]

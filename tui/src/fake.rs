@@ -274,6 +274,11 @@ impl Sample {
                 wire_received: 1_318_040,
             }),
             equivocations: Vec::new(),
+            at_rest: Some(groundwork_protocol::control::AtRest {
+                passphrase: true,
+                sealed: true,
+            }),
+            steward_devices: Some(2),
         };
 
         let body = "# Name\n\

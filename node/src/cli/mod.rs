@@ -38,6 +38,17 @@ pub struct Cli {
     /// Turn off relays and public address lookup (loopback and LAN only)
     #[arg(long, global = true)]
     pub offline: bool,
+    /// Read the data directory's passphrase from this file (mode 0600)
+    /// instead of asking on the terminal; for `init`, `join`, `national
+    /// init` and `passphrase set`, the new passphrase [default: the systemd
+    /// credential `groundwork-passphrase` if $CREDENTIALS_DIRECTORY has it]
+    #[arg(
+        long,
+        global = true,
+        env = "GROUNDWORK_PASSPHRASE_FILE",
+        value_name = "FILE"
+    )]
+    pub passphrase_file: Option<PathBuf>,
     /// What to do
     #[command(subcommand)]
     pub command: Command,
@@ -103,6 +114,10 @@ pub enum Command {
     },
     /// Print this node's ticket (from the last time it ran)
     Ticket,
+    /// Protect this device's keys and the group's personal data with a
+    /// passphrase (with the node stopped)
+    #[command(subcommand)]
+    Passphrase(PassphraseCmd),
     /// Print a one-time invite for a new device of this group
     Invite {
         /// The role the new device gets
@@ -581,6 +596,22 @@ pub enum NationalCmd {
         #[arg(long, value_parser = non_empty)]
         name: String,
     },
+}
+
+/// `passphrase ...`
+#[derive(Debug, Subcommand)]
+pub enum PassphraseCmd {
+    /// Give this data directory a passphrase (the new one from
+    /// --passphrase-file, or typed twice); run it again to finish one cut off
+    Set,
+    /// Change the passphrase (the old one from --passphrase-file or typed)
+    Change {
+        /// Read the new passphrase from this file (mode 0600) instead of asking
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Take the passphrase away: keys and data in the clear again
+    Remove,
 }
 
 /// `peer ...`

@@ -92,6 +92,7 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
         label.trim().to_owned()
     };
     groundwork_protocol::text::check(groundwork_protocol::text::Field::DeviceLabel, &label)?;
+    super::commands::offer_passphrase(&dir)?;
     dir.create()
         .with_context(|| format!("creating {}", dir.root().display()))?;
     let device = dir.read_or_create_key(KeyKind::Device)?;
@@ -109,6 +110,9 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
         daemon.shutdown().await?;
         synced.context("the first sync did not finish; run `groundwork up` to carry on")?;
         out.line("first sync done")?;
+        if !dir.has_passphrase() {
+            out.warn(groundwork_protocol::control::NO_PASSPHRASE_WARNING)?;
+        }
         anyhow::Ok(())
     })
 }
@@ -374,6 +378,9 @@ pub fn print_status(s: &NodeStatus, json: bool, out: &mut Out) -> Result<()> {
     if json {
         out.json(s)?;
         return Ok(());
+    }
+    for w in s.warnings() {
+        out.warn(w)?;
     }
     out.line(format!(
         "{} ({}), this device {} ({})",

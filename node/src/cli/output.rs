@@ -81,6 +81,13 @@ impl Out {
         self.w.write_all(b"\n")
     }
 
+    /// Prints a warning on standard error (after what is already printed).
+    pub fn warn(&mut self, s: impl AsRef<str>) -> io::Result<()> {
+        self.w.flush()?;
+        let mut e = io::stderr().lock();
+        writeln!(e, "warning: {}", safe(s.as_ref()))
+    }
+
     /// Prints a value as pretty JSON, with every character a terminal
     /// could act on escaped (serde_json escapes only C0 controls).
     pub fn json<T: serde::Serialize>(&mut self, value: &T) -> io::Result<()> {

@@ -108,6 +108,11 @@ impl GroupError {
             GroupError::Invalid { code, .. } => *code,
             GroupError::Text(_) => ErrorCode::Usage,
             GroupError::Key(KeyFileError::Missing(_)) => ErrorCode::NotFound,
+            GroupError::Key(KeyFileError::Secret(
+                crate::secrets::SecretsError::WrongPassphrase
+                | crate::secrets::SecretsError::NoPassphrase { .. }
+                | crate::secrets::SecretsError::BadPassphrase(_),
+            )) => ErrorCode::Forbidden,
             GroupError::Key(_)
             | GroupError::Io { .. }
             | GroupError::MissingDocument(_)
@@ -125,6 +130,7 @@ impl StoreError {
             StoreError::Missing(_) => ErrorCode::NotFound,
             StoreError::AlreadyExists(_) => ErrorCode::Conflict,
             StoreError::Locked(_) => ErrorCode::Unavailable,
+            StoreError::Protected(_) | StoreError::WrongKey(_) => ErrorCode::Forbidden,
             _ => ErrorCode::Internal,
         }
     }

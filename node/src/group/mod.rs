@@ -15,7 +15,7 @@ use groundwork_protocol::schema::{DeviceEntry, Devices, GroupDocument, Role};
 use groundwork_protocol::signed::{actor_id, sign_change};
 use groundwork_protocol::{Date, DeviceId, DocId, DocKind, GroupId, SecretKey, ShortId};
 
-use crate::datadir::{DataDir, KeyKind};
+use crate::datadir::{DataDir, KeyFileError, KeyKind};
 use crate::store::{Store, StoreError, StoredChange};
 
 mod devices;
@@ -145,7 +145,8 @@ impl Group {
         if store_path.exists() {
             // A store exists. If it holds a group, refuse; if a previous init
             // was cut off before writing the group, carry on with it.
-            let store = Store::open(&store_path)?;
+            let store =
+                Store::open_sealed(&store_path, dir.store_key().map_err(KeyFileError::from)?)?;
             if let Some(p) = store.get_meta::<GroupProfile>(PROFILE_KEY)? {
                 return Err(GroupError::AlreadyFounded {
                     name: p.name,
@@ -159,10 +160,11 @@ impl Group {
         })?;
         let device = dir.read_or_create_key(KeyKind::Device)?;
         let group_key = dir.read_or_create_key(KeyKind::Group)?;
+        let key = dir.store_key().map_err(KeyFileError::from)?;
         let store = if store_path.exists() {
-            Store::open(&store_path)?
+            Store::open_sealed(&store_path, key)?
         } else {
-            Store::create(&store_path)?
+            Store::create_sealed(&store_path, key)?
         };
         let profile = GroupProfile {
             id: group_key.public(),
@@ -240,8 +242,11 @@ impl Group {
         if !store_path.exists() {
             return Err(GroupError::NotFounded(dir.root().to_owned()));
         }
-        let store = Store::open(&store_path)?;
+        // The key first: a wrong passphrase or a damaged key file stops
+        // here, before the store is opened (opening may tidy it).
+        let key = dir.store_key().map_err(KeyFileError::from)?;
         let device = dir.read_key(KeyKind::Device)?;
+        let store = Store::open_sealed(&store_path, key)?;
         let profile = store
             .get_meta::<GroupProfile>(PROFILE_KEY)?
             .ok_or_else(|| GroupError::NotFounded(dir.root().to_owned()))?;
@@ -278,7 +283,8 @@ impl Group {
             }
             dir.write_key(KeyKind::Group, k)?;
         }
-        let store = Store::create(&dir.store_path())?;
+        let key = dir.store_key().map_err(KeyFileError::from)?;
+        let store = Store::create_sealed(&dir.store_path(), key)?;
         let value =
             serde_json::to_value(&profile).map_err(|e| GroupError::Internal(e.to_string()))?;
         store.commit(&[], &[(PROFILE_KEY, value)])?;

@@ -374,6 +374,20 @@ impl Actor {
                     })
                 })
                 .collect(),
+            at_rest: Some(self.at_rest()),
+            steward_devices: self
+                .group
+                .read::<groundwork_protocol::schema::Devices>()
+                .ok()
+                .map(|d| d.active_stewards() as u32),
         })
+    }
+
+    fn at_rest(&self) -> groundwork_protocol::control::AtRest {
+        let p = crate::passphrase::protection(self.group.dir(), Some(self.group.store()));
+        groundwork_protocol::control::AtRest {
+            passphrase: p.passphrase,
+            sealed: p.passphrase && !p.unfinished(),
+        }
     }
 }

@@ -17,12 +17,17 @@ impl Store {
         let changes = tx.open_table(CHANGES)?;
         let key = &doc.as_bytes()[..];
         let mut stats = DocStats {
-            snapshot_bytes: snapshots::len(&snapshots, &pieces, key)?,
+            snapshot_bytes: snapshots::len(&snapshots, &pieces, key, self.is_sealed())?,
             ..DocStats::default()
         };
         for entry in changes.range((key, 0)..=(key, u64::MAX))? {
             stats.pending_changes += 1;
-            stats.pending_bytes += entry?.1.value().len();
+            let overhead = if self.is_sealed() {
+                crate::secrets::SEAL_OVERHEAD
+            } else {
+                0
+            };
+            stats.pending_bytes += entry?.1.value().len().saturating_sub(overhead);
         }
         Ok(stats)
     }
@@ -62,12 +67,15 @@ impl Store {
             let mut keep = Vec::new();
             for entry in changes.range((key, 0)..=(key, u64::MAX))? {
                 let (k, v) = entry?;
-                let bytes = v.value();
-                let contained = automerge::Change::try_from(bytes)
+                let seq = k.value().1;
+                let stored = v.value();
+                let plain = self.open_change(key, seq, stored)?;
+                let contained = automerge::Change::try_from(&plain[..])
                     .map(|c| doc.get_change_by_hash(&c.hash()).is_some())
                     .unwrap_or(false);
                 if !contained {
-                    keep.push((k.value().1, bytes.to_vec()));
+                    // Kept as stored: it goes back under the same key.
+                    keep.push((seq, stored.to_vec()));
                 }
             }
             changes.retain_in((key, 0)..=(key, u64::MAX), |_, _| false)?;
@@ -75,7 +83,7 @@ impl Store {
                 changes.insert((key, seq), &bytes[..])?;
             }
             drop(changes);
-            snapshots::write(&tx, key, snapshot)?;
+            snapshots::write(&tx, key, snapshot, self.sealing())?;
         }
         tx.commit()?;
         Ok(())

@@ -132,8 +132,9 @@ impl Store {
             // Signatures of changes stored but not (yet) in the loaded
             // document go too: they are of the old epoch as well.
             for entry in changes.range((key, 0)..=(key, u64::MAX))? {
-                let (_, v) = entry?;
-                if let Ok(c) = automerge::Change::try_from(v.value()) {
+                let (k, v) = entry?;
+                let plain = self.open_change(key, k.value().1, v.value())?;
+                if let Ok(c) = automerge::Change::try_from(&plain[..]) {
                     sigs.remove(&c.hash().0[..])?;
                 }
             }
@@ -148,7 +149,7 @@ impl Store {
             states.retain(|(_, doc), _| doc != key)?;
             let mut proofs = tx.open_table(EQUIVOCATIONS)?;
             proofs.retain(|(doc, _, _), _| doc != key)?;
-            super::snapshots::write(&tx, key, &snapshot)?;
+            super::snapshots::write(&tx, key, &snapshot, self.sealing())?;
             tx.open_table(EPOCHS)?
                 .insert(key, &switch.epoch.encode()[..])?;
         }

@@ -34,6 +34,24 @@ pub enum StoreError {
         /// Automerge's error.
         why: String,
     },
+    /// The store is sealed and no key was given.
+    #[error("store {0} is protected by a passphrase, and none was given")]
+    Protected(PathBuf),
+    /// The store is sealed under another key than the one given.
+    #[error(
+        "store {0} is sealed with another key than this directory's store.key holds (nothing was changed)"
+    )]
+    WrongKey(PathBuf),
+    /// A sealed value does not open.
+    #[error(
+        "a sealed value in store {path} (table {table}) does not open: the file is damaged or was altered"
+    )]
+    Damaged {
+        /// The store file.
+        path: PathBuf,
+        /// The table.
+        table: String,
+    },
     /// An I/O or database failure while working.
     #[error("store failure: {0}")]
     Backend(String),

@@ -21,6 +21,7 @@ mod epochs;
 mod error;
 mod links;
 mod proofs;
+mod seal;
 mod snapshots;
 #[cfg(test)]
 mod tests;
@@ -134,11 +135,22 @@ pub struct DocStats {
 pub struct Store {
     db: Database,
     path: PathBuf,
+    /// The store key, when the store is sealed (`seal`).
+    seal: Option<crate::secrets::Key>,
 }
 
 impl Store {
-    /// Creates a new store file. Fails if one exists already.
+    /// Creates a new store file, in the clear. Fails if one exists already.
     pub fn create(path: &Path) -> Result<Store, StoreError> {
+        Store::create_sealed(path, None)
+    }
+
+    /// Creates a new store file, its document data sealed under `key` if
+    /// one is given (`seal`). Fails if one exists already.
+    pub fn create_sealed(
+        path: &Path,
+        key: Option<crate::secrets::Key>,
+    ) -> Result<Store, StoreError> {
         use std::os::unix::fs::OpenOptionsExt;
         // The store holds personal data: only this user may read it.
         // Make the empty file first, with its mode; redb initialises an empty file.
@@ -166,9 +178,13 @@ impl Store {
         let store = Store {
             db,
             path: path.to_owned(),
+            seal: key,
         };
         let mut tx = store.write()?;
         {
+            if let Some(k) = &store.seal {
+                Store::write_check(&tx, k)?;
+            }
             let mut meta = tx.open_table(META)?;
             meta.insert(FORMAT_KEY, FORMAT_VERSION.to_string().as_bytes())?;
             tx.open_table(SNAPSHOTS)?;
@@ -185,9 +201,17 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens an existing store, waiting up to ten seconds if another
-    /// groundwork process has it open.
+    /// Opens an existing store in the clear, waiting up to ten seconds if
+    /// another groundwork process has it open. A sealed store is refused
+    /// ([`StoreError::Protected`]).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_sealed(path, None)
+    }
+
+    /// Opens an existing store. If it is sealed, `key` must be its key
+    /// (else [`StoreError::Protected`] or [`StoreError::WrongKey`], and
+    /// nothing is changed); a store in the clear ignores `key`.
+    pub fn open_sealed(path: &Path, key: Option<crate::secrets::Key>) -> Result<Store, StoreError> {
         if !path.exists() {
             return Err(StoreError::Missing(path.to_owned()));
         }
@@ -201,11 +225,13 @@ impl Store {
                 Err(e) => return Err(StoreError::from_open(path, e)),
             }
         };
-        let store = Store {
+        let mut store = Store {
             db,
             path: path.to_owned(),
+            seal: None,
         };
         store.check_format()?;
+        store.seal = store.check_seal(key)?;
         store.add_missing_tables()?;
         let mut store = store;
         store.retire_v1_summaries()?;
@@ -354,12 +380,13 @@ impl Store {
         let pieces = tx.open_table(SNAPSHOT_PIECES)?;
         let changes = tx.open_table(CHANGES)?;
         let key = &doc.as_bytes()[..];
-        let snapshot = snapshots::read(&snapshots, &pieces, key)
+        let snapshot = snapshots::read(&snapshots, &pieces, key, self.sealing())
             .map_err(|why| StoreError::CorruptDocument { doc: *doc, why })?;
         let mut incremental = Vec::new();
         for entry in changes.range((key, 0)..=(key, u64::MAX))? {
-            let (_, bytes) = entry?;
-            incremental.extend_from_slice(bytes.value());
+            let (k, bytes) = entry?;
+            let plain = self.open_change(key, k.value().1, bytes.value())?;
+            incremental.extend_from_slice(&plain);
         }
         if snapshot.is_none() && incremental.is_empty() {
             return Ok(None);
@@ -409,7 +436,8 @@ impl Store {
                     Some(last) => last?.0.value().1 + 1,
                     None => 0,
                 };
-                table.insert((key, next), &c.bytes[..])?;
+                let aad = seal::change_aad(key, next);
+                table.insert((key, next), &*seal::seal(self.key(), &aad, &c.bytes))?;
                 sigs.insert(&c.hash[..], &c.signature[..])?;
             }
             let mut m = tx.open_table(META)?;
@@ -424,6 +452,31 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// The sealing this store's values get: the key and the file, for
+    /// the snapshot pieces' reader and writer.
+    fn sealing(&self) -> snapshots::Sealing<'_> {
+        snapshots::Sealing {
+            key: self.key(),
+            path: &self.path,
+        }
+    }
+
+    /// A stored change's bytes, opened if the store is sealed.
+    fn open_change<'a>(
+        &self,
+        doc: &[u8],
+        seq: u64,
+        v: &'a [u8],
+    ) -> Result<std::borrow::Cow<'a, [u8]>, StoreError> {
+        seal::open(
+            self.key(),
+            &self.path,
+            seal::CHANGES_T,
+            &seal::change_aad(doc, seq),
+            v,
+        )
     }
 
     /// The signature stored for a change.

@@ -25,7 +25,9 @@ impl Store {
         {
             let mut table = tx.open_table(EQUIVOCATIONS)?;
             if table.get((&doc[..], &device[..], seq))?.is_none() {
-                table.insert((&doc[..], &device[..], seq), proof)?;
+                let aad = super::seal::proof_aad(doc, device, seq);
+                let value = super::seal::seal(self.key(), &aad, proof);
+                table.insert((&doc[..], &device[..], seq), &*value)?;
             }
         }
         tx.commit()?;
@@ -34,6 +36,14 @@ impl Store {
 
     /// Every proof held.
     pub fn equivocations(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.scan(EQUIVOCATIONS, |_, v| Some(v.to_vec()))
+        let rows = self.scan(EQUIVOCATIONS, |(doc, device, seq), v| {
+            Some((super::seal::proof_aad(doc, device, seq), v.to_vec()))
+        })?;
+        rows.into_iter()
+            .map(|(aad, v)| {
+                super::seal::open(self.key(), &self.path, super::seal::PROOFS_T, &aad, &v)
+                    .map(std::borrow::Cow::into_owned)
+            })
+            .collect()
     }
 }

@@ -18,7 +18,16 @@
 
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
+use super::seal::{self, PIECES_T, SNAPSHOTS_T};
 use super::{SNAPSHOTS, StoreError};
+
+/// How a store's snapshot values are sealed: its key (none in the clear)
+/// and its file, for errors.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Sealing<'a> {
+    pub key: Option<&'a crate::secrets::Key>,
+    pub path: &'a std::path::Path,
+}
 
 /// (document id, piece number) to one piece of its snapshot.
 pub(super) const SNAPSHOT_PIECES: TableDefinition<(&[u8], u32), &[u8]> =
@@ -32,7 +41,12 @@ pub const PIECE_HEADER: usize = 4 + 8 + 2 + 2 + 2;
 pub const PIECE_BYTES: usize = 16_000;
 
 /// Replaces `doc`'s snapshot with `snapshot`, in pieces.
-pub(super) fn write(tx: &WriteTransaction, doc: &[u8], snapshot: &[u8]) -> Result<(), StoreError> {
+pub(super) fn write(
+    tx: &WriteTransaction,
+    doc: &[u8],
+    snapshot: &[u8],
+    sealing: Sealing<'_>,
+) -> Result<(), StoreError> {
     tx.open_table(SNAPSHOTS)?.remove(doc)?;
     let mut pieces = tx.open_table(SNAPSHOT_PIECES)?;
     pieces.retain_in((doc, 0)..=(doc, u32::MAX), |_, _| false)?;
@@ -52,7 +66,8 @@ pub(super) fn write(tx: &WriteTransaction, doc: &[u8], snapshot: &[u8]) -> Resul
         v.extend_from_slice(&count.to_be_bytes());
         v.extend_from_slice(&(part.len() as u16).to_be_bytes());
         v.extend_from_slice(part);
-        pieces.insert((doc, i as u32), &v[..])?;
+        let aad = seal::piece_aad(doc, i as u32);
+        pieces.insert((doc, i as u32), &*seal::seal(sealing.key, &aad, &v))?;
     }
     Ok(())
 }
@@ -78,9 +93,15 @@ pub(super) fn read(
     snapshots: &impl ReadableTable<&'static [u8], &'static [u8]>,
     pieces: &impl ReadableTable<(&'static [u8], u32), &'static [u8]>,
     doc: &[u8],
+    sealing: Sealing<'_>,
 ) -> Result<Option<Vec<u8>>, String> {
+    let opened = |table: &str, aad: &[u8], v: &[u8]| {
+        seal::open(sealing.key, sealing.path, table, aad, v)
+            .map(|c| c.into_owned())
+            .map_err(|e| e.to_string())
+    };
     if let Some(whole) = snapshots.get(doc).map_err(|e| e.to_string())? {
-        return Ok(Some(whole.value().to_vec()));
+        return opened(SNAPSHOTS_T, &seal::aad(SNAPSHOTS_T, &[doc]), whole.value()).map(Some);
     }
     let mut out = Vec::new();
     let mut first: Option<([u8; 8], u16)> = None;
@@ -89,9 +110,9 @@ pub(super) fn read(
         .range((doc, 0)..=(doc, u32::MAX))
         .map_err(|e| e.to_string())?
     {
-        let (_, v) = entry.map_err(|e| e.to_string())?;
-        let v = v.value();
-        let (id, n, count, bytes) = piece(v).ok_or("a snapshot piece is malformed")?;
+        let (k, v) = entry.map_err(|e| e.to_string())?;
+        let v = opened(PIECES_T, &seal::piece_aad(doc, k.value().1), v.value())?;
+        let (id, n, count, bytes) = piece(&v).ok_or("a snapshot piece is malformed")?;
         match first {
             None => first = Some((id, count)),
             Some(f) if f != (id, count) => return Err("snapshot pieces of two snapshots".into()),
@@ -124,13 +145,23 @@ pub(super) fn len(
     snapshots: &impl ReadableTable<&'static [u8], &'static [u8]>,
     pieces: &impl ReadableTable<(&'static [u8], u32), &'static [u8]>,
     doc: &[u8],
+    sealed: bool,
 ) -> Result<usize, StoreError> {
+    let overhead = if sealed {
+        crate::secrets::SEAL_OVERHEAD
+    } else {
+        0
+    };
     if let Some(whole) = snapshots.get(doc)? {
-        return Ok(whole.value().len());
+        return Ok(whole.value().len().saturating_sub(overhead));
     }
     let mut n = 0;
     for entry in pieces.range((doc, 0)..=(doc, u32::MAX))? {
-        n += entry?.1.value().len().saturating_sub(PIECE_HEADER);
+        n += entry?
+            .1
+            .value()
+            .len()
+            .saturating_sub(PIECE_HEADER + overhead);
     }
     Ok(n)
 }

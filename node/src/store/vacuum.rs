@@ -13,10 +13,12 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use super::epochs::EPOCHS;
 use super::links::LINK_REQUESTS;
 use super::proofs::EQUIVOCATIONS;
+use super::seal;
 use super::{
     CACHE_BYTES, CARDS, CHANGES, HISTORY, META, PEER_STATES, PEERS, RECORDS, SIGNATURES, SNAPSHOTS,
     Store, StoreError,
 };
+use crate::secrets::Key;
 
 /// Every table the store has, by name: a table missing here would be lost
 /// by a vacuum (`every_table_survives_a_vacuum` checks the list).
@@ -55,10 +57,48 @@ fn copy<K: redb::Key + 'static, V: redb::Value + 'static>(
     Ok(())
 }
 
+/// Copies a table of sealed values, opening each under `old` and sealing
+/// it under `new` (either may be none: the clear).
+fn copy_resealed<K: redb::Key + 'static>(
+    from: &redb::ReadTransaction,
+    to: &redb::WriteTransaction,
+    def: TableDefinition<K, &'static [u8]>,
+    (table, path): (&str, &std::path::Path),
+    aad: impl for<'a> Fn(&K::SelfType<'a>) -> Vec<u8>,
+    (old, new): (Option<&Key>, Option<&Key>),
+) -> Result<(), StoreError> {
+    let src = match from.open_table(def) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut dst = to.open_table(def)?;
+    for row in src.iter()? {
+        let (k, v) = row?;
+        let key = k.value();
+        let aad = aad(&key);
+        let plain = seal::open(old, path, table, &aad, v.value())?;
+        dst.insert(key, &*seal::seal(new, &aad, &plain))?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Rewrites the file so no page of it, free or in use, holds deleted
     /// bytes (see the module docs).
     pub fn vacuum(&mut self) -> Result<(), StoreError> {
+        let key = self.seal.clone();
+        self.vacuum_sealed(key)
+    }
+
+    /// Rewrites the file as [`Store::vacuum`] does, with its document
+    /// data sealed under `new` (or in the clear without one): `passphrase
+    /// set|remove`. No page of the new file holds a value as it was.
+    pub fn reseal(&mut self, new: Option<Key>) -> Result<(), StoreError> {
+        self.vacuum_sealed(new)
+    }
+
+    fn vacuum_sealed(&mut self, new: Option<Key>) -> Result<(), StoreError> {
         let backend =
             |e: std::io::Error| StoreError::Backend(format!("{}: {e}", self.path.display()));
         let tmp = self.path.with_extension("vacuum");
@@ -74,10 +114,37 @@ impl Store {
             let mut to = fresh.begin_write()?;
             to.set_durability(redb::Durability::Immediate)
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
+            let keys = (self.seal.as_ref(), new.as_ref());
+            let path = self.path.as_path();
             copy(&from, &to, META)?;
-            copy(&from, &to, SNAPSHOTS)?;
-            copy(&from, &to, super::snapshots::SNAPSHOT_PIECES)?;
-            copy(&from, &to, CHANGES)?;
+            to.open_table(META)?.remove(seal::SEALED_KEY)?;
+            if let Some(k) = &new {
+                Store::write_check(&to, k)?;
+            }
+            copy_resealed(
+                &from,
+                &to,
+                SNAPSHOTS,
+                (seal::SNAPSHOTS_T, path),
+                |doc| seal::aad(seal::SNAPSHOTS_T, &[doc]),
+                keys,
+            )?;
+            copy_resealed(
+                &from,
+                &to,
+                super::snapshots::SNAPSHOT_PIECES,
+                (seal::PIECES_T, path),
+                |(doc, n)| seal::piece_aad(doc, *n),
+                keys,
+            )?;
+            copy_resealed(
+                &from,
+                &to,
+                CHANGES,
+                (seal::CHANGES_T, path),
+                |(doc, seq)| seal::change_aad(doc, *seq),
+                keys,
+            )?;
             copy(&from, &to, SIGNATURES)?;
             copy(&from, &to, PEER_STATES)?;
             copy(&from, &to, PEERS)?;
@@ -86,7 +153,14 @@ impl Store {
             copy(&from, &to, HISTORY)?;
             copy(&from, &to, EPOCHS)?;
             copy(&from, &to, LINK_REQUESTS)?;
-            copy(&from, &to, EQUIVOCATIONS)?;
+            copy_resealed(
+                &from,
+                &to,
+                EQUIVOCATIONS,
+                (seal::PROOFS_T, path),
+                |(doc, device, seq)| seal::proof_aad(doc, device, *seq),
+                keys,
+            )?;
             to.commit()?;
             drop(from);
             // A new file is laid out with room to grow; give it back.
@@ -110,6 +184,7 @@ impl Store {
             .set_cache_size(CACHE_BYTES)
             .open(&self.path)
             .map_err(|e| StoreError::from_open(&self.path, e))?;
+        self.seal = new;
         // Opened again, the file gives its unused tail back.
         self.shrink_file()
     }

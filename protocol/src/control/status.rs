@@ -36,6 +36,51 @@ pub struct NodeStatus {
     /// compromised: a steward should revoke it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub equivocations: Vec<EquivocationStatus>,
+    /// How this device keeps the group's data on its disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_rest: Option<AtRest>,
+    /// The group's steward devices that are not revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steward_devices: Option<u32>,
+}
+
+/// How a device keeps the group's data on its disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AtRest {
+    /// The data directory has a passphrase.
+    pub passphrase: bool,
+    /// The store's personal data and the key files are sealed under it
+    /// (false while a `passphrase set` is unfinished).
+    pub sealed: bool,
+}
+
+/// The warning for a device whose data directory has no passphrase.
+pub const NO_PASSPHRASE_WARNING: &str = "no passphrase: anyone with this laptop's disk can read \
+     the roster and contacts; set one with `groundwork passphrase set`, or use full-disk encryption";
+/// The warning for a passphrase set that did not finish.
+pub const UNSEALED_WARNING: &str =
+    "setting the passphrase did not finish: run `groundwork passphrase set` again";
+/// The warning for a group with one steward device.
+pub const ONE_STEWARD_WARNING: &str = "this group has only one steward device: if it is lost, \
+     no device can admit or revoke devices; add a second with `groundwork invite --role steward` \
+     here and `groundwork join` on another laptop";
+
+impl NodeStatus {
+    /// What a user should be told about this node, most urgent first.
+    pub fn warnings(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if let Some(a) = self.at_rest {
+            if !a.passphrase {
+                out.push(NO_PASSPHRASE_WARNING);
+            } else if !a.sealed {
+                out.push(UNSEALED_WARNING);
+            }
+        }
+        if self.steward_devices == Some(1) {
+            out.push(ONE_STEWARD_WARNING);
+        }
+        out
+    }
 }
 
 /// A device that signed two different changes with one sequence number.

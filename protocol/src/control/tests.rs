@@ -380,6 +380,11 @@ fn every_response() -> Vec<Response> {
                 epoch: 2,
                 healed: true,
             }],
+            at_rest: Some(super::AtRest {
+                passphrase: true,
+                sealed: false,
+            }),
+            steward_devices: Some(1),
         }),
         Response::Subscribed,
         Response::error(ErrorCode::NotFound, "no member with id 'abc123'"),

@@ -130,6 +130,14 @@ impl Devices {
         self.get(id).filter(|d| d.revoked.is_none()).map(|d| d.role)
     }
 
+    /// How many devices are stewards and not revoked.
+    pub fn active_stewards(&self) -> usize {
+        self.devices
+            .values()
+            .filter(|d| d.revoked.is_none() && d.role == Role::Steward)
+            .count()
+    }
+
     /// The revocation cut rule: whether `author`'s change `seq` to the
     /// document of `kind` in its `epoch` is within what the group accepted
     /// of it. A device that is not revoked (or not in the group: that is

@@ -1,0 +1,215 @@
+//! Secrets at rest, end to end through the command line: a passphrase
+//! seals the keys and the group's personal data; a decoding scan of the
+//! data directory finds none of it, and finds it all again (the positive
+//! control) once the passphrase is removed.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+use groundwork_tests::Node;
+use groundwork_tests::decoded::Decoded;
+
+const NAME: &str = "Priya Sealedname";
+const EMAIL: &str = "priya.sealed@example.org";
+const PHONE: &str = "07700 900777";
+
+/// The cheapest Argon2id groundwork accepts, so the suite stays quick.
+const KDF: &str = "m=8192,t=1,p=1";
+
+fn passphrase_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    p
+}
+
+fn run(n: &Node, file: Option<&Path>, args: &[&str]) -> std::process::Output {
+    let mut c = n.std_cmd(args);
+    c.env("GROUNDWORK_KDF", KDF)
+        .env_remove("GROUNDWORK_PASSPHRASE_FILE");
+    if let Some(f) = file {
+        c.arg("--passphrase-file").arg(f);
+    }
+    c.output().expect("spawn")
+}
+
+fn ok(n: &Node, file: Option<&Path>, args: &[&str]) -> String {
+    let o = run(n, file, args);
+    assert!(
+        o.status.success(),
+        "`{}` failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// One error line, a failing status, no panic.
+fn refused(n: &Node, file: Option<&Path>, args: &[&str]) -> String {
+    let o = run(n, file, args);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!o.status.success(), "`{}` succeeded", args.join(" "));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// Every file of the data directory, to show nothing changed.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .map(|e| (e.path(), std::fs::read(e.path()).expect("read")))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The device key's seed as its file holds it in the clear.
+fn device_seed_hex(n: &Node) -> String {
+    let text = std::fs::read_to_string(n.path().join("device.key")).expect("device.key");
+    text.lines().nth(1).expect("key line").trim().to_owned()
+}
+
+#[test]
+fn a_passphrase_seals_keys_and_personal_data_and_removing_it_is_the_positive_control() {
+    let secrets = tempfile::tempdir().expect("tempdir");
+    let pass = passphrase_file(secrets.path(), "pass", "correct horse battery\n");
+    let n = Node::founded("Sealed Group");
+    n.add_member(&["--name", NAME, "--email", EMAIL, "--phone", PHONE]);
+    let seed = device_seed_hex(&n);
+    let group_seed = std::fs::read_to_string(n.path().join("group.key")).expect("group.key");
+    let group_seed = group_seed.lines().nth(1).expect("line").trim().to_owned();
+
+    // Before: the scan finds everything (the decoder works on this store).
+    let held = Decoded::dir(n.path());
+    for s in [NAME, EMAIL, PHONE, seed.as_str(), group_seed.as_str()] {
+        assert!(held.contains(s), "{s} not found before the passphrase");
+    }
+
+    let out = ok(&n, Some(&pass), &["passphrase", "set"]);
+    assert!(out.contains("passphrase set"), "{out}");
+    let held = Decoded::dir(n.path());
+    for s in [NAME, EMAIL, PHONE, seed.as_str(), group_seed.as_str()] {
+        assert!(!held.contains(s), "{s} is readable with a passphrase set");
+    }
+    for f in ["store.key", "device.key", "group.key", "groundwork.redb"] {
+        let mode = std::fs::metadata(n.path().join(f))
+            .expect(f)
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{f}");
+    }
+
+    // Everything works with the passphrase...
+    let list = ok(&n, Some(&pass), &["member", "list"]);
+    assert!(list.contains(NAME), "{list}");
+    ok(
+        &n,
+        Some(&pass),
+        &["member", "add", "--name", "Second Member"],
+    );
+    let list = ok(&n, Some(&pass), &["member", "list"]);
+    assert!(list.contains("Second Member"), "{list}");
+    assert!(!Decoded::dir(n.path()).contains("Second Member"));
+
+    // ...and nothing without it, or with a wrong one; nothing changes.
+    let before = snapshot(n.path());
+    let err = refused(&n, None, &["member", "list"]);
+    assert!(err.contains("protected by a passphrase"), "{err}");
+    let wrong = passphrase_file(secrets.path(), "wrong", "wrong horse battery\n");
+    let err = refused(&n, Some(&wrong), &["member", "list"]);
+    assert!(err.contains("the passphrase is wrong"), "{err}");
+    assert_eq!(snapshot(n.path()), before, "a refused open changed a file");
+
+    // Changing it: the old one stops working, the new one works.
+    let newer = passphrase_file(secrets.path(), "newer", "a newer passphrase\n");
+    let newer_arg = newer.to_str().expect("utf-8");
+    ok(
+        &n,
+        Some(&pass),
+        &["passphrase", "change", "--new-passphrase-file", newer_arg],
+    );
+    assert!(refused(&n, Some(&pass), &["member", "list"]).contains("wrong"));
+    assert!(ok(&n, Some(&newer), &["member", "list"]).contains(NAME));
+
+    // The positive control: removed, the scan finds them all again.
+    ok(&n, Some(&newer), &["passphrase", "remove"]);
+    assert!(!n.path().join("store.key").exists());
+    let held = Decoded::dir(n.path());
+    for s in [
+        NAME,
+        EMAIL,
+        PHONE,
+        "Second Member",
+        seed.as_str(),
+        group_seed.as_str(),
+    ] {
+        assert!(
+            held.contains(s),
+            "{s} not found after the passphrase was removed"
+        );
+    }
+    assert!(ok(&n, None, &["member", "list"]).contains(NAME));
+}
+
+#[test]
+fn a_damaged_sealed_key_file_is_one_clear_error_and_is_left_alone() {
+    let secrets = tempfile::tempdir().expect("tempdir");
+    let pass = passphrase_file(secrets.path(), "pass", "correct horse battery\n");
+    let n = Node::founded("Damaged Key Group");
+    ok(&n, Some(&pass), &["passphrase", "set"]);
+    let path = n.path().join("device.key");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.starts_with("groundwork device key v1 sealed\n"),
+        "{text}"
+    );
+    // Flip one hex digit of the sealed key.
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let c = if lines[1].ends_with('0') { '1' } else { '0' };
+    lines[1].pop();
+    lines[1].push(c);
+    let damaged = format!("{}\n", lines.join("\n"));
+    std::fs::write(&path, &damaged).expect("write");
+    let before = snapshot(n.path());
+    let err = refused(&n, Some(&pass), &["member", "list"]);
+    assert!(
+        err.contains("device.key") && err.contains("does not open"),
+        "{err}"
+    );
+    assert_eq!(snapshot(n.path()), before);
+}
+
+#[test]
+fn init_with_a_passphrase_is_sealed_from_the_start_and_without_one_it_warns() {
+    let secrets = tempfile::tempdir().expect("tempdir");
+    let pass = passphrase_file(secrets.path(), "pass", "correct horse battery\n");
+    let n = Node::new();
+    let o = run(&n, Some(&pass), &["init", "--name", "From The Start"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("no passphrase"), "{err}");
+    assert!(err.contains("only one steward device"), "{err}");
+    ok(
+        &n,
+        Some(&pass),
+        &["member", "add", "--name", NAME, "--email", EMAIL],
+    );
+    let held = Decoded::dir(n.path());
+    assert!(!held.contains(NAME) && !held.contains(EMAIL));
+    // Positive control on the same directory.
+    ok(&n, Some(&pass), &["passphrase", "remove"]);
+    assert!(Decoded::dir(n.path()).contains(NAME));
+
+    let plain = Node::new();
+    let o = run(&plain, None, &["init", "--name", "No Passphrase"]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no passphrase") && err.contains("passphrase set"),
+        "{err}"
+    );
+}
