@@ -116,7 +116,7 @@ pub fn run(cli: Cli) -> Result<()> {
         })?,
         Command::National(NationalCmd::Init { name }) => {
             let dir = data_dir()?;
-            offer_passphrase(&dir)?;
+            super::passphrase::offer(&dir)?;
             let g = Group::found(&dir, &name, None, GroupKind::National, today())?;
             out.line(format!(
                 "founded the national body {} in {}",
@@ -124,7 +124,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 dir.root().display()
             ))?;
             out.line(format!("network id: {}", g.profile().id))?;
-            at_rest_warning(&g, &mut out)?;
+            super::passphrase::at_rest_warning(&g, &mut out)?;
         }
         Command::Network { json } => with_target(data_dir()?, |t| {
             match t.send(Request::Network)? {
@@ -232,7 +232,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Init { name, area, kind } => {
             let dir = data_dir()?;
-            offer_passphrase(&dir)?;
+            super::passphrase::offer(&dir)?;
             let g = Group::found(&dir, &name, area.as_deref(), kind.into(), today())?;
             out.line(format!(
                 "founded {} in {}",
@@ -240,10 +240,10 @@ pub fn run(cli: Cli) -> Result<()> {
                 dir.root().display()
             ))?;
             out.line(format!("group id: {}", g.profile().id))?;
-            at_rest_warning(&g, &mut out)?;
+            super::passphrase::at_rest_warning(&g, &mut out)?;
             out.warn(groundwork_protocol::control::ONE_STEWARD_WARNING)?;
         }
-        Command::Passphrase(cmd) => passphrase(data_dir()?, cmd, &mut out)?,
+        Command::Passphrase(cmd) => super::passphrase::run(data_dir()?, cmd, &mut out)?,
         Command::Member(cmd) => {
             with_target(data_dir()?, |t| super::members::member(t, cmd, &mut out))?
         }
@@ -262,78 +262,6 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 use crate::daemon::TICKET_KEY;
-
-/// Before founding a group or joining one: the passphrase from the file
-/// or credential, or typed twice on a terminal (empty for none). The
-/// directory is sealed from its first byte.
-pub(super) fn offer_passphrase(dir: &DataDir) -> Result<()> {
-    if dir.store_path().exists() || dir.has_passphrase() {
-        return Ok(()); // Group::found / join refuse, or finish, with their own errors
-    }
-    if let Some(p) = dir.passphrase_source().get_new(true)? {
-        dir.create()
-            .with_context(|| format!("creating {}", dir.root().display()))?;
-        dir.protect(&p)?;
-    }
-    Ok(())
-}
-
-/// The stolen-laptop warning, when a directory has no passphrase.
-pub(super) fn at_rest_warning(g: &Group, out: &mut Out) -> Result<()> {
-    let p = crate::passphrase::protection(g.dir(), Some(g.store()));
-    if let Some(w) = p.warning() {
-        out.warn(w)?;
-    }
-    Ok(())
-}
-
-/// `passphrase set|change|remove`.
-fn passphrase(dir: DataDir, cmd: super::PassphraseCmd, out: &mut Out) -> Result<()> {
-    use super::PassphraseCmd;
-    if crate::control::connect(&dir)?.is_some() {
-        bail!(
-            "a node is running on {}; stop `groundwork up` first",
-            dir.root().display()
-        );
-    }
-    match cmd {
-        PassphraseCmd::Set => {
-            let new = if dir.has_passphrase() {
-                None // finishing a set cut off: the passphrase it has is asked
-            } else {
-                Some(dir.passphrase_source().get_new(false)?.ok_or_else(|| {
-                    anyhow!(
-                        "give the new passphrase with --passphrase-file FILE, or run on a terminal"
-                    )
-                })?)
-            };
-            crate::passphrase::set(&dir, new.as_ref())?;
-            out.line(
-                "passphrase set: the keys and the roster, contacts and meet-up notes are sealed",
-            )?;
-        }
-        PassphraseCmd::Change {
-            new_passphrase_file,
-        } => {
-            dir.unlocked()?;
-            let source = crate::secrets::PassphraseSource::command_line(new_passphrase_file);
-            let new = source.get_new(false)?.ok_or_else(|| {
-                anyhow!(
-                    "give the new passphrase with --new-passphrase-file FILE, or run on a terminal"
-                )
-            })?;
-            crate::passphrase::change(&dir, &new)?;
-            out.line("passphrase changed")?;
-        }
-        PassphraseCmd::Remove => {
-            crate::passphrase::remove(&dir)?;
-            out.line(
-                "passphrase removed: the keys and the group's data are in the clear on this disk",
-            )?;
-        }
-    }
-    Ok(())
-}
 
 /// Opens the group, runs a command on it, then does the store's housekeeping.
 fn with_group_value<R>(dir: DataDir, f: impl FnOnce(&Group) -> Result<R>) -> Result<R> {

@@ -19,6 +19,7 @@ mod forget;
 mod members;
 mod network;
 pub(crate) mod output;
+mod passphrase;
 mod plan_edits;
 mod target;
 mod tui;

@@ -92,7 +92,7 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
         label.trim().to_owned()
     };
     groundwork_protocol::text::check(groundwork_protocol::text::Field::DeviceLabel, &label)?;
-    super::commands::offer_passphrase(&dir)?;
+    super::passphrase::offer(&dir)?;
     dir.create()
         .with_context(|| format!("creating {}", dir.root().display()))?;
     let device = dir.read_or_create_key(KeyKind::Device)?;
