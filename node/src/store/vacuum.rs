@@ -39,15 +39,25 @@ pub(super) const TABLES: [&str; 13] = [
     "equivocations",
 ];
 
+/// The table to copy from; `None` if the store never made it.
+fn source<K: redb::Key + 'static, V: redb::Value + 'static>(
+    from: &redb::ReadTransaction,
+    def: TableDefinition<K, V>,
+) -> Result<Option<redb::ReadOnlyTable<K, V>>, StoreError> {
+    match from.open_table(def) {
+        Ok(t) => Ok(Some(t)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn copy<K: redb::Key + 'static, V: redb::Value + 'static>(
     from: &redb::ReadTransaction,
     to: &redb::WriteTransaction,
     def: TableDefinition<K, V>,
 ) -> Result<(), StoreError> {
-    let src = match from.open_table(def) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
+    let Some(src) = source(from, def)? else {
+        return Ok(());
     };
     let mut dst = to.open_table(def)?;
     for row in src.iter()? {
@@ -67,10 +77,8 @@ fn copy_resealed<K: redb::Key + 'static>(
     aad: impl for<'a> Fn(&K::SelfType<'a>) -> Vec<u8>,
     (old, new): (Option<&Key>, Option<&Key>),
 ) -> Result<(), StoreError> {
-    let src = match from.open_table(def) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
+    let Some(src) = source(from, def)? else {
+        return Ok(());
     };
     let mut dst = to.open_table(def)?;
     for row in src.iter()? {
