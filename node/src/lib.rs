@@ -25,6 +25,7 @@
 //! data directory → a group method edits or reads documents through the
 //! [`store::Store`] → `cli` prints the result as text or `--json`.
 
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;

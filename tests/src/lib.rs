@@ -10,6 +10,7 @@ pub mod decoded;
 pub mod disclosure;
 pub mod people;
 pub mod procfs;
+pub mod sealed;
 pub mod stats;
 
 use std::path::{Path, PathBuf};

@@ -4,67 +4,14 @@
 //! control) once the passphrase is removed.
 
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
 
 use groundwork_tests::Node;
 use groundwork_tests::decoded::Decoded;
+use groundwork_tests::sealed::{ok, passphrase_file, refused, run, snapshot};
 
 const NAME: &str = "Priya Sealedname";
 const EMAIL: &str = "priya.sealed@example.org";
 const PHONE: &str = "07700 900777";
-
-/// The cheapest Argon2id groundwork accepts, so the suite stays quick.
-const KDF: &str = "m=8192,t=1,p=1";
-
-fn passphrase_file(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write");
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    p
-}
-
-fn run(n: &Node, file: Option<&Path>, args: &[&str]) -> std::process::Output {
-    let mut c = n.std_cmd(args);
-    c.env("GROUNDWORK_KDF", KDF)
-        .env_remove("GROUNDWORK_PASSPHRASE_FILE");
-    if let Some(f) = file {
-        c.arg("--passphrase-file").arg(f);
-    }
-    c.output().expect("spawn")
-}
-
-fn ok(n: &Node, file: Option<&Path>, args: &[&str]) -> String {
-    let o = run(n, file, args);
-    assert!(
-        o.status.success(),
-        "`{}` failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// One error line, a failing status, no panic.
-fn refused(n: &Node, file: Option<&Path>, args: &[&str]) -> String {
-    let o = run(n, file, args);
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(!o.status.success(), "`{}` succeeded", args.join(" "));
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
-
-/// Every file of the data directory, to show nothing changed.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out: Vec<_> = std::fs::read_dir(dir)
-        .expect("read dir")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_file())
-        .map(|e| (e.path(), std::fs::read(e.path()).expect("read")))
-        .collect();
-    out.sort();
-    out
-}
 
 /// The device key's seed as its file holds it in the clear.
 fn device_seed_hex(n: &Node) -> String {

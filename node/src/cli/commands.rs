@@ -39,6 +39,11 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         })?,
+        Command::Backup {
+            file,
+            backup_passphrase_file,
+        } => super::backup::backup(data_dir()?, &file, backup_passphrase_file, &mut out)?,
+        Command::Restore { file } => super::backup::restore(data_dir()?, &file, &mut out)?,
         Command::Join { invite, label } => {
             super::network::join(data_dir()?, cli.offline, &invite, &label, &mut out)?
         }

@@ -12,6 +12,7 @@ use crate::group::GroupKind;
 use groundwork_protocol::schema::{Course, LawfulBasis, MemberKind, MemberStatus};
 use groundwork_protocol::{Date, ShortId};
 
+mod backup;
 mod commands;
 mod demo;
 mod epochs;
@@ -119,6 +120,22 @@ pub enum Command {
     /// passphrase (with the node stopped)
     #[command(subcommand)]
     Passphrase(PassphraseCmd),
+    /// Write one encrypted backup of the group's documents and group key
+    /// (never this device's key), with the node stopped
+    Backup {
+        /// The archive to write (mode 0600; replaced whole)
+        file: PathBuf,
+        /// Protect it with the passphrase in this file [default: this
+        /// data directory's passphrase]
+        #[arg(long, value_name = "FILE")]
+        backup_passphrase_file: Option<PathBuf>,
+    },
+    /// Restore a backup into a new data directory, as a new device that
+    /// must be admitted again (`join INVITE` there)
+    Restore {
+        /// The archive `groundwork backup` wrote
+        file: PathBuf,
+    },
     /// Print a one-time invite for a new device of this group
     Invite {
         /// The role the new device gets

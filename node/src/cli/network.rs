@@ -77,11 +77,9 @@ impl ShutdownSignals {
 /// `groundwork join INVITE`: redeem the invite, then do the first sync.
 pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out) -> Result<()> {
     let invite = Invite::from_text(text)?;
-    if dir.store_path().exists() {
-        bail!(
-            "{} already holds a group; join from a fresh data directory (--data-dir)",
-            dir.root().display()
-        );
+    let restored = dir.store_path().exists();
+    if restored {
+        restored_may_join(&dir, &invite)?;
     }
     if invite.expires <= crate::clock::Clock::system().secs() {
         bail!("this invite expired; ask for a new one");
@@ -92,14 +90,21 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
         label.trim().to_owned()
     };
     groundwork_protocol::text::check(groundwork_protocol::text::Field::DeviceLabel, &label)?;
-    super::passphrase::offer(&dir)?;
-    dir.create()
-        .with_context(|| format!("creating {}", dir.root().display()))?;
+    if !restored {
+        super::passphrase::offer(&dir)?;
+        dir.create()
+            .with_context(|| format!("creating {}", dir.root().display()))?;
+    }
     let device = dir.read_or_create_key(KeyKind::Device)?;
     let config = crate::config::resolve(&dir, offline, None)?;
     runtime()?.block_on(async {
         let joined = crate::daemon::redeem_invite(&device, &config, &invite, &label).await?;
-        crate::daemon::set_up_joined(&dir, device, &invite, &joined)?;
+        if restored {
+            let g = Group::open(&dir)?;
+            crate::daemon::admitted(&g, &invite, &joined)?;
+        } else {
+            crate::daemon::set_up_joined(&dir, device, &invite, &joined)?;
+        }
         out.line(format!(
             "joined {}; this device is a group {}; syncing...",
             joined.name, joined.role
@@ -115,6 +120,36 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
         }
         anyhow::Ok(())
     })
+}
+
+/// A data directory that holds a group may redeem an invite only if it
+/// is a restored backup of the invite's group, not yet admitted.
+fn restored_may_join(dir: &DataDir, invite: &Invite) -> Result<()> {
+    if crate::control::connect(dir)?.is_some() {
+        bail!(
+            "a node is running on {}; stop `groundwork up` first",
+            dir.root().display()
+        );
+    }
+    let g = Group::open(dir)?;
+    let admitted = g
+        .read::<groundwork_protocol::schema::Devices>()
+        .ok()
+        .and_then(|d| d.devices.get(&g.device_id().to_string()).cloned())
+        .is_some_and(|e| e.revoked.is_none());
+    if admitted || g.profile().id != invite.group {
+        let other = if g.profile().id == invite.group {
+            ""
+        } else {
+            ", and this invite is for another group"
+        };
+        bail!(
+            "{} already holds the group {}{other}; join from a fresh data directory (--data-dir)",
+            dir.root().display(),
+            g.profile().name
+        );
+    }
+    Ok(())
 }
 
 /// `groundwork peer add TICKET` without a running node: ask over a

@@ -24,7 +24,7 @@ mod error;
 mod links;
 
 /// The meta entry holding the port of the last `up`.
-const PORT_KEY: &str = "listen-port";
+pub(crate) const PORT_KEY: &str = "listen-port";
 
 pub use crate::group::TICKET_KEY;
 pub use error::DaemonError;
@@ -357,6 +357,27 @@ pub fn set_up_joined(
         founded: joined.founded,
     };
     let g = Group::joined(dir, device, profile, group_key.as_ref())?;
+    admitted(&g, invite, joined)
+}
+
+/// After an invite was redeemed: the role until the devices document
+/// arrives, and the inviting device as the first peer (a new directory,
+/// or a restored backup of the group, which keeps the group key it has).
+pub fn admitted(
+    g: &Group,
+    invite: &groundwork_protocol::invite::Invite,
+    joined: &groundwork_protocol::join::Joined,
+) -> Result<(), DaemonError> {
+    if let Some(s) = &joined.group_secret
+        && !g.dir().key_path(crate::datadir::KeyKind::Group).exists()
+    {
+        let k = groundwork_protocol::SecretKey::from_seed(s);
+        if k.public() == joined.group {
+            g.dir()
+                .write_key(crate::datadir::KeyKind::Group, &k)
+                .map_err(crate::group::GroupError::from)?;
+        }
+    }
     g.set_meta(
         crate::runtime::JOINED_ROLE_KEY,
         serde_json::to_value(joined.role).map_err(|source| DaemonError::Encode {

@@ -54,7 +54,9 @@ pub enum GroupError {
     #[error(transparent)]
     Edit(Box<EditError>),
     /// This device is not (or no longer) one of the group's devices.
-    #[error("this device is not an active device of the group")]
+    #[error(
+        "this device is not an active device of the group: it was revoked, or it was restored from a backup and awaits an invite (`groundwork join INVITE`)"
+    )]
     NotAGroupDevice,
     /// The device's role does not allow this.
     #[error("this device is a {role}; a {role} device may not {verb} the {kind}")]

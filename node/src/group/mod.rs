@@ -58,7 +58,7 @@ pub struct GroupProfile {
     pub founded: Date,
 }
 
-const PROFILE_KEY: &str = "group";
+pub(crate) const PROFILE_KEY: &str = "group";
 
 /// A group opened on this device.
 #[derive(Debug)]

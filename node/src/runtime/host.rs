@@ -16,6 +16,7 @@ pub(super) struct Host<'a> {
     pub(super) cards: &'a mut BTreeMap<GroupId, SignedCard>,
     pub(super) events: &'a tokio::sync::broadcast::Sender<NodeEvent>,
     pub(super) changed: BTreeSet<DocId>,
+    /// Groups whose card is new here, or newer than the one held.
     pub(super) new_cards: Vec<GroupId>,
     pub(super) staged_devices: Option<Devices>,
     pub(super) records: &'a Records,
@@ -347,10 +348,14 @@ impl SessionStore for Host<'_> {
                 group: g,
                 what: "group card".into(),
             });
+            // A newer card of a group already known changes who is
+            // admitted (its devices) and is relayed: it goes to
+            // `after_cards` as a new group's does, which holds the
+            // group's documents only once.
+            self.new_cards.push(g);
             if self.cards.insert(g, card).is_some() {
                 continue;
             }
-            self.new_cards.push(g);
             if g != own && self.scope.covers(&g) {
                 for kind in [DocKind::Constitution, DocKind::Plan] {
                     new_docs.push(DocId::derive(&g, kind));

@@ -445,7 +445,10 @@ impl Actor {
         Ok(())
     }
 
-    /// On a steward device: re-sign the group card if the devices changed.
+    /// On a steward device: re-sign the group card if the devices changed,
+    /// and send it at once to every session and by gossip, so linked
+    /// groups and the national node admit a new device (and drop a
+    /// revoked one) without waiting for their next session.
     fn refresh_card(&mut self) -> Result<(), GroupError> {
         let own = self.group.profile().id;
         if let Some(card) = self
@@ -456,6 +459,7 @@ impl Actor {
             if fresh {
                 self.group.store().put_card(own.as_bytes(), card.bytes())?;
                 self.cards.insert(own, card);
+                self.after_cards(vec![own], 0);
             }
         }
         Ok(())

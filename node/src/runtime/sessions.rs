@@ -386,8 +386,9 @@ impl Actor {
         }
     }
 
-    /// New groups became known from cards: hold their public documents and
-    /// share them with every session.
+    /// Cards arrived, of new groups or newer than those held: relay them,
+    /// admit the devices they list, and hold new groups' public documents
+    /// and share them with every session.
     pub(super) fn after_cards(&mut self, groups: Vec<GroupId>, except: u64) {
         // Cards from peers are stored without an fsync (`receive_cards`).
         self.unflushed = true;

@@ -106,82 +106,126 @@ impl Store {
         self.vacuum_sealed(new)
     }
 
+    /// Writes a copy of the store to `path`, a new file (mode 0600,
+    /// committed durably), for a backup: its document data sealed under
+    /// `key`, without the sync states with peers (they are this device's)
+    /// and without the meta entries `drop_meta` names.
+    pub fn copy_for_backup(
+        &self,
+        path: &std::path::Path,
+        key: &Key,
+        drop_meta: impl Fn(&str) -> bool,
+    ) -> Result<(), StoreError> {
+        self.write_copy(path, Some(key), Some(&drop_meta))?;
+        set_private(path)
+    }
+
+    /// Writes every table into a new file at `tmp`, sealed under `new`;
+    /// with `drop_meta`, a backup's copy (see [`Store::copy_for_backup`]).
+    fn write_copy(
+        &self,
+        tmp: &std::path::Path,
+        new: Option<&Key>,
+        drop_meta: Option<&dyn Fn(&str) -> bool>,
+    ) -> Result<(), StoreError> {
+        let backend = |e: std::io::Error| StoreError::Backend(format!("{}: {e}", tmp.display()));
+        if tmp.exists() {
+            std::fs::remove_file(tmp).map_err(backend)?;
+        }
+        // Only this user may read the copy, from its first byte.
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(tmp)
+                .map_err(backend)?;
+        }
+        let mut fresh = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(tmp)
+            .map_err(|e| StoreError::from_open(tmp, e))?;
+        let from = self.db.begin_read()?;
+        let mut to = fresh.begin_write()?;
+        to.set_durability(redb::Durability::Immediate)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let keys = (self.seal.as_ref(), new);
+        let path = self.path.as_path();
+        copy(&from, &to, META)?;
+        {
+            let mut meta = to.open_table(META)?;
+            meta.remove(seal::SEALED_KEY)?;
+            if let Some(drop) = drop_meta {
+                let names: Vec<String> = meta
+                    .iter()?
+                    .map(|row| row.map(|(k, _)| k.value().to_owned()))
+                    .collect::<Result<_, _>>()?;
+                for name in names.iter().filter(|n| drop(n)) {
+                    meta.remove(name.as_str())?;
+                }
+            }
+        }
+        if let Some(k) = new {
+            Store::write_check(&to, k)?;
+        }
+        copy_resealed(
+            &from,
+            &to,
+            SNAPSHOTS,
+            (seal::SNAPSHOTS_T, path),
+            |doc| seal::aad(seal::SNAPSHOTS_T, &[doc]),
+            keys,
+        )?;
+        copy_resealed(
+            &from,
+            &to,
+            super::snapshots::SNAPSHOT_PIECES,
+            (seal::PIECES_T, path),
+            |(doc, n)| seal::piece_aad(doc, *n),
+            keys,
+        )?;
+        copy_resealed(
+            &from,
+            &to,
+            CHANGES,
+            (seal::CHANGES_T, path),
+            |(doc, seq)| seal::change_aad(doc, *seq),
+            keys,
+        )?;
+        copy(&from, &to, SIGNATURES)?;
+        if drop_meta.is_none() {
+            copy(&from, &to, PEER_STATES)?;
+        }
+        copy(&from, &to, PEERS)?;
+        copy(&from, &to, CARDS)?;
+        copy(&from, &to, RECORDS)?;
+        copy(&from, &to, HISTORY)?;
+        copy(&from, &to, EPOCHS)?;
+        copy(&from, &to, LINK_REQUESTS)?;
+        copy_resealed(
+            &from,
+            &to,
+            EQUIVOCATIONS,
+            (seal::PROOFS_T, path),
+            |(doc, device, seq)| seal::proof_aad(doc, device, *seq),
+            keys,
+        )?;
+        to.commit()?;
+        drop(from);
+        // A new file is laid out with room to grow; give it back.
+        fresh
+            .compact()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(())
+    }
+
     fn vacuum_sealed(&mut self, new: Option<Key>) -> Result<(), StoreError> {
         let backend =
             |e: std::io::Error| StoreError::Backend(format!("{}: {e}", self.path.display()));
         let tmp = self.path.with_extension("vacuum");
-        if tmp.exists() {
-            std::fs::remove_file(&tmp).map_err(backend)?;
-        }
-        {
-            let mut fresh = Database::builder()
-                .set_cache_size(CACHE_BYTES)
-                .create(&tmp)
-                .map_err(|e| StoreError::from_open(&tmp, e))?;
-            let from = self.db.begin_read()?;
-            let mut to = fresh.begin_write()?;
-            to.set_durability(redb::Durability::Immediate)
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
-            let keys = (self.seal.as_ref(), new.as_ref());
-            let path = self.path.as_path();
-            copy(&from, &to, META)?;
-            to.open_table(META)?.remove(seal::SEALED_KEY)?;
-            if let Some(k) = &new {
-                Store::write_check(&to, k)?;
-            }
-            copy_resealed(
-                &from,
-                &to,
-                SNAPSHOTS,
-                (seal::SNAPSHOTS_T, path),
-                |doc| seal::aad(seal::SNAPSHOTS_T, &[doc]),
-                keys,
-            )?;
-            copy_resealed(
-                &from,
-                &to,
-                super::snapshots::SNAPSHOT_PIECES,
-                (seal::PIECES_T, path),
-                |(doc, n)| seal::piece_aad(doc, *n),
-                keys,
-            )?;
-            copy_resealed(
-                &from,
-                &to,
-                CHANGES,
-                (seal::CHANGES_T, path),
-                |(doc, seq)| seal::change_aad(doc, *seq),
-                keys,
-            )?;
-            copy(&from, &to, SIGNATURES)?;
-            copy(&from, &to, PEER_STATES)?;
-            copy(&from, &to, PEERS)?;
-            copy(&from, &to, CARDS)?;
-            copy(&from, &to, RECORDS)?;
-            copy(&from, &to, HISTORY)?;
-            copy(&from, &to, EPOCHS)?;
-            copy(&from, &to, LINK_REQUESTS)?;
-            copy_resealed(
-                &from,
-                &to,
-                EQUIVOCATIONS,
-                (seal::PROOFS_T, path),
-                |(doc, device, seq)| seal::proof_aad(doc, device, *seq),
-                keys,
-            )?;
-            to.commit()?;
-            drop(from);
-            // A new file is laid out with room to grow; give it back.
-            fresh
-                .compact()
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
-                .map_err(backend)?;
-        }
+        self.write_copy(&tmp, new.as_ref(), None)?;
+        set_private(&tmp)?;
         std::fs::rename(&tmp, &self.path).map_err(backend)?;
         if let Some(dir) = self.path.parent() {
             std::fs::File::open(dir)
@@ -196,4 +240,11 @@ impl Store {
         // Opened again, the file gives its unused tail back.
         self.shrink_file()
     }
+}
+
+/// Makes a copy of the store readable by this user only.
+fn set_private(path: &std::path::Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))
 }
