@@ -227,6 +227,30 @@ fn no_color_draws_without_colours() {
 }
 
 #[test]
+fn sync_warns_without_a_passphrase_and_with_one_steward_device() {
+    let mut s = steward();
+    s.status.at_rest = Some(groundwork_protocol::control::AtRest {
+        passphrase: false,
+        sealed: false,
+    });
+    s.status.steward_devices = Some(1);
+    assert_eq!(s.status.warnings().len(), 2);
+    snap("sync_warnings", &s, "4");
+    let node = FakeNode::new(s.clone());
+    let mut m = loaded(&s, (160, 48));
+    keys(&mut m, &node, "4");
+    let screen = draw(&m);
+    assert!(screen.contains("2 warnings (Sync)"), "{screen}");
+    assert!(screen.contains("only one steward device"), "{screen}");
+    // The control: the sample (a passphrase, two stewards) warns of nothing.
+    let plain = steward();
+    let node = FakeNode::new(plain.clone());
+    let mut m = loaded(&plain, (160, 48));
+    keys(&mut m, &node, "4");
+    assert!(!draw(&m).contains("warning"));
+}
+
+#[test]
 fn sync_with_requests_to_link() {
     use groundwork_protocol::control::LinkRequestView;
     let mut s = steward();

@@ -101,7 +101,7 @@ fn draw_status(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
                 } else {
                     Span::styled("syncing", theme.warn())
                 };
-                vec![
+                let mut spans = vec![
                     Span::styled(" ● ", theme.good()),
                     Span::raw(format!(
                         "{role} · {}/{} peers · ",
@@ -109,7 +109,16 @@ fn draw_status(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
                         s.peers.len()
                     )),
                     sync,
-                ]
+                ];
+                let n = s.warnings().len();
+                if n > 0 {
+                    let plural = if n == 1 { "" } else { "s" };
+                    spans.push(Span::styled(
+                        format!(" · ⚠ {n} warning{plural} (Sync)"),
+                        theme.warn(),
+                    ));
+                }
+                spans
             }
         }
     };

@@ -17,6 +17,24 @@ fn bytes(n: u64) -> String {
     }
 }
 
+/// The rows `text` takes word-wrapped to `width` columns (a word longer
+/// than the width is cut, as the paragraph does).
+fn wrapped_rows(text: &str, width: usize) -> usize {
+    use unicode_width::UnicodeWidthStr as _;
+    let (mut rows, mut used) = (1, 0);
+    for word in text.split(' ') {
+        let w = word.width();
+        let need = if used == 0 { w } else { used + 1 + w };
+        if need <= width {
+            used = need;
+        } else {
+            rows += 1 + w.saturating_sub(1) / width.max(1);
+            used = w % width.max(1);
+        }
+    }
+    rows
+}
+
 pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let Some(s) = model.status.ready() else {
         frame.render_widget(
@@ -31,8 +49,15 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     } else {
         requests.len().min(crate::update::REQUESTS_SHOWN) as u16 + 3
     };
+    let warnings = s.warnings();
+    // Each warning wraps by words to the box's width.
+    let inner = usize::from(area.width.saturating_sub(2)).max(1);
+    let warning_rows: usize = warnings
+        .iter()
+        .map(|w| wrapped_rows(&format!("⚠ {w}"), inner))
+        .sum();
     let [me, requests_area, peers_area, docs_area, last] = Layout::vertical([
-        Constraint::Length(4),
+        Constraint::Length(4 + u16::try_from(warning_rows).unwrap_or(u16::MAX)),
         Constraint::Length(requests_height),
         Constraint::Fill(1),
         Constraint::Fill(1),
@@ -71,8 +96,15 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         line2.push(Span::styled(" · received ", theme.dim()));
         line2.push(Span::raw(bytes(t.received)));
     }
+    let mut lines = vec![Line::from(about), Line::from(line2)];
+    // The stolen-laptop and one-steward warnings `status` gives.
+    lines.extend(
+        warnings
+            .iter()
+            .map(|w| Line::from(Span::styled(format!("⚠ {w}"), theme.warn()))),
+    );
     frame.render_widget(
-        Paragraph::new(vec![Line::from(about), Line::from(line2)])
+        Paragraph::new(lines)
             .wrap(Wrap { trim: true })
             .block(Block::bordered().title(Span::styled(" This device ", theme.title()))),
         me,
