@@ -22,6 +22,9 @@ pub fn to_file(path: &Path) -> io::Result<()> {
         .append(true)
         .mode(0o600)
         .open(path)?;
+    // A log left by an older version, or copied in, may be open to others.
+    use std::os::unix::fs::PermissionsExt as _;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     *file() = Some(f);
     Ok(())
 }

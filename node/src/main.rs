@@ -59,7 +59,7 @@ fn main() -> ExitCode {
                 "error: {}",
                 groundwork_protocol::text::safe_line(&line)
             );
-            ExitCode::from(1)
+            ExitCode::from(cli::exit_code(&e))
         }
     }
 }

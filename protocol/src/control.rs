@@ -286,6 +286,13 @@ pub enum Request {
         /// The text, at least 3 characters; any case matches.
         text: String,
     },
+    /// Write an encrypted backup of the group (`backup FILE` while a node
+    /// runs), protected by the data directory's passphrase. Answer:
+    /// [`Response::BackedUp`].
+    Backup {
+        /// The archive to write: an absolute path.
+        file: String,
+    },
 }
 
 impl Request {
@@ -315,6 +322,7 @@ impl Request {
             | Request::MeetupNoteSet { .. }
             | Request::MeetupAttendance { .. } => &[Meetups],
             Request::MemberList { .. }
+            | Request::Backup { .. }
             | Request::MemberShow { .. }
             | Request::ConstitutionShow
             | Request::PlanShow
@@ -484,6 +492,13 @@ pub enum Response {
         meetups: Vec<ShortId>,
         /// The meet-ups' new epoch (none: the text was nowhere).
         epoch: Option<u64>,
+    },
+    /// A backup was written.
+    BackedUp {
+        /// The archive's size in bytes.
+        bytes: u64,
+        /// Whether it holds the group key.
+        group_key: bool,
     },
 }
 

@@ -6,6 +6,11 @@
 //! inviter → joiner:   JoinReply    (frame kind 17, JSON)
 //! ```
 //!
+//! The same protocol carries a recovery (`trust::recovery`): a device
+//! holding the group key sends the group's card naming it a steward
+//! (frame kind 18, the signed card's bytes), and the device answers with a
+//! `JoinReply`: `Recovered`, or `Refused` with the reason.
+//!
 //! The inviter checks the token against the invites it made (one use,
 //! not expired), adds the joiner's device key to the `devices` document
 //! with the invited role, durably, and only then replies. The group's
@@ -24,6 +29,8 @@ use crate::wire::frame::Frame;
 pub const REQUEST: u8 = crate::wire::kinds::join::REQUEST;
 /// Frame kind of a [`JoinReply`].
 pub const REPLY: u8 = crate::wire::kinds::join::REPLY;
+/// Frame kind of a recovery: a signed group card.
+pub const RECOVER: u8 = crate::wire::kinds::join::RECOVER;
 /// The largest join frame payload.
 pub const MAX_JOIN_BYTES: usize = 16 * 1024;
 /// The longest device label (its text limit).
@@ -82,6 +89,32 @@ pub enum JoinReply {
     Accepted(Box<Joined>),
     /// Refused, and why (one line for the person joining).
     Refused(String),
+    /// A recovery's card was taken: the device is admitted as a steward.
+    Recovered,
+}
+
+/// A recovery: the group's card, naming the presenting device a steward.
+pub fn recover_frame(card: &crate::card::SignedCard) -> Frame {
+    Frame {
+        kind: RECOVER,
+        payload: card.bytes().to_vec(),
+    }
+}
+
+/// The card a recovery frame carries, its signature verified; at most
+/// [`crate::card::MAX_CARD_BYTES`].
+pub fn decode_recover(frame: &Frame) -> Result<crate::card::SignedCard, JoinMessageError> {
+    if frame.kind != RECOVER {
+        return Err(JoinMessageError::Kind {
+            expected: RECOVER,
+            found: frame.kind,
+        });
+    }
+    if frame.payload.len() > crate::card::MAX_CARD_BYTES {
+        return Err(JoinMessageError::TooLarge(frame.payload.len()));
+    }
+    crate::card::SignedCard::from_bytes(&frame.payload)
+        .map_err(|e| JoinMessageError::Malformed(e.to_string()))
 }
 
 /// Why a join frame is not valid.
@@ -218,5 +251,51 @@ mod tests {
             label: "x".repeat(MAX_LABEL + 1),
         };
         assert!(JoinRequest::decode(&long.encode()).is_err());
+    }
+
+    #[test]
+    fn a_recovery_frame_carries_a_verified_card_and_nothing_else() {
+        let gk = SecretKey::from_seed(&[1; 32]);
+        let card = crate::card::GroupCard {
+            group: gk.public(),
+            seq: 3,
+            name: "Recovered".into(),
+            area: None,
+            kind: crate::card::GroupKind::LocalOrganisingGroup,
+            write_keys: vec![SecretKey::from_seed(&[2; 32]).public()],
+            stewards: vec![SecretKey::from_seed(&[2; 32]).public()],
+        }
+        .sign(&gk)
+        .expect("sign");
+        let f = recover_frame(&card);
+        assert_eq!(f.kind, 18);
+        assert_eq!(decode_recover(&f).expect("decode").bytes(), card.bytes());
+        // A flipped bit fails the signature; a request is not a recovery;
+        // an oversized payload is refused before it is parsed.
+        let mut bad = f.clone();
+        let last = bad.payload.len() - 1;
+        bad.payload[last] ^= 1;
+        assert!(matches!(
+            decode_recover(&bad),
+            Err(JoinMessageError::Malformed(_))
+        ));
+        let req = JoinRequest {
+            token: [0; 16],
+            label: String::new(),
+        };
+        assert!(matches!(
+            decode_recover(&req.encode()),
+            Err(JoinMessageError::Kind { .. })
+        ));
+        let huge = Frame {
+            kind: RECOVER,
+            payload: vec![0; crate::card::MAX_CARD_BYTES + 1],
+        };
+        assert!(matches!(
+            decode_recover(&huge),
+            Err(JoinMessageError::TooLarge(_))
+        ));
+        let answer = JoinReply::Recovered.encode();
+        assert_eq!(answer.payload, br#""Recovered""#);
     }
 }

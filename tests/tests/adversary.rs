@@ -625,9 +625,9 @@ fn hole_6_a_hostile_group_name_reaches_no_terminal_raw() {
     // On input, the same name is refused, with one line naming the field.
     let evil = "Evil\u{1b}[2J\u{1b}]0;pwned\u{7}Group\u{202e}";
     let n = Node::new();
-    let line = n.fails(1, &["init", "--name", evil]);
+    let line = n.fails(2, &["init", "--name", evil]);
     assert!(line.contains("name holds a control character"), "{line}");
-    let line = a.fails(1, &["member", "add", "--name", "Ada\u{202e}ibO"]);
+    let line = a.fails(2, &["member", "add", "--name", "Ada\u{202e}ibO"]);
     assert!(line.contains("bidirectional"), "{line}");
     assert!(
         a.json(&["member", "list"])
@@ -749,7 +749,7 @@ fn hole_7_a_field_of_60_mib_is_refused_with_one_line_and_nothing_changes() {
     );
     // The command line says the same in one line.
     let long = "y".repeat(201);
-    let line = a.fails(1, &["member", "add", "--name", &long]);
+    let line = a.fails(2, &["member", "add", "--name", &long]);
     assert!(line.contains("at most 200"), "{line}");
 }
 

@@ -160,3 +160,126 @@ fn init_with_a_passphrase_is_sealed_from_the_start_and_without_one_it_warns() {
         "{err}"
     );
 }
+
+#[test]
+fn error_lines_name_the_problem_without_echoing_a_contact() {
+    let n = Node::founded("Careful Errors");
+    n.add_member(&["--name", "First Holder", "--email", EMAIL]);
+    let bad_email = "priya.at.example@@org";
+    let bad_phone = "07700-900-777-PRIVATE";
+    for (code, args, names) in [
+        (
+            2,
+            vec!["member", "add", "--name", "X", "--email", bad_email],
+            "email is not valid",
+        ),
+        (
+            2,
+            vec!["member", "add", "--name", "X", "--phone", bad_phone],
+            "phone number is not valid",
+        ),
+        (
+            1,
+            vec!["member", "add", "--name", "X", "--email", EMAIL],
+            "already has this email",
+        ),
+    ] {
+        let line = n.fails(code, &args);
+        assert!(line.contains(names), "{line}");
+        for secret in [bad_email, bad_phone, EMAIL] {
+            assert!(!line.contains(secret), "the error echoes {secret}: {line}");
+        }
+    }
+    // An import names the line and the column, not the value.
+    for (i, (row, names)) in [
+        (
+            format!("Bad Row,{bad_email},"),
+            "line 3: Email: the email is not valid",
+        ),
+        (
+            format!("Worse Row,,{bad_phone}"),
+            "line 3: Phone: the phone number is not valid",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let csv = n.path().join(format!("in{i}.csv"));
+        std::fs::write(
+            &csv,
+            format!("name,email,phone\nGood Row,good@example.org,\n{row}\n"),
+        )
+        .expect("write");
+        let line = n.fails(1, &["member", "import", csv.to_str().expect("utf-8")]);
+        assert!(line.contains(names), "{line}");
+        for secret in [bad_email, bad_phone] {
+            assert!(!line.contains(secret), "the import echoes {secret}: {line}");
+        }
+    }
+}
+
+#[test]
+fn two_sealed_devices_sync_and_neither_disk_holds_a_name() {
+    let secrets = tempfile::tempdir().expect("tempdir");
+    let pass = passphrase_file(secrets.path(), "pass", "correct horse battery\n");
+    let p = pass.to_str().expect("utf-8");
+    let a = Node::new();
+    ok(&a, Some(&pass), &["init", "--name", "Sealed Sync"]);
+    let (_ra, _) = a.up_with(&[
+        "--offline",
+        "--passphrase-file",
+        p,
+        "up",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    // Served by the running node: no passphrase asked.
+    let invite = a.ok(&["invite", "--role", "organiser"]);
+    let b = Node::new();
+    ok(
+        &b,
+        Some(&pass),
+        &["--offline", "join", invite.trim(), "--label", "second"],
+    );
+    let (_rb, _) = b.up_with(&[
+        "--offline",
+        "--passphrase-file",
+        p,
+        "up",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let id = a.add_member(&["--name", NAME, "--email", EMAIL, "--phone", PHONE]);
+    b.wait_for_member(NAME);
+    groundwork_tests::eventually("the contacts on B", groundwork_tests::SYNC_LIMIT, || {
+        let shown = b.json(&["member", "show", &id]);
+        if shown["email"] == EMAIL {
+            Ok(())
+        } else {
+            Err(shown.to_string())
+        }
+    });
+    for n in [&a, &b] {
+        let held = Decoded::dir(n.path());
+        for s in [NAME, EMAIL, PHONE] {
+            assert!(!held.contains(s), "{s} is readable on a sealed device");
+        }
+        assert!(n.path().join("store.key").exists());
+    }
+    // A running node writes a backup under its passphrase, asking nothing.
+    let archive = secrets.path().join("served.backup");
+    let out = a.ok(&["backup", archive.to_str().expect("utf-8")]);
+    assert!(out.contains("encrypted"), "{out}");
+    assert!(!Decoded::scan(&std::fs::read(&archive).expect("read")).contains(NAME));
+    let r = Node::new();
+    ok(
+        &r,
+        Some(&pass),
+        &["restore", archive.to_str().expect("utf-8")],
+    );
+    ok(&r, Some(&pass), &["passphrase", "remove"]);
+    assert!(
+        Decoded::dir(r.path()).contains(NAME),
+        "the served backup holds the roster"
+    );
+}

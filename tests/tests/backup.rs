@@ -80,7 +80,7 @@ fn a_restored_backup_is_a_new_device_refused_everywhere_until_admitted() {
     let archive = secrets.path().join("group.backup");
     let archive_s = archive.to_str().expect("utf-8");
     let line = s.fails(1, &["backup", archive_s]);
-    assert!(line.contains("stop `groundwork up` first"), "{line}");
+    assert!(line.contains("stop `groundwork up`"), "{line}");
     assert_eq!(rs.stop("TERM"), 0);
     let out = ok(
         &s,
@@ -298,4 +298,117 @@ fn a_bad_backup_or_a_used_directory_is_one_error_and_changes_nothing() {
     assert!(line.contains("another group"), "{line}");
     assert_eq!(keys(&r), before, "a refused join changed a key file");
     assert!(!r.path().join("config.toml").exists());
+}
+
+#[test]
+fn a_backup_holding_the_group_key_recovers_a_group_whose_only_steward_is_lost() {
+    let secrets = tempfile::tempdir().expect("tempdir");
+    let pass = passphrase_file(secrets.path(), "backup-pass", "a backup passphrase\n");
+    let s = Node::founded("One Steward Group");
+    let (mut rs, _) = s.up();
+    let b = Node::join(&s.invite("organiser"), "organiser laptop");
+    let (_rb, _) = b.up();
+    s.add_member(&["--name", NAME]);
+    b.wait_for_member(NAME);
+    let s_id = s.device_id();
+    let warned = s.run(&["status"]);
+    assert!(
+        warned.stderr.contains("only one steward device"),
+        "{}",
+        warned.stderr
+    );
+    assert_eq!(rs.stop("TERM"), 0);
+    let archive = secrets.path().join("steward.backup");
+    let a = archive.to_str().expect("utf-8");
+    ok(
+        &s,
+        None,
+        &[
+            "backup",
+            a,
+            "--backup-passphrase-file",
+            pass.to_str().expect("utf-8"),
+        ],
+    );
+
+    // The steward's laptop is lost. An organiser may not revoke it.
+    let line = b.fails(1, &["device", "revoke", &s_id]);
+    assert!(line.contains("organiser"), "{line}");
+
+    // Its backup, restored, is refused until it recovers the group by the key.
+    let r = Node::new();
+    ok(&r, Some(&pass), &["restore", a]);
+    ok(&r, Some(&pass), &["passphrase", "remove"]);
+    let out = r.ok(&[
+        "--offline",
+        "device",
+        "recover",
+        "--label",
+        "replacement laptop",
+    ]);
+    assert!(
+        out.contains("took the card") && out.contains("is a steward"),
+        "{out}"
+    );
+    let r_id = r.device_id();
+    // Run again, it changes nothing and is taken again.
+    let again = r.ok(&["--offline", "device", "recover"]);
+    assert!(again.contains("took the card"), "{again}");
+
+    let (_rr, _) = r.up();
+    eventually("B lists R as a steward", SYNC_LIMIT, || {
+        let devices = b.json(&["device", "list"]);
+        let steward = devices.as_array().is_some_and(|d| {
+            d.iter().any(|d| {
+                d["id"] == r_id.as_str() && d["role"] == "steward" && d["revoked"].is_null()
+            })
+        });
+        if steward {
+            Ok(())
+        } else {
+            Err(format!(
+                "{devices} R's peers: {}",
+                r.json(&["peer", "list"])
+            ))
+        }
+    });
+    let out = r.ok(&["device", "revoke", &s_id]);
+    assert!(out.contains("revoked device"), "{out}");
+    eventually("B holds the lost steward's revocation", SYNC_LIMIT, || {
+        let devices = b.json(&["device", "list"]);
+        let revoked = devices.as_array().is_some_and(|d| {
+            d.iter()
+                .any(|d| d["id"] == s_id.as_str() && !d["revoked"].is_null())
+        });
+        if revoked {
+            Ok(())
+        } else {
+            Err(devices.to_string())
+        }
+    });
+    b.add_member(&["--name", "After The Recovery"]);
+    r.wait_for_member("After The Recovery");
+
+    // The lost laptop, started again by whoever holds it, is refused.
+    let (_rs, _) = s.up();
+    eventually("the lost steward is refused as revoked", SYNC_LIMIT, || {
+        let (_, error) = peer(&s, &b.device_id());
+        if error.contains("revoked") {
+            Ok(())
+        } else {
+            Err(error)
+        }
+    });
+}
+
+#[test]
+fn only_a_device_holding_the_group_key_can_recover() {
+    let s = Node::founded("Keyed Group");
+    let (_rs, _) = s.up();
+    let b = Node::join(&s.invite("organiser"), "organiser laptop");
+    let line = b.fails(1, &["device", "recover"]);
+    assert!(
+        line.contains("only a device holding the group key"),
+        "{line}"
+    );
 }

@@ -116,7 +116,7 @@ fn a_link_code_links_at_once_and_only_once() {
     assert!(line.contains("organiser device may not"), "{line}");
     // A damaged link ticket says so.
     let line = b.fails(
-        1,
+        2,
         &["peer", "add", &format!("{}x", &code[..code.len() - 3])],
     );
     assert!(line.contains("damaged"), "{line}");

@@ -192,6 +192,9 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         })?,
+        Command::Device(DeviceCmd::Recover { label }) => {
+            super::backup::recover(data_dir()?, cli.offline, &label, &mut out)?
+        }
         Command::Device(DeviceCmd::Revoke { id }) => with_target(data_dir()?, |t| {
             match t.send(Request::DeviceRevoke { id })? {
                 Response::Revoked { device, epochs } => {

@@ -27,6 +27,19 @@ mod tui;
 
 pub use commands::run;
 
+/// The exit status for a failed command: 2 for a usage mistake (a value
+/// the group refuses, as clap's own are), else 1.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    use groundwork_protocol::control::ErrorCode;
+    let usage = e.chain().any(|c| {
+        c.downcast_ref::<crate::group::GroupError>()
+            .is_some_and(|g| g.code() == ErrorCode::Usage)
+            || c.downcast_ref::<target::Answered>()
+                .is_some_and(|a| a.code == ErrorCode::Usage)
+    });
+    if usage { 2 } else { 1 }
+}
+
 /// Groundwork: a peer-to-peer member network for community organising.
 ///
 /// Each Local Organising Group keeps its constitution, organising plan,
@@ -216,11 +229,11 @@ pub struct Json {
 /// Member fields, shared by `member add` and `member edit`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct MemberFields {
-    /// Email address
-    #[arg(long, value_parser = crate::group::validate_email)]
+    /// Email address (checked by the group, so an error never echoes it)
+    #[arg(long)]
     pub email: Option<String>,
-    /// Phone number
-    #[arg(long, value_parser = crate::group::validate_phone)]
+    /// Phone number (checked by the group, so an error never echoes it)
+    #[arg(long)]
     pub phone: Option<String>,
     /// professional, activist or observer [add's default: activist]
     #[arg(long)]
@@ -578,6 +591,14 @@ pub enum DeviceCmd {
     Revoke {
         /// The device id (or enough of its start to be unambiguous)
         id: String,
+    },
+    /// On a restored backup holding the group key, when the group's only
+    /// steward device is lost: make this device a steward by the group
+    /// key, and show the group's devices its card (with the node stopped)
+    Recover {
+        /// A name for this device that other devices see
+        #[arg(long, default_value = "")]
+        label: String,
     },
 }
 

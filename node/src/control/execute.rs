@@ -156,6 +156,25 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
             let (meetups, epoch) = g.redact_meetups(&text)?;
             Response::Redacted { meetups, epoch }
         }
+        Request::Backup { file } => {
+            let w = crate::backup::write(g, std::path::Path::new(&file), None).map_err(
+                |e| match e {
+                    crate::backup::BackupError::Group(e) => e,
+                    other => GroupError::Invalid {
+                        code: match other {
+                            crate::backup::BackupError::NoPassphrase => ErrorCode::Usage,
+                            _ => ErrorCode::Internal,
+                        },
+                        field: "backup",
+                        why: other.to_string(),
+                    },
+                },
+            )?;
+            Response::BackedUp {
+                bytes: w.bytes,
+                group_key: w.group_key,
+            }
+        }
         Request::EpochStart { kind } => Response::EpochStarted {
             kind,
             epoch: g.start_epoch(kind)?,

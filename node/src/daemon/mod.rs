@@ -328,11 +328,50 @@ pub async fn redeem_invite(
     let joined = match reply? {
         JoinReply::Accepted(j) => j,
         JoinReply::Refused(why) => return Err(DaemonError::InviteRefused(why)),
+        JoinReply::Recovered => {
+            return Err(DaemonError::InviteRefused(
+                "the inviting device answered a recovery, not a join".into(),
+            ));
+        }
     };
     if joined.group != invite.group {
         return Err(DaemonError::OtherGroup);
     }
     Ok(joined)
+}
+
+/// Recovery: presents `card` (naming this device a steward) to each of
+/// `peers` over a temporary endpoint keyed by `device`, concurrently;
+/// returns each one's answer.
+pub async fn present_card(
+    device: &groundwork_protocol::SecretKey,
+    config: &Config,
+    card: &groundwork_protocol::card::SignedCard,
+    peers: &[crate::runtime::PeerRecord],
+) -> Result<
+    Vec<(
+        DeviceId,
+        Result<groundwork_protocol::join::JoinReply, net::NetError>,
+    )>,
+    DaemonError,
+> {
+    let ep = net::bind(device, config, None).await?;
+    let mut asks = tokio::task::JoinSet::new();
+    for p in peers {
+        let (ep, card, p) = (ep.clone(), card.clone(), p.clone());
+        asks.spawn(async move {
+            let r = net::request_recover(&ep, &p.device, &p.addrs, &card).await;
+            (p.device, r)
+        });
+    }
+    let mut answers = Vec::new();
+    while let Some(a) = asks.join_next().await {
+        if let Ok(a) = a {
+            answers.push(a);
+        }
+    }
+    ep.close().await;
+    Ok(answers)
 }
 
 /// Joining a group, step 2: sets up the data directory for the group the

@@ -107,6 +107,62 @@ impl Group {
         Ok(Ok(role))
     }
 
+    /// Recovery, on a device holding the group key that is not an active
+    /// steward (restored from a backup after the group's only steward
+    /// device was lost): adds this device to the devices document as a
+    /// steward and signs the group card naming it one, for the group's
+    /// devices to take (`trust::recovery`). Run again, it adds nothing and
+    /// returns the card held.
+    pub fn recover(&self, label: &str, today: Date) -> Result<SignedCard, GroupError> {
+        super::checked(groundwork_protocol::text::Field::DeviceLabel, label.trim())?;
+        if self.group_key()?.is_none() {
+            return Err(GroupError::Invalid {
+                code: ErrorCode::Forbidden,
+                field: "device",
+                why: "only a device holding the group key can recover the group (restore a steward device's backup)".into(),
+            });
+        }
+        let devices: Devices = self.read()?;
+        let me = self.device_id();
+        if devices.get(&me).is_some_and(|d| d.revoked.is_some()) {
+            return Err(GroupError::NotAGroupDevice);
+        }
+        if devices.active_role(&me) != Some(Role::Steward) {
+            let label = match label.trim() {
+                "" => "recovered steward device".to_owned(),
+                l => l.to_owned(),
+            };
+            self.edit_as(Role::Steward, &[DocKind::Devices], |e| {
+                update::<Devices, _>(e.doc(DocKind::Devices)?, |d| {
+                    d.devices.insert(
+                        me.to_string(),
+                        DeviceEntry {
+                            role: Role::Steward,
+                            label,
+                            added_by: me,
+                            added: today,
+                            revoked: None,
+                            cut: Default::default(),
+                        },
+                    );
+                })?;
+                Ok(())
+            })?;
+        }
+        let own = self.profile().id;
+        let held = self
+            .store()
+            .cards()?
+            .into_iter()
+            .find(|(k, _)| k == own.as_bytes())
+            .and_then(|(_, b)| SignedCard::from_bytes(&b).ok());
+        let card = self
+            .refresh_own_card(held.as_ref(), rand::random())?
+            .ok_or_else(|| GroupError::Internal("no card was signed".into()))?;
+        self.store().put_card(own.as_bytes(), card.bytes())?;
+        Ok(card)
+    }
+
     /// Revokes a device, found by its id or an unambiguous prefix of it,
     /// and returns the full id with the epochs started. Refuses this device
     /// itself.

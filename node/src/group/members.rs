@@ -32,7 +32,8 @@ pub fn validate_email(s: &str) -> Result<String, String> {
     if ok {
         Ok(t.to_owned())
     } else {
-        Err(format!("'{s}' is not an email address"))
+        // Never echoed: an error line must not carry a contact detail.
+        Err("the email is not valid (it needs one @ and a domain with a dot)".to_owned())
     }
 }
 
@@ -46,7 +47,10 @@ pub fn validate_phone(s: &str) -> Result<String, String> {
     if allowed && (6..=20).contains(&digits) {
         Ok(t.to_owned())
     } else {
-        Err(format!("'{s}' is not a phone number"))
+        Err(
+            "the phone number is not valid (6 to 20 digits, with spaces, +, -, ( ) or .)"
+                .to_owned(),
+        )
     }
 }
 
@@ -152,7 +156,7 @@ impl Group {
                     return Err(GroupError::Invalid {
                         code: ErrorCode::Conflict,
                         field: "email",
-                        why: format!("member {id} already has the email {email}"),
+                        why: format!("member {id} already has this email"),
                     });
                 }
             }

@@ -464,7 +464,18 @@ impl Group {
         kinds: &[DocKind],
         f: impl FnOnce(&mut Editing) -> Result<R, GroupError>,
     ) -> Result<R, GroupError> {
-        let role = self.role()?;
+        self.edit_as(self.role()?, kinds, f)
+    }
+
+    /// [`Group::edit`] with `role` given rather than read from the devices
+    /// document: a recovery ([`Group::recover`]) writes as the steward the
+    /// group key makes this device.
+    fn edit_as<R>(
+        &self,
+        role: Role,
+        kinds: &[DocKind],
+        f: impl FnOnce(&mut Editing) -> Result<R, GroupError>,
+    ) -> Result<R, GroupError> {
         if let Some(kind) = kinds.iter().find(|k| !role.may_write(**k)) {
             return Err(GroupError::Forbidden {
                 role,

@@ -88,20 +88,37 @@ pub struct JoinHandler {
 impl ProtocolHandler for JoinHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         answer_exchange(&self.node, conn, "join", |mut a| async move {
-            let reply = match JoinRequest::decode(&a.request) {
-                Ok(req) => {
-                    let (tx, rx) = oneshot::channel();
-                    a.node
-                        .send(Cmd::Join {
-                            device: a.device,
-                            req,
-                            addrs: a.addrs,
-                            reply: tx,
-                        })
-                        .await?;
-                    rx.await.map_err(|_| NetError::Stopping)?
+            let reply = if a.request.kind == groundwork_protocol::join::RECOVER {
+                match groundwork_protocol::join::decode_recover(&a.request) {
+                    Ok(card) => {
+                        let (tx, rx) = oneshot::channel();
+                        a.node
+                            .send(Cmd::Recover {
+                                device: a.device,
+                                card,
+                                reply: tx,
+                            })
+                            .await?;
+                        rx.await.map_err(|_| NetError::Stopping)?
+                    }
+                    Err(e) => JoinReply::Refused(e.to_string()),
                 }
-                Err(e) => JoinReply::Refused(e.to_string()),
+            } else {
+                match JoinRequest::decode(&a.request) {
+                    Ok(req) => {
+                        let (tx, rx) = oneshot::channel();
+                        a.node
+                            .send(Cmd::Join {
+                                device: a.device,
+                                req,
+                                addrs: a.addrs,
+                                reply: tx,
+                            })
+                            .await?;
+                        rx.await.map_err(|_| NetError::Stopping)?
+                    }
+                    Err(e) => JoinReply::Refused(e.to_string()),
+                }
             };
             write_frame(&mut a.send, &reply.encode()).await?;
             Ok(a.send)
@@ -284,6 +301,28 @@ pub async fn request_join(
     let f = exchange(ep, inviter, addrs, JOIN_ALPN, &req.encode()).await?;
     JoinReply::decode(&f).map_err(|why| NetError::BadJoinMessage {
         who: "the inviting device",
+        why,
+    })
+}
+
+/// Presents the group's card naming this device a steward to a device of
+/// the group (`trust::recovery`), and returns its answer.
+pub async fn request_recover(
+    ep: &Endpoint,
+    device: &DeviceId,
+    addrs: &[SocketAddr],
+    card: &groundwork_protocol::card::SignedCard,
+) -> NetResult<JoinReply> {
+    let f = exchange(
+        ep,
+        device,
+        addrs,
+        JOIN_ALPN,
+        &groundwork_protocol::join::recover_frame(card),
+    )
+    .await?;
+    JoinReply::decode(&f).map_err(|why| NetError::BadJoinMessage {
+        who: "the group's device",
         why,
     })
 }

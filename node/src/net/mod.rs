@@ -43,6 +43,7 @@ mod tasks;
 pub use error::{NetError, NetResult};
 pub use exchange::{
     JoinHandler, LinkHandler, parse_link_target, request_affiliate, request_join, request_link,
+    request_recover,
 };
 pub use tasks::Tasks;
 
@@ -334,7 +335,14 @@ pub fn wire_dump(bytes: &[u8]) {
             .mode(0o600)
             .open(&path)
         {
-            Ok(f) => Some(std::sync::Mutex::new(f)),
+            Ok(f) => {
+                use std::os::unix::fs::PermissionsExt as _;
+                if let Err(e) = f.set_permissions(std::fs::Permissions::from_mode(0o600)) {
+                    tracing::warn!("cannot make the wire dump private: {e}");
+                    return None;
+                }
+                Some(std::sync::Mutex::new(f))
+            }
             Err(e) => {
                 tracing::warn!("cannot open the wire dump {}: {e}", path.to_string_lossy());
                 None

@@ -134,6 +134,16 @@ pub enum Cmd {
         /// The answer to send.
         reply: oneshot::Sender<JoinReply>,
     },
+    /// A device holding the group key presented the group's card naming it
+    /// a steward (`trust::recovery`), on the join protocol.
+    Recover {
+        /// The presenting device.
+        device: DeviceId,
+        /// The card, its signature verified.
+        card: groundwork_protocol::card::SignedCard,
+        /// The answer to send.
+        reply: oneshot::Sender<JoinReply>,
+    },
     /// A device of another group asks to link with this node.
     LinkRequest {
         /// The device.
@@ -231,6 +241,7 @@ impl std::fmt::Debug for Cmd {
             Cmd::Incoming { .. } => "Incoming",
             Cmd::Closed { .. } => "Closed",
             Cmd::Join { .. } => "Join",
+            Cmd::Recover { .. } => "Recover",
             Cmd::LinkRequest { .. } => "LinkRequest",
             Cmd::LinkAnswered { .. } => "LinkAnswered",
             Cmd::SawAddrs { .. } => "SawAddrs",

@@ -16,8 +16,10 @@ pub(super) struct Host<'a> {
     pub(super) cards: &'a mut BTreeMap<GroupId, SignedCard>,
     pub(super) events: &'a tokio::sync::broadcast::Sender<NodeEvent>,
     pub(super) changed: BTreeSet<DocId>,
-    /// Groups whose card is new here, or newer than the one held.
+    /// Groups whose card is new here.
     pub(super) new_cards: Vec<GroupId>,
+    /// Whether a newer card of a group already known was taken.
+    pub(super) cards_updated: bool,
     pub(super) staged_devices: Option<Devices>,
     pub(super) records: &'a Records,
     pub(super) offered_records: Vec<Vec<u8>>,
@@ -78,6 +80,7 @@ impl Actor {
                 events,
                 changed: BTreeSet::new(),
                 new_cards: Vec::new(),
+                cards_updated: false,
                 staged_devices: None,
                 records,
                 offered_records: Vec::new(),
@@ -349,13 +352,13 @@ impl SessionStore for Host<'_> {
                 what: "group card".into(),
             });
             // A newer card of a group already known changes who is
-            // admitted (its devices) and is relayed: it goes to
-            // `after_cards` as a new group's does, which holds the
-            // group's documents only once.
-            self.new_cards.push(g);
+            // admitted (its devices): the caller rebuilds the admission
+            // table. Its steward sent it to every session and by gossip.
             if self.cards.insert(g, card).is_some() {
+                self.cards_updated = true;
                 continue;
             }
+            self.new_cards.push(g);
             if g != own && self.scope.covers(&g) {
                 for kind in [DocKind::Constitution, DocKind::Plan] {
                     new_docs.push(DocId::derive(&g, kind));

@@ -83,6 +83,38 @@ impl Actor {
         }))
     }
 
+    /// A device holding the group key presented the group's card naming
+    /// it a steward: the trust rule decides (`trust::recovery`); a card
+    /// taken replaces the group's card here (durably), is relayed, and
+    /// admits the device.
+    pub(super) fn recover(
+        &mut self,
+        device: DeviceId,
+        card: groundwork_protocol::card::SignedCard,
+    ) -> JoinReply {
+        use groundwork_protocol::trust::recovery::{Taken, judge};
+        match judge(&self.view(), &device, &card) {
+            Err(why) => {
+                tracing::info!(device = %device.fmt_short(), "refused a recovery: {why}");
+                JoinReply::Refused(why.to_string())
+            }
+            Ok(Taken::Held) => JoinReply::Recovered,
+            Ok(Taken::New) => {
+                let own = self.group.profile().id;
+                if let Err(e) = self.group.store().put_card(own.as_bytes(), card.bytes()) {
+                    tracing::warn!("could not keep a recovery's card: {e}");
+                    return JoinReply::Refused(
+                        "this device could not keep the card; try again".into(),
+                    );
+                }
+                self.cards.insert(own, card);
+                tracing::info!(device = %device.fmt_short(), "a steward recovered the group with its card");
+                self.after_cards(vec![own], 0);
+                JoinReply::Recovered
+            }
+        }
+    }
+
     pub(super) fn own_card_bytes(&self) -> Result<Vec<u8>, String> {
         self.cards
             .get(&self.group.profile().id)

@@ -519,6 +519,7 @@ impl Actor {
             Cmd::Open { .. }
                 | Cmd::Ask(_)
                 | Cmd::Join { .. }
+                | Cmd::Recover { .. }
                 | Cmd::LinkRequest { .. }
                 | Cmd::LinkAnswered { .. }
                 | Cmd::Affiliated { .. }
@@ -544,6 +545,14 @@ impl Actor {
                 reply,
             } => {
                 let r = self.join(device, req, addrs);
+                let _ = reply.send(r);
+            }
+            Cmd::Recover {
+                device,
+                card,
+                reply,
+            } => {
+                let r = self.recover(device, card);
                 let _ = reply.send(r);
             }
             Cmd::LinkRequest {

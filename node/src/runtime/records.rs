@@ -226,11 +226,14 @@ impl Actor {
         host.scope = Scope::Only(BTreeSet::new());
         let _ = host.receive_cards(cards);
         let new_cards = std::mem::take(&mut host.new_cards);
+        let cards_updated = std::mem::take(&mut host.cards_updated);
         let parked = std::mem::take(&mut host.parked);
         drop((host, docs));
         self.park_cards(parked);
         if !new_cards.is_empty() {
             self.after_cards(new_cards, 0);
+        } else if cards_updated {
+            self.refresh_admission();
         }
     }
 
@@ -362,6 +365,7 @@ impl Actor {
             host.scope = Scope::Only(BTreeSet::new());
             let r = host.receive_cards(vec![bytes[1..].to_vec()]);
             let new_cards = std::mem::take(&mut host.new_cards);
+            let cards_updated = std::mem::take(&mut host.cards_updated);
             let parked = std::mem::take(&mut host.parked);
             drop((host, docs));
             self.park_cards(parked);
@@ -370,6 +374,8 @@ impl Actor {
                     self.gossip_received += 1;
                     if !new_cards.is_empty() {
                         self.after_cards(new_cards, 0);
+                    } else if cards_updated {
+                        self.refresh_admission();
                     }
                 }
                 Err(e) => {

@@ -90,6 +90,7 @@ impl Actor {
         let changed = std::mem::take(&mut host.changed);
         let unflushed = std::mem::take(&mut host.unflushed);
         let new_cards = std::mem::take(&mut host.new_cards);
+        let cards_updated = std::mem::take(&mut host.cards_updated);
         let offered = std::mem::take(&mut host.offered_records);
         let refused = std::mem::take(&mut host.refused);
         let parked = std::mem::take(&mut host.parked);
@@ -125,6 +126,8 @@ impl Actor {
         }
         if !new_cards.is_empty() {
             self.after_cards(new_cards, session);
+        } else if cards_updated {
+            self.refresh_admission();
         }
         let kept = self.keep_records(offered, false, vouched);
         if let Some(e) = kept.forged {
@@ -386,9 +389,9 @@ impl Actor {
         }
     }
 
-    /// Cards arrived, of new groups or newer than those held: relay them,
-    /// admit the devices they list, and hold new groups' public documents
-    /// and share them with every session.
+    /// Cards of new groups arrived (or this group's own card changed):
+    /// relay them, admit the devices they list, and hold new groups'
+    /// public documents and share them with every session.
     pub(super) fn after_cards(&mut self, groups: Vec<GroupId>, except: u64) {
         // Cards from peers are stored without an fsync (`receive_cards`).
         self.unflushed = true;

@@ -62,8 +62,8 @@ pub const UNSEALED_WARNING: &str =
     "setting the passphrase did not finish: run `groundwork passphrase set` again";
 /// The warning for a group with one steward device.
 pub const ONE_STEWARD_WARNING: &str = "this group has only one steward device: if it is lost, \
-     no device can admit or revoke devices; add a second with `groundwork invite --role steward` \
-     here and `groundwork join` on another laptop";
+     only a backup of it can admit or revoke devices (`groundwork device recover`); add a second \
+     with `groundwork invite --role steward` here and `groundwork join` on another laptop";
 
 impl NodeStatus {
     /// What a user should be told about this node, most urgent first.

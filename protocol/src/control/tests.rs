@@ -209,6 +209,9 @@ fn every_request() -> Vec<Request> {
         Request::MeetupRedact {
             text: "Bob Forgotten".into(),
         },
+        Request::Backup {
+            file: "/home/steward/group.backup".into(),
+        },
     ]
 }
 
@@ -256,6 +259,7 @@ fn request_index(r: &Request) -> usize {
         Request::PlanActionEdit { .. } => 39,
         Request::PlanActionRemove { .. } => 40,
         Request::MeetupRedact { .. } => 41,
+        Request::Backup { .. } => 42,
     }
 }
 
@@ -298,6 +302,10 @@ fn every_response() -> Vec<Response> {
         Response::Redacted {
             meetups: vec![id("abc126")],
             epoch: Some(3),
+        },
+        Response::BackedUp {
+            bytes: 61_440,
+            group_key: true,
         },
         Response::EpochStarted {
             kind: DocKind::Plan,
@@ -496,6 +504,7 @@ fn response_index(r: &Response) -> usize {
         Response::MemberForgotten { .. } => 27,
         Response::EpochStarted { .. } => 28,
         Response::Redacted { .. } => 29,
+        Response::BackedUp { .. } => 30,
     }
 }
 

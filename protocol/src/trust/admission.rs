@@ -4,7 +4,7 @@
 //!
 //! | ALPN | admitted |
 //! |---|---|
-//! | sync, gossip | this group's devices that are not revoked; the device this one joined through (until the devices document arrives); devices of linked groups (met on the link, or write keys of their card); devices this node asked to link with (their steward accepts by connecting) |
+//! | sync, gossip | this group's devices that are not revoked; the write keys of this group's own card (a recovered steward, [`super::recovery`]); the device this one joined through (until the devices document arrives); devices of linked groups (met on the link, or write keys of their card); devices this node asked to link with (their steward accepts by connecting) |
 //! | join | anyone but a revoked device of this group: the one-time invite token inside is the credential |
 //! | link | anyone but a revoked device of this group: a request from a stranger is only a request (see [`super::link`]) |
 //!
@@ -71,6 +71,18 @@ impl Admission {
             && !a.revoked.contains(&inviter)
         {
             a.group_devices.insert(inviter);
+        }
+        // The group's own card, signed by the group key, speaks for the
+        // group: a device it lists is the group's (a restored steward
+        // before its devices entry arrives: `super::recovery`).
+        if let Some(card) = view.cards.get(&view.own) {
+            a.group_devices.extend(
+                card.card()
+                    .write_keys
+                    .iter()
+                    .filter(|d| !a.revoked.contains(*d) && **d != view.me)
+                    .copied(),
+            );
         }
         for (group, devices) in &view.links.linked {
             a.linked.extend(devices.iter().copied());
@@ -146,6 +158,38 @@ mod tests {
         }
         // This device is not its own peer.
         assert_eq!(a.admit(&steward, Alpn::Sync), Err(Refusal::Unknown));
+    }
+
+    #[test]
+    fn the_groups_own_card_admits_the_devices_it_lists_but_never_a_revoked_one() {
+        use crate::card::{GroupCard, GroupKind};
+        use crate::trust::testing::{key, own};
+        let w = World::sample();
+        let v = w.view();
+        let restored = key(77).public();
+        let revoked = w.devices[3];
+        assert_eq!(
+            Admission::of(&v).admit(&restored, Alpn::Sync),
+            Err(Refusal::Unknown),
+            "control: unknown without the card"
+        );
+        let card = GroupCard {
+            group: own(),
+            seq: 9,
+            name: "Own".into(),
+            area: None,
+            kind: GroupKind::LocalOrganisingGroup,
+            write_keys: vec![restored, revoked],
+            stewards: vec![restored],
+        }
+        .sign(&key(1))
+        .expect("sign");
+        let mut cards = v.cards.clone();
+        cards.insert(own(), card);
+        let a = Admission::of(&View { cards: &cards, ..v });
+        assert_eq!(a.admit(&restored, Alpn::Sync), Ok(()));
+        assert_eq!(a.admit(&restored, Alpn::Gossip), Ok(()));
+        assert_eq!(a.admit(&revoked, Alpn::Sync), Err(Refusal::Revoked));
     }
 
     proptest! {

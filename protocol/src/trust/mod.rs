@@ -9,6 +9,7 @@
 //! | record acceptance | [`records`] | which cards, affiliations and summaries a node keeps |
 //! | epoch acceptance | [`epoch`] | whether a signed epoch record replaces the epoch held of a document |
 //! | linking | [`link`] | whether a request to link is accepted, left for the steward, or refused |
+//! | recovery | [`recovery`] | whether a group card presented by a device holding the group key makes it a steward here |
 //!
 //! Each rule reads a [`View`]: what the node knows of its own group and its
 //! links, computed by the node from its state. Each has unit tests for
@@ -26,6 +27,7 @@ pub mod change;
 pub mod epoch;
 pub mod link;
 pub mod records;
+pub mod recovery;
 pub mod scope;
 pub mod write;
 

@@ -55,7 +55,8 @@ pub fn own_docs(group: &GroupId, mine: Role, peer: Peer) -> BTreeSet<DocId> {
 }
 
 /// Who `device` is to this node: a device of its group (by its active
-/// role, or the inviter before the devices document arrives), a linked
+/// role, the inviter before the devices document arrives, or a device
+/// the group's own card lists, as a steward or organiser), a linked
 /// group's device or one asked to link, or nobody (`None`, also for a
 /// revoked device).
 pub fn peer_of(view: &View<'_>, device: &DeviceId) -> Option<(Peer, Option<GroupId>)> {
@@ -67,6 +68,16 @@ pub fn peer_of(view: &View<'_>, device: &DeviceId) -> Option<(Peer, Option<Group
     }
     if view.inviter == Some(*device) {
         return Some((Peer::GroupDevice(Role::Steward), Some(view.own)));
+    }
+    // The group's own card speaks for the group (a recovered steward
+    // before its devices entry arrives: `super::recovery`).
+    if let Some(card) = view.cards.get(&view.own).map(|c| c.card()) {
+        if card.stewards.contains(device) {
+            return Some((Peer::GroupDevice(Role::Steward), Some(view.own)));
+        }
+        if card.write_keys.contains(device) {
+            return Some((Peer::GroupDevice(Role::Organiser), Some(view.own)));
+        }
     }
     if let Some(g) = view.links.group_of(device, view.cards) {
         return Some((Peer::Outside, Some(g)));
@@ -200,6 +211,42 @@ mod tests {
             Scope::Only([v.own, national].into())
         );
         assert_eq!(scope(&v, Peer::Outside, Some(key(30).public())), Scope::All);
+    }
+
+    #[test]
+    fn a_device_the_groups_own_card_lists_is_a_group_device_unless_revoked() {
+        use crate::card::{GroupCard, GroupKind};
+        let w = World::sample();
+        let v = w.view();
+        let (steward, writer, revoked) = (key(77).public(), key(78).public(), w.devices[3]);
+        assert_eq!(
+            peer_of(&v, &steward),
+            None,
+            "control: nobody without the card"
+        );
+        let card = GroupCard {
+            group: v.own,
+            seq: 9,
+            name: "Own".into(),
+            area: None,
+            kind: GroupKind::LocalOrganisingGroup,
+            write_keys: vec![steward, writer, revoked],
+            stewards: vec![steward, revoked],
+        }
+        .sign(&key(1))
+        .expect("sign");
+        let mut cards = v.cards.clone();
+        cards.insert(v.own, card);
+        let v = View { cards: &cards, ..v };
+        assert_eq!(
+            peer_of(&v, &steward),
+            Some((Peer::GroupDevice(Role::Steward), Some(v.own)))
+        );
+        assert_eq!(
+            peer_of(&v, &writer).map(|p| p.0),
+            Some(Peer::GroupDevice(Role::Organiser))
+        );
+        assert_eq!(peer_of(&v, &revoked), None);
     }
 
     proptest! {

@@ -36,6 +36,9 @@ pub mod join {
     pub const REQUEST: u8 = 16;
     /// The inviting device's answer.
     pub const REPLY: u8 = 17;
+    /// A group card presented by a device holding the group key
+    /// (`trust::recovery`); answered with a reply.
+    pub const RECOVER: u8 = 18;
 }
 
 /// The link protocol (`/groundwork/link/1`, `link`).
@@ -69,6 +72,7 @@ pub const ALL: &[(u8, &str, &str)] = &[
     (sync::INVENTORY, "sync", "inventory"),
     (join::REQUEST, "join", "request"),
     (join::REPLY, "join", "reply"),
+    (join::RECOVER, "join", "recover"),
     (link::REQUEST, "link", "request"),
     (link::REFUSED, "link", "refused"),
     (link::AFFILIATION, "link", "affiliation"),
