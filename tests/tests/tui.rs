@@ -345,3 +345,30 @@ fn the_demo_dashboard_shows_two_years_of_growth_at_once() {
     tmux.wait_for("Groups ", UI_LIMIT);
     tmux.quit(&["q"]);
 }
+
+#[test]
+fn tui_asks_for_the_passphrase_on_the_terminal_and_warns_of_one_steward_device() {
+    let secrets = tempfile::tempdir().expect("tempdir");
+    let pass = groundwork_tests::sealed::passphrase_file(secrets.path(), "p", "tui passphrase 1\n");
+    let n = Node::new();
+    groundwork_tests::sealed::ok(
+        &n,
+        Some(&pass),
+        &["init", "--name", "Sealed Terminal Group"],
+    );
+    let tmux = Tmux::tui("passphrase", n.path());
+    tmux.wait_for("Passphrase for the data directory", UI_LIMIT);
+    tmux.type_text("tui passphrase 1");
+    tmux.send_keys(&["Enter"]);
+    tmux.wait_for("Sealed Terminal Group", UI_LIMIT);
+    let screen = tmux.wait_for("1 warning (Sync)", UI_LIMIT);
+    assert!(
+        !screen.contains("tui passphrase 1"),
+        "the passphrase was echoed:\n{screen}"
+    );
+    tmux.send_keys(&["4"]);
+    let screen = tmux.wait_for("only one steward device", UI_LIMIT);
+    assert!(!screen.contains("no passphrase"), "{screen}");
+    // q goes back to the first screen, then quits.
+    tmux.quit(&["q", "q"]);
+}
