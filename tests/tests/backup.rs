@@ -42,6 +42,23 @@ fn peer(n: &Node, device: &str) -> (bool, String) {
         .unwrap_or_default()
 }
 
+/// Revokes `lost` from `from`, and waits until `other` holds the revocation.
+fn revoke_and_wait(from: &Node, other: &Node, lost: &str) {
+    let out = from.ok(&["device", "revoke", lost]);
+    assert!(out.contains("revoked device"), "{out}");
+    eventually("the revocation on the other device", SYNC_LIMIT, || {
+        let devices = other.json(&["device", "list"]);
+        let revoked = devices
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["id"] == lost && !d["revoked"].is_null()));
+        if revoked {
+            Ok(())
+        } else {
+            Err(devices.to_string())
+        }
+    });
+}
+
 #[test]
 fn a_restored_backup_is_a_new_device_refused_everywhere_until_admitted() {
     let secrets = tempfile::tempdir().expect("tempdir");
@@ -197,20 +214,7 @@ fn a_restored_backup_is_a_new_device_refused_everywhere_until_admitted() {
     );
 
     // The laptop the backup came from is lost: revoked from the restored one.
-    let out = r.ok(&["device", "revoke", &s_id]);
-    assert!(out.contains("revoked device"), "{out}");
-    eventually("B holds S's revocation", SYNC_LIMIT, || {
-        let devices = b.json(&["device", "list"]);
-        let revoked = devices.as_array().is_some_and(|d| {
-            d.iter()
-                .any(|d| d["id"] == s_id.as_str() && !d["revoked"].is_null())
-        });
-        if revoked {
-            Ok(())
-        } else {
-            Err(devices.to_string())
-        }
-    });
+    revoke_and_wait(&r, &b, &s_id);
 }
 
 #[test]
@@ -372,20 +376,7 @@ fn a_backup_holding_the_group_key_recovers_a_group_whose_only_steward_is_lost() 
             ))
         }
     });
-    let out = r.ok(&["device", "revoke", &s_id]);
-    assert!(out.contains("revoked device"), "{out}");
-    eventually("B holds the lost steward's revocation", SYNC_LIMIT, || {
-        let devices = b.json(&["device", "list"]);
-        let revoked = devices.as_array().is_some_and(|d| {
-            d.iter()
-                .any(|d| d["id"] == s_id.as_str() && !d["revoked"].is_null())
-        });
-        if revoked {
-            Ok(())
-        } else {
-            Err(devices.to_string())
-        }
-    });
+    revoke_and_wait(&r, &b, &s_id);
     b.add_member(&["--name", "After The Recovery"]);
     r.wait_for_member("After The Recovery");
 

@@ -82,19 +82,32 @@ impl Group {
         let value =
             serde_json::to_value(&pending).map_err(|e| GroupError::Internal(e.to_string()))?;
         self.set_meta(&key, value)?;
+        let label = match label.trim() {
+            "" => format!("{role} device"),
+            l => l.to_owned(),
+        };
+        self.add_device(self.role()?, device, role, label, today)?;
+        Ok(Ok(role))
+    }
+
+    /// Adds `device` to the devices document with `role`, this device
+    /// writing as `as_role`.
+    fn add_device(
+        &self,
+        as_role: Role,
+        device: &DeviceId,
+        role: Role,
+        label: String,
+        today: Date,
+    ) -> Result<(), GroupError> {
         let me = self.device_id();
-        let label = label.trim();
-        self.edit(&[DocKind::Devices], |e| {
+        self.edit_as(as_role, &[DocKind::Devices], |e| {
             update::<Devices, _>(e.doc(DocKind::Devices)?, |d| {
                 d.devices.insert(
                     device.to_string(),
                     DeviceEntry {
                         role,
-                        label: if label.is_empty() {
-                            format!("{role} device")
-                        } else {
-                            label.to_owned()
-                        },
+                        label,
                         added_by: me,
                         added: today,
                         revoked: None,
@@ -103,8 +116,7 @@ impl Group {
                 );
             })?;
             Ok(())
-        })?;
-        Ok(Ok(role))
+        })
     }
 
     /// Recovery, on a device holding the group key that is not an active
@@ -132,22 +144,7 @@ impl Group {
                 "" => "recovered steward device".to_owned(),
                 l => l.to_owned(),
             };
-            self.edit_as(Role::Steward, &[DocKind::Devices], |e| {
-                update::<Devices, _>(e.doc(DocKind::Devices)?, |d| {
-                    d.devices.insert(
-                        me.to_string(),
-                        DeviceEntry {
-                            role: Role::Steward,
-                            label,
-                            added_by: me,
-                            added: today,
-                            revoked: None,
-                            cut: Default::default(),
-                        },
-                    );
-                })?;
-                Ok(())
-            })?;
+            self.add_device(Role::Steward, &me, Role::Steward, label, today)?;
         }
         let own = self.profile().id;
         let held = self
