@@ -4,12 +4,17 @@
 //! byte-order mark, quoted fields containing commas and newlines, CRLF line
 //! endings, header names in any case with the usual synonyms ("Full name",
 //! "E-mail", "Phone number", "Member type"), first and last name in separate
-//! columns, dates as `YYYY-MM-DD` or `DD/MM/YYYY`, and blank rows. Columns it
-//! does not know are ignored and reported. Every row is validated before
-//! anything is imported; an error names the file, the line and the field.
+//! columns, dates as `YYYY-MM-DD` or `DD/MM/YYYY`, `;` as the separator
+//! (a spreadsheet saved where the decimal mark is a comma), and blank rows.
+//! Columns it does not know are ignored and reported. Every row is
+//! validated before anything is imported; an error names the file, the line
+//! and the field, never the value.
 //!
 //! Export writes every field import reads, including the member id, so an
-//! exported file imports back to an identical roster.
+//! exported file imports back to an identical roster. A text cell that a
+//! spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`, a tab or
+//! a carriage return: OWASP's list for CSV injection) is written with a
+//! leading `'`, which spreadsheets take as "text", and import removes again.
 
 use std::io::Write;
 use std::path::Path;
@@ -255,6 +260,7 @@ pub fn read_file(path: &Path) -> Result<Parsed, CsvError> {
 pub fn parse(bytes: &[u8], file: &str) -> Result<Parsed, CsvError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
+        .delimiter(separator(bytes))
         .has_headers(false)
         .flexible(true)
         .from_reader(bytes);
@@ -333,7 +339,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Parsed, CsvError> {
                     ),
                 )
             })?;
-            cells.push((*field, text.trim()));
+            cells.push((*field, unguard(text.trim())));
         }
         if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
             continue; // a blank row
@@ -355,6 +361,38 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Parsed, CsvError> {
         }
     }
     Ok(parsed)
+}
+
+/// The separator: `;` when the header row has semicolons and no comma,
+/// else `,`.
+fn separator(bytes: &[u8]) -> u8 {
+    let header = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    if header.contains(&b';') && !header.contains(&b',') {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// What makes a spreadsheet read a cell as a formula.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell as written: with a leading `'` if it would run as a formula
+/// (the roster export, and the national report's CSV).
+pub(crate) fn guard(cell: String) -> String {
+    if cell.starts_with(FORMULA_START) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// A cell as read: without the `'` [`guard`] added.
+fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) => rest,
+        _ => cell,
+    }
 }
 
 /// Line numbers from byte offsets. csv's own line count lags by one after a
@@ -487,19 +525,21 @@ pub fn write(members: &[MemberView], out: impl Write) -> Result<(), csv::Error> 
         let opt = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
         w.write_record([
             m.id.to_string(),
-            m.member.name.clone(),
-            c.email.unwrap_or_default(),
-            c.phone.unwrap_or_default(),
+            guard(m.member.name.clone()),
+            guard(c.email.unwrap_or_default()),
+            guard(c.phone.unwrap_or_default()),
             m.member.kind.to_string(),
             m.member.joined.to_string(),
             m.member.status.to_string(),
             opt(m.member.principles_agreed),
-            m.member
-                .courses
-                .iter()
-                .map(Course::title)
-                .collect::<Vec<_>>()
-                .join("; "),
+            guard(
+                m.member
+                    .courses
+                    .iter()
+                    .map(Course::title)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
             opt(m.member.trained),
             match &m.contact {
                 Some(c) if c.consent_to_contact => "yes".to_owned(),
@@ -539,6 +579,40 @@ mod tests {
         assert_eq!(ada.kind, Some(MemberKind::Professional));
         assert_eq!(ada.joined, "2019-03-07".parse().ok());
         assert_eq!(p.rows[1].1.name.as_deref(), Some("Bea \"B\" Jones"));
+    }
+
+    #[test]
+    fn semicolon_separated_files_are_read() {
+        let p = parse(
+            "Name;Email;Phone\n\"Obi; Ada\";ada@example.org;07700 900123\n".as_bytes(),
+            "semi.csv",
+        )
+        .expect("parse");
+        assert!(p.invalid.is_empty(), "{:?}", p.invalid);
+        assert_eq!(p.rows[0].1.name.as_deref(), Some("Obi; Ada"));
+        assert_eq!(p.rows[0].1.phone.as_deref(), Some("07700 900123"));
+        // Control: a comma file with a semicolon in a header keeps commas.
+        let p = parse(b"Name,Notes; misc\nAda,x\n", "c.csv").expect("parse");
+        assert_eq!(p.rows[0].1.name.as_deref(), Some("Ada"));
+    }
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text_and_read_back() {
+        for (cell, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+44 7700 900123", "'+44 7700 900123"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("Ada Obi", "Ada Obi"),
+            ("'quoted already", "'quoted already"),
+        ] {
+            assert_eq!(guard(cell.to_owned()), written);
+            assert_eq!(unguard(written), cell);
+        }
+        let csv = "Name,Phone\n'=cmd|' /C calc'!A0,'+44 7700 900123\n";
+        let p = parse(csv.as_bytes(), "g.csv").expect("parse");
+        assert_eq!(p.rows[0].1.name.as_deref(), Some("=cmd|' /C calc'!A0"));
+        assert_eq!(p.rows[0].1.phone.as_deref(), Some("+44 7700 900123"));
     }
 
     #[test]

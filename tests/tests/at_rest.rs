@@ -165,6 +165,11 @@ fn init_with_a_passphrase_is_sealed_from_the_start_and_without_one_it_warns() {
 fn error_lines_name_the_problem_without_echoing_a_contact() {
     let n = Node::founded("Careful Errors");
     n.add_member(&["--name", "First Holder", "--email", EMAIL]);
+    let list = n.ok(&["member", "list"]);
+    assert!(
+        list.ends_with("1 member\n"),
+        "one member, not 1 members: {list}"
+    );
     let bad_email = "priya.at.example@@org";
     let bad_phone = "07700-900-777-PRIVATE";
     for (code, args, names) in [

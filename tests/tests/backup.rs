@@ -396,6 +396,17 @@ fn a_backup_holding_the_group_key_recovers_a_group_whose_only_steward_is_lost() 
 fn only_a_device_holding_the_group_key_can_recover() {
     let s = Node::founded("Keyed Group");
     let (_rs, _) = s.up();
+    let r = s.run(&["invite", "--role", "member"]);
+    assert!(
+        r.stdout.trim().starts_with("gwinvite"),
+        "stdout is the bare invite: {}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("only while this device runs"),
+        "{}",
+        r.stderr
+    );
     let b = Node::join(&s.invite("organiser"), "organiser laptop");
     let line = b.fails(1, &["device", "recover"]);
     assert!(

@@ -95,7 +95,7 @@ fn a_forgotten_member_is_erased_from_every_device_and_never_reaches_one_that_joi
         "{out}"
     );
     assert!(
-        out.contains(&format!("redacted it from 1 meet-up(s) ({named})"))
+        out.contains(&format!("redacted it from 1 meet-up ({named})"))
             && out.contains("meetups epoch 1"),
         "{out}"
     );

@@ -315,9 +315,20 @@ fn export_then_import_gives_an_identical_roster() {
         a.fails(2, &["member", "add", "--name", "Bea\nTwo-line"])
             .contains("control character")
     );
+    // A name a spreadsheet would run as a formula is exported as text.
+    a.add_member(&["--name", "=HYPERLINK(\"http://evil\",\"Ada\")"]);
     let file = a.path().join("export.csv");
     a.ok(&["member", "export", file.to_str().expect("utf-8")]);
     let exported = std::fs::read(&file).expect("read export");
+    let text = String::from_utf8_lossy(&exported);
+    assert!(
+        text.contains("'=HYPERLINK") && text.contains("'+44 24 7696 0000"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(",=HYPERLINK") && !text.contains(",\"=HYPERLINK"),
+        "{text}"
+    );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&file).expect("meta").permissions().mode() & 0o777,
@@ -399,6 +410,7 @@ fn bad_input_to_each_command_is_one_line_and_changes_nothing() {
             "no member",
         ),
         (2, vec!["member", "edit", &id, "--email", "bad@"], "email"),
+        (2, vec!["member", "edit", &id], "nothing to change"),
         (1, vec!["member", "import", &missing], "missing.csv"),
         (1, vec!["member", "import", &empty], "empty"),
         (1, vec!["member", "import", &no_name], "no name column"),

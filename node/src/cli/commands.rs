@@ -34,7 +34,12 @@ pub fn run(cli: Cli) -> Result<()> {
                 role,
                 ttl_secs: hours * 3600,
             })? {
-                Response::Invite { text } => out.line(text)?,
+                Response::Invite { text } => {
+                    out.line(text)?;
+                    out.note(format!(
+                        "the invite works once, within {hours} h, and only while this device runs `groundwork up`"
+                    ))?;
+                }
                 r => return Err(unexpected(&r)),
             }
             Ok(())

@@ -87,9 +87,9 @@ fn offer_redaction(
     let redact = redact_notes
         || (!yes && std::io::stdin().is_terminal() && {
             eprint!(
-                "{shown} is also named in {} meet-up(s) ({}). Redact the name there too? A new \
+                "{shown} is also named in {} ({}). Redact the name there too? A new \
                  epoch of the meet-ups erases the old text. Type 'redact' to confirm: ",
-                ids.len(),
+                super::output::count(ids.len(), "meet-up"),
                 ids.join(", ")
             );
             let mut answer = String::new();
@@ -100,9 +100,9 @@ fn offer_redaction(
         redact_text(t, name, out)
     } else {
         out.line(format!(
-            "{shown} is also named in {} meet-up(s) ({}): left as they are; \
+            "{shown} is also named in {} ({}): left as they are; \
              `groundwork meetup redact \"{shown}\"` takes the name out",
-            ids.len(),
+            super::output::count(ids.len(), "meet-up"),
             ids.join(", ")
         ))?;
         Ok(())
@@ -120,9 +120,9 @@ pub(super) fn redact_text(t: &mut Target, text: &str, out: &mut Out) -> Result<(
         } => {
             let ids: Vec<String> = meetups.iter().map(ToString::to_string).collect();
             out.line(format!(
-                "redacted it from {} meet-up(s) ({}) and started meetups epoch {epoch}: the old \
+                "redacted it from {} ({}) and started meetups epoch {epoch}: the old \
                  text is gone from this device, and from each other device as it syncs",
-                ids.len(),
+                super::output::count(ids.len(), "meet-up"),
                 ids.join(", ")
             ))?;
             super::epochs::switching(t, &[groundwork_protocol::DocKind::Meetups], out)

@@ -66,7 +66,7 @@ pub(super) fn member(t: &mut Target, cmd: MemberCmd, out: &mut Out) -> Result<()
                     &["ID", "NAME", "KIND", "JOINED", "STATUS", "COURSES"],
                     &rows,
                 )?;
-                out.line(format!("{} members", members.len()))?;
+                out.line(super::output::count(members.len(), "member"))?;
             }
         }
         MemberCmd::Show { id, json } => {
@@ -83,6 +83,15 @@ pub(super) fn member(t: &mut Target, cmd: MemberCmd, out: &mut Out) -> Result<()
         MemberCmd::Edit { id, name, fields } => {
             let mut patch = input(name, fields);
             patch.id = None;
+            if patch == groundwork_protocol::control::MemberInput::default() {
+                return Err(super::target::Answered {
+                    code: groundwork_protocol::control::ErrorCode::Usage,
+                    message:
+                        "nothing to change: give a field to set, for example --name or --email"
+                            .into(),
+                }
+                .into());
+            }
             match t.send(Request::MemberEdit { id, patch })? {
                 Response::Member(m) => {
                     out.line(format!("updated member {}: {}", m.id, m.member.name))?;
@@ -110,8 +119,8 @@ pub(super) fn member(t: &mut Target, cmd: MemberCmd, out: &mut Out) -> Result<()
                         roster_csv::write(&members, w).map_err(anyhow::Error::from)
                     })?;
                     out.line(format!(
-                        "exported {} members to {}",
-                        members.len(),
+                        "exported {} to {}",
+                        super::output::count(members.len(), "member"),
                         path.display()
                     ))?;
                 }

@@ -331,8 +331,8 @@ pub fn print_directory(
         &table,
     )?;
     out.line(format!(
-        "{} groups (`groundwork report` gives the network's figures)",
-        rows.len()
+        "{} (`groundwork report` gives the network's figures)",
+        super::output::count(rows.len(), "group")
     ))?;
     Ok(())
 }

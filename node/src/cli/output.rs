@@ -10,6 +10,15 @@ use std::io::{self, Write};
 
 use groundwork_protocol::text::{safe, safe_line};
 
+/// "1 member", "2 members": `n` and the noun, plural unless one.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// `json` with DEL, C1 controls, line and paragraph separators and
 /// bidirectional controls written as `\uXXXX` (they only ever occur
 /// inside strings, so the JSON means the same).
@@ -79,6 +88,14 @@ impl Out {
     pub fn line(&mut self, s: impl AsRef<str>) -> io::Result<()> {
         self.w.write_all(safe(s.as_ref()).as_bytes())?;
         self.w.write_all(b"\n")
+    }
+
+    /// Prints a note for the person on standard error, so what stdout
+    /// carries (an invite, a ticket) stays bare for scripts.
+    pub fn note(&mut self, s: impl AsRef<str>) -> io::Result<()> {
+        self.w.flush()?;
+        let mut e = io::stderr().lock();
+        writeln!(e, "{}", safe(s.as_ref()))
     }
 
     /// Prints a warning on standard error (after what is already printed).

@@ -285,12 +285,7 @@ pub fn markdown(r: &NetworkReport) -> String {
 /// `+`, `-`, `@` or a tab is a formula to Excel and LibreOffice, so it
 /// gets a leading `'`.
 fn spreadsheet_safe(s: &str) -> String {
-    let s = groundwork_protocol::text::safe_line(s);
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.into_owned()
-    }
+    crate::roster_csv::guard(groundwork_protocol::text::safe_line(s).into_owned())
 }
 
 /// The report as CSV: `section,name,measure,value`, one row per figure
