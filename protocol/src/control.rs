@@ -293,6 +293,9 @@ pub enum Request {
         /// The archive to write: an absolute path.
         file: String,
     },
+    /// This node's ticket, as the running node (or the last `up`) wrote
+    /// it (`ticket`). Answer: [`Response::Ticket`].
+    Ticket,
 }
 
 impl Request {
@@ -323,6 +326,7 @@ impl Request {
             | Request::MeetupAttendance { .. } => &[Meetups],
             Request::MemberList { .. }
             | Request::Backup { .. }
+            | Request::Ticket
             | Request::MemberShow { .. }
             | Request::ConstitutionShow
             | Request::PlanShow
@@ -492,6 +496,11 @@ pub enum Response {
         meetups: Vec<ShortId>,
         /// The meet-ups' new epoch (none: the text was nowhere).
         epoch: Option<u64>,
+    },
+    /// This node's ticket.
+    Ticket {
+        /// The ticket text.
+        text: String,
     },
     /// A backup was written.
     BackedUp {

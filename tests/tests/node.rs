@@ -19,8 +19,10 @@ fn up_prints_a_ticket_and_stops_cleanly_on_sigterm_and_ctrl_c() {
             "{:?}",
             running.stdout
         );
-        // The ticket is remembered for `groundwork ticket`, and the store is free again.
-        assert_eq!(n.ok(&["ticket"]).trim(), format!("ticket: {ticket}"));
+        // The ticket is remembered for `groundwork ticket` (bare, as
+        // stdout is not a terminal), and the store is free again.
+        assert_eq!(n.ok(&["ticket"]).trim(), ticket);
+        assert_eq!(n.ok(&["ticket", "--bare"]).trim(), ticket);
         n.add_member(&["--name", &format!("after SIG{signal}")]);
     }
 }
@@ -32,6 +34,19 @@ fn up_outside_a_group_fails_with_one_line() {
     assert!(line.contains("no group is founded"), "{line}");
     let line = n.fails(2, &["up", "--listen", "not-an-address"]);
     assert!(line.contains("not-an-address"), "{line}");
+}
+
+#[test]
+fn ticket_while_the_node_runs_is_the_running_nodes_and_links_as_given() {
+    let a = Node::founded("Ticket Group A");
+    let (_ra, ticket) = a.up();
+    // Served by the running node (the store is its), bare for a script.
+    let printed = a.ok(&["ticket"]);
+    assert_eq!(printed.trim(), ticket);
+    let b = Node::founded("Ticket Group B");
+    let (_rb, _) = b.up();
+    let out = b.ok(&["peer", "add", printed.trim()]);
+    assert!(out.contains("Ticket Group A"), "{out}");
 }
 
 #[test]

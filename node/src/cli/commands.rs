@@ -232,13 +232,20 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         })?,
-        Command::Ticket => {
-            let g = Group::open(&data_dir()?)?;
-            match g.meta::<String>(TICKET_KEY)? {
-                Some(t) => out.line(format!("ticket: {t}"))?,
-                None => bail!("no ticket yet: run `groundwork up` once to get one"),
+        Command::Ticket { bare } => with_target(data_dir()?, |t| {
+            match t.send(Request::Ticket)? {
+                Response::Ticket { text } => {
+                    use std::io::IsTerminal as _;
+                    if bare || !std::io::stdout().is_terminal() {
+                        out.line(text)?;
+                    } else {
+                        out.line(format!("ticket: {text}"))?;
+                    }
+                }
+                r => return Err(unexpected(&r)),
             }
-        }
+            Ok(())
+        })?,
         Command::Tui => super::tui::run(data_dir()?, cli.offline)?,
         Command::Demo { groups, headless } => {
             super::demo::run(cli.data_dir.as_deref(), groups.into(), headless, &mut out)?
@@ -273,8 +280,6 @@ pub fn run(cli: Cli) -> Result<()> {
     out.flush()?;
     Ok(())
 }
-
-use crate::daemon::TICKET_KEY;
 
 /// Opens the group, runs a command on it, then does the store's housekeeping.
 fn with_group_value<R>(dir: DataDir, f: impl FnOnce(&Group) -> Result<R>) -> Result<R> {

@@ -127,8 +127,14 @@ pub enum Command {
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
     },
-    /// Print this node's ticket (from the last time it ran)
-    Ticket,
+    /// Print this node's ticket (the running node's, or the last `up`'s):
+    /// bare when stdout is not a terminal, so `peer add "$(groundwork
+    /// ticket)"` works
+    Ticket {
+        /// Print the ticket alone, even on a terminal
+        #[arg(long)]
+        bare: bool,
+    },
     /// Protect this device's keys and the group's personal data with a
     /// passphrase (with the node stopped)
     #[command(subcommand)]

@@ -156,6 +156,14 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
             let (meetups, epoch) = g.redact_meetups(&text)?;
             Response::Redacted { meetups, epoch }
         }
+        Request::Ticket => match g.meta::<String>(crate::group::TICKET_KEY)? {
+            Some(text) => Response::Ticket { text },
+            None => {
+                return Ok(super::unavailable(
+                    "no ticket yet: run `groundwork up` once to get one",
+                ));
+            }
+        },
         Request::Backup { file } => {
             let w = crate::backup::write(g, std::path::Path::new(&file), None).map_err(
                 |e| match e {

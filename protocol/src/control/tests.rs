@@ -212,6 +212,7 @@ fn every_request() -> Vec<Request> {
         Request::Backup {
             file: "/home/steward/group.backup".into(),
         },
+        Request::Ticket,
     ]
 }
 
@@ -260,6 +261,7 @@ fn request_index(r: &Request) -> usize {
         Request::PlanActionRemove { .. } => 40,
         Request::MeetupRedact { .. } => 41,
         Request::Backup { .. } => 42,
+        Request::Ticket => 43,
     }
 }
 
@@ -306,6 +308,9 @@ fn every_response() -> Vec<Response> {
         Response::BackedUp {
             bytes: 61_440,
             group_key: true,
+        },
+        Response::Ticket {
+            text: "endpointabc".into(),
         },
         Response::EpochStarted {
             kind: DocKind::Plan,
@@ -505,6 +510,7 @@ fn response_index(r: &Response) -> usize {
         Response::EpochStarted { .. } => 28,
         Response::Redacted { .. } => 29,
         Response::BackedUp { .. } => 30,
+        Response::Ticket { .. } => 31,
     }
 }
 
@@ -563,7 +569,7 @@ fn covers_all(indices: impl Iterator<Item = usize>, n: usize, what: &str) {
 #[test]
 fn every_request_round_trips() {
     let all = every_request();
-    covers_all(all.iter().map(request_index), 43, "request");
+    covers_all(all.iter().map(request_index), 44, "request");
     for r in &all {
         round_trip(r);
     }
@@ -572,7 +578,7 @@ fn every_request_round_trips() {
 #[test]
 fn every_response_round_trips() {
     let all = every_response();
-    covers_all(all.iter().map(response_index), 31, "response");
+    covers_all(all.iter().map(response_index), 32, "response");
     for r in &all {
         round_trip(r);
     }
@@ -739,6 +745,7 @@ fn writes_names_the_documents_each_edit_changes() {
                 | Request::PeerAccept { .. }
                 | Request::PeerRefuse { .. }
                 | Request::Backup { .. }
+                | Request::Ticket
         );
         assert_eq!(writes.is_empty(), read_only, "{r:?}");
         assert_eq!(
