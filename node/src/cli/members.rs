@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use groundwork_protocol::control::{Request, Response};
 
-use super::commands::write_private_file;
+use super::files::write_private_file;
 use super::output::Out;
 use super::target::{Target, unexpected};
 use super::{MemberCmd, MemberFields};

@@ -16,6 +16,7 @@ mod backup;
 mod commands;
 mod demo;
 mod epochs;
+mod files;
 mod forget;
 mod members;
 mod network;

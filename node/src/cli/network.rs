@@ -383,29 +383,14 @@ pub fn write_report(
             out.line(body.trim_end())?;
         }
         Some(path) => {
-            write_whole(path, body.as_bytes())
-                .with_context(|| format!("could not write {}", path.display()))?;
+            super::files::write_private_file(path, |f| {
+                use std::io::Write as _;
+                Ok(f.write_all(body.as_bytes())?)
+            })?;
             out.line(format!("wrote the report to {}", path.display()))?;
         }
     }
     Ok(())
-}
-
-/// Writes `bytes` to `path` so that it is either the old file or the whole
-/// new one, even after a crash.
-fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("the output needs a file name"))?;
-    let tmp = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 /// Prints a running node's status.
