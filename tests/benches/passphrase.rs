@@ -21,13 +21,12 @@
 //! - **the Argon2id derivation** alone, in this process.
 
 use std::fmt::Write as _;
-use std::io::BufRead as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use groundwork_node::datadir::DataDir;
 use groundwork_node::group::{Group, MemberInput};
 use groundwork_node::secrets::{KdfParams, Passphrase, PassphraseSource};
@@ -102,30 +101,11 @@ impl Side {
 
     /// `up` on this side, once it has printed its ticket.
     fn up(&self, bin: &Path) -> Result<Child> {
-        let mut child = self
-            .command(bin, &["--offline", "up", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting `groundwork up`")?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if line.starts_with("ticket:") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        if rx.recv_timeout(Duration::from_secs(120)).is_err() {
-            let _ = child.kill();
-            return Err(anyhow!(
-                "`groundwork up` ({}) printed no ticket",
-                self.label
-            ));
-        }
-        Ok(child)
+        common::spawn_up(
+            &mut self.command(bin, &["--offline", "up", "--listen", "127.0.0.1:0"]),
+            Duration::from_secs(120),
+        )
+        .with_context(|| format!("`up` ({})", self.label))
     }
 }
 

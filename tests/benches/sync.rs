@@ -47,7 +47,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -799,25 +798,9 @@ struct Idle {
 /// stops it with SIGTERM.
 fn idle_node(bin: &Path, dir: &Path, secs: u64, label: &str) -> Result<Idle> {
     let mut cmd = gw(bin, dir, &["--offline", "up", "--listen", "127.0.0.1:0"]);
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting `groundwork up`")?;
+    let mut child = common::spawn_up(&mut cmd, Duration::from_secs(60))?;
     let pid = child.id();
-    let stdout = child.stdout.take().context("no stdout")?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if line.starts_with("ticket:") {
-                let _ = tx.send(());
-            }
-        }
-    });
     let result = (|| -> Result<Idle> {
-        rx.recv_timeout(Duration::from_secs(60))
-            .map_err(|_| anyhow!("`groundwork up` printed no ticket within 60 s"))?;
         let ticks = clock_ticks() as f64;
         let start = proc_sample(pid)?;
         let t0 = Instant::now();

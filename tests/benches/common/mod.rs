@@ -272,3 +272,31 @@ pub async fn wait_changed(
     }
     Ok(when.into_iter().flatten().collect())
 }
+
+/// Starts `cmd` (a `groundwork up`, stdout piped) and waits up to `limit`
+/// for its `ticket:` line; the child is killed if it prints none.
+pub fn spawn_up(cmd: &mut std::process::Command, limit: Duration) -> Result<std::process::Child> {
+    use std::io::BufRead as _;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("starting `groundwork up`")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.starts_with("ticket:") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    if rx.recv_timeout(limit).is_err() {
+        let _ = child.kill();
+        return Err(anyhow!(
+            "`groundwork up` printed no ticket within {limit:?}"
+        ));
+    }
+    Ok(child)
+}
