@@ -265,7 +265,13 @@ impl Group {
             return Ok(false);
         }
         let local = self.forgotten()?;
-        let shared = self.with_doc(DocKind::Roster, |d| Ok(forgotten_in(d)))?;
+        // A device still on its first sync may hold the contacts before
+        // the roster: nothing of the roster to forget again yet (its first
+        // copy, when it comes, is already the new epoch's).
+        let shared = match self.with_doc(DocKind::Roster, |d| Ok(forgotten_in(d))) {
+            Err(GroupError::MissingDocument(DocKind::Roster)) => return Ok(false),
+            shared => shared?,
+        };
         let unlisted: Vec<String> = local
             .iter()
             .map(|id| id.as_str().to_owned())
