@@ -200,7 +200,7 @@ pub fn found(rng: &mut StdRng, i: usize) -> Result<Founded, SimError> {
     let mut constitution = edit::new_doc().with_actor(actor_id(&device));
     let mut plan = edit::new_doc().with_actor(actor_id(&device));
     let founding = Constitution {
-        body: autosurgeon::Text::with_value(Constitution::template(&name)),
+        body: autosurgeon::Text::with_value(Constitution::template(&name, kind)),
         version: 1,
         ..Constitution::default()
     };

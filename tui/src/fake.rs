@@ -258,6 +258,7 @@ impl Sample {
             device: key(1000),
             group: own,
             group_name: group_name(0).0,
+            group_kind: Default::default(),
             role: Some(role),
             peers,
             documents,

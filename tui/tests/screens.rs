@@ -63,6 +63,24 @@ fn network_filtered_and_sorted_by_members() {
 }
 
 #[test]
+fn an_empty_network_points_the_national_node_to_affiliate() {
+    let mut sample = steward();
+    sample.directory.clear();
+    let group = draw(&loaded(&sample, (80, 24)));
+    assert!(
+        group.contains("No groups known yet: link with a group"),
+        "{group}"
+    );
+    assert!(!group.contains("affiliate LINK-CODE"), "{group}");
+    sample.status.group_kind = groundwork_protocol::card::GroupKind::National;
+    let national = draw(&loaded(&sample, (80, 24)));
+    assert!(
+        national.contains("No groups affiliated yet: `groundwork affiliate LINK-CODE` adds one."),
+        "{national}"
+    );
+}
+
+#[test]
 fn group_constitution() {
     snap("group_constitution", &steward(), "2");
 }

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use groundwork_protocol::SecretKey;
-use groundwork_protocol::control::{NodeStatus, PeerStatus};
+use groundwork_protocol::control::{NodeStatus, PeerStatus, Request, Response};
 use groundwork_protocol::invite::Invite;
 
 use super::output::Out;
+use super::target::unexpected;
 use crate::daemon::Daemon;
 use crate::datadir::{DataDir, KeyKind};
 use crate::group::Group;
@@ -260,9 +261,35 @@ pub fn print_requests(
     Ok(())
 }
 
+/// Whether this is the national body's node, whose empty listings point
+/// to `affiliate` where a group's point to `peer add`.
+pub(super) fn is_national(t: &mut super::target::Target) -> Result<bool> {
+    match t.send(Request::Status)? {
+        Response::Status(s) => Ok(s.group_kind == groundwork_protocol::card::GroupKind::National),
+        r => Err(unexpected(&r)),
+    }
+}
+
+/// What an empty directory or report says to do next.
+fn no_groups_yet(national: bool) -> &'static str {
+    if national {
+        "no groups affiliated yet (affiliate one with `groundwork affiliate LINK-CODE`, the code \
+         its steward's `groundwork link-code` prints)"
+    } else {
+        "no groups known yet (link one with `groundwork peer add TICKET`)"
+    }
+}
+
 /// Prints peers.
-pub fn print_peers(rows: &[PeerStatus], json: bool, out: &mut Out) -> Result<()> {
-    if out.json_or_empty(rows, json, "no peers yet (invite a device with `groundwork invite`, or link a group with `groundwork peer add TICKET`)")? {
+pub fn print_peers(rows: &[PeerStatus], json: bool, national: bool, out: &mut Out) -> Result<()> {
+    let empty = if national {
+        "no peers yet (invite a device with `groundwork invite`, or affiliate a group with \
+         `groundwork affiliate LINK-CODE`)"
+    } else {
+        "no peers yet (invite a device with `groundwork invite`, or link a group with \
+         `groundwork peer add TICKET`)"
+    };
+    if out.json_or_empty(rows, json, empty)? {
         return Ok(());
     }
     let table: Vec<Vec<String>> = rows
@@ -290,13 +317,10 @@ pub fn print_peers(rows: &[PeerStatus], json: bool, out: &mut Out) -> Result<()>
 pub fn print_directory(
     rows: &[groundwork_protocol::control::DirectoryEntry],
     json: bool,
+    national: bool,
     out: &mut Out,
 ) -> Result<()> {
-    if out.json_or_empty(
-        rows,
-        json,
-        "no groups known yet (link one with `groundwork peer add TICKET`)",
-    )? {
+    if out.json_or_empty(rows, json, no_groups_yet(national))? {
         return Ok(());
     }
     let table: Vec<Vec<String>> = rows
@@ -341,6 +365,7 @@ pub fn print_directory(
 pub fn print_report(
     r: &groundwork_protocol::report::NetworkReport,
     json: bool,
+    national: bool,
     out: &mut Out,
 ) -> Result<()> {
     let format = if json {
@@ -348,7 +373,7 @@ pub fn print_report(
     } else {
         crate::report_out::Format::Text
     };
-    write_report(r, format, None, out)
+    write_report(r, format, None, national, out)
 }
 
 /// `report --format F [--output FILE]`: the report in a format, printed
@@ -358,6 +383,7 @@ pub fn write_report(
     r: &groundwork_protocol::report::NetworkReport,
     format: crate::report_out::Format,
     output: Option<&std::path::Path>,
+    national: bool,
     out: &mut Out,
 ) -> Result<()> {
     use crate::report_out::{self as ro, Format};
@@ -366,7 +392,7 @@ pub fn write_report(
         return Ok(());
     }
     if output.is_none() && format == Format::Text && r.groups == 0 {
-        out.line("no groups known yet (link one with `groundwork peer add TICKET`)")?;
+        out.line(no_groups_yet(national))?;
         return Ok(());
     }
     let body = match format {
@@ -497,5 +523,10 @@ pub fn print_status(s: &NodeStatus, json: bool, out: &mut Out) -> Result<()> {
     if s.documents.iter().any(|d| !d.stopped.is_empty()) || !s.equivocations.is_empty() {
         out.line("")?;
     }
-    print_peers(&s.peers, false, out)
+    print_peers(
+        &s.peers,
+        false,
+        s.group_kind == groundwork_protocol::card::GroupKind::National,
+        out,
+    )
 }

@@ -209,7 +209,10 @@ impl Group {
             },
         );
         let constitution = Constitution {
-            body: autosurgeon::Text::with_value(Constitution::template(&self.profile.name)),
+            body: autosurgeon::Text::with_value(Constitution::template(
+                &self.profile.name,
+                self.profile.kind,
+            )),
             version: 1,
             ..Constitution::default()
         };

@@ -348,6 +348,7 @@ impl Actor {
             device: self.me,
             group: own,
             group_name: self.group.profile().name.clone(),
+            group_kind: self.group.profile().kind,
             role: Some(self.role),
             peers,
             documents,

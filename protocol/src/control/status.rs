@@ -15,6 +15,10 @@ pub struct NodeStatus {
     pub group: GroupId,
     /// The group's name.
     pub group_name: String,
+    /// What sort of group it is (the national body's node affiliates
+    /// groups; a group's links them).
+    #[serde(default)]
+    pub group_kind: crate::card::GroupKind,
     /// This device's role; `None` if it is not (or no longer) an active device.
     pub role: Option<Role>,
     /// Peers this node knows.

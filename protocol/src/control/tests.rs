@@ -345,6 +345,7 @@ fn every_response() -> Vec<Response> {
             device: key(1),
             group: key(2),
             group_name: "Moorlands Climate Action".into(),
+            group_kind: crate::card::GroupKind::SocialActionHub,
             role: Some(Role::Organiser),
             peers: vec![PeerStatus {
                 device: key(3),

@@ -38,12 +38,20 @@ pub struct Constitution {
 }
 
 impl Constitution {
-    /// A simple starting constitution for a new Local Organising Group.
-    pub fn template(group_name: &str) -> String {
+    /// A simple starting constitution for a new group of this kind: a
+    /// Local Organising Group's or a Social Action Hub's, or the national
+    /// body's, which affiliates groups rather than enrolling members.
+    pub fn template(group_name: &str, kind: crate::card::GroupKind) -> String {
+        use crate::card::GroupKind;
+        let what = match kind {
+            GroupKind::LocalOrganisingGroup => "a Local Organising Group",
+            GroupKind::SocialActionHub => "a Social Action Hub",
+            GroupKind::National => return Self::national_template(group_name),
+        };
         format!(
             "Constitution of {group_name}\n\
              \n\
-             1. Name. The group is called {group_name}, a Local Organising Group.\n\
+             1. Name. The group is called {group_name}, {what}.\n\
              2. Purpose. To bring people together to listen, build relationships and act\n\
              \x20  together on what matters to our community.\n\
              3. Membership. Membership is open to anyone who lives or works in our area and\n\
@@ -54,6 +62,30 @@ impl Constitution {
              \x20  consensus where possible and otherwise by a simple majority.\n\
              6. Stewards. Members choose stewards to keep the group's records.\n\
              7. Changes. This constitution can be changed at a meet-up with notice given.\n"
+        )
+    }
+
+    fn national_template(name: &str) -> String {
+        format!(
+            "Constitution of {name}\n\
+             \n\
+             1. Name. The body is called {name}, the national body of the community\n\
+             \x20  organising network.\n\
+             2. Purpose. To support Local Organising Groups and Social Action Hubs across\n\
+             \x20  England: training organisers, sharing what works, and reporting the\n\
+             \x20  programme's reach.\n\
+             3. Affiliation. Any group that has adopted a constitution and agrees to the\n\
+             \x20  Principles of Practice may affiliate. A group's steward asks; the national\n\
+             \x20  team affiliates it, and either may end the affiliation.\n\
+             4. Groups' independence. Each group keeps its own roster, plan and meet-up\n\
+             \x20  notes. The national body holds only the aggregate counts groups publish,\n\
+             \x20  never members' names or contact details.\n\
+             5. Reporting. The national team reports network-wide figures (members, people\n\
+             \x20  trained, conversations held, groups formed) from those counts.\n\
+             6. Governance. A national team, chosen by the affiliated groups, runs the body\n\
+             \x20  and keeps its records.\n\
+             7. Changes. This constitution can be changed by the national team with notice\n\
+             \x20  given to every affiliated group.\n"
         )
     }
 }

@@ -66,7 +66,10 @@ fn every_document_round_trips() {
     assert_eq!(round_trip(&contacts), contacts);
 
     let c = Constitution {
-        body: Text::with_value(Constitution::template("Moorlands Climate Action")),
+        body: Text::with_value(Constitution::template(
+            "Moorlands Climate Action",
+            crate::card::GroupKind::LocalOrganisingGroup,
+        )),
         adopted: Some(date("2018-02-01")),
         version: 2,
         amendments: vec![Amendment {
@@ -502,4 +505,28 @@ fn the_packed_email_precheck_never_misses_a_match() {
         &with("a\"b@example.org"),
         "a\"b@example.org"
     ));
+}
+
+#[test]
+fn each_kind_of_group_starts_with_its_own_constitution() {
+    use crate::card::GroupKind;
+    let local = Constitution::template("Moorlands", GroupKind::LocalOrganisingGroup);
+    assert!(
+        local.contains("called Moorlands, a Local Organising Group."),
+        "{local}"
+    );
+    let hub = Constitution::template("Leeds Hub", GroupKind::SocialActionHub);
+    assert!(
+        hub.contains("called Leeds Hub, a Social Action Hub."),
+        "{hub}"
+    );
+    assert!(!hub.contains("Local Organising Group"), "{hub}");
+    let national = Constitution::template("Community Organisers", GroupKind::National);
+    assert!(national.contains("the national body"), "{national}");
+    assert!(national.contains("Affiliation."), "{national}");
+    assert!(
+        !national.contains("a Local Organising Group."),
+        "{national}"
+    );
+    assert!(!national.contains("Membership is open"), "{national}");
 }

@@ -131,7 +131,13 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             .with_selected((!model.network_rows.is_empty()).then(|| pos.selected - pos.offset));
         frame.render_stateful_widget(table, inner, &mut state);
         if model.network_rows.is_empty() {
-            let text = if total == 0 {
+            let national = model
+                .status
+                .ready()
+                .is_some_and(|s| s.group_kind == groundwork_protocol::card::GroupKind::National);
+            let text = if total == 0 && national {
+                "No groups affiliated yet: `groundwork affiliate LINK-CODE` adds one."
+            } else if total == 0 {
                 "No groups known yet: link with a group or affiliate to a network."
             } else {
                 "No group matches the filter (Esc clears it)."
