@@ -34,6 +34,62 @@ pub fn to_stderr() {
     *file() = None;
 }
 
+/// What is logged unless `GROUNDWORK_LOG` (or `RUST_LOG`) says otherwise:
+/// Groundwork's own warnings. iroh's own (a pkarr lookup that failed
+/// offline, a relay channel closed, a connection turned away) are about
+/// its internals, and the node reports what they mean for the user.
+pub const DEFAULT_FILTER: &str =
+    "off,groundwork=warn,groundwork_node=warn,groundwork_protocol=warn,groundwork_tui=warn";
+
+/// The log filter: `GROUNDWORK_LOG`, else `RUST_LOG`, else
+/// [`DEFAULT_FILTER`]. A filter that does not parse is an error naming
+/// the variable, not a silent fallback.
+pub fn filter(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<tracing_subscriber::EnvFilter, String> {
+    for name in ["GROUNDWORK_LOG", "RUST_LOG"] {
+        if let Some(value) = var(name).filter(|v| !v.trim().is_empty()) {
+            return tracing_subscriber::EnvFilter::builder()
+                .parse(&value)
+                .map_err(|e| {
+                    format!(
+                        "{name} is not a log filter ({e}): give a level such as warn, info or \
+                         debug, or directives such as warn,groundwork_node=debug"
+                    )
+                });
+        }
+    }
+    Ok(tracing_subscriber::EnvFilter::new(DEFAULT_FILTER))
+}
+
+/// Whether log lines on standard error may be coloured: only on a
+/// terminal, and not when `NO_COLOR` is set (no-color.org).
+pub fn ansi(stderr_is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// `buf` without ANSI escape sequences (CSI: ESC `[` ... final byte).
+fn without_ansi(buf: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !buf.contains(&0x1b) {
+        return std::borrow::Cow::Borrowed(buf);
+    }
+    let mut out = Vec::with_capacity(buf.len());
+    let mut i = 0;
+    while i < buf.len() {
+        if buf[i] == 0x1b && buf.get(i + 1) == Some(&b'[') {
+            i += 2;
+            while i < buf.len() && !(0x40..=0x7e).contains(&buf[i]) {
+                i += 1;
+            }
+            i += 1;
+        } else {
+            out.push(buf[i]);
+            i += 1;
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The writer `tracing_subscriber` is given.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LogWriter;
@@ -41,7 +97,8 @@ pub struct LogWriter;
 impl Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match file().as_mut() {
-            Some(f) => f.write(buf),
+            // Colour chosen for the terminal has no place in the file.
+            Some(f) => f.write_all(&without_ansi(buf)).map(|()| buf.len()),
             None => io::stderr().write(buf),
         }
     }
@@ -59,5 +116,52 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
 
     fn make_writer(&'a self) -> LogWriter {
         LogWriter
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_filter_is_an_error_that_names_the_variable() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let e = filter(env(&[("RUST_LOG", "warn,=[nope")])).expect_err("bad RUST_LOG");
+        assert!(e.starts_with("RUST_LOG is not a log filter"), "{e}");
+        let e = filter(env(&[("GROUNDWORK_LOG", "groundwork_node=loud")])).expect_err("bad");
+        assert!(e.starts_with("GROUNDWORK_LOG is not a log filter"), "{e}");
+        // GROUNDWORK_LOG wins over RUST_LOG; good filters parse.
+        let f = filter(env(&[("GROUNDWORK_LOG", "debug"), ("RUST_LOG", "=[nope")]))
+            .expect("GROUNDWORK_LOG is read first");
+        assert_eq!(f.to_string(), "debug");
+        let f = filter(env(&[("RUST_LOG", "info,iroh=off")])).expect("RUST_LOG");
+        assert!(f.to_string().contains("iroh=off"), "{f}");
+        let f = filter(env(&[])).expect("default");
+        assert!(f.to_string().contains("groundwork_node=warn"), "{f}");
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(ansi(true, None));
+        assert!(ansi(true, Some("".into())));
+        assert!(!ansi(true, Some("1".into())));
+        assert!(!ansi(false, None));
+    }
+
+    #[test]
+    fn escape_sequences_are_stripped_for_the_log_file() {
+        assert_eq!(
+            &*without_ansi(b"\x1b[2m\x1b[33m WARN\x1b[0m groundwork_node: hi\n"),
+            b" WARN groundwork_node: hi\n"
+        );
+        assert_eq!(&*without_ansi(b"plain\n"), b"plain\n");
+        assert_eq!(&*without_ansi(b"cut \x1b[3"), b"cut ");
     }
 }

@@ -4,7 +4,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::ErrorKind;
 use groundwork_node::cli::{self, Cli};
 
@@ -27,20 +26,24 @@ fn main() -> ExitCode {
             "error: internal error (a bug in groundwork){at}: {msg}"
         );
     }));
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_args(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
+    let filter = match groundwork_node::logging::filter(|name| std::env::var(name).ok()) {
+        Ok(filter) => filter,
+        Err(why) => {
+            let _ = writeln!(std::io::stderr(), "error: {why}");
+            return ExitCode::from(2);
+        }
+    };
     tracing_subscriber::fmt()
         .with_writer(groundwork_node::logging::LogWriter)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GROUNDWORK_LOG")
-                // iroh warns about every connection a node turns away (a
-                // duplicate, or a device the gate refuses); the node logs
-                // its own refusals with the reason. Gossip warns likewise
-                // when it tries a device that is not one of this node's links.
-                .unwrap_or_else(|_| "warn,iroh::protocol=error,iroh_gossip=error".into()),
-        )
+        .with_env_filter(filter)
+        .with_ansi(groundwork_node::logging::ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            std::env::var_os("NO_COLOR"),
+        ))
         .without_time()
         .init();
     // A panic has already printed its one line (the hook above); exit 1.

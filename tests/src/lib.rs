@@ -169,6 +169,8 @@ impl Node {
         c.env("GROUNDWORK_DIR", self.path())
             .env("NO_COLOR", "1")
             .env_remove("GROUNDWORK_LOG")
+            .env_remove("RUST_LOG")
+            .env_remove("GROUNDWORK_OFFLINE")
             .args(args);
         // GW_TEST_LOG=debug shows the nodes' logs when a test needs explaining.
         if let Some(level) = std::env::var_os("GW_TEST_LOG") {
