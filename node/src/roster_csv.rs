@@ -558,9 +558,58 @@ pub fn write(members: &[MemberView], out: impl Write) -> Result<(), csv::Error> 
     Ok(())
 }
 
+/// Writes a spreadsheet to fill in (`member import --template`): the
+/// import header (without `ID`, which only an export carries) and two
+/// made-up example rows, one with every column and one with only a name,
+/// for the steward to replace with the group's members.
+pub fn template(out: impl Write) -> Result<(), csv::Error> {
+    let mut w = csv::WriterBuilder::new().from_writer(out);
+    w.write_record(&EXPORT_HEADER[1..])?;
+    w.write_record([
+        "Sam Example",
+        "sam@example.org",
+        "07700 900123",
+        &MemberKind::Activist.to_string(),
+        "01/03/2019",
+        &MemberStatus::Active.to_string(),
+        "01/03/2019",
+        &format!(
+            "{}; {}",
+            Course::Introduction.title(),
+            Course::ListeningSkills.title()
+        ),
+        "15/04/2019",
+        "yes",
+        &LawfulBasis::Consent.to_string(),
+        "01/03/2019",
+    ])?;
+    w.write_record(["Jo Example", "", "", "", "", "", "", "", "", "", "", ""])?;
+    w.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_template_imports_as_two_members_with_every_column_read() {
+        let mut csv = Vec::new();
+        template(&mut csv).expect("template");
+        let p = parse(&csv, "members.csv").expect("parse");
+        assert!(p.invalid.is_empty(), "{:?}", p.invalid);
+        assert!(p.ignored_columns.is_empty(), "{:?}", p.ignored_columns);
+        assert_eq!(p.rows.len(), 2);
+        let sam = &p.rows[0].1;
+        assert_eq!(sam.name.as_deref(), Some("Sam Example"));
+        assert_eq!(sam.kind, Some(MemberKind::Activist));
+        assert_eq!(sam.courses.len(), 2, "{:?}", sam.courses);
+        assert!(sam.courses.iter().all(|c| Course::KNOWN.contains(c)));
+        assert_eq!(sam.consent_to_contact, Some(true));
+        assert_eq!(sam.trained, "2019-04-15".parse().ok());
+        assert_eq!(p.rows[1].1.name.as_deref(), Some("Jo Example"));
+        assert_eq!(p.rows[1].1.email, None);
+    }
 
     #[test]
     fn reads_a_real_spreadsheet_export() {

@@ -1,6 +1,6 @@
 //! Running each command against the group in the data directory.
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use groundwork_protocol::control::{DeviceView, Request, Response};
 use groundwork_protocol::schema::Meetup;
 
@@ -137,7 +137,10 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Network { json } => with_target(data_dir()?, |t| {
             match t.send(Request::Network)? {
-                Response::Directory(d) => super::network::print_directory(&d, json.json, &mut out)?,
+                Response::Directory(d) => {
+                    let national = d.is_empty() && super::network::is_national(t)?;
+                    super::network::print_directory(&d, json.json, national, &mut out)?
+                }
                 r => return Err(unexpected(&r)),
             }
             Ok(())
@@ -154,7 +157,8 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             match t.send(Request::Report)? {
                 Response::Report(r) => {
-                    super::network::write_report(&r, format, output.as_deref(), &mut out)?
+                    let national = r.groups == 0 && super::network::is_national(t)?;
+                    super::network::write_report(&r, format, output.as_deref(), national, &mut out)?
                 }
                 r => return Err(unexpected(&r)),
             }
@@ -191,7 +195,10 @@ pub fn run(cli: Cli) -> Result<()> {
         })?,
         Command::Peer(PeerCmd::List { json }) => with_target(data_dir()?, |t| {
             match t.send(Request::PeerList)? {
-                Response::Peers(p) => super::network::print_peers(&p, json.json, &mut out)?,
+                Response::Peers(p) => {
+                    let national = p.is_empty() && super::network::is_national(t)?;
+                    super::network::print_peers(&p, json.json, national, &mut out)?
+                }
                 r => return Err(unexpected(&r)),
             }
             Ok(())
@@ -246,8 +253,33 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         })?,
         Command::Tui => super::tui::run(data_dir()?, cli.offline)?,
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            // Into memory first: `generate` panics if its writer fails (a
+            // closed pipe), where `out` makes that a quiet exit.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "groundwork", &mut script);
+            std::io::Write::write_all(out.writer(), &script)?;
+        }
+        Command::Man { dir: None } => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command()).render(out.writer())?;
+        }
+        Command::Man { dir: Some(dir) } => {
+            use clap::CommandFactory;
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            clap_mangen::generate_to(Cli::command(), &dir)
+                .with_context(|| format!("writing the manual pages into {}", dir.display()))?;
+            out.line(format!("wrote the manual pages into {}", dir.display()))?;
+        }
         Command::Demo { groups, headless } => {
-            super::demo::run(cli.data_dir.as_deref(), groups.into(), headless, &mut out)?
+            // $GROUNDWORK_DIR names the steward's own group: the demo
+            // never runs in it.
+            let dir = cli
+                .data_dir
+                .as_deref()
+                .filter(|_| cli.data_dir_on_command_line);
+            super::demo::run(dir, groups.into(), headless, &mut out)?
         }
         Command::Init { name, area, kind } => {
             let dir = data_dir()?;
@@ -263,6 +295,11 @@ pub fn run(cli: Cli) -> Result<()> {
             out.warn(groundwork_protocol::control::ONE_STEWARD_WARNING)?;
         }
         Command::Passphrase(cmd) => super::passphrase::run(data_dir()?, cmd, &mut out)?,
+        Command::Member(super::MemberCmd::Import {
+            file,
+            template: true,
+            ..
+        }) => super::members::template(&file, &mut out)?,
         Command::Member(cmd) => {
             with_target(data_dir()?, |t| super::members::member(t, cmd, &mut out))?
         }
@@ -461,13 +498,18 @@ fn plan(t: &mut Target, cmd: PlanCmd, out: &mut Out) -> Result<()> {
                 "no changes"
             })?;
         }
-        PlanCmd::Goal(GoalCmd::Add { text }) => {
+        PlanCmd::Goal(GoalCmd::Add { text, quiet }) => {
             let id = created(t.send(Request::PlanGoalAdd { text })?)?;
-            out.line(format!("added goal {id}"))?;
+            out.added(quiet, "goal", &id, None)?;
         }
-        PlanCmd::Action(ActionCmd::Add { title, owner, due }) => {
+        PlanCmd::Action(ActionCmd::Add {
+            title,
+            owner,
+            due,
+            quiet,
+        }) => {
             let id = created(t.send(Request::PlanActionAdd { title, owner, due })?)?;
-            out.line(format!("added action {id}"))?;
+            out.added(quiet, "action", &id, None)?;
         }
         PlanCmd::Goal(cmd @ (GoalCmd::Edit { .. } | GoalCmd::Remove { .. })) => {
             super::plan_edits::goal(t, cmd, out)?;
@@ -528,6 +570,7 @@ fn meetup(t: &mut Target, cmd: MeetupCmd, out: &mut Out) -> Result<()> {
             place,
             agenda,
             attendance,
+            quiet,
         } => {
             let input = MeetupInput {
                 date,
@@ -536,7 +579,7 @@ fn meetup(t: &mut Target, cmd: MeetupCmd, out: &mut Out) -> Result<()> {
                 attendance,
             };
             let id = created(t.send(Request::MeetupAdd { input })?)?;
-            out.line(format!("added meet-up {id}"))?;
+            out.added(quiet, "meet-up", &id, None)?;
         }
         MeetupCmd::List { json } => {
             let ms = match t.send(Request::MeetupList)? {

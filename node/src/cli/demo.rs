@@ -116,6 +116,7 @@ pub fn run(data_dir: Option<&Path>, groups: usize, headless: bool, out: &mut Out
                 shutdown.wait().await;
             }
         }
+        out.line(format!("Stopping {} nodes…", net.nodes()))?;
         out.flush()?;
         let stopped = net.shutdown().await;
         crate::logging::to_stderr();
@@ -204,7 +205,7 @@ async fn report(net: &DemoNetwork, out: &mut Out) -> Result<()> {
                 "{}: the network's figures",
                 crate::demo::sample::NATIONAL_NAME
             ))?;
-            print_report(&r, false, out)
+            print_report(&r, false, true, out)
         }
         Response::Error { message, .. } => bail!("{message}"),
         other => bail!("unexpected answer to the report request: {other:?}"),

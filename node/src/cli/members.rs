@@ -33,11 +33,15 @@ fn input(name: Option<String>, f: MemberFields) -> MemberInput {
 
 pub(super) fn member(t: &mut Target, cmd: MemberCmd, out: &mut Out) -> Result<()> {
     match cmd {
-        MemberCmd::Add { name, fields } => {
+        MemberCmd::Add {
+            name,
+            fields,
+            quiet,
+        } => {
             let input = input(Some(name), fields);
             match t.send(Request::MemberAdd { input })? {
                 Response::MemberAdded { id, member } => {
-                    out.line(format!("added member {id}: {}", member.name))?;
+                    out.added(quiet, "member", &id, Some(&member.name))?;
                 }
                 other => return Err(unexpected(&other)),
             }
@@ -110,7 +114,12 @@ pub(super) fn member(t: &mut Target, cmd: MemberCmd, out: &mut Out) -> Result<()
             yes,
             redact_notes,
         } => super::forget::forget(t, id, yes, redact_notes, out)?,
-        MemberCmd::Import { file, skip_invalid } => import(t, &file, skip_invalid, out)?,
+        MemberCmd::Import {
+            file,
+            skip_invalid,
+            template: false,
+        } => import(t, &file, skip_invalid, out)?,
+        MemberCmd::Import { file, .. } => template(&file, out)?,
         MemberCmd::Export { file } => {
             let members = members(t, None, true)?;
             match file {
@@ -135,6 +144,27 @@ pub(super) fn member(t: &mut Target, cmd: MemberCmd, out: &mut Out) -> Result<()
             }
         }
     }
+    Ok(())
+}
+
+/// `member import --template FILE`: a spreadsheet to fill in, never over
+/// a file that exists (it may be the roster).
+pub(super) fn template(path: &Path, out: &mut Out) -> Result<()> {
+    if std::fs::symlink_metadata(path).is_ok() {
+        bail!(
+            "{} already exists: the template is written only to a new file",
+            path.display()
+        );
+    }
+    write_private_file(path, |w| {
+        roster_csv::template(w).map_err(anyhow::Error::from)
+    })?;
+    out.line(format!(
+        "wrote {}: the header row and two made-up example rows; replace the examples with \
+         your members, then `groundwork member import {}`",
+        path.display(),
+        path.display()
+    ))?;
     Ok(())
 }
 

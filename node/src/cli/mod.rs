@@ -52,7 +52,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "GROUNDWORK_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Turn off relays and public address lookup (loopback and LAN only)
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "GROUNDWORK_OFFLINE",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub offline: bool,
     /// Read the data directory's passphrase from this file (mode 0600)
     /// instead of asking on the terminal; for `init`, `join`, `national
@@ -68,6 +73,33 @@ pub struct Cli {
     /// What to do
     #[command(subcommand)]
     pub command: Command,
+    /// Whether `--data-dir` was on the command line, not only in
+    /// $GROUNDWORK_DIR: the demo keeps to a temporary directory unless it was.
+    #[arg(skip)]
+    pub data_dir_on_command_line: bool,
+}
+
+impl Cli {
+    /// Parses the command line (`args` starts with the program's name).
+    pub fn try_parse_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::parser::ValueSource;
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Self::command().try_get_matches_from(args)?;
+        let mut cli = Self::from_arg_matches(&matches)?;
+        // A global flag may come after the subcommand: look at every level.
+        let mut level = Some(&matches);
+        while let Some(m) = level {
+            if m.value_source("data_dir") == Some(ValueSource::CommandLine) {
+                cli.data_dir_on_command_line = true;
+            }
+            level = m.subcommand().map(|(_, sub)| sub);
+        }
+        Ok(cli)
+    }
 }
 
 /// What sort of group `init` founds (the national body is founded with
@@ -223,6 +255,20 @@ pub enum Command {
     },
     /// Browse the network, this group's documents and the national dashboard in a terminal UI (starts this device's node if none is running)
     Tui,
+    /// Print a shell's completion script, e.g. `groundwork completions bash
+    /// > ~/.local/share/bash-completion/completions/groundwork`
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `groundwork man | man -l -`; with
+    /// --dir, write one page for each command into DIR
+    Man {
+        /// Write groundwork.1 and a page for each command here
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Print as JSON instead of text.
@@ -231,6 +277,14 @@ pub struct Json {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--quiet` on the commands that add something.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct Quiet {
+    /// Print only the new id, for scripts: ID=$(groundwork ... --quiet)
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Member fields, shared by `member add` and `member edit`.
@@ -311,6 +365,8 @@ pub enum MemberCmd {
         name: String,
         #[command(flatten)]
         fields: MemberFields,
+        #[command(flatten)]
+        quiet: Quiet,
     },
     /// List members
     List {
@@ -362,6 +418,10 @@ pub enum MemberCmd {
         /// Import the valid rows and list the invalid ones
         #[arg(long)]
         skip_invalid: bool,
+        /// Write FILE as a spreadsheet to fill in instead: the header row
+        /// and two example rows (it refuses to overwrite a file)
+        #[arg(long, conflicts_with = "skip_invalid")]
+        template: bool,
     },
     /// Export the roster as CSV, to FILE or standard output
     Export {
@@ -436,6 +496,8 @@ pub enum GoalCmd {
     Add {
         /// The goal
         text: String,
+        #[command(flatten)]
+        quiet: Quiet,
     },
     /// Replace a goal's text
     Edit {
@@ -473,6 +535,8 @@ pub enum ActionCmd {
         /// When it is due
         #[arg(long)]
         due: Option<Date>,
+        #[command(flatten)]
+        quiet: Quiet,
     },
     /// Mark an action done
     Done {
@@ -546,6 +610,8 @@ pub enum MeetupCmd {
         /// How many came
         #[arg(long)]
         attendance: Option<u64>,
+        #[command(flatten)]
+        quiet: Quiet,
     },
     /// List meet-ups, newest first
     List {
@@ -691,4 +757,27 @@ pub enum PeerCmd {
         /// The requesting group's id or device id (or a start of either), from `peer requests`
         id: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+
+    #[test]
+    fn data_dir_counts_as_given_only_when_it_is_on_the_command_line() {
+        for args in [
+            &["groundwork", "--data-dir", "/tmp/x", "demo"][..],
+            &["groundwork", "demo", "--data-dir", "/tmp/x", "--headless"][..],
+        ] {
+            let cli = Cli::try_parse_args(args).expect("parses");
+            assert!(cli.data_dir_on_command_line, "{args:?}");
+            assert_eq!(
+                cli.data_dir.as_deref(),
+                Some(std::path::Path::new("/tmp/x"))
+            );
+        }
+        // Whatever $GROUNDWORK_DIR holds, it is not the command line.
+        let cli = Cli::try_parse_args(["groundwork", "demo"]).expect("parses");
+        assert!(!cli.data_dir_on_command_line);
+    }
 }

@@ -90,6 +90,22 @@ impl Out {
         self.w.write_all(b"\n")
     }
 
+    /// Says what was added: "added member k3f9qz: Amara Holt", or with
+    /// `--quiet` the bare id, for `ID=$(groundwork member add ... -q)`.
+    pub fn added(
+        &mut self,
+        quiet: super::Quiet,
+        what: &str,
+        id: &groundwork_protocol::ShortId,
+        name: Option<&str>,
+    ) -> io::Result<()> {
+        match name {
+            _ if quiet.quiet => self.line(id.to_string()),
+            Some(name) => self.line(format!("added {what} {id}: {name}")),
+            None => self.line(format!("added {what} {id}")),
+        }
+    }
+
     /// Prints a note for the person on standard error, so what stdout
     /// carries (an invite, a ticket) stays bare for scripts.
     pub fn note(&mut self, s: impl AsRef<str>) -> io::Result<()> {

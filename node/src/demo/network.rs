@@ -308,17 +308,29 @@ impl DemoNetwork {
         }
     }
 
-    /// Stops every node, saving each one's sync state.
+    /// How many nodes run: the national node and each group's.
+    pub fn nodes(&self) -> usize {
+        self.groups.len() + 1
+    }
+
+    /// Stops every node at once (each waits for its links to close, so one
+    /// after another took seconds a node), saving each one's sync state.
     pub async fn shutdown(self) -> DemoResult<()> {
-        let mut errors = Vec::new();
+        let mut stopping = tokio::task::JoinSet::new();
         for g in self.groups {
-            if let Err(e) = g.daemon.shutdown().await {
-                errors.push(format!("{}: {e:#}", g.name));
+            stopping.spawn(async move { (g.name, g.daemon.shutdown().await) });
+        }
+        let national = self.national;
+        stopping.spawn(async move { ("national node".to_owned(), national.shutdown().await) });
+        let mut errors = Vec::new();
+        while let Some(done) = stopping.join_next().await {
+            match done {
+                Ok((_, Ok(()))) => {}
+                Ok((name, Err(e))) => errors.push(format!("{name}: {e:#}")),
+                Err(e) => errors.push(format!("a node's shutdown failed: {e}")),
             }
         }
-        if let Err(e) = self.national.shutdown().await {
-            errors.push(format!("national node: {e:#}"));
-        }
+        errors.sort();
         if errors.is_empty() {
             Ok(())
         } else {
