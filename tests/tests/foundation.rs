@@ -707,6 +707,8 @@ fn the_demo_founds_sample_groups_that_the_other_commands_can_read() {
         "--headless",
     ]);
     assert!(out.contains("3 groups"), "{out}");
+    // It says it is stopping its nodes (the national node and 3 groups).
+    assert!(out.contains("Stopping 4 nodes"), "{out}");
     for name in [
         "Community Organisers Birkenhead",
         "Community Organisers Staffordshire",

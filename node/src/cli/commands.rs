@@ -138,7 +138,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Network { json } => with_target(data_dir()?, |t| {
             match t.send(Request::Network)? {
                 Response::Directory(d) => {
-                    let national = d.is_empty() && super::network::is_national(t)?;
+                    let national = d
+                        .iter()
+                        .all(|r| r.kind == groundwork_protocol::card::GroupKind::National)
+                        && super::network::is_national(t)?;
                     super::network::print_directory(&d, json.json, national, &mut out)?
                 }
                 r => return Err(unexpected(&r)),

@@ -354,10 +354,18 @@ pub fn print_directory(
         ],
         &table,
     )?;
-    out.line(format!(
-        "{} (`groundwork report` gives the network's figures)",
-        super::output::count(rows.len(), "group")
-    ))?;
+    // A national node lists itself; with nothing else, say how to begin.
+    let only_national = rows
+        .iter()
+        .all(|r| r.kind == groundwork_protocol::card::GroupKind::National);
+    if national && only_national {
+        out.line(no_groups_yet(true))?;
+    } else {
+        out.line(format!(
+            "{} (`groundwork report` gives the network's figures)",
+            super::output::count(rows.len(), "group")
+        ))?;
+    }
     Ok(())
 }
 

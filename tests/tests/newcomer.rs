@@ -1,0 +1,127 @@
+//! What a first-time steward meets at the command line: shell
+//! completions and a man page, `--quiet` ids for scripts, a sample CSV,
+//! a bad log filter named in one line, and hints on a national node that
+//! point to `affiliate`.
+
+use groundwork_tests::{Node, Run};
+
+#[test]
+fn completions_and_the_man_page_are_generated_and_a_bad_shell_is_a_usage_error() {
+    let n = Node::new();
+    let bash = n.ok(&["completions", "bash"]);
+    assert!(bash.contains("_groundwork()"), "{bash}");
+    assert!(bash.contains("affiliate"), "subcommands complete: {bash}");
+    let zsh = n.ok(&["completions", "zsh"]);
+    assert!(zsh.starts_with("#compdef groundwork"), "{zsh}");
+    let fish = n.ok(&["completions", "fish"]);
+    assert!(fish.contains("complete -c groundwork"), "{fish}");
+    let line = n.fails(2, &["completions", "tcsh"]);
+    assert!(
+        line.starts_with("error:") && line.contains("tcsh"),
+        "{line}"
+    );
+
+    let man = n.ok(&["man"]);
+    assert!(man.contains(".TH groundwork"), "{man}");
+    let out = tempfile::tempdir().expect("tempdir");
+    n.ok(&["man", "--dir", out.path().to_str().expect("utf-8")]);
+    let page = std::fs::read_to_string(out.path().join("groundwork-member.1"))
+        .expect("a page per subcommand");
+    assert!(page.contains(".TH groundwork-member"), "{page}");
+    // Neither touched the data directory.
+    assert_eq!(std::fs::read_dir(n.path()).expect("dir").count(), 0);
+}
+
+#[test]
+fn quiet_prints_only_the_new_id_and_it_is_usable() {
+    let n = Node::founded("Quiet Group");
+    let r = n.run(&["member", "add", "--name", "Ada Obi", "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = r.stdout.trim();
+    assert_eq!(r.stdout, format!("{id}\n"), "one line, the id alone");
+    assert_eq!(id.len(), 6, "{id:?}");
+    let shown = n.json(&["member", "show", id]);
+    assert_eq!(shown["name"], "Ada Obi", "{shown}");
+    // Without --quiet the same command says what it did.
+    let loud = n.ok(&["member", "add", "--name", "Bo Obi"]);
+    assert!(loud.starts_with("added member "), "{loud}");
+    let meetup = n.ok(&[
+        "meetup",
+        "add",
+        "--date",
+        "2024-03-07",
+        "--place",
+        "Hall",
+        "-q",
+    ]);
+    assert_eq!(meetup.trim().len(), 6, "{meetup:?}");
+}
+
+#[test]
+fn the_csv_template_imports_and_is_never_written_over_a_file() {
+    let n = Node::founded("Template Group");
+    let csv = n.path().join("members.csv");
+    let csv = csv.to_str().expect("utf-8");
+    n.ok(&["member", "import", "--template", csv]);
+    let out = n.ok(&["member", "import", csv]);
+    assert!(out.contains("imported 2 members"), "{out}");
+    let before = std::fs::read(csv).expect("template");
+    let line = n.fails(1, &["member", "import", "--template", csv]);
+    assert!(line.contains("exists"), "{line}");
+    assert_eq!(std::fs::read(csv).expect("template"), before, "unchanged");
+}
+
+#[test]
+fn a_bad_log_filter_is_one_line_naming_the_variable() {
+    let n = Node::founded("Log Group");
+    for var in ["GROUNDWORK_LOG", "RUST_LOG"] {
+        let r = Run::from(
+            n.std_cmd(&["member", "list"])
+                .env(var, "groundwork=nonsense[")
+                .output()
+                .expect("run"),
+        );
+        assert_eq!(r.code, 2, "{var}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(
+            r.stderr.starts_with("error: ") && r.stderr.contains(var),
+            "{}",
+            r.stderr
+        );
+    }
+    // A good filter is accepted, and logs go to stderr without colour.
+    let r = Run::from(
+        n.std_cmd(&["member", "list"])
+            .env("RUST_LOG", "debug")
+            .output()
+            .expect("run"),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains('\u{1b}'), "no ANSI off a terminal");
+}
+
+#[test]
+fn a_national_node_points_to_affiliate_when_it_has_no_groups() {
+    let n = Node::new();
+    n.ok(&["national", "init", "--name", "Community Organisers"]);
+    let (_national, _) = n.up();
+    for args in [&["network"][..], &["report"][..], &["peer", "list"][..]] {
+        let out = n.run(args);
+        let text = format!("{}{}", out.stdout, out.stderr);
+        assert!(
+            text.contains("groundwork affiliate LINK-CODE"),
+            "{args:?}: {text}"
+        );
+        assert!(!text.contains("peer add"), "{args:?}: {text}");
+    }
+    let constitution = n.json(&["constitution", "show"]);
+    let body = constitution["body"].as_str().expect("body");
+    assert!(body.contains("national body"), "{body}");
+    assert!(!body.contains("a Local Organising Group"), "{body}");
+    // The positive control: a group's node points to `peer add`.
+    let g = Node::founded("Linked Group");
+    let (_group, _) = g.up();
+    let out = g.ok(&["peer", "list"]);
+    assert!(out.contains("groundwork peer add TICKET"), "{out}");
+    assert!(!out.contains("affiliate"), "{out}");
+}
