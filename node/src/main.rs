@@ -80,15 +80,23 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         }
         _ => {
             let rendered = e.render().to_string();
-            let first: Vec<&str> = rendered
-                .split("\n\n")
+            let mut paragraphs = rendered.split("\n\n");
+            let mut line: Vec<&str> = paragraphs
                 .next()
                 .unwrap_or_default()
                 .lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .collect();
-            eprintln!("{}", first.join(" "));
+            // Keep clap's "did you mean" tips on the one line; drop the
+            // usage and "for more information" paragraphs.
+            line.extend(
+                paragraphs
+                    .flat_map(str::lines)
+                    .map(str::trim)
+                    .filter(|l| l.starts_with("tip:")),
+            );
+            eprintln!("{}", line.join(" "));
             ExitCode::from(2)
         }
     }

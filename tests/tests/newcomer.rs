@@ -125,3 +125,22 @@ fn a_national_node_points_to_affiliate_when_it_has_no_groups() {
     assert!(out.contains("groundwork peer add TICKET"), "{out}");
     assert!(!out.contains("affiliate"), "{out}");
 }
+
+#[test]
+fn a_mistyped_command_is_one_line_that_keeps_the_suggestion() {
+    let n = Node::new();
+    let line = n.fails(2, &["membr", "list"]);
+    assert!(
+        line.starts_with("error:") && line.contains("membr"),
+        "{line}"
+    );
+    assert!(line.contains("tip:") && line.contains("'member'"), "{line}");
+    let line = n.fails(2, &["member", "list", "--jsn"]);
+    assert!(
+        line.contains("--jsn") && line.contains("'--json'"),
+        "{line}"
+    );
+    // With nothing similar there is no tip, and still one line.
+    let line = n.fails(2, &["zzzzqqq"]);
+    assert!(line.contains("zzzzqqq") && !line.contains("tip:"), "{line}");
+}
