@@ -196,6 +196,26 @@ pub struct Parsed {
     pub unknown_courses: std::collections::BTreeSet<String>,
 }
 
+impl Parsed {
+    /// Moves to `invalid` every row with a date that cannot have happened
+    /// by `today` or is before 1900 (a typed-in future joining date, year
+    /// 0001): the file has no clock, so this is a step of its own.
+    pub fn refuse_impossible_dates(&mut self, today: Date) {
+        let rows = std::mem::take(&mut self.rows);
+        for (line, input) in rows {
+            match crate::group::impossible_date(&input, today) {
+                None => self.rows.push((line, input)),
+                Some((_, column, why)) => self.invalid.push(RowError {
+                    line,
+                    field: column,
+                    why: why.to_string(),
+                }),
+            }
+        }
+        self.invalid.sort_by_key(|e| e.line);
+    }
+}
+
 /// Why a file could not be read at all.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -728,5 +748,42 @@ mod course_tests {
             p.unknown_courses.iter().collect::<Vec<_>>(),
             vec!["First Aid"]
         );
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn rows_with_future_or_absurd_dates_are_invalid_with_their_line() {
+        let csv = "Name,Joined,First trained\n\
+                   Ada,2020-01-02,\n\
+                   Bea,2031-05-01,\n\
+                   Cai,2020-01-02,01/01/0001\n\
+                   Dee,12/31/2020,\n\
+                   Eli,2026-12-04,\n";
+        let mut p = parse(csv.as_bytes(), "d.csv").expect("parse");
+        // The US date fails to parse already, with a suggestion.
+        assert_eq!(p.invalid.len(), 1, "{:?}", p.invalid);
+        assert!(p.invalid[0].why.contains("did you mean 31/12/2020?"));
+        let today = Date::new(2026, 12, 3).expect("valid");
+        p.refuse_impossible_dates(today);
+        let lines: Vec<(u64, &str)> = p.invalid.iter().map(|e| (e.line, e.field)).collect();
+        assert_eq!(
+            lines,
+            vec![(3, "Joined"), (4, "First trained"), (5, "Joined")],
+            "{:?}",
+            p.invalid
+        );
+        assert!(
+            p.invalid[0].why.contains("in the future"),
+            "{:?}",
+            p.invalid
+        );
+        assert!(p.invalid[1].why.contains("before 1900"), "{:?}", p.invalid);
+        // Ada, and Eli (tomorrow: a day's grace for time zones), stay.
+        let names: Vec<_> = p.rows.iter().map(|(_, r)| r.name.as_deref()).collect();
+        assert_eq!(names, vec![Some("Ada"), Some("Eli")]);
     }
 }

@@ -19,10 +19,60 @@ pub struct Date {
     day: u8,
 }
 
-/// Why text is not a date.
+/// Why text is not a date: the text (cut to 20 characters), and the date
+/// it would be if it was written month first, as a US spreadsheet does.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DateError(pub String, pub Option<Date>);
+
+impl fmt::Display for DateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "'{}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)",
+            self.0
+        )?;
+        if let Some(d) = self.1 {
+            write!(
+                f,
+                "; did you mean {:02}/{:02}/{:04}?",
+                d.day, d.month, d.year
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DateError {}
+
+/// The earliest year a recorded date (joining, training, consent) may fall
+/// in: a year such as 0001 is a typing slip, not a member's history.
+pub const EARLIEST_YEAR: i32 = 1900;
+
+/// Why a date cannot be the day something already happened.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("'{0}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)")]
-pub struct DateError(pub String);
+pub enum PastDateError {
+    /// After tomorrow (a day's grace, for a clock behind the user's time zone).
+    #[error("{0} is in the future (today is {1})")]
+    Future(Date, Date),
+    /// Before [`EARLIEST_YEAR`].
+    #[error("{0} is before {EARLIEST_YEAR}")]
+    TooEarly(Date),
+}
+
+impl Date {
+    /// Whether this can be the date of something that has happened, as a
+    /// device whose clock says `today` judges it. Applied where a user
+    /// enters a date; a peer's dates are not judged by this device's clock.
+    pub fn check_past(self, today: Date) -> Result<(), PastDateError> {
+        if self.year < EARLIEST_YEAR {
+            Err(PastDateError::TooEarly(self))
+        } else if self > today.add_days(1) {
+            Err(PastDateError::Future(self, today))
+        } else {
+            Ok(())
+        }
+    }
+}
 
 impl Date {
     /// A date, if it exists in the calendar.
@@ -135,7 +185,7 @@ impl fmt::Debug for Month {
 impl FromStr for Month {
     type Err = DateError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || DateError(s.chars().take(20).collect());
+        let bad = || DateError(s.chars().take(20).collect(), None);
         let (y, m) = s.split_once('-').ok_or_else(bad)?;
         if y.len() != 4 || m.len() != 2 {
             return Err(bad());
@@ -174,7 +224,8 @@ impl FromStr for Date {
     type Err = DateError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
-        let err = || DateError(s.to_owned());
+        let cut: String = s.chars().take(20).collect();
+        let err = || DateError(cut.clone(), None);
         let num = |p: &str, max_len: usize| -> Result<u32, DateError> {
             if p.is_empty() || p.len() > max_len || !p.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(err());
@@ -190,7 +241,17 @@ impl FromStr for Date {
             if y.len() != 4 {
                 return Err(err());
             }
-            (num(y, 4)?, num(m, 2)?, num(d, 2)?)
+            let (y, m, d) = (num(y, 4)?, num(m, 2)?, num(d, 2)?);
+            if m > 12 && d <= 12 {
+                // 12/31/2020: month first, as a US spreadsheet writes it.
+                let swapped = i32::try_from(y)
+                    .ok()
+                    .zip(u8::try_from(d).ok())
+                    .zip(u8::try_from(m).ok())
+                    .and_then(|((y, d), m)| Date::new(y, d, m));
+                return Err(DateError(cut.clone(), swapped));
+            }
+            (y, m, d)
         } else {
             return Err(err());
         };
@@ -259,6 +320,53 @@ mod tests {
             assert!(bad.parse::<Date>().is_err(), "{bad} parsed");
         }
         assert!("2020-02-29".parse::<Date>().is_ok());
+    }
+
+    #[test]
+    fn a_us_style_date_suggests_the_british_form() {
+        let e = "12/31/2020".parse::<Date>().expect_err("month 31");
+        assert_eq!(e.1, Date::new(2020, 12, 31));
+        assert!(e.to_string().ends_with("did you mean 31/12/2020?"), "{e}");
+        // No suggestion when swapping does not make a date either.
+        let e = "02/30/2020".parse::<Date>().expect_err("month 30");
+        assert_eq!(e.1, None, "{e}");
+        assert!(!e.to_string().contains("did you mean"), "{e}");
+        // Nor when the date is only impossible, not month first.
+        assert_eq!("31/02/2020".parse::<Date>().map_err(|e| e.1), Err(None));
+        // A long input is cut in the message.
+        let long = format!("{}/01/2020", "9".repeat(40));
+        let e = long.parse::<Date>().expect_err("long");
+        assert!(e.to_string().len() < 90, "{e}");
+    }
+
+    #[test]
+    fn a_past_date_is_not_after_tomorrow_nor_before_1900() {
+        let today = Date::new(2026, 12, 3).expect("valid");
+        assert_eq!(today.check_past(today), Ok(()));
+        assert_eq!(today.add_days(1).check_past(today), Ok(()));
+        assert_eq!(
+            today.add_days(2).check_past(today),
+            Err(PastDateError::Future(today.add_days(2), today))
+        );
+        let first = Date::new(1, 1, 1).expect("valid");
+        assert_eq!(first.check_past(today), Err(PastDateError::TooEarly(first)));
+        assert!(
+            first
+                .check_past(today)
+                .expect_err("early")
+                .to_string()
+                .contains("before 1900")
+        );
+        assert_eq!(
+            Date::new(1900, 1, 1).expect("valid").check_past(today),
+            Ok(())
+        );
+        assert!(
+            Date::new(1899, 12, 31)
+                .expect("valid")
+                .check_past(today)
+                .is_err()
+        );
     }
 
     #[test]

@@ -144,3 +144,64 @@ fn a_mistyped_command_is_one_line_that_keeps_the_suggestion() {
     let line = n.fails(2, &["zzzzqqq"]);
     assert!(line.contains("zzzzqqq") && !line.contains("tip:"), "{line}");
 }
+
+#[test]
+fn a_future_absurd_or_us_style_date_is_refused_and_nothing_changes() {
+    let n = Node::founded("Dated Group");
+    let future = groundwork_node::group::today().add_days(30).to_string();
+    let line = n.fails(2, &["member", "add", "--name", "Ada", "--joined", &future]);
+    assert!(
+        line.contains("joined") && line.contains("in the future"),
+        "{line}"
+    );
+    let line = n.fails(
+        2,
+        &["member", "add", "--name", "Ada", "--trained", "0001-01-01"],
+    );
+    assert!(
+        line.contains("trained") && line.contains("before 1900"),
+        "{line}"
+    );
+    let line = n.fails(
+        2,
+        &["member", "add", "--name", "Ada", "--joined", "12/31/2020"],
+    );
+    assert!(line.contains("did you mean 31/12/2020?"), "{line}");
+    assert!(
+        n.ok(&["member", "list"]).contains("no members"),
+        "nothing was added"
+    );
+
+    // Positive control: the same member with a real past date is added,
+    // then an edit to a future date is refused and changes nothing.
+    let id = n.ok(&[
+        "member",
+        "add",
+        "--name",
+        "Ada",
+        "--joined",
+        "31/12/2020",
+        "--quiet",
+    ]);
+    let id = id.trim();
+    let line = n.fails(2, &["member", "edit", id, "--joined", &future]);
+    assert!(line.contains("in the future"), "{line}");
+    let shown = n.ok(&["member", "show", id]);
+    assert!(shown.contains("2020-12-31"), "{shown}");
+
+    // A CSV row with a future date is reported by line, and the file is
+    // refused as a whole unless --skip-invalid is given.
+    let csv = n.path().join("dated.csv");
+    std::fs::write(&csv, format!("Name,Joined\nBea,2021-01-01\nCai,{future}\n")).expect("csv");
+    let file = csv.to_str().expect("utf-8");
+    let line = n.fails(1, &["member", "import", file]);
+    assert!(
+        line.contains("line 3: Joined:") && line.contains("in the future"),
+        "{line}"
+    );
+    let out = n.ok(&["member", "import", file, "--skip-invalid"]);
+    assert!(
+        out.contains("imported 1 member") && out.contains("line 3"),
+        "{out}"
+    );
+}

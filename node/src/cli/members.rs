@@ -222,6 +222,7 @@ fn show_member(m: &MemberView, out: &mut Out) -> Result<()> {
 
 fn import(t: &mut Target, file: &Path, skip_invalid: bool, out: &mut Out) -> Result<()> {
     let mut parsed = roster_csv::read_file(file)?;
+    parsed.refuse_impossible_dates(crate::group::today());
     let name = file.display();
     if !parsed.invalid.is_empty() && !skip_invalid {
         let first = &parsed.invalid[0];

@@ -59,6 +59,49 @@ fn phone_key(p: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
+/// The dates a member's record takes, each with the `member` option and
+/// the spreadsheet column that set it.
+fn dates(input: &MemberInput) -> [(&'static str, &'static str, Option<Date>); 4] {
+    [
+        ("joined", "Joined", input.joined),
+        (
+            "principles",
+            "Principles of Practice",
+            input.principles_agreed,
+        ),
+        ("trained", "First trained", input.trained),
+        ("consent-date", "Consent date", input.consent_date),
+    ]
+}
+
+/// The first date in `input` that cannot have happened by `today` (after
+/// tomorrow) or is absurd (before 1900): the option and column that set it,
+/// and why.
+pub fn impossible_date(
+    input: &MemberInput,
+    today: Date,
+) -> Option<(
+    &'static str,
+    &'static str,
+    groundwork_protocol::date::PastDateError,
+)> {
+    dates(input).into_iter().find_map(|(option, column, d)| {
+        d.and_then(|d| d.check_past(today).err())
+            .map(|e| (option, column, e))
+    })
+}
+
+fn check_dates(input: &MemberInput, today: Date) -> Result<(), GroupError> {
+    match impossible_date(input, today) {
+        Some((field, _, e)) => Err(GroupError::Invalid {
+            code: ErrorCode::Usage,
+            field,
+            why: e.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Validation of a [`MemberInput`] (the type is in `groundwork_protocol`
 /// so it can cross the control socket; the rules stay here).
 pub trait MemberInputExt {
@@ -77,6 +120,7 @@ impl MemberInputExt for MemberInput {
             });
         }
         super::checked(groundwork_protocol::text::Field::MemberName, name)?;
+        check_dates(self, today)?;
         let mut member = Member {
             name: name.to_owned(),
             kind: self.kind.unwrap_or_default(),
@@ -241,6 +285,7 @@ impl Group {
         } else {
             &[DocKind::Roster]
         };
+        check_dates(patch, self.clock.today())?;
         self.edit(kinds, |ed| {
             let roster = ed.doc(DocKind::Roster)?;
             let mut member: Member = edit::get_entry(roster, KeyedMap::RosterMembers, id.as_str())?

@@ -37,7 +37,7 @@ pub use groundwork_protocol::control::{
 };
 pub use history::AUTO_EPOCH_CHANGES;
 pub use links::{REQUEST_TTL_SECS, WaitingRequest};
-pub use members::{MemberInputExt, validate_email, validate_phone};
+pub use members::{MemberInputExt, impossible_date, validate_email, validate_phone};
 pub use summary::{SummaryInputs, exact_figures, summary_of};
 
 pub use groundwork_protocol::card::GroupKind;
