@@ -85,6 +85,10 @@ pub enum Request {
     MemberImport {
         /// The rows, in file order.
         rows: Vec<MemberInput>,
+        /// Also apply rows that match a member but differ from their
+        /// record (`--update`), as `member edit` would.
+        #[serde(default)]
+        update: bool,
     },
     /// The constitution (`constitution show`, and the text `constitution
     /// edit` opens). Answer: [`Response::Constitution`].
@@ -624,7 +628,7 @@ mod types;
 
 pub use types::{
     ActionPatch, ConstitutionUpdate, DeviceView, ImportOutcome, MeetupInput, MemberInput,
-    MemberView, PlanView,
+    MemberView, PlanView, RowDiffers,
 };
 
 pub use status::{

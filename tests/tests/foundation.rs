@@ -766,3 +766,65 @@ fn adds_from_several_processes_at_once_all_land() {
         Some(6)
     );
 }
+
+#[test]
+fn a_reimported_row_with_more_data_is_listed_and_applied_only_with_update() {
+    let n = Node::founded("Hyson Green");
+    let first = write(
+        &n,
+        "first.csv",
+        b"Name,Email\nAda Obi,ada@example.org\nBea Lee,\n",
+    );
+    assert!(
+        n.ok(&["member", "import", &first])
+            .contains("imported 2 members")
+    );
+    let ada = |n: &Node| {
+        n.json(&["member", "list"])
+            .as_array()
+            .and_then(|a| a.iter().find(|m| m["name"] == "Ada Obi").cloned())
+            .expect("Ada is listed")
+    };
+    let id = ada(&n)["id"].as_str().expect("id").to_owned();
+
+    // The same people again, Ada with a phone and a course: reported by line
+    // and column, never by value, and nothing changes.
+    let second = write(
+        &n,
+        "second.csv",
+        b"Name,Email,Phone,Courses\nAda Obi,ADA@example.org,07700 900123,Listening Skills\nBea Lee,,,\n",
+    );
+    let out = n.ok(&["member", "import", &second]);
+    assert!(
+        out.contains("imported 0 members") && out.contains("2 already"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("line 2: member {id}: Phone, Courses")),
+        "{out}"
+    );
+    assert!(out.contains("--update") && !out.contains("07700"), "{out}");
+    assert!(
+        ada(&n).get("phone").is_none_or(|p| p.is_null()),
+        "{}",
+        ada(&n)
+    );
+
+    // With --update the row is applied as `member edit` would apply it.
+    let out = n.ok(&["member", "import", &second, "--update"]);
+    assert!(out.contains("updated 1 member from 1 row"), "{out}");
+    let now = n.json(&["member", "show", &id]);
+    assert_eq!(now["phone"], "07700 900123", "{now}");
+    assert_eq!(now["courses"][0], "listening-skills", "{now}");
+    assert_eq!(now["email"], "ada@example.org", "{now}");
+
+    // Control: the roster's own export imports back with nothing to report.
+    let export = n.path().join("export.csv");
+    n.ok(&["member", "export", export.to_str().expect("utf-8")]);
+    let out = n.ok(&["member", "import", export.to_str().expect("utf-8")]);
+    assert!(
+        out.contains("imported 0 members") && out.contains("2 already"),
+        "{out}"
+    );
+    assert!(!out.contains("matched a member"), "{out}");
+}

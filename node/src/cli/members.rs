@@ -117,8 +117,9 @@ pub(super) fn member(t: &mut Target, cmd: MemberCmd, out: &mut Out) -> Result<()
         MemberCmd::Import {
             file,
             skip_invalid,
+            update,
             template: false,
-        } => import(t, &file, skip_invalid, out)?,
+        } => import(t, &file, skip_invalid, update, out)?,
         MemberCmd::Import { file, .. } => template(&file, out)?,
         MemberCmd::Export { file } => {
             let members = members(t, None, true)?;
@@ -220,7 +221,13 @@ fn show_member(m: &MemberView, out: &mut Out) -> Result<()> {
     Ok(())
 }
 
-fn import(t: &mut Target, file: &Path, skip_invalid: bool, out: &mut Out) -> Result<()> {
+fn import(
+    t: &mut Target,
+    file: &Path,
+    skip_invalid: bool,
+    update: bool,
+    out: &mut Out,
+) -> Result<()> {
     let mut parsed = roster_csv::read_file(file)?;
     parsed.refuse_impossible_dates(crate::group::today());
     let name = file.display();
@@ -240,17 +247,17 @@ fn import(t: &mut Target, file: &Path, skip_invalid: bool, out: &mut Out) -> Res
             first.why
         );
     }
-    let rows: Vec<MemberInput> = std::mem::take(&mut parsed.rows)
-        .into_iter()
-        .map(|(_, r)| r)
-        .collect();
+    let (lines, rows): (Vec<u64>, Vec<MemberInput>) =
+        std::mem::take(&mut parsed.rows).into_iter().unzip();
     // Progress is only seen where the store is open: a node answers once.
     let bar = if t.is_direct() {
         progress_bar(rows.len() as u64)
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let answer = t.answer(Request::MemberImport { rows }, |n| bar.set_position(n));
+    let answer = t.answer(Request::MemberImport { rows, update }, |n| {
+        bar.set_position(n)
+    });
     bar.finish_and_clear();
     let outcome = match answer? {
         Response::Imported(outcome) => outcome,
@@ -263,6 +270,27 @@ fn import(t: &mut Target, file: &Path, skip_invalid: bool, out: &mut Out) -> Res
         if outcome.added.len() == 1 { "" } else { "s" },
         outcome.already_present
     ))?;
+    if !outcome.differing.is_empty() {
+        let n = outcome.differing.len();
+        let rows = if n == 1 { "row" } else { "rows" };
+        out.line(if update {
+            format!("updated {} member{} from {n} {rows}:", outcome.updated.len(), if outcome.updated.len() == 1 { "" } else { "s" })
+        } else {
+            format!(
+                "{n} {rows} matched a member but {} data the roster does not have; \
+                 nothing was changed for them (pass --update to apply them as `member edit` would):",
+                if n == 1 { "carries" } else { "carry" }
+            )
+        })?;
+        for d in &outcome.differing {
+            let line = lines.get(d.row).copied().unwrap_or_default();
+            out.line(format!(
+                "  line {line}: member {}: {}",
+                d.id,
+                d.fields.join(", ")
+            ))?;
+        }
+    }
     if !parsed.ignored_columns.is_empty() {
         out.line(format!(
             "ignored columns: {}",

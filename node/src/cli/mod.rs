@@ -418,6 +418,11 @@ pub enum MemberCmd {
         /// Import the valid rows and list the invalid ones
         #[arg(long)]
         skip_invalid: bool,
+        /// Also apply rows that match a member already on the roster but
+        /// give other data (a phone, a joined date, a course), as `member
+        /// edit` would; without it they are listed and left alone
+        #[arg(long, conflicts_with = "template")]
+        update: bool,
         /// Write FILE as a spreadsheet to fill in instead: the header row
         /// and two example rows (it refuses to overwrite a file)
         #[arg(long, conflicts_with = "skip_invalid")]

@@ -60,8 +60,8 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
                 mentions: f.mentions,
             }
         }
-        Request::MemberImport { rows } => {
-            Response::Imported(g.import_members(&rows, g.clock().today(), progress)?)
+        Request::MemberImport { rows, update } => {
+            Response::Imported(g.import_members(&rows, update, g.clock().today(), progress)?)
         }
         Request::ConstitutionShow => Response::Constitution(g.read::<Constitution>()?),
         Request::ConstitutionAmend { update } => {

@@ -143,7 +143,7 @@ pub fn build(
             }
         })?;
         let rows = sample::members(seed, sample::roster_size(seed), today());
-        g.import_members(&rows, today(), |_| {})?;
+        g.import_members(&rows, false, today(), |_| {})?;
         let (vision, goals, actions) = sample::plan(area, today());
         g.set_vision(&vision)?;
         for goal in &goals {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use groundwork_protocol::control::ErrorCode;
-use groundwork_protocol::control::{ImportOutcome, MemberInput, MemberView};
+use groundwork_protocol::control::{ImportOutcome, MemberInput, MemberView, RowDiffers};
 use groundwork_protocol::edit::{self, KeyedMap};
 use groundwork_protocol::schema::{
     Contact, Contacts, Member, Roster, packed_email_may_be, same_email,
@@ -177,6 +177,120 @@ fn touches_contacts(input: &MemberInput) -> bool {
         || input.consent_date.is_some()
 }
 
+/// Applies `patch` to member `id` in an edit that holds the roster (and the
+/// contacts, if the patch touches them): the fields it gives replace those
+/// recorded, its courses are added to theirs.
+fn patch_member(
+    ed: &mut super::Editing,
+    id: &ShortId,
+    patch: &MemberInput,
+    today: Date,
+) -> Result<MemberView, GroupError> {
+    let roster = ed.doc(DocKind::Roster)?;
+    let mut member: Member = edit::get_entry(roster, KeyedMap::RosterMembers, id.as_str())?
+        .ok_or_else(|| GroupError::NotFound {
+            what: "member",
+            id: id.to_string(),
+        })?;
+    if let Some(n) = &patch.name {
+        let n = n.trim();
+        if n.is_empty() {
+            return Err(GroupError::Invalid {
+                code: ErrorCode::Usage,
+                field: "name",
+                why: "a member needs a name".into(),
+            });
+        }
+        super::checked(groundwork_protocol::text::Field::MemberName, n)?;
+        member.name = n.to_owned();
+    }
+    member.kind = patch.kind.unwrap_or(member.kind);
+    member.joined = patch.joined.unwrap_or(member.joined);
+    member.status = patch.status.unwrap_or(member.status);
+    member.principles_agreed = patch.principles_agreed.or(member.principles_agreed);
+    if member.courses.is_empty() && !patch.courses.is_empty() {
+        member.trained = patch.trained.or(Some(today));
+    }
+    member.trained = patch.trained.or(member.trained);
+    member.courses.extend(patch.courses.iter().cloned());
+    member.normalise();
+    edit::put_member(roster, id, &member)?;
+    let contact = if touches_contacts(patch) {
+        let contacts = ed.doc(DocKind::Contacts)?;
+        let old: Contact =
+            edit::get_entry(contacts, KeyedMap::Contacts, id.as_str())?.unwrap_or_default();
+        let new = contact_patch(patch, old)?;
+        edit::put_contact(contacts, id, &new)?;
+        Some(new)
+    } else {
+        None
+    };
+    Ok(MemberView {
+        id: id.clone(),
+        member,
+        contact,
+    })
+}
+
+/// The fields a row gives that differ from member `m` (with contact `c`) as
+/// recorded: what an import would drop if it only added new members. Named
+/// as the spreadsheet's columns; never their values.
+fn differing_fields(row: &MemberInput, m: &Member, c: Option<&Contact>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut differs = |yes: bool, column: &str| {
+        if yes {
+            out.push(column.to_owned());
+        }
+    };
+    differs(
+        row.name.as_deref().is_some_and(|n| n.trim() != m.name),
+        "Name",
+    );
+    differs(
+        row.email.as_deref().is_some_and(|e| {
+            !c.and_then(|c| c.email.as_deref())
+                .is_some_and(|old| same_email(old, e))
+        }),
+        "Email",
+    );
+    differs(
+        row.phone
+            .as_deref()
+            .is_some_and(|p| phone_key(Some(p)) != phone_key(c.and_then(|c| c.phone.as_deref()))),
+        "Phone",
+    );
+    differs(row.kind.is_some_and(|k| k != m.kind), "Member type");
+    differs(row.joined.is_some_and(|d| d != m.joined), "Joined");
+    differs(row.status.is_some_and(|s| s != m.status), "Status");
+    differs(
+        row.principles_agreed.is_some() && row.principles_agreed != m.principles_agreed,
+        "Principles of Practice",
+    );
+    differs(
+        row.courses.iter().any(|k| !m.courses.contains(k)),
+        "Courses",
+    );
+    differs(
+        row.trained.is_some() && row.trained != m.trained,
+        "First trained",
+    );
+    differs(
+        row.consent_to_contact
+            .is_some_and(|v| Some(v) != c.map(|c| c.consent_to_contact)),
+        "Consent to contact",
+    );
+    differs(
+        row.lawful_basis
+            .is_some_and(|v| Some(v) != c.map(|c| c.lawful_basis)),
+        "Lawful basis",
+    );
+    differs(
+        row.consent_date.is_some() && row.consent_date != c.and_then(|c| c.consent_date),
+        "Consent date",
+    );
+    out
+}
+
 impl Group {
     /// Adds a member. Refuses a second member with the same email.
     pub fn add_member(
@@ -285,53 +399,9 @@ impl Group {
         } else {
             &[DocKind::Roster]
         };
-        check_dates(patch, self.clock.today())?;
-        self.edit(kinds, |ed| {
-            let roster = ed.doc(DocKind::Roster)?;
-            let mut member: Member = edit::get_entry(roster, KeyedMap::RosterMembers, id.as_str())?
-                .ok_or_else(|| GroupError::NotFound {
-                    what: "member",
-                    id: id.to_string(),
-                })?;
-            if let Some(n) = &patch.name {
-                let n = n.trim();
-                if n.is_empty() {
-                    return Err(GroupError::Invalid {
-                        code: ErrorCode::Usage,
-                        field: "name",
-                        why: "a member needs a name".into(),
-                    });
-                }
-                super::checked(groundwork_protocol::text::Field::MemberName, n)?;
-                member.name = n.to_owned();
-            }
-            member.kind = patch.kind.unwrap_or(member.kind);
-            member.joined = patch.joined.unwrap_or(member.joined);
-            member.status = patch.status.unwrap_or(member.status);
-            member.principles_agreed = patch.principles_agreed.or(member.principles_agreed);
-            if member.courses.is_empty() && !patch.courses.is_empty() {
-                member.trained = patch.trained.or(Some(self.clock.today()));
-            }
-            member.trained = patch.trained.or(member.trained);
-            member.courses.extend(patch.courses.iter().cloned());
-            member.normalise();
-            edit::put_member(roster, id, &member)?;
-            let contact = if touches_contacts(patch) {
-                let contacts = ed.doc(DocKind::Contacts)?;
-                let old: Contact =
-                    edit::get_entry(contacts, KeyedMap::Contacts, id.as_str())?.unwrap_or_default();
-                let new = contact_patch(patch, old)?;
-                edit::put_contact(contacts, id, &new)?;
-                Some(new)
-            } else {
-                None
-            };
-            Ok(MemberView {
-                id: id.clone(),
-                member,
-                contact,
-            })
-        })
+        let today = self.clock.today();
+        check_dates(patch, today)?;
+        self.edit(kinds, |ed| patch_member(ed, id, patch, today))
     }
 
     /// Removes a member, their contact details and any action they owned.
@@ -415,9 +485,14 @@ impl Group {
     /// A row matches an existing member (or an earlier row) by id, else by
     /// email (ignoring case), else by exact name and phone digits. Rows must
     /// already be validated; a row that fails to build aborts the whole import.
+    ///
+    /// A row that matches but gives data the member's record lacks or
+    /// differs from is listed in [`ImportOutcome::differing`], and applied
+    /// as `member edit` would apply it only if `update` is set.
     pub fn import_members(
         &self,
         rows: &[MemberInput],
+        update: bool,
         today: Date,
         mut progress: impl FnMut(u64),
     ) -> Result<ImportOutcome, GroupError> {
@@ -452,11 +527,70 @@ impl Group {
                     member.name.clone(),
                     phone_key(contact.as_ref().and_then(|c| c.phone.as_deref())),
                 );
-                let known = row.id.as_ref().is_some_and(|id| taken.contains(id))
-                    || email.as_ref().is_some_and(|e| by_email.contains_key(e))
-                    || (email.is_none() && by_name_phone.contains_key(&np));
-                if known {
+                let known = match (&row.id, &email) {
+                    (Some(id), _) if taken.contains(id) => Some(id.clone()),
+                    (_, Some(e)) => by_email.get(e).cloned(),
+                    (_, None) => by_name_phone.get(&np).cloned(),
+                };
+                if let Some(id) = known {
                     outcome.already_present += 1;
+                    let roster = ed.doc(DocKind::Roster)?;
+                    let Some(old) =
+                        edit::get_entry::<Member>(roster, KeyedMap::RosterMembers, id.as_str())?
+                    else {
+                        continue;
+                    };
+                    let old_contact: Option<Contact> = edit::get_entry(
+                        ed.doc(DocKind::Contacts)?,
+                        KeyedMap::Contacts,
+                        id.as_str(),
+                    )?;
+                    let fields = differing_fields(row, &old, old_contact.as_ref());
+                    if fields.is_empty() {
+                        continue;
+                    }
+                    if update {
+                        if let Some(e) = &email
+                            && by_email.get(e).is_some_and(|holder| *holder != id)
+                        {
+                            return Err(GroupError::Invalid {
+                                code: ErrorCode::Conflict,
+                                field: "email",
+                                why: format!(
+                                    "row {} would give member {id} the email of another member",
+                                    n + 1
+                                ),
+                            });
+                        }
+                        // Only what differs: an email that differs only
+                        // in case, or a phone only in spacing, stays as
+                        // recorded.
+                        let mut patch = row.clone();
+                        let keep = |column: &str| fields.iter().any(|f| f == column);
+                        if !keep("Name") {
+                            patch.name = None;
+                        }
+                        if !keep("Email") {
+                            patch.email = None;
+                        }
+                        if !keep("Phone") {
+                            patch.phone = None;
+                        }
+                        let view = patch_member(ed, &id, &patch, today)?;
+                        if let Some(e) = email {
+                            by_email.insert(e, id.clone());
+                        }
+                        by_name_phone.insert(
+                            (
+                                view.member.name.clone(),
+                                phone_key(view.contact.as_ref().and_then(|c| c.phone.as_deref())),
+                            ),
+                            id.clone(),
+                        );
+                        outcome.updated.push(id.clone());
+                    }
+                    outcome.differing.push(RowDiffers { row: n, id, fields });
+                    progress(n as u64 + 1);
                     continue;
                 }
                 let id = match &row.id {

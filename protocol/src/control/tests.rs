@@ -117,6 +117,7 @@ fn every_request() -> Vec<Request> {
         Request::MemberForget { id: id("abc123") },
         Request::MemberImport {
             rows: vec![full_input(), MemberInput::default()],
+            update: true,
         },
         Request::ConstitutionShow,
         Request::ConstitutionAmend {
@@ -319,6 +320,12 @@ fn every_response() -> Vec<Response> {
         Response::Imported(ImportOutcome {
             added: vec![id("abc123"), id("abc124")],
             already_present: 3,
+            differing: vec![RowDiffers {
+                row: 4,
+                id: id("abc125"),
+                fields: vec!["Phone".into(), "Courses".into()],
+            }],
+            updated: vec![id("abc125")],
         }),
         Response::Constitution(Constitution {
             body: Text::with_value("Constitution of X\n"),

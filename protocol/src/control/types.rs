@@ -114,6 +114,26 @@ pub struct ImportOutcome {
     pub added: Vec<ShortId>,
     /// Rows that matched a member already on the roster (or earlier in the file).
     pub already_present: usize,
+    /// Of those, the rows that give data the member's record lacks or
+    /// differs from, in file order.
+    #[serde(default)]
+    pub differing: Vec<RowDiffers>,
+    /// Members changed by such rows (only when the import was asked to
+    /// update).
+    #[serde(default)]
+    pub updated: Vec<ShortId>,
+}
+
+/// A row that matched a member but differs from their record.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RowDiffers {
+    /// The row's place among the rows sent, from 0.
+    pub row: usize,
+    /// The member it matched.
+    pub id: ShortId,
+    /// The spreadsheet columns whose values differ (names only, never the
+    /// values).
+    pub fields: Vec<String>,
 }
 
 /// A change to the constitution: new text, an adoption date, or both.

@@ -136,7 +136,7 @@ pub fn found_with_members(dir: &Path, members: usize) -> Result<()> {
     let rows: Vec<MemberInput> = (0..members)
         .map(|n| input(&person(&mut rng, n, "")))
         .collect();
-    let outcome = group.import_members(&rows, today(), |_| {})?;
+    let outcome = group.import_members(&rows, false, today(), |_| {})?;
     ensure!(
         outcome.added.len() == members,
         "the import added {} of {members} members",
