@@ -486,3 +486,88 @@ fn a_linked_group_relays_another_groups_public_documents_verified_by_its_card() 
         "C knows A only through B: {peers}"
     );
 }
+
+#[test]
+fn status_and_peer_list_speak_plainly_and_last_heard_is_when_a_peer_spoke() {
+    let a = Node::founded("Plain Words Group");
+    let (_ra, _) = a.up();
+    let b = Node::join(&a.invite("organiser"), "b");
+    let (mut rb, _) = b.up();
+    a.add_member(&["--name", "Said Plainly"]);
+    b.wait_for_member("Said Plainly");
+    eventually("the roster in sync with one peer", SYNC_LIMIT, || {
+        let text = a.ok(&["status"]);
+        text.lines()
+            .any(|l| {
+                l.starts_with("Plain Words Group") && l.contains("roster") && l.ends_with("1 of 1")
+            })
+            .then_some(())
+            .ok_or(text)
+    });
+    let text = a.ok(&["status"]);
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("GROUP"))
+        .unwrap_or_else(|| panic!("no table header in\n{text}"));
+    for column in ["DOCUMENT", "VERSIONS", "CHANGES", "SIZE", "PEERS IN SYNC"] {
+        assert!(header.contains(column), "{header}");
+    }
+    assert!(
+        !text.contains("HEADS") && !text.contains("PENDING"),
+        "{text}"
+    );
+    let peers = a.ok(&["peer", "list"]);
+    assert!(
+        peers
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("LAST HEARD")),
+        "{peers}"
+    );
+    let b_id = b.device_id();
+    let row = |peers: &str| {
+        peers
+            .lines()
+            .find(|l| b_id.starts_with(l.split_whitespace().next().unwrap_or("-")))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no row for b in\n{peers}"))
+    };
+    assert!(row(&peers).contains("now"), "{peers}");
+
+    // Once b stops, its last-heard time is kept (not "never", not the day it
+    // was first remembered), in the JSON and in words.
+    assert_eq!(rb.stop("TERM"), 0);
+    eventually("b disconnected", SYNC_LIMIT, || {
+        let peers = a.json(&["peer", "list"]);
+        let me = peers
+            .as_array()
+            .and_then(|p| {
+                p.iter()
+                    .find(|p| p["device"].as_str() == Some(b_id.as_str()))
+            })
+            .cloned()
+            .unwrap_or_default();
+        (me["connected"] == false)
+            .then_some(me)
+            .ok_or(peers.to_string())
+    });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let peers = a.json(&["peer", "list"]);
+    let heard = peers
+        .as_array()
+        .and_then(|p| {
+            p.iter()
+                .find(|p| p["device"].as_str() == Some(b_id.as_str()))
+        })
+        .and_then(|p| p["last_seen"].as_u64())
+        .unwrap_or_else(|| panic!("no last_seen for b: {peers}"));
+    assert!(now.saturating_sub(heard) < 120, "heard {heard}, now {now}");
+    let peers = a.ok(&["peer", "list"]);
+    assert!(
+        row(&peers).contains("just now") || row(&peers).contains("min ago"),
+        "{peers}"
+    );
+}

@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use groundwork_protocol::SecretKey;
 use groundwork_protocol::control::{NodeStatus, PeerStatus, Request, Response};
 use groundwork_protocol::invite::Invite;
+use groundwork_protocol::{GroupId, SecretKey};
 
 use super::output::Out;
 use super::target::unexpected;
@@ -292,6 +292,7 @@ pub fn print_peers(rows: &[PeerStatus], json: bool, national: bool, out: &mut Ou
     if out.json_or_empty(rows, json, empty)? {
         return Ok(());
     }
+    let now = crate::clock::Clock::system().secs();
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -304,12 +305,34 @@ pub fn print_peers(rows: &[PeerStatus], json: bool, national: bool, out: &mut Ou
                     (false, _) => "-",
                 }
                 .to_owned(),
+                if r.connected {
+                    "now".to_owned()
+                } else {
+                    r.last_seen.map_or_else(|| "never".into(), |t| ago(now, t))
+                },
                 r.last_error.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    out.table(&["DEVICE", "GROUP", "LINK", "LAST ERROR"], &table)?;
+    out.table(
+        &["DEVICE", "GROUP", "LINK", "LAST HEARD", "LAST ERROR"],
+        &table,
+    )?;
     Ok(())
+}
+
+/// How long before `now` the time `then` was, in words ("3 min ago").
+fn ago(now: u64, then: u64) -> String {
+    let s = now.saturating_sub(then);
+    match s {
+        0..60 => "just now".into(),
+        60..3_600 => format!("{} min ago", s / 60),
+        3_600..86_400 => format!("{} h ago", s / 3_600),
+        _ => match s / 86_400 {
+            1 => "1 day ago".into(),
+            d => format!("{d} days ago"),
+        },
+    }
 }
 
 /// Prints the directory. A single group's member count from 1 to 4 is
@@ -350,7 +373,7 @@ pub fn print_directory(
             "MEMBERS",
             "ESTABLISHED",
             "AFFILIATED",
-            "LAST SEEN",
+            "REPORTED",
         ],
         &table,
     )?;
@@ -427,6 +450,19 @@ pub fn write_report(
     Ok(())
 }
 
+/// Bytes in words: "812 B", "14.2 KiB", "3.1 MiB".
+fn size(b: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let f = b as f64;
+    if f < KIB {
+        format!("{b} B")
+    } else if f < KIB * KIB {
+        format!("{:.1} KiB", f / KIB)
+    } else {
+        format!("{:.1} MiB", f / (KIB * KIB))
+    }
+}
+
 /// Prints a running node's status.
 pub fn print_status(s: &NodeStatus, json: bool, out: &mut Out) -> Result<()> {
     if json {
@@ -444,15 +480,37 @@ pub fn print_status(s: &NodeStatus, json: bool, out: &mut Out) -> Result<()> {
         s.role.map_or_else(|| "-".to_owned(), |r| r.to_string())
     ))?;
     out.line("")?;
+    let group_name = |g: Option<GroupId>| match g {
+        None => s.group_name.clone(),
+        Some(g) if g == s.group => s.group_name.clone(),
+        Some(g) => s
+            .peers
+            .iter()
+            .find(|p| p.group == Some(g))
+            .and_then(|p| p.name.clone())
+            .unwrap_or_else(|| g.fmt_short()),
+    };
     let docs: Vec<Vec<String>> = s
         .documents
         .iter()
         .map(|d| {
             vec![
+                group_name(d.group),
                 d.kind.to_string(),
-                d.heads.to_string(),
+                // Heads: more than one is edits made at once, not yet
+                // merged by a later change.
+                match d.heads {
+                    0 => "empty".to_owned(),
+                    1 => "one".to_owned(),
+                    n => format!("{n} (unmerged)"),
+                },
                 d.changes.map_or_else(|| "-".into(), |c| c.to_string()),
-                d.bytes.map_or_else(|| "-".into(), |b| b.to_string()),
+                d.bytes.map_or_else(|| "-".into(), size),
+                match (d.peers, d.peers_in_sync) {
+                    (Some(0), _) | (None, _) => "-".to_owned(),
+                    (Some(p), Some(i)) => format!("{i} of {p}"),
+                    (Some(p), None) => format!("? of {p}"),
+                },
             ]
         })
         .collect();
@@ -481,7 +539,21 @@ pub fn print_status(s: &NodeStatus, json: bool, out: &mut Out) -> Result<()> {
     if s.gossip.is_some() || s.traffic.is_some() {
         out.line("")?;
     }
-    out.table(&["DOCUMENT", "HEADS", "PENDING", "BYTES"], &docs)?;
+    out.table(
+        &[
+            "GROUP",
+            "DOCUMENT",
+            "VERSIONS",
+            "CHANGES",
+            "SIZE",
+            "PEERS IN SYNC",
+        ],
+        &docs,
+    )?;
+    out.line(
+        "(more than one version: edits made at the same time, merged by the next edit; \
+         changes: stored since the last compaction)",
+    )?;
     out.line("")?;
     for d in &s.documents {
         if !d.old_epoch.is_empty() {

@@ -43,8 +43,14 @@ pub fn json_escaped(json: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// The columns `s` takes on a terminal: wide characters (CJK, most emoji)
+/// take two, combining marks and zero-width joiners none.
+pub fn display_width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
 /// A table's cells made safe for a terminal (`text::safe_line`: cells
-/// hold peers' text), and each column's width in characters.
+/// hold peers' text), and each column's display width.
 pub fn safe_cells_and_widths(
     header: &[&str],
     rows: &[Vec<String>],
@@ -53,15 +59,38 @@ pub fn safe_cells_and_widths(
         .iter()
         .map(|r| r.iter().map(|c| safe_line(c).into_owned()).collect())
         .collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
     for r in &rows {
         for (i, c) in r.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(c.chars().count());
+                *w = (*w).max(display_width(c));
             }
         }
     }
     (rows, widths)
+}
+
+/// A table's lines: the header, then the rows, each column padded to its
+/// widest cell's display width plus two spaces (the last is not padded).
+pub fn table_lines(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+    let (rows, widths) = safe_cells_and_widths(header, rows);
+    let fmt_row = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut line = String::new();
+        for (i, c) in cells.enumerate() {
+            line.push_str(c);
+            if i + 1 < widths.len() {
+                let pad = widths[i].saturating_sub(display_width(c)) + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        line.trim_end().to_owned()
+    };
+    let mut lines = vec![fmt_row(&mut header.iter().copied())];
+    lines.extend(
+        rows.iter()
+            .map(|r| fmt_row(&mut r.iter().map(String::as_str))),
+    );
+    lines
 }
 
 /// Standard output, locked and buffered.
@@ -147,23 +176,8 @@ impl Out {
 
     /// Prints rows as a table with a header, columns padded to fit.
     pub fn table(&mut self, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
-        let (rows, widths) = safe_cells_and_widths(header, rows);
-        let rows = rows.as_slice();
-        let fmt_row = |cells: &mut dyn Iterator<Item = &str>| {
-            let mut line = String::new();
-            for (i, c) in cells.enumerate() {
-                if i + 1 == widths.len() {
-                    line.push_str(c);
-                } else {
-                    line.push_str(c);
-                    line.extend(std::iter::repeat_n(' ', widths[i] - c.chars().count() + 2));
-                }
-            }
-            line.trim_end().to_owned()
-        };
-        self.line(fmt_row(&mut header.iter().copied()))?;
-        for r in rows {
-            self.line(fmt_row(&mut r.iter().map(String::as_str)))?;
+        for line in table_lines(header, rows) {
+            self.line(line)?;
         }
         Ok(())
     }
@@ -182,6 +196,51 @@ impl Out {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_pad_by_display_width_not_characters() {
+        let names = [
+            "Ada Obi",
+            "Zoe\u{308} Lee",             // combining diaeresis: 7 columns, 8 chars
+            "李华",                       // two wide characters: 4 columns
+            "Sam 👩\u{200d}👩\u{200d}👧", // a ZWJ family emoji
+        ];
+        let rows: Vec<Vec<String>> = names
+            .iter()
+            .map(|n| vec![(*n).to_owned(), "activist".to_owned(), "x".to_owned()])
+            .collect();
+        let lines = table_lines(&["NAME", "KIND", "END"], &rows);
+        assert_eq!(lines.len(), 5);
+        // The second column starts at the same display column on every line.
+        let starts: Vec<usize> = lines
+            .iter()
+            .map(|l| {
+                let at = l
+                    .find("KIND")
+                    .or_else(|| l.find("activist"))
+                    .expect("column");
+                display_width(&l[..at])
+            })
+            .collect();
+        assert!(
+            starts.iter().all(|s| *s == starts[0]),
+            "{lines:#?} {starts:?}"
+        );
+        // Positive control: counting characters would not have aligned them.
+        let by_chars: Vec<usize> = lines
+            .iter()
+            .map(|l| {
+                let at = l
+                    .find("KIND")
+                    .or_else(|| l.find("activist"))
+                    .expect("column");
+                l[..at].chars().count()
+            })
+            .collect();
+        assert!(by_chars.iter().any(|c| *c != by_chars[0]), "{by_chars:?}");
+        assert_eq!(display_width("李华"), 4);
+        assert_eq!(display_width("Zoe\u{308}"), 3);
+    }
 
     #[test]
     fn json_keeps_the_data_and_escapes_what_a_terminal_would_act_on() {

@@ -211,7 +211,7 @@ fn aligned(header: &[&str], rows: &[Vec<String>]) -> String {
     let line = |cells: Vec<&str>| {
         let mut l = String::new();
         for (i, c) in cells.iter().enumerate() {
-            let pad = widths[i].saturating_sub(c.chars().count());
+            let pad = widths[i].saturating_sub(crate::cli::output::display_width(c));
             if i == 0 {
                 l.push_str(c);
                 l.extend(std::iter::repeat_n(' ', pad));

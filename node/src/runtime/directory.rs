@@ -12,6 +12,8 @@ pub struct PeerNow {
     pub last_error: Option<String>,
     /// While connected: every shared document in sync.
     pub in_sync: Option<bool>,
+    /// When it last sent this node anything, this run (Unix seconds).
+    pub heard: Option<u64>,
 }
 
 /// What this node knows of its peers, for `peer list` and `status`:
@@ -39,7 +41,7 @@ pub fn peer_statuses(
                 group: p.group,
                 name: p.group.and_then(|g| names.get(g.as_bytes()).cloned()),
                 connected: l.connected,
-                last_seen: Some(p.last_seen).filter(|s| *s > 0),
+                last_seen: Some(p.last_seen.max(l.heard.unwrap_or(0))).filter(|s| *s > 0),
                 last_error: l.last_error,
                 in_sync: l.in_sync,
                 requested: p.requested,

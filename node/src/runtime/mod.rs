@@ -129,6 +129,9 @@ pub struct Actor {
     dial: mpsc::UnboundedSender<PeerRecord>,
     /// The last error per peer, for `status`.
     last_error: BTreeMap<DeviceId, String>,
+    /// When each peer last sent this node anything (Unix seconds): written
+    /// to its record when a session opens and ends, kept here in between.
+    heard: BTreeMap<DeviceId, u64>,
     /// Documents that may want compacting, done when the node is idle.
     compact_due: BTreeSet<DocId>,
     /// Documents being saved on a helper thread.
@@ -249,6 +252,7 @@ impl Actor {
             events,
             dial,
             last_error: BTreeMap::new(),
+            heard: BTreeMap::new(),
             compact_due: BTreeSet::new(),
             compacting: BTreeSet::new(),
             records: Records::default(),

@@ -300,6 +300,9 @@ impl Actor {
             entry.connected = true;
             entry.in_sync = Some(synced);
         }
+        for (d, t) in &self.heard {
+            live.entry(*d).or_default().heard = Some(*t);
+        }
         live
     }
 

@@ -63,6 +63,7 @@ impl Actor {
             },
         );
         self.last_error.remove(&peer);
+        self.heard_from(peer, true);
         let _ = self.events.send(NodeEvent::PeerConnected {
             device: peer,
             group: self.peers.get(&peer).and_then(|p| p.group),
@@ -96,6 +97,7 @@ impl Actor {
         let parked = std::mem::take(&mut host.parked);
         // The documents' lock is released before anything else runs.
         drop((host, docs));
+        self.heard.insert(peer, self.group.clock().secs());
         self.changes_unflushed |= unflushed;
         // A peer that itself signed two histories of a document is not
         // relaying someone else's fork: the session with it ends.
@@ -327,9 +329,37 @@ impl Actor {
         }
     }
 
-    pub(super) fn save_states(&self, live: &Live) {
+    pub(super) fn save_states(&mut self, live: &Live) {
         if let Err(e) = peers::save_states(&self.group, &live.peer, live.session.states()) {
             tracing::warn!("could not save sync states: {e}");
+        }
+        self.heard_from(live.peer, false);
+    }
+
+    /// Notes that `peer` was heard from (now, if `now`; else when its last
+    /// message came) in its remembered record, so `peer list` and the TUI's
+    /// "last heard" survive a restart. Only at a session's start and end:
+    /// not a write per message.
+    fn heard_from(&mut self, peer: DeviceId, now: bool) {
+        let at = if now {
+            let t = self.group.clock().secs();
+            self.heard.insert(peer, t);
+            t
+        } else {
+            match self.heard.get(&peer) {
+                Some(t) => *t,
+                None => return,
+            }
+        };
+        let Some(rec) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if rec.last_seen >= at {
+            return;
+        }
+        rec.last_seen = at;
+        if let Err(e) = peers::save(&self.group, rec) {
+            tracing::warn!("could not note when a peer was heard from: {e}");
         }
     }
 

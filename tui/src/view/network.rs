@@ -27,7 +27,7 @@ fn header_label(k: SortKey) -> &'static str {
         SortKey::Kind => "Kind",
         SortKey::Members => "Members",
         SortKey::Established => "Status",
-        SortKey::LastSeen => "Last seen",
+        SortKey::LastSeen => "Reported",
         SortKey::Link => "Link",
     }
 }

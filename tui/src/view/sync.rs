@@ -178,7 +178,9 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             Constraint::Fill(3),
         ],
     )
-    .header(Row::new(["Group", "Device", "State", "Last seen", "Last error"]).style(theme.header()))
+    .header(
+        Row::new(["Group", "Device", "State", "Last heard", "Last error"]).style(theme.header()),
+    )
     .row_highlight_style(if model.sync_pane == SyncPane::Peers {
         theme.selected()
     } else {
