@@ -628,7 +628,7 @@ mod types;
 
 pub use types::{
     ActionPatch, ConstitutionUpdate, DeviceView, ImportOutcome, MeetupInput, MemberInput,
-    MemberView, PlanView, RowDiffers,
+    MemberView, Owner, PlanView, RowDiffers,
 };
 
 pub use status::{

@@ -171,7 +171,8 @@ fn found_add_import_edit_restart_and_everything_is_still_there() {
     assert_eq!(m["attendance"], 12);
     let plan = &before[3];
     assert_eq!(plan["actions"][0]["status"], "done");
-    assert_eq!(plan["owners"][&action][1], "Ada Obi");
+    assert_eq!(plan["owners"][&action]["name"], "Ada Obi");
+    assert!(plan["owners"][&action]["id"].is_string(), "{plan}");
     assert_eq!(plan["listening"]["conversations_held"], 5);
 }
 

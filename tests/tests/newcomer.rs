@@ -205,3 +205,46 @@ fn a_future_absurd_or_us_style_date_is_refused_and_nothing_changes() {
         "{out}"
     );
 }
+
+#[test]
+fn plan_show_flags_open_actions_past_their_due_date() {
+    let n = Node::founded("Late Group");
+    let late = n.ok(&[
+        "plan",
+        "action",
+        "add",
+        "--title",
+        "Book the hall",
+        "--due",
+        "2020-01-01",
+        "--quiet",
+    ]);
+    let soon = groundwork_node::group::today().add_days(7).to_string();
+    n.ok(&[
+        "plan",
+        "action",
+        "add",
+        "--title",
+        "Print leaflets",
+        "--due",
+        &soon,
+    ]);
+    let show = n.ok(&["plan", "show"]);
+    let row = |show: &str, title: &str| {
+        show.lines()
+            .find(|l| l.ends_with(title))
+            .unwrap_or_else(|| panic!("no {title} in\n{show}"))
+            .to_owned()
+    };
+    assert!(row(&show, "Book the hall").contains("OVERDUE"), "{show}");
+    assert!(!row(&show, "Print leaflets").contains("OVERDUE"), "{show}");
+    assert!(show.contains("1 open action past its due date"), "{show}");
+    // Done, it is no longer overdue.
+    n.ok(&["plan", "action", "done", late.trim()]);
+    let show = n.ok(&["plan", "show"]);
+    assert!(
+        !show.contains("OVERDUE") && !show.contains("past"),
+        "{show}"
+    );
+    assert!(row(&show, "Book the hall").contains("done"), "{show}");
+}

@@ -347,7 +347,13 @@ impl Sample {
                 .map(|(i, (title, due, done))| {
                     let id = short(10 + i as u64);
                     if i < 2 && members > 0 {
-                        owners.insert(id.to_string(), (short(100).to_string(), member_name(0)));
+                        owners.insert(
+                            id.to_string(),
+                            groundwork_protocol::control::Owner {
+                                id: short(100).to_string(),
+                                name: member_name(0),
+                            },
+                        );
                     }
                     Action {
                         id,

@@ -450,6 +450,11 @@ fn plan(t: &mut Target, cmd: PlanCmd, out: &mut Out) -> Result<()> {
             if v.plan.actions.is_empty() {
                 out.line("  (none)")?;
             } else {
+                let today = crate::group::today();
+                let overdue = |a: &groundwork_protocol::schema::Action| {
+                    a.status == groundwork_protocol::schema::ActionStatus::Open
+                        && a.due.is_some_and(|d| d < today)
+                };
                 let rows: Vec<Vec<String>> = v
                     .plan
                     .actions
@@ -457,16 +462,28 @@ fn plan(t: &mut Target, cmd: PlanCmd, out: &mut Out) -> Result<()> {
                     .map(|a| {
                         vec![
                             a.id.to_string(),
-                            a.status.to_string(),
+                            if overdue(a) {
+                                "OVERDUE".to_owned()
+                            } else {
+                                a.status.to_string()
+                            },
                             a.due.map_or_else(|| "-".into(), |d| d.to_string()),
                             v.owners
                                 .get(a.id.as_str())
-                                .map_or_else(|| "-".into(), |(_, n)| n.clone()),
+                                .map_or_else(|| "-".into(), |o| o.name.clone()),
                             a.title.clone(),
                         ]
                     })
                     .collect();
                 out.table(&["ID", "STATUS", "DUE", "OWNER", "TITLE"], &rows)?;
+                let late = v.plan.actions.iter().filter(|a| overdue(a)).count();
+                if late > 0 {
+                    out.line(format!(
+                        "{} past {} due date (when done: `groundwork plan action done ID`)",
+                        super::output::count(late, "open action"),
+                        if late == 1 { "its" } else { "their" }
+                    ))?;
+                }
             }
             out.line("")?;
             let l = &v.plan.listening;

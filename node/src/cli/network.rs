@@ -335,8 +335,8 @@ fn ago(now: u64, then: u64) -> String {
     }
 }
 
-/// Prints the directory. A single group's member count from 1 to 4 is
-/// shown as `<5` (the total is exact).
+/// Prints the directory: each group's published (rounded) member count,
+/// or `-` for a group that has published no summary.
 pub fn print_directory(
     rows: &[groundwork_protocol::control::DirectoryEntry],
     json: bool,

@@ -88,7 +88,13 @@ impl Group {
             let roster: Roster = self.read()?;
             for (action, member) in &roster.action_owners {
                 if let Some(m) = roster.members.get(member) {
-                    owners.insert(action.clone(), (member.clone(), m.name.clone()));
+                    owners.insert(
+                        action.clone(),
+                        groundwork_protocol::control::Owner {
+                            id: member.clone(),
+                            name: m.name.clone(),
+                        },
+                    );
                 }
             }
         }

@@ -90,7 +90,14 @@ fn plan() -> PlanView {
                 theme_conversations: [("rent".to_owned(), Counter::with_value(30))].into(),
             },
         },
-        owners: [("a00001".into(), ("abc123".into(), "Ada Obi".into()))].into(),
+        owners: [(
+            "a00001".into(),
+            Owner {
+                id: "abc123".into(),
+                name: "Ada Obi".into(),
+            },
+        )]
+        .into(),
     }
 }
 

@@ -192,8 +192,17 @@ pub struct PlanView {
     /// The plan document.
     #[serde(flatten)]
     pub plan: Plan,
-    /// Action id to (member id, name) of its owner.
-    pub owners: BTreeMap<String, (String, String)>,
+    /// Action id to its owner.
+    pub owners: BTreeMap<String, Owner>,
+}
+
+/// The member who owns an action: `{"id": …, "name": …}` in JSON.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Owner {
+    /// The member's id.
+    pub id: String,
+    /// Their name.
+    pub name: String,
 }
 
 /// One of the group's devices, as `device list --json` prints it.

@@ -241,7 +241,7 @@ fn plan(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     };
     let rows = actions.iter().skip(pos.offset).take(fit).map(|a| {
         let owner = match owners {
-            Some(o) => o.get(a.id.as_str()).map_or("–".into(), |(_, n)| n.clone()),
+            Some(o) => o.get(a.id.as_str()).map_or("–".into(), |o| o.name.clone()),
             None => "not shared".into(),
         };
         let status = match a.status {
