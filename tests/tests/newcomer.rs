@@ -248,3 +248,43 @@ fn plan_show_flags_open_actions_past_their_due_date() {
     );
     assert!(row(&show, "Book the hall").contains("done"), "{show}");
 }
+
+#[test]
+fn a_failed_join_leaves_no_directory_or_key_behind() {
+    let a = Node::founded("Join Once Group");
+    let (_ra, _) = a.up();
+    let invite = a.invite("organiser");
+    // Positive control: the first use of the invite makes a device.
+    let b = Node::join(&invite, "b");
+    assert!(
+        b.path().join("store.redb").exists()
+            || std::fs::read_dir(b.path()).expect("dir").count() > 0
+    );
+    assert!(!b.device_id().is_empty());
+
+    // A second use is refused by the inviting device. The empty directory
+    // it was given is left empty: no device key, no store.
+    let c = Node::new();
+    let r = c.run(&["--offline", "join", &invite, "--label", "c"]);
+    assert_ne!(r.code, 0, "a used invite was accepted: {}", r.stdout);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    let left: Vec<_> = std::fs::read_dir(c.path())
+        .expect("dir")
+        .map(|e| e.map(|e| e.file_name()))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+
+    // A directory the join had to make is not there at all afterwards.
+    let fresh = c.path().join("new-laptop");
+    let r = c.run(&[
+        "--offline",
+        "--data-dir",
+        fresh.to_str().expect("utf-8"),
+        "join",
+        &invite,
+        "--label",
+        "c",
+    ]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(!fresh.exists(), "{} was left behind", fresh.display());
+}

@@ -91,21 +91,38 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
         label.trim().to_owned()
     };
     groundwork_protocol::text::check(groundwork_protocol::text::Field::DeviceLabel, &label)?;
-    if !restored {
-        super::passphrase::offer(&dir)?;
-        dir.create()
-            .with_context(|| format!("creating {}", dir.root().display()))?;
-    }
-    let device = dir.read_or_create_key(KeyKind::Device)?;
-    let config = crate::config::resolve(&dir, offline, None)?;
-    runtime()?.block_on(async {
-        let joined = crate::daemon::redeem_invite(&device, &config, &invite, &label).await?;
-        if restored {
-            let g = Group::open(&dir)?;
-            crate::daemon::admitted(&g, &invite, &joined)?;
-        } else {
-            crate::daemon::set_up_joined(&dir, device, &invite, &joined)?;
+    // A join that fails before this device holds the group takes away all
+    // it made: the directory, the device key, a passphrase's files.
+    let before = (!restored).then(|| Before::take(dir.root()));
+    let undo = |e: anyhow::Error| {
+        if let Some(b) = &before {
+            b.put_back();
         }
+        e
+    };
+    let rt = runtime()?;
+    let set_up = || -> Result<(Box<groundwork_protocol::join::Joined>, crate::config::Config)> {
+        if !restored {
+            super::passphrase::offer(&dir)?;
+            dir.create()
+                .with_context(|| format!("creating {}", dir.root().display()))?;
+        }
+        let device = dir.read_or_create_key(KeyKind::Device)?;
+        let config = crate::config::resolve(&dir, offline, None)?;
+        let joined = rt.block_on(async {
+            let joined = crate::daemon::redeem_invite(&device, &config, &invite, &label).await?;
+            if restored {
+                let g = Group::open(&dir)?;
+                crate::daemon::admitted(&g, &invite, &joined)?;
+            } else {
+                crate::daemon::set_up_joined(&dir, device, &invite, &joined)?;
+            }
+            anyhow::Ok(joined)
+        })?;
+        Ok((joined, config))
+    };
+    let (joined, config) = set_up().map_err(undo)?;
+    rt.block_on(async {
         out.line(format!(
             "joined {}; this device is a group {}; syncing...",
             joined.name, joined.role
@@ -121,6 +138,59 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
         }
         anyhow::Ok(())
     })
+}
+
+/// What a data directory held before a join began.
+struct Before {
+    root: std::path::PathBuf,
+    existed: bool,
+    entries: std::collections::BTreeSet<std::ffi::OsString>,
+}
+
+impl Before {
+    fn take(root: &std::path::Path) -> Self {
+        let entries = std::fs::read_dir(root)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.file_name())).collect())
+            .unwrap_or_default();
+        Before {
+            root: root.to_owned(),
+            existed: root.exists(),
+            entries,
+        }
+    }
+
+    /// Removes what was made since: the directory if it is new, else the
+    /// entries it did not hold. Best effort: a failure is logged, and the
+    /// join's own error is the one reported.
+    fn put_back(&self) {
+        let result = if self.existed {
+            std::fs::read_dir(&self.root).and_then(|d| {
+                for e in d.filter_map(Result::ok) {
+                    if self.entries.contains(&e.file_name()) {
+                        continue;
+                    }
+                    let path = e.path();
+                    if e.file_type()?.is_dir() {
+                        std::fs::remove_dir_all(&path)?;
+                    } else {
+                        std::fs::remove_file(&path)?;
+                    }
+                }
+                Ok(())
+            })
+        } else {
+            match std::fs::remove_dir_all(&self.root) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                other => other,
+            }
+        };
+        if let Err(e) = result {
+            tracing::warn!(
+                "the join failed, and what it made in {} could not all be removed: {e}",
+                self.root.display()
+            );
+        }
+    }
 }
 
 /// A data directory that holds a group may redeem an invite only if it
