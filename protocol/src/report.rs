@@ -105,11 +105,18 @@ pub struct GroupKinds {
     pub social_action_hubs: u64,
 }
 
+impl AreaRow {
+    /// The area as a table shows it: `-` for groups that gave none.
+    pub fn label(&self) -> &str {
+        self.area.as_deref().unwrap_or("-")
+    }
+}
+
 /// One area's figures.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AreaRow {
-    /// The area (`-` for groups that gave none).
-    pub area: String,
+    /// The area; `None` (JSON `null`) for the groups that gave none.
+    pub area: Option<String>,
     /// Groups in the area.
     pub groups: u64,
     /// Established groups in it.
@@ -211,7 +218,7 @@ pub fn build(
 ) -> NetworkReport {
     let groups: Vec<&Listed> = listed.iter().filter(|l| !l.kind.is_national()).collect();
     let mut totals = Totals::default();
-    let mut areas: BTreeMap<String, AreaRow> = BTreeMap::new();
+    let mut areas: BTreeMap<Option<String>, AreaRow> = BTreeMap::new();
     let mut by_group = Vec::new();
     let mut kinds = GroupKinds::default();
     let mut years: BTreeMap<i32, u64> = BTreeMap::new();
@@ -224,7 +231,7 @@ pub fn build(
             _ => kinds.local_organising_groups += 1,
         }
         let s = latest.get(&l.group);
-        let area_name = l.area.clone().unwrap_or_else(|| "-".into());
+        let area_name = l.area.clone();
         let area = areas.entry(area_name.clone()).or_insert_with(|| AreaRow {
             area: area_name,
             groups: 0,

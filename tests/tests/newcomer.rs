@@ -288,3 +288,65 @@ fn a_failed_join_leaves_no_directory_or_key_behind() {
     assert_ne!(r.code, 0, "{}", r.stdout);
     assert!(!fresh.exists(), "{} was left behind", fresh.display());
 }
+
+#[test]
+fn join_and_peer_add_against_a_node_that_is_down_end_with_a_hint() {
+    let a = Node::founded("Gone Home Group");
+    let (mut ra, _) = a.up();
+    let invite = a.invite("member");
+    let link = a.link_ticket();
+    assert_eq!(ra.stop("TERM"), 0);
+    let b = Node::founded("Still Here Group");
+    let c = Node::new();
+    // Both dial a device that is not running; they time out together.
+    let (joined, added) = std::thread::scope(|s| {
+        let j = s.spawn(|| c.fails(1, &["--offline", "join", &invite, "--label", "c"]));
+        let p = s.spawn(|| b.fails(1, &["--offline", "peer", "add", &link]));
+        (
+            j.join().expect("join thread"),
+            p.join().expect("peer add thread"),
+        )
+    });
+    for line in [&joined, &added] {
+        assert!(line.contains("timed out after 20 s reaching"), "{line}");
+        assert!(line.contains("(tried "), "the addresses tried: {line}");
+        assert!(
+            line.ends_with("is that node running `groundwork up`?"),
+            "{line}"
+        );
+    }
+    // Nothing was left behind by the failed join, and b remembers no peer.
+    assert_eq!(std::fs::read_dir(c.path()).expect("dir").count(), 0);
+    assert_eq!(b.json(&["peer", "list"]), serde_json::json!([]));
+}
+
+#[test]
+fn listings_answer_from_the_store_when_no_node_runs() {
+    // An empty peer list, a directory of at most this group and a report with
+    // no groups: each in JSON and as text, with no node running.
+    for kind in ["group", "national"] {
+        let n = Node::new();
+        if kind == "group" {
+            n.ok(&["init", "--name", "Quiet Evening Group"]);
+        } else {
+            n.ok(&["national", "init", "--name", "Quiet National Body"]);
+        }
+        assert_eq!(n.json(&["peer", "list"]), serde_json::json!([]));
+        let network = n.json(&["network"]);
+        assert!(
+            network.as_array().is_some_and(|d| d.len() <= 1),
+            "{network}"
+        );
+        assert!(n.json(&["report"]).is_object());
+        let peers = n.ok(&["peer", "list"]);
+        assert!(peers.starts_with("no peers yet"), "{peers}");
+        // The hint still tells a national body from a group.
+        assert_eq!(
+            peers.contains("affiliate"),
+            kind == "national",
+            "{kind}: {peers}"
+        );
+        n.ok(&["network"]);
+        n.ok(&["report"]);
+    }
+}

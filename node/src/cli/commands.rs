@@ -53,6 +53,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Peer(PeerCmd::Add { ticket }) => {
             let dir = data_dir()?;
+            let reaching = super::output::spinner("reaching the other node…".into());
             let peers = match crate::control::connect(&dir)? {
                 Some(mut client) => match client.request(Request::PeerAdd { ticket })? {
                     Response::Peers(p) => p,
@@ -66,7 +67,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 None => {
                     let offline = cli.offline;
                     let rec =
-                        with_group_value(dir, |g| super::network::peer_add(g, offline, &ticket))?;
+                        with_group_value(dir, |g| super::network::peer_add(g, offline, &ticket))
+                            .map_err(super::target::dial_hint)?;
                     vec![groundwork_protocol::control::PeerStatus {
                         device: rec.device,
                         group: rec.group,
@@ -79,6 +81,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     }]
                 }
             };
+            reaching.finish_and_clear();
             for p in peers {
                 super::network::print_link(&p, &mut out)?;
             }
@@ -138,9 +141,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Network { json } => with_target(data_dir()?, |t| {
             match t.send(Request::Network)? {
                 Response::Directory(d) => {
-                    let national = d
-                        .iter()
-                        .all(|r| r.kind == groundwork_protocol::card::GroupKind::National)
+                    let national = !json.json
+                        && d.iter()
+                            .all(|r| r.kind == groundwork_protocol::card::GroupKind::National)
                         && super::network::is_national(t)?;
                     super::network::print_directory(&d, json.json, national, &mut out)?
                 }
@@ -160,7 +163,9 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             match t.send(Request::Report)? {
                 Response::Report(r) => {
-                    let national = r.groups == 0 && super::network::is_national(t)?;
+                    let national = r.groups == 0
+                        && format == crate::report_out::Format::Text
+                        && super::network::is_national(t)?;
                     super::network::write_report(&r, format, output.as_deref(), national, &mut out)?
                 }
                 r => return Err(unexpected(&r)),
@@ -168,14 +173,10 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         })?,
         Command::Affiliate { ticket } => with_target(data_dir()?, |t| {
-            let dialed = !t.is_direct();
-            let answer = t.send(Request::Affiliate { ticket }).map_err(|e| {
-                if dialed {
-                    super::target::dial_hint(e)
-                } else {
-                    e
-                }
-            })?;
+            let reaching = super::output::spinner("reaching the group's node…".into());
+            let answer = t.send(Request::Affiliate { ticket });
+            reaching.finish_and_clear();
+            let answer = answer.map_err(super::target::dial_hint)?;
             match answer {
                 Response::Affiliated {
                     group,
@@ -199,7 +200,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Peer(PeerCmd::List { json }) => with_target(data_dir()?, |t| {
             match t.send(Request::PeerList)? {
                 Response::Peers(p) => {
-                    let national = p.is_empty() && super::network::is_national(t)?;
+                    let national = !json.json && p.is_empty() && super::network::is_national(t)?;
                     super::network::print_peers(&p, json.json, national, &mut out)?
                 }
                 r => return Err(unexpected(&r)),

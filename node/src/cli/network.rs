@@ -121,7 +121,14 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
         })?;
         Ok((joined, config))
     };
-    let (joined, config) = set_up().map_err(undo)?;
+    let reaching = super::output::spinner(format!(
+        "reaching the inviting device {} ({})…",
+        invite.inviter.fmt_short(),
+        crate::net::tried(&invite.addrs)
+    ));
+    let set = set_up();
+    reaching.finish_and_clear();
+    let (joined, config) = set.map_err(|e| super::target::dial_hint(undo(e)))?;
     rt.block_on(async {
         out.line(format!(
             "joined {}; this device is a group {}; syncing...",
@@ -129,7 +136,9 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
         ))?;
         out.flush()?;
         let daemon = Daemon::start(&dir, &config).await?;
+        let syncing = super::output::spinner("first sync…".into());
         let synced = daemon.wait_synced(invite.inviter, FIRST_SYNC_TIMEOUT).await;
+        syncing.finish_and_clear();
         daemon.shutdown().await?;
         synced.context("the first sync did not finish; run `groundwork up` to carry on")?;
         out.line("first sync done")?;
@@ -334,8 +343,12 @@ pub fn print_requests(
 /// Whether this is the national body's node, whose empty listings point
 /// to `affiliate` where a group's point to `peer add`.
 pub(super) fn is_national(t: &mut super::target::Target) -> Result<bool> {
+    use groundwork_protocol::card::GroupKind;
+    if let Some(g) = t.group() {
+        return Ok(g.profile().kind == GroupKind::National);
+    }
     match t.send(Request::Status)? {
-        Response::Status(s) => Ok(s.group_kind == groundwork_protocol::card::GroupKind::National),
+        Response::Status(s) => Ok(s.group_kind == GroupKind::National),
         r => Err(unexpected(&r)),
     }
 }

@@ -43,6 +43,21 @@ pub fn json_escaped(json: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// A spinner on stderr while something slow runs ("reaching the inviting
+/// device…"), cleared when it is dropped or finished. Hidden when stderr is
+/// not a terminal, so scripts and tests see only the result.
+pub fn spinner(message: String) -> indicatif::ProgressBar {
+    use std::io::IsTerminal as _;
+    if !io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner()
+        .with_finish(indicatif::ProgressFinish::AndClear)
+        .with_message(message);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
 /// The columns `s` takes on a terminal: wide characters (CJK, most emoji)
 /// take two, combining marks and zero-width joiners none.
 pub fn display_width(s: &str) -> usize {

@@ -42,6 +42,14 @@ impl Target {
         }
     }
 
+    /// The group, when its store is open here.
+    pub(super) fn group(&self) -> Option<&Group> {
+        match self {
+            Target::Direct(g) => Some(g),
+            Target::Node { .. } => None,
+        }
+    }
+
     /// Whether the store is open here (so progress can be shown).
     pub(super) fn is_direct(&self) -> bool {
         matches!(self, Target::Direct(_))
@@ -87,11 +95,27 @@ pub(super) struct Answered {
 /// A request that dialed another node (`peer add`, `affiliate`) and could
 /// not reach it gets a hint; the code decides, not the words.
 pub(super) fn dial_hint(e: anyhow::Error) -> anyhow::Error {
-    match e.downcast_ref::<Answered>() {
-        Some(a) if a.code == ErrorCode::Unavailable => {
-            anyhow!("{} (is that node running `groundwork up`?)", a.message)
-        }
-        _ => e,
+    const HINT: &str = "is that node running `groundwork up`?";
+    if let Some(a) = e.downcast_ref::<Answered>() {
+        return match a.code {
+            ErrorCode::Unavailable => anyhow!("{}; {HINT}", a.message),
+            _ => e,
+        };
+    }
+    // Dialed from this process (no node runs here): only a device that
+    // could not be reached gets the hint.
+    let unreachable = e.chain().any(|c| {
+        c.downcast_ref::<crate::net::NetError>()
+            .is_some_and(crate::net::NetError::is_unreachable)
+            || matches!(
+                c.downcast_ref::<crate::daemon::DaemonError>(),
+                Some(crate::daemon::DaemonError::Net(n)) if n.is_unreachable()
+            )
+    });
+    if unreachable {
+        anyhow!("{}; {HINT}", crate::control::error_line(e.as_ref()))
+    } else {
+        e
     }
 }
 

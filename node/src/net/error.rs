@@ -13,6 +13,30 @@ use crate::runtime::{ActorError, LinkCardError};
 /// A foreign error kept as the source (iroh's, the socket's).
 pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+impl NetError {
+    /// Whether this is a device that could not be reached at all (it may
+    /// not be running), as opposed to one that answered badly.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            NetError::DialTimedOut { .. } | NetError::Unreachable { .. }
+        )
+    }
+}
+
+/// The addresses a dial tries, for an error line: "127.0.0.1:4100,
+/// 192.168.1.5:4100", or how else the device is looked for.
+pub fn tried(addrs: &[std::net::SocketAddr]) -> String {
+    if addrs.is_empty() {
+        return "no address known: looked for on the local network".into();
+    }
+    let shown: Vec<String> = addrs.iter().take(4).map(ToString::to_string).collect();
+    match addrs.len() {
+        n if n > 4 => format!("{} and {} more", shown.join(", "), n - 4),
+        _ => shown.join(", "),
+    }
+}
+
 /// Why a network operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -39,16 +63,25 @@ pub enum NetError {
     #[error("{0}")]
     BadKey(&'static str),
     /// Dialing a device did not finish in time.
-    #[error("timed out reaching {0}")]
-    DialTimedOut(String),
+    #[error("timed out after {secs} s reaching {device} (tried {tried})")]
+    DialTimedOut {
+        /// The device, shortened.
+        device: String,
+        /// The addresses tried, or how it was looked for.
+        tried: String,
+        /// How long it tried.
+        secs: u64,
+    },
     /// An exchange's answer did not come in time.
     #[error("timed out waiting for {0}")]
     AnswerTimedOut(String),
     /// The device could not be reached.
-    #[error("cannot reach {device}")]
+    #[error("cannot reach {device} (tried {tried})")]
     Unreachable {
         /// The device, shortened.
         device: String,
+        /// The addresses tried, or how it was looked for.
+        tried: String,
         /// Why.
         #[source]
         source: Source,
@@ -173,7 +206,7 @@ impl NetError {
             NetError::Lan(_) => ErrorCode::Internal,
             NetError::Stopping
             | NetError::Bind { .. }
-            | NetError::DialTimedOut(_)
+            | NetError::DialTimedOut { .. }
             | NetError::AnswerTimedOut(_)
             | NetError::Unreachable { .. }
             | NetError::Stream { .. }

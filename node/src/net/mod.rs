@@ -40,7 +40,7 @@ pub mod gossip;
 pub mod lan;
 mod tasks;
 
-pub use error::{NetError, NetResult};
+pub use error::{NetError, NetResult, tried};
 pub use exchange::{
     JoinHandler, LinkHandler, parse_link_target, request_affiliate, request_join, request_link,
     request_recover,
@@ -594,9 +594,14 @@ pub async fn connect(
     let addr = endpoint_addr(device, addrs)?;
     tokio::time::timeout(EXCHANGE_TIMEOUT, ep.connect(addr, alpn))
         .await
-        .map_err(|_| NetError::DialTimedOut(device.fmt_short()))?
+        .map_err(|_| NetError::DialTimedOut {
+            device: device.fmt_short(),
+            tried: error::tried(addrs),
+            secs: EXCHANGE_TIMEOUT.as_secs(),
+        })?
         .map_err(|e| NetError::Unreachable {
             device: device.fmt_short(),
+            tried: error::tried(addrs),
             source: Box::new(e),
         })
 }

@@ -186,7 +186,7 @@ pub fn html(r: &NetworkReport) -> String {
     let areas: Vec<(String, u64)> = r
         .by_area
         .iter()
-        .map(|a| (a.area.clone(), a.totals.members))
+        .map(|a| (a.label().to_owned(), a.totals.members))
         .collect();
     out.push_str(&bars("areas", "Members by area", &areas, COLOURS[1]));
     out.push_str("\n<h2>Top listening themes (conversations)</h2>\n");

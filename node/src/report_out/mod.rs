@@ -139,7 +139,7 @@ pub fn sections(r: &NetworkReport) -> Vec<Section> {
                 .iter()
                 .map(|a| {
                     vec![
-                        a.area.clone(),
+                        a.label().to_owned(),
                         n(a.groups),
                         n(a.established),
                         n(a.totals.members),

@@ -90,7 +90,7 @@ fn the_csv_reads_back_to_the_same_figures() {
         );
     }
     for a in &r.by_area {
-        assert_eq!(get("area", &a.area, "members"), Some(a.totals.members));
+        assert_eq!(get("area", a.label(), "members"), Some(a.totals.members));
     }
     for g in &r.by_group {
         let f = g.figures.as_ref().expect("figures");

@@ -218,7 +218,9 @@ pub struct DirectoryEntry {
     pub established: Option<bool>,
     /// Whether this node holds an affiliation of it to the network.
     pub affiliated: bool,
-    /// The date of its newest summary.
+    /// The date of its newest summary: when it last reported its figures
+    /// (`as_of` in JSON, as in the report).
+    #[serde(rename = "as_of")]
     pub last_seen: Option<crate::date::Date>,
 }
 

@@ -94,7 +94,7 @@ fn every_count_of_people_is_a_sum_of_published_multiples_of_five() {
     let bristol = r
         .by_area
         .iter()
-        .find(|a| a.area == "Bristol")
+        .find(|a| a.area.as_deref() == Some("Bristol"))
         .expect("Bristol");
     assert_eq!((bristol.groups, bristol.totals.members), (2, 35));
     assert_eq!(
@@ -211,4 +211,24 @@ fn an_empty_network_reports_zeros_and_no_growth() {
     assert_eq!(r.totals, Totals::default());
     assert!(r.growth.is_empty() && r.themes.is_empty() && r.by_group.is_empty());
     assert!(r.trained_by_course.iter().all(|c| c.trained == 0));
+}
+
+#[test]
+fn groups_that_gave_no_area_are_one_row_whose_area_is_null_in_json() {
+    let mut nowhere = listed(5, "Nowhere", "x", GroupKind::LocalOrganisingGroup);
+    nowhere.area = None;
+    let listed = [
+        listed(1, "Alpha", "Bristol", GroupKind::LocalOrganisingGroup),
+        nowhere,
+    ];
+    let r = build(None, &listed, &latest([summary(5, "2026-11-01", 10)]));
+    let json = serde_json::to_value(&r).expect("json");
+    let areas = json["by_area"].as_array().expect("by_area");
+    assert_eq!(areas.len(), 2, "{json}");
+    // Every row's area is a string or null, never a stand-in such as "-".
+    assert!(areas.iter().any(|a| a["area"].is_null()), "{json}");
+    assert!(areas.iter().any(|a| a["area"] == "Bristol"), "{json}");
+    assert!(areas.iter().all(|a| a["area"] != "-"), "{json}");
+    let none = r.by_area.iter().find(|a| a.area.is_none()).expect("row");
+    assert_eq!((none.label(), none.totals.members), ("-", 10));
 }

@@ -288,7 +288,7 @@ fn draw_areas(model: &Model, r: &NetworkReport, theme: Theme, frame: &mut Frame,
     let right = |s: String| Line::from(s).alignment(Alignment::Right);
     let rows = r.by_area.iter().skip(pos.offset).take(fit).map(|a| {
         Row::new(vec![
-            Line::raw(a.area.clone()),
+            Line::raw(a.label().to_owned()),
             right(a.groups.to_string()),
             right(a.totals.members.to_string()),
         ])
