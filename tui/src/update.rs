@@ -778,11 +778,7 @@ fn group_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
     match model.tab {
         Tab::Constitution => {
             if let Some(d) = movement(&key, page) {
-                let s = i64::from(model.constitution_scroll) + d as i64;
-                model.constitution_scroll = s.clamp(0, i64::from(u16::MAX)) as u16;
-                // The view clamps it to the text's length.
-                let max = constitution_lines(model).saturating_sub(page / 2);
-                model.constitution_scroll = model.constitution_scroll.min(max as u16);
+                scroll_constitution(model, d);
             }
         }
         Tab::Plan => {
@@ -901,14 +897,13 @@ pub fn dashboard_table_page(model: &Model) -> usize {
         .max(1)
 }
 
-fn constitution_lines(model: &Model) -> usize {
-    let c = match model.target {
-        Target::Own => model.constitution.ready(),
-        Target::Other(_) => model.shared.ready().and_then(|s| s.constitution.as_ref()),
-    };
-    c.map_or(0, |c| {
-        c.body.as_str().lines().count() + c.amendments.len() + 4
-    })
+/// Scrolls the constitution by `delta` rows, stopping with its last row at
+/// the bottom of the tab (wrapped lines counted at the terminal's width).
+fn scroll_constitution(model: &mut Model, delta: isize) {
+    let rows = crate::view::group::constitution_rows(model);
+    let max = rows.saturating_sub(crate::view::group::constitution_visible(model));
+    let s = i64::from(model.constitution_scroll) + delta as i64;
+    model.constitution_scroll = s.clamp(0, max.min(usize::from(u16::MAX)) as i64) as u16;
 }
 
 fn meetup_form(today: Date) -> Form {
@@ -1204,11 +1199,7 @@ fn on_mouse(model: &mut Model, m: MouseEvent) -> Vec<Cmd> {
             }
         }
         Screen::Group => match model.tab {
-            Tab::Constitution => {
-                let s = i64::from(model.constitution_scroll) + delta as i64;
-                let max = constitution_lines(model).saturating_sub(page / 2) as i64;
-                model.constitution_scroll = s.clamp(0, max.max(0)) as u16;
-            }
+            Tab::Constitution => scroll_constitution(model, delta),
             Tab::Plan => {
                 let n = plan_actions(model).len();
                 model.action_pos.move_by(delta, n, plan_page(model))

@@ -319,3 +319,54 @@ fn text_from_peers_never_reaches_the_terminal_raw() {
         );
     }
 }
+
+#[test]
+fn end_on_the_constitution_stops_with_its_last_line_at_the_bottom() {
+    for size in SIZES {
+        let sample = steward();
+        let node = FakeNode::new(sample.clone());
+        let mut m = loaded(&sample, size);
+        keys(&mut m, &node, "2");
+        let rows = |m: &Model| -> Vec<String> { draw(m).lines().map(str::to_owned).collect() };
+        let last_line = {
+            let c = m.constitution.ready().expect("loaded");
+            match c.amendments.last() {
+                Some(a) => format!("v{} {}  {}", a.version, a.date, a.summary),
+                None => c
+                    .body
+                    .as_str()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .to_owned(),
+            }
+        };
+        // The tab's last content row sits just above its bottom border.
+        let bottom = usize::from(size.1) - 3;
+        let at_bottom = |r: &[String]| r[bottom].contains(last_line.as_str());
+        let top = rows(&m);
+        if size == (80, 24) {
+            // Positive control: at 80×24 the end is not on screen at first.
+            assert!(
+                !top.iter().any(|r| r.contains(last_line.as_str())),
+                "{top:#?}"
+            );
+        }
+        keys(&mut m, &node, "G");
+        let end = rows(&m);
+        assert!(
+            at_bottom(&end) || (m.constitution_scroll == 0 && size == (160, 48)),
+            "{size:?}: {end:#?}"
+        );
+        assert!(
+            end.iter().any(|r| r.contains(last_line.as_str())),
+            "{end:#?}"
+        );
+        // Past the end nothing moves: no blank page after the text.
+        keys(&mut m, &node, "jjjG");
+        assert_eq!(rows(&m), end, "{size:?}");
+        // And g goes back to the top.
+        keys(&mut m, &node, "g");
+        assert_eq!(rows(&m), top, "{size:?}");
+    }
+}

@@ -105,25 +105,9 @@ fn shown_plan(model: &Model) -> Result<&Plan, String> {
     }
 }
 
-fn constitution(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
-    let block = Block::bordered().border_style(theme.focus());
-    let c = match shown_constitution(model) {
-        Ok(c) => c,
-        Err(text) => {
-            frame.render_widget(
-                Paragraph::new(text).wrap(Wrap { trim: true }).block(block),
-                area,
-            );
-            return;
-        }
-    };
-    let adopted = c
-        .adopted
-        .map_or("not adopted yet".to_string(), |d| format!("adopted {d}"));
-    let block = block.title(Line::from(vec![
-        Span::styled(" Constitution ", theme.title()),
-        Span::styled(format!("version {} · {adopted} ", c.version), theme.dim()),
-    ]));
+/// The constitution as the tab draws it: the text (headings styled), then
+/// the amendments.
+fn constitution_lines(c: &Constitution, theme: Theme) -> Vec<Line<'static>> {
     let mut lines: Vec<Line> = c
         .body
         .as_str()
@@ -149,6 +133,46 @@ fn constitution(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             )));
         }
     }
+    lines
+}
+
+/// The rows the constitution takes, wrapped at the terminal's width inside
+/// the tab's borders: what `G` and End scroll to the end of.
+pub(crate) fn constitution_rows(model: &Model) -> usize {
+    let Ok(c) = shown_constitution(model) else {
+        return 0;
+    };
+    Paragraph::new(Text::from(constitution_lines(c, Theme::new(false))))
+        .wrap(Wrap { trim: false })
+        .line_count(model.size.0.saturating_sub(2))
+}
+
+/// The rows of the constitution that fit: the body less the group title,
+/// the tabs and the borders.
+pub(crate) fn constitution_visible(model: &Model) -> usize {
+    usize::from(model.size.1).saturating_sub(6).max(1)
+}
+
+fn constitution(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().border_style(theme.focus());
+    let c = match shown_constitution(model) {
+        Ok(c) => c,
+        Err(text) => {
+            frame.render_widget(
+                Paragraph::new(text).wrap(Wrap { trim: true }).block(block),
+                area,
+            );
+            return;
+        }
+    };
+    let adopted = c
+        .adopted
+        .map_or("not adopted yet".to_string(), |d| format!("adopted {d}"));
+    let block = block.title(Line::from(vec![
+        Span::styled(" Constitution ", theme.title()),
+        Span::styled(format!("version {} · {adopted} ", c.version), theme.dim()),
+    ]));
+    let lines = constitution_lines(c, theme);
     frame.render_widget(
         Paragraph::new(Text::from(lines))
             .wrap(Wrap { trim: false })

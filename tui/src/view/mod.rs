@@ -3,7 +3,7 @@
 //! snapshot tests show every screen).
 
 mod dashboard;
-mod group;
+pub(crate) mod group;
 mod network;
 mod overlay;
 mod sync;
