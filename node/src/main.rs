@@ -56,7 +56,7 @@ fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // An error can quote a peer (a refusal's reason): made safe.
-            let line = format!("{e:#}");
+            let line = one_line(&e);
             let _ = writeln!(
                 std::io::stderr(),
                 "error: {}",
@@ -65,6 +65,23 @@ fn main() -> ExitCode {
             ExitCode::from(cli::exit_code(&e))
         }
     }
+}
+
+/// The error and its causes on one line, "a: b: c", leaving out a cause
+/// its wrapper already ends with ("/x.csv: No such file or directory (os
+/// error 2)" says the OS error once, not twice).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.is_empty() {
+            line = text;
+        } else if !text.is_empty() && !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 /// Help and version go to stdout with success; anything else is one line.

@@ -350,3 +350,26 @@ fn listings_answer_from_the_store_when_no_node_runs() {
         n.ok(&["report"]);
     }
 }
+
+#[test]
+fn an_os_error_is_said_once() {
+    let n = Node::founded("Missing Files Group");
+    let missing = n.path().join("no-such.csv");
+    let missing = missing.to_str().expect("utf-8");
+    for args in [
+        vec!["member", "import", missing],
+        vec!["restore", missing],
+        vec!["member", "export", "/proc/no-such-dir/x.csv"],
+    ] {
+        let r = n.run(&args);
+        assert_ne!(r.code, 0, "{args:?}");
+        let line = r.stderr.trim_end();
+        assert_eq!(line.lines().count(), 1, "{args:?}: {line}");
+        assert_eq!(
+            line.matches("No such file or directory").count(),
+            1,
+            "{args:?}: {line}"
+        );
+        assert!(line.contains("(os error 2)"), "{args:?}: {line}");
+    }
+}
