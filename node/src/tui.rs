@@ -205,6 +205,13 @@ impl Node for ControlNode {
         }
     }
 
+    fn action_reopen(&self, id: ShortId) -> NodeResult<bool> {
+        match self.call(Request::PlanActionReopen { id })? {
+            Response::Changed { changed } => Ok(changed),
+            r => Err(unexpected(&r)),
+        }
+    }
+
     fn link_requests(&self) -> NodeResult<Vec<groundwork_protocol::control::LinkRequestView>> {
         match self.call(Request::LinkRequests)? {
             Response::LinkRequests(r) => Ok(r),

@@ -129,6 +129,13 @@ pub enum Request {
         /// The action's id.
         id: ShortId,
     },
+    /// Open a done action again (`plan action reopen`, the TUI's `o`: an
+    /// undo for a mistaken done). Answer: [`Response::Changed`], false if
+    /// it was open.
+    PlanActionReopen {
+        /// The action's id.
+        id: ShortId,
+    },
     /// Record listening conversations and their themes (`plan conversations
     /// add`). Answer: [`Response::Conversations`].
     PlanConversationsAdd {
@@ -317,6 +324,7 @@ impl Request {
             Request::PlanVision { .. }
             | Request::PlanGoalAdd { .. }
             | Request::PlanActionDone { .. }
+            | Request::PlanActionReopen { .. }
             | Request::PlanConversationsAdd { .. }
             | Request::PlanGoalEdit { .. }
             | Request::PlanGoalRemove { .. } => &[Plan],

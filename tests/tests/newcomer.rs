@@ -247,6 +247,15 @@ fn plan_show_flags_open_actions_past_their_due_date() {
         "{show}"
     );
     assert!(row(&show, "Book the hall").contains("done"), "{show}");
+    // Reopened (a done marked by mistake), it is overdue again.
+    let out = n.ok(&["plan", "action", "reopen", late.trim()]);
+    assert!(out.contains("open again"), "{out}");
+    let show = n.ok(&["plan", "show"]);
+    assert!(row(&show, "Book the hall").contains("OVERDUE"), "{show}");
+    let out = n.ok(&["plan", "action", "reopen", late.trim()]);
+    assert!(out.contains("was not done"), "{out}");
+    let line = n.fails(1, &["plan", "action", "reopen", "zzzzzz"]);
+    assert!(line.contains("no action"), "{line}");
 }
 
 #[test]

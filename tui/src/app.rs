@@ -250,9 +250,16 @@ pub fn edit(node: &dyn Node, edit: &Edit) -> Result<String, NodeError> {
         }
         Edit::ActionDone(id) => {
             if node.action_done(id.clone())? {
-                format!("action {id} done")
+                format!("action {id} done (o reopens it)")
             } else {
                 format!("action {id} was already done")
+            }
+        }
+        Edit::ActionReopen(id) => {
+            if node.action_reopen(id.clone())? {
+                format!("action {id} is open again")
+            } else {
+                format!("action {id} was not done")
             }
         }
         Edit::AddMember(input) => {

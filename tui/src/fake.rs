@@ -762,6 +762,22 @@ impl Node for FakeNode {
         Ok(changed)
     }
 
+    fn action_reopen(&self, id: ShortId) -> NodeResult<bool> {
+        self.require(DocKind::Plan, "edit")?;
+        let mut changed = false;
+        self.record(format!("reopen {id}"));
+        self.from_peer(DocKind::Plan, |s| {
+            if let Some(a) = s.plan.plan.actions.iter_mut().find(|a| a.id == id)
+                && a.status == ActionStatus::Done
+            {
+                a.status = ActionStatus::Open;
+                a.done_on = None;
+                changed = true;
+            }
+        });
+        Ok(changed)
+    }
+
     fn add_member(&self, input: MemberInput) -> NodeResult<ShortId> {
         self.require(DocKind::Roster, "edit")?;
         let id = self.new_id();

@@ -99,6 +99,8 @@ pub trait Node: Send + Sync {
     ) -> NodeResult<ShortId>;
     /// Marks a plan action done; false if it already was.
     fn action_done(&self, id: ShortId) -> NodeResult<bool>;
+    /// Opens a done plan action again; false if it was open.
+    fn action_reopen(&self, id: ShortId) -> NodeResult<bool>;
     /// Adds a member; returns their id.
     fn add_member(&self, input: MemberInput) -> NodeResult<ShortId>;
     /// Requests to link waiting for this group's steward.

@@ -71,6 +71,8 @@ pub enum Edit {
     },
     /// Mark a plan action done.
     ActionDone(ShortId),
+    /// Open a done plan action again.
+    ActionReopen(ShortId),
     /// Add a member.
     AddMember(MemberInput),
     /// Accept a group's request to link.
@@ -84,7 +86,9 @@ impl Edit {
     pub fn reloads(&self) -> &'static [Data] {
         match self {
             Edit::AddMeetup(_) | Edit::SetNotes { .. } => &[Data::Meetups, Data::Status],
-            Edit::AddAction { .. } | Edit::ActionDone(_) => &[Data::Plan, Data::Status],
+            Edit::AddAction { .. } | Edit::ActionDone(_) | Edit::ActionReopen(_) => {
+                &[Data::Plan, Data::Status]
+            }
             Edit::AddMember(_) => &[Data::Members, Data::Plan, Data::Status],
             Edit::AcceptLink(_) | Edit::RefuseLink(_) => {
                 &[Data::LinkRequests, Data::Status, Data::Directory]
@@ -98,7 +102,8 @@ impl Edit {
             Edit::AddMeetup(_) => "meet-up added",
             Edit::SetNotes { .. } => "notes saved",
             Edit::AddAction { .. } => "action added",
-            Edit::ActionDone(_) => "action marked done",
+            Edit::ActionDone(_) => "action marked done (o reopens it)",
+            Edit::ActionReopen(_) => "action open again",
             Edit::AddMember(_) => "member added",
             Edit::AcceptLink(_) => "linked",
             Edit::RefuseLink(_) => "request refused",
@@ -798,9 +803,26 @@ fn group_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
                 let actions = plan_actions(model);
                 match actions.get(model.action_pos.selected) {
                     Some(a) if a.status == ActionStatus::Done => {
-                        model.flash = Some((Level::Info, format!("“{}” is already done", a.title)));
+                        model.flash = Some((
+                            Level::Info,
+                            format!("“{}” is already done (o reopens it)", a.title),
+                        ));
                     }
                     Some(a) => return vec![Cmd::Edit(Edit::ActionDone(a.id.clone()))],
+                    None => model.flash = Some((Level::Error, "no action selected".into())),
+                }
+            } else if key.code == KeyCode::Char('o') {
+                if !own {
+                    return not_yours(model, "change");
+                }
+                let actions = plan_actions(model);
+                match actions.get(model.action_pos.selected) {
+                    Some(a) if a.status == ActionStatus::Done => {
+                        return vec![Cmd::Edit(Edit::ActionReopen(a.id.clone()))];
+                    }
+                    Some(a) => {
+                        model.flash = Some((Level::Info, format!("“{}” is still open", a.title)));
+                    }
                     None => model.flash = Some((Level::Error, "no action selected".into())),
                 }
             }
@@ -1249,6 +1271,7 @@ pub fn help(model: &Model) -> Vec<(&'static str, &'static str)> {
                     moves,
                     ("a", "add an action"),
                     ("d x Enter", "mark the selected action done"),
+                    ("o", "open a done action again (undoes d)"),
                 ]),
                 Tab::Plan => keys.push(moves),
                 Tab::Meetups => keys.extend([

@@ -538,6 +538,14 @@ fn plan(t: &mut Target, cmd: PlanCmd, out: &mut Out) -> Result<()> {
         PlanCmd::Action(cmd @ (ActionCmd::Edit { .. } | ActionCmd::Remove { .. })) => {
             super::plan_edits::action(t, cmd, out)?;
         }
+        PlanCmd::Action(ActionCmd::Reopen { id }) => {
+            let changed = changed(t.send(Request::PlanActionReopen { id: id.clone() })?)?;
+            out.line(if changed {
+                format!("action {id} is open again")
+            } else {
+                format!("action {id} was not done")
+            })?;
+        }
         PlanCmd::Action(ActionCmd::Done { id }) => {
             let changed = changed(t.send(Request::PlanActionDone { id: id.clone() })?)?;
             out.line(if changed {

@@ -548,6 +548,11 @@ pub enum ActionCmd {
         /// The action's id
         id: ShortId,
     },
+    /// Open a done action again (undoes `done`)
+    Reopen {
+        /// The action's id
+        id: ShortId,
+    },
     /// Change an action's title, due date or owner
     Edit {
         /// The action's id

@@ -73,8 +73,8 @@ pub(super) fn action(t: &mut Target, cmd: ActionCmd, out: &mut Out) -> Result<()
             erase,
             "removed",
         ),
-        ActionCmd::Add { .. } | ActionCmd::Done { .. } => {
-            anyhow::bail!("plan action add and done are not edits")
+        ActionCmd::Add { .. } | ActionCmd::Done { .. } | ActionCmd::Reopen { .. } => {
+            anyhow::bail!("plan action add, done and reopen are not edits")
         }
     };
     let changed = changed(t.send(req)?)?;

@@ -89,6 +89,9 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
         Request::PlanActionDone { id } => Response::Changed {
             changed: g.action_done(&id, g.clock().today())?,
         },
+        Request::PlanActionReopen { id } => Response::Changed {
+            changed: g.action_reopen(&id)?,
+        },
         Request::PlanConversationsAdd { count, themes } => {
             if !(1..=MAX_CONVERSATIONS).contains(&count) {
                 return Err(GroupError::Invalid {

@@ -219,6 +219,26 @@ impl Group {
         })
     }
 
+    /// Opens a done action again (its done date cleared). Returns false if
+    /// it was open.
+    pub fn action_reopen(&self, id: &ShortId) -> Result<bool, GroupError> {
+        self.edit(&[DocKind::Plan], |ed| {
+            edit::update(ed.doc(DocKind::Plan)?, |p: &mut Plan| {
+                let a = p
+                    .actions
+                    .iter_mut()
+                    .find(|a| &a.id == id)
+                    .ok_or_else(|| not_found("action", id))?;
+                if a.status == ActionStatus::Open {
+                    return Ok(false);
+                }
+                a.status = ActionStatus::Open;
+                a.done_on = None;
+                Ok(true)
+            })?
+        })
+    }
+
     /// Records listening conversations held, and any themes they raised.
     pub fn add_conversations(&self, count: u32, themes: &[String]) -> Result<i64, GroupError> {
         for t in themes {

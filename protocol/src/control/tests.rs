@@ -147,6 +147,7 @@ fn every_request() -> Vec<Request> {
             due: Some(date("2024-06-01")),
         },
         Request::PlanActionDone { id: id("a00001") },
+        Request::PlanActionReopen { id: id("a00001") },
         Request::PlanConversationsAdd {
             count: 3,
             themes: vec!["rent".into()],
@@ -270,6 +271,7 @@ fn request_index(r: &Request) -> usize {
         Request::MeetupRedact { .. } => 41,
         Request::Backup { .. } => 42,
         Request::Ticket => 43,
+        Request::PlanActionReopen { .. } => 44,
     }
 }
 
@@ -584,7 +586,7 @@ fn covers_all(indices: impl Iterator<Item = usize>, n: usize, what: &str) {
 #[test]
 fn every_request_round_trips() {
     let all = every_request();
-    covers_all(all.iter().map(request_index), 44, "request");
+    covers_all(all.iter().map(request_index), 45, "request");
     for r in &all {
         round_trip(r);
     }

@@ -288,6 +288,48 @@ fn marking_an_action_done() {
 }
 
 #[test]
+fn o_reopens_a_done_action_and_leaves_an_open_one_alone() {
+    let mut ui = Ui::steward();
+    ui.keys("2l");
+    // Mark the second action done by mistake, then undo it with o.
+    let edits = ui.keys("jd");
+    let id = plan_actions(&ui.m)[1].id.clone();
+    assert_eq!(edits, vec![Edit::ActionDone(id.clone())]);
+    assert!(
+        matches!(&ui.m.flash, Some((_, t)) if t.contains("o reopens")),
+        "{:?}",
+        ui.m.flash
+    );
+    let edits = ui.keys("o");
+    assert_eq!(edits, vec![Edit::ActionReopen(id)]);
+    let a = &plan_actions(&ui.m)[1];
+    assert_eq!((a.status, a.done_on), (ActionStatus::Open, None));
+    // On an open action, o sends nothing and says why.
+    assert!(ui.keys("o").is_empty());
+    assert!(matches!(&ui.m.flash, Some((Level::Info, t)) if t.contains("still open")));
+}
+
+#[test]
+fn a_member_device_cannot_reopen_an_action() {
+    let mut ui = Ui::new(Sample::new(12, 40, Role::Member));
+    ui.keys("2l");
+    // The first action is done; a member device may not change the plan.
+    assert_eq!(plan_actions(&ui.m)[0].status, ActionStatus::Done);
+    ui.keys("o");
+    // The node refuses it, and the status line says so.
+    assert!(
+        ui.m.flash.as_ref().is_some_and(|(l, _)| *l == Level::Error),
+        "{:?}",
+        ui.m.flash
+    );
+    assert_eq!(
+        plan_actions(&ui.m)[0].status,
+        ActionStatus::Done,
+        "nothing changed"
+    );
+}
+
+#[test]
 fn a_member_device_is_refused_and_nothing_changes() {
     let mut ui = Ui::new(Sample::new(12, 40, Role::Member));
     let before = plan_actions(&ui.m).to_vec();
