@@ -13,6 +13,10 @@ pub struct Field {
     pub cursor: usize,
     /// A hint shown while it is empty.
     pub hint: &'static str,
+    /// For a field chosen from a list (a member's kind), the list: ← → and
+    /// Space move through it, a letter picks the first that starts with it,
+    /// and nothing else can be typed.
+    pub choices: &'static [&'static str],
 }
 
 /// A form: fields, the focused one, and the state of its submission.
@@ -55,12 +59,26 @@ impl Form {
                     value: value.to_string(),
                     cursor: value.chars().count(),
                     hint,
+                    choices: &[],
                 })
                 .collect(),
             focus: 0,
             error: None,
             saving: false,
         }
+    }
+
+    /// Makes the field labelled `label` a choice from `choices`; its value
+    /// becomes the first of them unless it already is one.
+    pub fn choice(mut self, label: &str, choices: &'static [&'static str]) -> Form {
+        if let Some(f) = self.fields.iter_mut().find(|f| f.label == label) {
+            f.choices = choices;
+            if !choices.contains(&f.value.as_str()) {
+                f.value = choices.first().copied().unwrap_or_default().to_owned();
+            }
+            f.cursor = f.value.chars().count();
+        }
+        self
     }
 
     /// The trimmed value of the field labelled `label` ("" if none).
@@ -82,6 +100,36 @@ impl Form {
             KeyCode::Char('s') if ctrl => return FormKey::Submit,
             KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % n.max(1),
             KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + n.max(1) - 1) % n.max(1),
+            _ if self
+                .fields
+                .get(self.focus)
+                .is_some_and(|f| !f.choices.is_empty()) =>
+            {
+                let Some(f) = self.fields.get_mut(self.focus) else {
+                    return FormKey::Ignored;
+                };
+                let n = f.choices.len();
+                let at = f.choices.iter().position(|c| *c == f.value).unwrap_or(0);
+                let next = match key.code {
+                    KeyCode::Left => (at + n - 1) % n,
+                    KeyCode::Right | KeyCode::Char(' ') => (at + 1) % n,
+                    KeyCode::Char(c) if !ctrl => f
+                        .choices
+                        .iter()
+                        .position(|choice| {
+                            choice
+                                .chars()
+                                .next()
+                                .is_some_and(|first| first.eq_ignore_ascii_case(&c))
+                        })
+                        .unwrap_or(at),
+                    KeyCode::Backspace | KeyCode::Delete | KeyCode::Home | KeyCode::End => at,
+                    _ => return FormKey::Ignored,
+                };
+                f.value = f.choices[next].to_owned();
+                f.cursor = f.value.chars().count();
+                self.error = None;
+            }
             _ => {
                 let Some(f) = self.fields.get_mut(self.focus) else {
                     return FormKey::Ignored;
@@ -155,5 +203,37 @@ mod tests {
         assert_eq!(f.input(key(KeyCode::Enter)), FormKey::Submit);
         assert_eq!(f.input(key(KeyCode::Esc)), FormKey::Cancel);
         assert_eq!(f.input(key(KeyCode::F(5))), FormKey::Ignored);
+    }
+
+    #[test]
+    fn a_choice_field_takes_only_its_choices() {
+        const KINDS: &[&str] = &["professional", "activist", "observer"];
+        let mut f =
+            Form::new("t", &[("Name", "", ""), ("Kind", "", "activist")]).choice("Kind", KINDS);
+        assert_eq!(f.value("Kind"), "activist");
+        f.input(key(KeyCode::Tab));
+        f.input(key(KeyCode::Right));
+        assert_eq!(f.value("Kind"), "observer");
+        f.input(key(KeyCode::Right));
+        assert_eq!(f.value("Kind"), "professional", "wraps round");
+        f.input(key(KeyCode::Left));
+        assert_eq!(f.value("Kind"), "observer");
+        // A letter picks the choice it starts; anything else changes nothing.
+        f.input(key(KeyCode::Char('A')));
+        assert_eq!(f.value("Kind"), "activist");
+        for c in ['z', '7', ' '] {
+            f.input(key(KeyCode::Char(c)));
+        }
+        assert!(KINDS.contains(&f.value("Kind")), "{}", f.value("Kind"));
+        f.input(key(KeyCode::Backspace));
+        f.input(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        assert!(KINDS.contains(&f.value("Kind")), "{}", f.value("Kind"));
+        // A default that is not a choice becomes the first.
+        let g = Form::new("t", &[("Kind", "", "bogus")]).choice("Kind", KINDS);
+        assert_eq!(g.value("Kind"), "professional");
+        // The free-text field beside it still takes typing.
+        f.input(key(KeyCode::BackTab));
+        f.input(key(KeyCode::Char('z')));
+        assert_eq!(f.value("Name"), "z");
     }
 }

@@ -961,6 +961,8 @@ fn member_form() -> Form {
             ("Consent", "may we contact them? yes or no", "no"),
         ],
     )
+    .choice("Kind", &["professional", "activist", "observer"])
+    .choice("Consent", &["no", "yes"])
 }
 
 fn optional_date(text: &str, what: &str) -> Result<Option<Date>, String> {

@@ -165,14 +165,30 @@ fn draw_form(form: &Form, theme: Theme, frame: &mut Frame, screen: Rect) {
         let width = usize::from(v.width.saturating_sub(1)).max(1);
         let start = f.cursor.saturating_sub(width);
         let shown: String = chars.iter().skip(start).take(width + 1).collect();
-        let value = if f.value.is_empty() {
-            Span::styled(f.hint, theme.dim())
+        let value = if !f.choices.is_empty() {
+            // A list: the choice between arrows, and the others dimmed.
+            let others: Vec<&str> = f
+                .choices
+                .iter()
+                .copied()
+                .filter(|c| *c != f.value)
+                .collect();
+            Line::from(vec![
+                Span::raw(format!("‹ {} ›", f.value)),
+                Span::styled(format!("  ← → {}", others.join(", ")), theme.dim()),
+            ])
+        } else if f.value.is_empty() {
+            Line::from(Span::styled(f.hint, theme.dim()))
         } else {
-            Span::raw(shown.clone())
+            Line::from(Span::raw(shown.clone()))
         };
         frame.render_widget(Paragraph::new(value), v);
         if focused {
-            let before: String = chars.iter().skip(start).take(f.cursor - start).collect();
+            let before: String = if f.choices.is_empty() {
+                chars.iter().skip(start).take(f.cursor - start).collect()
+            } else {
+                format!("‹ {}", f.value)
+            };
             let x = v.x + unicode_width::UnicodeWidthStr::width(before.as_str()) as u16;
             cursor = Some(Position::new(x.min(v.right().saturating_sub(1)), y));
         }
