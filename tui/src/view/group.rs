@@ -446,40 +446,6 @@ fn members(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let fit = usize::from(inner.height.saturating_sub(1)).max(1);
     let pos = model.member_pos.shown(model.member_rows.len(), fit);
     let wide = inner.width >= 120;
-    // Only the rows on screen are built: a roster of 10,000 draws as fast
-    // as one of 20.
-    let rows = (pos.offset..model.member_rows.len().min(pos.offset + fit))
-        .filter_map(|r| model.member(r))
-        .map(|m| {
-            let mut cells = vec![
-                Line::raw(m.member.name.clone()),
-                Line::raw(m.member.kind.name()),
-                Line::raw(m.member.joined.to_string()),
-                Line::raw(m.member.status.to_string()),
-            ];
-            if wide || !contacts {
-                cells.push(Line::raw(m.member.courses.len().to_string()));
-            }
-            if contacts {
-                let c = m.contact.as_ref();
-                cells.push(Line::raw(
-                    c.and_then(|c| c.email.clone())
-                        .unwrap_or_else(|| "–".into()),
-                ));
-                if wide {
-                    cells.push(Line::raw(
-                        c.and_then(|c| c.phone.clone())
-                            .unwrap_or_else(|| "–".into()),
-                    ));
-                    cells.push(Line::raw(if c.is_some_and(|c| c.consent_to_contact) {
-                        "yes"
-                    } else {
-                        "no"
-                    }));
-                }
-            }
-            Row::new(cells)
-        });
     let mut header = vec!["Name", "Kind", "Joined", "Status"];
     let mut widths = vec![
         Constraint::Fill(2),
@@ -499,6 +465,49 @@ fn members(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             widths.extend([Constraint::Length(14), Constraint::Length(7)]);
         }
     }
+    let cols = super::column_widths(inner, &widths);
+    let name_w = cols.first().copied().unwrap_or(0);
+    let email_w = if contacts {
+        cols.get(if wide || !contacts { 5 } else { 4 })
+            .copied()
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    // Only the rows on screen are built: a roster of 10,000 draws as fast
+    // as one of 20.
+    let rows = (pos.offset..model.member_rows.len().min(pos.offset + fit))
+        .filter_map(|r| model.member(r))
+        .map(|m| {
+            let mut cells = vec![
+                Line::raw(super::clip(&m.member.name, name_w)),
+                Line::raw(m.member.kind.name()),
+                Line::raw(m.member.joined.to_string()),
+                Line::raw(m.member.status.to_string()),
+            ];
+            if wide || !contacts {
+                cells.push(Line::raw(m.member.courses.len().to_string()));
+            }
+            if contacts {
+                let c = m.contact.as_ref();
+                cells.push(Line::raw(super::clip(
+                    c.and_then(|c| c.email.as_deref()).unwrap_or("–"),
+                    email_w,
+                )));
+                if wide {
+                    cells.push(Line::raw(
+                        c.and_then(|c| c.phone.clone())
+                            .unwrap_or_else(|| "–".into()),
+                    ));
+                    cells.push(Line::raw(if c.is_some_and(|c| c.consent_to_contact) {
+                        "yes"
+                    } else {
+                        "no"
+                    }));
+                }
+            }
+            Row::new(cells)
+        });
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.header()))
         .row_highlight_style(theme.selected());

@@ -207,3 +207,65 @@ pub fn below(area: Rect, n: u16) -> Rect {
         ..area
     }
 }
+
+/// The width each column of a table gets in `area`, as `Table` lays them
+/// out (one column of spacing, no highlight symbol).
+pub(super) fn column_widths(area: Rect, widths: &[Constraint]) -> Vec<u16> {
+    Layout::horizontal(widths.iter().copied())
+        .spacing(1)
+        .split(Rect { height: 1, ..area })
+        .iter()
+        .map(|r| r.width)
+        .collect()
+}
+
+/// `s` cut to `width` terminal columns, ending in `…` when it was longer,
+/// so a long name shows it is cut rather than ending mid-word silently.
+pub(super) fn clip(s: &str, width: u16) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let width = usize::from(width);
+    if unicode_width::UnicodeWidthStr::width(s) <= width {
+        return s.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod clip_tests {
+    use super::*;
+
+    #[test]
+    fn clip_cuts_by_display_width_and_marks_the_cut() {
+        assert_eq!(clip("Ada Obi", 10), "Ada Obi");
+        assert_eq!(clip("Ada Obi", 7), "Ada Obi");
+        assert_eq!(clip("Community Organisers Birkenhead", 12), "Community O…");
+        assert_eq!(
+            unicode_width::UnicodeWidthStr::width(clip("李华李华李华", 5).as_str()),
+            5
+        );
+        assert_eq!(clip("李华李华李华", 5), "李华…");
+        assert_eq!(clip("anything", 0), "");
+        assert_eq!(clip("ab", 1), "…");
+    }
+
+    #[test]
+    fn column_widths_match_the_table_layout() {
+        let area = Rect::new(0, 0, 80, 10);
+        let w = column_widths(area, &[Constraint::Fill(1), Constraint::Length(10)]);
+        assert_eq!(w, vec![69, 10]);
+    }
+}

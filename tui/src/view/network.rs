@@ -73,6 +73,18 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         let pos = model
             .network_pos
             .shown(model.network_rows.len(), rows_fit.max(1));
+        let wide = inner.width >= 120;
+        let widths = [
+            Constraint::Fill(3),
+            Constraint::Fill(2),
+            Constraint::Length(if wide { 10 } else { 5 }),
+            Constraint::Length(8),
+            Constraint::Length(11),
+            Constraint::Length(if wide { 10 } else { 9 }),
+            Constraint::Length(if wide { 11 } else { 9 }),
+        ];
+        let cols = super::column_widths(inner, &widths);
+        let (name_w, area_w) = (cols[0], cols[1]);
         let rows = (pos.offset..model.network_rows.len().min(pos.offset + rows_fit))
             .filter_map(|r| model.network_entry(r))
             .map(|e| {
@@ -90,8 +102,8 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
                     None => Span::styled("no summary", theme.dim()),
                 };
                 Row::new(vec![
-                    Line::from(e.name.clone()),
-                    Line::from(e.area.clone().unwrap_or_default()),
+                    Line::from(super::clip(&e.name, name_w)),
+                    Line::from(super::clip(e.area.as_deref().unwrap_or_default(), area_w)),
                     Line::from(kind_label(e.kind).to_string()),
                     Line::from(cell(e.members)).alignment(Alignment::Right),
                     Line::from(status),
@@ -114,16 +126,6 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             }
         }))
         .style(theme.header());
-        let wide = inner.width >= 120;
-        let widths = [
-            Constraint::Fill(3),
-            Constraint::Fill(2),
-            Constraint::Length(if wide { 10 } else { 5 }),
-            Constraint::Length(8),
-            Constraint::Length(11),
-            Constraint::Length(if wide { 10 } else { 9 }),
-            Constraint::Length(if wide { 11 } else { 9 }),
-        ];
         let table = Table::new(rows, widths)
             .header(header)
             .row_highlight_style(theme.selected());
