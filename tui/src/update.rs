@@ -64,7 +64,7 @@ pub enum Edit {
     AddAction {
         /// What is to be done.
         title: String,
-        /// A member id or exact name.
+        /// A member id, a name, or part of one.
         owner: Option<String>,
         /// When it is due.
         due: Option<Date>,
@@ -944,7 +944,7 @@ fn action_form() -> Form {
         "New plan action",
         &[
             ("Title", "what is to be done", ""),
-            ("Owner", "optional: a member's name or id", ""),
+            ("Owner", "optional: a member's name, part of it, or id", ""),
             ("Due", "optional: YYYY-MM-DD", ""),
         ],
     )

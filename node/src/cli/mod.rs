@@ -534,7 +534,7 @@ pub enum ActionCmd {
         /// What is to be done
         #[arg(long)]
         title: String,
-        /// Who will do it: a member id or a member's exact name
+        /// Who will do it: a member id, a name, or part of one only one member's name holds
         #[arg(long)]
         owner: Option<String>,
         /// When it is due
@@ -566,7 +566,7 @@ pub enum ActionCmd {
         /// Clear the due date
         #[arg(long)]
         no_due: bool,
-        /// A new owner: a member id or a member's exact name
+        /// A new owner: a member id, a name, or part of one only one member's name holds
         #[arg(long, conflicts_with = "no_owner")]
         owner: Option<String>,
         /// Clear the owner

@@ -156,7 +156,8 @@ impl Group {
         })
     }
 
-    /// Adds an action. `owner` is a member id or a member's exact name.
+    /// Adds an action. `owner` is a member id, a member's name, or a part
+    /// of a name that only one member's holds.
     pub fn add_action(
         &self,
         title: &str,
@@ -394,23 +395,38 @@ pub(super) fn resolve_member(
         return Ok(id);
     }
     let roster = Roster::from_doc_checked(roster)?;
-    let matches: Vec<(ShortId, &Member)> = roster
+    let wanted = who.trim().to_lowercase();
+    // The exact name (any case), else part of one: "ada" finds Ada Obi
+    // when no one else's name holds "ada".
+    let mut matches: Vec<(ShortId, &Member)> = roster
         .iter()
-        .filter(|(_, m)| m.name.to_lowercase() == who.trim().to_lowercase())
+        .filter(|(_, m)| m.name.to_lowercase() == wanted)
         .collect();
+    let partly = matches.is_empty() && !wanted.is_empty();
+    if partly {
+        matches = roster
+            .iter()
+            .filter(|(_, m)| m.name.to_lowercase().contains(&wanted))
+            .collect();
+    }
     match matches.as_slice() {
         [(id, _)] => Ok(id.clone()),
         [] => Err(GroupError::Invalid {
             code: ErrorCode::NotFound,
             field: "owner",
-            why: format!("no member has the id or name '{who}'"),
+            why: format!("no member has the id '{who}' or a name that holds it"),
         }),
         _ => Err(GroupError::Invalid {
             code: ErrorCode::Usage,
             field: "owner",
             why: format!(
-                "{} members are called '{who}'; give a member id ({})",
+                "{} members {} '{who}'; give more of the name, or a member id ({})",
                 matches.len(),
+                if partly {
+                    "have names that hold"
+                } else {
+                    "are called"
+                },
                 matches
                     .iter()
                     .map(|(id, _)| id.to_string())

@@ -489,3 +489,39 @@ fn a_second_member_with_an_email_is_refused_whether_or_not_a_node_runs() {
         );
     }
 }
+
+#[test]
+fn an_owner_is_found_by_part_of_a_name_only_one_member_holds() {
+    let (_tmp, g) = founded();
+    let (ada, _) = g.add_member(&named("Ada Obi"), today()).expect("Ada");
+    let (bea, _) = g
+        .add_member(&named("Beatrice Adams"), today())
+        .expect("Bea");
+    g.add_member(&named("Cai Lee"), today()).expect("Cai");
+    let owner_of = |who: &str| -> Result<String, GroupError> {
+        let id = g.add_action("Book the hall", Some(who), None)?;
+        let plan = g.plan_view()?;
+        Ok(plan
+            .owners
+            .get(id.as_str())
+            .map(|o| o.id.clone())
+            .unwrap_or_default())
+    };
+    // The exact name, in any case, and a part only one name holds.
+    assert_eq!(owner_of("ada obi").expect("exact"), ada.to_string());
+    assert_eq!(owner_of("obi").expect("part"), ada.to_string());
+    assert_eq!(owner_of("TRICE").expect("part"), bea.to_string());
+    // "ada" is in Ada Obi and Beatrice Adams: refused, naming the ids.
+    let actions = g.plan_view().expect("plan").plan.actions.len();
+    let e = owner_of("ada").expect_err("ambiguous");
+    let line = e.to_string();
+    assert!(
+        line.contains("2 members") && line.contains(ada.as_str()) && line.contains(bea.as_str()),
+        "{line}"
+    );
+    assert_eq!(e.code(), ErrorCode::Usage);
+    // Nobody: not found. Nothing was added by either refusal.
+    let e = owner_of("zed").expect_err("nobody");
+    assert_eq!(e.code(), ErrorCode::NotFound);
+    assert_eq!(g.plan_view().expect("plan").plan.actions.len(), actions);
+}
