@@ -244,6 +244,27 @@ impl Node for ControlNode {
         }
     }
 
+    fn edit_member(&self, id: ShortId, patch: MemberInput) -> NodeResult<()> {
+        match self.call(Request::MemberEdit { id, patch })? {
+            Response::Member(_) => Ok(()),
+            r => Err(unexpected(&r)),
+        }
+    }
+
+    fn remove_member(&self, id: ShortId) -> NodeResult<()> {
+        match self.call(Request::MemberRemove { id })? {
+            Response::MemberRemoved { .. } => Ok(()),
+            r => Err(unexpected(&r)),
+        }
+    }
+
+    fn forget_member(&self, id: ShortId) -> NodeResult<()> {
+        match self.call(Request::MemberForget { id })? {
+            Response::MemberForgotten { .. } => Ok(()),
+            r => Err(unexpected(&r)),
+        }
+    }
+
     fn watch(&self, sink: &mut dyn FnMut(Event) -> bool) -> NodeResult<()> {
         match &self.link {
             Link::InProcess { handler, .. } => {

@@ -262,6 +262,18 @@ pub fn edit(node: &dyn Node, edit: &Edit) -> Result<String, NodeError> {
                 format!("action {id} was not done")
             }
         }
+        Edit::EditMember { id, patch } => {
+            node.edit_member(id.clone(), patch)?;
+            format!("member {id} changed")
+        }
+        Edit::RemoveMember(id) => {
+            node.remove_member(id.clone())?;
+            format!("member {id} removed")
+        }
+        Edit::ForgetMember(id) => {
+            node.forget_member(id.clone())?;
+            format!("member {id} forgotten: every device drops them as it switches")
+        }
         Edit::AddMember(input) => {
             let id = node.add_member(input)?;
             format!("member {id} added")

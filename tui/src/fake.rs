@@ -778,6 +778,68 @@ impl Node for FakeNode {
         Ok(changed)
     }
 
+    fn edit_member(&self, id: ShortId, patch: MemberInput) -> NodeResult<()> {
+        self.require(DocKind::Roster, "edit")?;
+        self.record(format!("edit member {id}"));
+        let mut found = false;
+        self.from_peer(DocKind::Roster, |s| {
+            if let Some(m) = s.members.iter_mut().find(|m| m.id == id) {
+                found = true;
+                if let Some(n) = &patch.name {
+                    m.member.name = n.clone();
+                }
+                m.member.kind = patch.kind.unwrap_or(m.member.kind);
+                if patch.email.is_some()
+                    || patch.phone.is_some()
+                    || patch.consent_to_contact.is_some()
+                {
+                    let c = m.contact.get_or_insert_with(Default::default);
+                    if patch.email.is_some() {
+                        c.email = patch.email.clone();
+                    }
+                    if patch.phone.is_some() {
+                        c.phone = patch.phone.clone();
+                    }
+                    c.consent_to_contact = patch.consent_to_contact.unwrap_or(c.consent_to_contact);
+                }
+            }
+        });
+        if found {
+            Ok(())
+        } else {
+            Err(NodeError::Refused {
+                code: ErrorCode::NotFound,
+                message: format!("no member with id '{id}'"),
+            })
+        }
+    }
+
+    fn remove_member(&self, id: ShortId) -> NodeResult<()> {
+        self.require(DocKind::Roster, "edit")?;
+        self.record(format!("remove member {id}"));
+        let mut found = false;
+        self.from_peer(DocKind::Roster, |s| {
+            let before = s.members.len();
+            s.members.retain(|m| m.id != id);
+            found = s.members.len() < before;
+        });
+        if found {
+            Ok(())
+        } else {
+            Err(NodeError::Refused {
+                code: ErrorCode::NotFound,
+                message: format!("no member with id '{id}'"),
+            })
+        }
+    }
+
+    fn forget_member(&self, id: ShortId) -> NodeResult<()> {
+        self.require(DocKind::Roster, "edit")?;
+        self.record(format!("forget member {id}"));
+        self.from_peer(DocKind::Roster, |s| s.members.retain(|m| m.id != id));
+        Ok(())
+    }
+
     fn add_member(&self, input: MemberInput) -> NodeResult<ShortId> {
         self.require(DocKind::Roster, "edit")?;
         let id = self.new_id();

@@ -224,6 +224,8 @@ pub enum FormKind {
     Action,
     /// A new member.
     Member,
+    /// Changing a member.
+    EditMember(groundwork_protocol::ShortId),
 }
 
 /// Something drawn over the screen.
@@ -235,6 +237,15 @@ pub enum Overlay {
     Form(FormKind, Form),
     /// A meet-up's notes in the text area.
     Notes(NotesEditor),
+    /// One member's record, with keys to edit, remove or forget them.
+    Member(groundwork_protocol::ShortId),
+    /// A question before an edit that cannot be undone: y makes it.
+    Confirm {
+        /// What is asked.
+        prompt: String,
+        /// The edit made on y.
+        edit: crate::update::Edit,
+    },
     /// A message to acknowledge.
     Message {
         /// The title.

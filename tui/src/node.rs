@@ -103,6 +103,12 @@ pub trait Node: Send + Sync {
     fn action_reopen(&self, id: ShortId) -> NodeResult<bool>;
     /// Adds a member; returns their id.
     fn add_member(&self, input: MemberInput) -> NodeResult<ShortId>;
+    /// Changes the fields `patch` gives of member `id`.
+    fn edit_member(&self, id: ShortId, patch: MemberInput) -> NodeResult<()>;
+    /// Removes member `id` and their contact details.
+    fn remove_member(&self, id: ShortId) -> NodeResult<()>;
+    /// Forgets member `id` for good (new epochs of the roster and contacts).
+    fn forget_member(&self, id: ShortId) -> NodeResult<()>;
     /// Requests to link waiting for this group's steward.
     fn link_requests(&self) -> NodeResult<Vec<LinkRequestView>>;
     /// Accepts the waiting request of `group` (a steward device only).

@@ -75,6 +75,17 @@ pub enum Edit {
     ActionReopen(ShortId),
     /// Add a member.
     AddMember(MemberInput),
+    /// Change a member's fields.
+    EditMember {
+        /// The member.
+        id: ShortId,
+        /// The fields to change.
+        patch: MemberInput,
+    },
+    /// Remove a member and their contact details.
+    RemoveMember(ShortId),
+    /// Forget a member for good.
+    ForgetMember(ShortId),
     /// Accept a group's request to link.
     AcceptLink(GroupId),
     /// Refuse a group's request to link.
@@ -89,7 +100,10 @@ impl Edit {
             Edit::AddAction { .. } | Edit::ActionDone(_) | Edit::ActionReopen(_) => {
                 &[Data::Plan, Data::Status]
             }
-            Edit::AddMember(_) => &[Data::Members, Data::Plan, Data::Status],
+            Edit::AddMember(_)
+            | Edit::EditMember { .. }
+            | Edit::RemoveMember(_)
+            | Edit::ForgetMember(_) => &[Data::Members, Data::Plan, Data::Status],
             Edit::AcceptLink(_) | Edit::RefuseLink(_) => {
                 &[Data::LinkRequests, Data::Status, Data::Directory]
             }
@@ -105,6 +119,9 @@ impl Edit {
             Edit::ActionDone(_) => "action marked done (o reopens it)",
             Edit::ActionReopen(_) => "action open again",
             Edit::AddMember(_) => "member added",
+            Edit::EditMember { .. } => "member changed",
+            Edit::RemoveMember(_) => "member removed",
+            Edit::ForgetMember(_) => "member forgotten",
             Edit::AcceptLink(_) => "linked",
             Edit::RefuseLink(_) => "request refused",
         }
@@ -877,6 +894,12 @@ fn group_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
                 KeyCode::Char('a') => {
                     model.overlay = Some(Overlay::Form(FormKind::Member, member_form()));
                 }
+                KeyCode::Enter | KeyCode::Char('l') | KeyCode::Right => {
+                    match model.member(model.member_pos.selected) {
+                        Some(m) => model.overlay = Some(Overlay::Member(m.id.clone())),
+                        None => model.flash = Some((Level::Error, "no member selected".into())),
+                    }
+                }
                 _ => {}
             }
         }
@@ -965,6 +988,39 @@ fn member_form() -> Form {
     .choice("Consent", &["no", "yes"])
 }
 
+/// The form that changes member `m`, filled with what is recorded.
+fn edit_member_form(m: &MemberView) -> Form {
+    let c = m.contact.as_ref();
+    Form::new(
+        "Change member",
+        &[
+            ("Name", "full name", &m.member.name),
+            ("Kind", "", m.member.kind.name()),
+            (
+                "Email",
+                "optional",
+                c.and_then(|c| c.email.as_deref()).unwrap_or(""),
+            ),
+            (
+                "Phone",
+                "optional",
+                c.and_then(|c| c.phone.as_deref()).unwrap_or(""),
+            ),
+            (
+                "Consent",
+                "",
+                if c.is_some_and(|c| c.consent_to_contact) {
+                    "yes"
+                } else {
+                    "no"
+                },
+            ),
+        ],
+    )
+    .choice("Kind", &["professional", "activist", "observer"])
+    .choice("Consent", &["no", "yes"])
+}
+
 fn optional_date(text: &str, what: &str) -> Result<Option<Date>, String> {
     if text.is_empty() {
         return Ok(None);
@@ -1006,7 +1062,7 @@ fn form_edit(kind: &FormKind, form: &Form) -> Result<Edit, String> {
                 due: optional_date(form.value("Due"), "the due date")?,
             })
         }
-        FormKind::Member => {
+        kind_of_form @ (FormKind::Member | FormKind::EditMember(_)) => {
             let name = form.value("Name");
             if name.is_empty() {
                 return Err("a member needs a name".into());
@@ -1022,14 +1078,21 @@ fn form_edit(kind: &FormKind, form: &Form) -> Result<Edit, String> {
                 "n" | "no" | "" => false,
                 other => return Err(format!("consent must be yes or no, not “{other}”")),
             };
-            Ok(Edit::AddMember(MemberInput {
+            let input = MemberInput {
                 name: Some(name.to_string()),
                 kind: Some(kind),
                 email: optional(form.value("Email")),
                 phone: optional(form.value("Phone")),
                 consent_to_contact: Some(consent),
                 ..Default::default()
-            }))
+            };
+            Ok(match kind_of_form {
+                FormKind::EditMember(id) => Edit::EditMember {
+                    id: id.clone(),
+                    patch: input,
+                },
+                _ => Edit::AddMember(input),
+            })
         }
     }
 }
@@ -1077,6 +1140,61 @@ fn on_overlay_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
                 model.overlay = None;
             }
         }
+        Overlay::Member(id) => {
+            let id = id.clone();
+            let member = model
+                .members
+                .ready()
+                .and_then(|all| all.iter().find(|m| m.id == id))
+                .cloned();
+            let Some(m) = member else {
+                model.overlay = None;
+                model.flash = Some((Level::Info, "that member is no longer on the roster".into()));
+                return Vec::new();
+            };
+            match key.code {
+                KeyCode::Char('q' | 'h') | KeyCode::Esc | KeyCode::Left => model.overlay = None,
+                KeyCode::Char('e') | KeyCode::Enter => {
+                    model.overlay = Some(Overlay::Form(
+                        FormKind::EditMember(id),
+                        edit_member_form(&m),
+                    ));
+                }
+                KeyCode::Char('r') => {
+                    model.overlay = Some(Overlay::Confirm {
+                        prompt: format!(
+                            "Remove {} from the roster, with their contact details? \
+                             Their past stays in the history until they are forgotten (f).",
+                            m.member.name
+                        ),
+                        edit: Edit::RemoveMember(id),
+                    });
+                }
+                KeyCode::Char('f') => {
+                    model.overlay = Some(Overlay::Confirm {
+                        prompt: format!(
+                            "Forget {} for good? Every device drops their record and its \
+                             history as it switches. This cannot be undone.",
+                            m.member.name
+                        ),
+                        edit: Edit::ForgetMember(id),
+                    });
+                }
+                _ => {}
+            }
+        }
+        Overlay::Confirm { edit, .. } => match key.code {
+            KeyCode::Char('y' | 'Y') => {
+                let edit = edit.clone();
+                model.overlay = None;
+                return vec![Cmd::Edit(edit)];
+            }
+            KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {
+                model.overlay = None;
+                model.flash = Some((Level::Info, "nothing changed".into()));
+            }
+            _ => {}
+        },
         Overlay::Form(kind, form) => {
             if form.saving {
                 return Vec::new();
@@ -1290,6 +1408,10 @@ pub fn help(model: &Model) -> Vec<(&'static str, &'static str)> {
                     moves,
                     ("/", "filter by name, kind or email"),
                     ("a", "add a member"),
+                    (
+                        "Enter → l",
+                        "the member's record: e edit, r remove, f forget",
+                    ),
                 ]),
             }
         }

@@ -370,3 +370,9 @@ fn end_on_the_constitution_stops_with_its_last_line_at_the_bottom() {
         assert_eq!(rows(&m), top, "{size:?}");
     }
 }
+
+#[test]
+fn member_record_and_the_question_before_removing() {
+    snap("member_record", &steward(), "2lll\n");
+    snap("member_remove_confirm", &steward(), "2lll\nr");
+}

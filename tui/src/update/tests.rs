@@ -932,3 +932,109 @@ fn a_node_that_cannot_serve_now_keeps_what_is_shown() {
     assert!(ui.m.members.ready().is_some(), "kept");
     assert_eq!(ui.m.node_error.as_deref(), Some("the node is stopping"));
 }
+
+fn selected_member(ui: &Ui) -> MemberView {
+    ui.m.member(ui.m.member_pos.selected)
+        .expect("a member")
+        .clone()
+}
+
+#[test]
+fn the_member_record_edits_removes_and_forgets_after_asking() {
+    let mut ui = Ui::steward();
+    ui.keys("2lllj");
+    let m = selected_member(&ui);
+    ui.keys("\n");
+    assert_eq!(ui.m.overlay, Some(Overlay::Member(m.id.clone())));
+
+    // e: a form filled with the record; the changed name is sent.
+    ui.keys("e");
+    let Some(Overlay::Form(FormKind::EditMember(id), f)) = &ui.m.overlay else {
+        panic!("the edit form: {:?}", ui.m.overlay)
+    };
+    assert_eq!(id, &m.id);
+    assert_eq!(f.value("Name"), m.member.name);
+    assert_eq!(f.value("Kind"), m.member.kind.name());
+    ui.send(ctrl('u'));
+    let edits = ui.keys("Renamed Person\n");
+    let [Edit::EditMember { id, patch }] = edits.as_slice() else {
+        panic!("one edit: {edits:?}")
+    };
+    assert_eq!((id, patch.name.as_deref()), (&m.id, Some("Renamed Person")));
+    assert!(ui.m.overlay.is_none(), "closed once stored");
+    let names = |ui: &Ui| -> Vec<String> {
+        ui.m.members
+            .ready()
+            .expect("list")
+            .iter()
+            .map(|m| m.member.name.clone())
+            .collect()
+    };
+    assert!(names(&ui).contains(&"Renamed Person".to_owned()));
+
+    // r asks first; n changes nothing.
+    let before = names(&ui);
+    ui.keys("\nr");
+    assert!(matches!(
+        &ui.m.overlay,
+        Some(Overlay::Confirm {
+            edit: Edit::RemoveMember(_),
+            ..
+        })
+    ));
+    assert!(ui.keys("n").is_empty());
+    assert_eq!(names(&ui), before);
+    assert!(ui.m.overlay.is_none());
+
+    // r then y removes the member shown.
+    let shown = selected_member(&ui);
+    let edits = ui.keys("\nry");
+    assert_eq!(edits, vec![Edit::RemoveMember(shown.id.clone())]);
+    assert!(
+        !ui.m
+            .members
+            .ready()
+            .expect("list")
+            .iter()
+            .any(|m| m.id == shown.id)
+    );
+
+    // f then y forgets the next one.
+    let next = selected_member(&ui);
+    let edits = ui.keys("\nfy");
+    assert_eq!(edits, vec![Edit::ForgetMember(next.id.clone())]);
+    assert!(
+        !ui.m
+            .members
+            .ready()
+            .expect("list")
+            .iter()
+            .any(|m| m.id == next.id)
+    );
+}
+
+#[test]
+fn a_member_device_sees_the_record_but_its_edit_is_refused() {
+    let mut ui = Ui::new(Sample::new(12, 40, Role::Member));
+    assert!(
+        ui.m.tabs().contains(&Tab::Members),
+        "a member device sees the roster"
+    );
+    ui.keys("2lll");
+    let m = selected_member(&ui);
+    ui.keys("\ne");
+    ui.send(ctrl('u'));
+    ui.keys("Someone Else\n");
+    let Some(Overlay::Form(_, f)) = &ui.m.overlay else {
+        panic!("the form stays open with the reason: {:?}", ui.m.overlay)
+    };
+    assert!(f.error.is_some(), "{f:?}");
+    let still =
+        ui.m.members
+            .ready()
+            .expect("list")
+            .iter()
+            .find(|x| x.id == m.id)
+            .cloned();
+    assert_eq!(still.map(|x| x.member.name), Some(m.member.name));
+}

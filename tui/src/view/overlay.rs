@@ -76,6 +76,22 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame) {
             );
         }
         Overlay::Form(_, form) => draw_form(form, theme, frame, screen),
+        Overlay::Member(id) => draw_member(model, id, theme, frame, screen),
+        Overlay::Confirm { prompt, .. } => {
+            let area = centered(screen, screen.width.saturating_sub(4).min(64), 7);
+            frame.render_widget(Clear, area);
+            frame.render_widget(
+                Paragraph::new(prompt.clone())
+                    .wrap(Wrap { trim: true })
+                    .block(
+                        Block::bordered()
+                            .border_style(theme.warn())
+                            .title(Span::styled(" Are you sure? ", theme.title()))
+                            .title_bottom(Span::styled(" y yes · n no ", theme.dim())),
+                    ),
+                area,
+            );
+        }
         Overlay::Notes(n) => {
             let (w, h) = overlay_size(screen.width, screen.height);
             let area = centered(screen, w, h);
@@ -122,6 +138,87 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame) {
             }
         }
     }
+}
+
+/// One member's record: the roster fields, then contact details where this
+/// device holds them.
+fn draw_member(
+    model: &Model,
+    id: &groundwork_protocol::ShortId,
+    theme: Theme,
+    frame: &mut Frame,
+    screen: Rect,
+) {
+    let Some(m) = model
+        .members
+        .ready()
+        .and_then(|all| all.iter().find(|m| &m.id == id))
+    else {
+        return;
+    };
+    let dash = || "–".to_owned();
+    let date = |d: Option<groundwork_protocol::Date>| d.map_or_else(dash, |d| d.to_string());
+    let mut rows: Vec<(&str, String)> = vec![
+        ("Id", m.id.to_string()),
+        ("Kind", m.member.kind.name().to_owned()),
+        ("Joined", m.member.joined.to_string()),
+        ("Status", m.member.status.to_string()),
+        ("Principles", date(m.member.principles_agreed)),
+        (
+            "Courses",
+            if m.member.courses.is_empty() {
+                dash()
+            } else {
+                m.member
+                    .courses
+                    .iter()
+                    .map(|c| c.title().to_owned())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+        ),
+        ("Trained", date(m.member.trained)),
+    ];
+    match &m.contact {
+        Some(c) => rows.extend([
+            ("Email", c.email.clone().unwrap_or_else(dash)),
+            ("Phone", c.phone.clone().unwrap_or_else(dash)),
+            (
+                "Consent",
+                format!(
+                    "{} ({}{})",
+                    if c.consent_to_contact { "yes" } else { "no" },
+                    c.lawful_basis,
+                    c.consent_date.map(|d| format!(", {d}")).unwrap_or_default()
+                ),
+            ),
+        ]),
+        None => rows.push(("Contact", "not held on this device".to_owned())),
+    }
+    let height = rows.len() as u16 + 2;
+    let area = centered(screen, screen.width.saturating_sub(4).min(72), height);
+    frame.render_widget(Clear, area);
+    let lines: Vec<Line> = rows
+        .into_iter()
+        .map(|(label, value)| {
+            Line::from(vec![
+                Span::styled(format!("{label:<11}"), theme.dim()),
+                Span::raw(value),
+            ])
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .border_style(theme.focus())
+                .title(Span::styled(format!(" {} ", m.member.name), theme.title()))
+                .title_bottom(Span::styled(
+                    " e edit · r remove · f forget · Esc back ",
+                    theme.dim(),
+                )),
+        ),
+        area,
+    );
 }
 
 fn draw_form(form: &Form, theme: Theme, frame: &mut Frame, screen: Rect) {
