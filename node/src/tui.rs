@@ -205,6 +205,24 @@ impl Node for ControlNode {
         }
     }
 
+    fn edit_action(
+        &self,
+        id: ShortId,
+        patch: groundwork_protocol::control::ActionPatch,
+    ) -> NodeResult<bool> {
+        match self.call(Request::PlanActionEdit { id, patch })? {
+            Response::Changed { changed } => Ok(changed),
+            r => Err(unexpected(&r)),
+        }
+    }
+
+    fn remove_action(&self, id: ShortId) -> NodeResult<()> {
+        match self.call(Request::PlanActionRemove { id })? {
+            Response::Changed { .. } => Ok(()),
+            r => Err(unexpected(&r)),
+        }
+    }
+
     fn action_reopen(&self, id: ShortId) -> NodeResult<bool> {
         match self.call(Request::PlanActionReopen { id })? {
             Response::Changed { changed } => Ok(changed),

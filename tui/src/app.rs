@@ -255,6 +255,17 @@ pub fn edit(node: &dyn Node, edit: &Edit) -> Result<String, NodeError> {
                 format!("action {id} was already done")
             }
         }
+        Edit::EditAction { id, patch } => {
+            if node.edit_action(id.clone(), patch)? {
+                format!("action {id} changed")
+            } else {
+                format!("action {id} unchanged")
+            }
+        }
+        Edit::RemoveAction(id) => {
+            node.remove_action(id.clone())?;
+            format!("action {id} removed")
+        }
         Edit::ActionReopen(id) => {
             if node.action_reopen(id.clone())? {
                 format!("action {id} is open again")

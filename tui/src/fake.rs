@@ -10,8 +10,9 @@ use std::sync::{Mutex, MutexGuard};
 use autosurgeon::{Counter, Text};
 use groundwork_protocol::card::GroupKind;
 use groundwork_protocol::control::{
-    DirectoryEntry, DocStatus, ErrorCode, Event, GossipStatus, LinkRequestView, MeetupInput,
-    MemberInput, MemberView, NodeStatus, PeerStatus, PlanView, SharedDocs, TrafficStatus,
+    ActionPatch, DirectoryEntry, DocStatus, ErrorCode, Event, GossipStatus, LinkRequestView,
+    MeetupInput, MemberInput, MemberView, NodeStatus, PeerStatus, PlanView, SharedDocs,
+    TrafficStatus,
 };
 use groundwork_protocol::disclosure::{Offsets, Rounded};
 use groundwork_protocol::records::{ESTABLISHED_AT, Exact, GROWTH_MONTHS, MembershipSummary};
@@ -760,6 +761,47 @@ impl Node for FakeNode {
             }
         });
         Ok(changed)
+    }
+
+    fn edit_action(&self, id: ShortId, patch: ActionPatch) -> NodeResult<bool> {
+        self.require(DocKind::Plan, "edit")?;
+        self.record(format!("edit action {id}"));
+        let mut found = false;
+        self.from_peer(DocKind::Plan, |s| {
+            if let Some(a) = s.plan.plan.actions.iter_mut().find(|a| a.id == id) {
+                found = true;
+                if let Some(t) = &patch.title {
+                    a.title = t.clone();
+                }
+                if patch.clear_due {
+                    a.due = None;
+                }
+                if patch.due.is_some() {
+                    a.due = patch.due;
+                }
+            }
+            if patch.clear_owner {
+                s.plan.owners.remove(id.as_str());
+            }
+        });
+        if found {
+            Ok(true)
+        } else {
+            Err(NodeError::Refused {
+                code: ErrorCode::NotFound,
+                message: format!("no action with id '{id}'"),
+            })
+        }
+    }
+
+    fn remove_action(&self, id: ShortId) -> NodeResult<()> {
+        self.require(DocKind::Plan, "edit")?;
+        self.record(format!("remove action {id}"));
+        self.from_peer(DocKind::Plan, |s| {
+            s.plan.plan.actions.retain(|a| a.id != id);
+            s.plan.owners.remove(id.as_str());
+        });
+        Ok(())
     }
 
     fn action_reopen(&self, id: ShortId) -> NodeResult<bool> {

@@ -226,6 +226,8 @@ pub enum FormKind {
     Member,
     /// Changing a member.
     EditMember(groundwork_protocol::ShortId),
+    /// Changing a plan action.
+    EditAction(groundwork_protocol::ShortId),
 }
 
 /// Something drawn over the screen.

@@ -6,8 +6,8 @@
 //! tests and benchmarks use `fake::FakeNode` (the `fake` feature).
 
 use groundwork_protocol::control::{
-    DirectoryEntry, ErrorCode, Event, LinkRequestView, MeetupInput, MemberInput, MemberView,
-    NodeStatus, PlanView, SharedDocs,
+    ActionPatch, DirectoryEntry, ErrorCode, Event, LinkRequestView, MeetupInput, MemberInput,
+    MemberView, NodeStatus, PlanView, SharedDocs,
 };
 use groundwork_protocol::report::NetworkReport;
 use groundwork_protocol::schema::{Constitution, Meetup};
@@ -101,6 +101,10 @@ pub trait Node: Send + Sync {
     fn action_done(&self, id: ShortId) -> NodeResult<bool>;
     /// Opens a done plan action again; false if it was open.
     fn action_reopen(&self, id: ShortId) -> NodeResult<bool>;
+    /// Changes a plan action's title, due date or owner.
+    fn edit_action(&self, id: ShortId, patch: ActionPatch) -> NodeResult<bool>;
+    /// Removes a plan action (and its owner link).
+    fn remove_action(&self, id: ShortId) -> NodeResult<()>;
     /// Adds a member; returns their id.
     fn add_member(&self, input: MemberInput) -> NodeResult<ShortId>;
     /// Changes the fields `patch` gives of member `id`.

@@ -4,8 +4,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use groundwork_protocol::control::{
-    DirectoryEntry, ErrorCode, Event, LinkRequestView, MeetupInput, MemberInput, MemberView,
-    NodeStatus, PlanView, SharedDocs,
+    ActionPatch, DirectoryEntry, ErrorCode, Event, LinkRequestView, MeetupInput, MemberInput,
+    MemberView, NodeStatus, PlanView, SharedDocs,
 };
 use groundwork_protocol::report::NetworkReport;
 use groundwork_protocol::schema::{ActionStatus, Constitution, Meetup, MemberKind};
@@ -73,6 +73,15 @@ pub enum Edit {
     ActionDone(ShortId),
     /// Open a done plan action again.
     ActionReopen(ShortId),
+    /// Change a plan action.
+    EditAction {
+        /// The action.
+        id: ShortId,
+        /// What changes.
+        patch: ActionPatch,
+    },
+    /// Remove a plan action.
+    RemoveAction(ShortId),
     /// Add a member.
     AddMember(MemberInput),
     /// Change a member's fields.
@@ -97,9 +106,11 @@ impl Edit {
     pub fn reloads(&self) -> &'static [Data] {
         match self {
             Edit::AddMeetup(_) | Edit::SetNotes { .. } => &[Data::Meetups, Data::Status],
-            Edit::AddAction { .. } | Edit::ActionDone(_) | Edit::ActionReopen(_) => {
-                &[Data::Plan, Data::Status]
-            }
+            Edit::AddAction { .. }
+            | Edit::ActionDone(_)
+            | Edit::ActionReopen(_)
+            | Edit::EditAction { .. }
+            | Edit::RemoveAction(_) => &[Data::Plan, Data::Status],
             Edit::AddMember(_)
             | Edit::EditMember { .. }
             | Edit::RemoveMember(_)
@@ -118,6 +129,8 @@ impl Edit {
             Edit::AddAction { .. } => "action added",
             Edit::ActionDone(_) => "action marked done (o reopens it)",
             Edit::ActionReopen(_) => "action open again",
+            Edit::EditAction { .. } => "action changed",
+            Edit::RemoveAction(_) => "action removed",
             Edit::AddMember(_) => "member added",
             Edit::EditMember { .. } => "member changed",
             Edit::RemoveMember(_) => "member removed",
@@ -828,6 +841,47 @@ fn group_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
                     Some(a) => return vec![Cmd::Edit(Edit::ActionDone(a.id.clone()))],
                     None => model.flash = Some((Level::Error, "no action selected".into())),
                 }
+            } else if matches!(key.code, KeyCode::Char('e' | 'r')) {
+                if !own {
+                    return not_yours(model, "change");
+                }
+                let actions = plan_actions(model);
+                let Some(a) = actions.get(model.action_pos.selected).cloned() else {
+                    model.flash = Some((Level::Error, "no action selected".into()));
+                    return Vec::new();
+                };
+                if key.code == KeyCode::Char('e') {
+                    let owner = model
+                        .plan
+                        .ready()
+                        .and_then(|p| p.owners.get(a.id.as_str()))
+                        .map(|o| o.name.clone())
+                        .unwrap_or_default();
+                    model.overlay = Some(Overlay::Form(
+                        FormKind::EditAction(a.id.clone()),
+                        Form::new(
+                            "Change action",
+                            &[
+                                ("Title", "what is to be done", &a.title),
+                                (
+                                    "Owner",
+                                    "a member's name, part of it, or id; empty for none",
+                                    &owner,
+                                ),
+                                (
+                                    "Due",
+                                    "YYYY-MM-DD; empty for none",
+                                    &a.due.map(|d| d.to_string()).unwrap_or_default(),
+                                ),
+                            ],
+                        ),
+                    ));
+                } else {
+                    model.overlay = Some(Overlay::Confirm {
+                        prompt: format!("Remove the action “{}” from the plan?", a.title),
+                        edit: Edit::RemoveAction(a.id.clone()),
+                    });
+                }
             } else if key.code == KeyCode::Char('o') {
                 if !own {
                     return not_yours(model, "change");
@@ -1050,6 +1104,24 @@ fn form_edit(kind: &FormKind, form: &Form) -> Result<Edit, String> {
                 agenda: optional(form.value("Agenda")),
                 attendance: None,
             }))
+        }
+        FormKind::EditAction(id) => {
+            let title = form.value("Title");
+            if title.is_empty() {
+                return Err("an action needs a title".into());
+            }
+            let owner = optional(form.value("Owner"));
+            let due = optional_date(form.value("Due"), "the due date")?;
+            Ok(Edit::EditAction {
+                id: id.clone(),
+                patch: ActionPatch {
+                    title: Some(title.to_string()),
+                    clear_due: due.is_none(),
+                    due,
+                    clear_owner: owner.is_none(),
+                    owner,
+                },
+            })
         }
         FormKind::Action => {
             let title = form.value("Title");
@@ -1392,6 +1464,8 @@ pub fn help(model: &Model) -> Vec<(&'static str, &'static str)> {
                     ("a", "add an action"),
                     ("d x Enter", "mark the selected action done"),
                     ("o", "open a done action again (undoes d)"),
+                    ("e", "change the action: title, owner, due date"),
+                    ("r", "remove the action (asks first)"),
                 ]),
                 Tab::Plan => keys.push(moves),
                 Tab::Meetups => keys.extend([

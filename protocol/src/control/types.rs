@@ -161,7 +161,7 @@ pub struct ActionPatch {
     /// Clear the due date.
     #[serde(default)]
     pub clear_due: bool,
-    /// A new owner: a member id or a member's exact name.
+    /// A new owner: a member id, a name, or part of one only one name holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     /// Clear the owner.

@@ -1038,3 +1038,61 @@ fn a_member_device_sees_the_record_but_its_edit_is_refused() {
             .cloned();
     assert_eq!(still.map(|x| x.member.name), Some(m.member.name));
 }
+
+#[test]
+fn an_action_is_changed_in_a_filled_form_and_removed_after_asking() {
+    let mut ui = Ui::steward();
+    ui.keys("2lj");
+    let a = plan_actions(&ui.m)[1].clone();
+    ui.keys("e");
+    let Some(Overlay::Form(FormKind::EditAction(id), f)) = &ui.m.overlay else {
+        panic!("the edit form: {:?}", ui.m.overlay)
+    };
+    assert_eq!(id, &a.id);
+    assert_eq!(f.value("Title"), a.title);
+    // A new title, and the due date cleared.
+    ui.send(ctrl('u'));
+    ui.keys("Ring the council");
+    ui.keys("\t\t");
+    ui.send(ctrl('u'));
+    let edits = ui.keys("\n");
+    let [Edit::EditAction { id, patch }] = edits.as_slice() else {
+        panic!("one edit: {edits:?}")
+    };
+    assert_eq!(id, &a.id);
+    assert_eq!(patch.title.as_deref(), Some("Ring the council"));
+    assert!(patch.clear_due && patch.due.is_none(), "{patch:?}");
+    let now = plan_actions(&ui.m)
+        .iter()
+        .find(|x| x.id == a.id)
+        .cloned()
+        .expect("still there");
+    assert_eq!((now.title.as_str(), now.due), ("Ring the council", None));
+
+    // r asks; n keeps it; r then y removes it.
+    ui.keys("r");
+    assert!(matches!(
+        &ui.m.overlay,
+        Some(Overlay::Confirm {
+            edit: Edit::RemoveAction(_),
+            ..
+        })
+    ));
+    assert!(ui.keys("n").is_empty());
+    assert!(plan_actions(&ui.m).iter().any(|x| x.id == a.id));
+    let edits = ui.keys("ry");
+    assert_eq!(edits, vec![Edit::RemoveAction(a.id.clone())]);
+    assert!(!plan_actions(&ui.m).iter().any(|x| x.id == a.id));
+
+    // A bad date in the form is refused there, and nothing is sent.
+    ui.keys("e\t\t");
+    ui.send(ctrl('u'));
+    assert!(ui.keys("31/31/2026\n").is_empty());
+    let Some(Overlay::Form(_, f)) = &ui.m.overlay else {
+        panic!("still open")
+    };
+    assert!(
+        f.error.as_deref().is_some_and(|e| e.contains("due date")),
+        "{f:?}"
+    );
+}
