@@ -784,14 +784,7 @@ impl Node for FakeNode {
                 s.plan.owners.remove(id.as_str());
             }
         });
-        if found {
-            Ok(true)
-        } else {
-            Err(NodeError::Refused {
-                code: ErrorCode::NotFound,
-                message: format!("no action with id '{id}'"),
-            })
-        }
+        found_or_not(found, "action", &id).map(|()| true)
     }
 
     fn remove_action(&self, id: ShortId) -> NodeResult<()> {
@@ -846,14 +839,7 @@ impl Node for FakeNode {
                 }
             }
         });
-        if found {
-            Ok(())
-        } else {
-            Err(NodeError::Refused {
-                code: ErrorCode::NotFound,
-                message: format!("no member with id '{id}'"),
-            })
-        }
+        found_or_not(found, "member", &id)
     }
 
     fn remove_member(&self, id: ShortId) -> NodeResult<()> {
@@ -865,14 +851,7 @@ impl Node for FakeNode {
             s.members.retain(|m| m.id != id);
             found = s.members.len() < before;
         });
-        if found {
-            Ok(())
-        } else {
-            Err(NodeError::Refused {
-                code: ErrorCode::NotFound,
-                message: format!("no member with id '{id}'"),
-            })
-        }
+        found_or_not(found, "member", &id)
     }
 
     fn forget_member(&self, id: ShortId) -> NodeResult<()> {
@@ -959,4 +938,16 @@ pub fn loaded(sample: &Sample, size: (u16, u16)) -> (crate::model::Model, FakeNo
     let cmds = crate::update::load_all(&model);
     run(&mut model, &node, cmds);
     (model, node)
+}
+
+/// Ok if the edit found what it named, else the node's "not found" refusal.
+fn found_or_not(found: bool, what: &str, id: &ShortId) -> NodeResult<()> {
+    if found {
+        Ok(())
+    } else {
+        Err(NodeError::Refused {
+            code: ErrorCode::NotFound,
+            message: format!("no {what} with id '{id}'"),
+        })
+    }
 }

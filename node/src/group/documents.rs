@@ -203,26 +203,22 @@ impl Group {
 
     /// Marks an action done. Returns false if it already was.
     pub fn action_done(&self, id: &ShortId, today: Date) -> Result<bool, GroupError> {
-        self.edit(&[DocKind::Plan], |ed| {
-            edit::update(ed.doc(DocKind::Plan)?, |p: &mut Plan| {
-                let a = p
-                    .actions
-                    .iter_mut()
-                    .find(|a| &a.id == id)
-                    .ok_or_else(|| not_found("action", id))?;
-                if a.status == ActionStatus::Done {
-                    return Ok(false);
-                }
-                a.status = ActionStatus::Done;
-                a.done_on = Some(today);
-                Ok(true)
-            })?
-        })
+        self.set_action_status(id, ActionStatus::Done, Some(today))
     }
 
     /// Opens a done action again (its done date cleared). Returns false if
     /// it was open.
     pub fn action_reopen(&self, id: &ShortId) -> Result<bool, GroupError> {
+        self.set_action_status(id, ActionStatus::Open, None)
+    }
+
+    /// Sets an action's status and done date; false if it had that status.
+    fn set_action_status(
+        &self,
+        id: &ShortId,
+        status: ActionStatus,
+        done_on: Option<Date>,
+    ) -> Result<bool, GroupError> {
         self.edit(&[DocKind::Plan], |ed| {
             edit::update(ed.doc(DocKind::Plan)?, |p: &mut Plan| {
                 let a = p
@@ -230,11 +226,11 @@ impl Group {
                     .iter_mut()
                     .find(|a| &a.id == id)
                     .ok_or_else(|| not_found("action", id))?;
-                if a.status == ActionStatus::Open {
+                if a.status == status {
                     return Ok(false);
                 }
-                a.status = ActionStatus::Open;
-                a.done_on = None;
+                a.status = status;
+                a.done_on = done_on;
                 Ok(true)
             })?
         })

@@ -102,6 +102,20 @@ fn check_dates(input: &MemberInput, today: Date) -> Result<(), GroupError> {
     }
 }
 
+/// A member's name, trimmed: not empty, and within the text rules.
+fn checked_name(name: &str) -> Result<&str, GroupError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(GroupError::Invalid {
+            code: ErrorCode::Usage,
+            field: "name",
+            why: "a member needs a name".into(),
+        });
+    }
+    super::checked(groundwork_protocol::text::Field::MemberName, name)?;
+    Ok(name)
+}
+
 /// Validation of a [`MemberInput`] (the type is in `groundwork_protocol`
 /// so it can cross the control socket; the rules stay here).
 pub trait MemberInputExt {
@@ -111,15 +125,7 @@ pub trait MemberInputExt {
 
 impl MemberInputExt for MemberInput {
     fn build(&self, today: Date) -> Result<(Member, Option<Contact>), GroupError> {
-        let name = self.name.as_deref().map(str::trim).unwrap_or_default();
-        if name.is_empty() {
-            return Err(GroupError::Invalid {
-                code: ErrorCode::Usage,
-                field: "name",
-                why: "a member needs a name".into(),
-            });
-        }
-        super::checked(groundwork_protocol::text::Field::MemberName, name)?;
+        let name = checked_name(self.name.as_deref().unwrap_or_default())?;
         check_dates(self, today)?;
         let mut member = Member {
             name: name.to_owned(),
@@ -193,16 +199,7 @@ fn patch_member(
             id: id.to_string(),
         })?;
     if let Some(n) = &patch.name {
-        let n = n.trim();
-        if n.is_empty() {
-            return Err(GroupError::Invalid {
-                code: ErrorCode::Usage,
-                field: "name",
-                why: "a member needs a name".into(),
-            });
-        }
-        super::checked(groundwork_protocol::text::Field::MemberName, n)?;
-        member.name = n.to_owned();
+        member.name = checked_name(n)?.to_owned();
     }
     member.kind = patch.kind.unwrap_or(member.kind);
     member.joined = patch.joined.unwrap_or(member.joined);
