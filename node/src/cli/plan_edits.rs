@@ -1,5 +1,6 @@
-//! `plan goal edit|remove` and `plan action edit|remove`, with `--erase`:
-//! a new epoch of the plan, so the old text is in no history.
+//! `plan show`, and `plan goal edit|remove` and `plan action edit|remove`,
+//! with `--erase`: a new epoch of the plan, so the old text is in no
+//! history.
 
 use anyhow::Result;
 use groundwork_protocol::DocKind;
@@ -111,4 +112,94 @@ fn changed(r: Response) -> Result<bool> {
         Response::Changed { changed } => Ok(changed),
         other => Err(unexpected(&other)),
     }
+}
+
+/// `plan show`: the vision, goals, actions (open ones past due flagged)
+/// and the listening campaign.
+pub(super) fn show(t: &mut Target, json: bool, out: &mut Out) -> Result<()> {
+    let v = match t.send(Request::PlanShow)? {
+        Response::Plan(v) => v,
+        other => return Err(unexpected(&other)),
+    };
+    if json {
+        out.json(&v)?;
+        return Ok(());
+    }
+    let vision = v.plan.vision.as_str().trim();
+    out.line(format!(
+        "Vision: {}",
+        if vision.is_empty() {
+            "(not written yet: `groundwork plan vision --text ...`)"
+        } else {
+            vision
+        }
+    ))?;
+    out.line("")?;
+    out.line("Goals:")?;
+    if v.plan.goals.is_empty() {
+        out.line("  (none)")?;
+    }
+    for goal in &v.plan.goals {
+        out.line(format!("  {}  {}", goal.id, goal.text))?;
+    }
+    out.line("")?;
+    out.line("Actions:")?;
+    if v.plan.actions.is_empty() {
+        out.line("  (none)")?;
+    } else {
+        let today = crate::group::today();
+        let overdue = |a: &groundwork_protocol::schema::Action| {
+            a.status == groundwork_protocol::schema::ActionStatus::Open
+                && a.due.is_some_and(|d| d < today)
+        };
+        let rows: Vec<Vec<String>> = v
+            .plan
+            .actions
+            .iter()
+            .map(|a| {
+                vec![
+                    a.id.to_string(),
+                    if overdue(a) {
+                        "OVERDUE".to_owned()
+                    } else {
+                        a.status.to_string()
+                    },
+                    a.due.map_or_else(|| "-".into(), |d| d.to_string()),
+                    v.owners
+                        .get(a.id.as_str())
+                        .map_or_else(|| "-".into(), |o| o.name.clone()),
+                    a.title.clone(),
+                ]
+            })
+            .collect();
+        out.table(&["ID", "STATUS", "DUE", "OWNER", "TITLE"], &rows)?;
+        let late = v.plan.actions.iter().filter(|a| overdue(a)).count();
+        if late > 0 {
+            out.line(format!(
+                "{} past {} due date (when done: `groundwork plan action done ID`)",
+                super::output::count(late, "open action"),
+                if late == 1 { "its" } else { "their" }
+            ))?;
+        }
+    }
+    out.line("")?;
+    let l = &v.plan.listening;
+    let themes = if l.themes.is_empty() {
+        String::new()
+    } else {
+        let shown: Vec<String> = l
+            .themes
+            .iter()
+            .map(|t| match l.theme_conversations.get(&t.to_lowercase()) {
+                Some(c) if c.value() > 0 => format!("{t} ({})", c.value()),
+                _ => t.clone(),
+            })
+            .collect();
+        format!("; themes: {}", shown.join(", "))
+    };
+    out.line(format!(
+        "Listening campaign: {} conversations held{themes}",
+        l.conversations_held.value()
+    ))?;
+    Ok(())
 }
