@@ -226,32 +226,27 @@ mod tests {
             .collect();
         let lines = table_lines(&["NAME", "KIND", "END"], &rows);
         assert_eq!(lines.len(), 5);
+        // Where the second column starts on each line, as `measure` counts.
+        let second_column = |measure: fn(&str) -> usize| -> Vec<usize> {
+            lines
+                .iter()
+                .map(|l| {
+                    let at = l
+                        .find("KIND")
+                        .or_else(|| l.find("activist"))
+                        .expect("column");
+                    measure(&l[..at])
+                })
+                .collect()
+        };
         // The second column starts at the same display column on every line.
-        let starts: Vec<usize> = lines
-            .iter()
-            .map(|l| {
-                let at = l
-                    .find("KIND")
-                    .or_else(|| l.find("activist"))
-                    .expect("column");
-                display_width(&l[..at])
-            })
-            .collect();
+        let starts = second_column(display_width);
         assert!(
             starts.iter().all(|s| *s == starts[0]),
             "{lines:#?} {starts:?}"
         );
         // Positive control: counting characters would not have aligned them.
-        let by_chars: Vec<usize> = lines
-            .iter()
-            .map(|l| {
-                let at = l
-                    .find("KIND")
-                    .or_else(|| l.find("activist"))
-                    .expect("column");
-                l[..at].chars().count()
-            })
-            .collect();
+        let by_chars = second_column(|s| s.chars().count());
         assert!(by_chars.iter().any(|c| *c != by_chars[0]), "{by_chars:?}");
         assert_eq!(display_width("李华"), 4);
         assert_eq!(display_width("Zoe\u{308}"), 3);
