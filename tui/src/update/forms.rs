@@ -1,0 +1,167 @@
+//! The forms the TUI opens, and checking what was typed into one.
+
+use super::*;
+
+pub(super) fn meetup_form(today: Date) -> Form {
+    Form::new(
+        "New meet-up",
+        &[
+            ("Date", "YYYY-MM-DD", &today.to_string()),
+            ("Place", "where it is", ""),
+            ("Agenda", "optional", ""),
+        ],
+    )
+}
+
+pub(super) fn action_form() -> Form {
+    Form::new(
+        "New plan action",
+        &[
+            ("Title", "what is to be done", ""),
+            ("Owner", "optional: a member's name, part of it, or id", ""),
+            ("Due", "optional: YYYY-MM-DD", ""),
+        ],
+    )
+}
+
+pub(super) fn member_form() -> Form {
+    Form::new(
+        "New member",
+        &[
+            ("Name", "full name", ""),
+            ("Kind", "professional, activist or observer", "activist"),
+            ("Email", "optional", ""),
+            ("Phone", "optional", ""),
+            ("Consent", "may we contact them? yes or no", "no"),
+        ],
+    )
+    .choice("Kind", &["professional", "activist", "observer"])
+    .choice("Consent", &["no", "yes"])
+}
+
+/// The form that changes member `m`, filled with what is recorded.
+pub(super) fn edit_member_form(m: &MemberView) -> Form {
+    let c = m.contact.as_ref();
+    Form::new(
+        "Change member",
+        &[
+            ("Name", "full name", &m.member.name),
+            ("Kind", "", m.member.kind.name()),
+            (
+                "Email",
+                "optional",
+                c.and_then(|c| c.email.as_deref()).unwrap_or(""),
+            ),
+            (
+                "Phone",
+                "optional",
+                c.and_then(|c| c.phone.as_deref()).unwrap_or(""),
+            ),
+            (
+                "Consent",
+                "",
+                if c.is_some_and(|c| c.consent_to_contact) {
+                    "yes"
+                } else {
+                    "no"
+                },
+            ),
+        ],
+    )
+    .choice("Kind", &["professional", "activist", "observer"])
+    .choice("Consent", &["no", "yes"])
+}
+
+fn optional_date(text: &str, what: &str) -> Result<Option<Date>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<Date>()
+        .map(Some)
+        .map_err(|_| format!("{what} must be a date like 2026-03-01, not “{text}”"))
+}
+
+fn optional(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+/// Checks a form and turns it into an edit, or says what is wrong.
+pub(super) fn form_edit(kind: &FormKind, form: &Form) -> Result<Edit, String> {
+    match kind {
+        FormKind::Meetup => {
+            let date =
+                optional_date(form.value("Date"), "the date")?.ok_or("a meet-up needs a date")?;
+            let place = form.value("Place");
+            if place.is_empty() {
+                return Err("a meet-up needs a place".into());
+            }
+            Ok(Edit::AddMeetup(MeetupInput {
+                date,
+                place: place.to_string(),
+                agenda: optional(form.value("Agenda")),
+                attendance: None,
+            }))
+        }
+        FormKind::EditAction(id) => {
+            let title = form.value("Title");
+            if title.is_empty() {
+                return Err("an action needs a title".into());
+            }
+            let owner = optional(form.value("Owner"));
+            let due = optional_date(form.value("Due"), "the due date")?;
+            Ok(Edit::EditAction {
+                id: id.clone(),
+                patch: ActionPatch {
+                    title: Some(title.to_string()),
+                    clear_due: due.is_none(),
+                    due,
+                    clear_owner: owner.is_none(),
+                    owner,
+                },
+            })
+        }
+        FormKind::Action => {
+            let title = form.value("Title");
+            if title.is_empty() {
+                return Err("an action needs a title".into());
+            }
+            Ok(Edit::AddAction {
+                title: title.to_string(),
+                owner: optional(form.value("Owner")),
+                due: optional_date(form.value("Due"), "the due date")?,
+            })
+        }
+        kind_of_form @ (FormKind::Member | FormKind::EditMember(_)) => {
+            let name = form.value("Name");
+            if name.is_empty() {
+                return Err("a member needs a name".into());
+            }
+            let kind: MemberKind = form.value("Kind").to_lowercase().parse().map_err(|_| {
+                format!(
+                    "kind must be professional, activist or observer, not “{}”",
+                    form.value("Kind")
+                )
+            })?;
+            let consent = match form.value("Consent").to_lowercase().as_str() {
+                "y" | "yes" => true,
+                "n" | "no" | "" => false,
+                other => return Err(format!("consent must be yes or no, not “{other}”")),
+            };
+            let input = MemberInput {
+                name: Some(name.to_string()),
+                kind: Some(kind),
+                email: optional(form.value("Email")),
+                phone: optional(form.value("Phone")),
+                consent_to_contact: Some(consent),
+                ..Default::default()
+            };
+            Ok(match kind_of_form {
+                FormKind::EditMember(id) => Edit::EditMember {
+                    id: id.clone(),
+                    patch: input,
+                },
+                _ => Edit::AddMember(input),
+            })
+        }
+    }
+}
