@@ -307,6 +307,20 @@ pub enum Request {
     /// This node's ticket, as the running node (or the last `up`) wrote
     /// it (`ticket`). Answer: [`Response::Ticket`].
     Ticket,
+    /// Change a meet-up's date, place, agenda or attendance (`meetup
+    /// edit`). Answer: [`Response::Changed`].
+    MeetupEdit {
+        /// The meet-up's id.
+        id: ShortId,
+        /// What to change.
+        patch: MeetupPatch,
+    },
+    /// Remove a meet-up with its agenda and notes (`meetup remove`).
+    /// Answer: [`Response::Changed`].
+    MeetupRemove {
+        /// The meet-up's id.
+        id: ShortId,
+    },
 }
 
 impl Request {
@@ -335,7 +349,9 @@ impl Request {
             Request::MeetupAdd { .. }
             | Request::MeetupNoteAppend { .. }
             | Request::MeetupNoteSet { .. }
-            | Request::MeetupAttendance { .. } => &[Meetups],
+            | Request::MeetupAttendance { .. }
+            | Request::MeetupEdit { .. }
+            | Request::MeetupRemove { .. } => &[Meetups],
             Request::MemberList { .. }
             | Request::Backup { .. }
             | Request::Ticket
@@ -635,8 +651,8 @@ mod status;
 mod types;
 
 pub use types::{
-    ActionPatch, ConstitutionUpdate, DeviceView, ImportOutcome, MeetupInput, MemberInput,
-    MemberView, Owner, PlanView, RowDiffers,
+    ActionPatch, ConstitutionUpdate, DeviceView, ImportOutcome, MeetupInput, MeetupPatch,
+    MemberInput, MemberView, Owner, PlanView, RowDiffers,
 };
 
 pub use status::{

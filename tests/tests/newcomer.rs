@@ -259,6 +259,55 @@ fn plan_show_flags_open_actions_past_their_due_date() {
 }
 
 #[test]
+fn a_meetup_is_changed_and_removed_and_a_bad_change_is_one_line() {
+    let n = Node::founded("Meeting Group");
+    let id = n.ok(&[
+        "meetup",
+        "add",
+        "--date",
+        "2026-03-01",
+        "--place",
+        "Library",
+        "--agenda",
+        "Welcome",
+        "--quiet",
+    ]);
+    let id = id.trim();
+    let out = n.ok(&[
+        "meetup",
+        "edit",
+        id,
+        "--place",
+        "The hall",
+        "--date",
+        "08/03/2026",
+        "--attendance",
+        "14",
+    ]);
+    assert_eq!(out.trim(), format!("meet-up {id} changed"));
+    let show = n.ok(&["meetup", "show", id]);
+    assert!(
+        show.contains("on 2026-03-08 at The hall") && show.contains("14 came"),
+        "{show}"
+    );
+    let out = n.ok(&["meetup", "edit", id, "--place", "The hall"]);
+    assert_eq!(out.trim(), format!("meet-up {id} unchanged"));
+    // Nothing to change, an empty place, an unknown meet-up: one line each,
+    // and the meet-up as it was.
+    let line = n.fails(2, &["meetup", "edit", id]);
+    assert!(line.contains("nothing to change"), "{line}");
+    let line = n.fails(2, &["meetup", "edit", id, "--place", " "]);
+    assert!(line.contains("place") && line.contains("empty"), "{line}");
+    let line = n.fails(1, &["meetup", "remove", "zzzzzz"]);
+    assert!(line.contains("no meet-up"), "{line}");
+    assert_eq!(n.ok(&["meetup", "show", id]), show);
+    let out = n.ok(&["meetup", "remove", id]);
+    assert_eq!(out.trim(), format!("meet-up {id} removed"));
+    let list = n.ok(&["meetup", "list"]);
+    assert!(!list.contains(id), "{list}");
+}
+
+#[test]
 fn a_failed_join_leaves_no_directory_or_key_behind() {
     let a = Node::founded("Join Once Group");
     let (_ra, _) = a.up();

@@ -585,6 +585,9 @@ fn meetup(t: &mut Target, cmd: MeetupCmd, out: &mut Out) -> Result<()> {
             out.line(format!("meet-up {id}: {count} came"))?;
         }
         MeetupCmd::Redact { text } => super::forget::redact_text(t, &text, out)?,
+        cmd @ (MeetupCmd::Edit { .. } | MeetupCmd::Remove { .. }) => {
+            super::plan_edits::meetup(t, cmd, out)?
+        }
     }
     Ok(())
 }

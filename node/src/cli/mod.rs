@@ -653,6 +653,35 @@ pub enum MeetupCmd {
         /// How many came
         count: u64,
     },
+    /// Change a meet-up's date, place, agenda or attendance
+    Edit {
+        /// The meet-up's id
+        id: ShortId,
+        /// A new date, YYYY-MM-DD or DD/MM/YYYY
+        #[arg(long)]
+        date: Option<Date>,
+        /// A new place
+        #[arg(long)]
+        place: Option<String>,
+        /// A new agenda ("" clears it)
+        #[arg(long)]
+        agenda: Option<String>,
+        /// How many came
+        #[arg(long)]
+        attendance: Option<u64>,
+        /// Also start a new epoch of the meet-ups, so the old text is in no
+        /// history (on this group's devices; meet-ups go nowhere else)
+        #[arg(long)]
+        erase: bool,
+    },
+    /// Remove a meet-up with its agenda and notes
+    Remove {
+        /// The meet-up's id
+        id: ShortId,
+        /// Also start a new epoch of the meet-ups (see `edit --erase`)
+        #[arg(long)]
+        erase: bool,
+    },
     /// Replace a text (a name) with [redacted] in every meet-up's place,
     /// agenda, notes and actions, then start a new epoch of the meet-ups
     /// so the old text is in no history (a steward or organiser)

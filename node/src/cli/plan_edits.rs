@@ -1,14 +1,14 @@
-//! `plan show`, and `plan goal edit|remove` and `plan action edit|remove`,
-//! with `--erase`: a new epoch of the plan, so the old text is in no
-//! history.
+//! `plan show`, and `plan goal edit|remove`, `plan action edit|remove` and
+//! `meetup edit|remove`, with `--erase`: a new epoch of the document, so the
+//! old text is in no history.
 
 use anyhow::Result;
 use groundwork_protocol::DocKind;
-use groundwork_protocol::control::{ActionPatch, Request, Response};
+use groundwork_protocol::control::{ActionPatch, MeetupPatch, Request, Response};
 
 use super::output::Out;
 use super::target::{Target, unexpected};
-use super::{ActionCmd, GoalCmd};
+use super::{ActionCmd, GoalCmd, MeetupCmd};
 
 /// `plan goal edit|remove`.
 pub(super) fn goal(t: &mut Target, cmd: GoalCmd, out: &mut Out) -> Result<()> {
@@ -37,7 +37,7 @@ pub(super) fn goal(t: &mut Target, cmd: GoalCmd, out: &mut Out) -> Result<()> {
         format!("goal {id} already says that")
     })?;
     if erase {
-        erase_plan(t, out)?;
+        new_epoch(t, DocKind::Plan, out)?;
     }
     Ok(())
 }
@@ -85,23 +85,77 @@ pub(super) fn action(t: &mut Target, cmd: ActionCmd, out: &mut Out) -> Result<()
         format!("action {id} unchanged")
     })?;
     if erase {
-        erase_plan(t, out)?;
+        new_epoch(t, DocKind::Plan, out)?;
     }
     Ok(())
 }
 
-/// Starts a new epoch of the plan and says who switches.
-fn erase_plan(t: &mut Target, out: &mut Out) -> Result<()> {
-    match t.send(Request::EpochStart {
-        kind: DocKind::Plan,
-    })? {
+/// `meetup edit|remove`.
+pub(super) fn meetup(t: &mut Target, cmd: MeetupCmd, out: &mut Out) -> Result<()> {
+    let (req, id, erase_after) = match cmd {
+        MeetupCmd::Edit {
+            id,
+            date,
+            place,
+            agenda,
+            attendance,
+            erase,
+        } => {
+            let patch = MeetupPatch {
+                date,
+                place,
+                agenda,
+                attendance,
+            };
+            if patch.is_empty() {
+                return Err(super::target::Answered {
+                    code: groundwork_protocol::control::ErrorCode::Usage,
+                    message: "nothing to change: give --date, --place, --agenda or --attendance"
+                        .into(),
+                }
+                .into());
+            }
+            (
+                Request::MeetupEdit {
+                    id: id.clone(),
+                    patch,
+                },
+                id,
+                erase,
+            )
+        }
+        MeetupCmd::Remove { id, erase } => (Request::MeetupRemove { id: id.clone() }, id, erase),
+        _ => anyhow::bail!("only meetup edit and remove are edits"),
+    };
+    let removing = matches!(req, Request::MeetupRemove { .. });
+    let changed = changed(t.send(req)?)?;
+    out.line(match (removing, changed) {
+        (true, _) => format!("meet-up {id} removed"),
+        (false, true) => format!("meet-up {id} changed"),
+        (false, false) => format!("meet-up {id} unchanged"),
+    })?;
+    if erase_after {
+        new_epoch(t, DocKind::Meetups, out)?;
+    }
+    Ok(())
+}
+
+/// Starts a new epoch of `kind` and says who switches.
+fn new_epoch(t: &mut Target, kind: DocKind, out: &mut Out) -> Result<()> {
+    match t.send(Request::EpochStart { kind })? {
         Response::EpochStarted { epoch, .. } => {
+            let (what, who) = match kind {
+                DocKind::Meetups => ("meet-ups", "the group's other devices"),
+                _ => (
+                    "plan",
+                    "the group's other devices, linked groups and the national node",
+                ),
+            };
             out.line(format!(
-                "started plan epoch {epoch}: the old text is gone from this device's history, \
-                 and from the group's other devices, linked groups and the national node as \
-                 each syncs"
+                "started {what} epoch {epoch}: the old text is gone from this device's history, \
+                 and from {who} as each syncs"
             ))?;
-            super::epochs::switching(t, &[DocKind::Plan], out)
+            super::epochs::switching(t, &[kind], out)
         }
         other => Err(unexpected(&other)),
     }

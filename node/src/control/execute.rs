@@ -117,6 +117,13 @@ fn run(g: &Group, req: Request, progress: impl FnMut(u64)) -> Result<Response, G
             g.set_meetup_notes(&id, &text, base.as_deref())?;
             Response::Saved
         }
+        Request::MeetupEdit { id, patch } => Response::Changed {
+            changed: g.change_meetup(&id, &patch)?,
+        },
+        Request::MeetupRemove { id } => {
+            g.remove_meetup(&id)?;
+            Response::Changed { changed: true }
+        }
         Request::MeetupAttendance { id, count } => {
             g.set_attendance(&id, count)?;
             Response::Saved

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use autosurgeon::Text;
 use groundwork_protocol::control::ErrorCode;
-use groundwork_protocol::control::{ConstitutionUpdate, MeetupInput, PlanView, SharedDocs};
+use groundwork_protocol::control::{
+    ConstitutionUpdate, MeetupInput, MeetupPatch, PlanView, SharedDocs,
+};
 use groundwork_protocol::edit::{self, KeyedMap};
 use groundwork_protocol::schema::GroupDocument;
 use groundwork_protocol::schema::{
@@ -348,6 +350,64 @@ impl Group {
     /// Records how many came to a meet-up.
     pub fn set_attendance(&self, id: &ShortId, count: u64) -> Result<(), GroupError> {
         self.edit_meetup(id, |m| m.attendance = count)
+    }
+
+    /// Changes a meet-up's date, place, agenda (as a diff, so a peer's
+    /// concurrent edit elsewhere in it is kept) or attendance. Returns
+    /// whether anything changed.
+    pub fn change_meetup(&self, id: &ShortId, patch: &MeetupPatch) -> Result<bool, GroupError> {
+        let place = match &patch.place {
+            Some(p) => Some(non_empty(Field::Place, p)?),
+            None => None,
+        };
+        if let Some(a) = &patch.agenda {
+            checked(Field::Agenda, a)?;
+        }
+        let mut changed = false;
+        self.edit_meetup(id, |m| {
+            let before = (
+                m.date,
+                m.place.clone(),
+                m.agenda.as_str().to_owned(),
+                m.attendance,
+            );
+            if let Some(d) = patch.date {
+                m.date = d;
+            }
+            if let Some(p) = place {
+                m.place = p;
+            }
+            if let Some(a) = &patch.agenda
+                && a != m.agenda.as_str()
+            {
+                m.agenda.update(a.as_str());
+            }
+            if let Some(n) = patch.attendance {
+                m.attendance = n;
+            }
+            changed = before
+                != (
+                    m.date,
+                    m.place.clone(),
+                    m.agenda.as_str().to_owned(),
+                    m.attendance,
+                );
+        })?;
+        Ok(changed)
+    }
+
+    /// Removes a meet-up with its agenda and notes, returning it.
+    pub fn remove_meetup(&self, id: &ShortId) -> Result<Meetup, GroupError> {
+        self.edit(&[DocKind::Meetups], |ed| {
+            edit::update(ed.doc(DocKind::Meetups)?, |ms: &mut Meetups| {
+                let at = ms
+                    .meetups
+                    .iter()
+                    .position(|m| &m.id == id)
+                    .ok_or_else(|| not_found("meet-up", id))?;
+                Ok(ms.meetups.remove(at))
+            })?
+        })
     }
 
     fn edit_meetup(&self, id: &ShortId, f: impl FnOnce(&mut Meetup)) -> Result<(), GroupError> {

@@ -525,3 +525,96 @@ fn an_owner_is_found_by_part_of_a_name_only_one_member_holds() {
     assert_eq!(e.code(), ErrorCode::NotFound);
     assert_eq!(g.plan_view().expect("plan").plan.actions.len(), actions);
 }
+
+#[test]
+fn a_meetup_is_changed_as_a_diff_and_removed_and_bad_edits_change_nothing() {
+    use groundwork_protocol::control::MeetupPatch;
+    use groundwork_protocol::schema::GroupDocument;
+    let (_tmp, g) = founded();
+    let id = g
+        .add_meetup(&MeetupInput {
+            date: "2026-03-01".parse().expect("date"),
+            place: "Library".into(),
+            agenda: Some("Welcome\nRent\n".into()),
+            attendance: None,
+        })
+        .expect("add");
+    // A peer's copy, made before this device's change, edits the agenda's
+    // start.
+    let mut peer = g.load(DocKind::Meetups).expect("load").fork();
+    edit::update(&mut peer, |ms: &mut Meetups| {
+        let m = ms.meetups.iter_mut().find(|m| m.id == id).expect("there");
+        m.agenda.splice(0, 7, "Hello and welcome");
+    })
+    .expect("peer edit");
+    let patch = MeetupPatch {
+        date: Some("2026-03-08".parse().expect("date")),
+        place: Some("  The hall ".into()),
+        agenda: Some("Welcome\nRent\nBuses\n".into()),
+        attendance: Some(14),
+    };
+    assert!(g.change_meetup(&id, &patch).expect("change"));
+    assert!(!g.change_meetup(&id, &patch).expect("same again"));
+    let m = g.meetup(&id).expect("meetup");
+    assert_eq!(
+        (m.date.to_string().as_str(), m.place.as_str(), m.attendance),
+        ("2026-03-08", "The hall", 14)
+    );
+    // Merged with the peer's edit, both changes to the agenda are kept:
+    // the change was a diff, not a replacement.
+    let mut ours = g.load(DocKind::Meetups).expect("load");
+    ours.merge(&mut peer).expect("merge");
+    let merged = Meetups::from_doc(&ours).expect("hydrate");
+    assert_eq!(
+        merged.get(&id).expect("there").agenda.as_str(),
+        "Hello and welcome\nRent\nBuses\n"
+    );
+    // Bad edits: one clear error, nothing changed.
+    let stats = |g: &Group| {
+        g.store()
+            .doc_stats(&g.doc_id(DocKind::Meetups))
+            .expect("stats")
+    };
+    let before = stats(&g);
+    for (patch, field) in [
+        (
+            MeetupPatch {
+                place: Some(" ".into()),
+                ..Default::default()
+            },
+            "place",
+        ),
+        (
+            MeetupPatch {
+                place: Some("The\u{1b}[2Jhall".into()),
+                ..Default::default()
+            },
+            "place",
+        ),
+        (
+            MeetupPatch {
+                agenda: Some("x".repeat(20_001)),
+                ..Default::default()
+            },
+            "agenda",
+        ),
+    ] {
+        match g.change_meetup(&id, &patch) {
+            Err(GroupError::Invalid { field: f, .. }) => assert_eq!(f, field),
+            Err(GroupError::Text(t)) => assert!(t.to_string().contains(field), "{t}"),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        g.change_meetup(&"zzzzzz".parse().expect("id"), &patch),
+        Err(GroupError::NotFound { .. })
+    ));
+    assert!(matches!(
+        g.remove_meetup(&"zzzzzz".parse().expect("id")),
+        Err(GroupError::NotFound { .. })
+    ));
+    assert_eq!(stats(&g), before, "no refused edit stored anything");
+    let gone = g.remove_meetup(&id).expect("remove");
+    assert_eq!(gone.place, "The hall");
+    assert!(g.meetups().expect("list").is_empty());
+}

@@ -222,6 +222,15 @@ fn every_request() -> Vec<Request> {
             file: "/home/steward/group.backup".into(),
         },
         Request::Ticket,
+        Request::MeetupEdit {
+            id: id("m00001"),
+            patch: super::MeetupPatch {
+                place: Some("The hall".into()),
+                attendance: Some(12),
+                ..Default::default()
+            },
+        },
+        Request::MeetupRemove { id: id("m00001") },
     ]
 }
 
@@ -272,6 +281,8 @@ fn request_index(r: &Request) -> usize {
         Request::Backup { .. } => 42,
         Request::Ticket => 43,
         Request::PlanActionReopen { .. } => 44,
+        Request::MeetupEdit { .. } => 45,
+        Request::MeetupRemove { .. } => 46,
     }
 }
 

@@ -169,6 +169,32 @@ pub struct ActionPatch {
     pub clear_owner: bool,
 }
 
+/// Changes to a meet-up (`meetup edit`): each field given is set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeetupPatch {
+    /// A new date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<Date>,
+    /// A new place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
+    /// A new agenda (empty clears it). Changed as a diff, so a peer's
+    /// concurrent edit to another part of it is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agenda: Option<String>,
+    /// How many came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendance: Option<u64>,
+}
+
+impl MeetupPatch {
+    /// True if it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == MeetupPatch::default()
+    }
+}
+
 /// A new meet-up.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
