@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use groundwork_protocol::control::{
-    DirectoryEntry, Event, MeetupInput, MemberInput, MemberView, NodeStatus, PlanView, Request,
-    Response, SharedDocs,
+    DirectoryEntry, Event, MeetupInput, MeetupPatch, MemberInput, MemberView, NodeStatus, PlanView,
+    Request, Response, SharedDocs,
 };
 use groundwork_protocol::report::NetworkReport;
 use groundwork_protocol::schema::{Constitution, Meetup};
@@ -71,6 +71,15 @@ impl ControlNode {
     pub fn in_process(handler: Arc<dyn ControlHandler>, runtime: tokio::runtime::Handle) -> Self {
         ControlNode {
             link: Link::InProcess { handler, runtime },
+        }
+    }
+
+    /// Makes an edit answered by [`Response::Changed`]: whether it changed
+    /// anything.
+    fn changed(&self, req: Request) -> NodeResult<bool> {
+        match self.call(req)? {
+            Response::Changed { changed } => Ok(changed),
+            r => Err(unexpected(&r)),
         }
     }
 
@@ -210,24 +219,38 @@ impl Node for ControlNode {
         id: ShortId,
         patch: groundwork_protocol::control::ActionPatch,
     ) -> NodeResult<bool> {
-        match self.call(Request::PlanActionEdit { id, patch })? {
-            Response::Changed { changed } => Ok(changed),
-            r => Err(unexpected(&r)),
-        }
+        self.changed(Request::PlanActionEdit { id, patch })
     }
 
     fn remove_action(&self, id: ShortId) -> NodeResult<()> {
-        match self.call(Request::PlanActionRemove { id })? {
-            Response::Changed { .. } => Ok(()),
+        self.changed(Request::PlanActionRemove { id }).map(drop)
+    }
+
+    fn action_reopen(&self, id: ShortId) -> NodeResult<bool> {
+        self.changed(Request::PlanActionReopen { id })
+    }
+
+    fn edit_meetup(&self, id: ShortId, patch: MeetupPatch) -> NodeResult<bool> {
+        self.changed(Request::MeetupEdit { id, patch })
+    }
+
+    fn remove_meetup(&self, id: ShortId) -> NodeResult<()> {
+        self.changed(Request::MeetupRemove { id }).map(drop)
+    }
+
+    fn add_goal(&self, text: String) -> NodeResult<ShortId> {
+        match self.call(Request::PlanGoalAdd { text })? {
+            Response::Created { id } => Ok(id),
             r => Err(unexpected(&r)),
         }
     }
 
-    fn action_reopen(&self, id: ShortId) -> NodeResult<bool> {
-        match self.call(Request::PlanActionReopen { id })? {
-            Response::Changed { changed } => Ok(changed),
-            r => Err(unexpected(&r)),
-        }
+    fn edit_goal(&self, id: ShortId, text: String) -> NodeResult<bool> {
+        self.changed(Request::PlanGoalEdit { id, text })
+    }
+
+    fn remove_goal(&self, id: ShortId) -> NodeResult<()> {
+        self.changed(Request::PlanGoalRemove { id }).map(drop)
     }
 
     fn link_requests(&self) -> NodeResult<Vec<groundwork_protocol::control::LinkRequestView>> {

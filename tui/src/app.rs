@@ -266,6 +266,32 @@ pub fn edit(node: &dyn Node, edit: &Edit) -> Result<String, NodeError> {
             node.remove_action(id.clone())?;
             format!("action {id} removed")
         }
+        Edit::EditMeetup { id, patch } => {
+            if node.edit_meetup(id.clone(), patch)? {
+                format!("meet-up {id} changed")
+            } else {
+                format!("meet-up {id} unchanged")
+            }
+        }
+        Edit::RemoveMeetup(id) => {
+            node.remove_meetup(id.clone())?;
+            format!("meet-up {id} removed")
+        }
+        Edit::AddGoal(text) => {
+            let id = node.add_goal(text)?;
+            format!("goal {id} added")
+        }
+        Edit::EditGoal { id, text } => {
+            if node.edit_goal(id.clone(), text)? {
+                format!("goal {id} changed")
+            } else {
+                format!("goal {id} already says that")
+            }
+        }
+        Edit::RemoveGoal(id) => {
+            node.remove_goal(id.clone())?;
+            format!("goal {id} removed")
+        }
         Edit::ActionReopen(id) => {
             if node.action_reopen(id.clone())? {
                 format!("action {id} is open again")

@@ -8,8 +8,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use autosurgeon::Text;
 use groundwork_protocol::control::{
-    ActionPatch, DirectoryEntry, ErrorCode, Event, LinkRequestView, MeetupInput, MemberInput,
-    MemberView, NodeStatus, PlanView, SharedDocs,
+    ActionPatch, DirectoryEntry, ErrorCode, Event, LinkRequestView, MeetupInput, MeetupPatch,
+    MemberInput, MemberView, NodeStatus, PlanView, SharedDocs,
 };
 use groundwork_protocol::report::NetworkReport;
 use groundwork_protocol::schema::{
@@ -328,6 +328,87 @@ impl Node for FakeNode {
             s.plan.owners.remove(id.as_str());
         });
         Ok(())
+    }
+
+    fn edit_meetup(&self, id: ShortId, patch: MeetupPatch) -> NodeResult<bool> {
+        self.require(DocKind::Meetups, "edit")?;
+        if patch.place.as_deref().is_some_and(|p| p.trim().is_empty()) {
+            return Err(NodeError::refused(
+                ErrorCode::Usage,
+                "place: must not be empty",
+            ));
+        }
+        self.record(format!("edit meetup {id}"));
+        let mut changed = None;
+        self.from_peer(DocKind::Meetups, |s| {
+            if let Some(m) = s.meetups.iter_mut().find(|m| m.id == id) {
+                let before = m.clone();
+                if let Some(d) = patch.date {
+                    m.date = d;
+                }
+                if let Some(p) = &patch.place {
+                    m.place = p.trim().to_owned();
+                }
+                if let Some(a) = &patch.agenda {
+                    m.agenda = Text::with_value(a.as_str());
+                }
+                if let Some(n) = patch.attendance {
+                    m.attendance = n;
+                }
+                changed = Some(*m != before);
+            }
+            s.meetups.sort_by_key(|m| std::cmp::Reverse(m.date));
+        });
+        let found = changed.is_some();
+        found_or_not(found, "meet-up", &id).map(|()| changed == Some(true))
+    }
+
+    fn remove_meetup(&self, id: ShortId) -> NodeResult<()> {
+        self.require(DocKind::Meetups, "edit")?;
+        self.record(format!("remove meetup {id}"));
+        let mut found = false;
+        self.from_peer(DocKind::Meetups, |s| {
+            found = s.meetups.iter().any(|m| m.id == id);
+            s.meetups.retain(|m| m.id != id);
+        });
+        found_or_not(found, "meet-up", &id)
+    }
+
+    fn add_goal(&self, text: String) -> NodeResult<ShortId> {
+        self.require(DocKind::Plan, "edit")?;
+        let id = self.new_id();
+        self.record(format!("goal {text}"));
+        self.from_peer(DocKind::Plan, |s| {
+            s.plan.plan.goals.push(groundwork_protocol::schema::Goal {
+                id: id.clone(),
+                text,
+            });
+        });
+        Ok(id)
+    }
+
+    fn edit_goal(&self, id: ShortId, text: String) -> NodeResult<bool> {
+        self.require(DocKind::Plan, "edit")?;
+        self.record(format!("edit goal {id}"));
+        let mut changed = None;
+        self.from_peer(DocKind::Plan, |s| {
+            if let Some(g) = s.plan.plan.goals.iter_mut().find(|g| g.id == id) {
+                changed = Some(g.text != text);
+                g.text = text;
+            }
+        });
+        found_or_not(changed.is_some(), "goal", &id).map(|()| changed == Some(true))
+    }
+
+    fn remove_goal(&self, id: ShortId) -> NodeResult<()> {
+        self.require(DocKind::Plan, "edit")?;
+        self.record(format!("remove goal {id}"));
+        let mut found = false;
+        self.from_peer(DocKind::Plan, |s| {
+            found = s.plan.plan.goals.iter().any(|g| g.id == id);
+            s.plan.plan.goals.retain(|g| g.id != id);
+        });
+        found_or_not(found, "goal", &id)
     }
 
     fn action_reopen(&self, id: ShortId) -> NodeResult<bool> {

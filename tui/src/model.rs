@@ -228,6 +228,13 @@ pub enum FormKind {
     EditMember(groundwork_protocol::ShortId),
     /// Changing a plan action.
     EditAction(groundwork_protocol::ShortId),
+    /// Changing a meet-up's date, place, agenda (a one-line one) or
+    /// attendance.
+    EditMeetup(groundwork_protocol::ShortId),
+    /// A new goal.
+    Goal,
+    /// Changing a goal.
+    EditGoal(groundwork_protocol::ShortId),
 }
 
 /// Something drawn over the screen.
@@ -241,6 +248,9 @@ pub enum Overlay {
     Notes(NotesEditor),
     /// One member's record, with keys to edit, remove or forget them.
     Member(groundwork_protocol::ShortId),
+    /// The plan's goals, the selected one's index: keys to add, change
+    /// or remove one.
+    Goals(usize),
     /// A question before an edit that cannot be undone: y makes it.
     Confirm {
         /// What is asked.

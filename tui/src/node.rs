@@ -6,8 +6,8 @@
 //! tests and benchmarks use `fake::FakeNode` (the `fake` feature).
 
 use groundwork_protocol::control::{
-    ActionPatch, DirectoryEntry, ErrorCode, Event, LinkRequestView, MeetupInput, MemberInput,
-    MemberView, NodeStatus, PlanView, SharedDocs,
+    ActionPatch, DirectoryEntry, ErrorCode, Event, LinkRequestView, MeetupInput, MeetupPatch,
+    MemberInput, MemberView, NodeStatus, PlanView, SharedDocs,
 };
 use groundwork_protocol::report::NetworkReport;
 use groundwork_protocol::schema::{Constitution, Meetup};
@@ -105,6 +105,17 @@ pub trait Node: Send + Sync {
     fn edit_action(&self, id: ShortId, patch: ActionPatch) -> NodeResult<bool>;
     /// Removes a plan action (and its owner link).
     fn remove_action(&self, id: ShortId) -> NodeResult<()>;
+    /// Changes a meet-up's date, place, agenda or attendance; false if
+    /// nothing changed.
+    fn edit_meetup(&self, id: ShortId, patch: MeetupPatch) -> NodeResult<bool>;
+    /// Removes a meet-up with its agenda and notes.
+    fn remove_meetup(&self, id: ShortId) -> NodeResult<()>;
+    /// Adds a goal to the plan; returns its id.
+    fn add_goal(&self, text: String) -> NodeResult<ShortId>;
+    /// Replaces a goal's text; false if it already said that.
+    fn edit_goal(&self, id: ShortId, text: String) -> NodeResult<bool>;
+    /// Removes a goal.
+    fn remove_goal(&self, id: ShortId) -> NodeResult<()>;
     /// Adds a member; returns their id.
     fn add_member(&self, input: MemberInput) -> NodeResult<ShortId>;
     /// Changes the fields `patch` gives of member `id`.

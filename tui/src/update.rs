@@ -4,8 +4,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use groundwork_protocol::control::{
-    ActionPatch, DirectoryEntry, ErrorCode, Event, LinkRequestView, MeetupInput, MemberInput,
-    MemberView, NodeStatus, PlanView, SharedDocs,
+    ActionPatch, DirectoryEntry, ErrorCode, Event, LinkRequestView, MeetupInput, MeetupPatch,
+    MemberInput, MemberView, NodeStatus, PlanView, SharedDocs,
 };
 use groundwork_protocol::report::NetworkReport;
 use groundwork_protocol::schema::{ActionStatus, Constitution, Meetup, MemberKind};
@@ -25,8 +25,10 @@ mod help;
 mod input;
 mod loaded;
 mod overlay;
-use forms::{action_form, edit_member_form, form_edit, meetup_form, member_form};
-use group_keys::group_key;
+use forms::{
+    action_form, edit_meetup_form, edit_member_form, form_edit, goal_form, meetup_form, member_form,
+};
+use group_keys::{group_key, not_yours};
 pub use help::help;
 use input::{on_filter_key, on_mouse, on_paste};
 use loaded::{clamp_actions, on_loaded};
@@ -96,6 +98,26 @@ pub enum Edit {
     },
     /// Remove a plan action.
     RemoveAction(ShortId),
+    /// Change a meet-up.
+    EditMeetup {
+        /// The meet-up.
+        id: ShortId,
+        /// What changes.
+        patch: MeetupPatch,
+    },
+    /// Remove a meet-up with its agenda and notes.
+    RemoveMeetup(ShortId),
+    /// Add a goal to the plan.
+    AddGoal(String),
+    /// Change a goal's text.
+    EditGoal {
+        /// The goal.
+        id: ShortId,
+        /// The new text.
+        text: String,
+    },
+    /// Remove a goal.
+    RemoveGoal(ShortId),
     /// Add a member.
     AddMember(MemberInput),
     /// Change a member's fields.
@@ -119,7 +141,13 @@ impl Edit {
     /// What the edit changes, for reloading after it.
     pub fn reloads(&self) -> &'static [Data] {
         match self {
-            Edit::AddMeetup(_) | Edit::SetNotes { .. } => &[Data::Meetups, Data::Status],
+            Edit::AddMeetup(_)
+            | Edit::SetNotes { .. }
+            | Edit::EditMeetup { .. }
+            | Edit::RemoveMeetup(_) => &[Data::Meetups, Data::Status],
+            Edit::AddGoal(_) | Edit::EditGoal { .. } | Edit::RemoveGoal(_) => {
+                &[Data::Plan, Data::Status]
+            }
             Edit::AddAction { .. }
             | Edit::ActionDone(_)
             | Edit::ActionReopen(_)
@@ -145,6 +173,11 @@ impl Edit {
             Edit::ActionReopen(_) => "action open again",
             Edit::EditAction { .. } => "action changed",
             Edit::RemoveAction(_) => "action removed",
+            Edit::EditMeetup { .. } => "meet-up changed",
+            Edit::RemoveMeetup(_) => "meet-up removed",
+            Edit::AddGoal(_) => "goal added",
+            Edit::EditGoal { .. } => "goal changed",
+            Edit::RemoveGoal(_) => "goal removed",
             Edit::AddMember(_) => "member added",
             Edit::EditMember { .. } => "member changed",
             Edit::RemoveMember(_) => "member removed",
@@ -642,6 +675,30 @@ fn switch_tab(model: &mut Model, forward: bool) {
     } else {
         (i + n - 1) % n
     }];
+}
+
+/// The plan's vision shown, if the plan is.
+pub fn plan_vision(model: &Model) -> Option<&str> {
+    match model.target {
+        Target::Own => model.plan.ready().map(|p| p.plan.vision.as_str()),
+        Target::Other(_) => model
+            .shared
+            .ready()
+            .and_then(|s| s.plan.as_ref())
+            .map(|p| p.vision.as_str()),
+    }
+}
+
+/// The plan's goals shown: this group's, or the shared plan's.
+pub fn plan_goals(model: &Model) -> &[groundwork_protocol::schema::Goal] {
+    match model.target {
+        Target::Own => model.plan.ready().map_or(&[], |p| &p.plan.goals),
+        Target::Other(_) => model
+            .shared
+            .ready()
+            .and_then(|s| s.plan.as_ref())
+            .map_or(&[], |p| &p.goals),
+    }
 }
 
 /// The plan actions shown: this group's, or the shared plan's.

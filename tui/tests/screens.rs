@@ -176,6 +176,15 @@ fn forms() {
     snap("form_meetup", &steward(), "2lla");
     snap("form_action", &steward(), "2laFix the gate");
     snap("form_member", &steward(), "2llla");
+    snap("form_meetup_change", &steward(), "2llc");
+    snap("meetup_remove_confirm", &steward(), "2llr");
+}
+
+#[test]
+fn the_goals_overlay_and_its_forms() {
+    snap("goals", &steward(), "2lvj");
+    snap("form_goal_change", &steward(), "2lve");
+    snap("help_plan", &steward(), "2l?");
 }
 
 #[test]

@@ -13,6 +13,35 @@ pub(super) fn meetup_form(today: Date) -> Form {
     )
 }
 
+/// The form that changes meet-up `m`, filled with what is recorded. An
+/// agenda of several lines is left out (a one-line field would join its
+/// lines): `meetup edit --agenda` changes it.
+pub(super) fn edit_meetup_form(m: &Meetup) -> Form {
+    let (date, came) = (m.date.to_string(), m.attendance.to_string());
+    let agenda = m.agenda.as_str().trim_end_matches('\n');
+    let mut fields = vec![
+        ("Date", "YYYY-MM-DD", date.as_str()),
+        ("Place", "where it is", m.place.as_str()),
+        ("Came", "how many came", came.as_str()),
+    ];
+    if !agenda.contains('\n') {
+        fields.push(("Agenda", "optional", agenda));
+    }
+    Form::new("Change meet-up", &fields)
+}
+
+/// The form for a new goal, or one that changes a goal's `text`.
+pub(super) fn goal_form(text: &str) -> Form {
+    Form::new(
+        if text.is_empty() {
+            "New goal"
+        } else {
+            "Change goal"
+        },
+        &[("Goal", "the goal in a sentence", text)],
+    )
+}
+
 pub(super) fn action_form() -> Form {
     Form::new(
         "New plan action",
@@ -101,6 +130,41 @@ pub(super) fn form_edit(kind: &FormKind, form: &Form) -> Result<Edit, String> {
                 agenda: optional(form.value("Agenda")),
                 attendance: None,
             }))
+        }
+        FormKind::EditMeetup(id) => {
+            let date =
+                optional_date(form.value("Date"), "the date")?.ok_or("a meet-up needs a date")?;
+            let place = form.value("Place");
+            if place.is_empty() {
+                return Err("a meet-up needs a place".into());
+            }
+            let came = form.value("Came");
+            let attendance = came
+                .parse::<u64>()
+                .map_err(|_| format!("how many came must be a whole number, not “{came}”"))?;
+            let has_agenda = form.fields.iter().any(|f| f.label == "Agenda");
+            Ok(Edit::EditMeetup {
+                id: id.clone(),
+                patch: MeetupPatch {
+                    date: Some(date),
+                    place: Some(place.to_string()),
+                    agenda: has_agenda.then(|| form.value("Agenda").to_string()),
+                    attendance: Some(attendance),
+                },
+            })
+        }
+        kind @ (FormKind::Goal | FormKind::EditGoal(_)) => {
+            let text = form.value("Goal");
+            if text.is_empty() {
+                return Err("a goal needs some words".into());
+            }
+            Ok(match kind {
+                FormKind::EditGoal(id) => Edit::EditGoal {
+                    id: id.clone(),
+                    text: text.to_string(),
+                },
+                _ => Edit::AddGoal(text.to_string()),
+            })
         }
         FormKind::EditAction(id) => {
             let title = form.value("Title");

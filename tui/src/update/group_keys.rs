@@ -88,6 +88,8 @@ pub(super) fn group_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
                         edit: Edit::RemoveAction(a.id.clone()),
                     });
                 }
+            } else if key.code == KeyCode::Char('v') {
+                model.overlay = Some(Overlay::Goals(0));
             } else if key.code == KeyCode::Char('o') {
                 if !own {
                     return not_yours(model, "change");
@@ -119,6 +121,29 @@ pub(super) fn group_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
                 KeyCode::Char('K') => model.meetup_scroll = model.meetup_scroll.saturating_sub(1),
                 KeyCode::Char('a') => {
                     model.overlay = Some(Overlay::Form(FormKind::Meetup, meetup_form(model.today)));
+                }
+                KeyCode::Char('c' | 'r') => {
+                    let Some(m) = model
+                        .meetups
+                        .ready()
+                        .and_then(|m| m.get(model.meetup_pos.selected))
+                        .cloned()
+                    else {
+                        model.flash =
+                            Some((Level::Error, "no meet-up selected: add one with a".into()));
+                        return Vec::new();
+                    };
+                    model.overlay = Some(if key.code == KeyCode::Char('c') {
+                        Overlay::Form(FormKind::EditMeetup(m.id.clone()), edit_meetup_form(&m))
+                    } else {
+                        Overlay::Confirm {
+                            prompt: format!(
+                                "Remove the meet-up of {} at {}, with its agenda and notes?",
+                                m.date, m.place
+                            ),
+                            edit: Edit::RemoveMeetup(m.id.clone()),
+                        }
+                    });
                 }
                 KeyCode::Char('e') | KeyCode::Enter | KeyCode::Char('E') => {
                     let Some(m) = model
@@ -167,7 +192,7 @@ pub(super) fn group_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
     Vec::new()
 }
 
-fn not_yours(model: &mut Model, verb: &str) -> Vec<Cmd> {
+pub(super) fn not_yours(model: &mut Model, verb: &str) -> Vec<Cmd> {
     let name = model.target_name();
     model.flash = Some((
         Level::Error,

@@ -38,8 +38,9 @@ pub fn help(model: &Model) -> Vec<(&'static str, &'static str)> {
                     ("o", "open a done action again (undoes d)"),
                     ("e", "change the action: title, owner, due date"),
                     ("r", "remove the action (asks first)"),
+                    ("v", "the goals: a add, e change, r remove (asks first)"),
                 ]),
-                Tab::Plan => keys.push(moves),
+                Tab::Plan => keys.extend([moves, ("v", "the goals")]),
                 Tab::Meetups => keys.extend([
                     ("↑↓ j k", "move; PgUp PgDn Ctrl-U Ctrl-D Home End g G"),
                     ("J K", "scroll the agenda and notes; mouse wheel"),
@@ -49,6 +50,11 @@ pub fn help(model: &Model) -> Vec<(&'static str, &'static str)> {
                         "edit its notes here (Ctrl-S saves, Ctrl-Z undoes)",
                     ),
                     ("E", "edit its notes in $EDITOR"),
+                    (
+                        "c",
+                        "change its date, place, how many came, a one-line agenda",
+                    ),
+                    ("r", "remove it with its agenda and notes (asks first)"),
                 ]),
                 Tab::Members => keys.extend([
                     moves,

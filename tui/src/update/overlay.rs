@@ -88,6 +88,47 @@ pub(super) fn on_overlay_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
                 _ => {}
             }
         }
+        Overlay::Goals(selected) => {
+            let selected = *selected;
+            let goals = plan_goals(model);
+            let n = goals.len();
+            let page = usize::from(height).max(1);
+            if let Some(d) = movement(&key, page) {
+                let to = (selected as isize)
+                    .saturating_add(d)
+                    .clamp(0, n.saturating_sub(1) as isize) as usize;
+                model.overlay = Some(Overlay::Goals(to));
+                return Vec::new();
+            }
+            let chosen = goals.get(selected).cloned();
+            match key.code {
+                KeyCode::Char('q' | 'h' | 'v') | KeyCode::Esc | KeyCode::Left => {
+                    model.overlay = None;
+                }
+                KeyCode::Char('a' | 'e' | 'r') | KeyCode::Enter if model.target != Target::Own => {
+                    model.overlay = None;
+                    return not_yours(model, "change");
+                }
+                KeyCode::Char('a') => {
+                    model.overlay = Some(Overlay::Form(FormKind::Goal, goal_form("")));
+                }
+                KeyCode::Char('e' | 'r') | KeyCode::Enter => {
+                    let Some(g) = chosen else {
+                        model.flash = Some((Level::Error, "no goal yet: add one with a".into()));
+                        return Vec::new();
+                    };
+                    model.overlay = Some(if key.code == KeyCode::Char('r') {
+                        Overlay::Confirm {
+                            prompt: format!("Remove the goal “{}” from the plan?", g.text),
+                            edit: Edit::RemoveGoal(g.id),
+                        }
+                    } else {
+                        Overlay::Form(FormKind::EditGoal(g.id), goal_form(&g.text))
+                    });
+                }
+                _ => {}
+            }
+        }
         Overlay::Confirm { edit, .. } => match key.code {
             KeyCode::Char('y' | 'Y') => {
                 let edit = edit.clone();

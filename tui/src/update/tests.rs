@@ -1096,3 +1096,167 @@ fn an_action_is_changed_in_a_filled_form_and_removed_after_asking() {
         "{f:?}"
     );
 }
+
+#[test]
+fn a_meetup_is_changed_in_a_filled_form_and_removed_after_asking() {
+    let mut ui = Ui::steward();
+    ui.keys("2ll");
+    assert_eq!(ui.m.tab, Tab::Meetups);
+    let list = ui.m.meetups.ready().expect("meet-ups").clone();
+    let m = list[0].clone();
+    ui.keys("c");
+    let Some(Overlay::Form(FormKind::EditMeetup(id), f)) = &ui.m.overlay else {
+        panic!("the change form: {:?}", ui.m.overlay)
+    };
+    assert_eq!(id, &m.id);
+    assert_eq!(
+        (f.value("Date"), f.value("Place"), f.value("Came")),
+        (m.date.to_string().as_str(), m.place.as_str(), "0")
+    );
+    assert_eq!(f.value("Agenda"), m.agenda.as_str(), "a one-line agenda");
+    // A new place and how many came.
+    ui.keys("\t");
+    ui.send(ctrl('u'));
+    ui.keys("The big hall\t");
+    ui.send(ctrl('u'));
+    let edits = ui.keys("31\n");
+    let [Edit::EditMeetup { id, patch }] = edits.as_slice() else {
+        panic!("one edit: {edits:?}")
+    };
+    assert_eq!(id, &m.id);
+    assert_eq!(
+        (patch.place.as_deref(), patch.attendance),
+        (Some("The big hall"), Some(31))
+    );
+    assert_eq!(patch.agenda.as_deref(), Some(m.agenda.as_str()));
+    assert!(ui.m.overlay.is_none(), "closed once stored");
+    let now = ui.m.meetups.ready().expect("meet-ups")[0].clone();
+    assert_eq!((now.place.as_str(), now.attendance), ("The big hall", 31));
+
+    // A word where a number belongs is refused in the form; nothing is sent.
+    ui.keys("c\t\t");
+    ui.send(ctrl('u'));
+    assert!(ui.keys("lots\n").is_empty());
+    let Some(Overlay::Form(_, f)) = &ui.m.overlay else {
+        panic!("still open")
+    };
+    assert!(
+        f.error
+            .as_deref()
+            .is_some_and(|e| e.contains("how many came")),
+        "{f:?}"
+    );
+    ui.keys("\x1b");
+
+    // An agenda of several lines is not in the form (one line would join
+    // its lines), and the change leaves it as it is.
+    ui.keys("j");
+    let multi = ui.m.meetups.ready().expect("meet-ups")[1].clone();
+    assert!(multi.agenda.as_str().contains('\n'), "the sample's second");
+    ui.keys("c");
+    let Some(Overlay::Form(_, f)) = &ui.m.overlay else {
+        panic!("the change form")
+    };
+    assert!(!f.fields.iter().any(|f| f.label == "Agenda"), "{f:?}");
+    let edits = ui.keys("\n");
+    let [Edit::EditMeetup { patch, .. }] = edits.as_slice() else {
+        panic!("one edit: {edits:?}")
+    };
+    assert_eq!(patch.agenda, None);
+
+    // r asks; n keeps it; r then y removes it.
+    ui.keys("r");
+    assert!(matches!(
+        &ui.m.overlay,
+        Some(Overlay::Confirm {
+            edit: Edit::RemoveMeetup(_),
+            ..
+        })
+    ));
+    assert!(ui.keys("n").is_empty());
+    assert_eq!(ui.m.meetups.ready().map(Vec::len), Some(list.len()));
+    let edits = ui.keys("ry");
+    assert_eq!(edits, vec![Edit::RemoveMeetup(multi.id.clone())]);
+    let left = ui.m.meetups.ready().expect("meet-ups");
+    assert_eq!(left.len(), list.len() - 1);
+    assert!(!left.iter().any(|x| x.id == multi.id));
+}
+
+#[test]
+fn goals_are_added_changed_and_removed_from_the_plan_and_not_on_another_groups() {
+    let mut ui = Ui::steward();
+    ui.keys("2l");
+    assert_eq!(ui.m.tab, Tab::Plan);
+    let goals = plan_goals(&ui.m).to_vec();
+    assert!(goals.len() >= 2, "the sample has goals: {goals:?}");
+    ui.keys("v");
+    assert_eq!(ui.m.overlay, Some(Overlay::Goals(0)));
+    // Moving stops at the last goal.
+    ui.keys("jjjjjjjj");
+    assert_eq!(ui.m.overlay, Some(Overlay::Goals(goals.len() - 1)));
+    ui.keys("gj");
+    ui.keys("e");
+    let Some(Overlay::Form(FormKind::EditGoal(id), f)) = &ui.m.overlay else {
+        panic!("the change form: {:?}", ui.m.overlay)
+    };
+    assert_eq!(
+        (id, f.value("Goal")),
+        (&goals[1].id, goals[1].text.as_str())
+    );
+    ui.send(ctrl('u'));
+    let edits = ui.keys("Win the 437 bus route back\n");
+    assert_eq!(
+        edits,
+        vec![Edit::EditGoal {
+            id: goals[1].id.clone(),
+            text: "Win the 437 bus route back".into()
+        }]
+    );
+    assert_eq!(plan_goals(&ui.m)[1].text, "Win the 437 bus route back");
+    // An empty goal is refused in the form.
+    ui.keys("va");
+    assert!(ui.keys("\n").is_empty());
+    let Some(Overlay::Form(FormKind::Goal, f)) = &ui.m.overlay else {
+        panic!("the new-goal form: {:?}", ui.m.overlay)
+    };
+    assert!(f.error.is_some(), "{f:?}");
+    let edits = ui.keys("Open a youth group\n");
+    assert_eq!(edits, vec![Edit::AddGoal("Open a youth group".into())]);
+    assert_eq!(plan_goals(&ui.m).len(), goals.len() + 1);
+    // r asks; Esc keeps it; r then y removes it.
+    ui.keys("vr");
+    assert!(matches!(
+        &ui.m.overlay,
+        Some(Overlay::Confirm {
+            edit: Edit::RemoveGoal(_),
+            ..
+        })
+    ));
+    assert!(ui.keys("\x1b").is_empty());
+    assert_eq!(plan_goals(&ui.m).len(), goals.len() + 1);
+    let edits = ui.keys("vry");
+    assert_eq!(edits, vec![Edit::RemoveGoal(goals[0].id.clone())]);
+    assert!(!plan_goals(&ui.m).iter().any(|g| g.id == goals[0].id));
+
+    // Another group's goals are shown, not changed.
+    ui.keys("1");
+    let cmds = ui.send(key(KeyCode::Enter));
+    run(&mut ui.m, &ui.node, cmds);
+    assert!(matches!(ui.m.target, Target::Other(_)));
+    while ui.m.tab != Tab::Plan {
+        ui.keys("l");
+    }
+    ui.keys("v");
+    assert_eq!(ui.m.overlay, Some(Overlay::Goals(0)));
+    let before = ui.node.edits.lock().expect("edits").len();
+    assert!(ui.keys("e").is_empty());
+    assert!(ui.m.overlay.is_none());
+    assert!(
+        ui.m.flash
+            .as_ref()
+            .is_some_and(|(l, t)| *l == Level::Error && t.contains("own devices")),
+        "{:?}",
+        ui.m.flash
+    );
+    assert_eq!(ui.node.edits.lock().expect("edits").len(), before);
+}

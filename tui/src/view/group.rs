@@ -235,10 +235,10 @@ fn plan(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             .collect()
     };
     frame.render_widget(
-        Paragraph::new(goals).block(Block::bordered().title(Span::styled(
-            format!(" Goals ({}) ", p.goals.len()),
-            theme.title(),
-        ))),
+        Paragraph::new(goals).block(Block::bordered().title(Line::from(vec![
+            Span::styled(format!(" Goals ({}) ", p.goals.len()), theme.title()),
+            Span::styled("v ", theme.dim()),
+        ]))),
         g,
     );
 

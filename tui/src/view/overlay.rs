@@ -7,8 +7,8 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::theme::Theme;
 use crate::form::Form;
-use crate::model::{Model, Overlay};
-use crate::update::{help, overlay_size};
+use crate::model::{Model, Overlay, Target};
+use crate::update::{help, overlay_size, plan_goals, plan_vision};
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
@@ -77,6 +77,7 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame) {
         }
         Overlay::Form(_, form) => draw_form(form, theme, frame, screen),
         Overlay::Member(id) => draw_member(model, id, theme, frame, screen),
+        Overlay::Goals(selected) => draw_goals(model, *selected, theme, frame, screen),
         Overlay::Confirm { prompt, .. } => {
             let area = centered(screen, screen.width.saturating_sub(4).min(64), 7);
             frame.render_widget(Clear, area);
@@ -219,6 +220,67 @@ fn draw_member(
         ),
         area,
     );
+}
+
+/// The plan's vision, then its goals with the selected one marked (› as
+/// well as the colour, so it shows without colours).
+fn draw_goals(model: &Model, selected: usize, theme: Theme, frame: &mut Frame, screen: Rect) {
+    let goals = plan_goals(model);
+    let (w, h) = overlay_size(screen.width, screen.height);
+    let w = w.min(78);
+    let mut head: Vec<Line> = Vec::new();
+    if let Some(vision) = plan_vision(model).filter(|v| !v.trim().is_empty()) {
+        head.push(Line::styled(
+            format!("Vision: {}", vision.trim()),
+            theme.dim(),
+        ));
+        head.push(Line::raw(""));
+    }
+    if goals.is_empty() {
+        head.push(Line::styled("(no goals yet)", theme.dim()));
+    }
+    let inner_w = w.saturating_sub(2);
+    let rows = |lines: &[Line<'static>]| {
+        Paragraph::new(lines.to_vec())
+            .wrap(Wrap { trim: false })
+            .line_count(inner_w)
+    };
+    // As tall as the vision and goals need, within the large overlay's
+    // height; the selected goal is kept in view.
+    let goal_lines: Vec<Line> = goals
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            if i == selected {
+                Line::styled(format!("› {}", g.text), theme.selected())
+            } else {
+                Line::raw(format!("• {}", g.text))
+            }
+        })
+        .collect();
+    let want = rows(&head) + rows(&goal_lines) + 2;
+    let height = (want.min(usize::from(h)) as u16).max(5);
+    let area = centered(screen, w, height);
+    frame.render_widget(Clear, area);
+    let keys = if model.target == Target::Own {
+        " a add · e change · r remove · Esc closes "
+    } else {
+        " Esc closes "
+    };
+    let block = Block::bordered()
+        .border_style(theme.focus())
+        .title(Span::styled(
+            format!(" Goals ({}) ", goals.len()),
+            theme.title(),
+        ))
+        .title_bottom(Span::styled(keys, theme.dim()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let room = usize::from(inner.height).saturating_sub(head.len()).max(1);
+    let skip = selected.saturating_sub(room - 1);
+    let mut lines = head;
+    lines.extend(goal_lines.into_iter().skip(skip));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 fn draw_form(form: &Form, theme: Theme, frame: &mut Frame, screen: Rect) {
