@@ -431,3 +431,70 @@ fn an_os_error_is_said_once() {
         assert!(line.contains("(os error 2)"), "{args:?}: {line}");
     }
 }
+
+/// Runs `groundwork ARGS` for `n` inside a private mount namespace where
+/// its data directory is bind-mounted read-only; `None` when this machine
+/// may not make one (no CAP_SYS_ADMIN), said on stderr so a skip is seen.
+fn on_a_read_only_mount(n: &Node, args: &[&str]) -> Option<Run> {
+    let dir = n.path().to_str().expect("utf-8 temp dir");
+    let mut script = format!(
+        "mount --bind '{dir}' '{dir}' && mount -o remount,bind,ro '{dir}' || exit 97; exec '{}'",
+        groundwork_tests::bin().display()
+    );
+    for a in args {
+        script.push_str(&format!(" '{a}'"));
+    }
+    let mut c = std::process::Command::new("unshare");
+    c.args(["--mount", "--propagation", "private", "sh", "-c", &script]);
+    for (k, v) in n.std_cmd(&[]).get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let out = c.output().ok()?;
+    let r = Run::from(out);
+    if r.code == 97 || r.stderr.starts_with("unshare:") {
+        eprintln!(
+            "SKIPPED: no private read-only mount here: {}",
+            r.stderr.trim()
+        );
+        return None;
+    }
+    Some(r)
+}
+
+#[test]
+fn a_read_only_store_is_listed_and_a_change_is_one_line() {
+    let n = Node::founded("Read Only Group");
+    n.add_member(&["--name", "Ada Obi", "--email", "ada@example.org"]);
+    // Positive control: the mount really is read-only, so a write fails.
+    let Some(touch) = on_a_read_only_mount(&n, &["member", "add", "--name", "Bo Li"]) else {
+        return;
+    };
+    assert_eq!(touch.code, 1, "{touch:?}");
+    let line = touch.stderr.trim_end();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(line.contains("is read-only"), "{line}");
+    assert!(line.contains("listed, not changed"), "{line}");
+    // The listings answer from the read-only store.
+    let list = on_a_read_only_mount(&n, &["member", "list", "--json"]).expect("mount again");
+    assert_eq!(list.code, 0, "{list:?}");
+    let members: serde_json::Value = serde_json::from_str(&list.stdout).expect("json");
+    let names: Vec<&str> = members
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Ada Obi"], "{members}");
+    for args in [&["plan", "show"][..], &["network"], &["member", "export"]] {
+        let r = on_a_read_only_mount(&n, args).expect("mount again");
+        assert_eq!(r.code, 0, "{args:?}: {r:?}");
+        if args[0] == "member" {
+            assert!(r.stdout.contains("Ada Obi"), "{}", r.stdout);
+        }
+    }
+    // Nothing was changed by the refused write.
+    assert_eq!(n.member_names(), ["Ada Obi"]);
+}

@@ -4,7 +4,7 @@
 
 use automerge::AutoCommit;
 use groundwork_protocol::DocId;
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 
 use super::*;
 
@@ -92,6 +92,7 @@ impl Store {
     /// Gives every free page back to the file system (redb's compaction).
     pub fn shrink_file(&mut self) -> Result<(), StoreError> {
         self.db
+            .writable(&self.path)?
             .compact()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(())
@@ -107,7 +108,7 @@ impl Store {
         if file_len <= SPARSE_SLACK_BYTES {
             return Ok(false); // the common case: no transaction needed
         }
-        let tx = self.db.begin_write()?;
+        let tx = self.db.begin_write(&self.path)?;
         let stats = tx.stats()?;
         let in_use = stats.allocated_pages() * stats.page_size() as u64;
         tx.abort()?;

@@ -11,7 +11,7 @@
 
 use automerge::AutoCommit;
 use groundwork_protocol::DocId;
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadableTable, TableDefinition};
 
 use super::{CHANGES, EQUIVOCATIONS, PEER_STATES, SIGNATURES, Store, StoreError};
 

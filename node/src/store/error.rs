@@ -52,6 +52,12 @@ pub enum StoreError {
         /// The table.
         table: String,
     },
+    /// The store is open for reading only (a read-only file system, or a
+    /// file this user may not write), and this needs to write.
+    #[error(
+        "store {0} is read-only (a read-only file system, or a file this user may not write): it can be listed, not changed"
+    )]
+    ReadOnly(PathBuf),
     /// An I/O or database failure while working.
     #[error("store failure: {0}")]
     Backend(String),

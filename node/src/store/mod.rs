@@ -14,11 +14,12 @@ use std::time::{Duration, Instant};
 
 use automerge::AutoCommit;
 use groundwork_protocol::DocId;
-use redb::{Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, DatabaseError, Durability, ReadableTable, TableDefinition};
 
 mod compaction;
 mod epochs;
 mod error;
+mod handle;
 mod links;
 mod proofs;
 mod seal;
@@ -133,7 +134,7 @@ pub struct DocStats {
 /// The open store. One process at a time holds it.
 #[derive(Debug)]
 pub struct Store {
-    db: Database,
+    db: handle::Db,
     path: PathBuf,
     /// The store key, when the store is sealed (`seal`).
     seal: Option<crate::secrets::Key>,
@@ -176,7 +177,7 @@ impl Store {
             .create(path)
             .map_err(|e| StoreError::from_open(path, e))?;
         let store = Store {
-            db,
+            db: handle::Db::Write(db),
             path: path.to_owned(),
             seal: key,
         };
@@ -217,7 +218,7 @@ impl Store {
         }
         let deadline = Instant::now() + LOCK_WAIT;
         let db = loop {
-            match Database::builder().set_cache_size(CACHE_BYTES).open(path) {
+            match handle::Db::open(path) {
                 Ok(db) => break db,
                 Err(DatabaseError::DatabaseAlreadyOpen) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(20));
@@ -232,9 +233,12 @@ impl Store {
         };
         store.check_format()?;
         store.seal = store.check_seal(key)?;
-        store.add_missing_tables()?;
-        let mut store = store;
-        store.retire_v1_summaries()?;
+        // A store that may not be written is read as it is: an older
+        // layout's upgrades wait for the next writable open.
+        if !store.db.is_read_only() {
+            store.add_missing_tables()?;
+            store.retire_v1_summaries()?;
+        }
         Ok(store)
     }
 
@@ -344,7 +348,7 @@ impl Store {
     /// A write transaction; `durable: false` skips the fsync (the commit
     /// reaches the disk with the next durable one, or is lost in a crash).
     fn write_with(&self, durable: bool) -> Result<redb::WriteTransaction, StoreError> {
-        let mut tx = self.db.begin_write()?;
+        let mut tx = self.db.begin_write(&self.path)?;
         tx.set_durability(if durable {
             Durability::Immediate
         } else {

@@ -117,7 +117,6 @@ impl Store {
     /// At open: whether the file is sealed and, if so, that `key` is its
     /// key. Returns the key to seal with.
     pub(super) fn check_seal(&self, key: Option<Key>) -> Result<Option<Key>, StoreError> {
-        use redb::ReadableDatabase as _;
         let tx = self.db.begin_read()?;
         let meta = tx.open_table(META)?;
         let Some(check) = meta.get(SEALED_KEY)? else {

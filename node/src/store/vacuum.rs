@@ -8,7 +8,7 @@
 //! (committed durably), which then replaces the old one by a rename: a
 //! crash at any moment leaves either the old file or the new one, whole.
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableTable, TableDefinition};
 
 use super::epochs::EPOCHS;
 use super::links::LINK_REQUESTS;
@@ -232,10 +232,12 @@ impl Store {
                 .and_then(|d| d.sync_all())
                 .map_err(backend)?;
         }
-        self.db = Database::builder()
-            .set_cache_size(CACHE_BYTES)
-            .open(&self.path)
-            .map_err(|e| StoreError::from_open(&self.path, e))?;
+        self.db = super::handle::Db::Write(
+            Database::builder()
+                .set_cache_size(CACHE_BYTES)
+                .open(&self.path)
+                .map_err(|e| StoreError::from_open(&self.path, e))?,
+        );
         self.seal = new;
         // Opened again, the file gives its unused tail back.
         self.shrink_file()
