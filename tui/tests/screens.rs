@@ -385,3 +385,33 @@ fn member_record_and_the_question_before_removing() {
     snap("member_record", &steward(), "2lll\n");
     snap("member_remove_confirm", &steward(), "2lll\nr");
 }
+
+#[test]
+fn a_long_name_is_cut_with_an_ellipsis_and_short_columns_are_kept_whole() {
+    let mut sample = steward();
+    let long = "Oluwaseun Adebayo-Fitzgerald-Montgomery-Wellesley of Upper Tranmere";
+    sample.members[0].member.name = long.into();
+    let node = FakeNode::new(sample.clone());
+    let mut m = loaded(&sample, (80, 24));
+    keys(&mut m, &node, "2lll");
+    let screen = draw(&m);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("Oluwaseun"))
+        .unwrap_or_else(|| panic!("no row for the long name:\n{screen}"));
+    // The name is cut, marked, and the row still shows the whole email.
+    assert!(row.contains('…'), "{row}");
+    assert!(!row.contains("Upper Tranmere"), "{row}");
+    let email = sample.members[0]
+        .contact
+        .as_ref()
+        .and_then(|c| c.email.clone())
+        .expect("the first sample member has an email");
+    assert!(row.contains(&email), "{row}");
+    // Positive control: a short name on the same screen is not cut.
+    let short = screen
+        .lines()
+        .find(|l| l.contains("Amara Bello"))
+        .expect("a short name");
+    assert!(!short.contains('…'), "{short}");
+}

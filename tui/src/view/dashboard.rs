@@ -250,9 +250,10 @@ fn draw_themes(r: &NetworkReport, theme: Theme, frame: &mut Frame, area: Rect) {
         return;
     }
     let right = |s: String| Line::from(s).alignment(Alignment::Right);
+    let label_w = inner.width.saturating_sub(14);
     let rows = r.themes.iter().map(|t| {
         Row::new(vec![
-            Line::raw(t.theme.clone()),
+            Line::raw(super::clip(&t.theme, label_w)),
             right(t.groups.to_string()),
             right(t.conversations.to_string()),
         ])
@@ -286,9 +287,10 @@ fn draw_areas(model: &Model, r: &NetworkReport, theme: Theme, frame: &mut Frame,
     let fit = usize::from(inner.height.saturating_sub(1)).max(1);
     let pos = model.area_pos.shown(r.by_area.len(), fit);
     let right = |s: String| Line::from(s).alignment(Alignment::Right);
+    let label_w = inner.width.saturating_sub(15);
     let rows = r.by_area.iter().skip(pos.offset).take(fit).map(|a| {
         Row::new(vec![
-            Line::raw(a.label().to_owned()),
+            Line::raw(super::clip(a.label(), label_w)),
             right(a.groups.to_string()),
             right(a.totals.members.to_string()),
         ])

@@ -1,5 +1,6 @@
 //! The group screen: constitution, plan, meet-ups and members.
 
+use groundwork_protocol::control::MemberView;
 use groundwork_protocol::schema::{ActionStatus, Constitution, Plan};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -263,11 +264,23 @@ fn plan(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         Target::Own => model.plan.ready().map(|p| &p.owners),
         Target::Other(_) => None,
     };
-    let rows = actions.iter().skip(pos.offset).take(fit).map(|a| {
-        let owner = match owners {
-            Some(o) => o.get(a.id.as_str()).map_or("–".into(), |o| o.name.clone()),
-            None => "not shared".into(),
-        };
+    let owner = |a: &groundwork_protocol::schema::Action| -> &str {
+        match owners {
+            Some(o) => o.get(a.id.as_str()).map_or("–", |o| o.name.as_str()),
+            None => "not shared",
+        }
+    };
+    let shown: Vec<_> = actions.iter().skip(pos.offset).take(fit).collect();
+    let widths = super::fit_columns(
+        inner.width,
+        &[
+            super::Col::text("Action", shown.iter().map(|a| a.title.as_str())),
+            super::Col::text("Owner", shown.iter().map(|a| owner(a))),
+            super::Col::fixed(10),
+            super::Col::fixed(15),
+        ],
+    );
+    let rows = shown.iter().map(|a| {
         let status = match a.status {
             ActionStatus::Done => Span::styled(
                 match a.done_on {
@@ -282,23 +295,15 @@ fn plan(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             },
         };
         Row::new(vec![
-            Line::raw(a.title.clone()),
-            Line::raw(owner),
+            Line::raw(super::clip(&a.title, widths[0])),
+            Line::raw(super::clip(owner(a), widths[1])),
             Line::raw(a.due.map_or("–".into(), |d| d.to_string())),
             Line::from(status),
         ])
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(3),
-            Constraint::Fill(1),
-            Constraint::Length(10),
-            Constraint::Length(15),
-        ],
-    )
-    .header(Row::new(["Action", "Owner", "Due", "Status"]).style(theme.header()))
-    .row_highlight_style(theme.selected());
+    let table = Table::new(rows, super::lengths(&widths))
+        .header(Row::new(["Action", "Owner", "Due", "Status"]).style(theme.header()))
+        .row_highlight_style(theme.selected());
     let mut state = TableState::default()
         .with_selected((!actions.is_empty()).then(|| pos.selected - pos.offset));
     frame.render_stateful_widget(table, inner, &mut state);
@@ -342,13 +347,17 @@ fn meetups(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(block, left);
     let fit = usize::from(inner.height).max(1);
     let pos = model.meetup_pos.shown(list.len(), fit);
+    let place_w = inner.width.saturating_sub(11);
     let rows = list.iter().skip(pos.offset).take(fit).map(|m| {
         let when = if m.date > model.today {
             Span::styled(m.date.to_string(), theme.good())
         } else {
             Span::raw(m.date.to_string())
         };
-        Row::new(vec![Line::from(when), Line::raw(m.place.clone())])
+        Row::new(vec![
+            Line::from(when),
+            Line::raw(super::clip(&m.place, place_w)),
+        ])
     });
     let table = Table::new(rows, [Constraint::Length(10), Constraint::Fill(1)])
         .row_highlight_style(theme.selected());
@@ -446,69 +455,65 @@ fn members(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let fit = usize::from(inner.height.saturating_sub(1)).max(1);
     let pos = model.member_pos.shown(model.member_rows.len(), fit);
     let wide = inner.width >= 120;
+    // Only the rows on screen are built, and sized: a roster of 10,000
+    // draws as fast as one of 20.
+    let shown: Vec<_> = (pos.offset..model.member_rows.len().min(pos.offset + fit))
+        .filter_map(|r| model.member(r))
+        .collect();
     let mut header = vec!["Name", "Kind", "Joined", "Status"];
-    let mut widths = vec![
-        Constraint::Fill(2),
-        Constraint::Length(12),
-        Constraint::Length(10),
-        Constraint::Length(6),
+    let mut cols = vec![
+        super::Col::text("Name", shown.iter().map(|m| m.member.name.as_str())),
+        super::Col::fixed(12),
+        super::Col::fixed(10),
+        super::Col::fixed(6),
     ];
     if wide || !contacts {
         header.push("Courses");
-        widths.push(Constraint::Length(7));
+        cols.push(super::Col::fixed(7));
     }
     if contacts {
         header.push("Email");
-        widths.push(Constraint::Fill(2));
+        cols.push(super::Col::text("Email", shown.iter().map(|m| email(m))));
         if wide {
             header.extend(["Phone", "Consent"]);
-            widths.extend([Constraint::Length(14), Constraint::Length(7)]);
+            cols.extend([super::Col::fixed(14), super::Col::fixed(7)]);
         }
     }
-    let cols = super::column_widths(inner, &widths);
-    let name_w = cols.first().copied().unwrap_or(0);
+    let widths = super::fit_columns(inner.width, &cols);
+    let name_w = widths[0];
     let email_w = if contacts {
-        cols.get(if wide || !contacts { 5 } else { 4 })
-            .copied()
-            .unwrap_or(0)
+        widths[header.len() - if wide { 3 } else { 1 }]
     } else {
         0
     };
-    // Only the rows on screen are built: a roster of 10,000 draws as fast
-    // as one of 20.
-    let rows = (pos.offset..model.member_rows.len().min(pos.offset + fit))
-        .filter_map(|r| model.member(r))
-        .map(|m| {
-            let mut cells = vec![
-                Line::raw(super::clip(&m.member.name, name_w)),
-                Line::raw(m.member.kind.name()),
-                Line::raw(m.member.joined.to_string()),
-                Line::raw(m.member.status.to_string()),
-            ];
-            if wide || !contacts {
-                cells.push(Line::raw(m.member.courses.len().to_string()));
+    let rows = shown.iter().map(|m| {
+        let mut cells = vec![
+            Line::raw(super::clip(&m.member.name, name_w)),
+            Line::raw(m.member.kind.name()),
+            Line::raw(m.member.joined.to_string()),
+            Line::raw(m.member.status.to_string()),
+        ];
+        if wide || !contacts {
+            cells.push(Line::raw(m.member.courses.len().to_string()));
+        }
+        if contacts {
+            let c = m.contact.as_ref();
+            cells.push(Line::raw(super::clip(email(m), email_w)));
+            if wide {
+                cells.push(Line::raw(
+                    c.and_then(|c| c.phone.clone())
+                        .unwrap_or_else(|| "–".into()),
+                ));
+                cells.push(Line::raw(if c.is_some_and(|c| c.consent_to_contact) {
+                    "yes"
+                } else {
+                    "no"
+                }));
             }
-            if contacts {
-                let c = m.contact.as_ref();
-                cells.push(Line::raw(super::clip(
-                    c.and_then(|c| c.email.as_deref()).unwrap_or("–"),
-                    email_w,
-                )));
-                if wide {
-                    cells.push(Line::raw(
-                        c.and_then(|c| c.phone.clone())
-                            .unwrap_or_else(|| "–".into()),
-                    ));
-                    cells.push(Line::raw(if c.is_some_and(|c| c.consent_to_contact) {
-                        "yes"
-                    } else {
-                        "no"
-                    }));
-                }
-            }
-            Row::new(cells)
-        });
-    let table = Table::new(rows, widths)
+        }
+        Row::new(cells)
+    });
+    let table = Table::new(rows, super::lengths(&widths))
         .header(Row::new(header).style(theme.header()))
         .row_highlight_style(theme.selected());
     let mut state = TableState::default()
@@ -529,4 +534,12 @@ fn members(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             filter_area,
         );
     }
+}
+
+/// A member's email as the roster shows it, `–` when there is none.
+fn email(m: &MemberView) -> &str {
+    m.contact
+        .as_ref()
+        .and_then(|c| c.email.as_deref())
+        .unwrap_or("–")
 }

@@ -72,6 +72,7 @@ fn draw_header(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         .ready()
         .map(|s| s.group_name.as_str())
         .unwrap_or("…");
+    let name = clip(name, right.width.saturating_sub(2));
     frame.render_widget(
         Paragraph::new(
             Line::styled(format!("{name} "), theme.dim())
@@ -208,15 +209,89 @@ pub fn below(area: Rect, n: u16) -> Rect {
     }
 }
 
-/// The width each column of a table gets in `area`, as `Table` lays them
-/// out (one column of spacing, no highlight symbol).
-pub(super) fn column_widths(area: Rect, widths: &[Constraint]) -> Vec<u16> {
-    Layout::horizontal(widths.iter().copied())
-        .spacing(1)
-        .split(Rect { height: 1, ..area })
+/// A table column as [`fit_columns`] sizes it: the width of its widest
+/// cell (header included), and whether it may be cut to make room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Col {
+    /// The widest cell, in terminal columns.
+    pub want: u16,
+    /// Whether the column gives way (its cells cut with `…`) when the
+    /// table is too narrow for every column's widest cell.
+    pub shrink: bool,
+}
+
+impl Col {
+    /// A column of one width that is never cut (dates, counts, states).
+    pub fn fixed(want: u16) -> Col {
+        Col {
+            want,
+            shrink: false,
+        }
+    }
+
+    /// A column of text (names, places, emails) as wide as its widest
+    /// cell, cut when the table is short of room.
+    pub fn text<'a>(header: &str, cells: impl IntoIterator<Item = &'a str>) -> Col {
+        let width =
+            |s: &str| u16::try_from(unicode_width::UnicodeWidthStr::width(s)).unwrap_or(u16::MAX);
+        Col {
+            want: cells.into_iter().map(width).fold(width(header), u16::max),
+            shrink: true,
+        }
+    }
+}
+
+/// The widths of a table's columns in `width` terminal columns (one
+/// column of spacing between them, as `Table` lays them out), sized to
+/// their content: each column gets its widest cell when they all fit.
+/// When they do not, the text columns give way, the widest first: they
+/// are capped at one width, as high as the room allows, so a short column
+/// (a place, an area) is kept whole and a long one (a name) is cut.
+pub(super) fn fit_columns(width: u16, cols: &[Col]) -> Vec<u16> {
+    let spacing = u16::try_from(cols.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    let fixed: u32 = cols
         .iter()
-        .map(|r| r.width)
+        .filter(|c| !c.shrink)
+        .map(|c| u32::from(c.want))
+        .sum();
+    let budget = u32::from(width).saturating_sub(fixed + u32::from(spacing));
+    let wanted = |cap: u32| -> u32 {
+        cols.iter()
+            .filter(|c| c.shrink)
+            .map(|c| u32::from(c.want).min(cap))
+            .sum()
+    };
+    // The highest cap at which the text columns fit in the budget.
+    let (mut lo, mut hi) = (0u32, u32::from(u16::MAX));
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if wanted(mid) <= budget {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    let cap = lo;
+    // What the cap leaves over goes, a column each, to the capped columns.
+    let mut spare = budget.saturating_sub(wanted(cap));
+    cols.iter()
+        .map(|c| {
+            if !c.shrink {
+                return c.want;
+            }
+            let mut w = u32::from(c.want).min(cap);
+            if w < u32::from(c.want) && spare > 0 {
+                w += 1;
+                spare -= 1;
+            }
+            u16::try_from(w).unwrap_or(u16::MAX)
+        })
         .collect()
+}
+
+/// `widths` as the `Length` constraints a `Table` takes.
+pub(super) fn lengths(widths: &[u16]) -> Vec<Constraint> {
+    widths.iter().map(|w| Constraint::Length(*w)).collect()
 }
 
 /// `s` cut to `width` terminal columns, ending in `…` when it was longer,
@@ -244,6 +319,26 @@ pub(super) fn clip(s: &str, width: u16) -> String {
     out
 }
 
+/// Styled pieces of one cell cut to `width` terminal columns together:
+/// the piece that crosses the edge ends in `…` and those after it are
+/// dropped.
+pub(super) fn clip_spans(parts: Vec<(String, ratatui::style::Style)>, width: u16) -> Line<'static> {
+    let mut left = width;
+    let mut spans = Vec::new();
+    for (text, style) in parts {
+        let w =
+            u16::try_from(unicode_width::UnicodeWidthStr::width(text.as_str())).unwrap_or(u16::MAX);
+        if w <= left {
+            left -= w;
+            spans.push(Span::styled(text, style));
+        } else {
+            spans.push(Span::styled(clip(&text, left), style));
+            break;
+        }
+    }
+    Line::from(spans)
+}
+
 #[cfg(test)]
 mod clip_tests {
     use super::*;
@@ -263,9 +358,51 @@ mod clip_tests {
     }
 
     #[test]
-    fn column_widths_match_the_table_layout() {
-        let area = Rect::new(0, 0, 80, 10);
-        let w = column_widths(area, &[Constraint::Fill(1), Constraint::Length(10)]);
-        assert_eq!(w, vec![69, 10]);
+    fn styled_pieces_are_cut_together() {
+        let plain = ratatui::style::Style::new();
+        let parts = || {
+            vec![
+                ("in sync".to_string(), plain),
+                (" · two heads".to_string(), plain),
+            ]
+        };
+        let text = |l: Line| {
+            l.spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        assert_eq!(text(clip_spans(parts(), 40)), "in sync · two heads");
+        assert_eq!(text(clip_spans(parts(), 12)), "in sync · t…");
+        assert_eq!(text(clip_spans(parts(), 7)), "in sync");
+        assert_eq!(text(clip_spans(parts(), 4)), "in …");
+    }
+
+    #[test]
+    fn columns_are_sized_to_their_content_and_the_widest_gives_way() {
+        let text = |want| Col { want, shrink: true };
+        // Room for all: each its widest cell.
+        assert_eq!(
+            fit_columns(80, &[text(15), Col::fixed(10), text(20)]),
+            [15, 10, 20]
+        );
+        // 40 columns, 2 of spacing and 10 fixed: 28 for a name of 40 and a
+        // place of 8. The place is kept whole; the name takes the rest.
+        assert_eq!(
+            fit_columns(40, &[text(40), Col::fixed(10), text(8)]),
+            [20, 10, 8]
+        );
+        // Two long columns share the room evenly.
+        assert_eq!(fit_columns(21, &[text(30), text(30)]), [10, 10]);
+        assert_eq!(fit_columns(22, &[text(30), text(30)]), [11, 10]);
+        // Every width fits: never wider than the table.
+        for width in 0..60u16 {
+            let w = fit_columns(width, &[text(50), Col::fixed(5), text(9), text(30)]);
+            let used: u32 = w.iter().map(|w| u32::from(*w)).sum::<u32>() + 3;
+            assert!(used <= u32::from(width).max(8), "{width}: {w:?}");
+        }
+        // A text column is as wide as its widest cell, header included.
+        assert_eq!(Col::text("Name", ["Ada", "李华李华"]).want, 8);
+        assert_eq!(Col::text("Place", ["Hall"]).want, 5);
     }
 }

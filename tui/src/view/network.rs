@@ -74,46 +74,54 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             .network_pos
             .shown(model.network_rows.len(), rows_fit.max(1));
         let wide = inner.width >= 120;
-        let widths = [
-            Constraint::Fill(3),
-            Constraint::Fill(2),
-            Constraint::Length(if wide { 10 } else { 5 }),
-            Constraint::Length(8),
-            Constraint::Length(11),
-            Constraint::Length(if wide { 10 } else { 9 }),
-            Constraint::Length(if wide { 11 } else { 9 }),
-        ];
-        let cols = super::column_widths(inner, &widths);
-        let (name_w, area_w) = (cols[0], cols[1]);
-        let rows = (pos.offset..model.network_rows.len().min(pos.offset + rows_fit))
+        let shown: Vec<_> = (pos.offset..model.network_rows.len().min(pos.offset + rows_fit))
             .filter_map(|r| model.network_entry(r))
-            .map(|e| {
-                let wide = inner.width >= 120;
-                let link = model.link(&e.group);
-                let link_style = match link {
-                    Link::Own | Link::Connected => theme.good(),
-                    Link::Linked => theme.warn(),
-                    Link::Network => theme.dim(),
-                };
-                let status = match e.established {
-                    _ if e.kind.is_national() => Span::styled("national", theme.dim()),
-                    Some(true) => Span::styled("established", theme.good()),
-                    Some(false) => Span::raw("forming"),
-                    None => Span::styled("no summary", theme.dim()),
-                };
-                Row::new(vec![
-                    Line::from(super::clip(&e.name, name_w)),
-                    Line::from(super::clip(e.area.as_deref().unwrap_or_default(), area_w)),
-                    Line::from(kind_label(e.kind).to_string()),
-                    Line::from(cell(e.members)).alignment(Alignment::Right),
-                    Line::from(status),
-                    Line::from(days_ago(model.today, e.last_seen)),
-                    Line::from(Span::styled(
-                        if wide { link.label() } else { link.short() },
-                        link_style,
-                    )),
-                ])
-            });
+            .collect();
+        let cols = super::fit_columns(
+            inner.width,
+            &[
+                // The header carries the sort mark.
+                super::Col::text("Name▲", shown.iter().map(|e| e.name.as_str())),
+                super::Col::text(
+                    "Area▲",
+                    shown.iter().map(|e| e.area.as_deref().unwrap_or_default()),
+                ),
+                super::Col::fixed(if wide { 10 } else { 5 }),
+                super::Col::fixed(8),
+                super::Col::fixed(11),
+                super::Col::fixed(if wide { 10 } else { 9 }),
+                super::Col::fixed(if wide { 11 } else { 9 }),
+            ],
+        );
+        let (name_w, area_w) = (cols[0], cols[1]);
+        let widths = super::lengths(&cols);
+        let rows = shown.into_iter().map(|e| {
+            let wide = inner.width >= 120;
+            let link = model.link(&e.group);
+            let link_style = match link {
+                Link::Own | Link::Connected => theme.good(),
+                Link::Linked => theme.warn(),
+                Link::Network => theme.dim(),
+            };
+            let status = match e.established {
+                _ if e.kind.is_national() => Span::styled("national", theme.dim()),
+                Some(true) => Span::styled("established", theme.good()),
+                Some(false) => Span::raw("forming"),
+                None => Span::styled("no summary", theme.dim()),
+            };
+            Row::new(vec![
+                Line::from(super::clip(&e.name, name_w)),
+                Line::from(super::clip(e.area.as_deref().unwrap_or_default(), area_w)),
+                Line::from(kind_label(e.kind).to_string()),
+                Line::from(cell(e.members)).alignment(Alignment::Right),
+                Line::from(status),
+                Line::from(days_ago(model.today, e.last_seen)),
+                Line::from(Span::styled(
+                    if wide { link.label() } else { link.short() },
+                    link_style,
+                )),
+            ])
+        });
         let header = Row::new(SortKey::ALL.iter().map(|k| {
             let mut label = header_label(*k).to_string();
             if *k == key {

@@ -1,5 +1,6 @@
 //! The sync screen: this device, its peers, and each document's sync state.
 
+use groundwork_protocol::control::PeerStatus;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -142,50 +143,60 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(block, peers_area);
     let fit = usize::from(inner.height.saturating_sub(1)).max(1);
     let pos = model.peer_pos.shown(peers.len(), fit);
-    let rows = peers.iter().skip(pos.offset).take(fit).map(|p| {
+    let shown: Vec<_> = peers.iter().skip(pos.offset).take(fit).collect();
+    let peer_name = |p: &PeerStatus| {
+        p.name
+            .clone()
+            .or_else(|| {
+                p.group
+                    .and_then(|g| model.group_name(&g).map(str::to_string))
+            })
+            .unwrap_or_else(|| "(not said yet)".into())
+    };
+    let names: Vec<String> = shown.iter().map(|p| peer_name(p)).collect();
+    let widths = super::fit_columns(
+        inner.width,
+        &[
+            super::Col::text("Group", names.iter().map(String::as_str)),
+            super::Col::fixed(10),
+            super::Col::fixed(8),
+            super::Col::fixed(11),
+            super::Col::text(
+                "Last error",
+                shown
+                    .iter()
+                    .map(|p| p.last_error.as_deref().unwrap_or_default()),
+            ),
+        ],
+    );
+    let rows = shown.iter().zip(&names).map(|(p, name)| {
         let state = match (p.connected, p.in_sync) {
             (true, Some(true)) => Span::styled("in sync", theme.good()),
             (true, _) => Span::styled("syncing", theme.warn()),
             (false, _) if p.requested => Span::styled("asked", theme.warn()),
             (false, _) => Span::styled("offline", theme.dim()),
         };
-        let name = p
-            .name
-            .clone()
-            .or_else(|| {
-                p.group
-                    .and_then(|g| model.group_name(&g).map(str::to_string))
-            })
-            .unwrap_or_else(|| "(not said yet)".into());
         Row::new(vec![
-            Line::raw(name),
+            Line::raw(super::clip(name, widths[0])),
             Line::raw(p.device.fmt_short()),
             Line::from(state),
             Line::raw(ago(model.now, p.last_seen)),
             Line::from(Span::styled(
-                p.last_error.clone().unwrap_or_default(),
+                super::clip(p.last_error.as_deref().unwrap_or_default(), widths[4]),
                 theme.bad(),
             )),
         ])
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(2),
-            Constraint::Length(10),
-            Constraint::Length(8),
-            Constraint::Length(11),
-            Constraint::Fill(3),
-        ],
-    )
-    .header(
-        Row::new(["Group", "Device", "State", "Last heard", "Last error"]).style(theme.header()),
-    )
-    .row_highlight_style(if model.sync_pane == SyncPane::Peers {
-        theme.selected()
-    } else {
-        ratatui::style::Style::new()
-    });
+    let table = Table::new(rows, super::lengths(&widths))
+        .header(
+            Row::new(["Group", "Device", "State", "Last heard", "Last error"])
+                .style(theme.header()),
+        )
+        .row_highlight_style(if model.sync_pane == SyncPane::Peers {
+            theme.selected()
+        } else {
+            ratatui::style::Style::new()
+        });
     let mut state =
         TableState::default().with_selected((!peers.is_empty()).then(|| pos.selected - pos.offset));
     frame.render_stateful_widget(table, inner, &mut state);
@@ -217,65 +228,84 @@ pub(super) fn draw(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let fit = usize::from(inner.height.saturating_sub(1)).max(1);
     let pos = model.doc_pos.shown(docs.len(), fit);
     let right = |s: String| Line::from(s).alignment(Alignment::Right);
-    let rows = docs.iter().skip(pos.offset).take(fit).map(|d| {
-        let group = d
-            .group
-            .map(|g| names.get(&g).cloned().unwrap_or_else(|| g.fmt_short()))
-            .unwrap_or_else(|| s.group_name.clone());
-        let state = match (d.peers, d.peers_in_sync) {
-            (Some(0), _) | (None, _) => Span::styled("no peer has it open", theme.dim()),
-            (Some(n), Some(k)) if k == n => Span::styled(format!("in sync with {n}"), theme.good()),
-            (Some(n), k) => Span::styled(
-                format!("syncing: {}/{n} in sync", k.unwrap_or(0)),
-                theme.warn(),
-            ),
-        };
-        let heads = if d.heads > 1 {
-            Span::styled(d.heads.to_string(), theme.warn())
-        } else {
-            Span::raw(d.heads.to_string())
-        };
-        let mut state = Line::from(state);
-        if d.heads > 1 {
-            // Concurrent edits not yet merged by a later change.
-            state.push_span(Span::styled(" · concurrent edits", theme.warn()));
-        }
-        Row::new(vec![
-            Line::raw(group),
-            Line::raw(d.kind.name()),
-            Line::from(heads),
-            right(d.changes.map_or("–".into(), |c| c.to_string())),
-            right(d.bytes.map_or("–".into(), bytes)),
-            state,
-        ])
-    });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(2),
-            Constraint::Length(12),
-            Constraint::Length(5),
-            Constraint::Length(7),
-            Constraint::Length(9),
-            Constraint::Fill(2),
+    let shown: Vec<_> = docs.iter().skip(pos.offset).take(fit).collect();
+    let groups: Vec<String> = shown
+        .iter()
+        .map(|d| {
+            d.group
+                .map(|g| names.get(&g).cloned().unwrap_or_else(|| g.fmt_short()))
+                .unwrap_or_else(|| s.group_name.clone())
+        })
+        .collect();
+    let states: Vec<Vec<(String, ratatui::style::Style)>> = shown
+        .iter()
+        .map(|d| {
+            let mut parts = vec![match (d.peers, d.peers_in_sync) {
+                (Some(0), _) | (None, _) => ("no peer has it open".to_string(), theme.dim()),
+                (Some(n), Some(k)) if k == n => (format!("in sync with {n}"), theme.good()),
+                (Some(n), k) => (
+                    format!("syncing: {}/{n} in sync", k.unwrap_or(0)),
+                    theme.warn(),
+                ),
+            }];
+            if d.heads > 1 {
+                // Concurrent edits not yet merged by a later change.
+                parts.push((" · concurrent edits".to_string(), theme.warn()));
+            }
+            parts
+        })
+        .collect();
+    let state_texts: Vec<String> = states
+        .iter()
+        .map(|p| p.iter().map(|(t, _)| t.as_str()).collect())
+        .collect();
+    let widths = super::fit_columns(
+        inner.width,
+        &[
+            super::Col::text("Group", groups.iter().map(String::as_str)),
+            super::Col::fixed(12),
+            super::Col::fixed(5),
+            super::Col::fixed(7),
+            super::Col::fixed(9),
+            super::Col::text("Sync", state_texts.iter().map(String::as_str)),
         ],
-    )
-    .header(
-        Row::new(vec![
-            Line::raw("Group"),
-            Line::raw("Document"),
-            Line::raw("Heads"),
-            right("Changes".into()),
-            right("Stored".into()),
-            Line::raw("Sync"),
-        ])
-        .style(theme.header()),
-    )
-    .row_highlight_style(if model.sync_pane == SyncPane::Documents {
-        theme.selected()
-    } else {
-        ratatui::style::Style::new()
-    });
+    );
+    let rows = shown
+        .iter()
+        .zip(groups)
+        .zip(states)
+        .map(|((d, group), state)| {
+            let heads = if d.heads > 1 {
+                Span::styled(d.heads.to_string(), theme.warn())
+            } else {
+                Span::raw(d.heads.to_string())
+            };
+            Row::new(vec![
+                Line::raw(super::clip(&group, widths[0])),
+                Line::raw(d.kind.name()),
+                Line::from(heads),
+                right(d.changes.map_or("–".into(), |c| c.to_string())),
+                right(d.bytes.map_or("–".into(), bytes)),
+                super::clip_spans(state, widths[5]),
+            ])
+        });
+    let table = Table::new(rows, super::lengths(&widths))
+        .header(
+            Row::new(vec![
+                Line::raw("Group"),
+                Line::raw("Document"),
+                Line::raw("Heads"),
+                right("Changes".into()),
+                right("Stored".into()),
+                Line::raw("Sync"),
+            ])
+            .style(theme.header()),
+        )
+        .row_highlight_style(if model.sync_pane == SyncPane::Documents {
+            theme.selected()
+        } else {
+            ratatui::style::Style::new()
+        });
     let mut state =
         TableState::default().with_selected((!docs.is_empty()).then(|| pos.selected - pos.offset));
     frame.render_stateful_widget(table, inner, &mut state);
@@ -319,31 +349,39 @@ fn draw_requests(
     frame.render_widget(block, area);
     let fit = usize::from(inner.height.saturating_sub(1)).max(1);
     let pos = model.request_pos.shown(requests.len(), fit);
-    let rows = requests.iter().skip(pos.offset).take(fit).map(|r| {
+    let shown: Vec<_> = requests.iter().skip(pos.offset).take(fit).collect();
+    let widths = super::fit_columns(
+        inner.width,
+        &[
+            super::Col::text("Group", shown.iter().map(|r| r.name.as_str())),
+            super::Col::text(
+                "Area",
+                shown.iter().map(|r| r.area.as_deref().unwrap_or_default()),
+            ),
+            super::Col::fixed(5),
+            super::Col::fixed(10),
+            super::Col::fixed(11),
+        ],
+    );
+    let rows = shown.iter().map(|r| {
         Row::new(vec![
-            Line::raw(r.name.clone()),
-            Line::raw(r.area.clone().unwrap_or_default()),
+            Line::raw(super::clip(&r.name, widths[0])),
+            Line::raw(super::clip(
+                r.area.as_deref().unwrap_or_default(),
+                widths[1],
+            )),
             Line::raw(super::network::kind_label(r.kind)),
             Line::raw(r.group.fmt_short()),
             Line::raw(ago(model.now, Some(r.at))),
         ])
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(2),
-            Constraint::Fill(1),
-            Constraint::Length(5),
-            Constraint::Length(10),
-            Constraint::Length(11),
-        ],
-    )
-    .header(Row::new(["Group", "Area", "Kind", "Id", "Asked"]).style(theme.header()))
-    .row_highlight_style(if model.sync_pane == SyncPane::Requests {
-        theme.selected()
-    } else {
-        ratatui::style::Style::new()
-    });
+    let table = Table::new(rows, super::lengths(&widths))
+        .header(Row::new(["Group", "Area", "Kind", "Id", "Asked"]).style(theme.header()))
+        .row_highlight_style(if model.sync_pane == SyncPane::Requests {
+            theme.selected()
+        } else {
+            ratatui::style::Style::new()
+        });
     let mut state = TableState::default().with_selected(Some(pos.selected - pos.offset));
     frame.render_stateful_widget(table, inner, &mut state);
 }
