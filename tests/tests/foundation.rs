@@ -699,7 +699,7 @@ fn member_edit_and_remove() {
 fn the_demo_founds_sample_groups_that_the_other_commands_can_read() {
     let root = tempfile::tempdir().expect("tempdir");
     let n = Node::new();
-    let out = n.ok(&[
+    let run = n.run(&[
         "--data-dir",
         root.path().to_str().expect("utf-8"),
         "demo",
@@ -707,7 +707,16 @@ fn the_demo_founds_sample_groups_that_the_other_commands_can_read() {
         "3",
         "--headless",
     ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = run.stdout;
     assert!(out.contains("3 groups"), "{out}");
+    // Off a terminal there is no progress bar (the tmux test in tui.rs
+    // shows it on one).
+    assert!(
+        !run.stderr.contains("starting nodes") && !run.stderr.contains('\r'),
+        "{}",
+        run.stderr
+    );
     // It says it is stopping its nodes (the national node and 3 groups).
     assert!(out.contains("Stopping 4 nodes"), "{out}");
     for name in [

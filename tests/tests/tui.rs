@@ -108,6 +108,11 @@ impl Tmux {
         self.run(&["capture-pane", "-p", "-t", "gw"])
     }
 
+    /// The screen and all the lines scrolled off it, as text.
+    fn capture_history(&self) -> String {
+        self.run(&["capture-pane", "-p", "-S", "-", "-t", "gw"])
+    }
+
     /// Polls the screen until it shows `needle`; returns that screen.
     fn wait_for(&self, needle: &str, limit: Duration) -> String {
         self.wait_until(&format!("{needle:?}"), limit, |s| s.contains(needle))
@@ -346,6 +351,34 @@ fn the_demo_dashboard_shows_two_years_of_growth_at_once() {
     tmux.send_keys(&["q"]);
     tmux.wait_for("Groups ", UI_LIMIT);
     tmux.quit(&["q"]);
+}
+
+/// On a terminal the demo shows a bar while its nodes start and stop, and
+/// leaves each as a record of what was done (off a terminal it prints
+/// none: foundation.rs).
+#[test]
+fn the_demo_shows_its_nodes_starting_and_stopping_on_a_terminal() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("demo");
+    let tmux = Tmux::start("demo-progress", &dir, "", "demo --groups 3 --headless");
+    tmux.wait_for("TUI EXITED", SYNC_LIMIT + UI_LIMIT);
+    let screen = tmux.capture_history();
+    assert!(screen.contains("TUI EXITED 0"), "{screen}");
+    // The national node and three groups: 4 of 4, started then stopped.
+    let bar = |doing: &str| {
+        screen
+            .lines()
+            .find(|l| l.starts_with(doing))
+            .unwrap_or_else(|| panic!("no {doing:?} bar on:\n{screen}"))
+            .to_owned()
+    };
+    assert!(bar("starting nodes").contains("4/4"), "{screen}");
+    assert!(bar("stopping nodes").contains("4/4"), "{screen}");
+    // The bars sit where they ran: after the founding, before the end.
+    let at = |needle: &str| screen.find(needle).unwrap_or(usize::MAX);
+    assert!(at("Starting 4 nodes") < at("starting nodes"), "{screen}");
+    assert!(at("starting nodes") < at("Converged"), "{screen}");
+    assert!(at("Stopping 4 nodes") < at("stopping nodes"), "{screen}");
 }
 
 #[test]

@@ -65,7 +65,9 @@ pub fn run(data_dir: Option<&Path>, groups: usize, headless: bool, out: &mut Out
             dirs.len() + 1
         ))?;
         out.flush()?;
-        let mut net = DemoNetwork::start(&national, &dirs).await?;
+        let starting = super::output::counter("starting nodes", dirs.len() as u64 + 1, true);
+        let mut net = DemoNetwork::start_counting(&national, &dirs, || starting.inc(1)).await?;
+        starting.finish();
         let started = Instant::now();
         let result = converge(&mut net, fresh, out).await;
         let result = match result {
@@ -118,7 +120,9 @@ pub fn run(data_dir: Option<&Path>, groups: usize, headless: bool, out: &mut Out
         }
         out.line(format!("Stopping {} nodes…", net.nodes()))?;
         out.flush()?;
-        let stopped = net.shutdown().await;
+        let stopping = super::output::counter("stopping nodes", net.nodes() as u64, true);
+        let stopped = net.shutdown_counting(|| stopping.inc(1)).await;
+        stopping.finish();
         crate::logging::to_stderr();
         stopped?;
         result
@@ -175,7 +179,9 @@ fn found(root: &Path, groups: usize, out: &mut Out) -> Result<(DataDir, Vec<Data
 async fn converge(net: &mut DemoNetwork, fresh: bool, out: &mut Out) -> Result<()> {
     if fresh {
         let t = Instant::now();
+        let linking = super::output::spinner("affiliating and linking the groups…".into());
         let (affiliations, links) = net.connect(Layout::Affiliated).await?;
+        linking.finish_and_clear();
         out.line(format!(
             "The national node affiliated {affiliations} groups and groups made {links} links with their neighbours ({:.1} s)",
             t.elapsed().as_secs_f64()

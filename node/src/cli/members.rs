@@ -1,6 +1,5 @@
 //! The `member` commands: add, list, show, edit, remove, import, export.
 
-use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::{Result, bail};
@@ -317,16 +316,11 @@ fn import(
     Ok(())
 }
 
-/// A progress bar on a terminal; hidden when stderr is not one.
+/// A progress bar for an import of `len` rows: one of a few hundred is
+/// done before a bar could be seen.
 fn progress_bar(len: u64) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() || len < 200 {
+    if len < 200 {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "importing {bar:40} {pos}/{len} members ({eta} left)",
-    ) {
-        bar.set_style(style);
-    }
-    bar
+    super::output::counter("importing members", len, false)
 }

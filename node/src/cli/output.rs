@@ -43,18 +43,46 @@ pub fn json_escaped(json: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// A spinner on stderr while something slow runs ("reaching the inviting
-/// device…"), cleared when it is dropped or finished. Hidden when stderr is
-/// not a terminal, so scripts and tests see only the result.
-pub fn spinner(message: String) -> indicatif::ProgressBar {
+/// Whether progress may be drawn: only when standard output and standard
+/// error are both a terminal, so a script, a pipe or a log sees the
+/// result and nothing else.
+fn progress_shown() -> bool {
     use std::io::IsTerminal as _;
-    if !io::stderr().is_terminal() {
+    io::stdout().is_terminal() && io::stderr().is_terminal()
+}
+
+/// A spinner on stderr while something slow runs ("reaching the inviting
+/// device…"), cleared when it is dropped or finished. Hidden unless
+/// [`progress_shown`].
+pub fn spinner(message: String) -> indicatif::ProgressBar {
+    if !progress_shown() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new_spinner()
         .with_finish(indicatif::ProgressFinish::AndClear)
         .with_message(message);
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// A bar on stderr counting `len` steps of something slow ("importing",
+/// "starting nodes"), with how far it has got and the time left. Left on
+/// screen when finished, as a record of what was done (`leave`), or
+/// cleared. Hidden unless [`progress_shown`].
+pub fn counter(doing: &str, len: u64, leave: bool) -> indicatif::ProgressBar {
+    if !progress_shown() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len).with_finish(if leave {
+        indicatif::ProgressFinish::AndLeave
+    } else {
+        indicatif::ProgressFinish::AndClear
+    });
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{doing} {{bar:30}} {{pos}}/{{len}} ({{elapsed}}, {{eta}} left)"
+    )) {
+        bar.set_style(style);
+    }
     bar
 }
 

@@ -123,6 +123,16 @@ impl DemoNetwork {
     /// Starts the national node in `national` and a node for each group
     /// directory. Must run inside a tokio runtime.
     pub async fn start(national: &DataDir, groups: &[DataDir]) -> DemoResult<DemoNetwork> {
+        DemoNetwork::start_counting(national, groups, || {}).await
+    }
+
+    /// [`DemoNetwork::start`], calling `started` as each node is up (the
+    /// national node's first), for a progress bar.
+    pub async fn start_counting(
+        national: &DataDir,
+        groups: &[DataDir],
+        mut started: impl FnMut(),
+    ) -> DemoResult<DemoNetwork> {
         let config = loopback_config();
         let node = |doing: String| move |source| DemoError::Node { doing, source };
         let mut national_node = Daemon::start(national, &config)
@@ -135,6 +145,7 @@ impl DemoNetwork {
             .await
             .map_err(node("serving the national node's control socket".into()))?;
         let national = national_node;
+        started();
         let mut running = Vec::with_capacity(groups.len());
         for dir in groups {
             let daemon = Daemon::start(dir, &config).await.map_err(node(format!(
@@ -148,6 +159,7 @@ impl DemoNetwork {
                 group,
                 daemon,
             });
+            started();
         }
         Ok(DemoNetwork {
             national,
@@ -316,6 +328,12 @@ impl DemoNetwork {
     /// Stops every node at once (each waits for its links to close, so one
     /// after another took seconds a node), saving each one's sync state.
     pub async fn shutdown(self) -> DemoResult<()> {
+        self.shutdown_counting(|| {}).await
+    }
+
+    /// [`DemoNetwork::shutdown`], calling `stopped` as each node has
+    /// stopped, for a progress bar.
+    pub async fn shutdown_counting(self, mut stopped: impl FnMut()) -> DemoResult<()> {
         let mut stopping = tokio::task::JoinSet::new();
         for g in self.groups {
             stopping.spawn(async move { (g.name, g.daemon.shutdown().await) });
@@ -324,6 +342,7 @@ impl DemoNetwork {
         stopping.spawn(async move { ("national node".to_owned(), national.shutdown().await) });
         let mut errors = Vec::new();
         while let Some(done) = stopping.join_next().await {
+            stopped();
             match done {
                 Ok((_, Ok(()))) => {}
                 Ok((name, Err(e))) => errors.push(format!("{name}: {e:#}")),
