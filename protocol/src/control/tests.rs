@@ -597,7 +597,7 @@ fn covers_all(indices: impl Iterator<Item = usize>, n: usize, what: &str) {
 #[test]
 fn every_request_round_trips() {
     let all = every_request();
-    covers_all(all.iter().map(request_index), 45, "request");
+    covers_all(all.iter().map(request_index), 47, "request");
     for r in &all {
         round_trip(r);
     }
