@@ -350,22 +350,27 @@ fn a_failed_join_leaves_no_directory_or_key_behind() {
 #[test]
 fn join_and_peer_add_against_a_node_that_is_down_end_with_a_hint() {
     let a = Node::founded("Gone Home Group");
-    let (mut ra, _) = a.up();
+    let (mut ra, ticket) = a.up();
     let invite = a.invite("member");
     let link = a.link_ticket();
     assert_eq!(ra.stop("TERM"), 0);
     let b = Node::founded("Still Here Group");
     let c = Node::new();
-    // Both dial a device that is not running; they time out together.
-    let (joined, added) = std::thread::scope(|s| {
+    let national = Node::new();
+    national.ok(&["national", "init", "--name", "Waiting National Body"]);
+    let (_rn, _) = national.up();
+    // All three dial a device that is not running; they time out together.
+    let (joined, added, affiliated) = std::thread::scope(|s| {
         let j = s.spawn(|| c.fails(1, &["--offline", "join", &invite, "--label", "c"]));
         let p = s.spawn(|| b.fails(1, &["--offline", "peer", "add", &link]));
+        let f = s.spawn(|| national.fails(1, &["affiliate", &ticket]));
         (
             j.join().expect("join thread"),
             p.join().expect("peer add thread"),
+            f.join().expect("affiliate thread"),
         )
     });
-    for line in [&joined, &added] {
+    for line in [&joined, &added, &affiliated] {
         assert!(line.contains("timed out after 20 s reaching"), "{line}");
         assert!(line.contains("(tried "), "the addresses tried: {line}");
         assert!(
@@ -497,4 +502,37 @@ fn a_read_only_store_is_listed_and_a_change_is_one_line() {
     }
     // Nothing was changed by the refused write.
     assert_eq!(n.member_names(), ["Ada Obi"]);
+}
+
+#[test]
+fn a_damaged_ticket_or_invite_is_a_usage_mistake_with_or_without_a_node() {
+    let n = Node::founded("Damaged Tickets Group");
+    let good = {
+        let other = Node::founded("Ticket Giver Group");
+        let (_up, ticket) = other.up();
+        ticket
+    };
+    let damaged = format!("{}x", &good[..good.len() - 3]);
+    // No node runs here: the ticket is read before anything is dialled.
+    for args in [
+        vec!["peer", "add", "garbage"],
+        vec!["peer", "add", damaged.as_str()],
+        vec!["affiliate", "garbage"],
+        vec!["affiliate", "gwlinkAAAA"],
+    ] {
+        let line = n.fails(2, &args);
+        assert!(
+            line.contains("ticket") || line.contains("invite"),
+            "{args:?}: {line}"
+        );
+    }
+    let fresh = Node::new();
+    let line = fresh.fails(2, &["--offline", "join", "gwinvitexyz"]);
+    assert!(line.contains("invite is damaged"), "{line}");
+    assert!(!fresh.path().join("groundwork.redb").exists());
+    // Positive control: a well-formed ticket is read and goes on to the
+    // next step, which fails as itself with 1 (no national node runs
+    // here); dialling one that is down is 1 too (the test below).
+    let line = n.fails(1, &["affiliate", &good]);
+    assert!(line.contains("running national node"), "{line}");
 }

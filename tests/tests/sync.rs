@@ -390,12 +390,12 @@ fn join_with_a_used_invite_fails_cleanly() {
     // leaves the invite unused.
     let d = Node::new();
     let line = d.fails(
-        1,
+        2,
         &["--offline", "join", &invite, "--label", "lap\u{1b}[2Jtop"],
     );
     assert!(line.contains("label holds"), "{line}");
     let line = d.fails(
-        1,
+        2,
         &["--offline", "join", &invite, "--label", &"x".repeat(101)],
     );
     assert!(line.contains("label is 101 characters long"), "{line}");
@@ -406,8 +406,8 @@ fn join_with_a_used_invite_fails_cleanly() {
     assert!(line.contains("already been used"), "{line}");
     // Nothing was set up in C's directory but its device key.
     assert!(!c.path().join("groundwork.redb").exists());
-    // Damaged invite text is named too.
-    let line = c.fails(1, &["--offline", "join", "gwinvitexyz"]);
+    // Damaged invite text is named too, as a usage mistake.
+    let line = c.fails(2, &["--offline", "join", "gwinvitexyz"]);
     assert!(line.contains("invite"), "{line}");
 }
 

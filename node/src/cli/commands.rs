@@ -172,31 +172,38 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         })?,
-        Command::Affiliate { ticket } => with_target(data_dir()?, |t| {
-            let reaching = super::output::spinner("reaching the group's node…".into());
-            let answer = t.send(Request::Affiliate { ticket });
-            reaching.finish_and_clear();
-            let answer = answer.map_err(super::target::dial_hint)?;
-            match answer {
-                Response::Affiliated {
-                    group,
-                    name,
-                    pending: false,
-                } => out.line(format!("affiliated {name} (group {})", group.fmt_short()))?,
-                Response::Affiliated {
-                    group,
-                    name,
-                    pending: true,
-                } => out.line(format!(
-                    "asked {name} (group {}) to link; the affiliation follows once its steward \
+        // A damaged ticket is said as such (exit 2) before the node is asked.
+        Command::Affiliate { ticket } => with_target(
+            {
+                crate::net::parse_link_target(&ticket)?;
+                data_dir()?
+            },
+            |t| {
+                let reaching = super::output::spinner("reaching the group's node…".into());
+                let answer = t.send(Request::Affiliate { ticket });
+                reaching.finish_and_clear();
+                let answer = answer.map_err(super::target::dial_hint)?;
+                match answer {
+                    Response::Affiliated {
+                        group,
+                        name,
+                        pending: false,
+                    } => out.line(format!("affiliated {name} (group {})", group.fmt_short()))?,
+                    Response::Affiliated {
+                        group,
+                        name,
+                        pending: true,
+                    } => out.line(format!(
+                        "asked {name} (group {}) to link; the affiliation follows once its steward \
                      accepts (`groundwork peer requests`, then `groundwork peer accept`), or \
                      affiliate with a link ticket its steward gives you (`groundwork link-code`)",
-                    group.fmt_short()
-                ))?,
-                r => return Err(unexpected(&r)),
-            }
-            Ok(())
-        })?,
+                        group.fmt_short()
+                    ))?,
+                    r => return Err(unexpected(&r)),
+                }
+                Ok(())
+            },
+        )?,
         Command::Peer(PeerCmd::List { json }) => with_target(data_dir()?, |t| {
             match t.send(Request::PeerList)? {
                 Response::Peers(p) => {

@@ -31,7 +31,8 @@ pub use commands::run;
 pub use plan_args::{ActionCmd, ConstitutionCmd, ConversationsCmd, GoalCmd, MeetupCmd, PlanCmd};
 
 /// The exit status for a failed command: 2 for a usage mistake (a value
-/// the group refuses, as clap's own are), else 1.
+/// the group refuses, as clap's own are; a damaged ticket or invite; text
+/// no field takes), else 1.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     use groundwork_protocol::control::ErrorCode;
     let usage = e.chain().any(|c| {
@@ -39,6 +40,14 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
             .is_some_and(|g| g.code() == ErrorCode::Usage)
             || c.downcast_ref::<target::Answered>()
                 .is_some_and(|a| a.code == ErrorCode::Usage)
+            // A damaged ticket, link ticket or invite is a usage mistake.
+            || c.downcast_ref::<crate::net::NetError>()
+                .is_some_and(|n| n.code() == ErrorCode::Usage)
+            || c.downcast_ref::<groundwork_protocol::invite::InviteParseError>()
+                .is_some()
+            // Text the user gave (a device label) that no field takes.
+            || c.downcast_ref::<groundwork_protocol::text::TextRejected>()
+                .is_some()
     });
     if usage { 2 } else { 1 }
 }

@@ -279,7 +279,7 @@ pub fn parse_ticket(text: &str) -> NetResult<(DeviceId, Vec<SocketAddr>)> {
         .map_err(|e| NetError::BadTicket(format!("{e}")))?;
     let addr = t.endpoint_addr();
     let device = DeviceId::from_bytes(addr.id.as_bytes())
-        .map_err(|_| NetError::BadKey("the ticket names an invalid device key"))?;
+        .map_err(|_| NetError::BadTicket("it names an invalid device key".into()))?;
     Ok((device, addr.ip_addrs().copied().collect()))
 }
 
