@@ -147,6 +147,59 @@ mod tests {
         assert!(f.to_string().contains("groundwork_node=warn"), "{f}");
     }
 
+    /// A buffer that a test's subscriber writes log lines into.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn by_default_irohs_warnings_are_left_out_and_groundworks_are_shown() {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::registry()
+            .with(filter(|_| None).expect("the default filter"))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(move || writer.clone()),
+            );
+        tracing::subscriber::with_default(subscriber, || {
+            // What iroh says on a laptop with no internet, under its own
+            // targets.
+            tracing::warn!(target: "iroh::discovery::pkarr", "pkarr publish failed: dns error");
+            tracing::error!(target: "iroh::magicsock", "relay_recv_channel closed");
+            tracing::warn!(target: "iroh::endpoint", "Endpoint dropped without calling Endpoint::close");
+            tracing::warn!(target: "iroh_relay::client", "connect failed");
+            tracing::info!(target: "groundwork_node::net", "a session started");
+            // Positive control: Groundwork's own warning is shown.
+            tracing::warn!(target: "groundwork_node::runtime", "store is nearly full");
+        });
+        let text = String::from_utf8(out.0.lock().expect("log").clone()).expect("utf-8");
+        assert!(text.contains("store is nearly full"), "{text}");
+        for hidden in [
+            "pkarr",
+            "relay_recv_channel",
+            "Endpoint dropped",
+            "connect failed",
+            "a session started",
+        ] {
+            assert!(!text.contains(hidden), "{hidden:?} was logged:\n{text}");
+        }
+    }
+
     #[test]
     fn colour_only_on_a_terminal_without_no_color() {
         assert!(ansi(true, None));
