@@ -17,6 +17,56 @@ pub struct Field {
     /// Space move through it, a letter picks the first that starts with it,
     /// and nothing else can be typed.
     pub choices: &'static [&'static str],
+    /// For a field that names one of many (an action's owner), what it may
+    /// name, as (shown, filled in): typing narrows them to those whose name
+    /// holds the text, Ctrl-N and Ctrl-P move through those, and Tab fills
+    /// in the one marked.
+    pub suggestions: Vec<(String, String)>,
+    /// The marked suggestion, among [`Field::matches`].
+    pub pick: usize,
+}
+
+/// How many of a field's matching suggestions a form lists.
+pub const MATCHES_SHOWN: usize = 5;
+
+impl Field {
+    /// The suggestions whose name holds what was typed, ignoring case:
+    /// those that start with it first, then the rest, each in the order
+    /// given. None while nothing is typed (Tab then moves on, leaving an
+    /// optional field empty), and none when what is typed is already one
+    /// of them exactly.
+    pub fn matches(&self) -> Vec<&(String, String)> {
+        let typed = self.value.trim().to_lowercase();
+        if typed.is_empty()
+            || self.suggestions.iter().any(|(shown, filled)| {
+                *filled == self.value.trim() || shown.to_lowercase() == typed
+            })
+        {
+            return Vec::new();
+        }
+        let (mut first, mut then) = (Vec::new(), Vec::new());
+        for s in &self.suggestions {
+            let name = s.0.to_lowercase();
+            if name.starts_with(&typed) {
+                first.push(s);
+            } else if name.contains(&typed) {
+                then.push(s);
+            }
+        }
+        first.extend(then);
+        first
+    }
+
+    /// Whether what is typed names none of the suggestions.
+    pub fn matches_none(&self) -> bool {
+        !self.suggestions.is_empty()
+            && !self.value.trim().is_empty()
+            && self.matches().is_empty()
+            && !self.suggestions.iter().any(|(shown, filled)| {
+                *filled == self.value.trim()
+                    || shown.to_lowercase() == self.value.trim().to_lowercase()
+            })
+    }
 }
 
 /// A form: fields, the focused one, and the state of its submission.
@@ -60,6 +110,8 @@ impl Form {
                     cursor: value.chars().count(),
                     hint,
                     choices: &[],
+                    suggestions: Vec::new(),
+                    pick: 0,
                 })
                 .collect(),
             focus: 0,
@@ -81,6 +133,16 @@ impl Form {
         self
     }
 
+    /// Gives the field labelled `label` `suggestions` to pick from, as
+    /// (shown, filled in).
+    pub fn suggest(mut self, label: &str, suggestions: Vec<(String, String)>) -> Form {
+        if let Some(f) = self.fields.iter_mut().find(|f| f.label == label) {
+            f.suggestions = suggestions;
+            f.pick = 0;
+        }
+        self
+    }
+
     /// The trimmed value of the field labelled `label` ("" if none).
     pub fn value(&self, label: &str) -> &str {
         self.fields
@@ -98,6 +160,28 @@ impl Form {
             KeyCode::Esc => return FormKey::Cancel,
             KeyCode::Enter => return FormKey::Submit,
             KeyCode::Char('s') if ctrl => return FormKey::Submit,
+            KeyCode::Char('n' | 'p') if ctrl && self.picking() => {
+                if let Some(f) = self.fields.get_mut(self.focus) {
+                    let n = f.matches().len().min(MATCHES_SHOWN);
+                    f.pick = if key.code == KeyCode::Char('n') {
+                        (f.pick + 1) % n
+                    } else {
+                        (f.pick + n - 1) % n
+                    };
+                }
+            }
+            KeyCode::Tab if self.picking() => {
+                if let Some(f) = self.fields.get_mut(self.focus) {
+                    let chosen = f.matches().get(f.pick).map(|(_, filled)| filled.clone());
+                    if let Some(v) = chosen {
+                        f.value = v;
+                        f.cursor = f.value.chars().count();
+                        f.pick = 0;
+                    }
+                }
+                self.error = None;
+                self.focus = (self.focus + 1) % n.max(1);
+            }
             KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % n.max(1),
             KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + n.max(1) - 1) % n.max(1),
             _ if self
@@ -161,10 +245,21 @@ impl Form {
                     KeyCode::Backspace | KeyCode::Delete => {}
                     _ => return FormKey::Ignored,
                 }
+                f.pick = 0;
                 self.error = None;
             }
         }
         FormKey::Handled
+    }
+}
+
+impl Form {
+    /// Whether the focused field lists suggestions that match what is
+    /// typed, so Tab fills one in.
+    pub fn picking(&self) -> bool {
+        self.fields
+            .get(self.focus)
+            .is_some_and(|f| !f.suggestions.is_empty() && !f.matches().is_empty())
     }
 }
 
@@ -179,6 +274,66 @@ mod tests {
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn ctrl(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+
+    #[test]
+    fn a_suggested_field_narrows_by_part_of_a_name_and_tab_fills_the_marked_one() {
+        let people = vec![
+            ("Amara Ashworth".to_string(), "Amara Ashworth".to_string()),
+            ("Bryn Bello".to_string(), "Bryn Bello".to_string()),
+            ("Cora Bello".to_string(), "k3f9qz".to_string()),
+            ("Abe Marsh".to_string(), "Abe Marsh".to_string()),
+        ];
+        let mut f = Form::new("t", &[("Owner", "", ""), ("Due", "", "")]).suggest("Owner", people);
+        // Nothing typed: none listed, and Tab leaves the field empty.
+        assert!(f.fields[0].matches().is_empty() && !f.picking());
+        f.input(key(KeyCode::Tab));
+        assert_eq!((f.value("Owner"), f.focus), ("", 1));
+        f.focus = 0;
+        for c in "bel".chars() {
+            f.input(key(KeyCode::Char(c)));
+        }
+        let names = |f: &Form| -> Vec<String> {
+            f.fields[0].matches().iter().map(|m| m.0.clone()).collect()
+        };
+        assert_eq!(names(&f), ["Bryn Bello", "Cora Bello"]);
+        // Those starting with the text come first.
+        f.input(ctrl('u'));
+        f.input(key(KeyCode::Char('a')));
+        assert_eq!(names(&f), ["Amara Ashworth", "Abe Marsh", "Cora Bello"]);
+        // Ctrl-N marks the next; Tab fills it in and moves on.
+        f.input(ctrl('u'));
+        for c in "BELLO".chars() {
+            f.input(key(KeyCode::Char(c)));
+        }
+        f.input(ctrl('n'));
+        assert_eq!(f.fields[0].pick, 1);
+        f.input(ctrl('n'));
+        assert_eq!(f.fields[0].pick, 0, "it wraps");
+        f.input(ctrl('p'));
+        assert_eq!(f.input(key(KeyCode::Tab)), FormKey::Handled);
+        // The shared name was filled in by its id.
+        assert_eq!(f.value("Owner"), "k3f9qz");
+        assert_eq!(f.focus, 1);
+        // Filled: it names one exactly, so nothing is listed and Tab moves.
+        assert!(f.fields[0].matches().is_empty());
+        assert!(!f.fields[0].matches_none());
+        f.focus = 0;
+        assert!(!f.picking());
+        // Text that names nobody lists nothing and says so; Tab just moves.
+        f.input(ctrl('u'));
+        for c in "zz".chars() {
+            f.input(key(KeyCode::Char(c)));
+        }
+        assert!(f.fields[0].matches_none());
+        f.input(key(KeyCode::Tab));
+        assert_eq!((f.value("Owner"), f.focus), ("zz", 1));
+        // Positive control: a field with no suggestions never matches.
+        assert!(!f.fields[1].matches_none() && f.fields[1].matches().is_empty());
     }
 
     #[test]

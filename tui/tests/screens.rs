@@ -178,12 +178,20 @@ fn forms() {
     snap("form_member", &steward(), "2llla");
     snap("form_meetup_change", &steward(), "2llc");
     snap("meetup_remove_confirm", &steward(), "2llr");
+    snap(
+        "form_action_owner_picker",
+        &steward(),
+        "2laFix the gate\tbello",
+    );
+    snap("form_action_change", &steward(), "2le");
+    snap("action_remove_confirm", &steward(), "2lr");
 }
 
 #[test]
 fn the_goals_overlay_and_its_forms() {
     snap("goals", &steward(), "2lvj");
     snap("form_goal_change", &steward(), "2lve");
+    snap("goal_remove_confirm", &steward(), "2lvr");
     snap("help_plan", &steward(), "2l?");
 }
 
@@ -384,6 +392,8 @@ fn end_on_the_constitution_stops_with_its_last_line_at_the_bottom() {
 fn member_record_and_the_question_before_removing() {
     snap("member_record", &steward(), "2lll\n");
     snap("member_remove_confirm", &steward(), "2lll\nr");
+    snap("form_member_change", &steward(), "2lll\ne");
+    snap("member_forget_confirm", &steward(), "2lll\nf");
 }
 
 #[test]

@@ -42,7 +42,7 @@ pub(super) fn goal_form(text: &str) -> Form {
     )
 }
 
-pub(super) fn action_form() -> Form {
+pub(super) fn action_form(model: &Model) -> Form {
     Form::new(
         "New plan action",
         &[
@@ -51,6 +51,31 @@ pub(super) fn action_form() -> Form {
             ("Due", "optional: YYYY-MM-DD", ""),
         ],
     )
+    .suggest("Owner", owner_suggestions(model))
+}
+
+/// The members an action's owner may be picked from, by name; a name two
+/// members share is shown with its id and filled in as the id, so the
+/// node is never asked to guess between them.
+pub(super) fn owner_suggestions(model: &Model) -> Vec<(String, String)> {
+    let Some(members) = model.members.ready() else {
+        return Vec::new();
+    };
+    let mut count = std::collections::HashMap::new();
+    for m in members {
+        *count.entry(m.member.name.as_str()).or_insert(0usize) += 1;
+    }
+    members
+        .iter()
+        .map(|m| {
+            let name = &m.member.name;
+            if count.get(name.as_str()).copied().unwrap_or(0) > 1 {
+                (format!("{name} ({})", m.id), m.id.to_string())
+            } else {
+                (name.clone(), name.clone())
+            }
+        })
+        .collect()
 }
 
 pub(super) fn member_form() -> Form {

@@ -31,7 +31,7 @@ pub(super) fn group_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
                 if !own {
                     return not_yours(model, "add actions to");
                 }
-                model.overlay = Some(Overlay::Form(FormKind::Action, action_form()));
+                model.overlay = Some(Overlay::Form(FormKind::Action, action_form(model)));
             } else if matches!(key.code, KeyCode::Char('d' | 'x') | KeyCode::Enter) {
                 if !own {
                     return not_yours(model, "change");
@@ -80,7 +80,8 @@ pub(super) fn group_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
                                     &a.due.map(|d| d.to_string()).unwrap_or_default(),
                                 ),
                             ],
-                        ),
+                        )
+                        .suggest("Owner", super::forms::owner_suggestions(model)),
                     ));
                 } else {
                     model.overlay = Some(Overlay::Confirm {

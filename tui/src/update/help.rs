@@ -37,6 +37,10 @@ pub fn help(model: &Model) -> Vec<(&'static str, &'static str)> {
                     ("d x Enter", "mark the selected action done"),
                     ("o", "open a done action again (undoes d)"),
                     ("e", "change the action: title, owner, due date"),
+                    (
+                        "Owner field",
+                        "type part of a name; Ctrl-N/P mark one, Tab takes it",
+                    ),
                     ("r", "remove the action (asks first)"),
                     ("v", "the goals: a add, e change, r remove (asks first)"),
                 ]),

@@ -1260,3 +1260,42 @@ fn goals_are_added_changed_and_removed_from_the_plan_and_not_on_another_groups()
     );
     assert_eq!(ui.node.edits.lock().expect("edits").len(), before);
 }
+
+#[test]
+fn an_actions_owner_is_picked_by_part_of_a_name() {
+    let mut ui = Ui::steward();
+    ui.keys("2laPaint the hall\tbello");
+    let Some(Overlay::Form(_, f)) = &ui.m.overlay else {
+        panic!("the action form is open")
+    };
+    let listed: Vec<String> = f.fields[1].matches().iter().map(|m| m.0.clone()).collect();
+    assert!(listed.len() > 1, "{listed:?}");
+    assert!(listed.iter().all(|n| n.contains("Bello")), "{listed:?}");
+    // Ctrl-N marks the second; Tab fills it in; Enter saves it as owner.
+    ui.send(ctrl('n'));
+    let edits = ui.keys("\t\n");
+    assert_eq!(
+        edits,
+        vec![Edit::AddAction {
+            title: "Paint the hall".into(),
+            owner: Some(listed[1].clone()),
+            due: None,
+        }]
+    );
+    // The change form offers the same picker, and a name that matches no
+    // one is said in the form before anything is sent.
+    let actions = plan_actions(&ui.m);
+    let at = actions
+        .iter()
+        .position(|a| a.title == "Paint the hall")
+        .expect("added");
+    ui.m.action_pos.selected = at;
+    ui.keys("e\t");
+    ui.send(ctrl('u'));
+    ui.keys("zzq");
+    let Some(Overlay::Form(FormKind::EditAction(_), f)) = &ui.m.overlay else {
+        panic!("the change form is open")
+    };
+    assert!(f.fields[1].matches_none());
+    assert!(!f.fields[1].suggestions.is_empty());
+}

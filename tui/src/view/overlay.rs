@@ -283,6 +283,48 @@ fn draw_goals(model: &Model, selected: usize, theme: Theme, frame: &mut Frame, s
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
+/// The focused field's matching suggestions, the marked one highlighted,
+/// and the keys that pick one; or that what is typed names none.
+fn suggestions(f: &crate::form::Field, theme: Theme, width: u16) -> Vec<Line<'static>> {
+    let matches = f.matches();
+    if matches.is_empty() {
+        return vec![
+            Line::styled(
+                super::clip(
+                    &format!("no member's name holds “{}”", f.value.trim()),
+                    width,
+                ),
+                theme.warn(),
+            ),
+            Line::styled("Enter save · Tab next field · Esc cancel", theme.dim()),
+        ];
+    }
+    let shown = matches.len().min(crate::form::MATCHES_SHOWN);
+    let more = matches.len() - shown;
+    let mut parts: Vec<(String, ratatui::style::Style)> = Vec::new();
+    for (i, (name, _)) in matches.iter().take(shown).enumerate() {
+        if i > 0 {
+            parts.push((" · ".into(), theme.dim()));
+        }
+        // Marked by a sign as well as a colour, for a terminal without one.
+        if i == f.pick {
+            parts.push((format!("› {name}"), theme.selected()));
+        } else {
+            parts.push((name.clone(), ratatui::style::Style::new()));
+        }
+    }
+    if more > 0 {
+        parts.push((format!(" +{more} more"), theme.dim()));
+    }
+    vec![
+        super::clip_spans(parts, width),
+        Line::styled(
+            "Tab takes the marked one · Ctrl-N/P next/previous · Enter save",
+            theme.dim(),
+        ),
+    ]
+}
+
 fn draw_form(form: &Form, theme: Theme, frame: &mut Frame, screen: Rect) {
     let label_w = form
         .fields
@@ -354,15 +396,21 @@ fn draw_form(form: &Form, theme: Theme, frame: &mut Frame, screen: Rect) {
     }
     let status_y = inner.y + form.fields.len() as u16 + 1;
     if status_y < inner.bottom() {
-        let line = if form.saving {
-            Line::styled("Saving…", theme.warn())
+        let focused = form.fields.get(form.focus);
+        let lines = if form.saving {
+            vec![Line::styled("Saving…", theme.warn())]
         } else if let Some(e) = &form.error {
-            Line::styled(e.clone(), theme.bad())
+            vec![Line::styled(e.clone(), theme.bad())]
+        } else if let Some(f) = focused.filter(|f| form.picking() || f.matches_none()) {
+            suggestions(f, theme, inner.width)
         } else {
-            Line::styled("Enter save · Tab next field · Esc cancel", theme.dim())
+            vec![Line::styled(
+                "Enter save · Tab next field · Esc cancel",
+                theme.dim(),
+            )]
         };
         frame.render_widget(
-            Paragraph::new(line).wrap(Wrap { trim: true }),
+            Paragraph::new(lines).wrap(Wrap { trim: true }),
             Rect {
                 y: status_y,
                 height: inner.bottom() - status_y,
