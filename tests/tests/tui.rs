@@ -381,6 +381,83 @@ fn the_demo_shows_its_nodes_starting_and_stopping_on_a_terminal() {
     assert!(at("Stopping 4 nodes") < at("stopping nodes"), "{screen}");
 }
 
+/// On a terminal an import of 2,000 rows counts them in a bar left on
+/// screen; off one it prints only its result.
+#[test]
+fn an_import_counts_its_rows_on_a_terminal_and_not_off_one() {
+    let n = Node::founded("Big Import Group");
+    let csv = n.path().join("big.csv");
+    let mut text = String::from("Name\n");
+    for name in groundwork_tests::fake_names(7, 2000) {
+        text.push_str(&name);
+        text.push('\n');
+    }
+    std::fs::write(&csv, text).expect("write the CSV");
+    let csv = csv.to_string_lossy().into_owned();
+    let tmux = Tmux::start(
+        "import-progress",
+        n.path(),
+        "",
+        &format!("member import {}", sh_quote(&csv)),
+    );
+    tmux.wait_for("TUI EXITED", UI_LIMIT);
+    let screen = tmux.capture_history();
+    assert!(screen.contains("TUI EXITED 0"), "{screen}");
+    let bar = screen
+        .lines()
+        .find(|l| l.starts_with("importing members"))
+        .unwrap_or_else(|| panic!("no import bar on:\n{screen}"));
+    assert!(bar.contains("2000/2000"), "{bar}");
+    assert!(screen.contains("imported 2000 members"), "{screen}");
+    // Positive control of the other side: off a terminal, no bar.
+    let again = n.run(&["member", "import", &csv]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        !again.stderr.contains("importing members"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        again.stdout.contains("2000 already on the roster"),
+        "{}",
+        again.stdout
+    );
+}
+
+/// `join` shows it is trying while it dials a device that is down (a
+/// spinner naming the device), then ends with the hint.
+#[test]
+fn join_shows_it_is_reaching_the_inviting_device_on_a_terminal() {
+    let a = Node::founded("Asleep Group");
+    let (mut ra, _) = a.up();
+    let invite = a.invite("member");
+    assert_eq!(ra.stop("TERM"), 0);
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("new-device");
+    let tmux = Tmux::start(
+        "join-spinner",
+        &dir,
+        "",
+        &format!("--offline join {} --label spare", sh_quote(&invite)),
+    );
+    // On a terminal it first offers a passphrase, with nothing drawn over
+    // the prompt while the user types.
+    let asked = tmux.wait_for("New passphrase (empty for none):", UI_LIMIT);
+    assert!(!asked.contains("reaching"), "{asked}");
+    tmux.send_keys(&["Enter"]);
+    // While it dials: the spinner, naming what it reaches.
+    let during = tmux.wait_for("reaching the inviting device", UI_LIMIT);
+    assert!(!during.contains("TUI EXITED"), "{during}");
+    // Then the one line with the hint; the spinner is gone.
+    let after = tmux.wait_for("TUI EXITED", UI_LIMIT);
+    assert!(after.contains("TUI EXITED 1"), "{after}");
+    assert!(
+        after.contains("is that node running `groundwork up`?"),
+        "{after}"
+    );
+    assert!(!after.contains("reaching the inviting device"), "{after}");
+}
+
 #[test]
 fn tui_asks_for_the_passphrase_on_the_terminal_and_warns_of_one_steward_device() {
     let secrets = tempfile::tempdir().expect("tempdir");

@@ -248,16 +248,26 @@ fn import(
     }
     let (lines, rows): (Vec<u64>, Vec<MemberInput>) =
         std::mem::take(&mut parsed.rows).into_iter().unzip();
-    // Progress is only seen where the store is open: a node answers once.
-    let bar = if t.is_direct() {
-        progress_bar(rows.len() as u64)
-    } else {
+    // A bar counts the rows where the store is open here; a running node
+    // answers once, so a spinner says it is at work.
+    let bar = if rows.len() < 200 {
         indicatif::ProgressBar::hidden()
+    } else if t.is_direct() {
+        super::output::counter("importing members", rows.len() as u64, true)
+    } else {
+        super::output::spinner(format!(
+            "importing {} rows through the running node…",
+            rows.len()
+        ))
     };
     let answer = t.answer(Request::MemberImport { rows, update }, |n| {
         bar.set_position(n)
     });
-    bar.finish_and_clear();
+    if t.is_direct() {
+        bar.finish();
+    } else {
+        bar.finish_and_clear();
+    }
     let outcome = match answer? {
         Response::Imported(outcome) => outcome,
         Response::Error { message, .. } => bail!("{name}: nothing was imported: {message}"),
@@ -314,13 +324,4 @@ fn import(
         }
     }
     Ok(())
-}
-
-/// A progress bar for an import of `len` rows: one of a few hundred is
-/// done before a bar could be seen.
-fn progress_bar(len: u64) -> indicatif::ProgressBar {
-    if len < 200 {
-        return indicatif::ProgressBar::hidden();
-    }
-    super::output::counter("importing members", len, false)
 }

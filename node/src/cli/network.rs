@@ -101,7 +101,9 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
         e
     };
     let rt = runtime()?;
-    let set_up = || -> Result<(Box<groundwork_protocol::join::Joined>, crate::config::Config)> {
+    // The passphrase is asked for before the spinner starts, so nothing
+    // is drawn over what the user types.
+    let prepare = || -> Result<_> {
         if !restored {
             super::passphrase::offer(&dir)?;
             dir.create()
@@ -109,6 +111,10 @@ pub fn join(dir: DataDir, offline: bool, text: &str, label: &str, out: &mut Out)
         }
         let device = dir.read_or_create_key(KeyKind::Device)?;
         let config = crate::config::resolve(&dir, offline, None)?;
+        Ok((device, config))
+    };
+    let (device, config) = prepare().map_err(undo)?;
+    let set_up = || -> Result<(Box<groundwork_protocol::join::Joined>, crate::config::Config)> {
         let joined = rt.block_on(async {
             let joined = crate::daemon::redeem_invite(&device, &config, &invite, &label).await?;
             if restored {
