@@ -719,6 +719,7 @@ fn the_demo_founds_sample_groups_that_the_other_commands_can_read() {
     );
     // It says it is stopping its nodes (the national node and 3 groups).
     assert!(out.contains("Stopping 4 nodes"), "{out}");
+    assert!(out.contains("Stopped 4 nodes in "), "{out}");
     for name in [
         "Community Organisers Birkenhead",
         "Community Organisers Staffordshire",

@@ -120,11 +120,17 @@ pub fn run(data_dir: Option<&Path>, groups: usize, headless: bool, out: &mut Out
         }
         out.line(format!("Stopping {} nodes…", net.nodes()))?;
         out.flush()?;
-        let stopping = super::output::counter("stopping nodes", net.nodes() as u64, true);
+        let nodes = net.nodes();
+        let stopping = super::output::counter("stopping nodes", nodes as u64, true);
+        let t = Instant::now();
         let stopped = net.shutdown_counting(|| stopping.inc(1)).await;
         stopping.finish();
         crate::logging::to_stderr();
         stopped?;
+        out.line(format!(
+            "Stopped {nodes} nodes in {:.1} s",
+            t.elapsed().as_secs_f64()
+        ))?;
         result
     })?;
     match data_dir {
