@@ -536,3 +536,106 @@ fn a_damaged_ticket_or_invite_is_a_usage_mistake_with_or_without_a_node() {
     let line = n.fails(1, &["affiliate", &good]);
     assert!(line.contains("running national node"), "{line}");
 }
+
+/// The JSON types under `v` that differ between rows: for every array of
+/// objects, each key's types across the rows, `null` aside (an optional
+/// field is a value or `null`). Returns the paths where a key has two.
+fn mixed_types(v: &serde_json::Value, path: &str, found: &mut Vec<String>) {
+    use serde_json::Value;
+    fn kind(v: &Value) -> &'static str {
+        match v {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        }
+    }
+    match v {
+        Value::Array(items) => {
+            let mut kinds: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+                Default::default();
+            for item in items {
+                if let Value::Object(o) = item {
+                    for (k, v) in o {
+                        if !v.is_null() {
+                            kinds.entry(k.as_str()).or_default().insert(kind(v));
+                        }
+                    }
+                }
+            }
+            for (k, set) in kinds {
+                if set.len() > 1 {
+                    found.push(format!("{path}[].{k}: {set:?}"));
+                }
+            }
+            let element_kinds: std::collections::BTreeSet<&str> =
+                items.iter().filter(|v| !v.is_null()).map(kind).collect();
+            if element_kinds.len() > 1 {
+                found.push(format!("{path}[]: {element_kinds:?}"));
+            }
+            for item in items {
+                mixed_types(item, &format!("{path}[]"), found);
+            }
+        }
+        Value::Object(o) => {
+            for (k, v) in o {
+                mixed_types(v, &format!("{path}.{k}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_json_field_has_one_type_in_every_row() {
+    // The checker itself: a count that is a number in one row and "<5" in
+    // another is found (the positive control).
+    let mut found = Vec::new();
+    mixed_types(
+        &serde_json::json!({"groups": [{"members": 30}, {"members": "<5"}, {"members": null}]}),
+        "report",
+        &mut found,
+    );
+    assert_eq!(found, [r#"report.groups[].members: {"number", "string"}"#]);
+
+    // A sample network's national node and a group of it, every listing.
+    let root = tempfile::tempdir().expect("tempdir");
+    let n = Node::new();
+    let data = root.path().to_str().expect("utf-8");
+    n.ok(&["--data-dir", data, "demo", "--groups", "6", "--headless"]);
+    let national = root.path().join("national");
+    let group = root.path().join("community-organisers-birkenhead");
+    let mut checked = 0;
+    for (dir, args) in [
+        (&national, &["report"][..]),
+        (&national, &["network"]),
+        (&national, &["peer", "list"]),
+        (&group, &["report"]),
+        (&group, &["network"]),
+        (&group, &["peer", "list"]),
+        (&group, &["member", "list"]),
+        (&group, &["meetup", "list"]),
+        (&group, &["plan", "show"]),
+        (&group, &["constitution", "show"]),
+    ] {
+        let mut a = vec!["--data-dir", dir.to_str().expect("utf-8")];
+        a.extend_from_slice(args);
+        let v = n.json(&a);
+        let mut found = Vec::new();
+        mixed_types(&v, &args.join(" "), &mut found);
+        assert!(found.is_empty(), "{args:?}: {found:?}");
+        checked += 1;
+    }
+    assert_eq!(checked, 10);
+    // status, from a running node with members, a meet-up and a peer.
+    let a = Node::founded("Typed Status Group");
+    a.add_member(&["--name", "Ada Obi"]);
+    let (_ra, _) = a.up();
+    let b = Node::join(&a.invite("member"), "second");
+    let (_rb, _) = b.up();
+    let mut found = Vec::new();
+    mixed_types(&a.status(), "status", &mut found);
+    assert!(found.is_empty(), "status: {found:?}");
+}
