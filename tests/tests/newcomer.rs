@@ -164,6 +164,14 @@ fn a_future_absurd_or_us_style_date_is_refused_and_nothing_changes() {
     );
     let line = n.fails(
         2,
+        &["member", "add", "--name", "Ada", "--joined", "0001-01-01"],
+    );
+    assert!(
+        line.contains("joined") && line.contains("before 1900"),
+        "{line}"
+    );
+    let line = n.fails(
+        2,
         &["member", "add", "--name", "Ada", "--joined", "12/31/2020"],
     );
     assert!(line.contains("did you mean 31/12/2020?"), "{line}");

@@ -381,6 +381,31 @@ fn the_demo_shows_its_nodes_starting_and_stopping_on_a_terminal() {
     assert!(at("Stopping 4 nodes") < at("stopping nodes"), "{screen}");
 }
 
+/// `ticket` on a terminal is labelled for a person to copy; off one it is
+/// bare, for `peer add "$(groundwork ticket)"` (node.rs).
+#[test]
+fn ticket_is_labelled_on_a_terminal() {
+    let n = Node::founded("Labelled Ticket Group");
+    let (_up, ticket) = n.up();
+    let tmux = Tmux::start("ticket", n.path(), "", "ticket");
+    tmux.wait_for("TUI EXITED", UI_LIMIT);
+    let screen = tmux.capture_history();
+    assert!(screen.contains("TUI EXITED 0"), "{screen}");
+    let line = screen
+        .lines()
+        .find(|l| l.starts_with("ticket: "))
+        .unwrap_or_else(|| panic!("no labelled ticket on:\n{screen}"));
+    // The terminal wraps a long line; its start is the running node's.
+    let shown = line.trim_start_matches("ticket: ");
+    assert!(ticket.starts_with(shown.trim_end()), "{line}");
+    // Positive control: `--bare` on the same terminal drops the label.
+    let bare = Tmux::start("ticket-bare", n.path(), "", "ticket --bare");
+    bare.wait_for("TUI EXITED", UI_LIMIT);
+    let screen = bare.capture_history();
+    assert!(!screen.contains("ticket: "), "{screen}");
+    assert!(screen.contains(&ticket[..20]), "{screen}");
+}
+
 /// On a terminal an import of 2,000 rows counts them in a bar left on
 /// screen; off one it prints only its result.
 #[test]
