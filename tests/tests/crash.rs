@@ -98,3 +98,222 @@ fn kill_9_during_adds_loses_no_acknowledged_member() {
     // The store still takes writes after all that.
     n.add_member(&["--name", "after the storm"]);
 }
+
+/// How many seeded kill points each kill -9 test below tries:
+/// `GW_CRASH_ROUNDS` (50 by default, as the faults issue asks).
+fn rounds() -> usize {
+    std::env::var("GW_CRASH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50)
+}
+
+/// A copy of `from`'s data directory (keys keep their 0600 mode), so each
+/// round starts from the same store.
+fn copy_of(from: &Node) -> Node {
+    let to = Node::new();
+    for entry in std::fs::read_dir(from.path()).expect("read the data directory") {
+        let entry = entry.expect("entry");
+        if entry.file_type().expect("type").is_file() {
+            std::fs::copy(entry.path(), to.path().join(entry.file_name())).expect("copy");
+        }
+    }
+    to
+}
+
+/// The roster's changes stored since its snapshot, read from the store
+/// itself (no process may hold it meanwhile).
+fn roster_pending(n: &Node) -> usize {
+    use groundwork_node::group::Group;
+    let g = Group::open(&groundwork_node::datadir::DataDir::new(n.path())).expect("open");
+    let id = g.doc_id(groundwork_protocol::DocKind::Roster);
+    g.store().doc_stats(&id).expect("stats").pending_changes
+}
+
+fn roster_len(n: &Node) -> usize {
+    n.json(&["member", "list"]).as_array().map_or(0, Vec::len)
+}
+
+/// Kill -9 at seeded points while a 10,000-row `member import` runs: the
+/// import is all or nothing (one transaction over the roster and the
+/// contacts), the store opens cleanly, and an import that said it was done
+/// is all there.
+#[test]
+fn kill_9_during_a_10000_row_import_is_all_or_nothing() {
+    const ROWS: usize = 10_000;
+    let base = Node::founded("Kill Import Group");
+    base.add_member(&["--name", "Before Import", "--email", "before@example.org"]);
+    let csv = base.path().join("big.csv");
+    let mut text = String::from("Name,Email,Phone\n");
+    for (i, name) in groundwork_tests::fake_names(0x1a2b, ROWS)
+        .iter()
+        .enumerate()
+    {
+        text.push_str(&format!("{name},m{i}@example.org,07700 9{i:05}\n"));
+    }
+    std::fs::write(&csv, text).expect("write the CSV");
+    let csv = csv.to_str().expect("utf-8").to_owned();
+    let before = roster_len(&base);
+
+    // How long a whole import takes here, on a copy.
+    let timed = copy_of(&base);
+    let t = Instant::now();
+    let out = timed.ok(&["member", "import", &csv]);
+    let import_time = t.elapsed();
+    assert!(out.contains(&format!("imported {ROWS} members")), "{out}");
+    assert_eq!(roster_len(&timed), before + ROWS, "positive control");
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(SEED ^ 0x1);
+    let (mut interrupted, mut landed) = (0, 0);
+    let kills = rounds();
+    for round in 0..kills {
+        let n = copy_of(&base);
+        let mut child = n
+            .std_cmd(&["member", "import", &csv])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn import");
+        let deadline = Instant::now() + import_time.mul_f64(rng.random_range(0.05..1.1));
+        let mut exited = false;
+        while Instant::now() < deadline {
+            if child.try_wait().expect("poll child").is_some() {
+                exited = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        if !exited {
+            child.kill().expect("kill -9");
+        }
+        let out = child.wait_with_output().expect("reap child");
+        let said_done = out.status.success()
+            && String::from_utf8_lossy(&out.stdout).contains(&format!("imported {ROWS}"));
+        let after = roster_len(&n);
+        assert!(
+            after == before || after == before + ROWS,
+            "round {round}: {after} members: a part of the import was kept"
+        );
+        if said_done {
+            assert_eq!(
+                after,
+                before + ROWS,
+                "round {round}: an acknowledged import was lost"
+            );
+        } else {
+            interrupted += 1;
+        }
+        if after == before + ROWS {
+            landed += 1;
+        }
+        // Every round leaves a store that still takes a write.
+        if round % 10 == 0 {
+            n.add_member(&["--name", &format!("After Round {round}")]);
+        }
+    }
+    eprintln!(
+        "{interrupted} of {kills} kills interrupted the import ({landed} found it whole, \
+         the rest found none of it); one import takes {import_time:?}"
+    );
+    assert!(
+        interrupted >= kills / 3,
+        "only {interrupted} of {kills} kills interrupted an import"
+    );
+}
+
+/// Kill -9 at seeded points while an add folds a 10,000-member roster's
+/// change run into a new snapshot (compaction runs right after the edit
+/// that makes the 16th pending change is durable): the add is kept or not,
+/// the roster is whole either way, and the store opens and takes writes.
+#[test]
+fn kill_9_during_compaction_loses_nothing() {
+    use groundwork_node::store::COMPACT_AFTER_CHANGES;
+    const ROWS: usize = 10_000;
+    let base = Node::founded("Kill Compaction Group");
+    let csv = base.path().join("roster.csv");
+    let mut text = String::from("Name\n");
+    for name in groundwork_tests::fake_names(0x3c4d, ROWS) {
+        text.push_str(&name);
+        text.push('\n');
+    }
+    std::fs::write(&csv, text).expect("write the CSV");
+    base.ok(&["member", "import", csv.to_str().expect("utf-8")]);
+    // Adds until the next one is the one that compacts.
+    for i in 0.. {
+        if roster_pending(&base) == COMPACT_AFTER_CHANGES - 1 {
+            break;
+        }
+        assert!(
+            i < 2 * COMPACT_AFTER_CHANGES,
+            "the roster never reached the threshold"
+        );
+        base.add_member(&["--name", &format!("Filler {i}")]);
+    }
+    let before = roster_len(&base);
+
+    // Positive control, on a copy: the next add compacts (no pending
+    // change is left), and how long it takes here.
+    let timed = copy_of(&base);
+    let t = Instant::now();
+    timed.add_member(&["--name", "Timed Add"]);
+    let add_time = t.elapsed();
+    assert_eq!(roster_pending(&timed), 0, "the add did not compact");
+    assert_eq!(roster_len(&timed), before + 1);
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(SEED ^ 0x2);
+    let (mut interrupted, mut kept, mut compacted) = (0, 0, 0);
+    let kills = rounds();
+    for round in 0..kills {
+        let n = copy_of(&base);
+        let name = format!("Round {round}");
+        let mut child = n
+            .std_cmd(&["member", "add", "--name", &name])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn add");
+        let deadline = Instant::now() + add_time.mul_f64(rng.random_range(0.05..1.1));
+        let mut exited = false;
+        while Instant::now() < deadline {
+            if child.try_wait().expect("poll child").is_some() {
+                exited = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        if !exited {
+            child.kill().expect("kill -9");
+        }
+        let out = child.wait_with_output().expect("reap child");
+        let said_done =
+            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("added member");
+        // The store opens; the roster is whole, with the add or without.
+        let pending = roster_pending(&n);
+        let names = n.member_names();
+        assert!(
+            names.len() == before || names.len() == before + 1,
+            "round {round}: {} members, {before} before",
+            names.len()
+        );
+        let has = names.contains(&name);
+        assert_eq!(has, names.len() == before + 1, "round {round}");
+        if said_done {
+            assert!(has, "round {round}: an acknowledged add was lost");
+        } else {
+            interrupted += 1;
+        }
+        kept += usize::from(has);
+        compacted += usize::from(pending == 0);
+        if round % 10 == 0 {
+            n.add_member(&["--name", &format!("After Round {round}")]);
+        }
+    }
+    eprintln!(
+        "{interrupted} of {kills} kills interrupted the compacting add ({kept} kept the add, \
+         {compacted} had compacted); one such add takes {add_time:?}"
+    );
+    assert!(
+        interrupted >= kills / 3,
+        "only {interrupted} of {kills} kills interrupted the add"
+    );
+}
