@@ -647,3 +647,30 @@ fn every_json_field_has_one_type_in_every_row() {
     mixed_types(&a.status(), "status", &mut found);
     assert!(found.is_empty(), "status: {found:?}");
 }
+
+#[test]
+fn a_listing_run_as_up_starts_is_answered_once_the_node_answers() {
+    // A node holds the store a moment before its control socket answers;
+    // a command in that moment waited out the store's ten seconds, then
+    // failed as "in use". Now it goes to the node as soon as it answers.
+    let n = Node::founded("Quick Start Group");
+    n.add_member(&["--name", "Ada Obi"]);
+    for round in 0..5 {
+        let mut up = n
+            .std_cmd(&["--offline", "up", "--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn up");
+        let r = n.run(&["member", "list", "--json"]);
+        assert_eq!(r.code, 0, "round {round}: {}", r.stderr);
+        assert!(r.stdout.contains("Ada Obi"), "round {round}: {}", r.stdout);
+        // Positive control that a node runs: status needs one.
+        groundwork_tests::eventually("the node answering", groundwork_tests::SYNC_LIMIT, || {
+            let s = n.run(&["status", "--json"]);
+            if s.code == 0 { Ok(()) } else { Err(s.stderr) }
+        });
+        up.kill().expect("stop");
+        up.wait().expect("reap");
+    }
+}

@@ -27,11 +27,24 @@ pub(super) enum Target {
 
 impl Target {
     /// Connects to the node running on `dir`, or opens the group there.
+    /// A node that is starting holds the store a moment before its control
+    /// socket answers: the wait for the store ends as soon as the socket
+    /// appears, and the command goes to the node (it took the whole ten
+    /// seconds of the store's wait, then failed as "in use").
     pub(super) fn open(dir: DataDir) -> Result<Self> {
-        Ok(match control::connect(&dir)? {
-            Some(client) => Target::Node { client, dir },
-            None => Target::Direct(Box::new(Group::open(&dir)?)),
-        })
+        if let Some(client) = control::connect(&dir)? {
+            return Ok(Target::Node { client, dir });
+        }
+        // Answers, not merely exists: a node killed with -9 leaves the file.
+        let socket = control::socket_path(&dir);
+        let answers = || std::os::unix::net::UnixStream::connect(&socket).is_ok();
+        match Group::open_unless(&dir, &answers) {
+            Ok(g) => Ok(Target::Direct(Box::new(g))),
+            Err(e) => match control::connect(&dir)? {
+                Some(client) => Ok(Target::Node { client, dir }),
+                None => Err(e.into()),
+            },
+        }
     }
 
     /// The data directory.

@@ -241,6 +241,12 @@ impl Group {
 
     /// Opens the group held in `dir`.
     pub fn open(dir: &DataDir) -> Result<Group, GroupError> {
+        Group::open_unless(dir, &|| false)
+    }
+
+    /// [`Group::open`], giving up the wait for a store another process
+    /// holds as soon as `give_up` says so ([`Store::open_sealed_unless`]).
+    pub fn open_unless(dir: &DataDir, give_up: &dyn Fn() -> bool) -> Result<Group, GroupError> {
         let store_path = dir.store_path();
         if !store_path.exists() {
             return Err(GroupError::NotFounded(dir.root().to_owned()));
@@ -249,7 +255,7 @@ impl Group {
         // here, before the store is opened (opening may tidy it).
         let key = dir.store_key().map_err(KeyFileError::from)?;
         let device = dir.read_key(KeyKind::Device)?;
-        let store = Store::open_sealed(&store_path, key)?;
+        let store = Store::open_sealed_unless(&store_path, key, give_up)?;
         let profile = store
             .get_meta::<GroupProfile>(PROFILE_KEY)?
             .ok_or_else(|| GroupError::NotFounded(dir.root().to_owned()))?;

@@ -213,6 +213,18 @@ impl Store {
     /// (else [`StoreError::Protected`] or [`StoreError::WrongKey`], and
     /// nothing is changed); a store in the clear ignores `key`.
     pub fn open_sealed(path: &Path, key: Option<crate::secrets::Key>) -> Result<Store, StoreError> {
+        Store::open_sealed_unless(path, key, &|| false)
+    }
+
+    /// [`Store::open_sealed`], but while another process has the store
+    /// open it stops waiting as soon as `give_up` says so (a node that
+    /// opened it has started answering on its control socket), with
+    /// [`StoreError::Locked`].
+    pub fn open_sealed_unless(
+        path: &Path,
+        key: Option<crate::secrets::Key>,
+        give_up: &dyn Fn() -> bool,
+    ) -> Result<Store, StoreError> {
         if !path.exists() {
             return Err(StoreError::Missing(path.to_owned()));
         }
@@ -220,7 +232,9 @@ impl Store {
         let db = loop {
             match handle::Db::open(path) {
                 Ok(db) => break db,
-                Err(DatabaseError::DatabaseAlreadyOpen) if Instant::now() < deadline => {
+                Err(DatabaseError::DatabaseAlreadyOpen)
+                    if Instant::now() < deadline && !give_up() =>
+                {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(e) => return Err(StoreError::from_open(path, e)),
