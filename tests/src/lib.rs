@@ -8,6 +8,8 @@
 pub mod attacks;
 pub mod decoded;
 pub mod disclosure;
+pub mod impair;
+pub mod lab;
 pub mod people;
 pub mod procfs;
 pub mod sealed;
@@ -314,6 +316,22 @@ impl Node {
             .env("GROUNDWORK_WIRE_DUMP", wire)
             .stderr(file);
         self.spawn_up(&mut cmd)
+    }
+
+    /// Starts `groundwork --offline up --listen LISTEN` inside the lab's
+    /// namespace `ns`, and waits for its ticket.
+    pub fn up_inside(&self, lab: &lab::Lab, ns: &str, listen: &str) -> (Running, String) {
+        let up = self.std_cmd(&["--offline", "up", "--listen", listen]);
+        self.spawn_up(lab.inside(ns, &up).stderr(std::process::Stdio::inherit()))
+    }
+
+    /// Runs a command inside the lab's namespace `ns`.
+    pub fn run_inside(&self, lab: &lab::Lab, ns: &str, args: &[&str]) -> Run {
+        Run::from(
+            lab.inside(ns, &self.std_cmd(args))
+                .output()
+                .expect("spawn groundwork in a namespace"),
+        )
     }
 
     fn spawn_up(&self, cmd: &mut std::process::Command) -> (Running, String) {

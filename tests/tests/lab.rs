@@ -1,0 +1,347 @@
+//! The faults lab: real nodes in network namespaces, on links that lose,
+//! delay and split (tests/src/lab.rs, tests/src/impair.rs).
+//!
+//! Each scenario prints its figures (`LAB …` lines, on the terminal even
+//! when it passes) and asserts what must hold. Without CAP_NET_ADMIN each
+//! says `SKIPPED` and passes; `GROUNDWORK_LAB=require` makes that a failure.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use groundwork_protocol::invite::Invite;
+use groundwork_tests::impair::{Impairment, Relay};
+use groundwork_tests::lab::Lab;
+use groundwork_tests::{Node, eventually};
+
+/// The lab's seed: the relays' decisions follow from it.
+const SEED: u64 = 0x6c61_625f_3137;
+
+/// How long a step may take on an impaired link.
+const LAB_LIMIT: Duration = Duration::from_secs(120);
+
+/// A figure for docs/benchmarks.md, on the terminal whether or not the
+/// test passes.
+fn figure(scenario: &str, what: &str) {
+    let _ = writeln!(std::io::stderr(), "LAB {scenario}: {what}");
+}
+
+/// This group's documents on a running node: kind and heads fingerprint.
+fn fingerprints(n: &Node) -> Vec<(String, String)> {
+    let s = n.status();
+    let mut v: Vec<(String, String)> = s["documents"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .filter(|d| d["group"] == s["group"])
+                .map(|d| {
+                    (
+                        d["kind"].as_str().unwrap_or("?").to_owned(),
+                        d["fingerprint"].as_str().unwrap_or("none").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Waits until every node holds the same heads of every document.
+fn converged(nodes: &[&Node], limit: Duration) -> Duration {
+    let t = Instant::now();
+    eventually("every device holding the same heads", limit, || {
+        let all: Vec<_> = nodes.iter().map(|n| fingerprints(n)).collect();
+        if !all[0].is_empty() && all.iter().all(|f| *f == all[0]) {
+            Ok(())
+        } else {
+            Err(format!("{all:?}"))
+        }
+    });
+    t.elapsed()
+}
+
+/// An invite whose addresses are replaced by `addr` (the relay's front).
+fn invite_via(invite: &str, addr: std::net::SocketAddr) -> String {
+    let mut i = Invite::from_text(invite).expect("an invite the node made");
+    i.addrs = vec![addr];
+    i.to_text()
+}
+
+fn member<'a>(list: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
+    list.as_array()?.iter().find(|m| m["name"] == name)
+}
+
+/// Whether device `other` is connected, as `n`'s status says.
+fn connected(n: &Node, other: &str) -> bool {
+    n.status()["peers"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["device"] == other))
+        .is_some_and(|p| p["connected"] == true)
+}
+
+#[test]
+fn partition_and_heal_keeps_every_edit_from_both_sides() {
+    let Some(mut lab) = Lab::new("partition_and_heal") else {
+        return;
+    };
+    let hosts = [lab.ns("a"), lab.ns("b"), lab.ns("c")];
+    let sw = lab.switch(&[
+        (&hosts[0], "10.7.0.1/24"),
+        (&hosts[1], "10.7.0.2/24"),
+        (&hosts[2], "10.7.0.3/24"),
+    ]);
+    let a = Node::founded("Partition Test Group");
+    let shared = a.add_member(&["--name", "Shared Member", "--email", "shared@example.org"]);
+    let other = a.add_member(&["--name", "Other Member", "--email", "other@example.org"]);
+    let meetup = a.ok(&[
+        "meetup",
+        "add",
+        "--date",
+        "2026-11-02",
+        "--place",
+        "Hall",
+        "--quiet",
+    ]);
+    let meetup = meetup.trim().to_owned();
+    a.ok(&["plan", "goal", "add", "Goal before the split"]);
+    let (_ra, _) = a.up_inside(&lab, &hosts[0], "10.7.0.1:7000");
+    let join = |host: &str, label: &str| {
+        let n = Node::new();
+        let r = n.run_inside(
+            &lab,
+            host,
+            &[
+                "--offline",
+                "join",
+                &a.invite("organiser"),
+                "--label",
+                label,
+            ],
+        );
+        assert_eq!(r.code, 0, "join {label}: {}", r.stderr);
+        n
+    };
+    let b = join(&hosts[1], "b");
+    let (_rb, _) = b.up_inside(&lab, &hosts[1], "10.7.0.2:7000");
+    let c = join(&hosts[2], "c");
+    let (_rc, _) = c.up_inside(&lab, &hosts[2], "10.7.0.3:7000");
+    converged(&[&a, &b, &c], LAB_LIMIT);
+
+    // Split 2/1: C's port on the switch goes down.
+    lab.set_link(&sw, "p2", false);
+    let split = Instant::now();
+    // Both sides edit: the same member, different members, a new member
+    // each, the meet-up's notes, the plan.
+    a.ok(&[
+        "member",
+        "edit",
+        &shared,
+        "--phone",
+        "07700 900001",
+        "--kind",
+        "professional",
+    ]);
+    a.add_member(&["--name", "Left Side"]);
+    b.ok(&["meetup", "note", &meetup, "--append", "Noted on the left"]);
+    a.ok(&["plan", "goal", "add", "Left goal"]);
+    c.ok(&[
+        "member",
+        "edit",
+        &shared,
+        "--email",
+        "moved@example.org",
+        "--kind",
+        "observer",
+    ]);
+    c.ok(&[
+        "member",
+        "edit",
+        &other,
+        "--phone",
+        "07700 900002",
+        "--kind",
+        "observer",
+    ]);
+    c.add_member(&["--name", "Right Side"]);
+    c.ok(&["meetup", "note", &meetup, "--append", "Noted on the right"]);
+    c.ok(&["plan", "action", "add", "--title", "Right action"]);
+    // The left side still syncs within itself...
+    b.wait_for_member("Left Side");
+    b.ok(&["member", "edit", &shared, "--status", "lapsed"]);
+    a.wait_for_member("Left Side");
+    // ...and the split holds: A notices C has gone, and C has none of it.
+    let c_id = c.device_id();
+    eventually("A noticing C has gone", LAB_LIMIT, || {
+        if connected(&a, &c_id) {
+            Err("still connected".into())
+        } else {
+            Ok(())
+        }
+    });
+    let noticed = split.elapsed();
+    assert!(
+        !c.member_names().iter().any(|n| n == "Left Side"),
+        "the partition let an edit through"
+    );
+
+    lab.set_link(&sw, "p2", true);
+    let healed = converged(&[&a, &b, &c], LAB_LIMIT);
+    figure(
+        "partition and heal",
+        &format!(
+            "A noticed the split after {:.1} s; after healing all three converged in {:.1} s",
+            noticed.as_secs_f64(),
+            healed.as_secs_f64()
+        ),
+    );
+
+    // Every edit is kept as the CRDT rules say, on every device: edits to
+    // different members all merge; a member edited on both sides keeps one
+    // side's whole record (docs/schema.md, "Packed records"), the same one
+    // everywhere.
+    let mut shared_records = Vec::new();
+    for n in [&a, &b, &c] {
+        let list = n.json(&["member", "list"]);
+        for name in ["Shared Member", "Other Member", "Left Side", "Right Side"] {
+            assert!(member(&list, name).is_some(), "{name} missing: {list}");
+        }
+        let o = n.json(&["member", "show", &other]);
+        assert_eq!(
+            (&o["phone"], &o["kind"]),
+            (&"07700 900002".into(), &"observer".into()),
+            "{o}"
+        );
+        let m = n.json(&["member", "show", &shared]);
+        let left = m["kind"] == "professional" && m["status"] == "lapsed";
+        let right = m["kind"] == "observer" && m["status"] == "active";
+        assert!(left || right, "one side's whole record: {m}");
+        let left_contact = m["phone"] == "07700 900001" && m["email"] == "shared@example.org";
+        let right_contact = m["phone"].is_null() && m["email"] == "moved@example.org";
+        assert!(
+            left_contact || right_contact,
+            "one side's whole contact: {m}"
+        );
+        shared_records.push(m);
+        let notes = n.json(&["meetup", "show", &meetup]);
+        let text = notes.to_string();
+        assert!(
+            text.contains("Noted on the left") && text.contains("Noted on the right"),
+            "both sides' notes: {text}"
+        );
+        let plan = n.json(&["plan", "show"]).to_string();
+        for t in ["Goal before the split", "Left goal", "Right action"] {
+            assert!(plan.contains(t), "{t} missing from the plan: {plan}");
+        }
+    }
+    assert!(
+        shared_records.iter().all(|m| *m == shared_records[0]),
+        "the same record wins everywhere: {shared_records:?}"
+    );
+}
+
+#[test]
+fn a_bad_mobile_link_carries_a_first_sync_of_2000_members_and_live_edits() {
+    const MEMBERS: usize = 2000;
+    let Some(mut lab) = Lab::new("bad_mobile_link") else {
+        return;
+    };
+    // The group's node in a hall, a device on mobile data, and between
+    // them a router whose only way across is the impairment relay.
+    let (hall, phone, router) = (lab.ns("hall"), lab.ns("mobile"), lab.ns("router"));
+    lab.wire(
+        &hall,
+        "eth0",
+        Some("10.8.1.2/24"),
+        &router,
+        "h0",
+        Some("10.8.1.1/24"),
+    );
+    lab.wire(
+        &phone,
+        "eth0",
+        Some("10.8.2.2/24"),
+        &router,
+        "m0",
+        Some("10.8.2.1/24"),
+    );
+    let relay = Relay::start(
+        Some(&router),
+        "10.8.2.1:7000".parse().expect("addr"),
+        "10.8.1.1".parse().expect("ip"),
+        "10.8.1.2:7000".parse().expect("addr"),
+        Impairment::MOBILE,
+        SEED,
+    )
+    .expect("start the relay");
+
+    let a = Node::founded("Mobile Link Group");
+    let csv = a.path().join("roster.csv");
+    let mut text = String::from("Name,Email,Phone\n");
+    for (i, name) in groundwork_tests::fake_names(0x6d6f, MEMBERS)
+        .iter()
+        .enumerate()
+    {
+        text.push_str(&format!("{name},m{i}@example.org,07700 9{i:05}\n"));
+    }
+    std::fs::write(&csv, text).expect("write the CSV");
+    a.ok(&["member", "import", csv.to_str().expect("utf-8")]);
+    let (_ra, _) = a.up_inside(&lab, &hall, "10.8.1.2:7000");
+
+    let b = Node::new();
+    let invite = invite_via(&a.invite("organiser"), relay.front());
+    let t = Instant::now();
+    let r = b.run_inside(
+        &lab,
+        &phone,
+        &["--offline", "join", &invite, "--label", "phone"],
+    );
+    assert_eq!(r.code, 0, "join over the mobile link: {}", r.stderr);
+    let joined = t.elapsed();
+    let (_rb, _) = b.up_inside(&lab, &phone, "10.8.2.2:7000");
+    let n = eventually("the whole roster on the phone", LAB_LIMIT, || {
+        let n = b.member_names().len();
+        if n == MEMBERS {
+            Ok(n)
+        } else {
+            Err(format!("{n} of {MEMBERS}"))
+        }
+    });
+    let first_sync = t.elapsed();
+    let after_sync = relay.counts();
+
+    // Live edits both ways.
+    let t = Instant::now();
+    a.add_member(&["--name", "Live Over Mobile"]);
+    b.wait_for_member("Live Over Mobile");
+    let to_phone = t.elapsed();
+    let t = Instant::now();
+    b.add_member(&["--name", "Written On The Bus"]);
+    eventually("the phone's edit in the hall", LAB_LIMIT, || {
+        if a.member_names().iter().any(|n| n == "Written On The Bus") {
+            Ok(())
+        } else {
+            Err("not yet".into())
+        }
+    });
+    let to_hall = t.elapsed();
+    converged(&[&a, &b], LAB_LIMIT);
+    let c = relay.counts();
+    figure(
+        "bad mobile link",
+        &format!(
+            "join {:.1} s, first sync of {n} members {:.1} s ({} KiB across the relay, \
+             {} of {} datagrams lost, {} queue drops); a live edit reached the phone in {:.1} s \
+             and the hall in {:.1} s",
+            joined.as_secs_f64(),
+            first_sync.as_secs_f64(),
+            after_sync.bytes / 1024,
+            after_sync.lost,
+            after_sync.datagrams,
+            after_sync.queue_dropped,
+            to_phone.as_secs_f64(),
+            to_hall.as_secs_f64(),
+        ),
+    );
+    // The control: the traffic really crossed the impaired link.
+    assert!(c.lost > 0 && c.bytes > 100 * 1024, "{c:?}");
+}
