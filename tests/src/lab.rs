@@ -137,6 +137,36 @@ impl Lab {
         sw
     }
 
+    /// Gives interface `ifname` in namespace `ns` the address `addr`.
+    pub fn addr(&self, ns: &str, ifname: &str, addr: &str) {
+        ip(&["-n", ns, "addr", "add", addr, "dev", ifname]).unwrap_or_else(|e| panic!("lab: {e}"));
+    }
+
+    /// Loads an nftables ruleset into namespace `ns`; an error if `nft` is
+    /// missing or the kernel refuses it.
+    pub fn nft(&self, ns: &str, ruleset: &str) -> Result<(), String> {
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", ns, "nft", "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("nft: {e}"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(ruleset.as_bytes())
+                .map_err(|e| format!("nft: {e}"))?;
+        }
+        let out = child.wait_with_output().map_err(|e| format!("nft: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "nft: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+
     /// Takes interface `ifname` in namespace `ns` down or up.
     pub fn set_link(&self, ns: &str, ifname: &str, up: bool) {
         ip(&[
