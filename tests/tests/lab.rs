@@ -9,6 +9,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use groundwork_protocol::invite::Invite;
+use groundwork_protocol::link::LinkTicket;
 use groundwork_tests::impair::{Impairment, Relay};
 use groundwork_tests::lab::Lab;
 use groundwork_tests::{Node, eventually};
@@ -248,6 +249,7 @@ fn a_bad_mobile_link_carries_a_first_sync_of_2000_members_and_live_edits() {
     // The group's node in a hall, a device on mobile data, and between
     // them a router whose only way across is the impairment relay.
     let (hall, phone, router) = (lab.ns("hall"), lab.ns("mobile"), lab.ns("router"));
+    let national_ns = lab.ns("national");
     lab.wire(
         &hall,
         "eth0",
@@ -326,6 +328,71 @@ fn a_bad_mobile_link_carries_a_first_sync_of_2000_members_and_live_edits() {
     let to_hall = t.elapsed();
     converged(&[&a, &b], LAB_LIMIT);
     let c = relay.counts();
+
+    // The national node on a mobile link of its own affiliates the group,
+    // and the group's plan edits reach it.
+    lab.wire(
+        &national_ns,
+        "eth0",
+        Some("10.8.3.2/24"),
+        &router,
+        "n0",
+        Some("10.8.3.1/24"),
+    );
+    let to_national = Relay::start(
+        Some(&router),
+        "10.8.3.1:7000".parse().expect("addr"),
+        "10.8.1.1".parse().expect("ip"),
+        "10.8.1.2:7000".parse().expect("addr"),
+        Impairment::MOBILE,
+        SEED + 1,
+    )
+    .expect("start the national relay");
+    let national = Node::new();
+    national.ok(&["national", "init", "--name", "Community Organisers"]);
+    let (_rn, _) = national.up_inside(&lab, &national_ns, "10.8.3.2:7000");
+    let mut ticket = LinkTicket::from_text(&a.link_ticket()).expect("a link ticket");
+    ticket.addrs = vec![to_national.front()];
+    let t = Instant::now();
+    let out = national.ok(&["affiliate", &ticket.to_text()]);
+    assert!(out.contains("affiliated Mobile Link Group"), "{out}");
+    let affiliated = t.elapsed();
+    let group = a.status()["group"].as_str().expect("group id").to_owned();
+    let plan_on = |n: &Node| -> Option<String> {
+        n.status()["documents"].as_array().and_then(|d| {
+            d.iter()
+                .find(|d| d["group"] == group.as_str() && d["kind"] == "plan")
+                .and_then(|d| d["fingerprint"].as_str().map(str::to_owned))
+        })
+    };
+    let t = Instant::now();
+    a.ok(&["plan", "goal", "add", "Twenty conversations by March"]);
+    eventually("the plan edit on the national node", LAB_LIMIT, || {
+        let (here, there) = (plan_on(&a), plan_on(&national));
+        if here.is_some() && here == there {
+            Ok(())
+        } else {
+            Err(format!("{here:?} / {there:?}"))
+        }
+    });
+    let plan_edit = t.elapsed();
+    let n_counts = to_national.counts();
+    assert!(
+        n_counts.lost > 0,
+        "the national link's control: {n_counts:?}"
+    );
+    figure(
+        "bad mobile link",
+        &format!(
+            "the national node affiliated in {:.1} s and had a plan edit {:.1} s after it was made \
+             ({} KiB, {} of {} datagrams lost)",
+            affiliated.as_secs_f64(),
+            plan_edit.as_secs_f64(),
+            n_counts.bytes / 1024,
+            n_counts.lost,
+            n_counts.datagrams,
+        ),
+    );
     figure(
         "bad mobile link",
         &format!(
