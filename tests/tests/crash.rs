@@ -317,3 +317,130 @@ fn kill_9_during_compaction_loses_nothing() {
         "only {interrupted} of {kills} kills interrupted the add"
     );
 }
+
+/// The roster's heads fingerprint as a running node's status says (none
+/// while no node answers).
+fn roster_fingerprint(n: &Node) -> Option<String> {
+    let r = n.run(&["status", "--json"]);
+    let s: serde_json::Value = serde_json::from_str(&r.stdout).ok()?;
+    s["documents"].as_array().and_then(|d| {
+        d.iter()
+            .find(|d| d["group"] == s["group"] && d["kind"] == "roster")
+            .and_then(|d| d["fingerprint"].as_str().map(str::to_owned))
+    })
+}
+
+/// Kill -9 at seeded points while a device receives the first sync of a
+/// 10,000-member roster: every time, the store opens with a roster that
+/// holds the device's own acknowledged edit, and, restarted, the device
+/// converges with the group.
+#[test]
+fn kill_9_during_the_first_sync_of_10000_members_loses_nothing_and_converges() {
+    use groundwork_tests::eventually;
+    const ROWS: usize = 10_000;
+    let a = Node::founded("Kill Sync Group");
+    let (_ra, _) = a.up();
+    // The device joins while the roster is small, makes an edit of its
+    // own, and stops; then the roster grows to 10,000 on the group's node.
+    let b0 = Node::join(&a.invite("organiser"), "laptop");
+    b0.add_member(&["--name", "Added On The Laptop"]);
+    let csv = a.path().join("roster.csv");
+    let mut text = String::from("Name,Email\n");
+    for (i, name) in groundwork_tests::fake_names(0x5e6f, ROWS)
+        .iter()
+        .enumerate()
+    {
+        text.push_str(&format!("{name},s{i}@example.org\n"));
+    }
+    std::fs::write(&csv, text).expect("write the CSV");
+    a.ok(&["member", "import", csv.to_str().expect("utf-8")]);
+    let small = roster_len(&b0);
+    let full = roster_len(&a) + 1;
+    let synced = |n: &Node| -> Result<(), String> {
+        let (here, there) = (roster_fingerprint(n), roster_fingerprint(&a));
+        if here.is_some() && here == there {
+            Ok(())
+        } else {
+            Err(format!("{here:?} / {there:?}"))
+        }
+    };
+
+    // How long a whole first sync takes here, from the start of `up`.
+    let timed = copy_of(&b0);
+    let t = Instant::now();
+    let mut up = timed
+        .std_cmd(&["--offline", "up", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn up");
+    eventually("the first sync", groundwork_tests::SYNC_LIMIT * 4, || {
+        synced(&timed)
+    });
+    let sync_time = t.elapsed();
+    up.kill().expect("stop");
+    up.wait().expect("reap");
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(SEED ^ 0x3);
+    let (mut partial, mut none, mut whole) = (0, 0, 0);
+    let mut converge_time = std::time::Duration::ZERO;
+    let kills = rounds();
+    for round in 0..kills {
+        let n = copy_of(&b0);
+        let mut up = n
+            .std_cmd(&["--offline", "up", "--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn up");
+        // Most of the time to the first sync is the node starting: the
+        // kill points lean towards the sync itself.
+        let deadline = Instant::now() + sync_time.mul_f64(rng.random_range(0.3..1.2));
+        while Instant::now() < deadline {
+            assert!(
+                up.try_wait().expect("poll").is_none(),
+                "round {round}: up exited"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        up.kill().expect("kill -9");
+        up.wait().expect("reap");
+        // The store opens (directly: no node runs), and the device's own
+        // edit is there, whatever part of the roster arrived.
+        let names = n.member_names();
+        assert!(
+            names.iter().any(|x| x == "Added On The Laptop"),
+            "round {round}: the device's own edit was lost"
+        );
+        assert!(
+            (small..=full).contains(&names.len()),
+            "round {round}: {} members",
+            names.len()
+        );
+        match names.len() {
+            l if l == small => none += 1,
+            l if l == full => whole += 1,
+            _ => partial += 1,
+        }
+        // Restarted, it converges with the group.
+        let t = Instant::now();
+        let (_r, _) = n.up();
+        eventually(
+            &format!("round {round} converging"),
+            groundwork_tests::SYNC_LIMIT * 4,
+            || synced(&n),
+        );
+        converge_time = converge_time.max(t.elapsed());
+        assert_eq!(roster_len(&n), full, "round {round}");
+    }
+    eprintln!(
+        "{kills} kills during a first sync of {ROWS} members (one takes {sync_time:?}): \
+         {none} had none of it, {partial} part, {whole} all; every restart converged, \
+         the slowest in {converge_time:?}"
+    );
+    assert!(
+        none + partial >= kills / 3,
+        "only {} of {kills} kills interrupted the sync",
+        none + partial
+    );
+}

@@ -26,9 +26,12 @@ impl Actor {
         let dialer = if outbound { self.me } else { peer };
         // One session per peer: of two that race, keep the connection the
         // lower id dialed; a connection well after the first means the peer
-        // lost it (it restarted), so the new one wins.
+        // lost it (it restarted), so the new one wins. So does a second
+        // connection dialed by the same side as the first: a dialer never
+        // dials a peer it still has a session with, so it lost that one (a
+        // device killed and restarted at once was refused for up to 8 s).
         if let Some((&old, live)) = self.sessions.iter().find(|(_, l)| l.peer == peer) {
-            if dialer < live.dialer || live.opened.elapsed() > DIAL_RACE {
+            if dialer <= live.dialer || live.opened.elapsed() > DIAL_RACE {
                 self.end(old, "replaced by another connection".into());
             } else {
                 return Err("already connected".into());

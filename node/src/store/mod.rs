@@ -21,6 +21,8 @@ mod epochs;
 mod error;
 mod handle;
 mod links;
+#[cfg(test)]
+mod power_cut;
 mod proofs;
 mod seal;
 mod snapshots;
@@ -176,6 +178,15 @@ impl Store {
             .set_cache_size(CACHE_BYTES)
             .create(path)
             .map_err(|e| StoreError::from_open(path, e))?;
+        Store::init(db, path, key)
+    }
+
+    /// Makes the tables of a new store in `db` (and its seal check).
+    fn init(
+        db: Database,
+        path: &Path,
+        key: Option<crate::secrets::Key>,
+    ) -> Result<Store, StoreError> {
         let store = Store {
             db: handle::Db::Write(db),
             path: path.to_owned(),
@@ -240,6 +251,16 @@ impl Store {
                 Err(e) => return Err(StoreError::from_open(path, e)),
             }
         };
+        Store::opened(db, path, key)
+    }
+
+    /// Checks a store just opened (its format and seal) and brings an older
+    /// layout up to date.
+    fn opened(
+        db: handle::Db,
+        path: &Path,
+        key: Option<crate::secrets::Key>,
+    ) -> Result<Store, StoreError> {
         let mut store = Store {
             db,
             path: path.to_owned(),
