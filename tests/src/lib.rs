@@ -285,6 +285,25 @@ pub fn fake_names(seed: u64, n: usize) -> Vec<String> {
         .collect()
 }
 
+/// Writes `path`: a roster CSV of `n` made-up members from `seed` (names
+/// from [`fake_names`], emails `m{i}@example.org`, and with `phones` a
+/// phone from Ofcom's drama range), for `member import`.
+pub fn write_roster_csv(path: &Path, seed: u64, n: usize, phones: bool) {
+    let mut text = String::from(if phones {
+        "Name,Email,Phone\n"
+    } else {
+        "Name,Email\n"
+    });
+    for (i, name) in fake_names(seed, n).iter().enumerate() {
+        text.push_str(&format!("{name},m{i}@example.org"));
+        if phones {
+            text.push_str(&format!(",07700 9{i:05}"));
+        }
+        text.push('\n');
+    }
+    std::fs::write(path, text).expect("write the roster CSV");
+}
+
 /// A running `groundwork up`, stopped (SIGTERM) when dropped.
 #[derive(Debug)]
 pub struct Running {
@@ -520,6 +539,30 @@ impl Node {
         let n = Node::new();
         n.ok(&["--offline", "join", invite, "--label", label]);
         n
+    }
+
+    /// This group's documents on the running node, as (kind, heads
+    /// fingerprint), sorted; an error while no node answers.
+    pub fn fingerprints(&self) -> Result<Vec<(String, String)>, String> {
+        let r = self.run(&["status", "--json"]);
+        let s: serde_json::Value =
+            serde_json::from_str(&r.stdout).map_err(|_| r.stderr.trim().to_owned())?;
+        let mut v: Vec<(String, String)> = s["documents"]
+            .as_array()
+            .map(|d| {
+                d.iter()
+                    .filter(|d| d["group"] == s["group"])
+                    .map(|d| {
+                        (
+                            d["kind"].as_str().unwrap_or("?").to_owned(),
+                            d["fingerprint"].as_str().unwrap_or("none").to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        Ok(v)
     }
 
     /// `status --json` of the running node.

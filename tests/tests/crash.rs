@@ -108,6 +108,29 @@ fn rounds() -> usize {
         .unwrap_or(50)
 }
 
+/// Runs `cmd`, and kills it (-9) if it is still running `after` it
+/// started; its output either way.
+fn killed_at(mut cmd: std::process::Command, after: std::time::Duration) -> std::process::Output {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn groundwork");
+    let deadline = Instant::now() + after;
+    let mut exited = false;
+    while Instant::now() < deadline {
+        if child.try_wait().expect("poll child").is_some() {
+            exited = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    if !exited {
+        child.kill().expect("kill -9");
+    }
+    child.wait_with_output().expect("reap child")
+}
+
 /// A copy of `from`'s data directory (keys keep their 0600 mode), so each
 /// round starts from the same store.
 fn copy_of(from: &Node) -> Node {
@@ -144,14 +167,7 @@ fn kill_9_during_a_10000_row_import_is_all_or_nothing() {
     let base = Node::founded("Kill Import Group");
     base.add_member(&["--name", "Before Import", "--email", "before@example.org"]);
     let csv = base.path().join("big.csv");
-    let mut text = String::from("Name,Email,Phone\n");
-    for (i, name) in groundwork_tests::fake_names(0x1a2b, ROWS)
-        .iter()
-        .enumerate()
-    {
-        text.push_str(&format!("{name},m{i}@example.org,07700 9{i:05}\n"));
-    }
-    std::fs::write(&csv, text).expect("write the CSV");
+    groundwork_tests::write_roster_csv(&csv, 0x1a2b, ROWS, true);
     let csv = csv.to_str().expect("utf-8").to_owned();
     let before = roster_len(&base);
 
@@ -168,25 +184,8 @@ fn kill_9_during_a_10000_row_import_is_all_or_nothing() {
     let kills = rounds();
     for round in 0..kills {
         let n = copy_of(&base);
-        let mut child = n
-            .std_cmd(&["member", "import", &csv])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn import");
-        let deadline = Instant::now() + import_time.mul_f64(rng.random_range(0.05..1.1));
-        let mut exited = false;
-        while Instant::now() < deadline {
-            if child.try_wait().expect("poll child").is_some() {
-                exited = true;
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-        if !exited {
-            child.kill().expect("kill -9");
-        }
-        let out = child.wait_with_output().expect("reap child");
+        let at = import_time.mul_f64(rng.random_range(0.05..1.1));
+        let out = killed_at(n.std_cmd(&["member", "import", &csv]), at);
         let said_done = out.status.success()
             && String::from_utf8_lossy(&out.stdout).contains(&format!("imported {ROWS}"));
         let after = roster_len(&n);
@@ -266,25 +265,8 @@ fn kill_9_during_compaction_loses_nothing() {
     for round in 0..kills {
         let n = copy_of(&base);
         let name = format!("Round {round}");
-        let mut child = n
-            .std_cmd(&["member", "add", "--name", &name])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn add");
-        let deadline = Instant::now() + add_time.mul_f64(rng.random_range(0.05..1.1));
-        let mut exited = false;
-        while Instant::now() < deadline {
-            if child.try_wait().expect("poll child").is_some() {
-                exited = true;
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-        if !exited {
-            child.kill().expect("kill -9");
-        }
-        let out = child.wait_with_output().expect("reap child");
+        let at = add_time.mul_f64(rng.random_range(0.05..1.1));
+        let out = killed_at(n.std_cmd(&["member", "add", "--name", &name]), at);
         let said_done =
             out.status.success() && String::from_utf8_lossy(&out.stdout).contains("added member");
         // The store opens; the roster is whole, with the add or without.
@@ -318,16 +300,13 @@ fn kill_9_during_compaction_loses_nothing() {
     );
 }
 
-/// The roster's heads fingerprint as a running node's status says (none
-/// while no node answers).
+/// The roster's heads fingerprint on a running node (none while no node
+/// answers).
 fn roster_fingerprint(n: &Node) -> Option<String> {
-    let r = n.run(&["status", "--json"]);
-    let s: serde_json::Value = serde_json::from_str(&r.stdout).ok()?;
-    s["documents"].as_array().and_then(|d| {
-        d.iter()
-            .find(|d| d["group"] == s["group"] && d["kind"] == "roster")
-            .and_then(|d| d["fingerprint"].as_str().map(str::to_owned))
-    })
+    let docs = n.fingerprints().ok()?;
+    docs.into_iter()
+        .find(|(kind, _)| kind == "roster")
+        .map(|(_, f)| f)
 }
 
 /// Kill -9 at seeded points while a device receives the first sync of a
@@ -345,14 +324,7 @@ fn kill_9_during_the_first_sync_of_10000_members_loses_nothing_and_converges() {
     let b0 = Node::join(&a.invite("organiser"), "laptop");
     b0.add_member(&["--name", "Added On The Laptop"]);
     let csv = a.path().join("roster.csv");
-    let mut text = String::from("Name,Email\n");
-    for (i, name) in groundwork_tests::fake_names(0x5e6f, ROWS)
-        .iter()
-        .enumerate()
-    {
-        text.push_str(&format!("{name},s{i}@example.org\n"));
-    }
-    std::fs::write(&csv, text).expect("write the CSV");
+    groundwork_tests::write_roster_csv(&csv, 0x5e6f, ROWS, false);
     a.ok(&["member", "import", csv.to_str().expect("utf-8")]);
     let small = roster_len(&b0);
     let full = roster_len(&a) + 1;
@@ -442,5 +414,86 @@ fn kill_9_during_the_first_sync_of_10000_members_loses_nothing_and_converges() {
         none + partial >= kills / 3,
         "only {} of {kills} kills interrupted the sync",
         none + partial
+    );
+}
+
+/// Kill -9 at seeded points while `member forget` switches a 10,000-member
+/// roster and its contacts to new epochs (and rewrites the store without
+/// the old ones): the member is gone or still there, never half; a forget
+/// that said it was done is done; the store opens, and the forget run again
+/// finishes the job, leaving nothing of the member in the store (decoded,
+/// with a positive control before).
+#[test]
+fn kill_9_during_an_epoch_switch_is_all_or_nothing_and_can_be_finished() {
+    use groundwork_tests::decoded::Decoded;
+    const ROWS: usize = 10_000;
+    const EMAIL: &str = "forget.me@example.org";
+    let base = Node::founded("Kill Epoch Group");
+    let csv = base.path().join("roster.csv");
+    groundwork_tests::write_roster_csv(&csv, 0x7e8f, ROWS, false);
+    base.ok(&["member", "import", csv.to_str().expect("utf-8")]);
+    std::fs::remove_file(&csv).expect("remove the CSV");
+    let id = base.add_member(&["--name", "Forget Me Please", "--email", EMAIL]);
+    let before = roster_len(&base);
+    assert!(
+        Decoded::dir(base.path()).contains(EMAIL),
+        "the control: the email is stored"
+    );
+
+    let timed = copy_of(&base);
+    let t = Instant::now();
+    timed.ok(&["member", "forget", &id, "--yes"]);
+    let forget_time = t.elapsed();
+    assert_eq!(roster_len(&timed), before - 1);
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(SEED ^ 0x4);
+    let (mut interrupted, mut done_anyway, mut sampled, mut still_held) = (0, 0, 0, 0);
+    let kills = rounds();
+    for round in 0..kills {
+        let n = copy_of(&base);
+        let at = forget_time.mul_f64(rng.random_range(0.05..1.1));
+        let out = killed_at(n.std_cmd(&["member", "forget", &id, "--yes"]), at);
+        let said_done = out.status.success();
+        // The store opens; the member is there or gone, and the roster is
+        // otherwise whole.
+        let names = n.member_names();
+        let gone = !names.iter().any(|x| x == "Forget Me Please");
+        assert_eq!(
+            names.len(),
+            if gone { before - 1 } else { before },
+            "round {round}: {} members",
+            names.len()
+        );
+        if said_done {
+            assert!(gone, "round {round}: an acknowledged forget was undone");
+        } else {
+            interrupted += 1;
+            done_anyway += usize::from(gone);
+            if round % 10 == 0 {
+                sampled += 1;
+                still_held += usize::from(Decoded::dir(n.path()).contains(EMAIL));
+            }
+            // Run again, it finishes the job.
+            n.ok(&["member", "forget", &id, "--yes"]);
+            assert_eq!(roster_len(&n), before - 1, "round {round}");
+        }
+        // Nothing of the member is left in the store, decoded (every tenth
+        // round and the last: decoding 10,000 members takes a while).
+        if round % 10 == 0 || round + 1 == kills {
+            assert!(
+                !Decoded::dir(n.path()).contains(EMAIL),
+                "round {round}: the forgotten email is still in the store"
+            );
+        }
+        n.add_member(&["--name", &format!("After Round {round}")]);
+    }
+    eprintln!(
+        "{interrupted} of {kills} kills interrupted the forget ({done_anyway} had already \
+         removed the member; of {sampled} decoded, {still_held} still held the email until \
+         the forget was run again); one forget of a 10,000-member roster takes {forget_time:?}"
+    );
+    assert!(
+        interrupted >= kills / 3,
+        "only {interrupted} of {kills} kills interrupted the forget"
     );
 }

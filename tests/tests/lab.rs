@@ -26,32 +26,14 @@ fn figure(scenario: &str, what: &str) {
     let _ = writeln!(std::io::stderr(), "LAB {scenario}: {what}");
 }
 
-/// This group's documents on a running node: kind and heads fingerprint.
-fn fingerprints(n: &Node) -> Vec<(String, String)> {
-    let s = n.status();
-    let mut v: Vec<(String, String)> = s["documents"]
-        .as_array()
-        .map(|d| {
-            d.iter()
-                .filter(|d| d["group"] == s["group"])
-                .map(|d| {
-                    (
-                        d["kind"].as_str().unwrap_or("?").to_owned(),
-                        d["fingerprint"].as_str().unwrap_or("none").to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 /// Waits until every node holds the same heads of every document.
 fn converged(nodes: &[&Node], limit: Duration) -> Duration {
     let t = Instant::now();
     eventually("every device holding the same heads", limit, || {
-        let all: Vec<_> = nodes.iter().map(|n| fingerprints(n)).collect();
+        let all: Vec<_> = nodes
+            .iter()
+            .map(|n| n.fingerprints())
+            .collect::<Result<_, _>>()?;
         if !all[0].is_empty() && all.iter().all(|f| *f == all[0]) {
             Ok(())
         } else {
@@ -278,14 +260,7 @@ fn a_bad_mobile_link_carries_a_first_sync_of_2000_members_and_live_edits() {
 
     let a = Node::founded("Mobile Link Group");
     let csv = a.path().join("roster.csv");
-    let mut text = String::from("Name,Email,Phone\n");
-    for (i, name) in groundwork_tests::fake_names(0x6d6f, MEMBERS)
-        .iter()
-        .enumerate()
-    {
-        text.push_str(&format!("{name},m{i}@example.org,07700 9{i:05}\n"));
-    }
-    std::fs::write(&csv, text).expect("write the CSV");
+    groundwork_tests::write_roster_csv(&csv, 0x6d6f, MEMBERS, true);
     a.ok(&["member", "import", csv.to_str().expect("utf-8")]);
     let (_ra, _) = a.up_inside(&lab, &hall, "10.8.1.2:7000");
 
@@ -462,14 +437,7 @@ fn a_flapping_link_leaks_no_session_or_memory_and_a_reconnect_sends_only_what_ch
     .expect("start the relay");
     let a = Node::founded("Flapping Link Group");
     let csv = a.path().join("roster.csv");
-    let mut text = String::from("Name,Email,Phone\n");
-    for (i, name) in groundwork_tests::fake_names(0x666c, MEMBERS)
-        .iter()
-        .enumerate()
-    {
-        text.push_str(&format!("{name},f{i}@example.org,07700 9{i:05}\n"));
-    }
-    std::fs::write(&csv, text).expect("write the CSV");
+    groundwork_tests::write_roster_csv(&csv, 0x666c, MEMBERS, true);
     a.ok(&["member", "import", csv.to_str().expect("utf-8")]);
     let (ra, _) = a.up_inside(&lab, &hall, "10.9.1.2:7000");
     let b = Node::new();
