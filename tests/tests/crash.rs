@@ -420,11 +420,11 @@ fn kill_9_during_the_first_sync_of_10000_members_loses_nothing_and_converges() {
 /// Kill -9 at seeded points while `member forget` switches a 10,000-member
 /// roster and its contacts to new epochs (and rewrites the store without
 /// the old ones): the member is gone or still there, never half; a forget
-/// that said it was done is done; the store opens, and the forget run again
-/// finishes the job, leaving nothing of the member in the store (decoded,
+/// that said it was done is done; the store opens, and opening it finishes
+/// a forget cut short, leaving nothing of the member in the store (decoded,
 /// with a positive control before).
 #[test]
-fn kill_9_during_an_epoch_switch_is_all_or_nothing_and_can_be_finished() {
+fn kill_9_during_an_epoch_switch_is_all_or_nothing_and_finished_at_the_next_open() {
     use groundwork_tests::decoded::Decoded;
     const ROWS: usize = 10_000;
     const EMAIL: &str = "forget.me@example.org";
@@ -447,7 +447,7 @@ fn kill_9_during_an_epoch_switch_is_all_or_nothing_and_can_be_finished() {
     assert_eq!(roster_len(&timed), before - 1);
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(SEED ^ 0x4);
-    let (mut interrupted, mut done_anyway, mut sampled, mut still_held) = (0, 0, 0, 0);
+    let (mut interrupted, mut finished_at_open) = (0, 0);
     let kills = rounds();
     for round in 0..kills {
         let n = copy_of(&base);
@@ -464,22 +464,17 @@ fn kill_9_during_an_epoch_switch_is_all_or_nothing_and_can_be_finished() {
             "round {round}: {} members",
             names.len()
         );
+        // (That open finished a forget cut short after it was marked; one
+        // killed before then never began, and the member is there.)
         if said_done {
             assert!(gone, "round {round}: an acknowledged forget was undone");
         } else {
             interrupted += 1;
-            done_anyway += usize::from(gone);
-            if round % 10 == 0 {
-                sampled += 1;
-                still_held += usize::from(Decoded::dir(n.path()).contains(EMAIL));
-            }
-            // Run again, it finishes the job.
-            n.ok(&["member", "forget", &id, "--yes"]);
-            assert_eq!(roster_len(&n), before - 1, "round {round}");
+            finished_at_open += usize::from(gone);
         }
-        // Nothing of the member is left in the store, decoded (every tenth
-        // round and the last: decoding 10,000 members takes a while).
-        if round % 10 == 0 || round + 1 == kills {
+        // Nothing of a member gone is left in the store, decoded (every
+        // fifth round and the last: decoding 10,000 members takes a while).
+        if gone && (round % 5 == 0 || round + 1 == kills) {
             assert!(
                 !Decoded::dir(n.path()).contains(EMAIL),
                 "round {round}: the forgotten email is still in the store"
@@ -488,9 +483,9 @@ fn kill_9_during_an_epoch_switch_is_all_or_nothing_and_can_be_finished() {
         n.add_member(&["--name", &format!("After Round {round}")]);
     }
     eprintln!(
-        "{interrupted} of {kills} kills interrupted the forget ({done_anyway} had already \
-         removed the member; of {sampled} decoded, {still_held} still held the email until \
-         the forget was run again); one forget of a 10,000-member roster takes {forget_time:?}"
+        "{interrupted} of {kills} kills interrupted the forget (the next open finished \
+         {finished_at_open}, the rest had not begun); one forget of a 10,000-member roster \
+         takes {forget_time:?}"
     );
     assert!(
         interrupted >= kills / 3,

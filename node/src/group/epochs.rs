@@ -20,6 +20,10 @@ use super::{Group, GroupError};
 
 /// Meta key: the ids of the members forgotten on this device.
 const FORGOTTEN_KEY: &str = "forgotten";
+/// Meta key: the ids of members whose forget began on this device and has
+/// not finished (cut short by a kill or a power cut); finished when the
+/// group is next opened ([`Group::finish_forgets`]).
+const UNFINISHED_KEY: &str = "forget_unfinished";
 /// Meta key: for each document past epoch 0 (id hex), the devices seen
 /// holding its current epoch.
 const HOLDERS_KEY: &str = "epoch_holders";
@@ -337,16 +341,36 @@ impl Group {
     /// history on this device, and on every other once it switches. A
     /// member removed earlier is forgotten the same way.
     pub fn forget_member(&self, id: &ShortId) -> Result<Forgotten, GroupError> {
+        // Marked first, durably, once it is known to be a forget: a forget
+        // cut short anywhere after this is finished at the next open.
+        // A member removed earlier has its history here to erase; an id
+        // the roster never held is a mistake, not a forget.
+        let known = match self.member(id) {
+            Ok(_) => true,
+            Err(GroupError::NotFound { .. }) => self.ever_in_roster(id)?,
+            Err(e) => return Err(e),
+        };
+        if !known {
+            return Err(GroupError::NotFound {
+                what: "member",
+                id: id.to_string(),
+            });
+        }
+        self.forget_known(id)
+    }
+
+    /// [`Group::forget_member`] of an id known to be (or to have been) on
+    /// the roster.
+    fn forget_known(&self, id: &ShortId) -> Result<Forgotten, GroupError> {
+        let may = matches!(self.role()?, Role::Steward | Role::Organiser);
+        let mut unfinished = self.unfinished_forgets()?;
+        if may && !unfinished.contains(id) {
+            unfinished.push(id.clone());
+            self.set_ids(UNFINISHED_KEY, &unfinished)?;
+        }
         let member = match self.remove_member(id) {
             Ok(m) => Some(m),
-            Err(GroupError::NotFound { what, id: given }) => {
-                // Removed earlier: its history is still here to erase. An
-                // id the roster never held is a mistake, not a forget.
-                if !self.ever_in_roster(id)? {
-                    return Err(GroupError::NotFound { what, id: given });
-                }
-                None
-            }
+            Err(GroupError::NotFound { .. }) => None,
             Err(e) => return Err(e),
         };
         self.edit(&[DocKind::Roster], |ed| {
@@ -355,14 +379,14 @@ impl Group {
         let mut ids = self.forgotten()?;
         if !ids.contains(id) {
             ids.push(id.clone());
-            let value =
-                serde_json::to_value(&ids).map_err(|e| GroupError::Internal(e.to_string()))?;
-            self.set_meta(FORGOTTEN_KEY, value)?;
+            self.set_ids(FORGOTTEN_KEY, &ids)?;
         }
         let mut epochs = Vec::new();
         for kind in [DocKind::Roster, DocKind::Contacts] {
             epochs.push((kind, self.start_epoch(kind)?));
         }
+        unfinished.retain(|u| u != id);
+        self.set_ids(UNFINISHED_KEY, &unfinished)?;
         let mentions = match &member {
             Some(m) => self.meetup_mentions(&m.name)?,
             None => Vec::new(),
@@ -372,6 +396,32 @@ impl Group {
             epochs,
             mentions,
         })
+    }
+}
+
+impl Group {
+    /// The members whose forget began here and did not finish.
+    pub fn unfinished_forgets(&self) -> Result<Vec<ShortId>, GroupError> {
+        Ok(self
+            .meta::<Vec<ShortId>>(UNFINISHED_KEY)?
+            .unwrap_or_default())
+    }
+
+    /// Finishes every forget this device began and did not finish (the
+    /// process was killed, or the power cut, before it said it was done):
+    /// the member off the roster and contacts, and new epochs without
+    /// them. Returns how many were finished.
+    pub fn finish_forgets(&self) -> Result<usize, GroupError> {
+        let ids = self.unfinished_forgets()?;
+        for id in &ids {
+            self.forget_known(id)?;
+        }
+        Ok(ids.len())
+    }
+
+    fn set_ids(&self, key: &str, ids: &[ShortId]) -> Result<(), GroupError> {
+        let value = serde_json::to_value(ids).map_err(|e| GroupError::Internal(e.to_string()))?;
+        self.set_meta(key, value)
     }
 }
 

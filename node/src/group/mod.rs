@@ -260,7 +260,8 @@ impl Group {
             .get_meta::<GroupProfile>(PROFILE_KEY)?
             .ok_or_else(|| GroupError::NotFounded(dir.root().to_owned()))?;
         let held = epochs::load(&store)?;
-        Ok(Group {
+        let writable = !store.is_read_only();
+        let g = Group {
             dir: dir.clone(),
             store,
             device,
@@ -272,7 +273,18 @@ impl Group {
             switched: Default::default(),
             history_limit: AUTO_EPOCH_CHANGES.into(),
             clock: crate::clock::Clock::system(),
-        })
+        };
+        // A forget cut short here is finished before anything else reads
+        // the member's history. If it cannot be (this device may no longer
+        // edit the roster), the next open tries again.
+        if writable {
+            match g.finish_forgets() {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("finished {n} member forget(s) cut short earlier"),
+                Err(e) => tracing::warn!("a member forget cut short could not be finished: {e}"),
+            }
+        }
+        Ok(g)
     }
 
     /// Sets up a group this device has just joined (from the inviting

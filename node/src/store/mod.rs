@@ -277,6 +277,12 @@ impl Store {
         Ok(store)
     }
 
+    /// Whether the store is open for reading only (a read-only file
+    /// system, or a file this user may not write).
+    pub fn is_read_only(&self) -> bool {
+        self.db.is_read_only()
+    }
+
     /// Deletes every summary of the first format (which carried exact
     /// figures, `records::KIND_SUMMARY_V1`) and their history, then
     /// compacts the file so their bytes are not left in freed pages.
