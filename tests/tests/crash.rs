@@ -324,8 +324,17 @@ fn kill_9_during_the_first_sync_of_10000_members_loses_nothing_and_converges() {
     let b0 = Node::join(&a.invite("organiser"), "laptop");
     b0.add_member(&["--name", "Added On The Laptop"]);
     let csv = a.path().join("roster.csv");
+    // In ten imports of 1,000: ten changes, so a sync cut short can leave
+    // part of the roster (one import is one change).
     groundwork_tests::write_roster_csv(&csv, 0x5e6f, ROWS, false);
-    a.ok(&["member", "import", csv.to_str().expect("utf-8")]);
+    let text = std::fs::read_to_string(&csv).expect("read the CSV");
+    let (header, rows) = text.split_once('\n').expect("a header");
+    let rows: Vec<&str> = rows.lines().collect();
+    for (i, part) in rows.chunks(ROWS / 10).enumerate() {
+        let file = a.path().join(format!("part{i}.csv"));
+        std::fs::write(&file, format!("{header}\n{}\n", part.join("\n"))).expect("write a part");
+        a.ok(&["member", "import", file.to_str().expect("utf-8")]);
+    }
     let small = roster_len(&b0);
     let full = roster_len(&a) + 1;
     let synced = |n: &Node| -> Result<(), String> {
@@ -337,21 +346,29 @@ fn kill_9_during_the_first_sync_of_10000_members_loses_nothing_and_converges() {
         }
     };
 
-    // How long a whole first sync takes here, from the start of `up`.
-    let timed = copy_of(&b0);
-    let t = Instant::now();
-    let mut up = timed
-        .std_cmd(&["--offline", "up", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn up");
-    eventually("the first sync", groundwork_tests::SYNC_LIMIT * 4, || {
-        synced(&timed)
-    });
-    let sync_time = t.elapsed();
-    up.kill().expect("stop");
-    up.wait().expect("reap");
+    // How long a whole first sync takes here, from the start of `up`: the
+    // middle of three.
+    let mut times: Vec<std::time::Duration> = (0..3)
+        .map(|_| {
+            let timed = copy_of(&b0);
+            let t = Instant::now();
+            let mut up = timed
+                .std_cmd(&["--offline", "up", "--listen", "127.0.0.1:0"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn up");
+            eventually("the first sync", groundwork_tests::SYNC_LIMIT * 4, || {
+                synced(&timed)
+            });
+            let took = t.elapsed();
+            up.kill().expect("stop");
+            up.wait().expect("reap");
+            took
+        })
+        .collect();
+    times.sort();
+    let sync_time = times[1];
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(SEED ^ 0x3);
     let (mut partial, mut none, mut whole) = (0, 0, 0);
@@ -365,9 +382,7 @@ fn kill_9_during_the_first_sync_of_10000_members_loses_nothing_and_converges() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("spawn up");
-        // Most of the time to the first sync is the node starting: the
-        // kill points lean towards the sync itself.
-        let deadline = Instant::now() + sync_time.mul_f64(rng.random_range(0.3..1.2));
+        let deadline = Instant::now() + sync_time.mul_f64(rng.random_range(0.1..1.0));
         while Instant::now() < deadline {
             assert!(
                 up.try_wait().expect("poll").is_none(),
@@ -410,6 +425,9 @@ fn kill_9_during_the_first_sync_of_10000_members_loses_nothing_and_converges() {
          {none} had none of it, {partial} part, {whole} all; every restart converged, \
          the slowest in {converge_time:?}"
     );
+    // Kills before the session began count as interrupting here too; most
+    // rounds must have cut the sync short, and some must have let it end.
+    assert!(whole > 0, "no kill came after the sync");
     assert!(
         none + partial >= kills / 3,
         "only {} of {kills} kills interrupted the sync",
@@ -417,7 +435,7 @@ fn kill_9_during_the_first_sync_of_10000_members_loses_nothing_and_converges() {
     );
 }
 
-/// Kill -9 at seeded points while `member forget` switches a 10,000-member
+/// Kill -9 at seeded points while `member forget` switches a 2,000-member
 /// roster and its contacts to new epochs (and rewrites the store without
 /// the old ones): the member is gone or still there, never half; a forget
 /// that said it was done is done; the store opens, and opening it finishes
@@ -426,7 +444,7 @@ fn kill_9_during_the_first_sync_of_10000_members_loses_nothing_and_converges() {
 #[test]
 fn kill_9_during_an_epoch_switch_is_all_or_nothing_and_finished_at_the_next_open() {
     use groundwork_tests::decoded::Decoded;
-    const ROWS: usize = 10_000;
+    const ROWS: usize = 2_000;
     const EMAIL: &str = "forget.me@example.org";
     let base = Node::founded("Kill Epoch Group");
     let csv = base.path().join("roster.csv");
@@ -473,7 +491,7 @@ fn kill_9_during_an_epoch_switch_is_all_or_nothing_and_finished_at_the_next_open
             finished_at_open += usize::from(gone);
         }
         // Nothing of a member gone is left in the store, decoded (every
-        // fifth round and the last: decoding 10,000 members takes a while).
+        // fifth round and the last: decoding the roster takes a while).
         if gone && (round % 5 == 0 || round + 1 == kills) {
             assert!(
                 !Decoded::dir(n.path()).contains(EMAIL),
@@ -484,8 +502,8 @@ fn kill_9_during_an_epoch_switch_is_all_or_nothing_and_finished_at_the_next_open
     }
     eprintln!(
         "{interrupted} of {kills} kills interrupted the forget (the next open finished \
-         {finished_at_open}, the rest had not begun); one forget of a 10,000-member roster \
-         takes {forget_time:?}"
+         {finished_at_open}, the rest had not begun); one forget of a 2,000-member roster takes \
+         {forget_time:?}"
     );
     assert!(
         interrupted >= kills / 3,
