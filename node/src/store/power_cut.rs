@@ -18,7 +18,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use automerge::{AutoCommit, ROOT, ReadDoc, transaction::Transactable};
+use automerge::{AutoCommit, ROOT, ReadDoc};
 use groundwork_protocol::{DocId, DocKind, SecretKey};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use redb::StorageBackend;
@@ -183,15 +183,7 @@ fn doc_id() -> DocId {
 }
 
 fn change(doc: &mut AutoCommit, id: DocId, key: &str) -> StoredChange {
-    doc.put(ROOT, key, key).expect("put");
-    doc.commit();
-    let c = doc.get_last_local_change().expect("change");
-    StoredChange {
-        doc: id,
-        bytes: c.raw_bytes().to_vec(),
-        hash: c.hash().0,
-        signature: [9; 64],
-    }
+    super::tests::change(doc, id, key, 1)
 }
 
 /// The edits the workload makes, in order: single durable commits, a

@@ -7,7 +7,7 @@ fn doc_id() -> DocId {
     DocId::derive(&SecretKey::from_seed(&[1; 32]).public(), DocKind::Roster)
 }
 
-fn change(doc: &mut AutoCommit, id: DocId, key: &str, n: i64) -> StoredChange {
+pub(super) fn change(doc: &mut AutoCommit, id: DocId, key: &str, n: i64) -> StoredChange {
     doc.put(ROOT, key, n).expect("put");
     doc.commit();
     let c = doc.get_last_local_change().expect("change");
