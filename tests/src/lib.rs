@@ -344,6 +344,26 @@ impl Node {
         self.spawn_up(lab.inside(ns, &up).stderr(std::process::Stdio::inherit()))
     }
 
+    /// A new data directory that joins with `invite` from inside the lab's
+    /// namespace `ns` (and does the first sync there).
+    pub fn join_inside(lab: &lab::Lab, ns: &str, invite: &str, label: &str) -> Node {
+        let n = Node::new();
+        let r = n.run_inside(lab, ns, &["--offline", "join", invite, "--label", label]);
+        assert_eq!(r.code, 0, "join {label} in {ns}: {}", r.stderr);
+        n
+    }
+
+    /// Spawns `groundwork --offline up` on a loopback port without waiting
+    /// for it (its output dropped): for tests that act while it starts or
+    /// kill it at a chosen moment.
+    pub fn spawn_up_unwatched(&self) -> std::process::Child {
+        self.std_cmd(&["--offline", "up", "--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn groundwork up")
+    }
+
     /// Runs a command inside the lab's namespace `ns`.
     pub fn run_inside(&self, lab: &lab::Lab, ns: &str, args: &[&str]) -> Run {
         Run::from(

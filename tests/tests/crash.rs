@@ -352,12 +352,7 @@ fn kill_9_during_the_first_sync_of_10000_members_loses_nothing_and_converges() {
         .map(|_| {
             let timed = copy_of(&b0);
             let t = Instant::now();
-            let mut up = timed
-                .std_cmd(&["--offline", "up", "--listen", "127.0.0.1:0"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .expect("spawn up");
+            let mut up = timed.spawn_up_unwatched();
             eventually("the first sync", groundwork_tests::SYNC_LIMIT * 4, || {
                 synced(&timed)
             });
@@ -376,12 +371,7 @@ fn kill_9_during_the_first_sync_of_10000_members_loses_nothing_and_converges() {
     let kills = rounds();
     for round in 0..kills {
         let n = copy_of(&b0);
-        let mut up = n
-            .std_cmd(&["--offline", "up", "--listen", "127.0.0.1:0"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn up");
+        let mut up = n.spawn_up_unwatched();
         let deadline = Instant::now() + sync_time.mul_f64(rng.random_range(0.1..1.0));
         while Instant::now() < deadline {
             assert!(
@@ -427,7 +417,8 @@ fn kill_9_during_the_first_sync_of_10000_members_loses_nothing_and_converges() {
     );
     // Kills before the session began count as interrupting here too; most
     // rounds must have cut the sync short, and some must have let it end.
-    assert!(whole > 0, "no kill came after the sync");
+    // (With a handful of rounds from GW_CRASH_ROUNDS, all may land early.)
+    assert!(whole > 0 || kills < 20, "no kill came after the sync");
     assert!(
         none + partial >= kills / 3,
         "only {} of {kills} kills interrupted the sync",

@@ -656,12 +656,7 @@ fn a_listing_run_as_up_starts_is_answered_once_the_node_answers() {
     let n = Node::founded("Quick Start Group");
     n.add_member(&["--name", "Ada Obi"]);
     for round in 0..5 {
-        let mut up = n
-            .std_cmd(&["--offline", "up", "--listen", "127.0.0.1:0"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn up");
+        let mut up = n.spawn_up_unwatched();
         let r = n.run(&["member", "list", "--json"]);
         assert_eq!(r.code, 0, "round {round}: {}", r.stderr);
         assert!(r.stdout.contains("Ada Obi"), "round {round}: {}", r.stdout);

@@ -61,14 +61,8 @@ fn a_flapping_link_leaks_no_session_or_memory_and_a_reconnect_sends_only_what_ch
     groundwork_tests::write_roster_csv(&csv, 0x666c, MEMBERS, true);
     a.ok(&["member", "import", csv.to_str().expect("utf-8")]);
     let (ra, _) = a.up_inside(&lab, &hall, "10.9.1.2:7000");
-    let b = Node::new();
     let invite = invite_via(&a.invite("organiser"), relay.front());
-    let r = b.run_inside(
-        &lab,
-        &phone,
-        &["--offline", "join", &invite, "--label", "phone"],
-    );
-    assert_eq!(r.code, 0, "join: {}", r.stderr);
+    let b = Node::join_inside(&lab, &phone, &invite, "phone");
     let (rb, _) = b.up_inside(&lab, &phone, "10.9.2.2:7000");
     converged(&[&a, &b], LAB_LIMIT);
     let first_sync = relay.counts().bytes;

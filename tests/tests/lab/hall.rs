@@ -96,20 +96,7 @@ fn a_meeting_hall_of_three_laptops_finds_joins_and_syncs_over_poor_wifi() {
     let mut nodes = Vec::new();
     let mut running = Vec::new();
     for (i, host) in hosts.iter().enumerate().skip(1) {
-        let n = Node::new();
-        let label = format!("laptop {i}");
-        let r = n.run_inside(
-            &lab,
-            host,
-            &[
-                "--offline",
-                "join",
-                &a.invite("organiser"),
-                "--label",
-                &label,
-            ],
-        );
-        assert_eq!(r.code, 0, "join {label}: {}", r.stderr);
+        let n = Node::join_inside(&lab, host, &a.invite("organiser"), &format!("laptop {i}"));
         running.push(n.up_inside(&lab, host, &format!("{}:7000", ips[i])).0);
         nodes.push(n);
     }

@@ -52,15 +52,9 @@ fn a_bad_mobile_link_carries_a_first_sync_of_2000_members_and_live_edits() {
     a.ok(&["member", "import", csv.to_str().expect("utf-8")]);
     let (_ra, _) = a.up_inside(&lab, &hall, "10.8.1.2:7000");
 
-    let b = Node::new();
     let invite = invite_via(&a.invite("organiser"), relay.front());
     let t = Instant::now();
-    let r = b.run_inside(
-        &lab,
-        &phone,
-        &["--offline", "join", &invite, "--label", "phone"],
-    );
-    assert_eq!(r.code, 0, "join over the mobile link: {}", r.stderr);
+    let b = Node::join_inside(&lab, &phone, &invite, "phone");
     let joined = t.elapsed();
     let (_rb, _) = b.up_inside(&lab, &phone, "10.8.2.2:7000");
     let n = eventually("the whole roster on the phone", LAB_LIMIT, || {

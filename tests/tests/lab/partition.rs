@@ -38,22 +38,8 @@ fn partition_and_heal_keeps_every_edit_from_both_sides() {
     let meetup = meetup.trim().to_owned();
     a.ok(&["plan", "goal", "add", "Goal before the split"]);
     let (_ra, _) = a.up_inside(&lab, &hosts[0], "10.7.0.1:7000");
-    let join = |host: &str, label: &str| {
-        let n = Node::new();
-        let r = n.run_inside(
-            &lab,
-            host,
-            &[
-                "--offline",
-                "join",
-                &a.invite("organiser"),
-                "--label",
-                label,
-            ],
-        );
-        assert_eq!(r.code, 0, "join {label}: {}", r.stderr);
-        n
-    };
+    let join =
+        |host: &str, label: &str| Node::join_inside(&lab, host, &a.invite("organiser"), label);
     let b = join(&hosts[1], "b");
     let (_rb, _) = b.up_inside(&lab, &hosts[1], "10.7.0.2:7000");
     let c = join(&hosts[2], "c");
